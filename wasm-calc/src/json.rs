@@ -33,6 +33,21 @@ pub fn parse_request<T: DeserializeOwned>(text: &str) -> CalcResult<T> {
     Ok(value)
 }
 
+/// Like [`parse_request`] for requests that are objects. serde would also
+/// accept a struct written as a JSON array of its fields; refuse that at the
+/// top level so a wrong payload gets a plain answer.
+pub fn parse_object<T: DeserializeOwned>(text: &str) -> CalcResult<T> {
+    let first = text.trim_start().as_bytes().first().copied();
+    if first.is_some() && first != Some(b'{') {
+        return Err(CalcError::new(
+            ErrorCode::InvalidValue,
+            WHOLE_REQUEST,
+            "expected a JSON object",
+        ));
+    }
+    parse_request(text)
+}
+
 fn to_json<T: Serialize>(value: &T) -> String {
     // Our response types contain only strings, integers, bools, lists and
     // maps with string keys, which always serialise.
@@ -57,20 +72,20 @@ pub const FUNCTIONS: &[&str] = &[
 /// Runs the named calculator on a JSON request and returns the JSON response.
 pub fn call(catalog: &Catalog, function: &str, request: &str) -> CalcResult<String> {
     match function {
-        "estimateCommute" => Ok(to_json(&commute::estimate(catalog, &parse_request(request)?)?)),
-        "estimateGridElectricity" => Ok(to_json(&grid::estimate(catalog, &parse_request(request)?)?)),
-        "estimateMethane" => Ok(to_json(&methane::estimate(catalog, &parse_request(request)?)?)),
-        "estimateForestSink" => Ok(to_json(&forest::estimate(catalog, &parse_request(request)?)?)),
-        "checkTrip" => Ok(to_json(&plausibility::check_trip(catalog, &parse_request(request)?)?)),
-        "measureTrace" => Ok(to_json(&plausibility::measure_trace(catalog, &parse_request(request)?)?)),
+        "estimateCommute" => Ok(to_json(&commute::estimate(catalog, &parse_object(request)?)?)),
+        "estimateGridElectricity" => Ok(to_json(&grid::estimate(catalog, &parse_object(request)?)?)),
+        "estimateMethane" => Ok(to_json(&methane::estimate(catalog, &parse_object(request)?)?)),
+        "estimateForestSink" => Ok(to_json(&forest::estimate(catalog, &parse_object(request)?)?)),
+        "checkTrip" => Ok(to_json(&plausibility::check_trip(catalog, &parse_object(request)?)?)),
+        "measureTrace" => Ok(to_json(&plausibility::measure_trace(catalog, &parse_object(request)?)?)),
         "listPresets" => Ok(to_json(&catalog.document())),
         "merkleLeafHash" => {
             let data: String = parse_request(request)?;
             Ok(to_json(&merkle::api::leaf_hash_hex(&data)?))
         }
-        "verifyInclusion" => Ok(to_json(&merkle::api::verify_inclusion(&parse_request(request)?)?)),
-        "verifyConsistency" => Ok(to_json(&merkle::api::verify_consistency(&parse_request(request)?)?)),
-        "verifyTreeHead" => Ok(to_json(&merkle::api::verify_tree_head(&parse_request(request)?)?)),
+        "verifyInclusion" => Ok(to_json(&merkle::api::verify_inclusion(&parse_object(request)?)?)),
+        "verifyConsistency" => Ok(to_json(&merkle::api::verify_consistency(&parse_object(request)?)?)),
+        "verifyTreeHead" => Ok(to_json(&merkle::api::verify_tree_head(&parse_object(request)?)?)),
         other => Err(CalcError::new(
             ErrorCode::InvalidValue,
             "function",

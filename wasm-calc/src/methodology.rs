@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decimal::Dec;
 use crate::error::{CalcError, CalcResult, ErrorCode};
-use crate::json::parse_request;
+use crate::json::parse_object;
 
 /// How far a figure can be trusted; kept with every table so that a
 /// second-hand number is never presented as an official one.
@@ -327,7 +327,7 @@ impl Catalog {
 
     /// Loads tables given as JSON in the [`CatalogDocument`] shape.
     pub fn load_json(&mut self, json: &str) -> CalcResult<LoadReport> {
-        let doc: CatalogDocument = parse_request(json)?;
+        let doc: CatalogDocument = parse_object(json)?;
         self.load(doc)
     }
 
