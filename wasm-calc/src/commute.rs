@@ -56,13 +56,20 @@ pub fn estimate(catalog: &Catalog, req: &CommuteRequest) -> CalcResult<CommuteEs
     let preset = catalog.preset(req.preset.as_deref(), "preset")?;
     let bounds = catalog.bounds(&preset.trip_bounds, "preset")?;
     if req.legs.is_empty() {
-        return Err(CalcError::new(ErrorCode::TooFewItems, "legs", "at least one leg is required"));
+        return Err(CalcError::new(
+            ErrorCode::TooFewItems,
+            "legs",
+            "at least one leg is required",
+        ));
     }
     if req.legs.len() > MAX_LEGS {
         return Err(CalcError::new(
             ErrorCode::TooManyItems,
             "legs",
-            format!("at most {MAX_LEGS} legs per commute, got {}", req.legs.len()),
+            format!(
+                "at most {MAX_LEGS} legs per commute, got {}",
+                req.legs.len()
+            ),
         ));
     }
     let mut total = Decimal::ZERO;
@@ -174,24 +181,65 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let cases = [
-            (r#"{"preset":"wuhan-2024","legs":[{"mode":"car","distance_km":"3"}]}"#, ErrorCode::UnknownMode, "legs[0].mode"),
-            (r#"{"preset":"shenzhen-2022","legs":[{"mode":"bus"}]}"#, ErrorCode::UnknownMode, "legs[0].mode"),
-            (r#"{"legs":[{"mode":"bus"},{"mode":"metro"}]}"#, ErrorCode::MissingField, "legs[1].distance_km"),
-            (r#"{"legs":[{"mode":"metro","distance_km":"-1"}]}"#, ErrorCode::OutOfRange, "legs[0].distance_km"),
-            (r#"{"legs":[{"mode":"bus","distance_km":"-1"}]}"#, ErrorCode::OutOfRange, "legs[0].distance_km"),
-            (r#"{"legs":[{"mode":"bike","distance_km":"60.01"}]}"#, ErrorCode::OutOfRange, "legs[0].distance_km"),
+            (
+                r#"{"preset":"wuhan-2024","legs":[{"mode":"car","distance_km":"3"}]}"#,
+                ErrorCode::UnknownMode,
+                "legs[0].mode",
+            ),
+            (
+                r#"{"preset":"shenzhen-2022","legs":[{"mode":"bus"}]}"#,
+                ErrorCode::UnknownMode,
+                "legs[0].mode",
+            ),
+            (
+                r#"{"legs":[{"mode":"bus"},{"mode":"metro"}]}"#,
+                ErrorCode::MissingField,
+                "legs[1].distance_km",
+            ),
+            (
+                r#"{"legs":[{"mode":"metro","distance_km":"-1"}]}"#,
+                ErrorCode::OutOfRange,
+                "legs[0].distance_km",
+            ),
+            (
+                r#"{"legs":[{"mode":"bus","distance_km":"-1"}]}"#,
+                ErrorCode::OutOfRange,
+                "legs[0].distance_km",
+            ),
+            (
+                r#"{"legs":[{"mode":"bike","distance_km":"60.01"}]}"#,
+                ErrorCode::OutOfRange,
+                "legs[0].distance_km",
+            ),
             (r#"{"legs":[]}"#, ErrorCode::TooFewItems, "legs"),
-            (r#"{"preset":"mars-2099","legs":[{"mode":"bus"}]}"#, ErrorCode::UnknownMethodology, "preset"),
-            (r#"{"legs":[{"mode":"metro","distance_km":"abc"}]}"#, ErrorCode::InvalidValue, "legs[0].distance_km"),
+            (
+                r#"{"preset":"mars-2099","legs":[{"mode":"bus"}]}"#,
+                ErrorCode::UnknownMethodology,
+                "preset",
+            ),
+            (
+                r#"{"legs":[{"mode":"metro","distance_km":"abc"}]}"#,
+                ErrorCode::InvalidValue,
+                "legs[0].distance_km",
+            ),
         ];
         for (json, code, field) in cases {
             let e = run(json).unwrap_err();
             assert_eq!((e.code, e.field.as_str()), (code, field), "{json}: {e}");
         }
-        let eleven = format!(r#"{{"legs":[{}]}}"#, vec![r#"{"mode":"bus"}"#; 11].join(","));
+        let eleven = format!(
+            r#"{{"legs":[{}]}}"#,
+            [r#"{"mode":"bus"}"#; 11].join(",")
+        );
         let e = run(&eleven).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::TooManyItems, "legs"));
-        let ten = format!(r#"{{"legs":[{}]}}"#, vec![r#"{"mode":"bus"}"#; 10].join(","));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::TooManyItems, "legs")
+        );
+        let ten = format!(
+            r#"{{"legs":[{}]}}"#,
+            [r#"{"mode":"bus"}"#; 10].join(",")
+        );
         assert_eq!(run(&ten).unwrap().credited_g, 2125);
     }
 

@@ -140,7 +140,11 @@ pub fn ensure_range(
     if let Some((lo, inclusive)) = min {
         let ok = if inclusive { value >= lo } else { value > lo };
         if !ok {
-            let op = if inclusive { "at least" } else { "greater than" };
+            let op = if inclusive {
+                "at least"
+            } else {
+                "greater than"
+            };
             return Err(CalcError::out_of_range(
                 field,
                 format!("must be {op} {}, got {}", lo.normalize(), value.normalize()),
@@ -180,14 +184,20 @@ mod tests {
     fn rejects_json_numbers_with_a_hint() {
         let err = serde_json::from_str::<Dec>("7.35").unwrap_err().to_string();
         assert!(err.contains("quote it"), "{err}");
-        assert_eq!(serde_json::from_str::<Dec>("\"7.35\"").unwrap().0, Decimal::new(735, 2));
+        assert_eq!(
+            serde_json::from_str::<Dec>("\"7.35\"").unwrap().0,
+            Decimal::new(735, 2)
+        );
     }
 
     #[test]
     fn serialises_normalised() {
         let d = Dec(Decimal::new(576240, 3));
         assert_eq!(serde_json::to_string(&d).unwrap(), "\"576.24\"");
-        assert_eq!(serde_json::to_string(&Dec(Decimal::new(0, 3))).unwrap(), "\"0\"");
+        assert_eq!(
+            serde_json::to_string(&Dec(Decimal::new(0, 3))).unwrap(),
+            "\"0\""
+        );
     }
 
     #[test]

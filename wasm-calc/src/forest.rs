@@ -70,22 +70,61 @@ pub fn estimate(catalog: &Catalog, req: &ForestRequest) -> CalcResult<ForestEsti
         req.methodology.as_deref().unwrap_or(DEFAULT_METHODOLOGY),
         "methodology",
     )?;
-    let cf = req.carbon_fraction.unwrap_or(method.carbon_fraction_default);
-    let buffer = req.buffer_fraction.unwrap_or(method.buffer_fraction_default);
+    let cf = req
+        .carbon_fraction
+        .unwrap_or(method.carbon_fraction_default);
+    let buffer = req
+        .buffer_fraction
+        .unwrap_or(method.buffer_fraction_default);
 
     // Plausibility ranges of the inputs: wide enough for any real stand,
     // narrow enough to catch unit mistakes (m² for ha, kg for t).
     let incl = |v: Decimal| Some((v, true));
     let excl = |v: Decimal| Some((v, false));
-    ensure_range(req.area_ha.0, excl(Decimal::ZERO), incl(d(10_000_000, 0)), "area_ha")?;
+    ensure_range(
+        req.area_ha.0,
+        excl(Decimal::ZERO),
+        incl(d(10_000_000, 0)),
+        "area_ha",
+    )?;
     let vol_max = incl(d(5_000, 0));
-    ensure_range(req.volume_m3_per_ha_start.0, incl(Decimal::ZERO), vol_max, "volume_m3_per_ha_start")?;
-    ensure_range(req.volume_m3_per_ha_end.0, incl(Decimal::ZERO), vol_max, "volume_m3_per_ha_end")?;
-    ensure_range(req.wood_density.0, excl(Decimal::ZERO), incl(d(2, 0)), "wood_density")?;
+    ensure_range(
+        req.volume_m3_per_ha_start.0,
+        incl(Decimal::ZERO),
+        vol_max,
+        "volume_m3_per_ha_start",
+    )?;
+    ensure_range(
+        req.volume_m3_per_ha_end.0,
+        incl(Decimal::ZERO),
+        vol_max,
+        "volume_m3_per_ha_end",
+    )?;
+    ensure_range(
+        req.wood_density.0,
+        excl(Decimal::ZERO),
+        incl(d(2, 0)),
+        "wood_density",
+    )?;
     ensure_range(req.bef.0, incl(Decimal::ONE), incl(d(10, 0)), "bef")?;
-    ensure_range(req.root_shoot_ratio.0, incl(Decimal::ZERO), incl(d(5, 0)), "root_shoot_ratio")?;
-    ensure_range(cf.0, excl(Decimal::ZERO), incl(Decimal::ONE), "carbon_fraction")?;
-    ensure_range(buffer.0, incl(Decimal::ZERO), excl(Decimal::ONE), "buffer_fraction")?;
+    ensure_range(
+        req.root_shoot_ratio.0,
+        incl(Decimal::ZERO),
+        incl(d(5, 0)),
+        "root_shoot_ratio",
+    )?;
+    ensure_range(
+        cf.0,
+        excl(Decimal::ZERO),
+        incl(Decimal::ONE),
+        "carbon_fraction",
+    )?;
+    ensure_range(
+        buffer.0,
+        incl(Decimal::ZERO),
+        excl(Decimal::ONE),
+        "buffer_fraction",
+    )?;
 
     let delta_v = req.volume_m3_per_ha_end.0 - req.volume_m3_per_ha_start.0;
     if delta_v < Decimal::ZERO {
@@ -97,7 +136,12 @@ pub fn estimate(catalog: &Catalog, req: &ForestRequest) -> CalcResult<ForestEsti
 
     let f = "area_ha";
     let mut carbon = mul(req.area_ha.0, delta_v, f)?;
-    for factor in [req.wood_density.0, req.bef.0, Decimal::ONE + req.root_shoot_ratio.0, cf.0] {
+    for factor in [
+        req.wood_density.0,
+        req.bef.0,
+        Decimal::ONE + req.root_shoot_ratio.0,
+        cf.0,
+    ] {
         carbon = mul(carbon, factor, f)?;
     }
     // Multiply before dividing by 12 so the only inexact step is the last.
@@ -108,7 +152,9 @@ pub fn estimate(catalog: &Catalog, req: &ForestRequest) -> CalcResult<ForestEsti
     let buffer_g = mul(Decimal::from(gross_g), buffer.0, "buffer_fraction")?
         .round_dp_with_strategy(0, RoundingStrategy::AwayFromZero)
         .to_i64()
-        .ok_or_else(|| CalcError::out_of_range("buffer_fraction", "buffer does not fit in 64-bit grams"))?;
+        .ok_or_else(|| {
+            CalcError::out_of_range("buffer_fraction", "buffer does not fit in 64-bit grams")
+        })?;
     let credited_g = gross_g - buffer_g;
     let tonnes = |g: i64| Dec(Decimal::from(g) / GRAMS_PER_TONNE);
     Ok(ForestEstimate {
@@ -141,7 +187,10 @@ mod tests {
     fn formula_by_hand() {
         // C = 100 × 30 × 0.5 × 1.5 × 1.25 × 0.5 = 1406.25 t C
         // CO2 = 1406.25 × 44 / 12 = 5156.25 t
-        let e = run(&format!(r#"{{{BASE},"carbon_fraction":"0.5","buffer_fraction":"0.2"}}"#)).unwrap();
+        let e = run(&format!(
+            r#"{{{BASE},"carbon_fraction":"0.5","buffer_fraction":"0.2"}}"#
+        ))
+        .unwrap();
         assert_eq!(e.gross_t.to_string(), "5156.25");
         assert_eq!(e.buffer_t.to_string(), "1031.25");
         assert_eq!(e.reduction_t.to_string(), "4125");
@@ -157,7 +206,10 @@ mod tests {
         assert_eq!(e.buffer_fraction.to_string(), "0");
         assert_eq!(e.gross_t.to_string(), "4846.875");
         assert_eq!(e.reduction_t.to_string(), "4846.875");
-        assert_eq!((e.methodology.as_str(), e.methodology_version), ("ccer-14-001-v01", 1));
+        assert_eq!(
+            (e.methodology.as_str(), e.methodology_version),
+            ("ccer-14-001-v01", 1)
+        );
     }
 
     #[test]
@@ -187,10 +239,17 @@ mod tests {
             let base: Vec<&str> = BASE.split(',').filter(|kv| !kv.starts_with(key)).collect();
             let json = format!("{{{},{override_}}}", base.join(","));
             let e = run(&json).unwrap_err();
-            assert_eq!((e.code, e.field.as_str()), (ErrorCode::OutOfRange, field), "{json}");
+            assert_eq!(
+                (e.code, e.field.as_str()),
+                (ErrorCode::OutOfRange, field),
+                "{json}"
+            );
         }
         let e = run(r#"{"area_ha":"1"}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::MissingField, "volume_m3_per_ha_start"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::MissingField, "volume_m3_per_ha_start")
+        );
         let e = run(&format!(r#"{{{BASE},"methodology":"vm0047"}}"#)).unwrap_err();
         assert_eq!(e.code, ErrorCode::UnknownMethodology);
     }

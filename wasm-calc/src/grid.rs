@@ -34,7 +34,12 @@ pub struct GridEstimate {
 pub fn estimate(catalog: &Catalog, req: &GridRequest) -> CalcResult<GridEstimate> {
     let table = catalog.grid(&req.grid, "grid")?;
     let mwh = req.electricity_mwh.0;
-    ensure_range(mwh, Some((Decimal::ZERO, true)), Some((MAX_MWH, true)), "electricity_mwh")?;
+    ensure_range(
+        mwh,
+        Some((Decimal::ZERO, true)),
+        Some((MAX_MWH, true)),
+        "electricity_mwh",
+    )?;
     let tonnes = mul(mwh, table.factor_t_per_mwh.0, "electricity_mwh")?;
     let grams = mul(tonnes, GRAMS_PER_TONNE, "electricity_mwh")?;
     Ok(GridEstimate {
@@ -70,13 +75,24 @@ mod tests {
     #[test]
     fn published_factors_are_the_tables() {
         for (grid, factor) in [
-            ("national-2021", "0.5568"), ("national-2022", "0.5366"),
-            ("national-excl-market-nonfossil-2022", "0.5856"), ("national-fossil-2022", "0.8325"),
-            ("north-2022", "0.6776"), ("northeast-2022", "0.5564"), ("east-2022", "0.5617"),
-            ("central-2022", "0.5395"), ("northwest-2022", "0.5857"), ("south-2022", "0.3869"),
-            ("southwest-2022", "0.2268"), ("national-2023", "0.5306"), ("north-2023", "0.6361"),
-            ("northeast-2023", "0.5122"), ("east-2023", "0.55"), ("central-2023", "0.5271"),
-            ("northwest-2023", "0.5543"), ("national-reporting-2021", "0.581"),
+            ("national-2021", "0.5568"),
+            ("national-2022", "0.5366"),
+            ("national-excl-market-nonfossil-2022", "0.5856"),
+            ("national-fossil-2022", "0.8325"),
+            ("north-2022", "0.6776"),
+            ("northeast-2022", "0.5564"),
+            ("east-2022", "0.5617"),
+            ("central-2022", "0.5395"),
+            ("northwest-2022", "0.5857"),
+            ("south-2022", "0.3869"),
+            ("southwest-2022", "0.2268"),
+            ("national-2023", "0.5306"),
+            ("north-2023", "0.6361"),
+            ("northeast-2023", "0.5122"),
+            ("east-2023", "0.55"),
+            ("central-2023", "0.5271"),
+            ("northwest-2023", "0.5543"),
+            ("national-reporting-2021", "0.581"),
             ("national-reporting-2022", "0.5703"),
         ] {
             let e = run(&format!(r#"{{"grid":"{grid}","electricity_mwh":"1"}}"#)).unwrap();
@@ -93,12 +109,24 @@ mod tests {
     #[test]
     fn bad_inputs() {
         let e = run(r#"{"grid":"northwest-2022","electricity_mwh":"-1"}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::OutOfRange, "electricity_mwh"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::OutOfRange, "electricity_mwh")
+        );
         let e = run(r#"{"grid":"northwest-2022","electricity_mwh":"100000001"}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::OutOfRange, "electricity_mwh"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::OutOfRange, "electricity_mwh")
+        );
         let e = run(r#"{"grid":"northwest-2031","electricity_mwh":"1"}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::UnknownMethodology, "grid"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::UnknownMethodology, "grid")
+        );
         let e = run(r#"{"electricity_mwh":"1"}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::MissingField, "grid"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::MissingField, "grid")
+        );
     }
 }

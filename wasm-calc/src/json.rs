@@ -27,7 +27,10 @@ pub fn parse_request<T: DeserializeOwned>(text: &str) -> CalcResult<T> {
         CalcError::new(
             ErrorCode::InvalidJson,
             WHOLE_REQUEST,
-            format!("trailing characters after the JSON value (column {})", e.column()),
+            format!(
+                "trailing characters after the JSON value (column {})",
+                e.column()
+            ),
         )
     })?;
     Ok(value)
@@ -72,24 +75,50 @@ pub const FUNCTIONS: &[&str] = &[
 /// Runs the named calculator on a JSON request and returns the JSON response.
 pub fn call(catalog: &Catalog, function: &str, request: &str) -> CalcResult<String> {
     match function {
-        "estimateCommute" => Ok(to_json(&commute::estimate(catalog, &parse_object(request)?)?)),
-        "estimateGridElectricity" => Ok(to_json(&grid::estimate(catalog, &parse_object(request)?)?)),
-        "estimateMethane" => Ok(to_json(&methane::estimate(catalog, &parse_object(request)?)?)),
-        "estimateForestSink" => Ok(to_json(&forest::estimate(catalog, &parse_object(request)?)?)),
-        "checkTrip" => Ok(to_json(&plausibility::check_trip(catalog, &parse_object(request)?)?)),
-        "measureTrace" => Ok(to_json(&plausibility::measure_trace(catalog, &parse_object(request)?)?)),
+        "estimateCommute" => Ok(to_json(&commute::estimate(
+            catalog,
+            &parse_object(request)?,
+        )?)),
+        "estimateGridElectricity" => {
+            Ok(to_json(&grid::estimate(catalog, &parse_object(request)?)?))
+        }
+        "estimateMethane" => Ok(to_json(&methane::estimate(
+            catalog,
+            &parse_object(request)?,
+        )?)),
+        "estimateForestSink" => Ok(to_json(&forest::estimate(
+            catalog,
+            &parse_object(request)?,
+        )?)),
+        "checkTrip" => Ok(to_json(&plausibility::check_trip(
+            catalog,
+            &parse_object(request)?,
+        )?)),
+        "measureTrace" => Ok(to_json(&plausibility::measure_trace(
+            catalog,
+            &parse_object(request)?,
+        )?)),
         "listPresets" => Ok(to_json(&catalog.document())),
         "merkleLeafHash" => {
             let data: String = parse_request(request)?;
             Ok(to_json(&merkle::api::leaf_hash_hex(&data)?))
         }
-        "verifyInclusion" => Ok(to_json(&merkle::api::verify_inclusion(&parse_object(request)?)?)),
-        "verifyConsistency" => Ok(to_json(&merkle::api::verify_consistency(&parse_object(request)?)?)),
-        "verifyTreeHead" => Ok(to_json(&merkle::api::verify_tree_head(&parse_object(request)?)?)),
+        "verifyInclusion" => Ok(to_json(&merkle::api::verify_inclusion(&parse_object(
+            request,
+        )?)?)),
+        "verifyConsistency" => Ok(to_json(&merkle::api::verify_consistency(&parse_object(
+            request,
+        )?)?)),
+        "verifyTreeHead" => Ok(to_json(&merkle::api::verify_tree_head(&parse_object(
+            request,
+        )?)?)),
         other => Err(CalcError::new(
             ErrorCode::InvalidValue,
             "function",
-            format!("unknown function \"{other}\" (known: {})", FUNCTIONS.join(", ")),
+            format!(
+                "unknown function \"{other}\" (known: {})",
+                FUNCTIONS.join(", ")
+            ),
         )),
     }
 }
@@ -104,25 +133,47 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_field() {
-        let e = err("estimateCommute", r#"{"preset":"wuhan-2024","legs":[{"mode":"metro","distance_km":7.35}]}"#);
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::InvalidValue, "legs[0].distance_km"));
+        let e = err(
+            "estimateCommute",
+            r#"{"preset":"wuhan-2024","legs":[{"mode":"metro","distance_km":7.35}]}"#,
+        );
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::InvalidValue, "legs[0].distance_km")
+        );
         assert!(e.message.contains("quote it"), "{}", e.message);
-        assert!(!e.message.contains("line"), "position leaked: {}", e.message);
+        assert!(
+            !e.message.contains("line"),
+            "position leaked: {}",
+            e.message
+        );
 
         let e = err("estimateCommute", r#"{"legs":[{"distance_km":"1"}]}"#);
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::MissingField, "legs[0].mode"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::MissingField, "legs[0].mode")
+        );
 
         let e = err("estimateCommute", r#"{"legs":[],"presett":"x"}"#);
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::UnknownField, "presett"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::UnknownField, "presett")
+        );
 
         let e = err("estimateCommute", r#"{"legs":[}"#);
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::InvalidJson, "request"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::InvalidJson, "request")
+        );
 
         let e = err("estimateCommute", r#"{"legs":[]} x"#);
         assert_eq!(e.code, ErrorCode::InvalidJson);
 
         let e = err("estimateCommute", "[1]");
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::InvalidValue, "request"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::InvalidValue, "request")
+        );
     }
 
     #[test]

@@ -81,7 +81,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     if rest.first().map(String::as_str) == Some("--methodologies") {
         let path = rest.get(1).ok_or("--methodologies needs a file")?;
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        let report = catalog.load_json(&text).map_err(|e| format!("{path}: {e}"))?;
+        let report = catalog
+            .load_json(&text)
+            .map_err(|e| format!("{path}: {e}"))?;
         eprintln!(
             "loaded {path}: {} added, {} replaced, {} unchanged, {} older ignored",
             report.added.len(),
@@ -105,7 +107,10 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             .iter()
             .map(|c| outcome(&catalog, &c.function, &c.request.to_string()))
             .collect();
-        println!("{}", serde_json::to_string(&results).expect("outcomes serialise"));
+        println!(
+            "{}",
+            serde_json::to_string(&results).expect("outcomes serialise")
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let function = js_name(command);
@@ -120,7 +125,10 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     };
     match outcome(&catalog, &function, &request) {
         Outcome::Ok(value) => {
-            println!("{}", serde_json::to_string_pretty(&value).expect("JSON value"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).expect("JSON value")
+            );
             Ok(ExitCode::SUCCESS)
         }
         err @ Outcome::Error(_) => {

@@ -211,7 +211,11 @@ pub mod reference {
     fn subproof(m: usize, leaves: &[Hash], complete: bool) -> Vec<Hash> {
         let n = leaves.len();
         if m == n {
-            return if complete { Vec::new() } else { vec![root(leaves)] };
+            return if complete {
+                Vec::new()
+            } else {
+                vec![root(leaves)]
+            };
         }
         let k = split(n);
         if m <= k {
@@ -237,9 +241,8 @@ pub mod api {
     pub const MAX_LEAF_BYTES: usize = 64 * 1024;
 
     fn bytes(text: &str, field: &str) -> CalcResult<Vec<u8>> {
-        hex::decode(text).map_err(|e| {
-            CalcError::invalid_value(field, format!("is not hexadecimal bytes ({e})"))
-        })
+        hex::decode(text)
+            .map_err(|e| CalcError::invalid_value(field, format!("is not hexadecimal bytes ({e})")))
     }
 
     fn fixed<const N: usize>(text: &str, field: &str) -> CalcResult<[u8; N]> {
@@ -247,7 +250,11 @@ pub mod api {
         raw.as_slice().try_into().map_err(|_| {
             CalcError::invalid_value(
                 field,
-                format!("must be {N} bytes ({} hex characters), got {} bytes", N * 2, raw.len()),
+                format!(
+                    "must be {N} bytes ({} hex characters), got {} bytes",
+                    N * 2,
+                    raw.len()
+                ),
             )
         })
     }
@@ -292,7 +299,13 @@ pub mod api {
         let leaf = fixed::<32>(&req.leaf_hash, "leaf_hash")?;
         let root = fixed::<32>(&req.root_hash, "root_hash")?;
         let proof = proof(&req.proof, "proof")?;
-        Ok(super::verify_inclusion(&leaf, req.leaf_index, req.tree_size, &proof, &root))
+        Ok(super::verify_inclusion(
+            &leaf,
+            req.leaf_index,
+            req.tree_size,
+            &proof,
+            &root,
+        ))
     }
 
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -309,7 +322,13 @@ pub mod api {
         let first = fixed::<32>(&req.first_root, "first_root")?;
         let second = fixed::<32>(&req.second_root, "second_root")?;
         let proof = proof(&req.proof, "proof")?;
-        Ok(super::verify_consistency(req.first_size, req.second_size, &first, &second, &proof))
+        Ok(super::verify_consistency(
+            req.first_size,
+            req.second_size,
+            &first,
+            &second,
+            &proof,
+        ))
     }
 
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -31,7 +31,12 @@ pub struct MethaneEstimate {
 
 pub fn estimate(catalog: &Catalog, req: &MethaneRequest) -> CalcResult<MethaneEstimate> {
     let set = catalog.gwp(&req.gwp, "gwp")?;
-    ensure_range(req.ch4_t.0, Some((Decimal::ZERO, true)), Some((MAX_CH4_T, true)), "ch4_t")?;
+    ensure_range(
+        req.ch4_t.0,
+        Some((Decimal::ZERO, true)),
+        Some((MAX_CH4_T, true)),
+        "ch4_t",
+    )?;
     let tonnes = mul(req.ch4_t.0, set.ch4.0, "ch4_t")?;
     Ok(MethaneEstimate {
         gwp: set.id.clone(),
@@ -69,7 +74,10 @@ mod tests {
         let e = run(r#"{"ch4_t":"-0.1","gwp":"ar5"}"#).unwrap_err();
         assert_eq!((e.code, e.field.as_str()), (ErrorCode::OutOfRange, "ch4_t"));
         let e = run(r#"{"ch4_t":"1","gwp":"ar6"}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_str()), (ErrorCode::UnknownMethodology, "gwp"));
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::UnknownMethodology, "gwp")
+        );
         let e = run(r#"{"ch4_t":"1"}"#).unwrap_err();
         assert_eq!((e.code, e.field.as_str()), (ErrorCode::MissingField, "gwp"));
     }

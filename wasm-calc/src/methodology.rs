@@ -219,16 +219,34 @@ pub struct TableRef {
 }
 
 const BUILTIN_DOCUMENTS: &[(&str, &str)] = &[
-    ("trip-bounds-v1.json", include_str!("../methodologies/trip-bounds-v1.json")),
-    ("commute-wuhan-2024.json", include_str!("../methodologies/commute-wuhan-2024.json")),
-    ("commute-shanghai-2024.json", include_str!("../methodologies/commute-shanghai-2024.json")),
-    ("commute-shenzhen-2022.json", include_str!("../methodologies/commute-shenzhen-2022.json")),
-    ("commute-lanzhou-interim.json", include_str!("../methodologies/commute-lanzhou-interim.json")),
+    (
+        "trip-bounds-v1.json",
+        include_str!("../methodologies/trip-bounds-v1.json"),
+    ),
+    (
+        "commute-wuhan-2024.json",
+        include_str!("../methodologies/commute-wuhan-2024.json"),
+    ),
+    (
+        "commute-shanghai-2024.json",
+        include_str!("../methodologies/commute-shanghai-2024.json"),
+    ),
+    (
+        "commute-shenzhen-2022.json",
+        include_str!("../methodologies/commute-shenzhen-2022.json"),
+    ),
+    (
+        "commute-lanzhou-interim.json",
+        include_str!("../methodologies/commute-lanzhou-interim.json"),
+    ),
     ("grid.json", include_str!("../methodologies/grid.json")),
     ("gwp.json", include_str!("../methodologies/gwp.json")),
     ("forest.json", include_str!("../methodologies/forest.json")),
     // Last: it names a preset that must already be loaded.
-    ("defaults.json", include_str!("../methodologies/defaults.json")),
+    (
+        "defaults.json",
+        include_str!("../methodologies/defaults.json"),
+    ),
 ];
 
 /// Table ids: lowercase ASCII letters, digits and hyphens, so they are safe
@@ -338,10 +356,25 @@ impl Catalog {
     pub fn load(&mut self, doc: CatalogDocument) -> CalcResult<LoadReport> {
         let mut next = self.clone();
         let mut report = LoadReport::default();
-        merge(&mut next.presets, doc.commute_presets, "commute_presets", &mut report)?;
-        merge(&mut next.grids, doc.grid_factors, "grid_factors", &mut report)?;
+        merge(
+            &mut next.presets,
+            doc.commute_presets,
+            "commute_presets",
+            &mut report,
+        )?;
+        merge(
+            &mut next.grids,
+            doc.grid_factors,
+            "grid_factors",
+            &mut report,
+        )?;
         merge(&mut next.gwp, doc.gwp_sets, "gwp_sets", &mut report)?;
-        merge(&mut next.bounds, doc.trip_bounds, "trip_bounds", &mut report)?;
+        merge(
+            &mut next.bounds,
+            doc.trip_bounds,
+            "trip_bounds",
+            &mut report,
+        )?;
         merge(
             &mut next.forest,
             doc.forest_methodologies,
@@ -365,7 +398,10 @@ impl Catalog {
         if !self.default_preset.is_empty() && !self.presets.contains_key(&self.default_preset) {
             return invalid(
                 "default_preset".into(),
-                format!("names preset \"{}\", which is not loaded", self.default_preset),
+                format!(
+                    "names preset \"{}\", which is not loaded",
+                    self.default_preset
+                ),
             );
         }
         for p in self.presets.values() {
@@ -373,7 +409,10 @@ impl Catalog {
             let Some(bounds) = self.bounds.get(&p.trip_bounds) else {
                 return invalid(
                     at("trip_bounds"),
-                    format!("names bounds table \"{}\", which is not loaded", p.trip_bounds),
+                    format!(
+                        "names bounds table \"{}\", which is not loaded",
+                        p.trip_bounds
+                    ),
                 );
             };
             if p.factors.is_empty() {
@@ -384,7 +423,10 @@ impl Catalog {
                     return invalid(at("factors"), format!("mode \"{}\" appears twice", f.mode));
                 }
                 if f.factor_g.0 <= Decimal::ZERO {
-                    return invalid(at("factors"), format!("mode \"{}\" has a factor ≤ 0", f.mode));
+                    return invalid(
+                        at("factors"),
+                        format!("mode \"{}\" has a factor ≤ 0", f.mode),
+                    );
                 }
                 if bounds.mode(&f.mode).is_none() {
                     return invalid(
@@ -399,18 +441,27 @@ impl Catalog {
         }
         for g in self.grids.values() {
             if g.factor_t_per_mwh.0 <= Decimal::ZERO {
-                return invalid(format!("grid_factors[id={}].factor_t_per_mwh", g.id), "must be positive".into());
+                return invalid(
+                    format!("grid_factors[id={}].factor_t_per_mwh", g.id),
+                    "must be positive".into(),
+                );
             }
         }
         for g in self.gwp.values() {
             if g.ch4.0 <= Decimal::ZERO {
-                return invalid(format!("gwp_sets[id={}].ch4", g.id), "must be positive".into());
+                return invalid(
+                    format!("gwp_sets[id={}].ch4", g.id),
+                    "must be positive".into(),
+                );
             }
         }
         for b in self.bounds.values() {
             let at = |f: &str| format!("trip_bounds[id={}].{f}", b.id);
             if b.teleport_speed_kmh.0 <= Decimal::ZERO || b.teleport_min_jump_m.0 < Decimal::ZERO {
-                return invalid(at("teleport_speed_kmh"), "teleport thresholds must be positive".into());
+                return invalid(
+                    at("teleport_speed_kmh"),
+                    "teleport thresholds must be positive".into(),
+                );
             }
             for (i, m) in b.modes.iter().enumerate() {
                 if b.modes[..i].iter().any(|n| n.mode == m.mode) {
@@ -430,7 +481,11 @@ impl Catalog {
         for f in self.forest.values() {
             let cf = f.carbon_fraction_default.0;
             let buffer = f.buffer_fraction_default.0;
-            if cf <= Decimal::ZERO || cf > Decimal::ONE || buffer < Decimal::ZERO || buffer >= Decimal::ONE {
+            if cf <= Decimal::ZERO
+                || cf > Decimal::ONE
+                || buffer < Decimal::ZERO
+                || buffer >= Decimal::ONE
+            {
                 return invalid(
                     format!("forest_methodologies[id={}]", f.id),
                     "carbon fraction must be in (0, 1] and buffer fraction in [0, 1)".into(),
@@ -531,10 +586,21 @@ mod tests {
     fn builtin_holds_the_reference_presets_and_tables() {
         let c = Catalog::builtin();
         assert_eq!(c.default_preset_id(), "lanzhou-interim");
-        for id in ["wuhan-2024", "shanghai-2024", "shenzhen-2022", "lanzhou-interim"] {
+        for id in [
+            "wuhan-2024",
+            "shanghai-2024",
+            "shenzhen-2022",
+            "lanzhou-interim",
+        ] {
             assert!(c.preset(Some(id), "preset").is_ok(), "{id}");
         }
-        for id in ["national-2021", "national-2022", "northwest-2022", "national-2023", "northwest-2023"] {
+        for id in [
+            "national-2021",
+            "national-2022",
+            "northwest-2022",
+            "national-2023",
+            "northwest-2023",
+        ] {
             assert!(c.grid(id, "grid").is_ok(), "{id}");
         }
         for id in ["sar", "ar4", "ar5"] {
@@ -544,14 +610,19 @@ mod tests {
 
     #[test]
     fn unknown_ids_name_the_field_and_the_known_ids() {
-        let err = Catalog::builtin().preset(Some("paris-2030"), "preset").unwrap_err();
+        let err = Catalog::builtin()
+            .preset(Some("paris-2030"), "preset")
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::UnknownMethodology);
         assert_eq!(err.field, "preset");
         assert!(err.message.contains("wuhan-2024"), "{}", err.message);
     }
 
     fn wuhan_v(version: u32, metro: &str) -> String {
-        let mut p = Catalog::builtin().preset(Some("wuhan-2024"), "p").unwrap().clone();
+        let mut p = Catalog::builtin()
+            .preset(Some("wuhan-2024"), "p")
+            .unwrap()
+            .clone();
         p.version = version;
         p.factors[0].factor_g = metro.parse().unwrap();
         serde_json::to_string(&CatalogDocument {
@@ -567,7 +638,10 @@ mod tests {
         let report = c.load_json(&wuhan_v(2, "80")).unwrap();
         assert_eq!(report.replaced.len(), 1);
         let p = c.preset(Some("wuhan-2024"), "p").unwrap();
-        assert_eq!((p.version, p.factors[0].factor_g.to_string().as_str()), (2, "80"));
+        assert_eq!(
+            (p.version, p.factors[0].factor_g.to_string().as_str()),
+            (2, "80")
+        );
 
         let report = c.load_json(&wuhan_v(1, "78.4")).unwrap();
         assert_eq!(report.ignored_older.len(), 1);
@@ -590,7 +664,10 @@ mod tests {
         let err = c.load_json(&bad_bounds).unwrap_err();
         assert!(err.field.ends_with(".trip_bounds"), "{err}");
         let negative = wuhan_v(3, "-1");
-        assert_eq!(c.load_json(&negative).unwrap_err().code, ErrorCode::InvalidMethodology);
+        assert_eq!(
+            c.load_json(&negative).unwrap_err().code,
+            ErrorCode::InvalidMethodology
+        );
         let bad_id = wuhan_v(3, "80").replace("\"wuhan-2024\"", "\"Wuhan 2024\"");
         assert!(c.load_json(&bad_id).unwrap_err().field.ends_with(".id"));
         assert_eq!(c, before);
@@ -609,11 +686,16 @@ mod tests {
     #[test]
     fn every_table_cites_a_source() {
         let doc = Catalog::builtin().document();
-        assert!(doc.commute_presets.iter().all(|p| !p.source.is_empty()
-            && p.factors.iter().all(|f| !f.source.is_empty())));
+        assert!(doc
+            .commute_presets
+            .iter()
+            .all(|p| !p.source.is_empty() && p.factors.iter().all(|f| !f.source.is_empty())));
         assert!(doc.grid_factors.iter().all(|g| !g.source.is_empty()));
         assert!(doc.gwp_sets.iter().all(|g| !g.source.is_empty()));
         assert!(doc.trip_bounds.iter().all(|b| !b.source.is_empty()));
-        assert!(doc.forest_methodologies.iter().all(|f| !f.source.is_empty()));
+        assert!(doc
+            .forest_methodologies
+            .iter()
+            .all(|f| !f.source.is_empty()));
     }
 }

@@ -96,12 +96,20 @@ pub fn check_trip(catalog: &Catalog, req: &TripCheckRequest) -> CalcResult<TripC
             ),
         )
     })?;
-    ensure_range(req.distance_km.0, Some((Decimal::ZERO, true)), None, "distance_km")?;
+    ensure_range(
+        req.distance_km.0,
+        Some((Decimal::ZERO, true)),
+        None,
+        "distance_km",
+    )?;
     let started = parse_time(&req.started_at, "started_at")?;
     let ended = parse_time(&req.ended_at, "ended_at")?;
     let ms = millis_between(&started, &ended);
     if ms <= 0 {
-        return Err(CalcError::out_of_range("ended_at", "must be later than started_at"));
+        return Err(CalcError::out_of_range(
+            "ended_at",
+            "must be later than started_at",
+        ));
     }
     let ms = Decimal::from(ms);
     let speed = mul(req.distance_km.0, MS_PER_HOUR, "distance_km")? / ms;
@@ -233,7 +241,11 @@ pub fn measure_trace(catalog: &Catalog, req: &TraceRequest) -> CalcResult<TraceM
     let (_, bounds) = bounds_for(catalog, req.preset.as_deref())?;
     let n = req.trace.len();
     if n < 2 {
-        return Err(CalcError::new(ErrorCode::TooFewItems, "trace", "at least two points are needed"));
+        return Err(CalcError::new(
+            ErrorCode::TooFewItems,
+            "trace",
+            "at least two points are needed",
+        ));
     }
     if n > MAX_TRACE_POINTS {
         return Err(CalcError::new(
@@ -245,17 +257,26 @@ pub fn measure_trace(catalog: &Catalog, req: &TraceRequest) -> CalcResult<TraceM
     let mut times = Vec::with_capacity(n);
     for (i, p) in req.trace.iter().enumerate() {
         if !(-90.0..=90.0).contains(&p.lat.0) {
-            return Err(CalcError::out_of_range(format!("trace[{i}].lat"), "must be within [-90, 90]"));
+            return Err(CalcError::out_of_range(
+                format!("trace[{i}].lat"),
+                "must be within [-90, 90]",
+            ));
         }
         if !(-180.0..=180.0).contains(&p.lon.0) {
-            return Err(CalcError::out_of_range(format!("trace[{i}].lon"), "must be within [-180, 180]"));
+            return Err(CalcError::out_of_range(
+                format!("trace[{i}].lon"),
+                "must be within [-180, 180]",
+            ));
         }
         let t = parse_time(&p.t, &format!("trace[{i}].t"))?;
         if let Some(prev) = times.last() {
             if t < *prev {
                 return Err(CalcError::out_of_range(
                     format!("trace[{i}].t"),
-                    format!("is earlier than trace[{}].t; points must be in time order", i - 1),
+                    format!(
+                        "is earlier than trace[{}].t; points must be in time order",
+                        i - 1
+                    ),
                 ));
             }
         }
@@ -319,7 +340,10 @@ mod tests {
         assert_eq!(c.avg_speed_kmh.to_string(), "15");
         assert_eq!(c.duration_s.to_string(), "1200");
         assert!(c.within_bounds);
-        assert_eq!((c.bounds.as_str(), c.preset.as_str()), ("trip-bounds-v1", "lanzhou-interim"));
+        assert_eq!(
+            (c.bounds.as_str(), c.preset.as_str()),
+            ("trip-bounds-v1", "lanzhou-interim")
+        );
     }
 
     #[test]
@@ -356,11 +380,31 @@ mod tests {
     #[test]
     fn bad_trip_inputs() {
         let cases = [
-            (r#"{"mode":"bike","distance_km":"1","started_at":"2024-05-01T08:00:00Z","ended_at":"2024-05-01T08:00:00Z"}"#, ErrorCode::OutOfRange, "ended_at"),
-            (r#"{"mode":"bike","distance_km":"1","started_at":"yesterday","ended_at":"2024-05-01T08:00:00Z"}"#, ErrorCode::InvalidValue, "started_at"),
-            (r#"{"mode":"bike","distance_km":"1","started_at":"2024-05-01T08:00:00Z","ended_at":"2024-05-01 09:00"}"#, ErrorCode::InvalidValue, "ended_at"),
-            (r#"{"mode":"rocket","distance_km":"1","started_at":"2024-05-01T08:00:00Z","ended_at":"2024-05-01T09:00:00Z"}"#, ErrorCode::UnknownMode, "mode"),
-            (r#"{"mode":"bike","distance_km":"-1","started_at":"2024-05-01T08:00:00Z","ended_at":"2024-05-01T09:00:00Z"}"#, ErrorCode::OutOfRange, "distance_km"),
+            (
+                r#"{"mode":"bike","distance_km":"1","started_at":"2024-05-01T08:00:00Z","ended_at":"2024-05-01T08:00:00Z"}"#,
+                ErrorCode::OutOfRange,
+                "ended_at",
+            ),
+            (
+                r#"{"mode":"bike","distance_km":"1","started_at":"yesterday","ended_at":"2024-05-01T08:00:00Z"}"#,
+                ErrorCode::InvalidValue,
+                "started_at",
+            ),
+            (
+                r#"{"mode":"bike","distance_km":"1","started_at":"2024-05-01T08:00:00Z","ended_at":"2024-05-01 09:00"}"#,
+                ErrorCode::InvalidValue,
+                "ended_at",
+            ),
+            (
+                r#"{"mode":"rocket","distance_km":"1","started_at":"2024-05-01T08:00:00Z","ended_at":"2024-05-01T09:00:00Z"}"#,
+                ErrorCode::UnknownMode,
+                "mode",
+            ),
+            (
+                r#"{"mode":"bike","distance_km":"-1","started_at":"2024-05-01T08:00:00Z","ended_at":"2024-05-01T09:00:00Z"}"#,
+                ErrorCode::OutOfRange,
+                "distance_km",
+            ),
         ];
         for (json, code, field) in cases {
             let e = check(json).unwrap_err();
@@ -387,11 +431,14 @@ mod tests {
     fn trace_distance_duration_and_teleports() {
         // Three fixes 0.01° of latitude (1.112 km) apart, 4 minutes apart:
         // 16.68 km/h. Then a jump of 1° (111 km) in one minute: a teleport.
-        let m = trace(r#"{"trace":[
+        let m = trace(
+            r#"{"trace":[
             {"lat":36.00,"lon":103.8,"t":"2024-05-01T08:00:00Z"},
             {"lat":36.01,"lon":103.8,"t":"2024-05-01T08:04:00Z"},
             {"lat":"36.02","lon":"103.8","t":"2024-05-01T08:08:00Z"},
-            {"lat":37.02,"lon":103.8,"t":"2024-05-01T08:09:00Z"}]}"#).unwrap();
+            {"lat":37.02,"lon":103.8,"t":"2024-05-01T08:09:00Z"}]}"#,
+        )
+        .unwrap();
         assert_eq!(m.points, 4);
         assert_eq!(m.distance_km.to_string(), "2.224");
         assert_eq!(m.duration_s.to_string(), "540");
@@ -403,10 +450,13 @@ mod tests {
 
     #[test]
     fn jitter_is_not_a_teleport_but_a_same_time_jump_is() {
-        let m = trace(r#"{"trace":[
+        let m = trace(
+            r#"{"trace":[
             {"lat":36.0,"lon":103.8,"t":"2024-05-01T08:00:00Z"},
             {"lat":36.0005,"lon":103.8,"t":"2024-05-01T08:00:00.2Z"},
-            {"lat":36.0505,"lon":103.8,"t":"2024-05-01T08:00:00.2Z"}]}"#).unwrap();
+            {"lat":36.0505,"lon":103.8,"t":"2024-05-01T08:00:00.2Z"}]}"#,
+        )
+        .unwrap();
         assert_eq!(m.teleports.len(), 1);
         assert_eq!(m.teleports[0].from, 1);
         assert!(m.teleports[0].speed_kmh.is_none());
@@ -418,16 +468,38 @@ mod tests {
         let p = |lat: &str, t: &str| format!(r#"{{"lat":{lat},"lon":103.8,"t":"{t}"}}"#);
         let ok = p("36", "2024-05-01T08:00:00Z");
         let cases = [
-            (format!(r#"{{"trace":[{ok}]}}"#), ErrorCode::TooFewItems, "trace".to_string()),
-            (format!(r#"{{"trace":[{ok},{}]}}"#, p("91", "2024-05-01T08:01:00Z")), ErrorCode::OutOfRange, "trace[1].lat".into()),
-            (format!(r#"{{"trace":[{ok},{}]}}"#, p("36", "2024-05-01T07:59:00Z")), ErrorCode::OutOfRange, "trace[1].t".into()),
-            (format!(r#"{{"trace":[{ok},{}]}}"#, p("\"north\"", "2024-05-01T08:01:00Z")), ErrorCode::InvalidValue, "trace[1].lat".into()),
+            (
+                format!(r#"{{"trace":[{ok}]}}"#),
+                ErrorCode::TooFewItems,
+                "trace".to_string(),
+            ),
+            (
+                format!(r#"{{"trace":[{ok},{}]}}"#, p("91", "2024-05-01T08:01:00Z")),
+                ErrorCode::OutOfRange,
+                "trace[1].lat".into(),
+            ),
+            (
+                format!(r#"{{"trace":[{ok},{}]}}"#, p("36", "2024-05-01T07:59:00Z")),
+                ErrorCode::OutOfRange,
+                "trace[1].t".into(),
+            ),
+            (
+                format!(
+                    r#"{{"trace":[{ok},{}]}}"#,
+                    p("\"north\"", "2024-05-01T08:01:00Z")
+                ),
+                ErrorCode::InvalidValue,
+                "trace[1].lat".into(),
+            ),
         ];
         for (json, code, field) in cases {
             let e = trace(&json).unwrap_err();
             assert_eq!((e.code, e.field.as_str()), (code, field.as_str()), "{json}");
         }
-        let many = format!(r#"{{"trace":[{}]}}"#, vec![ok.as_str(); MAX_TRACE_POINTS + 1].join(","));
+        let many = format!(
+            r#"{{"trace":[{}]}}"#,
+            vec![ok.as_str(); MAX_TRACE_POINTS + 1].join(",")
+        );
         assert_eq!(trace(&many).unwrap_err().code, ErrorCode::TooManyItems);
     }
 }

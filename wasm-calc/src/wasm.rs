@@ -41,7 +41,9 @@ fn request_text(request: &JsValue) -> Result<String, JsValue> {
 
 fn run(function: &str, request: &JsValue) -> Result<JsValue, JsValue> {
     let text = request_text(request)?;
-    let out = CATALOG.with(|c| json::call(&c.borrow(), function, &text)).map_err(|e| throw(&e))?;
+    let out = CATALOG
+        .with(|c| json::call(&c.borrow(), function, &text))
+        .map_err(|e| throw(&e))?;
     JSON::parse(&out)
 }
 
@@ -92,10 +94,30 @@ extern "C" {
     pub type TreeHeadRequest;
 }
 
-export!(estimate_commute, "estimateCommute", CommuteRequest, CommuteEstimate);
-export!(estimate_grid_electricity, "estimateGridElectricity", GridRequest, GridEstimate);
-export!(estimate_methane, "estimateMethane", MethaneRequest, MethaneEstimate);
-export!(estimate_forest_sink, "estimateForestSink", ForestRequest, ForestEstimate);
+export!(
+    estimate_commute,
+    "estimateCommute",
+    CommuteRequest,
+    CommuteEstimate
+);
+export!(
+    estimate_grid_electricity,
+    "estimateGridElectricity",
+    GridRequest,
+    GridEstimate
+);
+export!(
+    estimate_methane,
+    "estimateMethane",
+    MethaneRequest,
+    MethaneEstimate
+);
+export!(
+    estimate_forest_sink,
+    "estimateForestSink",
+    ForestRequest,
+    ForestEstimate
+);
 export!(check_trip, "checkTrip", TripCheckRequest, TripCheck);
 export!(measure_trace, "measureTrace", TraceRequest, TraceMeasure);
 
@@ -111,7 +133,9 @@ pub fn list_presets() -> Result<Methodologies, JsValue> {
 #[wasm_bindgen(js_name = "loadMethodologies")]
 pub fn load_methodologies(tables: Methodologies) -> Result<LoadReport, JsValue> {
     let text = request_text(&tables)?;
-    let report = CATALOG.with(|c| c.borrow_mut().load_json(&text)).map_err(|e| throw(&e))?;
+    let report = CATALOG
+        .with(|c| c.borrow_mut().load_json(&text))
+        .map_err(|e| throw(&e))?;
     let out = serde_json::to_string(&report).expect("report serialises");
     JSON::parse(&out).map(|v| v.unchecked_into())
 }

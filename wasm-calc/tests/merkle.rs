@@ -11,7 +11,13 @@ fn h(hex: &str) -> Hash {
 }
 
 const LEAVES: [&str; 8] = [
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
     "606162636465666768696a6b6c6d6e6f",
 ];
 
@@ -29,49 +35,84 @@ const ROOTS: [&str; 8] = [
 
 /// (leaf index, tree size, proof).
 const INCLUSION: [(u64, u64, &[&str]); 4] = [
-    (0, 8, &[
-        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-    ]),
-    (5, 8, &[
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    ]),
-    (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-    (1, 5, &[
-        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-    ]),
+    (
+        0,
+        8,
+        &[
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        5,
+        8,
+        &[
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+    (
+        2,
+        3,
+        &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+    ),
+    (
+        1,
+        5,
+        &[
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
 ];
 
 /// (first size, second size, proof).
 const CONSISTENCY: [(u64, u64, &[&str]); 4] = [
-    (1, 8, &[
-        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-    ]),
-    (6, 8, &[
-        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    ]),
-    (2, 5, &[
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-    ]),
-    (6, 7, &[
-        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-        "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    ]),
+    (
+        1,
+        8,
+        &[
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        6,
+        8,
+        &[
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+    (
+        2,
+        5,
+        &[
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
+    (
+        6,
+        7,
+        &[
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
 ];
 
 fn leaf_hashes() -> Vec<Hash> {
-    LEAVES.iter().map(|l| merkle::leaf_hash(&hex::decode(l).unwrap())).collect()
+    LEAVES
+        .iter()
+        .map(|l| merkle::leaf_hash(&hex::decode(l).unwrap()))
+        .collect()
 }
 
 fn flip(hash: &Hash, bit: usize) -> Hash {
@@ -99,23 +140,57 @@ fn reference_inclusion_proofs_verify_and_corruptions_fail() {
         let proof: Vec<Hash> = proof.iter().map(|p| h(p)).collect();
         let root = h(ROOTS[size as usize - 1]);
         let leaf = leaves[index as usize];
-        assert_eq!(reference::inclusion_proof(&leaves[..size as usize], index as usize), proof);
+        assert_eq!(
+            reference::inclusion_proof(&leaves[..size as usize], index as usize),
+            proof
+        );
         assert!(merkle::verify_inclusion(&leaf, index, size, &proof, &root));
         // Wrong position or size.
-        for (i, s) in [(index.wrapping_sub(1), size), (index + 1, size), (index ^ 2, size), (index, size * 2), (index, size / 2)] {
-            assert!(!merkle::verify_inclusion(&leaf, i, s, &proof, &root), "index {i} size {s}");
+        for (i, s) in [
+            (index.wrapping_sub(1), size),
+            (index + 1, size),
+            (index ^ 2, size),
+            (index, size * 2),
+            (index, size / 2),
+        ] {
+            assert!(
+                !merkle::verify_inclusion(&leaf, i, s, &proof, &root),
+                "index {i} size {s}"
+            );
         }
         // Garbage before or after, a component removed, every bit flipped.
         let mut longer = proof.clone();
         longer.push(root);
-        assert!(!merkle::verify_inclusion(&leaf, index, size, &longer, &root));
+        assert!(!merkle::verify_inclusion(
+            &leaf, index, size, &longer, &root
+        ));
         let mut prefixed = vec![root];
         prefixed.extend(&proof);
-        assert!(!merkle::verify_inclusion(&leaf, index, size, &prefixed, &root));
-        assert!(!merkle::verify_inclusion(&leaf, index, size, &proof[..proof.len() - 1], &root));
+        assert!(!merkle::verify_inclusion(
+            &leaf, index, size, &prefixed, &root
+        ));
+        assert!(!merkle::verify_inclusion(
+            &leaf,
+            index,
+            size,
+            &proof[..proof.len() - 1],
+            &root
+        ));
         for bit in 0..256 {
-            assert!(!merkle::verify_inclusion(&flip(&leaf, bit), index, size, &proof, &root));
-            assert!(!merkle::verify_inclusion(&leaf, index, size, &proof, &flip(&root, bit)));
+            assert!(!merkle::verify_inclusion(
+                &flip(&leaf, bit),
+                index,
+                size,
+                &proof,
+                &root
+            ));
+            assert!(!merkle::verify_inclusion(
+                &leaf,
+                index,
+                size,
+                &proof,
+                &flip(&root, bit)
+            ));
             for k in 0..proof.len() {
                 let mut bad = proof.clone();
                 bad[k] = flip(&bad[k], bit);
@@ -131,25 +206,59 @@ fn reference_consistency_proofs_verify_and_corruptions_fail() {
     for (first, second, proof) in CONSISTENCY {
         let proof: Vec<Hash> = proof.iter().map(|p| h(p)).collect();
         let (r1, r2) = (h(ROOTS[first as usize - 1]), h(ROOTS[second as usize - 1]));
-        assert_eq!(reference::consistency_proof(&leaves[..second as usize], first as usize), proof);
+        assert_eq!(
+            reference::consistency_proof(&leaves[..second as usize], first as usize),
+            proof
+        );
         assert!(merkle::verify_consistency(first, second, &r1, &r2, &proof));
-        for (a, b) in [(first - 1, second), (first + 1, second), (first ^ 2, second), (first, second * 2), (first, second / 2)] {
-            assert!(!merkle::verify_consistency(a, b, &r1, &r2, &proof), "{a} {b}");
+        for (a, b) in [
+            (first - 1, second),
+            (first + 1, second),
+            (first ^ 2, second),
+            (first, second * 2),
+            (first, second / 2),
+        ] {
+            assert!(
+                !merkle::verify_consistency(a, b, &r1, &r2, &proof),
+                "{a} {b}"
+            );
         }
         assert!(!merkle::verify_consistency(first, second, &r2, &r1, &proof));
         assert!(!merkle::verify_consistency(first, second, &r1, &r2, &[]));
-        assert!(!merkle::verify_consistency(first, second, &r1, &r2, &proof[..proof.len() - 1]));
+        assert!(!merkle::verify_consistency(
+            first,
+            second,
+            &r1,
+            &r2,
+            &proof[..proof.len() - 1]
+        ));
         for extra in [r1, r2, proof[0]] {
             let mut longer = proof.clone();
             longer.push(extra);
-            assert!(!merkle::verify_consistency(first, second, &r1, &r2, &longer));
+            assert!(!merkle::verify_consistency(
+                first, second, &r1, &r2, &longer
+            ));
             let mut prefixed = vec![extra];
             prefixed.extend(&proof);
-            assert!(!merkle::verify_consistency(first, second, &r1, &r2, &prefixed));
+            assert!(!merkle::verify_consistency(
+                first, second, &r1, &r2, &prefixed
+            ));
         }
         for bit in 0..256 {
-            assert!(!merkle::verify_consistency(first, second, &flip(&r1, bit), &r2, &proof));
-            assert!(!merkle::verify_consistency(first, second, &r1, &flip(&r2, bit), &proof));
+            assert!(!merkle::verify_consistency(
+                first,
+                second,
+                &flip(&r1, bit),
+                &r2,
+                &proof
+            ));
+            assert!(!merkle::verify_consistency(
+                first,
+                second,
+                &r1,
+                &flip(&r2, bit),
+                &proof
+            ));
             for k in 0..proof.len() {
                 let mut bad = proof.clone();
                 bad[k] = flip(&bad[k], bit);
@@ -185,7 +294,9 @@ fn inclusion_edge_cases() {
 }
 
 fn random_leaves(n: usize, seed: u64) -> Vec<Hash> {
-    (0..n).map(|i| merkle::leaf_hash(&[seed.to_le_bytes(), (i as u64).to_le_bytes()].concat())).collect()
+    (0..n)
+        .map(|i| merkle::leaf_hash(&[seed.to_le_bytes(), (i as u64).to_le_bytes()].concat()))
+        .collect()
 }
 
 proptest! {
@@ -232,7 +343,11 @@ proptest! {
 
 fn signed_head() -> (TreeHead, [u8; 64], [u8; 32]) {
     let key = SigningKey::from_bytes(&[42u8; 32]);
-    let head = TreeHead { tree_size: 8, timestamp: 1_714_521_600_000, root_hash: h(ROOTS[7]) };
+    let head = TreeHead {
+        tree_size: 8,
+        timestamp: 1_714_521_600_000,
+        root_hash: h(ROOTS[7]),
+    };
     let sig = key.sign(&head.signing_bytes()).to_bytes();
     (head, sig, key.verifying_key().to_bytes())
 }
@@ -253,13 +368,22 @@ fn tree_head_signature_verifies_and_any_flipped_bit_fails() {
     let (head, sig, key) = signed_head();
     assert!(head.verify(&sig, &key));
     for bit in 0..64 {
-        let t = TreeHead { tree_size: head.tree_size ^ (1 << bit), ..head };
+        let t = TreeHead {
+            tree_size: head.tree_size ^ (1 << bit),
+            ..head
+        };
         assert!(!t.verify(&sig, &key));
-        let t = TreeHead { timestamp: head.timestamp ^ (1 << bit), ..head };
+        let t = TreeHead {
+            timestamp: head.timestamp ^ (1 << bit),
+            ..head
+        };
         assert!(!t.verify(&sig, &key));
     }
     for bit in 0..256 {
-        let t = TreeHead { root_hash: flip(&head.root_hash, bit), ..head };
+        let t = TreeHead {
+            root_hash: flip(&head.root_hash, bit),
+            ..head
+        };
         assert!(!t.verify(&sig, &key));
         assert!(!head.verify(&sig, &flip(&key, bit)), "key bit {bit}");
     }

@@ -18,7 +18,12 @@ fn shared_vectors_hold_natively() {
         match (result, v.get("error")) {
             (Err(e), Some(want)) => {
                 if want["code"] != e.code.as_str() || want["field"] != e.field.as_str() {
-                    failures.push(format!("{name}: got error {} {} ({})", e.code.as_str(), e.field, e.message));
+                    failures.push(format!(
+                        "{name}: got error {} {} ({})",
+                        e.code.as_str(),
+                        e.field,
+                        e.message
+                    ));
                 }
             }
             (Err(e), None) => failures.push(format!("{name}: unexpected error {e}")),
