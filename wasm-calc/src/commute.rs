@@ -227,19 +227,13 @@ mod tests {
             let e = run(json).unwrap_err();
             assert_eq!((e.code, e.field.as_str()), (code, field), "{json}: {e}");
         }
-        let eleven = format!(
-            r#"{{"legs":[{}]}}"#,
-            [r#"{"mode":"bus"}"#; 11].join(",")
-        );
+        let eleven = format!(r#"{{"legs":[{}]}}"#, [r#"{"mode":"bus"}"#; 11].join(","));
         let e = run(&eleven).unwrap_err();
         assert_eq!(
             (e.code, e.field.as_str()),
             (ErrorCode::TooManyItems, "legs")
         );
-        let ten = format!(
-            r#"{{"legs":[{}]}}"#,
-            [r#"{"mode":"bus"}"#; 10].join(",")
-        );
+        let ten = format!(r#"{{"legs":[{}]}}"#, [r#"{"mode":"bus"}"#; 10].join(","));
         assert_eq!(run(&ten).unwrap().credited_g, 2125);
     }
 
