@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::decimal::{credited_grams, ensure_range, mul, Dec};
+use crate::decimal::{credited_grams, Dec};
 use crate::error::{CalcError, CalcResult, ErrorCode};
 use crate::methodology::{Catalog, FactorUnit};
 
@@ -75,12 +75,13 @@ pub fn estimate(catalog: &Catalog, req: &CommuteRequest) -> CalcResult<CommuteEs
     let mut total = Decimal::ZERO;
     let mut legs = Vec::with_capacity(req.legs.len());
     for (i, leg) in req.legs.iter().enumerate() {
-        let mode_field = format!("legs[{i}].mode");
-        let distance_field = format!("legs[{i}].distance_km");
+        // Paths are built only when an error needs them (hot on phones).
+        let mode_field = || format!("legs[{i}].mode");
+        let distance_field = || format!("legs[{i}].distance_km");
         let factor = preset.factor(&leg.mode).ok_or_else(|| {
             CalcError::new(
                 ErrorCode::UnknownMode,
-                &mode_field,
+                mode_field(),
                 format!(
                     "mode \"{}\" is not defined by preset {} (defined: {})",
                     leg.mode,
@@ -92,14 +93,19 @@ pub fn estimate(catalog: &Catalog, req: &CommuteRequest) -> CalcResult<CommuteEs
         // Validation guarantees every preset mode has bounds.
         let limit = bounds
             .mode(&leg.mode)
-            .ok_or_else(|| CalcError::new(ErrorCode::UnknownMode, &mode_field, "no bounds"))?
+            .ok_or_else(|| CalcError::new(ErrorCode::UnknownMode, mode_field(), "no bounds"))?
             .max_distance_km
             .0;
         if let Some(d) = leg.distance_km {
-            ensure_range(d.0, Some((Decimal::ZERO, true)), None, &distance_field)?;
+            if d.0 < Decimal::ZERO {
+                return Err(CalcError::out_of_range(
+                    distance_field(),
+                    format!("must be at least 0, got {d}"),
+                ));
+            }
             if d.0 > limit {
                 return Err(CalcError::out_of_range(
-                    &distance_field,
+                    distance_field(),
                     format!(
                         "{} km exceeds the {} limit of {} km ({} v{})",
                         d,
@@ -116,11 +122,13 @@ pub fn estimate(catalog: &Catalog, req: &CommuteRequest) -> CalcResult<CommuteEs
                 let d = leg.distance_km.ok_or_else(|| {
                     CalcError::new(
                         ErrorCode::MissingField,
-                        &distance_field,
+                        distance_field(),
                         format!("is required for {} (a per-km mode)", leg.mode),
                     )
                 })?;
-                mul(factor.factor_g.0, d.0, &distance_field)?
+                factor.factor_g.0.checked_mul(d.0).ok_or_else(|| {
+                    CalcError::out_of_range(distance_field(), "value too large to compute with")
+                })?
             }
             FactorUnit::GPerTrip => factor.factor_g.0,
         };

@@ -11,8 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::Dec;
-use crate::error::{CalcError, CalcResult, ErrorCode};
-use crate::json::parse_object;
+use crate::error::{CalcError, CalcResult, ErrorCode, WHOLE_REQUEST};
 
 /// How far a figure can be trusted; kept with every table so that a
 /// second-hand number is never presented as an official one.
@@ -344,8 +343,21 @@ impl Catalog {
     }
 
     /// Loads tables given as JSON in the [`CatalogDocument`] shape.
+    ///
+    /// Parsed without field-path tracking: table files are edited by people
+    /// who get serde's line and column instead, and the path-tracking copy of
+    /// every table type's parser would cost WebAssembly size on each phone.
     pub fn load_json(&mut self, json: &str) -> CalcResult<LoadReport> {
-        let doc: CatalogDocument = parse_object(json)?;
+        if !json.trim_start().starts_with('{') {
+            return Err(CalcError::new(
+                ErrorCode::InvalidMethodology,
+                WHOLE_REQUEST,
+                "expected a JSON object of table lists",
+            ));
+        }
+        let doc: CatalogDocument = serde_json::from_str(json).map_err(|e| {
+            CalcError::new(ErrorCode::InvalidMethodology, WHOLE_REQUEST, e.to_string())
+        })?;
         self.load(doc)
     }
 

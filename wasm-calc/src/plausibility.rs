@@ -65,10 +65,10 @@ fn bounds_for<'a>(
     Ok((preset, catalog.bounds(&preset.trip_bounds, "preset")?))
 }
 
-fn parse_time(text: &str, field: &str) -> CalcResult<DateTime<FixedOffset>> {
+fn parse_time(text: &str, field: impl FnOnce() -> String) -> CalcResult<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(text).map_err(|e| {
         CalcError::invalid_value(
-            field,
+            field(),
             format!("\"{text}\" is not an RFC 3339 time such as 2024-05-01T08:30:00+08:00 ({e})"),
         )
     })
@@ -102,8 +102,8 @@ pub fn check_trip(catalog: &Catalog, req: &TripCheckRequest) -> CalcResult<TripC
         None,
         "distance_km",
     )?;
-    let started = parse_time(&req.started_at, "started_at")?;
-    let ended = parse_time(&req.ended_at, "ended_at")?;
+    let started = parse_time(&req.started_at, || "started_at".into())?;
+    let ended = parse_time(&req.ended_at, || "ended_at".into())?;
     let ms = millis_between(&started, &ended);
     if ms <= 0 {
         return Err(CalcError::out_of_range(
@@ -163,9 +163,11 @@ impl<'de> Deserialize<'de> for Degrees {
                 Ok(Degrees(v as f64))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Degrees, E> {
-                crate::decimal::parse_decimal(v)
-                    .map_err(E::custom)
-                    .and_then(|_| v.parse::<f64>().map(Degrees).map_err(E::custom))
+                use rust_decimal::prelude::ToPrimitive;
+                let d = crate::decimal::parse_decimal(v).map_err(E::custom)?;
+                d.to_f64()
+                    .map(Degrees)
+                    .ok_or_else(|| E::custom("not a finite number of degrees"))
             }
         }
         deserializer.deserialize_any(V)
@@ -230,11 +232,13 @@ pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * EARTH_RADIUS_M * libm::asin(libm::sqrt(a.min(1.0)))
 }
 
-/// A finite float as a decimal rounded to `dp` places. Formatting, not
-/// arithmetic, so both targets print the same digits.
-fn float_dec(v: f64, dp: usize) -> Dec {
-    let text = format!("{v:.dp$}");
-    Dec(text.parse::<Decimal>().unwrap_or(Decimal::MAX))
+/// A finite float as a decimal rounded half away from zero to `dp` places.
+/// Integer arithmetic on IEEE results, so both targets give the same digits
+/// (and no float-formatting code ships in the WebAssembly module).
+fn float_dec(v: f64, dp: u32) -> Dec {
+    let scaled = libm::round(v * 10f64.powi(dp as i32));
+    // Distances and speeds here are far below 2^53; saturate rather than wrap.
+    Dec(Decimal::new(scaled as i64, dp))
 }
 
 pub fn measure_trace(catalog: &Catalog, req: &TraceRequest) -> CalcResult<TraceMeasure> {
@@ -268,7 +272,7 @@ pub fn measure_trace(catalog: &Catalog, req: &TraceRequest) -> CalcResult<TraceM
                 "must be within [-180, 180]",
             ));
         }
-        let t = parse_time(&p.t, &format!("trace[{i}].t"))?;
+        let t = parse_time(&p.t, || format!("trace[{i}].t"))?;
         if let Some(prev) = times.last() {
             if t < *prev {
                 return Err(CalcError::out_of_range(
