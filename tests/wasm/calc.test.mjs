@@ -192,3 +192,22 @@ test('verifyTreeHead: true, false on any flipped bit', () => {
   assert.equal(calc.verifyTreeHead({ ...sth, timestamp: sth.timestamp + 1 }), false);
   throwsAt(() => calc.verifyTreeHead({ ...sth, public_key: 'ab' }), 'invalid_value', 'public_key');
 });
+
+test('the TypeScript declarations type every export (no any)', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { root } = await import('./load.mjs');
+  for (const pkg of ['pkg', 'pkg-node']) {
+    const dts = fs.readFileSync(path.join(root, 'wasm-calc', pkg, 'carbon_calc.d.ts'), 'utf8');
+    // initSync is wasm-bindgen's loader in the web package, not ours.
+    const exported = dts.split('\n').filter((l) => l.startsWith('export function') && !l.includes('initSync'));
+    const names = exported.map((l) => l.match(/export function (\w+)/)[1]).sort();
+    assert.deepEqual(names, [
+      'checkTrip', 'estimateCommute', 'estimateForestSink', 'estimateGridElectricity', 'estimateMethane',
+      'listPresets', 'loadMethodologies', 'measureTrace', 'merkleLeafHash', 'verifyConsistency',
+      'verifyInclusion', 'verifyTreeHead',
+    ]);
+    for (const line of exported) assert.doesNotMatch(line, /\bany\b/, `${pkg}: ${line}`);
+    assert.match(dts, /export interface CommuteEstimate/);
+  }
+});
