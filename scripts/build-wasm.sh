@@ -21,12 +21,14 @@ if [[ ! -f $wasm_opt ]]; then
   exit 1
 fi
 
+# Two optimisation profiles (Cargo.toml): size for phones, speed for Node.
 cargo build --quiet --target wasm32-unknown-unknown --profile wasm -p carbon-calc --lib
-wasm=target/wasm32-unknown-unknown/wasm/carbon_calc.wasm
+cargo build --quiet --target wasm32-unknown-unknown --profile wasm-node -p carbon-calc --lib
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' wasm-calc/Cargo.toml | head -1)
 
-build() { # target out-dir module-type
+build() { # target out-dir module-type cargo-profile
   local target=$1 out=$2 type=$3
+  local wasm=target/wasm32-unknown-unknown/$4/carbon_calc.wasm
   rm -rf "$out"
   wasm-bindgen --target "$target" --out-dir "$out" "$wasm"
   # The release profile keeps the target_features section wasm-bindgen
@@ -49,8 +51,8 @@ build() { # target out-dir module-type
 JSON
 }
 
-build nodejs wasm-calc/pkg-node commonjs
-build web wasm-calc/pkg module
+build nodejs wasm-calc/pkg-node commonjs wasm-node
+build web wasm-calc/pkg module wasm
 size=$(wc -c < wasm-calc/pkg/carbon_calc_bg.wasm)
 gz=$(gzip -9c wasm-calc/pkg/carbon_calc_bg.wasm | wc -c)
 echo "build-wasm: wasm-calc/pkg/carbon_calc_bg.wasm $size bytes, $gz bytes gzipped (-9)"

@@ -2,7 +2,7 @@
 // estimateCommute and verifyInclusion (tree of 10^6 leaves) in Node.
 // node tests/wasm/bench.mjs FIXTURE.json  → one JSON object on stdout
 import fs from 'node:fs';
-import { calc } from './load.mjs';
+import { calc, loadWebPackage } from './load.mjs';
 
 const fixture = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 
@@ -20,10 +20,19 @@ function perCallNs(rounds, iters, f) {
 }
 
 let sink = 0;
-const commuteNs = perCallNs(15, 20000, () => { sink += calc.estimateCommute(fixture.commute).credited_g; });
-for (const p of fixture.inclusion) {
-  if (calc.verifyInclusion(p) !== true) throw new Error(`fixture proof for leaf ${p.leaf_index} does not verify`);
+function measure(pkg) {
+  for (const p of fixture.inclusion) {
+    if (pkg.verifyInclusion(p) !== true) throw new Error(`fixture proof for leaf ${p.leaf_index} does not verify`);
+  }
+  const proof = fixture.inclusion[1];
+  return {
+    commute: perCallNs(15, 20000, () => { sink += pkg.estimateCommute(fixture.commute).credited_g; }),
+    inclusion: perCallNs(15, 20000, () => { sink += pkg.verifyInclusion(proof) ? 1 : 0; }),
+  };
 }
-const proof = fixture.inclusion[1];
-const inclusionNs = perCallNs(15, 20000, () => { sink += calc.verifyInclusion(proof) ? 1 : 0; });
-console.log(JSON.stringify({ wasm_commute_ns: commuteNs, wasm_inclusion_ns: inclusionNs, sink }));
+const node = measure(calc);
+const web = measure(await loadWebPackage());
+console.log(JSON.stringify({
+  wasm_commute_ns: node.commute, wasm_inclusion_ns: node.inclusion,
+  web_commute_ns: web.commute, web_inclusion_ns: web.inclusion, sink,
+}));

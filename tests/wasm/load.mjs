@@ -17,3 +17,10 @@ export const vectors = JSON.parse(
 /** The native CLI, built by `cargo build -p carbon-calc --bin carbon-calc`. */
 export const nativeBin =
   process.env.CARBON_CALC_BIN ?? path.join(root, 'target/debug/carbon-calc');
+
+/** The browser/mini-program build (wasm-calc/pkg/, size-optimised), loaded in Node. */
+export async function loadWebPackage() {
+  const web = await import(path.join(root, 'wasm-calc/pkg/carbon_calc.js'));
+  web.initSync({ module: fs.readFileSync(path.join(root, 'wasm-calc/pkg/carbon_calc_bg.wasm')) });
+  return web;
+}

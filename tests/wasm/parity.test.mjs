@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { calc, vectors, nativeBin } from './load.mjs';
+import { calc, vectors, nativeBin, loadWebPackage } from './load.mjs';
 
-function wasmOutcome(v) {
+function wasmOutcome(v, pkg = calc) {
   try {
-    const fn = calc[v.function];
+    const fn = pkg[v.function];
     return { ok: fn(v.request) };
   } catch (err) {
     return { error: { code: err.code, field: err.field, message: err.message.slice(err.field.length + 2) } };
@@ -63,4 +63,9 @@ test('parity on generated commutes (seeded; replay with PARITY_SEED)', () => {
   }
   const native = JSON.parse(execFileSync(nativeBin, ['batch'], { input: JSON.stringify(calls), maxBuffer: 1 << 26 }));
   calls.forEach((c, i) => assert.deepEqual(wasmOutcome(c), native[i], `seed ${seed}, call ${i}: ${JSON.stringify(c.request)}`));
+});
+
+test('the browser package (size-optimised build) agrees with the Node one', async () => {
+  const web = await loadWebPackage();
+  for (const v of vectors) assert.deepEqual(wasmOutcome(v, web), wasmOutcome(v), v.name);
 });
