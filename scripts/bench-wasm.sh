@@ -47,6 +47,7 @@ console.log(`| pkg/carbon_calc_bg.wasm (opt-level s) | ${kb(raw)} KiB raw, **${k
 console.log(`| pkg-node/carbon_calc_bg.wasm (opt-level 3) | ${kb(nodeRaw)} KiB raw, ${kb(nodeGz)} KiB gzip -9 | |`);
 console.log(`| estimateCommute, pkg-node in Node (JS object in and out) | ${us(w.wasm_commute_ns)} µs/call | |`);
 console.log(`| estimateCommute, pkg (phone build) in Node | ${us(w.web_commute_ns)} µs/call | |`);
+console.log(`| JS side of either call (JSON.stringify, UTF-8 in, JSON.parse) | ${us(w.js_side_commute_ns)} µs/call | |`);
 console.log(`| estimateCommute, native, JSON text in and out (json::call) | ${us(n.native_commute_json_ns)} µs/call | |`);
 console.log(`| estimateCommute, native, typed (commute::estimate) | ${us(n.native_commute_typed_ns)} µs/call | |`);
 console.log(`| ratio WASM / native JSON | **${(w.wasm_commute_ns / n.native_commute_json_ns).toFixed(2)}×** (phone build ${(w.web_commute_ns / n.native_commute_json_ns).toFixed(2)}×) | ≤ 3× |`);

@@ -30,9 +30,18 @@ function measure(pkg) {
     inclusion: perCallNs(15, 20000, () => { sink += pkg.verifyInclusion(proof) ? 1 : 0; }),
   };
 }
+// The JS-side share of a call: what the exports do around the Rust code
+// (JSON.stringify, UTF-8 into WASM memory, JSON.parse of the answer).
+const answer = JSON.stringify(calc.estimateCommute(fixture.commute));
+const utf8 = new TextEncoder();
+const buffer = new Uint8Array(4096);
+const jsSideNs = perCallNs(15, 20000, () => {
+  sink += utf8.encodeInto(JSON.stringify(fixture.commute), buffer).written;
+  sink += JSON.parse(answer).credited_g;
+});
 const node = measure(calc);
 const web = measure(await loadWebPackage());
 console.log(JSON.stringify({
-  wasm_commute_ns: node.commute, wasm_inclusion_ns: node.inclusion,
+  wasm_commute_ns: node.commute, wasm_inclusion_ns: node.inclusion, js_side_commute_ns: jsSideNs,
   web_commute_ns: web.commute, web_inclusion_ns: web.inclusion, sink,
 }));
