@@ -4,6 +4,12 @@
 //!
 //! Leaf hash `SHA-256(0x00 ‖ data)`, node hash `SHA-256(0x01 ‖ left ‖ right)`,
 //! the empty tree's root `SHA-256("")`.
+//!
+//! Proofs authenticate against a (tree size, root) *pair*: by the RFC's
+//! algorithm the same path can verify for another size with the same root
+//! (leaf 1 of 5 leaves and of 7 leaves have identically shaped paths). The
+//! signed tree head is what binds size to root, so a client checks
+//! [`TreeHead::verify`] first and then the proof against that head.
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};

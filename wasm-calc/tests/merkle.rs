@@ -201,6 +201,56 @@ fn reference_inclusion_proofs_verify_and_corruptions_fail() {
 }
 
 #[test]
+fn flipping_any_bit_of_the_leaf_index_fails() {
+    let leaves = leaf_hashes();
+    for (index, size, proof) in INCLUSION {
+        let proof: Vec<Hash> = proof.iter().map(|p| h(p)).collect();
+        let root = h(ROOTS[size as usize - 1]);
+        for bit in 0..64 {
+            let flipped = index ^ (1 << bit);
+            assert!(
+                !merkle::verify_inclusion(&leaves[index as usize], flipped, size, &proof, &root),
+                "{index}/{size} bit {bit}"
+            );
+        }
+    }
+}
+
+/// RFC 9162's verifier authenticates a leaf against a (size, root) pair: the
+/// proof of leaf 1 in the 5-leaf tree also "verifies" leaf 1 in a 7-leaf tree
+/// whose root would be the 5-leaf root (structurally identical paths). Only the
+/// signed tree head binds size and root, so a client must check the tree head
+/// signature and then the proof against that head's size and root; together
+/// they reject the altered size.
+#[test]
+fn size_is_bound_to_the_root_by_the_signed_tree_head() {
+    let leaves = leaf_hashes();
+    let (index, size, proof) = INCLUSION[3];
+    let proof: Vec<Hash> = proof.iter().map(|p| h(p)).collect();
+    let root = h(ROOTS[size as usize - 1]);
+    assert!(merkle::verify_inclusion(
+        &leaves[1], index, 7, &proof, &root
+    ));
+
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let head = TreeHead {
+        tree_size: size,
+        timestamp: 1,
+        root_hash: root,
+    };
+    let sig = key.sign(&head.signing_bytes()).to_bytes();
+    let public = key.verifying_key().to_bytes();
+    assert!(head.verify(&sig, &public));
+    for bit in 0..64 {
+        let altered = TreeHead {
+            tree_size: size ^ (1 << bit),
+            ..head
+        };
+        assert!(!altered.verify(&sig, &public), "size bit {bit}");
+    }
+}
+
+#[test]
 fn reference_consistency_proofs_verify_and_corruptions_fail() {
     let leaves = leaf_hashes();
     for (first, second, proof) in CONSISTENCY {
