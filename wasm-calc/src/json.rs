@@ -51,6 +51,26 @@ pub fn parse_object<T: DeserializeOwned>(text: &str) -> CalcResult<T> {
     parse_request(text)
 }
 
+/// `measureTrace` takes `{"trace":[…]}` or the bare list of points; errors in
+/// a bare list are reported at `trace[i]…` all the same.
+fn trace_request(text: &str) -> CalcResult<plausibility::TraceRequest> {
+    if !text.trim_start().starts_with('[') {
+        return parse_object(text);
+    }
+    let trace = parse_request(text).map_err(|mut e| {
+        if e.field.starts_with('[') {
+            e.field.insert_str(0, "trace");
+        } else if e.field == WHOLE_REQUEST {
+            e.field = "trace".into();
+        }
+        e
+    })?;
+    Ok(plausibility::TraceRequest {
+        preset: None,
+        trace,
+    })
+}
+
 fn to_json<T: Serialize>(value: &T) -> String {
     // Our response types contain only strings, integers, bools, lists and
     // maps with string keys, which always serialise.
@@ -96,7 +116,7 @@ pub fn call(catalog: &Catalog, function: &str, request: &str) -> CalcResult<Stri
         )?)),
         "measureTrace" => Ok(to_json(&plausibility::measure_trace(
             catalog,
-            &parse_object(request)?,
+            &trace_request(request)?,
         )?)),
         "listPresets" => Ok(to_json(&catalog.document())),
         "merkleLeafHash" => {
@@ -173,6 +193,32 @@ mod tests {
         assert_eq!(
             (e.code, e.field.as_str()),
             (ErrorCode::InvalidValue, "request")
+        );
+    }
+
+    #[test]
+    fn a_bare_trace_is_accepted_and_errors_keep_their_path() {
+        let points = r#"[{"lat":0,"lon":0,"t":"2024-05-01T08:00:00Z"},{"lat":0,"lon":1,"t":"2024-05-01T09:00:00Z"}]"#;
+        let bare = call(Catalog::builtin(), "measureTrace", points).unwrap();
+        let wrapped = call(
+            Catalog::builtin(),
+            "measureTrace",
+            &format!(r#"{{"trace":{points}}}"#),
+        )
+        .unwrap();
+        assert_eq!(bare, wrapped);
+        let e = err(
+            "measureTrace",
+            r#"[{"lat":0,"lon":0,"t":"x"},{"lat":"n","lon":0,"t":"x"}]"#,
+        );
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::InvalidValue, "trace[1].lat")
+        );
+        let e = err("measureTrace", r#"[{"lat":0,"lon":0}]"#);
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::MissingField, "trace[0].t")
         );
     }
 

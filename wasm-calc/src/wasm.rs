@@ -78,7 +78,7 @@ extern "C" {
     pub type TripCheckRequest;
     #[wasm_bindgen(typescript_type = "TripCheck")]
     pub type TripCheck;
-    #[wasm_bindgen(typescript_type = "TraceRequest")]
+    #[wasm_bindgen(typescript_type = "TraceRequest | TracePoint[]")]
     pub type TraceRequest;
     #[wasm_bindgen(typescript_type = "TraceMeasure")]
     pub type TraceMeasure;
