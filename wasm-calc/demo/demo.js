@@ -1,5 +1,5 @@
-// The live example of carbon-calc in a browser (the same ES module loads in a
-// WeChat mini-program). Query parameters prefill the form, e.g.
+// The live example of carbon-calc in a browser or app webview. Query
+// parameters prefill the form, e.g.
 // ?preset=shanghai-2024&legs=metro:2.5,bus
 import init, { listPresets, estimateCommute } from '../pkg/carbon_calc.js';
 
