@@ -1,0 +1,223 @@
+//! Configuration: built-in defaults, then a TOML file (`--config` or
+//! `TANPUHUI_CONFIG`), then `TANPUHUI_*` environment variables, then flags —
+//! each later source wins. Secrets are wrapped so they never reach a log.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Every environment variable the server reads. `deploy/` files are checked
+/// against this list so they cannot name a variable the code ignores.
+pub const ENV_VARS: &[&str] = &[
+    "TANPUHUI_CONFIG",
+    "TANPUHUI_DATABASE_URL",
+    "TANPUHUI_LISTEN",
+    "TANPUHUI_LOG_FORMAT",
+    "TANPUHUI_LOG",
+];
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{name}: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+/// A value that must not be printed: database URLs carry passwords.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable lines (development).
+    Text,
+}
+
+/// The settled configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: Secret,
+    pub listen: SocketAddr,
+    pub log_format: LogFormat,
+    /// `tracing` filter directives, e.g. `info,tanpuhui_server=debug`.
+    pub log_filter: String,
+}
+
+/// What a configuration file may hold; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub database_url: Option<Secret>,
+    pub listen: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub log: Option<String>,
+}
+
+/// Values given by environment or flags (clap fills these).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// Configuration file (TOML).
+    #[arg(long = "config", env = "TANPUHUI_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "TANPUHUI_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "TANPUHUI_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// Log format.
+    #[arg(long, env = "TANPUHUI_LOG_FORMAT", value_enum, global = true)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter (tracing directives).
+    #[arg(long = "log", env = "TANPUHUI_LOG", global = true)]
+    pub log: Option<String>,
+}
+
+impl Settings {
+    pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let file = match &overrides.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let database_url = overrides
+            .database_url
+            .clone()
+            .map(Secret::new)
+            .or(file.database_url)
+            .unwrap_or_else(|| Secret::new(DEFAULT_DATABASE_URL));
+        if !(database_url.expose().starts_with("sqlite:")
+            || database_url.expose().starts_with("postgres://")
+            || database_url.expose().starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "database_url",
+                message: "must start with sqlite:, postgres:// or postgresql://".into(),
+            });
+        }
+        let listen_text = overrides
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen_text.parse().map_err(|e| ConfigError::Invalid {
+            name: "listen",
+            message: format!("\"{listen_text}\" is not an address such as 127.0.0.1:8080 ({e})"),
+        })?;
+        Ok(Settings {
+            database_url,
+            listen,
+            log_format: overrides
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Json),
+            log_filter: overrides
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_on_embedded_sqlite() {
+        let s = Settings::load(&Overrides::default()).unwrap();
+        assert_eq!(s.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn file_then_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tanpuhui.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nlog_format = \"text\"\ndatabase_url = \"postgres://u:pw@db/tph\"\n").unwrap();
+        let mut o = Overrides {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        let s = Settings::load(&o).unwrap();
+        assert_eq!((s.listen.port(), s.log_format), (9000, LogFormat::Text));
+        o.listen = Some("127.0.0.1:9001".into());
+        assert_eq!(Settings::load(&o).unwrap().listen.port(), 9001);
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        assert!(matches!(Settings::load(&o), Err(ConfigError::Parse { .. })));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::load(&Overrides {
+            database_url: Some("postgres://app:hunter2@db/tph".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Settings::load(&Overrides {
+            listen: Some("port 80".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("listen: "), "{e}");
+        let e = Settings::load(&Overrides {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("database_url: "), "{e}");
+    }
+}

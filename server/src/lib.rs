@@ -1,0 +1,10 @@
+//! Tanpuhui API server: actix-web over sea-orm (SQLite embedded by default,
+//! PostgreSQL in production). Domain rules that clients also need live in
+//! `carbon-calc`.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod startup;
+pub mod telemetry;

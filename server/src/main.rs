@@ -1,0 +1,78 @@
+//! `tanpuhui`: the API server binary.
+//!
+//! ```text
+//! tanpuhui            # serve (default)
+//! tanpuhui serve
+//! tanpuhui migrate    # apply pending migrations and exit
+//! ```
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tanpuhui_server::config::{Overrides, Settings};
+use tanpuhui_server::{db, startup::Application, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "tanpuhui",
+    version,
+    about = "Tanpuhui carbon-inclusion API server"
+)]
+struct Cli {
+    #[command(flatten)]
+    overrides: Overrides,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (the default).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(&cli.overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tanpuhui: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format, &settings.log_filter);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&settings).await,
+        Command::Migrate => migrate(&settings).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!(error = %message, "tanpuhui stopped");
+            eprintln!("tanpuhui: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> Result<(), String> {
+    let app = Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = format!("http://{}:{}", settings.listen.ip(), app.port());
+    tracing::info!(%addr, "tanpuhui listening");
+    eprintln!("tanpuhui: listening on {addr} (health: {addr}/healthz, readiness: {addr}/readyz)");
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn migrate(settings: &Settings) -> Result<(), String> {
+    let conn = db::connect(&settings.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    tracing::info!("migrations applied");
+    Ok(())
+}

@@ -1,0 +1,60 @@
+use serde_json::Value;
+
+use crate::helpers::{backends, spawn_app};
+
+#[tokio::test]
+async fn healthz_answers_with_a_request_id() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let res = app.get("/healthz").await;
+        assert_eq!(res.status(), 200, "{backend:?}");
+        let id = res
+            .headers()
+            .get("x-request-id")
+            .expect("x-request-id")
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(id.len(), 36, "{id}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+        let other = app.get("/healthz").await;
+        assert_ne!(
+            other.headers()["x-request-id"].to_str().unwrap(),
+            id,
+            "ids must differ per request"
+        );
+    }
+}
+
+#[tokio::test]
+async fn readyz_reports_the_database() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let res = app.get("/readyz").await;
+        assert_eq!(res.status(), 200, "{backend:?}");
+        assert_eq!(res.json::<Value>().await.unwrap()["database"], "ok");
+
+        // Database gone: not ready, with a problem document.
+        app.db.close_by_ref().await.unwrap();
+        let res = app.get("/readyz").await;
+        assert_eq!(res.status(), 503, "{backend:?}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["code"], "unavailable");
+        assert_eq!(problem["status"], 503);
+        // Liveness does not depend on the database.
+        assert_eq!(app.get("/healthz").await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_are_problem_documents() {
+    let app = spawn_app(backends()[0]).await;
+    let res = app.get("/api/v1/nothing-here").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["code"], "not_found");
+    assert_eq!(problem["type"], "/problems/not_found");
+}

@@ -1,0 +1,7 @@
+//! Black-box tests: the real application on a random port, a fresh database
+//! per test, HTTP from outside. Every test runs on SQLite, and on PostgreSQL
+//! too when `TEST_DATABASE_URL` is set.
+
+mod cli;
+mod health;
+mod helpers;
