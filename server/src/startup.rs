@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, App, HttpMessage, HttpServer};
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::{RequestId, TracingLogger};
 
@@ -18,6 +19,8 @@ use crate::health;
 pub enum StartupError {
     #[error(transparent)]
     Database(#[from] DbSetupError),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -49,7 +52,8 @@ impl Application {
                 addr: settings.listen.to_string(),
                 source,
             })?;
-        let server = run(listener, db.clone()).map_err(|source| StartupError::Listen {
+        let metrics = metrics()?;
+        let server = run(listener, db.clone(), metrics).map_err(|source| StartupError::Listen {
             addr: settings.listen.to_string(),
             source,
         })?;
@@ -75,7 +79,22 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, db: DatabaseConnection) -> std::io::Result<Server> {
+/// Request counts and latency by route pattern and status at `/metrics`.
+/// Paths that match no route count as one `UNKNOWN` pattern, so random URLs
+/// cannot blow up the number of series.
+fn metrics() -> Result<PrometheusMetrics, StartupError> {
+    PrometheusMetricsBuilder::new("tanpuhui")
+        .endpoint("/metrics")
+        .mask_unmatched_patterns("UNKNOWN")
+        .build()
+        .map_err(|e| StartupError::Metrics(e.to_string()))
+}
+
+fn run(
+    listener: TcpListener,
+    db: DatabaseConnection,
+    metrics: PrometheusMetrics,
+) -> std::io::Result<Server> {
     let db = web::Data::new(db);
     let server = HttpServer::new(move || {
         App::new()
@@ -94,6 +113,7 @@ fn run(listener: TcpListener, db: DatabaseConnection) -> std::io::Result<Server>
                 }
             })
             .wrap(TracingLogger::default())
+            .wrap(metrics.clone())
             .service(health::healthz)
             .service(health::readyz)
             .default_service(web::to(|| async {

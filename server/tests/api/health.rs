@@ -58,3 +58,28 @@ async fn unknown_paths_are_problem_documents() {
     assert_eq!(problem["code"], "not_found");
     assert_eq!(problem["type"], "/problems/not_found");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let app = spawn_app(backends()[0]).await;
+    for _ in 0..3 {
+        app.get("/healthz").await;
+    }
+    app.get("/no/such/path/12345").await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let healthz = text
+        .lines()
+        .find(|l| {
+            l.starts_with("tanpuhui_http_requests_total{") && l.contains("endpoint=\"/healthz\"")
+        })
+        .unwrap_or_else(|| panic!("no healthz counter in:\n{text}"));
+    assert!(healthz.ends_with(" 3"), "{healthz}");
+    assert!(
+        text.contains("endpoint=\"UNKNOWN\""),
+        "unmatched paths are not masked"
+    );
+    assert!(!text.contains("12345"), "a raw path became a label");
+    assert!(text.contains("tanpuhui_http_requests_duration_seconds_bucket"));
+}
