@@ -1,0 +1,58 @@
+//! The deployment files may only name configuration the server reads.
+
+use std::path::Path;
+
+use tanpuhui_server::config::{FileSettings, ENV_VARS};
+
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn deploy_files_name_only_variables_the_server_reads() {
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    let mut files = Vec::new();
+    walk(&deploy, &mut files);
+    let mut unknown = Vec::new();
+    let mut seen = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("TANPUHUI_") {
+            let name: String = rest[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            rest = &rest[i + name.len()..];
+            // "TANPUHUI_*" in prose names the family, not a variable.
+            if name.ends_with('_') {
+                continue;
+            }
+            seen += 1;
+            if !ENV_VARS.contains(&name.as_str()) {
+                unknown.push(format!("{}: {name}", file.display()));
+            }
+        }
+    }
+    assert!(seen > 5, "the deploy files name no variables at all?");
+    assert!(
+        unknown.is_empty(),
+        "variables the server does not read:\n{}",
+        unknown.join("\n")
+    );
+}
+
+#[test]
+fn example_configuration_parses_with_known_keys_only() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/tanpuhui.example.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let parsed: FileSettings = toml::from_str(&text).expect("example config parses");
+    assert!(parsed.database_url.is_some() && parsed.listen.is_some());
+}
