@@ -6,13 +6,24 @@ use serde_json::json;
 
 use crate::error::ApiError;
 
-/// The process is up and serving HTTP.
+/// Liveness: the process is up and serving HTTP.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The process is up", body = Object, example = json!({"status": "ok"})))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// The process can do useful work: its database answers.
+/// Readiness: the process can do useful work (its database answers).
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Object, example = json!({"status": "ready", "database": "ok"})),
+        (status = 503, description = "Not ready: a dependency is unreachable (problem document)", content_type = "application/problem+json")
+    )
+)]
 #[get("/readyz")]
 pub async fn readyz(db: web::Data<DatabaseConnection>) -> Result<HttpResponse, ApiError> {
     db.ping().await.map_err(|e| {

@@ -2,6 +2,7 @@
 //! PostgreSQL in production). Domain rules that clients also need live in
 //! `carbon-calc`.
 
+pub mod api_doc;
 pub mod config;
 pub mod db;
 pub mod error;

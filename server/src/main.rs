@@ -31,11 +31,17 @@ enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Print the OpenAPI document (mobile-api-spec/openapi.json) and exit.
+    Openapi,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        print!("{}", tanpuhui_server::api_doc::spec_json());
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::load(&cli.overrides) {
         Ok(s) => s,
         Err(e) => {
@@ -47,6 +53,7 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Migrate => migrate(&settings).await,
+        Command::Openapi => unreachable!("handled before configuration"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,7 +71,7 @@ async fn serve(settings: &Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let addr = format!("http://{}:{}", settings.listen.ip(), app.port());
     tracing::info!(%addr, "tanpuhui listening");
-    eprintln!("tanpuhui: listening on {addr} (health: {addr}/healthz, readiness: {addr}/readyz)");
+    eprintln!("tanpuhui: listening on {addr} (API docs: {addr}/docs/, spec: {addr}/openapi.json)");
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }
 

@@ -9,11 +9,12 @@ use actix_web::{web, App, HttpMessage, HttpServer};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::AppExt;
 
+use crate::api_doc;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::error::ApiError;
-use crate::health;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -96,9 +97,17 @@ fn run(
     metrics: PrometheusMetrics,
 ) -> std::io::Result<Server> {
     let db = web::Data::new(db);
+    let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(db.clone())
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .configure(api_doc::configure)
+            .split_for_parts();
+        app.app_data(db.clone())
+            .app_data(spec.clone())
+            .route("/openapi.json", web::get().to(api_doc::openapi_json))
+            .service(api_doc::docs_redirect)
+            .service(api_doc::docs_file)
             // Echo the request id so a client can quote it in a bug report.
             .wrap_fn(|req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
@@ -114,8 +123,6 @@ fn run(
             })
             .wrap(TracingLogger::default())
             .wrap(metrics.clone())
-            .service(health::healthz)
-            .service(health::readyz)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             }))

@@ -5,3 +5,4 @@
 mod cli;
 mod health;
 mod helpers;
+mod openapi;

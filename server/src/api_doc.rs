@@ -1,0 +1,111 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
+//! annotations, and the vendored Swagger UI at `/docs`.
+//!
+//! Routes are registered in [`configure`] only: the running app and the spec
+//! come from the same registration, so they cannot disagree. The committed
+//! `mobile-api-spec/openapi.json` is checked against [`spec_json`] by a test.
+
+use actix_web::{get, web, App, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
+
+use crate::health;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tanpuhui API",
+        description = "Carbon-inclusion accounts, low-carbon trips, registry and audit log. \
+                       Errors are RFC 9457 problem documents with a stable `code`."
+    ),
+    tags((name = "operations", description = "Health and readiness for operators and load balancers"))
+)]
+struct ApiDoc;
+
+/// Every documented route of the API.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz);
+}
+
+/// The OpenAPI document of [`configure`]'s routes.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure)
+        .split_for_parts();
+    api
+}
+
+/// The spec as committed in `mobile-api-spec/openapi.json` (pretty, final
+/// newline).
+pub fn spec_json() -> String {
+    let mut text = spec()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    text.push('\n');
+    text
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi_json(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.0.clone())
+}
+
+/// The spec text, computed once at start.
+pub struct SpecJson(pub String);
+
+const SWAGGER_FILES: &[(&str, &str, &[u8])] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../assets/swagger-ui/index.html"),
+    ),
+    (
+        "init.js",
+        "text/javascript",
+        include_bytes!("../assets/swagger-ui/init.js"),
+    ),
+    (
+        "swagger-ui-bundle.js",
+        "text/javascript",
+        include_bytes!("../assets/swagger-ui/swagger-ui-bundle.js"),
+    ),
+    (
+        "swagger-ui.css",
+        "text/css",
+        include_bytes!("../assets/swagger-ui/swagger-ui.css"),
+    ),
+    (
+        "favicon-32x32.png",
+        "image/png",
+        include_bytes!("../assets/swagger-ui/favicon-32x32.png"),
+    ),
+];
+
+/// `GET /docs` → `/docs/`, the Swagger UI page.
+#[get("/docs")]
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("location", "/docs/"))
+        .finish()
+}
+
+/// `GET /docs/{file}`: the vendored Swagger UI (nothing fetched at run time).
+#[get("/docs/{file:.*}")]
+pub async fn docs_file(file: web::Path<String>) -> HttpResponse {
+    let name = match file.as_str() {
+        "" => "index.html",
+        other => other,
+    };
+    match SWAGGER_FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, body)) => HttpResponse::Ok()
+            .content_type(*content_type)
+            .insert_header(("cache-control", "public, max-age=3600"))
+            .body(*body),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
