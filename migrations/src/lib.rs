@@ -1,12 +1,14 @@
 //! The schema of Tanpuhui, as an ordered list of migrations. Tables arrive
-//! with the features that use them (identity, ledger, trips, registry, …).
+//! with the features that use them.
 
 pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_users;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        Vec::new()
+        vec![Box::new(m20261127_000001_users::Migration)]
     }
 }

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::health;
+use crate::{auth, health};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,13 +19,40 @@ use crate::health;
         description = "Carbon-inclusion accounts, low-carbon trips, registry and audit log. \
                        Errors are RFC 9457 problem documents with a stable `code`."
     ),
-    tags((name = "operations", description = "Health and readiness for operators and load balancers"))
+    tags(
+        (name = "operations", description = "Health and readiness for operators and load balancers"),
+        (name = "auth", description = "Registration, sign-in and the signed-in user")
+    ),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
 
+/// Declares the `bearer` security scheme the protected routes name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
 /// Every documented route of the API.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz);
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(auth::routes::register)
+        .service(auth::routes::login)
+        .service(auth::routes::me);
 }
 
 /// The OpenAPI document of [`configure`]'s routes.

@@ -16,6 +16,7 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_LISTEN",
     "TANPUHUI_LOG_FORMAT",
     "TANPUHUI_LOG",
+    "TANPUHUI_JWT_SECRET",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
@@ -72,7 +73,14 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `tracing` filter directives, e.g. `info,tanpuhui_server=debug`.
     pub log_filter: String,
+    /// HS256 key of access tokens (at least 32 bytes). When absent a random
+    /// one is made at start: fine for development, but tokens then die with
+    /// the process and replicas cannot share them.
+    pub jwt_secret: Option<Secret>,
 }
+
+/// Shortest accepted JWT secret, in bytes.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 /// What a configuration file may hold; every key optional.
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +90,7 @@ pub struct FileSettings {
     pub listen: Option<String>,
     pub log_format: Option<LogFormat>,
     pub log: Option<String>,
+    pub jwt_secret: Option<Secret>,
 }
 
 /// Values given by environment or flags (clap fills these).
@@ -107,6 +116,9 @@ pub struct Overrides {
     /// Log filter (tracing directives).
     #[arg(long = "log", env = "TANPUHUI_LOG", global = true)]
     pub log: Option<String>,
+    /// Access-token signing key (HS256, at least 32 bytes); environment only.
+    #[arg(skip)]
+    pub jwt_secret: Option<String>,
 }
 
 impl Settings {
@@ -139,7 +151,23 @@ impl Settings {
             name: "listen",
             message: format!("\"{listen_text}\" is not an address such as 127.0.0.1:8080 ({e})"),
         })?;
+        let jwt_secret = overrides
+            .jwt_secret
+            .clone()
+            .or_else(|| std::env::var("TANPUHUI_JWT_SECRET").ok())
+            .map(Secret::new)
+            .or(file.jwt_secret);
+        if jwt_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < MIN_JWT_SECRET_BYTES)
+        {
+            return Err(ConfigError::Invalid {
+                name: "jwt_secret",
+                message: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
+            });
+        }
         Ok(Settings {
+            jwt_secret,
             database_url,
             listen,
             log_format: overrides
@@ -203,6 +231,22 @@ mod tests {
         })
         .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused() {
+        let e = Settings::load(&Overrides {
+            jwt_secret: Some("short".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("jwt_secret: "), "{e}");
+        let ok = Settings::load(&Overrides {
+            jwt_secret: Some("x".repeat(32)),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!format!("{ok:?}").contains(&"x".repeat(32)));
     }
 
     #[test]

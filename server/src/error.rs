@@ -2,6 +2,7 @@
 //! (`application/problem+json`) with a stable `code` and the offending
 //! `param`.
 
+use actix_web::error::JsonPayloadError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -12,6 +13,24 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Unavailable(String),
+    /// The body is not what the route accepts (syntax, type, size, media type).
+    #[error("{detail}")]
+    BadBody {
+        status: StatusCode,
+        code: &'static str,
+        param: Option<String>,
+        detail: String,
+    },
+    /// A well-formed request with a field that breaks a rule.
+    #[error("{detail}")]
+    Invalid { param: String, detail: String },
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    /// A bug or an outage; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
 }
 
 #[derive(Serialize)]
@@ -31,6 +50,19 @@ impl ApiError {
         match self {
             ApiError::NotFound => "not_found",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::BadBody { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unauthorized { code, .. } => code,
+            ApiError::Invalid { .. } => "invalid_field",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn param(&self) -> Option<String> {
+        match self {
+            ApiError::BadBody { param, .. } => param.clone(),
+            ApiError::Invalid { param, .. } => Some(param.clone()),
+            _ => None,
         }
     }
 }
@@ -40,10 +72,18 @@ impl ResponseError for ApiError {
         match self {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadBody { status, .. } => *status,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
         let status = self.status_code();
         let problem = Problem {
             kind: format!("/problems/{}", self.code()),
@@ -51,10 +91,80 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail: self.to_string(),
             code: self.code(),
-            param: None,
+            param: self.param(),
         };
-        HttpResponse::build(status)
-            .content_type("application/problem+json")
-            .json(problem)
+        let mut res = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            res.insert_header(("www-authenticate", "Bearer"));
+        }
+        res.content_type("application/problem+json").json(problem)
+    }
+}
+
+/// Largest JSON body any route accepts.
+pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
+
+/// actix's JSON extractor errors as problem documents.
+pub fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::ContentType => ApiError::BadBody {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "unsupported_media_type",
+            param: None,
+            detail: "send the body as application/json".into(),
+        },
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::BadBody {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                param: None,
+                detail: format!("bodies are limited to {JSON_LIMIT_BYTES} bytes"),
+            }
+        }
+        JsonPayloadError::Deserialize(e) => {
+            let message = e.to_string();
+            let param = ["missing field `", "unknown field `"]
+                .iter()
+                .find_map(|p| message.strip_prefix(p))
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_string);
+            let code = if e.is_syntax() || e.is_eof() {
+                "invalid_json"
+            } else {
+                "invalid_field"
+            };
+            ApiError::BadBody {
+                status: StatusCode::BAD_REQUEST,
+                code,
+                param,
+                detail: message,
+            }
+        }
+        other => ApiError::BadBody {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_body",
+            param: None,
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// `validator` failures as a problem naming the first bad field.
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut fields: Vec<_> = errors.field_errors().into_iter().collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        let (param, errs) = fields
+            .into_iter()
+            .next()
+            .expect("ValidationErrors has a field");
+        let detail = errs
+            .first()
+            .and_then(|e| e.message.as_ref().map(|m| m.to_string()))
+            .unwrap_or_else(|| "is not valid".into());
+        ApiError::Invalid {
+            param: param.to_string(),
+            detail: format!("{param}: {detail}"),
+        }
     }
 }

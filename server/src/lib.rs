@@ -3,6 +3,7 @@
 //! `carbon-calc`.
 
 pub mod api_doc;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;

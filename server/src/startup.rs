@@ -12,9 +12,10 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 
 use crate::api_doc;
+use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
-use crate::error::ApiError;
+use crate::error::{json_error, ApiError, JSON_LIMIT_BYTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -54,10 +55,12 @@ impl Application {
                 source,
             })?;
         let metrics = metrics()?;
-        let server = run(listener, db.clone(), metrics).map_err(|source| StartupError::Listen {
-            addr: settings.listen.to_string(),
-            source,
-        })?;
+        let keys = token_keys(settings);
+        let server =
+            run(listener, db.clone(), metrics, keys).map_err(|source| StartupError::Listen {
+                addr: settings.listen.to_string(),
+                source,
+            })?;
         Ok(Application {
             port: port.port(),
             server,
@@ -91,12 +94,31 @@ fn metrics() -> Result<PrometheusMetrics, StartupError> {
         .map_err(|e| StartupError::Metrics(e.to_string()))
 }
 
+fn token_keys(settings: &Settings) -> TokenKeys {
+    match &settings.jwt_secret {
+        Some(secret) => TokenKeys::new(secret.expose().as_bytes()),
+        None => {
+            tracing::warn!(
+                "TANPUHUI_JWT_SECRET is not set: using a random key; access tokens will not survive a restart or work across replicas"
+            );
+            let random = [
+                uuid::Uuid::new_v4().into_bytes(),
+                uuid::Uuid::new_v4().into_bytes(),
+            ]
+            .concat();
+            TokenKeys::new(&random)
+        }
+    }
+}
+
 fn run(
     listener: TcpListener,
     db: DatabaseConnection,
     metrics: PrometheusMetrics,
+    keys: TokenKeys,
 ) -> std::io::Result<Server> {
     let db = web::Data::new(db);
+    let keys = web::Data::new(keys);
     let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
@@ -105,6 +127,12 @@ fn run(
             .split_for_parts();
         app.app_data(db.clone())
             .app_data(spec.clone())
+            .app_data(keys.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(JSON_LIMIT_BYTES)
+                    .error_handler(|err, _req| json_error(err).into()),
+            )
             .route("/openapi.json", web::get().to(api_doc::openapi_json))
             .service(api_doc::docs_redirect)
             .service(api_doc::docs_file)

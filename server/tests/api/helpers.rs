@@ -2,6 +2,8 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tanpuhui_server::config::{LogFormat, Secret, Settings};
 use tanpuhui_server::startup::Application;
 
+pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-32-bytes-0123456789";
+
 /// A database the tests may use: SQLite always, PostgreSQL when configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -98,6 +100,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         listen: "127.0.0.1:0".parse().unwrap(),
         log_format: LogFormat::Text,
         log_filter: "warn".into(),
+        jwt_secret: Some(Secret::new(TEST_JWT_SECRET)),
     };
     let app = Application::build(&settings)
         .await

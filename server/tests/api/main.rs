@@ -2,6 +2,7 @@
 //! per test, HTTP from outside. Every test runs on SQLite, and on PostgreSQL
 //! too when `TEST_DATABASE_URL` is set.
 
+mod auth;
 mod cli;
 mod health;
 mod helpers;

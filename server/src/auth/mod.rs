@@ -1,0 +1,7 @@
+//! Identity: registration, sign-in and bearer access tokens.
+
+pub mod entity;
+pub mod password;
+pub mod routes;
+pub mod service;
+pub mod token;

@@ -1,0 +1,186 @@
+//! `/api/v1/auth/*` and `/api/v1/me`. Thin: parse, call the service, map.
+
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::service::{self, AuthError, Login};
+use super::token::{TokenKeys, ACCESS_TTL_SECS};
+use crate::error::ApiError;
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::AlreadyRegistered(what) => ApiError::Conflict {
+                code: "already_registered",
+                detail: format!("this {what} is already registered"),
+            },
+            AuthError::InvalidCredentials => ApiError::Unauthorized {
+                code: "invalid_credentials",
+                detail: e.to_string(),
+            },
+            AuthError::InvalidToken => ApiError::Unauthorized {
+                code: "invalid_token",
+                detail: e.to_string(),
+            },
+            AuthError::Database(_) | AuthError::Hashing(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Email address; give this or `mobile`.
+    #[validate(email(message = "is not an email address"), length(max = 254))]
+    pub email: Option<String>,
+    /// Mainland mobile number, e.g. `13800138000` or `+86 138 0013 8000`.
+    pub mobile: Option<String>,
+    /// 10 to 128 characters.
+    #[validate(length(min = 10, max = 128, message = "must be 10 to 128 characters"))]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    pub created_at: String,
+}
+
+impl From<super::entity::Model> for UserView {
+    fn from(u: super::entity::Model) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email,
+            mobile: u.mobile,
+            created_at: u.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// Register with an email address or a mobile number and a password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = UserView),
+        (status = 409, description = "Already registered (`already_registered`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule (`invalid_field`, `param` names it)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/auth/register")]
+pub async fn register(
+    db: web::Data<DatabaseConnection>,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let body = body.into_inner();
+    let who = match (&body.email, &body.mobile) {
+        (Some(email), None) => Login::Email(email.trim().to_ascii_lowercase()),
+        (None, Some(mobile)) => Login::Mobile(service::normalize_mobile(mobile).ok_or_else(
+            || ApiError::Invalid {
+                param: "mobile".into(),
+                detail: "mobile: is not a mainland mobile number (11 digits, 13–19…)".into(),
+            },
+        )?),
+        _ => {
+            return Err(ApiError::Invalid {
+                param: "email".into(),
+                detail: "give exactly one of email and mobile".into(),
+            })
+        }
+    };
+    let now = chrono::Utc::now().fixed_offset();
+    let user = service::register(&db, who, &body.password, now).await?;
+    Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The registered email address or mobile number.
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// Sign in; answers a short-lived bearer access token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong login or password (`invalid_credentials`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/auth/login")]
+pub async fn login(
+    db: web::Data<DatabaseConnection>,
+    keys: web::Data<TokenKeys>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = service::authenticate(&db, &Login::parse(&body.login), &body.password).await?;
+    let token = keys
+        .issue(&user.id, chrono::Utc::now().timestamp())
+        .map_err(ApiError::Internal)?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL_SECS,
+    }))
+}
+
+/// The signed-in user's id, from a valid `Authorization: Bearer` token.
+pub struct AuthUser(pub String);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<AuthUser, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let id = req
+            .app_data::<web::Data<TokenKeys>>()
+            .zip(req.headers().get("authorization"))
+            .and_then(|(keys, h)| {
+                let token = h.to_str().ok()?.strip_prefix("Bearer ")?;
+                keys.verify(token.trim())
+            });
+        std::future::ready(
+            id.map(AuthUser)
+                .ok_or_else(|| AuthError::InvalidToken.into()),
+        )
+    }
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = UserView),
+        (status = 401, description = "Missing, invalid or expired token (`invalid_token`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/me")]
+pub async fn me(
+    db: web::Data<DatabaseConnection>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let found = service::find(&db, &user.0)
+        .await?
+        .ok_or(AuthError::InvalidToken)?;
+    Ok(HttpResponse::Ok().json(UserView::from(found)))
+}

@@ -1,0 +1,131 @@
+//! Registration and sign-in. Handlers call these; they know nothing of HTTP.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
+};
+
+use super::entity::{self, Entity as Users};
+use super::password;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0} is already registered")]
+    AlreadyRegistered(&'static str),
+    #[error("wrong login or password")]
+    InvalidCredentials,
+    #[error("missing, invalid or expired access token")]
+    InvalidToken,
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("password hashing: {0}")]
+    Hashing(String),
+}
+
+/// How a person signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    Email(String),
+    Mobile(String),
+}
+
+impl Login {
+    /// Emails compare case-insensitively; a mobile number is its 11 digits.
+    pub fn parse(text: &str) -> Login {
+        let t = text.trim();
+        if t.contains('@') {
+            Login::Email(t.to_ascii_lowercase())
+        } else {
+            Login::Mobile(normalize_mobile(t).unwrap_or_else(|| t.to_string()))
+        }
+    }
+}
+
+/// `+86 138-0013-8000` → `13800138000`; `None` unless it is a mainland
+/// mobile number (11 digits starting 13–19).
+pub fn normalize_mobile(text: &str) -> Option<String> {
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let digits = digits.strip_prefix("+86").unwrap_or(&digits);
+    let ok = digits.len() == 11
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.starts_with('1')
+        && (b'3'..=b'9').contains(&digits.as_bytes()[1]);
+    ok.then(|| digits.to_string())
+}
+
+pub async fn register(
+    db: &DatabaseConnection,
+    login: Login,
+    password_text: &str,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<entity::Model, AuthError> {
+    let hash = password::hash(password_text).map_err(AuthError::Hashing)?;
+    let (email, mobile, what) = match login {
+        Login::Email(e) => (Some(e), None, "email"),
+        Login::Mobile(m) => (None, Some(m), "mobile"),
+    };
+    let user = entity::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        email: Set(email),
+        mobile: Set(mobile),
+        password_hash: Set(hash),
+        created_at: Set(now),
+    };
+    // The unique index decides races between two registrations.
+    user.insert(db).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AuthError::AlreadyRegistered(what),
+        _ => AuthError::Database(e),
+    })
+}
+
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    login: &Login,
+    password_text: &str,
+) -> Result<entity::Model, AuthError> {
+    let query = match login {
+        Login::Email(e) => Users::find().filter(entity::Column::Email.eq(e.as_str())),
+        Login::Mobile(m) => Users::find().filter(entity::Column::Mobile.eq(m.as_str())),
+    };
+    match query.one(db).await? {
+        Some(user) if password::verify(password_text, &user.password_hash) => Ok(user),
+        Some(_) => Err(AuthError::InvalidCredentials),
+        None => {
+            password::verify_dummy(password_text);
+            Err(AuthError::InvalidCredentials)
+        }
+    }
+}
+
+pub async fn find(db: &DatabaseConnection, id: &str) -> Result<Option<entity::Model>, AuthError> {
+    Ok(Users::find_by_id(id.to_string()).one(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mobile_numbers_normalise() {
+        assert_eq!(
+            normalize_mobile("+86 138-0013-8000").as_deref(),
+            Some("13800138000")
+        );
+        assert_eq!(
+            normalize_mobile("13800138000").as_deref(),
+            Some("13800138000")
+        );
+        for bad in [
+            "12800138000",
+            "1380013800",
+            "138001380001",
+            "1380013800a",
+            "",
+        ] {
+            assert_eq!(normalize_mobile(bad), None, "{bad}");
+        }
+        assert_eq!(
+            Login::parse(" Li.Ming@Example.CN "),
+            Login::Email("li.ming@example.cn".into())
+        );
+    }
+}

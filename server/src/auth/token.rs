@@ -1,0 +1,53 @@
+//! Short-lived access tokens: HS256 JWTs. Validation accepts HS256 only, so
+//! `alg: none` and RS/HS confusion are refused, and requires `exp`.
+
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    /// Token kind; only `access` is accepted as a bearer token.
+    pub typ: String,
+}
+
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8]) -> TokenKeys {
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    /// An access token for `user_id`, valid from `now` (Unix seconds).
+    pub fn issue(&self, user_id: &str, now: i64) -> Result<String, String> {
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat: now,
+            exp: now + ACCESS_TTL_SECS,
+            jti: uuid::Uuid::new_v4().to_string(),
+            typ: "access".into(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| e.to_string())
+    }
+
+    /// The user id of a valid access token.
+    pub fn verify(&self, token: &str) -> Option<String> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data = decode::<Claims>(token, &self.decoding, &validation).ok()?;
+        (data.claims.typ == "access").then_some(data.claims.sub)
+    }
+}

@@ -1,0 +1,295 @@
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, spawn_app, TestApp, TEST_JWT_SECRET};
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers and signs in; returns the access token.
+    pub async fn signed_in(&self, email: &str) -> String {
+        let res = self
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": email, "password": "long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"login": email, "password": "long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+async fn problem(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/problem+json",
+        "status {status}"
+    );
+    (status, res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn register_by_email_or_mobile_once() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let res = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": "Li.Ming@Example.cn", "password": "a long passphrase"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{backend:?}");
+        let user: Value = res.json().await.unwrap();
+        assert_eq!(user["email"], "li.ming@example.cn");
+        assert!(user.get("password_hash").is_none());
+
+        let again = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": "LI.MING@example.cn", "password": "another passphrase"}),
+            )
+            .await;
+        let (status, p) = problem(again).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("already_registered"))
+        );
+
+        let res = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"mobile": "+86 138-0013-8000", "password": "a long passphrase"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        assert_eq!(res.json::<Value>().await.unwrap()["mobile"], "13800138000");
+        let dup = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"mobile": "13800138000", "password": "a long passphrase"}),
+            )
+            .await;
+        assert_eq!(dup.status(), 409);
+    }
+}
+
+#[tokio::test]
+async fn registration_rules_name_the_field() {
+    let app = spawn_app(backends()[0]).await;
+    let cases = [
+        (
+            json!({"email": "not-an-email", "password": "a long passphrase"}),
+            "email",
+        ),
+        (json!({"email": "a@b.cn", "password": "short"}), "password"),
+        (
+            json!({"mobile": "12345", "password": "a long passphrase"}),
+            "mobile",
+        ),
+        (json!({"password": "a long passphrase"}), "email"),
+        (
+            json!({"email": "a@b.cn", "mobile": "13800138000", "password": "a long passphrase"}),
+            "email",
+        ),
+    ];
+    for (body, param) in cases {
+        let (status, p) = problem(app.post_json("/api/v1/auth/register", &body).await).await;
+        assert_eq!(
+            (status, p["code"].as_str(), p["param"].as_str()),
+            (422, Some("invalid_field"), Some(param)),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_4xx_problems() {
+    let app = spawn_app(backends()[0]).await;
+    let url = format!("{}/api/v1/auth/register", app.address);
+    let send = |body: String, ct: &'static str| {
+        let c = app.client.clone();
+        let url = url.clone();
+        async move {
+            c.post(url)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let (s, p) = problem(send("{\"email\":".into(), "application/json").await).await;
+    assert_eq!((s, p["code"].as_str()), (400, Some("invalid_json")));
+    let (s, p) = problem(send("{}".into(), "text/plain").await).await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    let big = format!("{{\"email\":\"{}\"}}", "a".repeat(70 * 1024));
+    let (s, p) = problem(send(big, "application/json").await).await;
+    assert_eq!((s, p["code"].as_str()), (413, Some("payload_too_large")));
+    let (s, p) = problem(
+        send(
+            "{\"email\":\"a@b.cn\",\"password\":\"a long passphrase\",\"admin\":true}".into(),
+            "application/json",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, p["code"].as_str(), p["param"].as_str()),
+        (400, Some("invalid_field"), Some("admin"))
+    );
+    let (s, p) = problem(
+        send(
+            "{\"email\":42,\"password\":\"a long passphrase\"}".into(),
+            "application/json",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, p["code"].as_str()), (400, Some("invalid_field")));
+}
+
+#[tokio::test]
+async fn login_and_me() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let token = app.signed_in("wang.fang@example.cn").await;
+        let res = app.get_with_token("/api/v1/me", &token).await;
+        assert_eq!(res.status(), 200, "{backend:?}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["email"],
+            "wang.fang@example.cn"
+        );
+
+        let wrong = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"login": "wang.fang@example.cn", "password": "not the password"}),
+            )
+            .await;
+        let (s, p) = problem(wrong).await;
+        assert_eq!((s, p["code"].as_str()), (401, Some("invalid_credentials")));
+        let nobody = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"login": "nobody@example.cn", "password": "long enough password"}),
+            )
+            .await;
+        let (s, p2) = problem(nobody).await;
+        assert_eq!(s, 401);
+        assert_eq!(
+            p2["detail"], p["detail"],
+            "unknown user and wrong password must look alike"
+        );
+    }
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401() {
+    let app = spawn_app(backends()[0]).await;
+    let good = app.signed_in("zhao.lei@example.cn").await;
+    let me: Value = app
+        .get_with_token("/api/v1/me", &good)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sub = me["id"].as_str().unwrap().to_string();
+    let now = chrono::Utc::now().timestamp();
+    let claims =
+        |exp: i64| json!({"sub": sub, "iat": now, "exp": exp, "jti": "x", "typ": "access"});
+    let secret = EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes());
+
+    let mut tampered = good.clone().into_bytes();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let expired = encode(&Header::new(Algorithm::HS256), &claims(now - 10), &secret).unwrap();
+    let hs512 = encode(&Header::new(Algorithm::HS512), &claims(now + 600), &secret).unwrap();
+    let other_key = encode(
+        &Header::new(Algorithm::HS256),
+        &claims(now + 600),
+        &EncodingKey::from_secret(b"another secret of at least 32 bytes!!"),
+    )
+    .unwrap();
+    let none = format!(
+        "{}.{}.",
+        b64url(br#"{"alg":"none","typ":"JWT"}"#),
+        b64url(claims(now + 600).to_string().as_bytes())
+    );
+    let refresh_typ = encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"sub": sub, "iat": now, "exp": now + 600, "jti": "x", "typ": "refresh"}),
+        &secret,
+    )
+    .unwrap();
+    let still_good = encode(&Header::new(Algorithm::HS256), &claims(now + 600), &secret).unwrap();
+    assert_eq!(
+        app.get_with_token("/api/v1/me", &still_good).await.status(),
+        200,
+        "control token must pass"
+    );
+
+    for (name, token) in [
+        ("tampered", String::from_utf8(tampered).unwrap()),
+        ("expired", expired),
+        ("HS512", hs512),
+        ("other key", other_key),
+        ("alg none", none),
+        ("not an access token", refresh_typ),
+        ("garbage", "abc.def.ghi".into()),
+    ] {
+        let (s, p) = problem(app.get_with_token("/api/v1/me", &token).await).await;
+        assert_eq!(
+            (s, p["code"].as_str()),
+            (401, Some("invalid_token")),
+            "{name}"
+        );
+    }
+    let res = app.get("/api/v1/me").await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+}
