@@ -52,6 +52,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(health::readyz)
         .service(auth::routes::register)
         .service(auth::routes::login)
+        .service(auth::routes::refresh_tokens)
+        .service(auth::routes::logout)
         .service(auth::routes::me);
 }
 

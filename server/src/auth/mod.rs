@@ -2,6 +2,8 @@
 
 pub mod entity;
 pub mod password;
+pub mod refresh;
+pub mod refresh_entity;
 pub mod routes;
 pub mod service;
 pub mod token;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use super::refresh;
 use super::service::{self, AuthError, Login};
 use super::token::{TokenKeys, ACCESS_TTL_SECS};
 use crate::error::ApiError;
@@ -23,6 +24,10 @@ impl From<AuthError> for ApiError {
             },
             AuthError::InvalidToken => ApiError::Unauthorized {
                 code: "invalid_token",
+                detail: e.to_string(),
+            },
+            AuthError::TokenReused => ApiError::Unauthorized {
+                code: "token_reused",
                 detail: e.to_string(),
             },
             AuthError::Database(_) | AuthError::Hashing(_) => ApiError::Internal(e.to_string()),
@@ -115,6 +120,25 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// Single-use: exchange it at `/auth/refresh` for a new pair. Presenting
+    /// a used one revokes the sign-in.
+    pub refresh_token: String,
+}
+
+fn tokens(
+    keys: &TokenKeys,
+    user_id: &str,
+    refresh_token: String,
+) -> Result<TokenResponse, ApiError> {
+    let access = keys
+        .issue(user_id, chrono::Utc::now().timestamp())
+        .map_err(ApiError::Internal)?;
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL_SECS,
+        refresh_token,
+    })
 }
 
 /// Sign in; answers a short-lived bearer access token.
@@ -133,14 +157,50 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = service::authenticate(&db, &Login::parse(&body.login), &body.password).await?;
-    let token = keys
-        .issue(&user.id, chrono::Utc::now().timestamp())
-        .map_err(ApiError::Internal)?;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: token,
-        token_type: "Bearer",
-        expires_in: ACCESS_TTL_SECS,
-    }))
+    let refresh_token =
+        refresh::start_family(&db, &user.id, chrono::Utc::now().fixed_offset()).await?;
+    Ok(HttpResponse::Ok().json(tokens(&keys, &user.id, refresh_token)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Exchange a refresh token for a new access token and refresh token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, expired or revoked (`invalid_token`), or already used (`token_reused`: the whole sign-in is revoked)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/auth/refresh")]
+pub async fn refresh_tokens(
+    db: web::Data<DatabaseConnection>,
+    keys: web::Data<TokenKeys>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (user_id, next) =
+        refresh::rotate(&db, &body.refresh_token, chrono::Utc::now().fixed_offset()).await?;
+    Ok(HttpResponse::Ok().json(tokens(&keys, &user_id, next)?))
+}
+
+/// End the sign-in a refresh token belongs to (all its tokens). Idempotent.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/api/v1/auth/logout")]
+pub async fn logout(
+    db: web::Data<DatabaseConnection>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    refresh::logout(&db, &body.refresh_token, chrono::Utc::now().fixed_offset()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The signed-in user's id, from a valid `Authorization: Bearer` token.

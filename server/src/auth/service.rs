@@ -13,8 +13,10 @@ pub enum AuthError {
     AlreadyRegistered(&'static str),
     #[error("wrong login or password")]
     InvalidCredentials,
-    #[error("missing, invalid or expired access token")]
+    #[error("missing, invalid, expired or revoked token")]
     InvalidToken,
+    #[error("this refresh token was already used; the sign-in it belongs to is revoked")]
+    TokenReused,
     #[error("database: {0}")]
     Database(#[from] DbErr),
     #[error("password hashing: {0}")]

@@ -293,3 +293,156 @@ async fn bad_tokens_are_401() {
     assert_eq!(res.status(), 401);
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
 }
+
+async fn sign_in_pair(app: &TestApp, email: &str) -> Value {
+    app.signed_in(email).await;
+    app.post_json(
+        "/api/v1/auth/login",
+        &json!({"login": email, "password": "long enough password"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let pair = sign_in_pair(&app, "sun.li@example.cn").await;
+        let first = pair["refresh_token"].as_str().unwrap().to_string();
+
+        let res = app
+            .post_json("/api/v1/auth/refresh", &json!({"refresh_token": first}))
+            .await;
+        assert_eq!(res.status(), 200, "{backend:?}");
+        let next: Value = res.json().await.unwrap();
+        let second = next["refresh_token"].as_str().unwrap().to_string();
+        assert_ne!(first, second);
+        assert_eq!(
+            app.get_with_token("/api/v1/me", next["access_token"].as_str().unwrap())
+                .await
+                .status(),
+            200
+        );
+
+        // The first token again: reuse. The family dies, successor included.
+        let (s, p) = problem(
+            app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": first}))
+                .await,
+        )
+        .await;
+        assert_eq!((s, p["code"].as_str()), (401, Some("token_reused")));
+        let (s, p) = problem(
+            app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": second}))
+                .await,
+        )
+        .await;
+        assert_eq!((s, p["code"].as_str()), (401, Some("invalid_token")));
+
+        let (s, _) = problem(
+            app.post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": "0".repeat(64)}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, 401);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_with_one_token_succeed_once() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let pair = sign_in_pair(&app, "qian.hua@example.cn").await;
+        let token = pair["refresh_token"].as_str().unwrap().to_string();
+        let url = format!("{}/api/v1/auth/refresh", app.address);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (client, url, body) = (
+                    app.client.clone(),
+                    url.clone(),
+                    json!({"refresh_token": token}),
+                );
+                tokio::spawn(async move {
+                    client
+                        .post(url)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{backend:?}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 401),
+            "{statuses:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn logout_and_expiry_end_refresh() {
+    use sea_orm::ConnectionTrait;
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let pair = sign_in_pair(&app, "zhou.yu@example.cn").await;
+        let token = pair["refresh_token"].as_str().unwrap().to_string();
+        let res = app
+            .post_json("/api/v1/auth/logout", &json!({"refresh_token": token}))
+            .await;
+        assert_eq!(res.status(), 204, "{backend:?}");
+        assert_eq!(
+            app.post_json("/api/v1/auth/logout", &json!({"refresh_token": token}))
+                .await
+                .status(),
+            204
+        );
+        let (s, p) = problem(
+            app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": token}))
+                .await,
+        )
+        .await;
+        assert_eq!((s, p["code"].as_str()), (401, Some("invalid_token")));
+
+        let pair = sign_in_pair_again(&app, "zhou.yu@example.cn").await;
+        let token = pair["refresh_token"].as_str().unwrap().to_string();
+        app.db
+            .execute_unprepared(
+                "UPDATE refresh_tokens SET expires_at = '2000-01-01T00:00:00+00:00'",
+            )
+            .await
+            .unwrap();
+        let (s, p) = problem(
+            app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": token}))
+                .await,
+        )
+        .await;
+        assert_eq!((s, p["code"].as_str()), (401, Some("invalid_token")));
+    }
+}
+
+async fn sign_in_pair_again(app: &TestApp, email: &str) -> Value {
+    app.post_json(
+        "/api/v1/auth/login",
+        &json!({"login": email, "password": "long enough password"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
