@@ -17,6 +17,7 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_LOG_FORMAT",
     "TANPUHUI_LOG",
     "TANPUHUI_JWT_SECRET",
+    "TANPUHUI_AUTH_RATE_PER_MINUTE",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
@@ -77,7 +78,11 @@ pub struct Settings {
     /// one is made at start: fine for development, but tokens then die with
     /// the process and replicas cannot share them.
     pub jwt_secret: Option<Secret>,
+    /// Requests per minute one client IP may make to `/api/v1/auth/*`.
+    pub auth_rate_per_minute: u32,
 }
+
+pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
 
 /// Shortest accepted JWT secret, in bytes.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -91,6 +96,7 @@ pub struct FileSettings {
     pub log_format: Option<LogFormat>,
     pub log: Option<String>,
     pub jwt_secret: Option<Secret>,
+    pub auth_rate_per_minute: Option<u32>,
 }
 
 /// Values given by environment or flags (clap fills these).
@@ -116,6 +122,9 @@ pub struct Overrides {
     /// Log filter (tracing directives).
     #[arg(long = "log", env = "TANPUHUI_LOG", global = true)]
     pub log: Option<String>,
+    /// Requests per minute one client IP may make to /api/v1/auth/*.
+    #[arg(long, env = "TANPUHUI_AUTH_RATE_PER_MINUTE", global = true)]
+    pub auth_rate_per_minute: Option<u32>,
     /// Access-token signing key (HS256, at least 32 bytes); environment only.
     #[arg(skip)]
     pub jwt_secret: Option<String>,
@@ -166,7 +175,18 @@ impl Settings {
                 message: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
             });
         }
+        let auth_rate_per_minute = overrides
+            .auth_rate_per_minute
+            .or(file.auth_rate_per_minute)
+            .unwrap_or(DEFAULT_AUTH_RATE_PER_MINUTE);
+        if auth_rate_per_minute == 0 {
+            return Err(ConfigError::Invalid {
+                name: "auth_rate_per_minute",
+                message: "must be at least 1".into(),
+            });
+        }
         Ok(Settings {
+            auth_rate_per_minute,
             jwt_secret,
             database_url,
             listen,

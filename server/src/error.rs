@@ -28,6 +28,8 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: String },
+    #[error("{detail}")]
+    TooManyRequests { detail: String },
     /// A bug or an outage; the cause is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -54,6 +56,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::Unauthorized { code, .. } => code,
             ApiError::Invalid { .. } => "invalid_field",
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -76,6 +79,7 @@ impl ResponseError for ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

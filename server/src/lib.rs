@@ -8,5 +8,6 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod rate_limit;
 pub mod startup;
 pub mod telemetry;

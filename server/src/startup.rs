@@ -16,6 +16,7 @@ use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::error::{json_error, ApiError, JSON_LIMIT_BYTES};
+use crate::rate_limit::PerIpLimit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -56,11 +57,16 @@ impl Application {
             })?;
         let metrics = metrics()?;
         let keys = token_keys(settings);
-        let server =
-            run(listener, db.clone(), metrics, keys).map_err(|source| StartupError::Listen {
+        let limit = PerIpLimit {
+            per_minute: settings.auth_rate_per_minute,
+            counter: Default::default(),
+        };
+        let server = run(listener, db.clone(), metrics, keys, limit).map_err(|source| {
+            StartupError::Listen {
                 addr: settings.listen.to_string(),
                 source,
-            })?;
+            }
+        })?;
         Ok(Application {
             port: port.port(),
             server,
@@ -116,6 +122,7 @@ fn run(
     db: DatabaseConnection,
     metrics: PrometheusMetrics,
     keys: TokenKeys,
+    limit: PerIpLimit,
 ) -> std::io::Result<Server> {
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
@@ -149,6 +156,7 @@ fn run(
                     Ok(res)
                 }
             })
+            .wrap(limit.clone())
             .wrap(TracingLogger::default())
             .wrap(metrics.clone())
             .default_service(web::to(|| async {

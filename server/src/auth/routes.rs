@@ -76,7 +76,8 @@ impl From<super::entity::Model> for UserView {
     responses(
         (status = 201, description = "Registered", body = UserView),
         (status = 409, description = "Already registered (`already_registered`)", content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks a rule (`invalid_field`, `param` names it)", content_type = "application/problem+json")
+        (status = 422, description = "A field breaks a rule (`invalid_field`, `param` names it)", content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/auth/register")]
@@ -147,7 +148,8 @@ fn tokens(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong login or password (`invalid_credentials`)", content_type = "application/problem+json")
+        (status = 401, description = "Wrong login or password (`invalid_credentials`)", content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/auth/login")]
@@ -174,7 +176,8 @@ pub struct RefreshRequest {
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New token pair", body = TokenResponse),
-        (status = 401, description = "Unknown, expired or revoked (`invalid_token`), or already used (`token_reused`: the whole sign-in is revoked)", content_type = "application/problem+json")
+        (status = 401, description = "Unknown, expired or revoked (`invalid_token`), or already used (`token_reused`: the whole sign-in is revoked)", content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/auth/refresh")]
@@ -192,7 +195,10 @@ pub async fn refresh_tokens(
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 204, description = "Signed out"))
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json")
+    )
 )]
 #[post("/api/v1/auth/logout")]
 pub async fn logout(

@@ -446,3 +446,25 @@ async fn sign_in_pair_again(app: &TestApp, email: &str) -> Value {
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn sign_in_routes_are_rate_limited_per_ip() {
+    use crate::helpers::TEST_AUTH_RATE_PER_MINUTE;
+    let app = spawn_app(backends()[0]).await;
+    let body = json!({"login": "nobody@example.cn", "password": "wrong password!"});
+    for i in 0..TEST_AUTH_RATE_PER_MINUTE {
+        let status = app.post_json("/api/v1/auth/login", &body).await.status();
+        assert_eq!(status, 401, "request {i}");
+    }
+    let res = app.post_json("/api/v1/auth/login", &body).await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let (s, p) = problem(res).await;
+    assert_eq!((s, p["code"].as_str()), (429, Some("rate_limited")));
+    // Other routes are not counted.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}

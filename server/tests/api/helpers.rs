@@ -2,6 +2,9 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tanpuhui_server::config::{LogFormat, Secret, Settings};
 use tanpuhui_server::startup::Application;
 
+/// Above what any one test sends to /api/v1/auth/ (see the rate-limit test).
+pub const TEST_AUTH_RATE_PER_MINUTE: u32 = 40;
+
 pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-32-bytes-0123456789";
 
 /// A database the tests may use: SQLite always, PostgreSQL when configured.
@@ -101,6 +104,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         log_format: LogFormat::Text,
         log_filter: "warn".into(),
         jwt_secret: Some(Secret::new(TEST_JWT_SECRET)),
+        auth_rate_per_minute: TEST_AUTH_RATE_PER_MINUTE,
     };
     let app = Application::build(&settings)
         .await
