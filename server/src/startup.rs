@@ -107,12 +107,7 @@ fn token_keys(settings: &Settings) -> TokenKeys {
             tracing::warn!(
                 "TANPUHUI_JWT_SECRET is not set: using a random key; access tokens will not survive a restart or work across replicas"
             );
-            let random = [
-                uuid::Uuid::new_v4().into_bytes(),
-                uuid::Uuid::new_v4().into_bytes(),
-            ]
-            .concat();
-            TokenKeys::new(&random)
+            TokenKeys::new(&crate::auth::token::random_bytes())
         }
     }
 }

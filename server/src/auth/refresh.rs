@@ -18,13 +18,7 @@ fn digest(token: &str) -> String {
 }
 
 fn new_token() -> String {
-    // 244 random bits from two v4 UUIDs (getrandom underneath).
-    let bytes = [
-        uuid::Uuid::new_v4().into_bytes(),
-        uuid::Uuid::new_v4().into_bytes(),
-    ]
-    .concat();
-    hex::encode(bytes)
+    hex::encode(super::token::random_bytes())
 }
 
 async fn insert(
