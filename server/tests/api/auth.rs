@@ -22,8 +22,7 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Registers and signs in; returns the access token.
-    pub async fn signed_in(&self, email: &str) -> String {
+    pub async fn register(&self, email: &str) {
         let res = self
             .post_json(
                 "/api/v1/auth/register",
@@ -31,6 +30,10 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), 201);
+    }
+
+    /// Signs in; returns the token response.
+    pub async fn login(&self, email: &str) -> Value {
         let res = self
             .post_json(
                 "/api/v1/auth/login",
@@ -38,7 +41,13 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), 200);
-        res.json::<Value>().await.unwrap()["access_token"]
+        res.json().await.unwrap()
+    }
+
+    /// Registers and signs in; returns the access token.
+    pub async fn signed_in(&self, email: &str) -> String {
+        self.register(email).await;
+        self.login(email).await["access_token"]
             .as_str()
             .unwrap()
             .to_string()
@@ -295,15 +304,8 @@ async fn bad_tokens_are_401() {
 }
 
 async fn sign_in_pair(app: &TestApp, email: &str) -> Value {
-    app.signed_in(email).await;
-    app.post_json(
-        "/api/v1/auth/login",
-        &json!({"login": email, "password": "long enough password"}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap()
+    app.register(email).await;
+    app.login(email).await
 }
 
 #[tokio::test]
@@ -419,7 +421,7 @@ async fn logout_and_expiry_end_refresh() {
         .await;
         assert_eq!((s, p["code"].as_str()), (401, Some("invalid_token")));
 
-        let pair = sign_in_pair_again(&app, "zhou.yu@example.cn").await;
+        let pair = app.login("zhou.yu@example.cn").await;
         let token = pair["refresh_token"].as_str().unwrap().to_string();
         app.db
             .execute_unprepared(
@@ -434,17 +436,6 @@ async fn logout_and_expiry_end_refresh() {
         .await;
         assert_eq!((s, p["code"].as_str()), (401, Some("invalid_token")));
     }
-}
-
-async fn sign_in_pair_again(app: &TestApp, email: &str) -> Value {
-    app.post_json(
-        "/api/v1/auth/login",
-        &json!({"login": email, "password": "long enough password"}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap()
 }
 
 #[tokio::test]
