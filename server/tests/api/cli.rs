@@ -57,23 +57,50 @@ fn bad_configuration_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen:"));
 }
 
+/// Kills the server if the test fails midway, so no orphan keeps the test
+/// runner's output pipe (and CI) waiting.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn serves_then_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .env(
             "TANPUHUI_DATABASE_URL",
             format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
         )
         .env("TANPUHUI_LISTEN", "127.0.0.1:0")
         .env("TANPUHUI_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut child = KillOnDrop(child);
+    // Lines arrive through a channel so that a missing line fails the test
+    // after a timeout instead of blocking it.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.0.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_line = |what: &str| {
+        rx.recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no {what} within 30 s"))
+    };
     let started = Instant::now();
     let address = loop {
-        let line = lines.next().expect("server printed its address").unwrap();
+        let line = next_line("listening line");
         if let Some(rest) = line.strip_prefix("tanpuhui: listening on ") {
             break rest.split_whitespace().next().unwrap().to_string();
         }
@@ -83,21 +110,36 @@ fn serves_then_stops_cleanly_on_sigterm() {
         );
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let status = rt.block_on(async {
-        reqwest::get(format!("{address}/healthz"))
-            .await
-            .unwrap()
-            .status()
+    let (status, request_id) = rt.block_on(async {
+        let res = reqwest::get(format!("{address}/healthz")).await.unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        (res.status(), id)
     });
     assert_eq!(status, 200);
+    // The request's access-log line is JSON and carries the same request id.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = next_line("access-log line");
+        if line.contains(&request_id) {
+            let entry: serde_json::Value = serde_json::from_str(&line).expect("log lines are JSON");
+            assert_eq!(entry["span"]["request_id"], request_id.as_str(), "{line}");
+            assert_eq!(entry["span"]["http.status_code"], 200, "{line}");
+            assert_eq!(entry["span"]["http.route"], "/healthz", "{line}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no log line with request id {request_id}"
+        );
+    }
 
     Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = child.0.try_wait().unwrap() {
             assert!(status.success(), "exit status {status}");
             break;
         }
