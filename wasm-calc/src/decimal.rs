@@ -19,12 +19,6 @@ const MAX_DECIMAL_TEXT: usize = 40;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Dec(pub Decimal);
 
-impl Dec {
-    pub fn get(self) -> Decimal {
-        self.0
-    }
-}
-
 impl From<Decimal> for Dec {
     fn from(value: Decimal) -> Self {
         Dec(value)

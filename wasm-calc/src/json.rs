@@ -36,12 +36,17 @@ pub fn parse_request<T: DeserializeOwned>(text: &str) -> CalcResult<T> {
     Ok(value)
 }
 
+/// Whether JSON text starts as an object (empty text is left to the parser,
+/// which reports it precisely).
+pub(crate) fn is_object_text(text: &str) -> bool {
+    matches!(text.trim_start().as_bytes().first(), None | Some(b'{'))
+}
+
 /// Like [`parse_request`] for requests that are objects. serde would also
 /// accept a struct written as a JSON array of its fields; refuse that at the
 /// top level so a wrong payload gets a plain answer.
 pub fn parse_object<T: DeserializeOwned>(text: &str) -> CalcResult<T> {
-    let first = text.trim_start().as_bytes().first().copied();
-    if first.is_some() && first != Some(b'{') {
+    if !is_object_text(text) {
         return Err(CalcError::new(
             ErrorCode::InvalidValue,
             WHOLE_REQUEST,

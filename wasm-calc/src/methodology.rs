@@ -348,7 +348,7 @@ impl Catalog {
     /// who get serde's line and column instead, and the path-tracking copy of
     /// every table type's parser would cost WebAssembly size on each phone.
     pub fn load_json(&mut self, json: &str) -> CalcResult<LoadReport> {
-        if !json.trim_start().starts_with('{') {
+        if !crate::json::is_object_text(json) {
             return Err(CalcError::new(
                 ErrorCode::InvalidMethodology,
                 WHOLE_REQUEST,

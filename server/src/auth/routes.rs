@@ -88,7 +88,7 @@ pub async fn register(
     body.validate()?;
     let body = body.into_inner();
     let who = match (&body.email, &body.mobile) {
-        (Some(email), None) => Login::Email(email.trim().to_ascii_lowercase()),
+        (Some(email), None) => Login::email(email),
         (None, Some(mobile)) => Login::Mobile(service::normalize_mobile(mobile).ok_or_else(
             || ApiError::Invalid {
                 param: "mobile".into(),

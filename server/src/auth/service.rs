@@ -31,11 +31,18 @@ pub enum Login {
 }
 
 impl Login {
-    /// Emails compare case-insensitively; a mobile number is its 11 digits.
+    /// Emails compare case-insensitively: the one normalisation of both
+    /// registration and sign-in.
+    pub fn email(text: &str) -> Login {
+        Login::Email(text.trim().to_ascii_lowercase())
+    }
+
+    /// What a sign-in form gives: an email address or a mobile number
+    /// (compared as its 11 digits).
     pub fn parse(text: &str) -> Login {
         let t = text.trim();
         if t.contains('@') {
-            Login::Email(t.to_ascii_lowercase())
+            Login::email(t)
         } else {
             Login::Mobile(normalize_mobile(t).unwrap_or_else(|| t.to_string()))
         }
