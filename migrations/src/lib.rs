@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_users;
 mod m20261127_000002_refresh_tokens;
+mod m20261128_000003_organizations;
+mod m20261128_000004_ledger;
+mod m20261128_000005_idempotency_keys;
 
 pub struct Migrator;
 
@@ -13,6 +16,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_users::Migration),
             Box::new(m20261127_000002_refresh_tokens::Migration),
+            Box::new(m20261128_000003_organizations::Migration),
+            Box::new(m20261128_000004_ledger::Migration),
+            Box::new(m20261128_000005_idempotency_keys::Migration),
         ]
     }
 }

@@ -2,12 +2,15 @@
 //! PostgreSQL in production). Domain rules that clients also need live in
 //! `carbon-calc`.
 
+pub mod accounts;
 pub mod api_doc;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod ledger;
+pub mod orgs;
 pub mod rate_limit;
 pub mod startup;
 pub mod telemetry;

@@ -31,7 +31,7 @@ pub struct TestApp {
 }
 
 /// A fresh, empty database for one test.
-async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
@@ -127,5 +127,59 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+}
+
+/// A fresh database with the schema applied, for tests of services below
+/// HTTP. The directory guard keeps a SQLite file alive.
+pub async fn migrated_database(
+    backend: Backend,
+) -> (DatabaseConnection, Option<tempfile::TempDir>) {
+    let (url, dir) = fresh_database(backend).await;
+    let db = tanpuhui_server::db::connect(&Secret::new(url))
+        .await
+        .expect("test database connects");
+    tanpuhui_server::db::migrate(&db)
+        .await
+        .expect("migrations apply");
+    (db, dir)
+}
+
+/// A small, seedable generator (SplitMix64) for simulation tests: a failing
+/// seed replays exactly.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The seed from `var` if set, otherwise from the clock; printed so a
+    /// failure can be replayed.
+    pub fn from_env(var: &str) -> Rng {
+        let seed = std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("{var}={seed} (set it to replay this run)");
+        Rng(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
     }
 }

@@ -6,4 +6,5 @@ mod auth;
 mod cli;
 mod health;
 mod helpers;
+mod ledger;
 mod openapi;

@@ -1,0 +1,8 @@
+//! The double-entry ledger (see [`service`]).
+
+pub mod asset;
+pub mod entity;
+pub mod service;
+
+pub use asset::Asset;
+pub use service::{apply, balances, entries_page, Command, LedgerError, Outcome, Posting, Request};

@@ -1,0 +1,587 @@
+//! The double-entry ledger of DESIGN.md. Every call is one database
+//! transaction (a savepoint when the caller already holds one, so a business
+//! record and its postings commit together) identified by a caller-chosen
+//! id: the same id with the same request answers the first outcome and
+//! changes nothing; with a different request it is refused.
+//!
+//! Balances keep `posted` and `held`; `available = posted − held` never goes
+//! below zero except on issuer accounts. The guard is the `UPDATE … WHERE
+//! posted + Δ − held ≥ 0` itself, so concurrent transactions cannot both
+//! spend the same units. Rows are changed in (account, asset) order so two
+//! transfers in opposite directions cannot deadlock, and issuer accounts
+//! spread their postings over [`ISSUER_SHARDS`] rows so the account every
+//! trip touches is not one hot row.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, FixedOffset};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::asset::Asset;
+use super::entity::{balance, entry, hold, transaction};
+use crate::accounts::entity::{self as account, Entity as Accounts};
+
+/// Rows an issuer account's balance is spread over.
+pub const ISSUER_SHARDS: i32 = 16;
+/// Largest amount of one posting or hold, in the asset's minor unit (10^15
+/// grams is a gigatonne; 10^15 fen is ten trillion yuan).
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+/// Most postings in one transfer.
+pub const MAX_POSTINGS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Posting {
+    pub account_id: String,
+    pub asset: Asset,
+    /// Positive credits the account, negative debits it.
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    /// Postings that sum to zero per asset.
+    Transfer { postings: Vec<Posting> },
+    /// Reserve `amount` of the account's available balance; the hold's id is
+    /// the transaction's id.
+    Hold {
+        account_id: String,
+        asset: Asset,
+        amount: i64,
+    },
+    /// Give the held units back to the available balance.
+    Release { hold_id: String },
+    /// Move `amount` (at most the held amount) of the held units to
+    /// `to_account_id`; the rest is released.
+    Execute {
+        hold_id: String,
+        to_account_id: String,
+        amount: i64,
+    },
+}
+
+impl Command {
+    fn kind(&self) -> &'static str {
+        match self {
+            Command::Transfer { .. } => "transfer",
+            Command::Hold { .. } => "hold",
+            Command::Release { .. } => "release",
+            Command::Execute { .. } => "execute",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Request {
+    /// Chosen by the caller, unique in the ledger (e.g. `trip:<uuid>`).
+    pub id: String,
+    pub memo: Option<String>,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub transaction_id: String,
+    pub kind: String,
+    pub entries: Vec<entry::Model>,
+    /// The id had been applied before: nothing changed now.
+    pub replayed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("postings of {asset} sum to {sum}, not zero")]
+    Unbalanced { asset: Asset, sum: i64 },
+    #[error("no account {0}")]
+    UnknownAccount(String),
+    #[error("account {account} has not enough {asset} available")]
+    Insufficient { account: String, asset: Asset },
+    #[error("no hold {0}")]
+    UnknownHold(String),
+    #[error("hold {id} is already {status}")]
+    HoldResolved { id: String, status: String },
+    #[error("transaction id {0} was already used for a different request")]
+    IdReused(String),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+fn check_amount(amount: i64, what: &str) -> Result<(), LedgerError> {
+    if amount == 0 || amount.unsigned_abs() > MAX_AMOUNT as u64 {
+        return Err(LedgerError::Invalid(format!(
+            "{what} must be non-zero and at most {MAX_AMOUNT} in size"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that need no database.
+fn validate(req: &Request) -> Result<(), LedgerError> {
+    if req.id.is_empty() || req.id.len() > 100 {
+        return Err(LedgerError::Invalid(
+            "transaction ids are 1 to 100 characters".into(),
+        ));
+    }
+    if req.memo.as_ref().is_some_and(|m| m.chars().count() > 200) {
+        return Err(LedgerError::Invalid(
+            "memos are at most 200 characters".into(),
+        ));
+    }
+    match &req.command {
+        Command::Transfer { postings } => {
+            if postings.is_empty() || postings.len() > MAX_POSTINGS {
+                return Err(LedgerError::Invalid(format!(
+                    "a transfer has 1 to {MAX_POSTINGS} postings"
+                )));
+            }
+            let mut sums: BTreeMap<&Asset, i64> = BTreeMap::new();
+            for p in postings {
+                check_amount(p.amount, "a posting's amount")?;
+                *sums.entry(&p.asset).or_default() += p.amount;
+            }
+            if let Some((asset, sum)) = sums.into_iter().find(|(_, s)| *s != 0) {
+                return Err(LedgerError::Unbalanced {
+                    asset: asset.clone(),
+                    sum,
+                });
+            }
+        }
+        Command::Hold { amount, .. } | Command::Execute { amount, .. } => {
+            if *amount < 0 {
+                return Err(LedgerError::Invalid("amounts here are positive".into()));
+            }
+            check_amount(*amount, "the amount")?;
+        }
+        Command::Release { .. } => {}
+    }
+    Ok(())
+}
+
+fn request_hash(req: &Request) -> String {
+    let bytes = serde_json::to_vec(req).expect("ledger requests serialise");
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Applies `req` once. See the module documentation.
+pub async fn apply<C: TransactionTrait>(
+    db: &C,
+    req: &Request,
+    now: DateTime<FixedOffset>,
+) -> Result<Outcome, LedgerError> {
+    validate(req)?;
+    let hash = request_hash(req);
+    let txn = db.begin().await?;
+    // The transaction row is written first: on SQLite that takes the write
+    // lock before anything is read, on PostgreSQL a concurrent use of the
+    // same id waits here for the first to commit.
+    let inserted = transaction::Entity::insert(transaction::ActiveModel {
+        id: Set(req.id.clone()),
+        kind: Set(req.command.kind().to_string()),
+        request_hash: Set(hash.clone()),
+        memo: Set(req.memo.clone()),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(transaction::Column::Id)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if inserted == 0 {
+        let first = transaction::Entity::find_by_id(req.id.clone())
+            .one(&txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(req.id.clone()))?;
+        let entries = entries_of(&txn, &req.id).await?;
+        txn.rollback().await?;
+        if first.request_hash != hash {
+            return Err(LedgerError::IdReused(req.id.clone()));
+        }
+        return Ok(Outcome {
+            transaction_id: first.id,
+            kind: first.kind,
+            entries,
+            replayed: true,
+        });
+    }
+    match run(&txn, req, now).await {
+        Ok(entries) => {
+            txn.commit().await?;
+            Ok(Outcome {
+                transaction_id: req.id.clone(),
+                kind: req.command.kind().to_string(),
+                entries,
+                replayed: false,
+            })
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// A change to one balance.
+#[derive(Default)]
+struct Delta {
+    posted: i64,
+    held: i64,
+}
+
+async fn run(
+    txn: &impl ConnectionTrait,
+    req: &Request,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<entry::Model>, LedgerError> {
+    let mut deltas: BTreeMap<(String, Asset), Delta> = BTreeMap::new();
+    let mut postings: Vec<Posting> = Vec::new();
+    match &req.command {
+        Command::Transfer { postings: ps } => {
+            for p in ps {
+                deltas
+                    .entry((p.account_id.clone(), p.asset.clone()))
+                    .or_default()
+                    .posted += p.amount;
+            }
+            postings = ps.clone();
+        }
+        Command::Hold {
+            account_id,
+            asset,
+            amount,
+        } => {
+            hold::Entity::insert(hold::ActiveModel {
+                id: Set(req.id.clone()),
+                account_id: Set(account_id.clone()),
+                asset: Set(asset.to_string()),
+                amount: Set(*amount),
+                status: Set("held".into()),
+                created_at: Set(now),
+                resolved_by: Set(None),
+            })
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| match e.sql_err() {
+                Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                    LedgerError::UnknownAccount(account_id.clone())
+                }
+                _ => e.into(),
+            })?;
+            deltas
+                .entry((account_id.clone(), asset.clone()))
+                .or_default()
+                .held += amount;
+        }
+        Command::Release { hold_id } => {
+            let h = resolve_hold(txn, hold_id, "released", &req.id).await?;
+            let asset = Asset::parse(&h.asset).map_err(|e| LedgerError::Invalid(e.to_string()))?;
+            deltas.entry((h.account_id, asset)).or_default().held -= h.amount;
+        }
+        Command::Execute {
+            hold_id,
+            to_account_id,
+            amount,
+        } => {
+            let h = find_hold(txn, hold_id).await?;
+            if *amount > h.amount {
+                return Err(LedgerError::Invalid(format!(
+                    "the amount {amount} exceeds the {} held",
+                    h.amount
+                )));
+            }
+            let h = resolve_hold(txn, hold_id, "executed", &req.id).await?;
+            let asset = Asset::parse(&h.asset).map_err(|e| LedgerError::Invalid(e.to_string()))?;
+            let from = deltas
+                .entry((h.account_id.clone(), asset.clone()))
+                .or_default();
+            from.held -= h.amount;
+            from.posted -= amount;
+            deltas
+                .entry((to_account_id.clone(), asset.clone()))
+                .or_default()
+                .posted += amount;
+            postings = vec![
+                Posting {
+                    account_id: h.account_id,
+                    asset: asset.clone(),
+                    amount: -amount,
+                },
+                Posting {
+                    account_id: to_account_id.clone(),
+                    asset,
+                    amount: *amount,
+                },
+            ];
+        }
+    }
+    let ids: Vec<String> = deltas.keys().map(|(a, _)| a.clone()).collect();
+    let accounts: HashMap<String, account::Model> = Accounts::find()
+        .filter(account::Column::Id.is_in(ids.clone()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    if let Some(missing) = ids.iter().find(|id| !accounts.contains_key(*id)) {
+        return Err(LedgerError::UnknownAccount(missing.clone()));
+    }
+    for ((account_id, asset), d) in &deltas {
+        let account = &accounts[account_id];
+        if account.allow_negative && d.held != 0 {
+            return Err(LedgerError::Invalid(format!(
+                "issuer account {account_id} cannot hold"
+            )));
+        }
+        change_balance(txn, account, asset, d).await?;
+    }
+    let mut entries = Vec::with_capacity(postings.len());
+    for p in postings {
+        let model = entry::Entity::insert(entry::ActiveModel {
+            id: NotSet,
+            transaction_id: Set(req.id.clone()),
+            account_id: Set(p.account_id),
+            asset: Set(p.asset.to_string()),
+            amount: Set(p.amount),
+            created_at: Set(now),
+        })
+        .exec_with_returning(txn)
+        .await?;
+        entries.push(model);
+    }
+    Ok(entries)
+}
+
+async fn find_hold(txn: &impl ConnectionTrait, hold_id: &str) -> Result<hold::Model, LedgerError> {
+    hold::Entity::find_by_id(hold_id.to_string())
+        .one(txn)
+        .await?
+        .ok_or_else(|| LedgerError::UnknownHold(hold_id.to_string()))
+}
+
+/// Moves a hold from `held` to `status` exactly once: of concurrent
+/// resolutions one changes the row, the others see it resolved.
+async fn resolve_hold(
+    txn: &impl ConnectionTrait,
+    hold_id: &str,
+    status: &str,
+    by: &str,
+) -> Result<hold::Model, LedgerError> {
+    let changed = hold::Entity::update_many()
+        .col_expr(hold::Column::Status, Expr::value(status))
+        .col_expr(hold::Column::ResolvedBy, Expr::value(by))
+        .filter(hold::Column::Id.eq(hold_id))
+        .filter(hold::Column::Status.eq("held"))
+        .exec(txn)
+        .await?;
+    let h = find_hold(txn, hold_id).await?;
+    if changed.rows_affected != 1 {
+        return Err(LedgerError::HoldResolved {
+            id: hold_id.to_string(),
+            status: h.status,
+        });
+    }
+    Ok(h)
+}
+
+async fn change_balance(
+    txn: &impl ConnectionTrait,
+    account: &account::Model,
+    asset: &Asset,
+    d: &Delta,
+) -> Result<(), LedgerError> {
+    if d.posted == 0 && d.held == 0 {
+        return Ok(());
+    }
+    let lowers_available = d.posted - d.held < 0;
+    if lowers_available && !account.allow_negative {
+        use balance::Column as C;
+        let changed = balance::Entity::update_many()
+            .col_expr(C::Posted, Expr::col(C::Posted).add(d.posted))
+            .col_expr(C::Held, Expr::col(C::Held).add(d.held))
+            .filter(C::AccountId.eq(account.id.as_str()))
+            .filter(C::Asset.eq(asset.as_str()))
+            .filter(C::Shard.eq(0))
+            .filter(
+                Expr::col(C::Posted)
+                    .add(d.posted)
+                    .sub(Expr::col(C::Held))
+                    .sub(d.held)
+                    .gte(0),
+            )
+            .exec(txn)
+            .await?;
+        if changed.rows_affected != 1 {
+            return Err(LedgerError::Insufficient {
+                account: account.id.clone(),
+                asset: asset.clone(),
+            });
+        }
+        return Ok(());
+    }
+    let shard = if account.allow_negative {
+        (uuid::Uuid::new_v4().as_u128() % ISSUER_SHARDS as u128) as i32
+    } else {
+        0
+    };
+    balance::Entity::insert(balance::ActiveModel {
+        account_id: Set(account.id.clone()),
+        asset: Set(asset.to_string()),
+        shard: Set(shard),
+        posted: Set(d.posted),
+        held: Set(d.held),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            balance::Column::AccountId,
+            balance::Column::Asset,
+            balance::Column::Shard,
+        ])
+        .value(
+            balance::Column::Posted,
+            Expr::col((balance::Entity, balance::Column::Posted))
+                .add(Expr::cust("excluded.posted")),
+        )
+        .value(
+            balance::Column::Held,
+            Expr::col((balance::Entity, balance::Column::Held)).add(Expr::cust("excluded.held")),
+        )
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+async fn entries_of(
+    db: &impl ConnectionTrait,
+    transaction_id: &str,
+) -> Result<Vec<entry::Model>, DbErr> {
+    entry::Entity::find()
+        .filter(entry::Column::TransactionId.eq(transaction_id))
+        .order_by_asc(entry::Column::Id)
+        .all(db)
+        .await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub asset: String,
+    pub posted: i64,
+    pub held: i64,
+}
+
+impl Balance {
+    pub fn available(&self) -> i64 {
+        self.posted - self.held
+    }
+}
+
+/// Every asset the account has ever held, by asset name.
+pub async fn balances(db: &impl ConnectionTrait, account_id: &str) -> Result<Vec<Balance>, DbErr> {
+    let rows = balance::Entity::find()
+        .filter(balance::Column::AccountId.eq(account_id))
+        .all(db)
+        .await?;
+    let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for r in rows {
+        let s = sums.entry(r.asset).or_default();
+        s.0 += r.posted;
+        s.1 += r.held;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(asset, (posted, held))| Balance {
+            asset,
+            posted,
+            held,
+        })
+        .collect())
+}
+
+/// A page of the account's entries, newest first, after the entry id
+/// `starting_after` when given; `true` when more follow.
+pub async fn entries_page(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    starting_after: Option<i64>,
+    limit: u64,
+) -> Result<(Vec<entry::Model>, bool), DbErr> {
+    let mut query = entry::Entity::find().filter(entry::Column::AccountId.eq(account_id));
+    if let Some(after) = starting_after {
+        query = query.filter(entry::Column::Id.lt(after));
+    }
+    let mut rows = query
+        .order_by_desc(entry::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer(postings: &[(&str, i64)]) -> Request {
+        Request {
+            id: "t1".into(),
+            memo: None,
+            command: Command::Transfer {
+                postings: postings
+                    .iter()
+                    .map(|(a, n)| Posting {
+                        account_id: a.to_string(),
+                        asset: Asset::points(),
+                        amount: *n,
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn static_checks() {
+        assert!(validate(&transfer(&[("a", -5), ("b", 5)])).is_ok());
+        assert!(matches!(
+            validate(&transfer(&[("a", -5), ("b", 4)])),
+            Err(LedgerError::Unbalanced { sum: -1, .. })
+        ));
+        assert!(matches!(
+            validate(&transfer(&[])),
+            Err(LedgerError::Invalid(_))
+        ));
+        assert!(matches!(
+            validate(&transfer(&[("a", 0), ("b", 0)])),
+            Err(LedgerError::Invalid(_))
+        ));
+        assert!(matches!(
+            validate(&transfer(&[("a", -MAX_AMOUNT - 1), ("b", MAX_AMOUNT + 1)])),
+            Err(LedgerError::Invalid(_))
+        ));
+        let mut long_id = transfer(&[("a", -1), ("b", 1)]);
+        long_id.id = "x".repeat(101);
+        assert!(validate(&long_id).is_err());
+    }
+
+    #[test]
+    fn the_hash_covers_the_whole_request() {
+        let a = transfer(&[("a", -5), ("b", 5)]);
+        let b = transfer(&[("a", -6), ("b", 6)]);
+        let mut c = a.clone();
+        c.memo = Some("x".into());
+        assert_ne!(request_hash(&a), request_hash(&b));
+        assert_ne!(request_hash(&a), request_hash(&c));
+        assert_eq!(request_hash(&a), request_hash(&a.clone()));
+    }
+}

@@ -1,0 +1,151 @@
+//! `organizations`, `role_grants`, `memberships` (see the migration of the
+//! same name) and the closed sets of values their columns take.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    #[sea_orm(string_value = "government_department")]
+    GovernmentDepartment,
+    #[sea_orm(string_value = "enterprise")]
+    Enterprise,
+    #[sea_orm(string_value = "service_centre")]
+    ServiceCentre,
+    #[sea_orm(string_value = "reserve_platform")]
+    ReservePlatform,
+    #[sea_orm(string_value = "bank")]
+    Bank,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Every signed-in individual; implied, never stored.
+    #[sea_orm(string_value = "person")]
+    Person,
+    #[sea_orm(string_value = "enterprise_operator")]
+    EnterpriseOperator,
+    /// The carbon-neutral service centre.
+    #[sea_orm(string_value = "verifier")]
+    Verifier,
+    #[sea_orm(string_value = "government")]
+    Government,
+    #[sea_orm(string_value = "reserve")]
+    Reserve,
+    #[sea_orm(string_value = "bank")]
+    Bank,
+    /// Platform-wide; granted by `tanpuhui admin create` only.
+    #[sea_orm(string_value = "admin")]
+    Admin,
+}
+
+impl OrgKind {
+    /// The role staff of this kind of organisation act in. The one place
+    /// roles and organisation kinds are tied together.
+    pub fn staff_role(self) -> Role {
+        match self {
+            OrgKind::GovernmentDepartment => Role::Government,
+            OrgKind::Enterprise => Role::EnterpriseOperator,
+            OrgKind::ServiceCentre => Role::Verifier,
+            OrgKind::ReservePlatform => Role::Reserve,
+            OrgKind::Bank => Role::Bank,
+        }
+    }
+
+    /// Individuals may join departments (civil servants) and enterprises
+    /// (staff) as members.
+    pub fn takes_members(self) -> bool {
+        matches!(self, OrgKind::GovernmentDepartment | OrgKind::Enterprise)
+    }
+}
+
+pub mod organization {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "organizations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub kind: OrgKind,
+        pub name: String,
+        pub uscc: String,
+        pub status: Status,
+        pub applied_by: Option<String>,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<DateTimeWithTimeZone>,
+        pub decision_reason: Option<String>,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod grant {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "role_grants")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub role: Role,
+        pub organization_id: Option<String>,
+        pub granted_by: Option<String>,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod membership {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "memberships")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub organization_id: String,
+        pub user_id: String,
+        pub status: Status,
+        pub requested_at: DateTimeWithTimeZone,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<DateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,5 @@
+//! Organisations, the roles users hold in them, and memberships.
+
+pub mod entity;
+pub mod principal;
+pub mod uscc;

@@ -1,0 +1,519 @@
+//! The ledger core below HTTP: a model-checked simulation of random
+//! postings, holds, releases, executions and replays (invariants checked
+//! after every step, seed printed), and concurrency tests, on every backend.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tanpuhui_server::accounts::service as accounts;
+use tanpuhui_server::ledger::{self, Asset, Command, LedgerError, Posting, Request};
+
+use crate::helpers::{backends, migrated_database, Rng};
+
+fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().fixed_offset()
+}
+
+/// `n` fresh accounts that may not go negative, and one issuer.
+async fn open_accounts(db: &DatabaseConnection, n: usize) -> (String, Vec<String>) {
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let issuer = accounts::system(db, &format!("issuer:test-{run}"), now())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let a = accounts::system(db, &format!("test:{run}:{i}"), now())
+            .await
+            .unwrap();
+        assert!(!a.allow_negative);
+        ids.push(a.id);
+    }
+    (issuer.id, ids)
+}
+
+fn transfer(id: &str, postings: &[(&str, &Asset, i64)]) -> Request {
+    Request {
+        id: id.to_string(),
+        memo: None,
+        command: Command::Transfer {
+            postings: postings
+                .iter()
+                .map(|(a, asset, n)| Posting {
+                    account_id: a.to_string(),
+                    asset: (*asset).clone(),
+                    amount: *n,
+                })
+                .collect(),
+        },
+    }
+}
+
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+struct Bal {
+    posted: i64,
+    held: i64,
+}
+
+#[derive(Clone, Debug)]
+struct HoldModel {
+    account: String,
+    asset: Asset,
+    amount: i64,
+    open: bool,
+}
+
+/// What the ledger should hold, updated by the simulation's expectations.
+#[derive(Default)]
+struct Model {
+    balances: HashMap<(String, Asset), Bal>,
+    holds: HashMap<String, HoldModel>,
+    applied: Vec<Request>,
+}
+
+impl Model {
+    fn bal(&self, a: &str, asset: &Asset) -> Bal {
+        self.balances
+            .get(&(a.to_string(), asset.clone()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn add(&mut self, a: &str, asset: &Asset, posted: i64, held: i64) {
+        let b = self
+            .balances
+            .entry((a.to_string(), asset.clone()))
+            .or_default();
+        b.posted += posted;
+        b.held += held;
+    }
+}
+
+async fn check_invariants(
+    db: &DatabaseConnection,
+    model: &Model,
+    issuer: &str,
+    users: &[String],
+    assets: &[Asset],
+    context: &str,
+) {
+    let mut totals: HashMap<String, i64> = HashMap::new();
+    for a in users.iter().chain(std::iter::once(&issuer.to_string())) {
+        let got = ledger::balances(db, a).await.unwrap();
+        for asset in assets {
+            let b = got
+                .iter()
+                .find(|b| b.asset == asset.as_str())
+                .map(|b| Bal {
+                    posted: b.posted,
+                    held: b.held,
+                })
+                .unwrap_or_default();
+            assert_eq!(b, model.bal(a, asset), "{context}: balance of {a} {asset}");
+            if a != issuer {
+                assert!(
+                    b.posted - b.held >= 0 && b.held >= 0,
+                    "{context}: available < 0 on {a}"
+                );
+            }
+            *totals.entry(asset.to_string()).or_default() += b.posted;
+        }
+        // The entries of an account sum to its posted balance.
+        let (entries, more) = ledger::entries_page(db, a, None, 10_000).await.unwrap();
+        assert!(!more);
+        for asset in assets {
+            let sum: i64 = entries
+                .iter()
+                .filter(|e| e.asset == asset.as_str())
+                .map(|e| e.amount)
+                .sum();
+            assert_eq!(sum, model.bal(a, asset).posted, "{context}: entries of {a}");
+        }
+    }
+    for (asset, total) in totals {
+        assert_eq!(total, 0, "{context}: {asset} is not conserved");
+    }
+}
+
+/// One random step: the request and what the ledger must answer.
+enum Expect {
+    Ok,
+    Insufficient,
+    Resolved,
+    Invalid,
+    Replay,
+    IdReused,
+}
+
+fn random_step(
+    rng: &mut Rng,
+    model: &Model,
+    issuer: &str,
+    users: &[String],
+    assets: &[Asset],
+    step: usize,
+) -> (Request, Expect) {
+    let id = format!("s{step}-{}", uuid::Uuid::new_v4().simple());
+    let asset = rng.pick(assets).clone();
+    let a = rng.pick(users).clone();
+    let b = rng.pick(users).clone();
+    match rng.below(9) {
+        0 | 1 => {
+            let n = 1 + rng.below(1000) as i64;
+            (
+                transfer(&id, &[(issuer, &asset, -n), (&a, &asset, n)]),
+                Expect::Ok,
+            )
+        }
+        2 | 3 => {
+            let avail = model.bal(&a, &asset).posted - model.bal(&a, &asset).held;
+            let n = 1 + rng.below(avail.max(0) as u64 + 200) as i64;
+            let expect = if a == b || n <= avail {
+                Expect::Ok
+            } else {
+                Expect::Insufficient
+            };
+            // a == b nets to zero: allowed and changes nothing.
+            let expect = if a == b { Expect::Ok } else { expect };
+            (transfer(&id, &[(&a, &asset, -n), (&b, &asset, n)]), expect)
+        }
+        4 => {
+            let n = 1 + rng.below(500) as i64;
+            let expect = if rng.below(2) == 0 {
+                Expect::Invalid
+            } else {
+                Expect::Ok
+            };
+            let m = if matches!(expect, Expect::Invalid) {
+                n + 1
+            } else {
+                n
+            };
+            (
+                transfer(&id, &[(issuer, &asset, -m), (&a, &asset, n)]),
+                expect,
+            )
+        }
+        5 => {
+            let avail = model.bal(&a, &asset).posted - model.bal(&a, &asset).held;
+            let n = 1 + rng.below(avail.max(0) as u64 + 100) as i64;
+            let expect = if n <= avail {
+                Expect::Ok
+            } else {
+                Expect::Insufficient
+            };
+            (
+                Request {
+                    id,
+                    memo: Some("hold".into()),
+                    command: Command::Hold {
+                        account_id: a,
+                        asset,
+                        amount: n,
+                    },
+                },
+                expect,
+            )
+        }
+        6 | 7 if !model.holds.is_empty() => {
+            let mut ids: Vec<&String> = model.holds.keys().collect();
+            ids.sort();
+            let hold_id = (*rng.pick(&ids)).clone();
+            let h = &model.holds[&hold_id];
+            if rng.below(2) == 0 {
+                let expect = if h.open { Expect::Ok } else { Expect::Resolved };
+                (
+                    Request {
+                        id,
+                        memo: None,
+                        command: Command::Release { hold_id },
+                    },
+                    expect,
+                )
+            } else {
+                let n = 1 + rng.below(h.amount as u64 + 20) as i64;
+                let expect = if n > h.amount {
+                    Expect::Invalid
+                } else if h.open {
+                    Expect::Ok
+                } else {
+                    Expect::Resolved
+                };
+                (
+                    Request {
+                        id,
+                        memo: None,
+                        command: Command::Execute {
+                            hold_id,
+                            to_account_id: b,
+                            amount: n,
+                        },
+                    },
+                    expect,
+                )
+            }
+        }
+        _ if !model.applied.is_empty() => {
+            let first = rng.pick(&model.applied).clone();
+            if rng.below(2) == 0 {
+                (first, Expect::Replay)
+            } else {
+                let mut changed = first;
+                changed.memo = Some(format!("changed {step}"));
+                (changed, Expect::IdReused)
+            }
+        }
+        _ => (
+            transfer(&id, &[(issuer, &asset, -7), (&a, &asset, 7)]),
+            Expect::Ok,
+        ),
+    }
+}
+
+fn apply_to_model(model: &mut Model, req: &Request) {
+    match &req.command {
+        Command::Transfer { postings } => {
+            for p in postings {
+                model.add(&p.account_id, &p.asset, p.amount, 0);
+            }
+        }
+        Command::Hold {
+            account_id,
+            asset,
+            amount,
+        } => {
+            model.add(account_id, asset, 0, *amount);
+            model.holds.insert(
+                req.id.clone(),
+                HoldModel {
+                    account: account_id.clone(),
+                    asset: asset.clone(),
+                    amount: *amount,
+                    open: true,
+                },
+            );
+        }
+        Command::Release { hold_id } => {
+            let h = model.holds.get_mut(hold_id).unwrap();
+            h.open = false;
+            let h = h.clone();
+            model.add(&h.account, &h.asset, 0, -h.amount);
+        }
+        Command::Execute {
+            hold_id,
+            to_account_id,
+            amount,
+        } => {
+            let h = model.holds.get_mut(hold_id).unwrap();
+            h.open = false;
+            let h = h.clone();
+            model.add(&h.account, &h.asset, -amount, -h.amount);
+            model.add(to_account_id, &h.asset, *amount, 0);
+        }
+    }
+    model.applied.push(req.clone());
+}
+
+#[tokio::test]
+async fn random_sequences_keep_the_invariants() {
+    let mut rng = Rng::from_env("LEDGER_SEED");
+    let assets = [Asset::points(), Asset::cny()];
+    for backend in backends() {
+        let (db, _dir) = migrated_database(backend).await;
+        for case in 0..6 {
+            let (issuer, users) = open_accounts(&db, 3).await;
+            let mut model = Model::default();
+            for step in 0..40 {
+                let (req, expect) = random_step(&mut rng, &model, &issuer, &users, &assets, step);
+                let context = format!("{backend:?} case {case} step {step} {:?}", req.command);
+                let got = ledger::apply(&db, &req, now()).await;
+                match (expect, got) {
+                    (Expect::Ok, Ok(o)) => {
+                        assert!(!o.replayed, "{context}");
+                        apply_to_model(&mut model, &req);
+                    }
+                    (Expect::Replay, Ok(o)) => assert!(o.replayed, "{context}"),
+                    (Expect::Insufficient, Err(LedgerError::Insufficient { .. }))
+                    | (Expect::Resolved, Err(LedgerError::HoldResolved { .. }))
+                    | (
+                        Expect::Invalid,
+                        Err(LedgerError::Invalid(_) | LedgerError::Unbalanced { .. }),
+                    )
+                    | (Expect::IdReused, Err(LedgerError::IdReused(_))) => {}
+                    (_, got) => panic!("{context}: unexpected {got:?}"),
+                }
+                check_invariants(&db, &model, &issuer, &users, &assets, &context).await;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn replays_return_the_first_outcome() {
+    for backend in backends() {
+        let (db, _dir) = migrated_database(backend).await;
+        let (issuer, users) = open_accounts(&db, 1).await;
+        let pts = Asset::points();
+        let req = transfer("grant-1", &[(&issuer, &pts, -50), (&users[0], &pts, 50)]);
+        let first = ledger::apply(&db, &req, now()).await.unwrap();
+        let again = ledger::apply(&db, &req, now()).await.unwrap();
+        assert!(again.replayed && !first.replayed);
+        assert_eq!(again.entries, first.entries, "{backend:?}");
+        let other = transfer("grant-1", &[(&issuer, &pts, -51), (&users[0], &pts, 51)]);
+        assert!(matches!(
+            ledger::apply(&db, &other, now()).await,
+            Err(LedgerError::IdReused(_))
+        ));
+        // A refused request leaves no trace: the id stays free.
+        let too_much = transfer("move-1", &[(&users[0], &pts, -51), (&issuer, &pts, 51)]);
+        assert!(matches!(
+            ledger::apply(&db, &too_much, now()).await,
+            Err(LedgerError::Insufficient { .. })
+        ));
+        let ok = transfer("move-1", &[(&users[0], &pts, -50), (&issuer, &pts, 50)]);
+        assert!(ledger::apply(&db, &ok, now()).await.is_ok());
+        let unknown = transfer("x", &[(&issuer, &pts, -1), ("no-such-account", &pts, 1)]);
+        assert!(matches!(
+            ledger::apply(&db, &unknown, now()).await,
+            Err(LedgerError::UnknownAccount(_))
+        ));
+    }
+}
+
+/// Many transfers at once between few accounts: nothing goes negative,
+/// nothing is created or lost, and every applied transfer is in the entries.
+#[tokio::test]
+async fn parallel_transfers_conserve_and_never_overdraw() {
+    let mut rng = Rng::from_env("LEDGER_CONCURRENCY_SEED");
+    for backend in backends() {
+        let (db, _dir) = migrated_database(backend).await;
+        let (issuer, users) = open_accounts(&db, 4).await;
+        let pts = Asset::points();
+        for u in &users {
+            let req = transfer(
+                &format!("fund-{u}"),
+                &[(&issuer, &pts, -1000), (u, &pts, 1000)],
+            );
+            ledger::apply(&db, &req, now()).await.unwrap();
+        }
+        let db = Arc::new(db);
+        let mut tasks = Vec::new();
+        for i in 0..160 {
+            let from = rng.pick(&users).clone();
+            let mut to = rng.pick(&users).clone();
+            if to == from {
+                to = users[(users.iter().position(|u| *u == from).unwrap() + 1) % users.len()]
+                    .clone();
+            }
+            let n = 1 + rng.below(600) as i64;
+            let db = db.clone();
+            let pts = pts.clone();
+            tasks.push(tokio::spawn(async move {
+                let req = transfer(&format!("p{i}"), &[(&from, &pts, -n), (&to, &pts, n)]);
+                match ledger::apply(db.as_ref(), &req, now()).await {
+                    Ok(_) => true,
+                    Err(LedgerError::Insufficient { .. }) => false,
+                    Err(e) => panic!("transfer {i}: {e}"),
+                }
+            }));
+        }
+        let mut applied = 0;
+        for t in tasks {
+            applied += t.await.unwrap() as usize;
+        }
+        let mut total = 0;
+        let mut entries = 0;
+        for u in &users {
+            let b = ledger::balances(db.as_ref(), u).await.unwrap();
+            let b = &b[0];
+            assert!(b.available() >= 0, "{backend:?}: {u} overdrawn: {b:?}");
+            total += b.posted;
+            let (e, _) = ledger::entries_page(db.as_ref(), u, None, 10_000)
+                .await
+                .unwrap();
+            assert_eq!(e.iter().map(|e| e.amount).sum::<i64>(), b.posted);
+            entries += e.len();
+        }
+        assert_eq!(total, 4000, "{backend:?}: points were created or lost");
+        assert_eq!(entries, 4 + 2 * applied, "{backend:?}");
+        assert!(
+            applied > 20,
+            "{backend:?}: only {applied} transfers went through"
+        );
+    }
+}
+
+/// The same transaction id, or the same hold, from many tasks at once:
+/// exactly one takes effect.
+#[tokio::test]
+async fn concurrent_replays_and_resolutions_take_effect_once() {
+    for backend in backends() {
+        let (db, _dir) = migrated_database(backend).await;
+        let (issuer, users) = open_accounts(&db, 2).await;
+        let pts = Asset::points();
+        let db = Arc::new(db);
+        let req = transfer("once", &[(&issuer, &pts, -100), (&users[0], &pts, 100)]);
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (db, req) = (db.clone(), req.clone());
+            tasks.push(tokio::spawn(async move {
+                ledger::apply(db.as_ref(), &req, now())
+                    .await
+                    .unwrap()
+                    .replayed
+            }));
+        }
+        let mut fresh = 0;
+        for t in tasks {
+            fresh += (!t.await.unwrap()) as usize;
+        }
+        assert_eq!(fresh, 1, "{backend:?}");
+        let hold = Request {
+            id: "h".into(),
+            memo: None,
+            command: Command::Hold {
+                account_id: users[0].clone(),
+                asset: pts.clone(),
+                amount: 60,
+            },
+        };
+        ledger::apply(db.as_ref(), &hold, now()).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let db = db.clone();
+            let command = if i % 2 == 0 {
+                Command::Release {
+                    hold_id: "h".into(),
+                }
+            } else {
+                Command::Execute {
+                    hold_id: "h".into(),
+                    to_account_id: users[1].clone(),
+                    amount: 60,
+                }
+            };
+            tasks.push(tokio::spawn(async move {
+                let req = Request {
+                    id: format!("r{i}"),
+                    memo: None,
+                    command,
+                };
+                match ledger::apply(db.as_ref(), &req, now()).await {
+                    Ok(_) => 1,
+                    Err(LedgerError::HoldResolved { .. }) => 0,
+                    Err(e) => panic!("{e}"),
+                }
+            }));
+        }
+        let mut done = 0;
+        for t in tasks {
+            done += t.await.unwrap();
+        }
+        assert_eq!(done, 1, "{backend:?}: a hold resolved more than once");
+        let a = &ledger::balances(db.as_ref(), &users[0]).await.unwrap()[0];
+        let b = ledger::balances(db.as_ref(), &users[1]).await.unwrap();
+        assert_eq!(a.held, 0);
+        let moved = b.first().map_or(0, |b| b.posted);
+        assert_eq!(a.posted + moved, 100, "{backend:?}");
+    }
+}
