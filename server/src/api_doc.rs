@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::{auth, health};
+use crate::{accounts, auth, health, orgs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +21,9 @@ use crate::{auth, health};
     ),
     tags(
         (name = "operations", description = "Health and readiness for operators and load balancers"),
-        (name = "auth", description = "Registration, sign-in and the signed-in user")
+        (name = "auth", description = "Registration, sign-in and the signed-in user"),
+        (name = "organizations", description = "Departments, enterprises and institutions; applications, memberships and staff roles"),
+        (name = "accounts", description = "Carbon accounts: balances and ledger entries")
     ),
     modifiers(&BearerAuth)
 )]
@@ -54,7 +56,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(auth::routes::login)
         .service(auth::routes::refresh_tokens)
         .service(auth::routes::logout)
-        .service(auth::routes::me);
+        .service(auth::routes::me)
+        .service(orgs::routes::create_organization)
+        .service(orgs::routes::list_organizations)
+        .service(orgs::routes::get_organization)
+        .service(orgs::routes::approve_organization)
+        .service(orgs::routes::reject_organization)
+        .service(orgs::routes::request_membership)
+        .service(orgs::routes::list_memberships)
+        .service(orgs::routes::decide_membership)
+        .service(orgs::routes::grant_role)
+        .service(accounts::routes::get_account)
+        .service(accounts::routes::get_balances)
+        .service(accounts::routes::get_entries);
 }
 
 /// The OpenAPI document of [`configure`]'s routes.

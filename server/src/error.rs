@@ -28,6 +28,9 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: String },
+    /// Signed in, but this user's roles do not allow the action.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{detail}")]
     TooManyRequests { detail: String },
     /// A bug or an outage; the cause is logged, never sent.
@@ -56,6 +59,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::Unauthorized { code, .. } => code,
             ApiError::Invalid { .. } => "invalid_field",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
         }
@@ -79,6 +83,7 @@ impl ResponseError for ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -150,6 +155,25 @@ pub fn json_error(err: JsonPayloadError) -> ApiError {
             param: None,
             detail: other.to_string(),
         },
+    }
+}
+
+/// actix's query-string extractor errors (`?limit=abc`, unknown enum
+/// values) as problem documents.
+pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
+    let message = err.to_string();
+    ApiError::BadBody {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_query",
+        param: None,
+        detail: message,
+    }
+}
+
+/// Database failures are outages or bugs: logged, never shown.
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ApiError::Internal(format!("database: {e}"))
     }
 }
 

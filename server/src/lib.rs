@@ -3,6 +3,7 @@
 //! `carbon-calc`.
 
 pub mod accounts;
+pub mod admin;
 pub mod api_doc;
 pub mod auth;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod ledger;
 pub mod orgs;
+pub mod pagination;
 pub mod rate_limit;
 pub mod startup;
 pub mod telemetry;

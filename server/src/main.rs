@@ -4,13 +4,15 @@
 //! tanpuhui            # serve (default)
 //! tanpuhui serve
 //! tanpuhui migrate    # apply pending migrations and exit
+//! tanpuhui admin create --email ops@example.cn --password-stdin
+//! tanpuhui openapi    # print the OpenAPI document
 //! ```
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tanpuhui_server::config::{Overrides, Settings};
-use tanpuhui_server::{db, startup::Application, telemetry};
+use tanpuhui_server::{admin, db, startup::Application, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +35,25 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (mobile-api-spec/openapi.json) and exit.
     Openapi,
+    /// Administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Register a platform administrator (the first one bootstraps the
+    /// platform). The password is read from standard input, never from the
+    /// command line, where other users could see it.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[tokio::main]
@@ -53,6 +74,9 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Migrate => migrate(&settings).await,
+        Command::Admin {
+            command: AdminCommand::Create { email, .. },
+        } => create_admin(&settings, &email).await,
         Command::Openapi => unreachable!("handled before configuration"),
     };
     match result {
@@ -81,5 +105,23 @@ async fn migrate(settings: &Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let conn = db::connect(&settings.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    let user = admin::create(&conn, email, password)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(user_id = %user, "administrator created");
+    println!("{user}");
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::api_doc;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
-use crate::error::{json_error, ApiError, JSON_LIMIT_BYTES};
+use crate::error::{json_error, query_error, ApiError, JSON_LIMIT_BYTES};
 use crate::rate_limit::PerIpLimit;
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +134,9 @@ fn run(
                 web::JsonConfig::default()
                     .limit(JSON_LIMIT_BYTES)
                     .error_handler(|err, _req| json_error(err).into()),
+            )
+            .app_data(
+                web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),
             )
             .route("/openapi.json", web::get().to(api_doc::openapi_json))
             .service(api_doc::docs_redirect)

@@ -2,4 +2,5 @@
 //! platform's system accounts (issuers, pools).
 
 pub mod entity;
+pub mod routes;
 pub mod service;

@@ -5,6 +5,10 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 
+/// Passwords are 10 to 128 characters (`u64`: what `validator` compares).
+pub const MIN_CHARS: u64 = 10;
+pub const MAX_CHARS: u64 = 128;
+
 pub fn hash(password: &str) -> Result<String, String> {
     Argon2::default()
         .hash_password(password.as_bytes())

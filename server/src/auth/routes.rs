@@ -44,7 +44,11 @@ pub struct RegisterRequest {
     /// Mainland mobile number, e.g. `13800138000` or `+86 138 0013 8000`.
     pub mobile: Option<String>,
     /// 10 to 128 characters.
-    #[validate(length(min = 10, max = 128, message = "must be 10 to 128 characters"))]
+    #[validate(length(
+        min = super::password::MIN_CHARS,
+        max = super::password::MAX_CHARS,
+        message = "must be 10 to 128 characters"
+    ))]
     pub password: String,
 }
 
@@ -103,7 +107,7 @@ pub async fn register(
         }
     };
     let now = chrono::Utc::now().fixed_offset();
-    let user = service::register(&db, who, &body.password, now).await?;
+    let user = service::register(db.get_ref(), who, &body.password, now).await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
@@ -231,12 +235,24 @@ impl FromRequest for AuthUser {
     }
 }
 
-/// The signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// The personal carbon account.
+    pub account_id: Option<String>,
+    /// Roles held, each in an organisation (`admin`: platform-wide).
+    pub roles: Vec<crate::orgs::routes::GrantView>,
+    /// Organisations the user is an approved member of.
+    pub member_of: Vec<String>,
+}
+
+/// The signed-in user, their personal account, roles and memberships.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The signed-in user", body = UserView),
+        (status = 200, description = "The signed-in user", body = MeView),
         (status = 401, description = "Missing, invalid or expired token (`invalid_token`)", content_type = "application/problem+json")
     )
 )]
@@ -248,5 +264,24 @@ pub async fn me(
     let found = service::find(&db, &user.0)
         .await?
         .ok_or(AuthError::InvalidToken)?;
-    Ok(HttpResponse::Ok().json(UserView::from(found)))
+    let who = crate::orgs::principal::Principal::load(db.get_ref(), &found.id).await?;
+    let account = crate::accounts::service::personal_of(db.get_ref(), &found.id).await?;
+    let member_of = crate::orgs::service::memberships_of(db.get_ref(), &found.id)
+        .await?
+        .into_iter()
+        .map(|m| m.organization_id)
+        .collect();
+    Ok(HttpResponse::Ok().json(MeView {
+        user: UserView::from(found),
+        account_id: account.map(|a| a.id),
+        roles: who
+            .grants
+            .into_iter()
+            .map(|(role, organization_id)| crate::orgs::routes::GrantView {
+                role,
+                organization_id,
+            })
+            .collect(),
+        member_of,
+    }))
 }

@@ -1,7 +1,8 @@
 //! Registration and sign-in. Handlers call these; they know nothing of HTTP.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    SqlErr, TransactionSession, TransactionTrait,
 };
 
 use super::entity::{self, Entity as Users};
@@ -61,8 +62,14 @@ pub fn normalize_mobile(text: &str) -> Option<String> {
     ok.then(|| digits.to_string())
 }
 
+/// Whether a password is acceptable: the one rule for the API and the
+/// `admin create` command.
+pub fn password_length_ok(password: &str) -> bool {
+    (password::MIN_CHARS..=password::MAX_CHARS).contains(&(password.chars().count() as u64))
+}
+
 pub async fn register(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     login: Login,
     password_text: &str,
     now: chrono::DateTime<chrono::FixedOffset>,
@@ -79,11 +86,16 @@ pub async fn register(
         password_hash: Set(hash),
         created_at: Set(now),
     };
-    // The unique index decides races between two registrations.
-    user.insert(db).await.map_err(|e| match e.sql_err() {
+    // The user and their personal carbon account exist together or not at
+    // all. The unique index decides races between two registrations.
+    let txn = db.begin().await?;
+    let user = user.insert(&txn).await.map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => AuthError::AlreadyRegistered(what),
         _ => AuthError::Database(e),
-    })
+    })?;
+    crate::accounts::service::open_personal(&txn, &user.id, now).await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 pub async fn authenticate(

@@ -2,4 +2,6 @@
 
 pub mod entity;
 pub mod principal;
+pub mod routes;
+pub mod service;
 pub mod uscc;

@@ -49,3 +49,25 @@ impl Principal {
             .any(|(_, o)| o.as_deref() == Some(org_id))
     }
 }
+
+/// The signed-in user with their roles, for handlers that authorise by
+/// role: 401 without a valid token.
+impl actix_web::FromRequest for Principal {
+    type Error = crate::error::ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let user = crate::auth::routes::AuthUser::from_request(req, payload);
+        let db = req
+            .app_data::<actix_web::web::Data<sea_orm::DatabaseConnection>>()
+            .cloned();
+        Box::pin(async move {
+            let user = user.await?;
+            let db = db.ok_or_else(|| crate::error::ApiError::Internal("no database".into()))?;
+            Ok(Principal::load(db.get_ref(), &user.0).await?)
+        })
+    }
+}

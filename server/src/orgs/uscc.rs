@@ -21,6 +21,11 @@ fn value(c: u8) -> Option<u32> {
     ALPHABET.iter().position(|&a| a == c).map(|v| v as u32)
 }
 
+fn check_character(values: &[u32]) -> char {
+    let sum: u32 = values.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+    ALPHABET[((31 - sum % 31) % 31) as usize] as char
+}
+
 /// The code in canonical form (trimmed, upper case) if it is well formed and
 /// its check character is right.
 pub fn parse(text: &str) -> Result<String, UsccError> {
@@ -37,8 +42,7 @@ pub fn parse(text: &str) -> Result<String, UsccError> {
             found: *c,
         })?);
     }
-    let sum: u32 = values[..17].iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
-    let expected = ALPHABET[((31 - sum % 31) % 31) as usize] as char;
+    let expected = check_character(&values[..17]);
     if chars[17] != expected {
         return Err(UsccError::Check {
             expected,
@@ -46,6 +50,14 @@ pub fn parse(text: &str) -> Result<String, UsccError> {
         });
     }
     Ok(code)
+}
+
+/// The 17 characters followed by their check character (for test data and
+/// tools); `None` if they are not 17 characters of the alphabet.
+pub fn with_check_character(first17: &str) -> Option<String> {
+    let values: Option<Vec<u32>> = first17.bytes().map(value).collect();
+    let values = values.filter(|v| v.len() == 17)?;
+    Some(format!("{first17}{}", check_character(&values)))
 }
 
 #[cfg(test)]

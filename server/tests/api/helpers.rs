@@ -183,3 +183,74 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 }
+
+impl TestApp {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// POST with a bearer token; answers the status and the JSON body.
+    pub async fn post_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = self
+            .send(reqwest::Method::POST, path, Some(token), Some(body))
+            .await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// GET with a bearer token; answers the status and the JSON body.
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .send(reqwest::Method::GET, path, Some(token), None)
+            .await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A platform administrator made as `tanpuhui admin create` does;
+    /// answers the access token.
+    pub async fn admin(&self, email: &str) -> String {
+        tanpuhui_server::admin::create(&self.db, email, "long enough password")
+            .await
+            .expect("admin created");
+        self.login(email).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The signed-in user's id and personal account id.
+    pub async fn whoami(&self, token: &str) -> (String, String) {
+        let (status, me) = self.get_as(token, "/api/v1/me").await;
+        assert_eq!(status, 200);
+        (
+            me["id"].as_str().unwrap().to_string(),
+            me["account_id"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+/// Valid unified social credit codes, distinct for distinct `n`.
+pub fn uscc(n: u32) -> String {
+    tanpuhui_server::orgs::uscc::with_check_character(&format!("91620100{n:09}")).unwrap()
+}

@@ -2,9 +2,11 @@
 //! per test, HTTP from outside. Every test runs on SQLite, and on PostgreSQL
 //! too when `TEST_DATABASE_URL` is set.
 
+mod accounts;
 mod auth;
 mod cli;
 mod health;
 mod helpers;
 mod ledger;
 mod openapi;
+mod orgs;

@@ -1,0 +1,430 @@
+//! `/api/v1/organizations/*`. Thin: parse, call the service, map.
+
+use actix_web::{get, post, web, HttpResponse};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::entity::{grant, membership, organization, OrgKind, Role, Status};
+use super::principal::Principal;
+use super::service::{self, NewOrganization, OrgError};
+use crate::accounts::entity as account;
+use crate::error::ApiError;
+use crate::pagination::{Page, PageQuery};
+
+impl From<OrgError> for ApiError {
+    fn from(e: OrgError) -> Self {
+        match e {
+            OrgError::Uscc(_) => ApiError::Invalid {
+                param: "uscc".into(),
+                detail: e.to_string(),
+            },
+            OrgError::Invalid { param, .. } => ApiError::Invalid {
+                param: param.into(),
+                detail: e.to_string(),
+            },
+            OrgError::UsccTaken => ApiError::Conflict {
+                code: "uscc_registered",
+                detail: e.to_string(),
+            },
+            OrgError::Forbidden(why) => ApiError::Forbidden(why.into()),
+            OrgError::NotFound => ApiError::NotFound,
+            OrgError::Conflict(code, detail) => ApiError::Conflict { code, detail },
+            OrgError::Database(e) => e.into(),
+        }
+    }
+}
+
+fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().fixed_offset()
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganization {
+    pub kind: OrgKind,
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub name: String,
+    /// Unified social credit code (18 characters, GB 32100 check character).
+    pub uscc: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationView {
+    pub id: String,
+    pub kind: OrgKind,
+    pub name: String,
+    pub uscc: String,
+    pub status: Status,
+    /// The organisation's carbon account.
+    pub account_id: Option<String>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_reason: Option<String>,
+}
+
+impl OrganizationView {
+    fn new(o: organization::Model, account_id: Option<String>) -> Self {
+        OrganizationView {
+            id: o.id,
+            kind: o.kind,
+            name: o.name,
+            uscc: o.uscc,
+            status: o.status,
+            account_id,
+            created_at: o.created_at.to_rfc3339(),
+            decided_at: o.decided_at.map(|t| t.to_rfc3339()),
+            decision_reason: o.decision_reason,
+        }
+    }
+}
+
+async fn account_of(db: &DatabaseConnection, org_id: &str) -> Result<Option<String>, ApiError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::OrganizationId.eq(org_id))
+        .one(db)
+        .await?
+        .map(|a| a.id))
+}
+
+/// Register an organisation. An enterprise applies and stays `pending`
+/// until a government user or an administrator approves it; other kinds are
+/// set up by an administrator.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    request_body = CreateOrganization,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body answer the first response")),
+    responses(
+        (status = 201, description = "Registered (enterprises: pending approval)", body = OrganizationView),
+        (status = 403, description = "Only administrators set up non-enterprise organisations (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "The credit code is already registered (`uscc_registered`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule, e.g. a wrong check character (`invalid_field`, `param` = `uscc`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/organizations")]
+pub async fn create_organization(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    body: web::Json<CreateOrganization>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let body = body.into_inner();
+    let new = NewOrganization {
+        kind: body.kind,
+        name: body.name,
+        uscc: body.uscc,
+    };
+    let (org, account_id) = service::create(db.get_ref(), &who, new, now()).await?;
+    Ok(HttpResponse::Created().json(OrganizationView::new(org, Some(account_id))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `approved` (default); `pending` and `rejected` for government users
+    /// and administrators.
+    pub status: Option<Status>,
+    pub limit: Option<u64>,
+    pub starting_after: Option<String>,
+}
+
+/// Organisations by status, in pages.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of organisations", body = Page<OrganizationView>),
+        (status = 403, description = "Listing applications needs the government or admin role (`forbidden`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/organizations")]
+pub async fn list_organizations(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let page = PageQuery {
+        limit: q.limit,
+        starting_after: q.starting_after,
+    };
+    let (rows, has_more) = service::list(
+        db.get_ref(),
+        &who,
+        q.status.unwrap_or(Status::Approved),
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    let mut data = Vec::with_capacity(rows.len());
+    for o in rows {
+        let account_id = account_of(&db, &o.id).await?;
+        data.push(OrganizationView::new(o, account_id));
+    }
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}
+
+/// One organisation.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The organisation", body = OrganizationView),
+        (status = 404, description = "No such organisation, or not visible to you (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/organizations/{id}")]
+pub async fn get_organization(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org = service::get(db.get_ref(), &who, &id).await?;
+    let account_id = account_of(&db, &org.id).await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::new(org, account_id)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Why; required to reject.
+    #[validate(length(min = 1, max = 500, message = "must be 1 to 500 characters"))]
+    pub reason: Option<String>,
+}
+
+async fn decide(
+    db: &DatabaseConnection,
+    who: &Principal,
+    id: &str,
+    approve: bool,
+    body: Decision,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    if !approve && body.reason.is_none() {
+        return Err(ApiError::Invalid {
+            param: "reason".into(),
+            detail: "reason: say why the application is rejected".into(),
+        });
+    }
+    let org = service::decide(db, who, id, approve, body.reason, now()).await?;
+    let account_id = account_of(db, &org.id).await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::new(org, account_id)))
+}
+
+/// Approve a pending application (government users, administrators). The
+/// applicant becomes the organisation's first operator.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    request_body = Decision,
+    responses(
+        (status = 200, description = "Approved", body = OrganizationView),
+        (status = 403, description = "Needs the government or admin role (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "Already decided (`already_decided`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/organizations/{id}/approve")]
+pub async fn approve_organization(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<Decision>,
+) -> Result<HttpResponse, ApiError> {
+    decide(&db, &who, &id, true, body.into_inner()).await
+}
+
+/// Reject a pending application, with a reason.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    request_body = Decision,
+    responses(
+        (status = 200, description = "Rejected", body = OrganizationView),
+        (status = 403, description = "Needs the government or admin role (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "Already decided (`already_decided`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/organizations/{id}/reject")]
+pub async fn reject_organization(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<Decision>,
+) -> Result<HttpResponse, ApiError> {
+    decide(&db, &who, &id, false, body.into_inner()).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipView {
+    pub id: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub status: Status,
+    pub requested_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+}
+
+impl From<membership::Model> for MembershipView {
+    fn from(m: membership::Model) -> Self {
+        MembershipView {
+            id: m.id,
+            organization_id: m.organization_id,
+            user_id: m.user_id,
+            status: m.status,
+            requested_at: m.requested_at.to_rfc3339(),
+            decided_at: m.decided_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+/// Ask to join a department (civil servants) or an enterprise; the
+/// organisation's staff approve.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body answer the first response")),
+    responses(
+        (status = 201, description = "Asked; pending approval", body = MembershipView),
+        (status = 409, description = "Already a member or asked (`already_requested`), or the organisation takes no members (`not_joinable`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/organizations/{id}/memberships")]
+pub async fn request_membership(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let m = service::request_membership(db.get_ref(), &who, &id, now()).await?;
+    Ok(HttpResponse::Created().json(MembershipView::from(m)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MembershipQuery {
+    /// `pending` (default), `approved` or `rejected`.
+    pub status: Option<Status>,
+    pub limit: Option<u64>,
+    pub starting_after: Option<String>,
+}
+
+/// The organisation's membership requests (its staff, administrators).
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(MembershipQuery),
+    responses(
+        (status = 200, description = "A page of memberships", body = Page<MembershipView>),
+        (status = 403, description = "Not the organisation's staff (`forbidden`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/organizations/{id}/memberships")]
+pub async fn list_memberships(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    query: web::Query<MembershipQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let page = PageQuery {
+        limit: q.limit,
+        starting_after: q.starting_after,
+    };
+    let (rows, has_more) = service::memberships(
+        db.get_ref(),
+        &who,
+        &id,
+        q.status.unwrap_or(Status::Pending),
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    let data = rows.into_iter().map(MembershipView::from).collect();
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}
+
+/// Approve or reject a membership request: `decision` is `approve` or
+/// `reject`.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(("decision" = String, Path, description = "`approve` or `reject`")),
+    responses(
+        (status = 200, description = "Decided", body = MembershipView),
+        (status = 403, description = "Not the organisation's staff (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "Already decided (`already_decided`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/organizations/{id}/memberships/{membership_id}/{decision}")]
+pub async fn decide_membership(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org_id, membership_id, decision) = path.into_inner();
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(ApiError::NotFound),
+    };
+    let m = service::decide_membership(db.get_ref(), &who, &org_id, &membership_id, approve, now())
+        .await?;
+    Ok(HttpResponse::Ok().json(MembershipView::from(m)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    pub user_id: String,
+    /// The organisation kind's staff role (`government` in a department,
+    /// `enterprise_operator` in an enterprise, `verifier` in the service
+    /// centre, `reserve`, `bank`).
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub role: Role,
+    /// Absent for platform-wide `admin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+}
+
+impl From<grant::Model> for GrantView {
+    fn from(g: grant::Model) -> Self {
+        GrantView {
+            role: g.role,
+            organization_id: g.organization_id,
+        }
+    }
+}
+
+/// Grant the organisation's staff role to a user (its staff,
+/// administrators).
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    request_body = GrantRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body answer the first response")),
+    responses(
+        (status = 201, description = "Granted", body = GrantView),
+        (status = 403, description = "Not the organisation's staff (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "Already granted (`already_granted`) or organisation not approved (`not_approved`)", content_type = "application/problem+json"),
+        (status = 422, description = "Wrong role for this kind of organisation, or no such user (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/organizations/{id}/roles")]
+pub async fn grant_role(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<GrantRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let g = service::grant_role(db.get_ref(), &who, &id, &body.user_id, body.role, now()).await?;
+    Ok(HttpResponse::Created().json(GrantView::from(g)))
+}

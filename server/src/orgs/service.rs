@@ -1,0 +1,435 @@
+//! Organisations: applying, approving, joining, granting roles. Every
+//! permission rule of organisations is here.
+
+use chrono::{DateTime, FixedOffset};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr, TransactionSession, TransactionTrait,
+};
+
+use super::entity::{grant, membership, organization, OrgKind, Role, Status};
+use super::principal::Principal;
+use super::uscc;
+use crate::accounts::service as accounts;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    #[error("unified social credit code: {0}")]
+    Uscc(#[from] uscc::UsccError),
+    #[error("an organisation with this unified social credit code is already registered")]
+    UsccTaken,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(&'static str, String),
+    #[error("{param}: {detail}")]
+    Invalid { param: &'static str, detail: String },
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+fn unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+pub struct NewOrganization {
+    pub kind: OrgKind,
+    pub name: String,
+    pub uscc: String,
+}
+
+/// An enterprise applies and waits for approval; departments, the service
+/// centre, the reserve platform and banks are set up by an administrator
+/// and approved at once. The organisation's account opens with it.
+pub async fn create(
+    db: &impl TransactionTrait,
+    who: &Principal,
+    new: NewOrganization,
+    now: DateTime<FixedOffset>,
+) -> Result<(organization::Model, String), OrgError> {
+    let code = uscc::parse(&new.uscc)?;
+    let status = if new.kind == OrgKind::Enterprise {
+        Status::Pending
+    } else if who.is_admin() {
+        Status::Approved
+    } else {
+        return Err(OrgError::Forbidden(
+            "only an administrator sets up organisations other than enterprises",
+        ));
+    };
+    let txn = db.begin().await?;
+    let org = organization::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        kind: Set(new.kind),
+        name: Set(new.name.trim().to_string()),
+        uscc: Set(code),
+        status: Set(status),
+        applied_by: Set(Some(who.user_id.clone())),
+        decided_by: Set((status == Status::Approved).then(|| who.user_id.clone())),
+        decided_at: Set((status == Status::Approved).then_some(now)),
+        decision_reason: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if unique_violation(&e) {
+            OrgError::UsccTaken
+        } else {
+            e.into()
+        }
+    })?;
+    let account = accounts::open_for_organization(&txn, &org.id, org.kind, now).await?;
+    txn.commit().await?;
+    Ok((org, account.id))
+}
+
+/// Government users and administrators decide pending applications; an
+/// approved enterprise's applicant becomes its first operator.
+pub async fn decide(
+    db: &impl TransactionTrait,
+    who: &Principal,
+    org_id: &str,
+    approve: bool,
+    reason: Option<String>,
+    now: DateTime<FixedOffset>,
+) -> Result<organization::Model, OrgError> {
+    if !(who.is_admin() || who.has_role(Role::Government)) {
+        return Err(OrgError::Forbidden(
+            "only government users and administrators decide applications",
+        ));
+    }
+    let txn = db.begin().await?;
+    find(&txn, org_id).await?;
+    // Conditional on `pending`, so of two deciders at once one wins.
+    let changed = organization::Entity::update_many()
+        .col_expr(
+            organization::Column::Status,
+            Expr::value(if approve {
+                Status::Approved
+            } else {
+                Status::Rejected
+            }),
+        )
+        .col_expr(
+            organization::Column::DecidedBy,
+            Expr::value(who.user_id.as_str()),
+        )
+        .col_expr(organization::Column::DecidedAt, Expr::value(now))
+        .col_expr(organization::Column::DecisionReason, Expr::value(reason))
+        .filter(organization::Column::Id.eq(org_id))
+        .filter(organization::Column::Status.eq(Status::Pending))
+        .exec(&txn)
+        .await?;
+    let org = find(&txn, org_id).await?;
+    if changed.rows_affected != 1 {
+        return Err(OrgError::Conflict(
+            "already_decided",
+            format!("this application was already {}", status_word(org.status)),
+        ));
+    }
+    if approve {
+        if let Some(user) = &org.applied_by {
+            insert_grant(
+                &txn,
+                user,
+                org.kind.staff_role(),
+                &org.id,
+                &who.user_id,
+                now,
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(org)
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Pending => "pending",
+        Status::Approved => "approved",
+        Status::Rejected => "rejected",
+    }
+}
+
+async fn find(db: &impl ConnectionTrait, org_id: &str) -> Result<organization::Model, OrgError> {
+    organization::Entity::find_by_id(org_id.to_string())
+        .one(db)
+        .await?
+        .ok_or(OrgError::NotFound)
+}
+
+/// Who may see an organisation: everyone signed in sees approved ones; a
+/// pending or rejected application is seen by its applicant, its staff,
+/// government users and administrators.
+fn can_see(who: &Principal, org: &organization::Model) -> bool {
+    org.status == Status::Approved
+        || org.applied_by.as_deref() == Some(who.user_id.as_str())
+        || who.acts_for(&org.id)
+        || who.is_admin()
+        || who.has_role(Role::Government)
+}
+
+/// May `who` manage the organisation's members and staff roles?
+fn manages(who: &Principal, org: &organization::Model) -> bool {
+    who.is_admin() || who.has_role_in(org.kind.staff_role(), &org.id)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    org_id: &str,
+) -> Result<organization::Model, OrgError> {
+    let org = find(db, org_id).await?;
+    if can_see(who, &org) {
+        Ok(org)
+    } else {
+        Err(OrgError::NotFound)
+    }
+}
+
+/// A page of organisations by id; only government users and administrators
+/// list applications that are not approved.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    status: Status,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<organization::Model>, bool), OrgError> {
+    if status != Status::Approved && !(who.is_admin() || who.has_role(Role::Government)) {
+        return Err(OrgError::Forbidden(
+            "only government users and administrators list applications",
+        ));
+    }
+    let mut query = organization::Entity::find().filter(organization::Column::Status.eq(status));
+    if let Some(after) = starting_after {
+        query = query.filter(organization::Column::Id.gt(after));
+    }
+    let mut rows = query
+        .order_by_asc(organization::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// The signed-in individual asks to join a department or an enterprise.
+pub async fn request_membership(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    org_id: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<membership::Model, OrgError> {
+    let org = get(db, who, org_id).await?;
+    if org.status != Status::Approved || !org.kind.takes_members() {
+        return Err(OrgError::Conflict(
+            "not_joinable",
+            "only approved departments and enterprises take members".into(),
+        ));
+    }
+    membership::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        organization_id: Set(org.id),
+        user_id: Set(who.user_id.clone()),
+        status: Set(Status::Pending),
+        requested_at: Set(now),
+        decided_by: Set(None),
+        decided_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if unique_violation(&e) {
+            OrgError::Conflict(
+                "already_requested",
+                "you are a member of this organisation or have asked to join it".into(),
+            )
+        } else {
+            e.into()
+        }
+    })
+}
+
+pub async fn memberships(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    org_id: &str,
+    status: Status,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<membership::Model>, bool), OrgError> {
+    let org = get(db, who, org_id).await?;
+    if !manages(who, &org) {
+        return Err(OrgError::Forbidden(
+            "only the organisation's staff and administrators see its members",
+        ));
+    }
+    let mut query = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(org.id))
+        .filter(membership::Column::Status.eq(status));
+    if let Some(after) = starting_after {
+        query = query.filter(membership::Column::Id.gt(after));
+    }
+    let mut rows = query
+        .order_by_asc(membership::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+pub async fn decide_membership(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    org_id: &str,
+    membership_id: &str,
+    approve: bool,
+    now: DateTime<FixedOffset>,
+) -> Result<membership::Model, OrgError> {
+    let org = get(db, who, org_id).await?;
+    if !manages(who, &org) {
+        return Err(OrgError::Forbidden(
+            "only the organisation's staff and administrators decide memberships",
+        ));
+    }
+    let find_it = || {
+        membership::Entity::find_by_id(membership_id.to_string())
+            .filter(membership::Column::OrganizationId.eq(org.id.as_str()))
+            .one(db)
+    };
+    find_it().await?.ok_or(OrgError::NotFound)?;
+    // Conditional on `pending`, so of two deciders at once one wins.
+    let changed = membership::Entity::update_many()
+        .col_expr(
+            membership::Column::Status,
+            Expr::value(if approve {
+                Status::Approved
+            } else {
+                Status::Rejected
+            }),
+        )
+        .col_expr(
+            membership::Column::DecidedBy,
+            Expr::value(who.user_id.as_str()),
+        )
+        .col_expr(membership::Column::DecidedAt, Expr::value(now))
+        .filter(membership::Column::Id.eq(membership_id))
+        .filter(membership::Column::Status.eq(Status::Pending))
+        .exec(db)
+        .await?;
+    let m = find_it().await?.ok_or(OrgError::NotFound)?;
+    if changed.rows_affected != 1 {
+        return Err(OrgError::Conflict(
+            "already_decided",
+            format!("this request was already {}", status_word(m.status)),
+        ));
+    }
+    Ok(m)
+}
+
+async fn insert_grant(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    role: Role,
+    org_id: &str,
+    by: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<grant::Model, OrgError> {
+    grant::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        user_id: Set(user_id.to_string()),
+        role: Set(role),
+        organization_id: Set(Some(org_id.to_string())),
+        granted_by: Set(Some(by.to_string())),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => OrgError::Conflict(
+            "already_granted",
+            "the user already holds this role here".into(),
+        ),
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => OrgError::Invalid {
+            param: "user_id",
+            detail: "no such user".into(),
+        },
+        _ => e.into(),
+    })
+}
+
+/// Grants the organisation's staff role (e.g. `enterprise_operator` in an
+/// enterprise) to a user. Administrators may grant it anywhere, staff in
+/// their own organisation.
+pub async fn grant_role(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+    now: DateTime<FixedOffset>,
+) -> Result<grant::Model, OrgError> {
+    let org = get(db, who, org_id).await?;
+    if !manages(who, &org) {
+        return Err(OrgError::Forbidden(
+            "only the organisation's staff and administrators grant its roles",
+        ));
+    }
+    if role != org.kind.staff_role() {
+        return Err(OrgError::Invalid {
+            param: "role",
+            detail: format!(
+                "a {:?} grants only the role {:?}",
+                org.kind,
+                org.kind.staff_role()
+            ),
+        });
+    }
+    if org.status != Status::Approved {
+        return Err(OrgError::Conflict(
+            "not_approved",
+            "roles are granted in approved organisations only".into(),
+        ));
+    }
+    insert_grant(db, user_id, role, &org.id, &who.user_id, now).await
+}
+
+/// The approved memberships of a user.
+pub async fn memberships_of(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<Vec<membership::Model>, DbErr> {
+    membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::Status.eq(Status::Approved))
+        .all(db)
+        .await
+}
+
+/// Makes a user a platform administrator. Only the `tanpuhui admin create`
+/// command calls this: no API grants `admin`.
+pub async fn grant_admin(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<grant::Model, DbErr> {
+    grant::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        user_id: Set(user_id.to_string()),
+        role: Set(Role::Admin),
+        organization_id: Set(None),
+        granted_by: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+}

@@ -1,0 +1,337 @@
+//! Carbon accounts over HTTP: balances, entries in pages, and object-level
+//! authorisation of every route that names an object, tried as every kind
+//! of wrong user.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tanpuhui_server::accounts::service as accounts;
+use tanpuhui_server::ledger::{self, Asset, Command, Posting, Request};
+
+use crate::helpers::{backends, spawn_app, uscc, TestApp};
+use crate::orgs::{enterprise, government};
+
+async fn credit(app: &TestApp, account: &str, n: i64, id: &str) {
+    let now = chrono::Utc::now().fixed_offset();
+    let issuer = accounts::system(&app.db, "issuer:points", now)
+        .await
+        .unwrap();
+    let req = Request {
+        id: id.into(),
+        memo: None,
+        command: Command::Transfer {
+            postings: vec![
+                Posting {
+                    account_id: issuer.id,
+                    asset: Asset::points(),
+                    amount: -n,
+                },
+                Posting {
+                    account_id: account.into(),
+                    asset: Asset::points(),
+                    amount: n,
+                },
+            ],
+        },
+    };
+    ledger::apply(&app.db, &req, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn balances_and_entries_in_pages() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let token = app.signed_in("walker@lz.cn").await;
+        let (_, account) = app.whoami(&token).await;
+        let (status, view) = app
+            .get_as(&token, &format!("/api/v1/accounts/{account}"))
+            .await;
+        assert_eq!((status, view["kind"].as_str()), (200, Some("personal")));
+        let (_, b) = app
+            .get_as(&token, &format!("/api/v1/accounts/{account}/balances"))
+            .await;
+        assert_eq!(b["balances"], json!([]));
+
+        for i in 0..25 {
+            credit(&app, &account, 10 + i, &format!("trip-{i}")).await;
+        }
+        let (_, b) = app
+            .get_as(&token, &format!("/api/v1/accounts/{account}/balances"))
+            .await;
+        let total: i64 = (0..25).map(|i| 10 + i).sum();
+        assert_eq!(
+            b["balances"],
+            json!([{"asset": "points", "posted": total.to_string(), "held": "0", "available": total.to_string()}])
+        );
+
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let path = match &after {
+                None => format!("/api/v1/accounts/{account}/entries?limit=10"),
+                Some(a) => {
+                    format!("/api/v1/accounts/{account}/entries?limit=10&starting_after={a}")
+                }
+            };
+            let (status, page) = app.get_as(&token, &path).await;
+            assert_eq!(status, 200, "{page}");
+            pages += 1;
+            let data = page["data"].as_array().unwrap();
+            seen.extend(
+                data.iter()
+                    .map(|e| e["transaction_id"].as_str().unwrap().to_string()),
+            );
+            if !page["has_more"].as_bool().unwrap() {
+                break;
+            }
+            after = Some(data.last().unwrap()["id"].as_str().unwrap().to_string());
+        }
+        assert_eq!(pages, 3, "{backend:?}");
+        let expected: Vec<String> = (0..25).rev().map(|i| format!("trip-{i}")).collect();
+        assert_eq!(seen, expected, "newest first, each once");
+
+        for (query, status, param) in [
+            ("limit=0", 422, Some("limit")),
+            ("limit=101", 422, Some("limit")),
+            ("limit=ten", 400, None),
+            ("starting_after=abc", 422, Some("starting_after")),
+        ] {
+            let (got, p) = app
+                .get_as(
+                    &token,
+                    &format!("/api/v1/accounts/{account}/entries?{query}"),
+                )
+                .await;
+            assert_eq!(got, status, "{query}: {p}");
+            if let Some(param) = param {
+                assert_eq!(p["param"], param);
+            }
+        }
+    }
+}
+
+/// Every route with an object id in its path, tried by users who must not
+/// reach the object and by those who may. A route added to the API without
+/// a row here fails the test.
+#[tokio::test]
+async fn every_object_route_refuses_the_wrong_user() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 4).await;
+        let (org, operator) = enterprise(&app, &g, "op@pv.cn", 40).await;
+        let org_id = org["id"].as_str().unwrap().to_string();
+        let org_account = org["account_id"].as_str().unwrap().to_string();
+        let owner = app.signed_in("owner@lz.cn").await;
+        let (_, personal) = app.whoami(&owner).await;
+        let stranger = app.signed_in("stranger@lz.cn").await;
+        let (stranger_id, _) = app.whoami(&stranger).await;
+        // A member of the enterprise who holds no role in it.
+        let member = app.signed_in("member@pv.cn").await;
+        let (status, m) = app
+            .post_as(
+                &member,
+                &format!("/api/v1/organizations/{org_id}/memberships"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let mid = m["id"].as_str().unwrap().to_string();
+        // A verifier of the service centre.
+        let (_, centre) = app
+            .post_as(
+                &g.admin,
+                "/api/v1/organizations",
+                &json!({"kind": "service_centre", "name": "碳中和服务中心", "uscc": uscc(41)}),
+            )
+            .await;
+        let verifier = app.signed_in("verifier@centre.cn").await;
+        let (verifier_id, _) = app.whoami(&verifier).await;
+        let (status, _) = app
+            .post_as(
+                &g.admin,
+                &format!(
+                    "/api/v1/organizations/{}/roles",
+                    centre["id"].as_str().unwrap()
+                ),
+                &json!({"user_id": verifier_id, "role": "verifier"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let now = chrono::Utc::now().fixed_offset();
+        let issuer = accounts::system(&app.db, "issuer:points", now)
+            .await
+            .unwrap()
+            .id;
+
+        // A pending application nobody but its applicant and government see.
+        let applicant = app.signed_in("applicant@x.cn").await;
+        let (_, pending) = app
+            .post_as(
+                &applicant,
+                "/api/v1/organizations",
+                &json!({"kind": "enterprise", "name": "待审企业", "uscc": uscc(42)}),
+            )
+            .await;
+        let pending_id = pending["id"].as_str().unwrap().to_string();
+
+        let users: Vec<(&str, &String)> = vec![
+            ("owner", &owner),
+            ("operator", &operator),
+            ("member", &member),
+            ("stranger", &stranger),
+            ("verifier", &verifier),
+            ("government", &g.gov),
+            ("admin", &g.admin),
+        ];
+        // (route template, method, concrete path, body, users allowed, status for the others)
+        type Row = (
+            &'static str,
+            Method,
+            String,
+            Option<Value>,
+            &'static [&'static str],
+            u16,
+        );
+        let mut rows: Vec<Row> = Vec::new();
+        for (account, allowed) in [
+            (&personal, &["owner", "verifier", "admin"][..]),
+            (&org_account, &["operator", "verifier", "admin"][..]),
+            (&issuer, &["admin"][..]),
+        ] {
+            rows.push((
+                "/api/v1/accounts/{id}",
+                Method::GET,
+                format!("/api/v1/accounts/{account}"),
+                None,
+                allowed,
+                404,
+            ));
+            rows.push((
+                "/api/v1/accounts/{id}/balances",
+                Method::GET,
+                format!("/api/v1/accounts/{account}/balances"),
+                None,
+                allowed,
+                404,
+            ));
+            rows.push((
+                "/api/v1/accounts/{id}/entries",
+                Method::GET,
+                format!("/api/v1/accounts/{account}/entries"),
+                None,
+                allowed,
+                404,
+            ));
+        }
+        rows.push((
+            "/api/v1/organizations/{id}",
+            Method::GET,
+            format!("/api/v1/organizations/{pending_id}"),
+            None,
+            &["government", "admin"],
+            404,
+        ));
+        rows.push((
+            "/api/v1/organizations/{id}/memberships",
+            Method::GET,
+            format!("/api/v1/organizations/{org_id}/memberships"),
+            None,
+            &["operator", "admin"],
+            403,
+        ));
+        rows.push((
+            "/api/v1/organizations/{id}/roles",
+            Method::POST,
+            format!("/api/v1/organizations/{org_id}/roles"),
+            Some(json!({"user_id": stranger_id, "role": "enterprise_operator"})),
+            &["operator", "admin"],
+            403,
+        ));
+        rows.push((
+            "/api/v1/organizations/{id}/memberships/{membership_id}/{decision}",
+            Method::POST,
+            format!("/api/v1/organizations/{org_id}/memberships/{mid}/reject"),
+            None,
+            &["operator", "admin"],
+            403,
+        ));
+        // Applying to join a pending organisation: invisible to all but
+        // those who review it (they get 409 not_joinable).
+        rows.push((
+            "/api/v1/organizations/{id}/memberships",
+            Method::POST,
+            format!("/api/v1/organizations/{pending_id}/memberships"),
+            None,
+            &["government", "admin"],
+            404,
+        ));
+        rows.push((
+            "/api/v1/organizations/{id}/approve",
+            Method::POST,
+            format!("/api/v1/organizations/{pending_id}/approve"),
+            Some(json!({})),
+            &["government", "admin"],
+            403,
+        ));
+        rows.push((
+            "/api/v1/organizations/{id}/reject",
+            Method::POST,
+            format!("/api/v1/organizations/{pending_id}/reject"),
+            Some(json!({"reason": "x"})),
+            &["government", "admin"],
+            403,
+        ));
+
+        for (_, method, path, body, allowed, refused) in &rows {
+            for (name, token) in &users {
+                if allowed.contains(name) {
+                    continue;
+                }
+                let res = app
+                    .send(method.clone(), path, Some(token), body.as_ref())
+                    .await;
+                assert_eq!(
+                    res.status().as_u16(),
+                    *refused,
+                    "{backend:?}: {name} {method} {path}"
+                );
+            }
+            let res = app.send(method.clone(), path, None, body.as_ref()).await;
+            assert_eq!(
+                res.status().as_u16(),
+                401,
+                "{backend:?}: anonymous {method} {path}"
+            );
+            // The allowed users get through (reads only: the writes above
+            // would change the fixtures).
+            if *method == Method::GET {
+                for (name, token) in &users {
+                    if allowed.contains(name) {
+                        let res = app.send(method.clone(), path, Some(token), None).await;
+                        assert_eq!(res.status().as_u16(), 200, "{backend:?}: {name} {path}");
+                    }
+                }
+            }
+        }
+
+        let covered: BTreeSet<&str> = rows.iter().map(|r| r.0).collect();
+        let spec = tanpuhui_server::api_doc::spec();
+        let with_ids: BTreeSet<String> = spec
+            .paths
+            .paths
+            .keys()
+            .filter(|p| p.contains('{'))
+            .cloned()
+            .collect();
+        let missing: Vec<&String> = with_ids
+            .iter()
+            .filter(|p| !covered.contains(p.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "object routes not tried as the wrong user: {missing:?}"
+        );
+    }
+}

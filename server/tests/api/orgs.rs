@@ -1,0 +1,415 @@
+//! Organisations: applications and approval, memberships, staff roles.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, spawn_app, uscc, TestApp};
+
+/// An admin, and a department with a government user in it.
+pub struct Government {
+    pub admin: String,
+    pub dept_id: String,
+    pub gov: String,
+}
+
+pub async fn government(app: &TestApp, n: u32) -> Government {
+    let admin = app.admin(&format!("admin{n}@tph.cn")).await;
+    let (status, dept) = app
+        .post_as(
+            &admin,
+            "/api/v1/organizations",
+            &json!({"kind": "government_department", "name": "兰州新区生态环境局", "uscc": uscc(900_000 + n)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{dept}");
+    assert_eq!(dept["status"], "approved");
+    let dept_id = dept["id"].as_str().unwrap().to_string();
+    let gov = app.signed_in(&format!("gov{n}@tph.cn")).await;
+    let (gov_id, _) = app.whoami(&gov).await;
+    let (status, g) = app
+        .post_as(
+            &admin,
+            &format!("/api/v1/organizations/{dept_id}/roles"),
+            &json!({"user_id": gov_id, "role": "government"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{g}");
+    Government {
+        admin,
+        dept_id,
+        gov,
+    }
+}
+
+/// An approved enterprise and its operator's token.
+pub async fn enterprise(app: &TestApp, g: &Government, email: &str, n: u32) -> (Value, String) {
+    let op = app.signed_in(email).await;
+    let (status, org) = app
+        .post_as(
+            &op,
+            "/api/v1/organizations",
+            &json!({"kind": "enterprise", "name": "甘肃某光伏有限公司", "uscc": uscc(n)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{org}");
+    let id = org["id"].as_str().unwrap();
+    let (status, org) = app
+        .post_as(
+            &g.gov,
+            &format!("/api/v1/organizations/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{org}");
+    (org, op)
+}
+
+#[tokio::test]
+async fn an_enterprise_applies_and_government_approves() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 1).await;
+        let applicant = app.signed_in("ops@pv.cn").await;
+        let stranger = app.signed_in("someone@else.cn").await;
+
+        let bad = [
+            (
+                json!({"kind": "enterprise", "name": "X", "uscc": "91620100000000001X"}),
+                422,
+                "uscc",
+            ),
+            (
+                json!({"kind": "enterprise", "name": "X", "uscc": "9162"}),
+                422,
+                "uscc",
+            ),
+            (
+                json!({"kind": "enterprise", "name": "", "uscc": uscc(5)}),
+                422,
+                "name",
+            ),
+            (
+                json!({"kind": "cooperative", "name": "X", "uscc": uscc(5)}),
+                400,
+                "kind",
+            ),
+        ];
+        for (body, status, param) in bad {
+            let (got, p) = app
+                .post_as(&applicant, "/api/v1/organizations", &body)
+                .await;
+            assert_eq!(got, status, "{backend:?} {body} → {p}");
+            if status == 422 {
+                assert_eq!(p["param"], param, "{p}");
+            }
+        }
+        let (status, p) = app
+            .post_as(
+                &applicant,
+                "/api/v1/organizations",
+                &json!({"kind": "bank", "name": "某银行", "uscc": uscc(6)}),
+            )
+            .await;
+        assert_eq!((status, p["code"].as_str()), (403, Some("forbidden")));
+
+        let (status, org) = app
+            .post_as(
+                &applicant,
+                "/api/v1/organizations",
+                &json!({"kind": "enterprise", "name": "甘肃某光伏有限公司", "uscc": uscc(7).to_lowercase()}),
+            )
+            .await;
+        assert_eq!(status, 201, "{org}");
+        assert_eq!(org["status"], "pending");
+        assert_eq!(org["uscc"], uscc(7), "stored in canonical form");
+        let id = org["id"].as_str().unwrap().to_string();
+        assert!(org["account_id"].is_string());
+
+        let (status, p) = app
+            .post_as(
+                &stranger,
+                "/api/v1/organizations",
+                &json!({"kind": "enterprise", "name": "copycat", "uscc": uscc(7)}),
+            )
+            .await;
+        assert_eq!((status, p["code"].as_str()), (409, Some("uscc_registered")));
+
+        // A pending application: its applicant and government see it.
+        assert_eq!(
+            app.get_as(&applicant, &format!("/api/v1/organizations/{id}"))
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            app.get_as(&g.gov, &format!("/api/v1/organizations/{id}"))
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            app.get_as(&stranger, &format!("/api/v1/organizations/{id}"))
+                .await
+                .0,
+            404
+        );
+        assert_eq!(
+            app.get_as(&stranger, "/api/v1/organizations?status=pending")
+                .await
+                .0,
+            403
+        );
+        let (status, pending) = app
+            .get_as(&g.gov, "/api/v1/organizations?status=pending")
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(pending["data"].as_array().unwrap().len(), 1);
+        assert_eq!(pending["data"][0]["id"], id.as_str());
+        assert_eq!(
+            app.get_as(&g.gov, "/api/v1/organizations?status=sideways")
+                .await
+                .0,
+            400
+        );
+
+        // Nobody but government and admin decides; rejection needs a reason.
+        for who in [&applicant, &stranger] {
+            let (status, _) = app
+                .post_as(
+                    who,
+                    &format!("/api/v1/organizations/{id}/approve"),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(status, 403);
+        }
+        let (status, p) = app
+            .post_as(
+                &g.gov,
+                &format!("/api/v1/organizations/{id}/reject"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!((status, p["param"].as_str()), (422, Some("reason")));
+        let me_before: Value = app.get_as(&applicant, "/api/v1/me").await.1;
+        assert_eq!(me_before["roles"], json!([]));
+
+        let (status, approved) = app
+            .post_as(
+                &g.gov,
+                &format!("/api/v1/organizations/{id}/approve"),
+                &json!({"reason": "材料齐全"}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(approved["status"], "approved");
+        assert_eq!(approved["decision_reason"], "材料齐全");
+        let (status, p) = app
+            .post_as(
+                &g.admin,
+                &format!("/api/v1/organizations/{id}/reject"),
+                &json!({"reason": "late"}),
+            )
+            .await;
+        assert_eq!((status, p["code"].as_str()), (409, Some("already_decided")));
+
+        let me: Value = app.get_as(&applicant, "/api/v1/me").await.1;
+        assert_eq!(
+            me["roles"],
+            json!([{"role": "enterprise_operator", "organization_id": id}])
+        );
+        // Approved organisations are visible to everyone signed in.
+        let (status, listed) = app.get_as(&stranger, "/api/v1/organizations").await;
+        assert_eq!(status, 200);
+        let ids: Vec<&str> = listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&id.as_str()) && ids.contains(&g.dept_id.as_str()),
+            "{listed}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn civil_servants_join_their_department() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 2).await;
+        let clerk = app.signed_in("clerk@lz.gov.cn").await;
+        let (clerk_id, _) = app.whoami(&clerk).await;
+        let dept = &g.dept_id;
+
+        let (status, m) = app
+            .post_as(
+                &clerk,
+                &format!("/api/v1/organizations/{dept}/memberships"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 201, "{m}");
+        assert_eq!(m["status"], "pending");
+        let mid = m["id"].as_str().unwrap().to_string();
+        let (status, p) = app
+            .post_as(
+                &clerk,
+                &format!("/api/v1/organizations/{dept}/memberships"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("already_requested"))
+        );
+
+        // The clerk cannot see or decide the department's requests.
+        assert_eq!(
+            app.get_as(&clerk, &format!("/api/v1/organizations/{dept}/memberships"))
+                .await
+                .0,
+            403
+        );
+        let (status, _) = app
+            .post_as(
+                &clerk,
+                &format!("/api/v1/organizations/{dept}/memberships/{mid}/approve"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 403);
+
+        let (status, page) = app
+            .get_as(&g.gov, &format!("/api/v1/organizations/{dept}/memberships"))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(page["data"][0]["user_id"], clerk_id.as_str());
+        let (status, decided) = app
+            .post_as(
+                &g.gov,
+                &format!("/api/v1/organizations/{dept}/memberships/{mid}/approve"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(
+            (status, decided["status"].as_str()),
+            (200, Some("approved"))
+        );
+        let (status, _) = app
+            .post_as(
+                &g.gov,
+                &format!("/api/v1/organizations/{dept}/memberships/{mid}/reject"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 409);
+        let (status, _) = app
+            .post_as(
+                &g.gov,
+                &format!("/api/v1/organizations/{dept}/memberships/{mid}/sideways"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 404);
+        let me: Value = app.get_as(&clerk, "/api/v1/me").await.1;
+        assert_eq!(me["member_of"], json!([dept]));
+        // Membership is not a role: the clerk still cannot read the
+        // department's account.
+        let dept_view = app
+            .get_as(&g.gov, &format!("/api/v1/organizations/{dept}"))
+            .await
+            .1;
+        let account = dept_view["account_id"].as_str().unwrap();
+        assert_eq!(
+            app.get_as(&clerk, &format!("/api/v1/accounts/{account}"))
+                .await
+                .0,
+            404
+        );
+        assert_eq!(
+            app.get_as(&g.gov, &format!("/api/v1/accounts/{account}"))
+                .await
+                .0,
+            200
+        );
+
+        // Banks take no members.
+        let (_, bank) = app
+            .post_as(
+                &g.admin,
+                "/api/v1/organizations",
+                &json!({"kind": "bank", "name": "某银行兰州分行", "uscc": uscc(99)}),
+            )
+            .await;
+        let bank_id = bank["id"].as_str().unwrap();
+        let (status, p) = app
+            .post_as(
+                &clerk,
+                &format!("/api/v1/organizations/{bank_id}/memberships"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!((status, p["code"].as_str()), (409, Some("not_joinable")));
+    }
+}
+
+#[tokio::test]
+async fn staff_roles_fit_the_organisation() {
+    let app = spawn_app(backends()[0]).await;
+    let g = government(&app, 3).await;
+    let other = app.signed_in("other@lz.gov.cn").await;
+    let (other_id, _) = app.whoami(&other).await;
+    let path = format!("/api/v1/organizations/{}/roles", g.dept_id);
+    let cases = [
+        (
+            &g.gov,
+            json!({"user_id": other_id, "role": "enterprise_operator"}),
+            422,
+            Some("role"),
+        ),
+        (
+            &g.gov,
+            json!({"user_id": "no-such-user", "role": "government"}),
+            422,
+            Some("user_id"),
+        ),
+        (
+            &g.gov,
+            json!({"user_id": other_id, "role": "admin"}),
+            422,
+            Some("role"),
+        ),
+        (
+            &g.gov,
+            json!({"user_id": other_id, "role": "overlord"}),
+            400,
+            None,
+        ),
+        (
+            &other,
+            json!({"user_id": other_id, "role": "government"}),
+            403,
+            None,
+        ),
+        (
+            &g.gov,
+            json!({"user_id": other_id, "role": "government"}),
+            201,
+            None,
+        ),
+        (
+            &g.gov,
+            json!({"user_id": other_id, "role": "government"}),
+            409,
+            None,
+        ),
+    ];
+    for (who, body, status, param) in cases {
+        let (got, p) = app.post_as(who, &path, &body).await;
+        assert_eq!(got, status, "{body} → {p}");
+        if let Some(param) = param {
+            assert_eq!(p["param"], param, "{p}");
+        }
+    }
+}
