@@ -73,12 +73,71 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// The OpenAPI document of [`configure`]'s routes.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(configure)
         .split_for_parts();
+    add_common_responses(&mut api);
     api
+}
+
+/// The answers that middleware and extractors give on many routes, added
+/// here once instead of on every annotation: 401 and the per-user 429 on
+/// every route that needs a token, 400/413/415 on every route with a JSON
+/// body, the per-IP 429 on `/api/v1/auth/*`.
+fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().build(),
+            )
+            .build()
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        let by_ip = path.starts_with(crate::rate_limit::LIMITED_PREFIX);
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let responses = &mut op.responses.responses;
+            if op.security.is_some() {
+                responses.entry("401".into()).or_insert_with(|| {
+                    problem("Missing, invalid, expired or revoked token (`invalid_token`)").into()
+                });
+                responses.entry("429".into()).or_insert_with(|| {
+                    problem("Too many requests by this user (`rate_limited`); see `Retry-After`")
+                        .into()
+                });
+            }
+            if op.request_body.is_some() {
+                for (status, text) in [
+                    ("400", "Malformed JSON (`invalid_json`) or a field of the wrong type, unknown or missing (`invalid_field`, `param` names it)"),
+                    ("413", "Body larger than 64 KiB (`payload_too_large`)"),
+                    ("415", "Body not sent as `application/json` (`unsupported_media_type`)"),
+                ] {
+                    responses
+                        .entry(status.into())
+                        .or_insert_with(|| problem(text).into());
+                }
+            }
+            if by_ip {
+                responses.entry("429".into()).or_insert_with(|| {
+                    problem("Too many requests from this address (`rate_limited`); see `Retry-After`")
+                        .into()
+                });
+            }
+        }
+    }
 }
 
 /// The spec as committed in `mobile-api-spec/openapi.json` (pretty, final

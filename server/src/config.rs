@@ -18,6 +18,10 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_LOG",
     "TANPUHUI_JWT_SECRET",
     "TANPUHUI_AUTH_RATE_PER_MINUTE",
+    "TANPUHUI_USER_RATE_PER_MINUTE",
+    "TANPUHUI_REDIS_URL",
+    "TANPUHUI_REDIS_PREFIX",
+    "TANPUHUI_TRUSTED_PROXIES",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
@@ -80,9 +84,21 @@ pub struct Settings {
     pub jwt_secret: Option<Secret>,
     /// Requests per minute one client IP may make to `/api/v1/auth/*`.
     pub auth_rate_per_minute: u32,
+    /// Authenticated requests per minute one user may make.
+    pub user_rate_per_minute: u32,
+    /// Redis for the cache, rate limits and token revocation; in process
+    /// when absent (fine for one replica).
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key, so environments can share a server.
+    pub redis_prefix: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed. Requests from
+    /// anywhere else are counted by their TCP peer address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
+pub const DEFAULT_USER_RATE_PER_MINUTE: u32 = 600;
+pub const DEFAULT_REDIS_PREFIX: &str = "tph:";
 
 /// Shortest accepted JWT secret, in bytes.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -97,6 +113,10 @@ pub struct FileSettings {
     pub log: Option<String>,
     pub jwt_secret: Option<Secret>,
     pub auth_rate_per_minute: Option<u32>,
+    pub user_rate_per_minute: Option<u32>,
+    pub redis_url: Option<Secret>,
+    pub redis_prefix: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// Values given by environment or flags (clap fills these).
@@ -125,6 +145,18 @@ pub struct Overrides {
     /// Requests per minute one client IP may make to /api/v1/auth/*.
     #[arg(long, env = "TANPUHUI_AUTH_RATE_PER_MINUTE", global = true)]
     pub auth_rate_per_minute: Option<u32>,
+    /// Authenticated requests per minute one user may make.
+    #[arg(long, env = "TANPUHUI_USER_RATE_PER_MINUTE", global = true)]
+    pub user_rate_per_minute: Option<u32>,
+    /// Redis URL (redis://HOST:PORT[/DB]); in-process cache when absent.
+    #[arg(long, env = "TANPUHUI_REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key.
+    #[arg(long, env = "TANPUHUI_REDIS_PREFIX", global = true)]
+    pub redis_prefix: Option<String>,
+    /// Trusted reverse proxies, comma-separated addresses or CIDR blocks.
+    #[arg(long, env = "TANPUHUI_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Option<Vec<String>>,
     /// Access-token signing key (HS256, at least 32 bytes); environment only.
     #[arg(skip)]
     pub jwt_secret: Option<String>,
@@ -185,8 +217,50 @@ impl Settings {
                 message: "must be at least 1".into(),
             });
         }
+        let user_rate_per_minute = overrides
+            .user_rate_per_minute
+            .or(file.user_rate_per_minute)
+            .unwrap_or(DEFAULT_USER_RATE_PER_MINUTE);
+        if user_rate_per_minute == 0 {
+            return Err(ConfigError::Invalid {
+                name: "user_rate_per_minute",
+                message: "must be at least 1".into(),
+            });
+        }
+        let redis_url = overrides
+            .redis_url
+            .clone()
+            .map(Secret::new)
+            .or(file.redis_url)
+            .filter(|u| !u.expose().is_empty());
+        if redis_url.as_ref().is_some_and(|u| {
+            !(u.expose().starts_with("redis://") || u.expose().starts_with("rediss://"))
+        }) {
+            return Err(ConfigError::Invalid {
+                name: "redis_url",
+                message: "must start with redis:// or rediss://".into(),
+            });
+        }
+        let trusted_proxies = overrides
+            .trusted_proxies
+            .clone()
+            .or(file.trusted_proxies)
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .map(parse_proxy)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
             auth_rate_per_minute,
+            user_rate_per_minute,
+            redis_url,
+            redis_prefix: overrides
+                .redis_prefix
+                .clone()
+                .or(file.redis_prefix)
+                .unwrap_or_else(|| DEFAULT_REDIS_PREFIX.into()),
+            trusted_proxies,
             jwt_secret,
             database_url,
             listen,
@@ -201,6 +275,16 @@ impl Settings {
                 .unwrap_or_else(|| "info".into()),
         })
     }
+}
+
+/// `10.0.0.0/8` or a single address (`10.0.0.7`).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, ConfigError> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| ConfigError::Invalid {
+            name: "trusted_proxies",
+            message: format!("\"{text}\" is not an address or CIDR block"),
+        })
 }
 
 fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
@@ -267,6 +351,27 @@ mod tests {
         })
         .unwrap();
         assert!(!format!("{ok:?}").contains(&"x".repeat(32)));
+    }
+
+    #[test]
+    fn redis_and_proxies() {
+        let s = Settings::load(&Overrides {
+            redis_url: Some("redis://:pw-secret@cache:6379/2".into()),
+            trusted_proxies: Some(vec!["10.0.0.0/8".into(), " 192.168.1.7".into()]),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!format!("{s:?}").contains("pw-secret"));
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert!(s.trusted_proxies[1].contains(&"192.168.1.7".parse::<std::net::IpAddr>().unwrap()));
+        for (o, name) in [
+            (Overrides { redis_url: Some("http://cache".into()), ..Default::default() }, "redis_url"),
+            (Overrides { trusted_proxies: Some(vec!["proxy.local".into()]), ..Default::default() }, "trusted_proxies"),
+            (Overrides { user_rate_per_minute: Some(0), ..Default::default() }, "user_rate_per_minute"),
+        ] {
+            let e = Settings::load(&o).unwrap_err();
+            assert!(e.to_string().starts_with(name), "{e}");
+        }
     }
 
     #[test]

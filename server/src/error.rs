@@ -32,7 +32,10 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{detail}")]
-    TooManyRequests { detail: String },
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// A bug or an outage; the cause is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -105,6 +108,12 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header(("www-authenticate", "Bearer"));
+        }
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after_secs));
         }
         res.content_type("application/problem+json").json(problem)
     }

@@ -2,6 +2,7 @@
 //! listener first, so tests can ask for port 0 and learn the real port.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -16,12 +17,16 @@ use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::error::{json_error, query_error, ApiError, JSON_LIMIT_BYTES};
-use crate::rate_limit::PerIpLimit;
+use crate::auth::routes::UserRateLimit;
+use crate::cache::Cache;
+use crate::rate_limit::{PerIpLimit, TrustedProxies};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Database(#[from] DbSetupError),
+    #[error("cannot connect to the cache: {0}")]
+    Cache(#[from] crate::cache::CacheError),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -57,11 +62,17 @@ impl Application {
             })?;
         let metrics = metrics()?;
         let keys = token_keys(settings);
-        let limit = PerIpLimit {
-            per_minute: settings.auth_rate_per_minute,
-            counter: Default::default(),
+        let cache = Cache::connect(settings.redis_url.as_ref(), &settings.redis_prefix).await?;
+        tracing::info!(cache = cache.backend(), "cache ready");
+        let limits = Limits {
+            per_ip: PerIpLimit {
+                per_minute: settings.auth_rate_per_minute,
+                cache: cache.clone(),
+                proxies: TrustedProxies(Arc::new(settings.trusted_proxies.clone())),
+            },
+            per_user: UserRateLimit(settings.user_rate_per_minute),
         };
-        let server = run(listener, db.clone(), metrics, keys, limit).map_err(|source| {
+        let server = run(listener, db.clone(), cache, metrics, keys, limits).map_err(|source| {
             StartupError::Listen {
                 addr: settings.listen.to_string(),
                 source,
@@ -112,15 +123,24 @@ fn token_keys(settings: &Settings) -> TokenKeys {
     }
 }
 
+struct Limits {
+    per_ip: PerIpLimit,
+    per_user: UserRateLimit,
+}
+
 fn run(
     listener: TcpListener,
     db: DatabaseConnection,
+    cache: Cache,
     metrics: PrometheusMetrics,
     keys: TokenKeys,
-    limit: PerIpLimit,
+    limits: Limits,
 ) -> std::io::Result<Server> {
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
+    let cache = web::Data::new(cache);
+    let per_user = web::Data::new(limits.per_user);
+    let per_ip = limits.per_ip;
     let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
@@ -130,6 +150,8 @@ fn run(
         app.app_data(db.clone())
             .app_data(spec.clone())
             .app_data(keys.clone())
+            .app_data(cache.clone())
+            .app_data(per_user.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(JSON_LIMIT_BYTES)
@@ -154,7 +176,7 @@ fn run(
                     Ok(res)
                 }
             })
-            .wrap(limit.clone())
+            .wrap(per_ip.clone())
             .wrap(TracingLogger::default())
             .wrap(metrics.clone())
             .default_service(web::to(|| async {

@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::refresh_entity::{self as tokens, Entity as Tokens};
 use super::service::AuthError;
+use super::token::ACCESS_TTL_SECS;
+use crate::cache::Cache;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
 
@@ -43,17 +45,39 @@ async fn insert(
     Ok(token)
 }
 
+/// A sign-in: its id (carried by its access tokens as `sid`) and current
+/// refresh token.
+pub struct Session {
+    pub user_id: String,
+    pub id: String,
+    pub refresh_token: String,
+}
+
 /// The first refresh token of a new sign-in.
 pub async fn start_family(
     db: &DatabaseConnection,
     user_id: &str,
     now: DateTime<FixedOffset>,
-) -> Result<String, AuthError> {
-    insert(db, user_id, &uuid::Uuid::new_v4().to_string(), now).await
+) -> Result<Session, AuthError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let refresh_token = insert(db, user_id, &id, now).await?;
+    Ok(Session {
+        user_id: user_id.to_string(),
+        id,
+        refresh_token,
+    })
 }
 
+/// The cache key that marks a sign-in's access tokens revoked.
+pub fn revoked_key(session_id: &str) -> String {
+    format!("revoked-session:{session_id}")
+}
+
+/// Ends a sign-in: its refresh tokens in the database, its access tokens
+/// through the cache (for as long as one of them can live).
 async fn revoke_family(
     db: &DatabaseConnection,
+    cache: &Cache,
     family_id: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<(), AuthError> {
@@ -63,15 +87,21 @@ async fn revoke_family(
         .filter(tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    let ttl = std::time::Duration::from_secs(ACCESS_TTL_SECS as u64);
+    if let Err(e) = cache.set_flag(&revoked_key(family_id), ttl).await {
+        // The refresh tokens are revoked; access tokens die at expiry.
+        tracing::warn!(error = %e, "access tokens of a revoked sign-in stay valid until they expire");
+    }
     Ok(())
 }
 
-/// Uses `token` once: returns the user id and the successor token.
+/// Uses `token` once: returns the sign-in with the successor token.
 pub async fn rotate(
     db: &DatabaseConnection,
+    cache: &Cache,
     token: &str,
     now: DateTime<FixedOffset>,
-) -> Result<(String, String), AuthError> {
+) -> Result<Session, AuthError> {
     let row = Tokens::find()
         .filter(tokens::Column::TokenHash.eq(digest(token)))
         .one(db)
@@ -90,18 +120,23 @@ pub async fn rotate(
         .exec(db)
         .await?;
     if claimed.rows_affected != 1 {
-        revoke_family(db, &row.family_id, now).await?;
+        revoke_family(db, cache, &row.family_id, now).await?;
         tracing::warn!(user_id = %row.user_id, "refresh token reused; token family revoked");
         return Err(AuthError::TokenReused);
     }
     let next = insert(db, &row.user_id, &row.family_id, now).await?;
-    Ok((row.user_id, next))
+    Ok(Session {
+        user_id: row.user_id,
+        id: row.family_id,
+        refresh_token: next,
+    })
 }
 
 /// Ends the sign-in the token belongs to. Unknown tokens are ignored so
 /// that logout can be retried safely.
 pub async fn logout(
     db: &DatabaseConnection,
+    cache: &Cache,
     token: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<(), AuthError> {
@@ -110,7 +145,7 @@ pub async fn logout(
         .one(db)
         .await?
     {
-        revoke_family(db, &row.family_id, now).await?;
+        revoke_family(db, cache, &row.family_id, now).await?;
     }
     Ok(())
 }

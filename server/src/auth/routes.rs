@@ -1,5 +1,8 @@
 //! `/api/v1/auth/*` and `/api/v1/me`. Thin: parse, call the service, map.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
@@ -9,7 +12,9 @@ use validator::Validate;
 use super::refresh;
 use super::service::{self, AuthError, Login};
 use super::token::{TokenKeys, ACCESS_TTL_SECS};
+use crate::cache::Cache;
 use crate::error::ApiError;
+use crate::rate_limit;
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
@@ -80,8 +85,7 @@ impl From<super::entity::Model> for UserView {
     responses(
         (status = 201, description = "Registered", body = UserView),
         (status = 409, description = "Already registered (`already_registered`)", content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks a rule (`invalid_field`, `param` names it)", content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json")
+        (status = 422, description = "A field breaks a rule (`invalid_field`, `param` names it)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/auth/register")]
@@ -130,19 +134,19 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-fn tokens(
-    keys: &TokenKeys,
-    user_id: &str,
-    refresh_token: String,
-) -> Result<TokenResponse, ApiError> {
+fn tokens(keys: &TokenKeys, session: refresh::Session) -> Result<TokenResponse, ApiError> {
     let access = keys
-        .issue(user_id, chrono::Utc::now().timestamp())
+        .issue(
+            &session.user_id,
+            &session.id,
+            chrono::Utc::now().timestamp(),
+        )
         .map_err(ApiError::Internal)?;
     Ok(TokenResponse {
         access_token: access,
         token_type: "Bearer",
         expires_in: ACCESS_TTL_SECS,
-        refresh_token,
+        refresh_token: session.refresh_token,
     })
 }
 
@@ -152,8 +156,7 @@ fn tokens(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong login or password (`invalid_credentials`)", content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json")
+        (status = 401, description = "Wrong login or password (`invalid_credentials`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/auth/login")]
@@ -163,9 +166,8 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = service::authenticate(&db, &Login::parse(&body.login), &body.password).await?;
-    let refresh_token =
-        refresh::start_family(&db, &user.id, chrono::Utc::now().fixed_offset()).await?;
-    Ok(HttpResponse::Ok().json(tokens(&keys, &user.id, refresh_token)?))
+    let session = refresh::start_family(&db, &user.id, chrono::Utc::now().fixed_offset()).await?;
+    Ok(HttpResponse::Ok().json(tokens(&keys, session)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -180,58 +182,87 @@ pub struct RefreshRequest {
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New token pair", body = TokenResponse),
-        (status = 401, description = "Unknown, expired or revoked (`invalid_token`), or already used (`token_reused`: the whole sign-in is revoked)", content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json")
+        (status = 401, description = "Unknown, expired or revoked (`invalid_token`), or already used (`token_reused`: the whole sign-in is revoked)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/auth/refresh")]
 pub async fn refresh_tokens(
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<Cache>,
     keys: web::Data<TokenKeys>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user_id, next) =
-        refresh::rotate(&db, &body.refresh_token, chrono::Utc::now().fixed_offset()).await?;
-    Ok(HttpResponse::Ok().json(tokens(&keys, &user_id, next)?))
+    let session = refresh::rotate(
+        &db,
+        &cache,
+        &body.refresh_token,
+        chrono::Utc::now().fixed_offset(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(tokens(&keys, session)?))
 }
 
-/// End the sign-in a refresh token belongs to (all its tokens). Idempotent.
+/// End the sign-in a refresh token belongs to: its refresh tokens and its
+/// access tokens stop working at once. Idempotent.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
     responses(
-        (status = 204, description = "Signed out"),
-        (status = 429, description = "Too many requests from this address (`rate_limited`); see `Retry-After`", content_type = "application/problem+json")
+        (status = 204, description = "Signed out")
     )
 )]
 #[post("/api/v1/auth/logout")]
 pub async fn logout(
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<Cache>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    refresh::logout(&db, &body.refresh_token, chrono::Utc::now().fixed_offset()).await?;
+    refresh::logout(
+        &db,
+        &cache,
+        &body.refresh_token,
+        chrono::Utc::now().fixed_offset(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The signed-in user's id, from a valid `Authorization: Bearer` token.
+/// Authenticated requests per minute one user may make.
+#[derive(Clone, Copy)]
+pub struct UserRateLimit(pub u32);
+
+/// The signed-in user's id, from a valid `Authorization: Bearer` token
+/// whose sign-in is not revoked. Counts the request against the user's rate
+/// limit (429 with `Retry-After` beyond it).
 pub struct AuthUser(pub String);
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<AuthUser, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<AuthUser, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let id = req
+        let bearer = req
             .app_data::<web::Data<TokenKeys>>()
             .zip(req.headers().get("authorization"))
             .and_then(|(keys, h)| {
                 let token = h.to_str().ok()?.strip_prefix("Bearer ")?;
                 keys.verify(token.trim())
             });
-        std::future::ready(
-            id.map(AuthUser)
-                .ok_or_else(|| AuthError::InvalidToken.into()),
-        )
+        let cache = req.app_data::<web::Data<Cache>>().cloned();
+        let limit = req
+            .app_data::<web::Data<UserRateLimit>>()
+            .map_or(u32::MAX, |l| l.0);
+        Box::pin(async move {
+            let bearer = bearer.ok_or(AuthError::InvalidToken)?;
+            let cache = cache.ok_or_else(|| ApiError::Internal("no cache configured".into()))?;
+            match cache.has_flag(&refresh::revoked_key(&bearer.session_id)).await {
+                Ok(true) => return Err(AuthError::InvalidToken.into()),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "token revocation not checked: cache unavailable"),
+            }
+            rate_limit::check(&cache, &format!("user:{}", bearer.user_id), limit).await?;
+            Ok(AuthUser(bearer.user_id))
+        })
     }
 }
 

@@ -24,6 +24,16 @@ pub struct Claims {
     pub jti: String,
     /// Token kind; only `access` is accepted as a bearer token.
     pub typ: String,
+    /// The sign-in (refresh-token family) the token belongs to: revoking
+    /// the sign-in revokes its access tokens.
+    pub sid: String,
+}
+
+/// Who a valid access token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bearer {
+    pub user_id: String,
+    pub session_id: String,
 }
 
 #[derive(Clone)]
@@ -40,24 +50,30 @@ impl TokenKeys {
         }
     }
 
-    /// An access token for `user_id`, valid from `now` (Unix seconds).
-    pub fn issue(&self, user_id: &str, now: i64) -> Result<String, String> {
+    /// An access token for `user_id` in sign-in `session_id`, valid from
+    /// `now` (Unix seconds).
+    pub fn issue(&self, user_id: &str, session_id: &str, now: i64) -> Result<String, String> {
         let claims = Claims {
             sub: user_id.to_string(),
             iat: now,
             exp: now + ACCESS_TTL_SECS,
             jti: uuid::Uuid::new_v4().to_string(),
             typ: "access".into(),
+            sid: session_id.to_string(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| e.to_string())
     }
 
-    /// The user id of a valid access token.
-    pub fn verify(&self, token: &str) -> Option<String> {
+    /// Who a valid access token speaks for (revocation is checked by the
+    /// caller, against the cache).
+    pub fn verify(&self, token: &str) -> Option<Bearer> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
         let data = decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        (data.claims.typ == "access").then_some(data.claims.sub)
+        (data.claims.typ == "access").then_some(Bearer {
+            user_id: data.claims.sub,
+            session_id: data.claims.sid,
+        })
     }
 }

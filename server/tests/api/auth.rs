@@ -250,7 +250,7 @@ async fn bad_tokens_are_401() {
     let sub = me["id"].as_str().unwrap().to_string();
     let now = chrono::Utc::now().timestamp();
     let claims =
-        |exp: i64| json!({"sub": sub, "iat": now, "exp": exp, "jti": "x", "typ": "access"});
+        |exp: i64| json!({"sub": sub, "iat": now, "exp": exp, "jti": "x", "typ": "access", "sid": "s"});
     let secret = EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes());
 
     let mut tampered = good.clone().into_bytes();
@@ -271,7 +271,7 @@ async fn bad_tokens_are_401() {
     );
     let refresh_typ = encode(
         &Header::new(Algorithm::HS256),
-        &json!({"sub": sub, "iat": now, "exp": now + 600, "jti": "x", "typ": "refresh"}),
+        &json!({"sub": sub, "iat": now, "exp": now + 600, "jti": "x", "typ": "refresh", "sid": "s"}),
         &secret,
     )
     .unwrap();

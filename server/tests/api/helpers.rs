@@ -96,17 +96,43 @@ async fn sweep_old_databases(admin: &DatabaseConnection) {
     }
 }
 
-pub async fn spawn_app(backend: Backend) -> TestApp {
-    let (url, dir) = fresh_database(backend).await;
-    let settings = Settings {
+/// Settings of a test app on database `url`: Redis (under a key prefix of
+/// its own) for PostgreSQL runs when `TEST_REDIS_URL` is set, the
+/// in-process cache otherwise.
+pub fn test_settings(backend: Backend, url: &str) -> Settings {
+    let redis_url = match backend {
+        Backend::Postgres => std::env::var("TEST_REDIS_URL").ok().map(Secret::new),
+        Backend::Sqlite => None,
+    };
+    Settings {
         database_url: Secret::new(url),
         listen: "127.0.0.1:0".parse().unwrap(),
         log_format: LogFormat::Text,
         log_filter: "warn".into(),
         jwt_secret: Some(Secret::new(TEST_JWT_SECRET)),
         auth_rate_per_minute: TEST_AUTH_RATE_PER_MINUTE,
-    };
-    let app = Application::build(&settings)
+        user_rate_per_minute: 100_000,
+        redis_url,
+        redis_prefix: format!("tph-test:{}:", uuid::Uuid::new_v4().simple()),
+        trusted_proxies: Vec::new(),
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// A test app whose settings `adjust` changes first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let (url, dir) = fresh_database(backend).await;
+    let mut settings = test_settings(backend, &url);
+    adjust(&mut settings);
+    start(&settings, dir).await
+}
+
+/// Starts the application with `settings`.
+pub async fn start(settings: &Settings, dir: Option<tempfile::TempDir>) -> TestApp {
+    let app = Application::build(settings)
         .await
         .expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
