@@ -91,10 +91,7 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
     let problem = |description: &str| {
         ResponseBuilder::new()
             .description(description)
-            .content(
-                "application/problem+json",
-                ContentBuilder::new().build(),
-            )
+            .content("application/problem+json", ContentBuilder::new().build())
             .build()
     };
     for (path, item) in api.paths.paths.iter_mut() {
@@ -132,8 +129,10 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             }
             if by_ip {
                 responses.entry("429".into()).or_insert_with(|| {
-                    problem("Too many requests from this address (`rate_limited`); see `Retry-After`")
-                        .into()
+                    problem(
+                        "Too many requests from this address (`rate_limited`); see `Retry-After`",
+                    )
+                    .into()
                 });
             }
         }

@@ -122,8 +122,7 @@ impl Cache {
                         .query_async(&mut conn),
                 )
                 .await?;
-                Ok((count > u64::from(limit))
-                    .then(|| Duration::from_millis(ttl_ms.max(0) as u64)))
+                Ok((count > u64::from(limit)).then(|| Duration::from_millis(ttl_ms.max(0) as u64)))
             }
         }
     }

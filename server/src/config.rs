@@ -149,13 +149,23 @@ pub struct Overrides {
     #[arg(long, env = "TANPUHUI_USER_RATE_PER_MINUTE", global = true)]
     pub user_rate_per_minute: Option<u32>,
     /// Redis URL (redis://HOST:PORT[/DB]); in-process cache when absent.
-    #[arg(long, env = "TANPUHUI_REDIS_URL", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "TANPUHUI_REDIS_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub redis_url: Option<String>,
     /// Prefix of every Redis key.
     #[arg(long, env = "TANPUHUI_REDIS_PREFIX", global = true)]
     pub redis_prefix: Option<String>,
     /// Trusted reverse proxies, comma-separated addresses or CIDR blocks.
-    #[arg(long, env = "TANPUHUI_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    #[arg(
+        long,
+        env = "TANPUHUI_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
     pub trusted_proxies: Option<Vec<String>>,
     /// Access-token signing key (HS256, at least 32 bytes); environment only.
     #[arg(skip)]
@@ -365,9 +375,27 @@ mod tests {
         assert_eq!(s.trusted_proxies.len(), 2);
         assert!(s.trusted_proxies[1].contains(&"192.168.1.7".parse::<std::net::IpAddr>().unwrap()));
         for (o, name) in [
-            (Overrides { redis_url: Some("http://cache".into()), ..Default::default() }, "redis_url"),
-            (Overrides { trusted_proxies: Some(vec!["proxy.local".into()]), ..Default::default() }, "trusted_proxies"),
-            (Overrides { user_rate_per_minute: Some(0), ..Default::default() }, "user_rate_per_minute"),
+            (
+                Overrides {
+                    redis_url: Some("http://cache".into()),
+                    ..Default::default()
+                },
+                "redis_url",
+            ),
+            (
+                Overrides {
+                    trusted_proxies: Some(vec!["proxy.local".into()]),
+                    ..Default::default()
+                },
+                "trusted_proxies",
+            ),
+            (
+                Overrides {
+                    user_rate_per_minute: Some(0),
+                    ..Default::default()
+                },
+                "user_rate_per_minute",
+            ),
         ] {
             let e = Settings::load(&o).unwrap_err();
             assert!(e.to_string().starts_with(name), "{e}");

@@ -39,5 +39,6 @@ pub async fn readyz(
         tracing::warn!(error = %e, "readiness check: redis unreachable");
         ApiError::Unavailable("redis unreachable".into())
     })?;
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", "cache": cache.backend()})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"status": "ready", "database": "ok", "cache": cache.backend()})))
 }

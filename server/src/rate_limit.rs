@@ -159,13 +159,19 @@ mod tests {
         // Untrusted peer: its own address, whatever it claims.
         assert_eq!(client("203.0.113.9", &["1.2.3.4"]), ip("203.0.113.9"));
         // Trusted peer: the right-most untrusted hop.
-        assert_eq!(client("10.0.0.2", &["1.2.3.4, 198.51.100.1"]), ip("198.51.100.1"));
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4, 198.51.100.1"]),
+            ip("198.51.100.1")
+        );
         assert_eq!(
             client("10.0.0.2", &["1.2.3.4, 198.51.100.1, 192.168.1.7"]),
             ip("198.51.100.1")
         );
         // Several headers count as one list.
-        assert_eq!(client("10.0.0.2", &["1.2.3.4", "198.51.100.2"]), ip("198.51.100.2"));
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4", "198.51.100.2"]),
+            ip("198.51.100.2")
+        );
         // No header, or garbage: the last good address.
         assert_eq!(client("10.0.0.2", &[]), ip("10.0.0.2"));
         assert_eq!(client("10.0.0.2", &["junk"]), ip("10.0.0.2"));

@@ -13,12 +13,12 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 
 use crate::api_doc;
+use crate::auth::routes::UserRateLimit;
 use crate::auth::token::TokenKeys;
+use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::error::{json_error, query_error, ApiError, JSON_LIMIT_BYTES};
-use crate::auth::routes::UserRateLimit;
-use crate::cache::Cache;
 use crate::rate_limit::{PerIpLimit, TrustedProxies};
 
 #[derive(Debug, thiserror::Error)]

@@ -255,10 +255,15 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let bearer = bearer.ok_or(AuthError::InvalidToken)?;
             let cache = cache.ok_or_else(|| ApiError::Internal("no cache configured".into()))?;
-            match cache.has_flag(&refresh::revoked_key(&bearer.session_id)).await {
+            match cache
+                .has_flag(&refresh::revoked_key(&bearer.session_id))
+                .await
+            {
                 Ok(true) => return Err(AuthError::InvalidToken.into()),
                 Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "token revocation not checked: cache unavailable"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "token revocation not checked: cache unavailable")
+                }
             }
             rate_limit::check(&cache, &format!("user:{}", bearer.user_id), limit).await?;
             Ok(AuthUser(bearer.user_id))

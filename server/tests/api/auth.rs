@@ -249,8 +249,7 @@ async fn bad_tokens_are_401() {
         .unwrap();
     let sub = me["id"].as_str().unwrap().to_string();
     let now = chrono::Utc::now().timestamp();
-    let claims =
-        |exp: i64| json!({"sub": sub, "iat": now, "exp": exp, "jti": "x", "typ": "access", "sid": "s"});
+    let claims = |exp: i64| json!({"sub": sub, "iat": now, "exp": exp, "jti": "x", "typ": "access", "sid": "s"});
     let secret = EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes());
 
     let mut tampered = good.clone().into_bytes();

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod auth;
+mod cache;
 mod cli;
 mod health;
 mod helpers;
