@@ -82,6 +82,44 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// The optional `Idempotency-Key` header and its 400/409 answers.
+fn add_idempotency_key(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+    let param = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key with the same request answers the first \
+             successful response (`Idempotent-Replayed: true`) without repeating it; kept 24 h",
+        ))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .max_length(Some(255)),
+        ))
+        .build();
+    op.parameters
+        .get_or_insert_with(Vec::new)
+        .insert(0, RefOr::T(param));
+    let note = "`idempotency_key_reused`: this key was used for a different request; \
+                `idempotency_key_in_flight`: the first request with this key is still running";
+    match op.responses.responses.get_mut("409") {
+        Some(RefOr::T(r)) => r.description = format!("{}; {note}", r.description),
+        _ => {
+            op.responses.responses.insert(
+                "409".into(),
+                ResponseBuilder::new()
+                    .description(note)
+                    .content("application/problem+json", ContentBuilder::new().build())
+                    .build()
+                    .into(),
+            );
+        }
+    }
+}
+
 /// The answers that middleware and extractors give on many routes, added
 /// here once instead of on every annotation: 401 and the per-user 429 on
 /// every route that needs a token, 400/413/415 on every route with a JSON
@@ -96,16 +134,18 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
     };
     for (path, item) in api.paths.paths.iter_mut() {
         let by_ip = path.starts_with(crate::rate_limit::LIMITED_PREFIX);
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        use actix_web::http::Method;
+        for (method, op) in [
+            (Method::GET, &mut item.get),
+            (Method::POST, &mut item.post),
+            (Method::PUT, &mut item.put),
+            (Method::DELETE, &mut item.delete),
+            (Method::PATCH, &mut item.patch),
+        ] {
+            let Some(op) = op else { continue };
+            if crate::idempotency::covers(&method, path) {
+                add_idempotency_key(op);
+            }
             let responses = &mut op.responses.responses;
             if op.security.is_some() {
                 responses.entry("401".into()).or_insert_with(|| {

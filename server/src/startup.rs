@@ -19,6 +19,7 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::error::{json_error, query_error, ApiError, JSON_LIMIT_BYTES};
+use crate::idempotency::Idempotency;
 use crate::rate_limit::{PerIpLimit, TrustedProxies};
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +141,11 @@ fn run(
     let keys = web::Data::new(keys);
     let cache = web::Data::new(cache);
     let per_user = web::Data::new(limits.per_user);
+    let idempotency = Idempotency {
+        db: db.get_ref().clone(),
+        keys: keys.get_ref().clone(),
+        proxies: limits.per_ip.proxies.clone(),
+    };
     let per_ip = limits.per_ip;
     let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
     let server = HttpServer::new(move || {
@@ -176,6 +182,7 @@ fn run(
                     Ok(res)
                 }
             })
+            .wrap(idempotency.clone())
             .wrap(per_ip.clone())
             .wrap(TracingLogger::default())
             .wrap(metrics.clone())

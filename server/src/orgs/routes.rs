@@ -97,7 +97,6 @@ async fn account_of(db: &DatabaseConnection, org_id: &str) -> Result<Option<Stri
     tag = "organizations",
     security(("bearer" = [])),
     request_body = CreateOrganization,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body answer the first response")),
     responses(
         (status = 201, description = "Registered (enterprises: pending approval)", body = OrganizationView),
         (status = 403, description = "Only administrators set up non-enterprise organisations (`forbidden`)", content_type = "application/problem+json"),
@@ -288,7 +287,6 @@ impl From<membership::Model> for MembershipView {
 #[utoipa::path(
     tag = "organizations",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body answer the first response")),
     responses(
         (status = 201, description = "Asked; pending approval", body = MembershipView),
         (status = 409, description = "Already a member or asked (`already_requested`), or the organisation takes no members (`not_joinable`)", content_type = "application/problem+json")
@@ -410,7 +408,6 @@ impl From<grant::Model> for GrantView {
     tag = "organizations",
     security(("bearer" = [])),
     request_body = GrantRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body answer the first response")),
     responses(
         (status = 201, description = "Granted", body = GrantView),
         (status = 403, description = "Not the organisation's staff (`forbidden`)", content_type = "application/problem+json"),

@@ -8,6 +8,7 @@ mod cache;
 mod cli;
 mod health;
 mod helpers;
+mod idempotency;
 mod ledger;
 mod openapi;
 mod orgs;
