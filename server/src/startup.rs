@@ -63,6 +63,17 @@ impl Application {
             })?;
         let metrics = metrics()?;
         let keys = token_keys(settings);
+        // Parsed now, so a broken built-in table stops the start, not a
+        // request; the handlers of trips and projects read it from here.
+        let catalog = carbon_calc::methodology::Catalog::builtin();
+        let tables = catalog.document();
+        tracing::info!(
+            default_preset = catalog.default_preset_id(),
+            commute_presets = tables.commute_presets.len(),
+            grid_tables = tables.grid_factors.len(),
+            gwp_sets = tables.gwp_sets.len(),
+            "methodology tables loaded"
+        );
         let cache = Cache::connect(settings.redis_url.as_ref(), &settings.redis_prefix).await?;
         tracing::info!(cache = cache.backend(), "cache ready");
         let limits = Limits {

@@ -56,3 +56,19 @@ fn example_configuration_parses_with_known_keys_only() {
     let parsed: FileSettings = toml::from_str(&text).expect("example config parses");
     assert!(parsed.database_url.is_some() && parsed.listen.is_some());
 }
+
+/// The README's quick start begins with the server, as the issue asks.
+#[test]
+fn readme_quick_start_runs_the_server_first() {
+    let readme = include_str!("../../README.md");
+    let start = readme.find("## Quick start").expect("a quick start");
+    let block = readme[start..]
+        .split("```sh\n")
+        .nth(1)
+        .expect("a shell block");
+    let commands: Vec<&str> = block.lines().take(2).collect();
+    assert_eq!(
+        commands,
+        ["cargo run --release --bin tanpuhui", "scripts/test.sh"]
+    );
+}

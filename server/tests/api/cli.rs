@@ -68,47 +68,65 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// A running `tanpuhui` with its stderr lines arriving through a channel,
+/// so that a missing line fails the test after a timeout instead of
+/// blocking it.
+struct Server {
+    child: KillOnDrop,
+    lines: std::sync::mpsc::Receiver<String>,
+    address: String,
+}
+
+impl Server {
+    fn start(database_url: &str) -> Server {
+        let child = Command::new(BIN)
+            .env("TANPUHUI_DATABASE_URL", database_url)
+            .env("TANPUHUI_LISTEN", "127.0.0.1:0")
+            .env("TANPUHUI_LOG_FORMAT", "json")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut child = KillOnDrop(child);
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        let stderr = child.0.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            lines,
+            address: String::new(),
+        };
+        server.address = loop {
+            let line = server.next_line("listening line");
+            if let Some(rest) = line.strip_prefix("tanpuhui: listening on ") {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        server
+    }
+
+    fn next_line(&self, what: &str) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no {what} within 30 s"))
+    }
+}
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())
+}
+
 #[test]
 fn serves_then_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new(BIN)
-        .env(
-            "TANPUHUI_DATABASE_URL",
-            format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
-        )
-        .env("TANPUHUI_LISTEN", "127.0.0.1:0")
-        .env("TANPUHUI_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    // Lines arrive through a channel so that a missing line fails the test
-    // after a timeout instead of blocking it.
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let stderr = child.0.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let next_line = |what: &str| {
-        rx.recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("no {what} within 30 s"))
-    };
-    let started = Instant::now();
-    let address = loop {
-        let line = next_line("listening line");
-        if let Some(rest) = line.strip_prefix("tanpuhui: listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no listening line"
-        );
-    };
+    let mut server = Server::start(&sqlite_url(&dir));
+    let address = server.address.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (status, request_id) = rt.block_on(async {
         let res = reqwest::get(format!("{address}/healthz")).await.unwrap();
@@ -119,7 +137,7 @@ fn serves_then_stops_cleanly_on_sigterm() {
     // The request's access-log line is JSON and carries the same request id.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let line = next_line("access-log line");
+        let line = server.next_line("access-log line");
         if line.contains(&request_id) {
             let entry: serde_json::Value = serde_json::from_str(&line).expect("log lines are JSON");
             assert_eq!(entry["span"]["request_id"], request_id.as_str(), "{line}");
@@ -134,16 +152,90 @@ fn serves_then_stops_cleanly_on_sigterm() {
     }
 
     Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
+        .args(["-TERM", &server.child.0.id().to_string()])
         .status()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
+        if let Some(status) = server.child.0.try_wait().unwrap() {
             assert!(status.success(), "exit status {status}");
             break;
         }
         assert!(Instant::now() < deadline, "did not stop after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn admin_create_bootstraps_an_administrator() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let create = |email: &str, password: &str| {
+        let mut child = Command::new(BIN)
+            .args(["admin", "create", "--email", email, "--password-stdin"])
+            .env("TANPUHUI_DATABASE_URL", &url)
+            .env("TANPUHUI_LOG_FORMAT", "text")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.contains(password), "password printed: {text}");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            text,
+        )
+    };
+    let (code, id, text) = create("ops@tanpuhui.cn", "a long admin passphrase");
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(id.len(), 36, "prints the new user id: {id}");
+    let (code, _, text) = create("ops@tanpuhui.cn", "a long admin passphrase");
+    assert_eq!(code, Some(1));
+    assert!(text.contains("already registered"), "{text}");
+    let (code, _, text) = create("short@tanpuhui.cn", "short");
+    assert_eq!(code, Some(1));
+    assert!(text.contains("10 to 128"), "{text}");
+    // The password comes from standard input only.
+    let out = Command::new(BIN)
+        .args(["admin", "create", "--email", "x@tanpuhui.cn"])
+        .env("TANPUHUI_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    // The administrator signs in and holds the platform-wide role.
+    let server = Server::start(&url);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let me: serde_json::Value = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let tokens: serde_json::Value = client
+            .post(format!("{}/api/v1/auth/login", server.address))
+            .json(&serde_json::json!({"login": "ops@tanpuhui.cn", "password": "a long admin passphrase"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        client
+            .get(format!("{}/api/v1/me", server.address))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(me["id"], id.as_str());
+    assert_eq!(me["roles"], serde_json::json!([{"role": "admin"}]));
 }
