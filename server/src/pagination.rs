@@ -2,6 +2,9 @@
 //! and `starting_after` (the id of the last item of the previous page);
 //! pages answer `data` and `has_more`.
 
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -37,4 +40,41 @@ pub struct Page<T: ToSchema> {
     pub data: Vec<T>,
     /// More items follow: ask again with `starting_after` = the last `id`.
     pub has_more: bool,
+}
+
+/// Newest first (descending ids) or oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Ascending,
+    Descending,
+}
+
+/// One page of `query` ordered by the unique column `id`, after the row
+/// whose id is `after`, and whether more rows follow.
+pub async fn fetch<E, C, V>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    id: C,
+    order: Order,
+    after: Option<V>,
+    limit: u64,
+) -> Result<(Vec<E::Model>, bool), DbErr>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+    V: Into<sea_orm::Value>,
+{
+    let query = match (after, order) {
+        (Some(a), Order::Ascending) => query.filter(id.gt(a)),
+        (Some(a), Order::Descending) => query.filter(id.lt(a)),
+        (None, _) => query,
+    };
+    let query = match order {
+        Order::Ascending => query.order_by_asc(id),
+        Order::Descending => query.order_by_desc(id),
+    };
+    let mut rows = query.limit(limit + 1).all(db).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
 }

@@ -18,7 +18,7 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -515,18 +515,15 @@ pub async fn entries_page(
     starting_after: Option<i64>,
     limit: u64,
 ) -> Result<(Vec<entry::Model>, bool), DbErr> {
-    let mut query = entry::Entity::find().filter(entry::Column::AccountId.eq(account_id));
-    if let Some(after) = starting_after {
-        query = query.filter(entry::Column::Id.lt(after));
-    }
-    let mut rows = query
-        .order_by_desc(entry::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
+    crate::pagination::fetch(
+        db,
+        entry::Entity::find().filter(entry::Column::AccountId.eq(account_id)),
+        entry::Column::Id,
+        crate::pagination::Order::Descending,
+        starting_after,
+        limit,
+    )
+    .await
 }
 
 #[cfg(test)]

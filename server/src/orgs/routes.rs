@@ -123,19 +123,17 @@ pub async fn create_organization(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
+pub struct OrganizationStatusQuery {
     /// `approved` (default); `pending` and `rejected` for government users
     /// and administrators.
     pub status: Option<Status>,
-    pub limit: Option<u64>,
-    pub starting_after: Option<String>,
 }
 
 /// Organisations by status, in pages.
 #[utoipa::path(
     tag = "organizations",
     security(("bearer" = [])),
-    params(ListQuery),
+    params(OrganizationStatusQuery, PageQuery),
     responses(
         (status = 200, description = "A page of organisations", body = Page<OrganizationView>),
         (status = 403, description = "Listing applications needs the government or admin role (`forbidden`)", content_type = "application/problem+json")
@@ -145,17 +143,13 @@ pub struct ListQuery {
 pub async fn list_organizations(
     db: web::Data<DatabaseConnection>,
     who: Principal,
-    query: web::Query<ListQuery>,
+    query: web::Query<OrganizationStatusQuery>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let page = PageQuery {
-        limit: q.limit,
-        starting_after: q.starting_after,
-    };
     let (rows, has_more) = service::list(
         db.get_ref(),
         &who,
-        q.status.unwrap_or(Status::Approved),
+        query.status.unwrap_or(Status::Approved),
         page.starting_after.as_deref(),
         page.limit()?,
     )
@@ -304,18 +298,16 @@ pub async fn request_membership(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct MembershipQuery {
+pub struct MembershipStatusQuery {
     /// `pending` (default), `approved` or `rejected`.
     pub status: Option<Status>,
-    pub limit: Option<u64>,
-    pub starting_after: Option<String>,
 }
 
 /// The organisation's membership requests (its staff, administrators).
 #[utoipa::path(
     tag = "organizations",
     security(("bearer" = [])),
-    params(MembershipQuery),
+    params(MembershipStatusQuery, PageQuery),
     responses(
         (status = 200, description = "A page of memberships", body = Page<MembershipView>),
         (status = 403, description = "Not the organisation's staff (`forbidden`)", content_type = "application/problem+json")
@@ -326,18 +318,14 @@ pub async fn list_memberships(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     id: web::Path<String>,
-    query: web::Query<MembershipQuery>,
+    query: web::Query<MembershipStatusQuery>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let page = PageQuery {
-        limit: q.limit,
-        starting_after: q.starting_after,
-    };
     let (rows, has_more) = service::memberships(
         db.get_ref(),
         &who,
         &id,
-        q.status.unwrap_or(Status::Pending),
+        query.status.unwrap_or(Status::Pending),
         page.starting_after.as_deref(),
         page.limit()?,
     )

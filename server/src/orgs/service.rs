@@ -4,14 +4,15 @@
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
+    TransactionSession, TransactionTrait,
 };
 
 use super::entity::{grant, membership, organization, OrgKind, Role, Status};
 use super::principal::Principal;
 use super::uscc;
 use crate::accounts::service as accounts;
+use crate::pagination::{self, Order};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
@@ -206,18 +207,15 @@ pub async fn list(
             "only government users and administrators list applications",
         ));
     }
-    let mut query = organization::Entity::find().filter(organization::Column::Status.eq(status));
-    if let Some(after) = starting_after {
-        query = query.filter(organization::Column::Id.gt(after));
-    }
-    let mut rows = query
-        .order_by_asc(organization::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
+    Ok(pagination::fetch(
+        db,
+        organization::Entity::find().filter(organization::Column::Status.eq(status)),
+        organization::Column::Id,
+        Order::Ascending,
+        starting_after,
+        limit,
+    )
+    .await?)
 }
 
 /// The signed-in individual asks to join a department or an enterprise.
@@ -271,20 +269,17 @@ pub async fn memberships(
             "only the organisation's staff and administrators see its members",
         ));
     }
-    let mut query = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(org.id))
-        .filter(membership::Column::Status.eq(status));
-    if let Some(after) = starting_after {
-        query = query.filter(membership::Column::Id.gt(after));
-    }
-    let mut rows = query
-        .order_by_asc(membership::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
+    Ok(pagination::fetch(
+        db,
+        membership::Entity::find()
+            .filter(membership::Column::OrganizationId.eq(org.id))
+            .filter(membership::Column::Status.eq(status)),
+        membership::Column::Id,
+        Order::Ascending,
+        starting_after,
+        limit,
+    )
+    .await?)
 }
 
 pub async fn decide_membership(
