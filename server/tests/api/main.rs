@@ -12,3 +12,4 @@ mod idempotency;
 mod ledger;
 mod openapi;
 mod orgs;
+mod robustness;
