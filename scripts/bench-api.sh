@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark of the API server on PostgreSQL (docs/benchmarks.md):
+#   - GET /healthz (the HTTP stack alone)
 #   - GET /api/v1/me (JWT check, rate-limit count, four indexed reads)
 #   - POST /api/v1/auth/login (argon2id verification, a refresh-token insert)
 # with a baseline measured in the same run on the same PostgreSQL: pgbench
@@ -11,6 +12,7 @@
 #   BENCH_REDIS_URL     Redis for the server's cache (default: in process)
 #   BENCH_SECONDS       per measurement (default 20)
 #   BENCH_CONNECTIONS   concurrent connections (default 64)
+#   BENCH_POOL          the server's database pool (default: the server's default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [[ -n ${BENCH_POOL:-} ]]; then export TANPUHUI_DATABASE_MAX_CONNECTIONS=$BENCH_POOL; fi
 TANPUHUI_DATABASE_URL="$base/$db" \
 TANPUHUI_LISTEN="127.0.0.1:$port" \
 TANPUHUI_LOG=warn \
@@ -58,37 +61,26 @@ token=$(curl -fs -X POST "$url/api/v1/auth/login" -H 'content-type: application/
   -d "{\"login\":\"$BENCH_LOGIN\",\"password\":\"$BENCH_PASSWORD\"}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
-# wrk --latency output → "rps p50 p99 errors"
-summarise() {
-  python3 -c '
-import re, sys
-text = sys.stdin.read()
-def ms(v):
-    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M))
-bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-errors = re.search(r"Socket errors: (.*)", text)
-print(f"{rps:.0f} {ms(p[\"50\"]):.2f} {ms(p[\"99\"]):.2f} {bad.group(1) if bad else 0}"
-      + (f" ({errors.group(1)})" if errors else ""))'
-}
+summarise() { python3 tests/load/wrk_summary.py; }
 
 # Baseline: the same reads straight on PostgreSQL.
 psql -q "$base/$db" -c "CREATE TABLE bench_users (id int PRIMARY KEY); INSERT INTO bench_users SELECT generate_series(1, 1000)"
 pg=$(pgbench -n -c "$conns" -j 2 -T "$seconds" -f tests/load/select_one.sql "$base/$db" 2>/dev/null |
   sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 
+health=$(wrk -t2 -c"$conns" -d"${seconds}s" --latency "$url/healthz" | summarise)
 me=$(wrk -t2 -c"$conns" -d"${seconds}s" --latency -H "authorization: Bearer $token" "$url/api/v1/me" | summarise)
 login_conns=$(( conns < 16 ? conns : 16 ))
 login=$(wrk -t2 -c"$login_conns" -d"${seconds}s" --latency -s tests/load/login.lua "$url/api/v1/auth/login" | summarise)
 
+read -r health_rps health_p50 health_p99 health_bad <<<"$health"
 read -r me_rps me_p50 me_p99 me_bad <<<"$me"
 read -r login_rps login_p50 login_p99 login_bad <<<"$login"
 echo "| measure | requests/s | p50 ms | p99 ms | non-2xx |"
 echo "|---|---|---|---|---|"
 printf '| pgbench: the four reads of /me, %s clients (transactions/s) | %.0f | | | |\n' "$conns" "$pg"
+echo "| GET /healthz (HTTP only, no database), $conns connections | $health_rps | $health_p50 | $health_p99 | $health_bad |"
 echo "| GET /api/v1/me, $conns connections | $me_rps | $me_p50 | $me_p99 | $me_bad |"
 echo "| POST /api/v1/auth/login, $login_conns connections | $login_rps | $login_p50 | $login_p99 | $login_bad |"
 echo
-echo "cache: ${BENCH_REDIS_URL:+redis}${BENCH_REDIS_URL:-in process}; $(nproc) cores; ${seconds} s each"
+echo "cache: ${BENCH_REDIS_URL:+redis}${BENCH_REDIS_URL:-in process}; pool: ${BENCH_POOL:-default}; $(nproc) cores; ${seconds} s each"

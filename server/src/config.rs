@@ -13,6 +13,7 @@ use serde::Deserialize;
 pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_CONFIG",
     "TANPUHUI_DATABASE_URL",
+    "TANPUHUI_DATABASE_MAX_CONNECTIONS",
     "TANPUHUI_LISTEN",
     "TANPUHUI_LOG_FORMAT",
     "TANPUHUI_LOG",
@@ -74,6 +75,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: Secret,
+    /// Size of the database connection pool of each replica.
+    pub database_max_connections: u32,
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     /// `tracing` filter directives, e.g. `info,tanpuhui_server=debug`.
@@ -97,6 +100,7 @@ pub struct Settings {
 }
 
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
+pub const DEFAULT_DATABASE_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_USER_RATE_PER_MINUTE: u32 = 600;
 pub const DEFAULT_REDIS_PREFIX: &str = "tph:";
 
@@ -108,6 +112,7 @@ pub const MIN_JWT_SECRET_BYTES: usize = 32;
 #[serde(deny_unknown_fields)]
 pub struct FileSettings {
     pub database_url: Option<Secret>,
+    pub database_max_connections: Option<u32>,
     pub listen: Option<String>,
     pub log_format: Option<LogFormat>,
     pub log: Option<String>,
@@ -133,6 +138,9 @@ pub struct Overrides {
         global = true
     )]
     pub database_url: Option<String>,
+    /// Database connections per replica (default 10).
+    #[arg(long, env = "TANPUHUI_DATABASE_MAX_CONNECTIONS", global = true)]
+    pub database_max_connections: Option<u32>,
     /// Address to listen on.
     #[arg(long, env = "TANPUHUI_LISTEN", global = true)]
     pub listen: Option<String>,
@@ -261,7 +269,18 @@ impl Settings {
             .filter(|t| !t.is_empty())
             .map(parse_proxy)
             .collect::<Result<Vec<_>, _>>()?;
+        let database_max_connections = overrides
+            .database_max_connections
+            .or(file.database_max_connections)
+            .unwrap_or(DEFAULT_DATABASE_MAX_CONNECTIONS);
+        if database_max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                name: "database_max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
         Ok(Settings {
+            database_max_connections,
             auth_rate_per_minute,
             user_rate_per_minute,
             redis_url,

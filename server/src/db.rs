@@ -33,7 +33,10 @@ fn sqlite_file(url: &str) -> Option<&str> {
     (!path.is_empty() && !path.starts_with(":memory:")).then_some(path)
 }
 
-pub async fn connect(url: &Secret) -> Result<DatabaseConnection, DbSetupError> {
+pub async fn connect(
+    url: &Secret,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbSetupError> {
     let url = url.expose();
     if let Some(file) = sqlite_file(url) {
         if let Some(dir) = Path::new(file)
@@ -48,6 +51,7 @@ pub async fn connect(url: &Secret) -> Result<DatabaseConnection, DbSetupError> {
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
+        .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false)

@@ -100,7 +100,7 @@ async fn serve(settings: &Settings) -> Result<(), String> {
 }
 
 async fn migrate(settings: &Settings) -> Result<(), String> {
-    let conn = db::connect(&settings.database_url)
+    let conn = db::connect(&settings.database_url, settings.database_max_connections)
         .await
         .map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
@@ -114,7 +114,7 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let conn = db::connect(&settings.database_url)
+    let conn = db::connect(&settings.database_url, settings.database_max_connections)
         .await
         .map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;

@@ -48,7 +48,7 @@ const SHUTDOWN_GRACE_SECS: u64 = 30;
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
-        let db = db::connect(&settings.database_url).await?;
+        let db = db::connect(&settings.database_url, settings.database_max_connections).await?;
         db::migrate(&db).await?;
         let listener =
             TcpListener::bind(settings.listen).map_err(|source| StartupError::Listen {

@@ -106,6 +106,7 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
     };
     Settings {
         database_url: Secret::new(url),
+        database_max_connections: 10,
         listen: "127.0.0.1:0".parse().unwrap(),
         log_format: LogFormat::Text,
         log_filter: "warn".into(),
@@ -162,7 +163,7 @@ pub async fn migrated_database(
     backend: Backend,
 ) -> (DatabaseConnection, Option<tempfile::TempDir>) {
     let (url, dir) = fresh_database(backend).await;
-    let db = tanpuhui_server::db::connect(&Secret::new(url))
+    let db = tanpuhui_server::db::connect(&Secret::new(url), 10)
         .await
         .expect("test database connects");
     tanpuhui_server::db::migrate(&db)
