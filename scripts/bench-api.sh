@@ -45,6 +45,7 @@ TANPUHUI_JWT_SECRET=bench-secret-of-at-least-32-bytes-0123456789 \
 TANPUHUI_AUTH_RATE_PER_MINUTE=100000000 \
 TANPUHUI_USER_RATE_PER_MINUTE=100000000 \
 TANPUHUI_REDIS_URL=${BENCH_REDIS_URL:-} \
+TANPUHUI_REDIS_PREFIX="$db:" \
   target/release/tanpuhui serve 2>"$log" &
 server=$!
 url="http://127.0.0.1:$port"
@@ -83,4 +84,5 @@ echo "| GET /healthz (HTTP only, no database), $conns connections | $health_rps 
 echo "| GET /api/v1/me, $conns connections | $me_rps | $me_p50 | $me_p99 | $me_bad |"
 echo "| POST /api/v1/auth/login, $login_conns connections | $login_rps | $login_p50 | $login_p99 | $login_bad |"
 echo
-echo "cache: ${BENCH_REDIS_URL:+redis}${BENCH_REDIS_URL:-in process}; pool: ${BENCH_POOL:-default}; $(nproc) cores; ${seconds} s each"
+cache=${BENCH_REDIS_URL:+redis}
+echo "cache: ${cache:-in process}; pool: ${BENCH_POOL:-default}; $(nproc) cores; ${seconds} s each"
