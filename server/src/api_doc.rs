@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::{accounts, auth, health, orgs};
+use crate::{accounts, auth, estimates, health, orgs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,8 @@ use crate::{accounts, auth, health, orgs};
         (name = "operations", description = "Health and readiness for operators and load balancers"),
         (name = "auth", description = "Registration, sign-in and the signed-in user"),
         (name = "organizations", description = "Departments, enterprises and institutions; applications, memberships and staff roles"),
-        (name = "accounts", description = "Carbon accounts: balances and ledger entries")
+        (name = "accounts", description = "Carbon accounts: balances and ledger entries"),
+        (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
     ),
     modifiers(&BearerAuth)
 )]
@@ -68,7 +69,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(orgs::routes::grant_role)
         .service(accounts::routes::get_account)
         .service(accounts::routes::get_balances)
-        .service(accounts::routes::get_entries);
+        .service(accounts::routes::get_entries)
+        .service(estimates::estimate_commute)
+        .service(estimates::list_methodologies)
+        .service(estimates::get_methodology);
 }
 
 /// The OpenAPI document of [`configure`]'s routes.

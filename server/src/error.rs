@@ -36,6 +36,10 @@ pub enum ApiError {
         detail: String,
         retry_after_secs: u64,
     },
+    /// A calculation refused its input (carbon-calc's stable codes, e.g.
+    /// `unknown_mode`, `out_of_range`, with the JSON path of the field).
+    #[error("{}", .0.message)]
+    Calc(carbon_calc::error::CalcError),
     /// A bug or an outage; the cause is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -62,6 +66,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::Unauthorized { code, .. } => code,
             ApiError::Invalid { .. } => "invalid_field",
+            ApiError::Calc(e) => e.code.as_str(),
             ApiError::Forbidden(_) => "forbidden",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
@@ -72,6 +77,7 @@ impl ApiError {
         match self {
             ApiError::BadBody { param, .. } => param.clone(),
             ApiError::Invalid { param, .. } => Some(param.clone()),
+            ApiError::Calc(e) => Some(e.field.clone()),
             _ => None,
         }
     }
@@ -83,7 +89,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadBody { status, .. } => *status,
-            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid { .. } | ApiError::Calc(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,

@@ -36,12 +36,14 @@ pub const KEY_TTL_HOURS: i64 = 24;
 /// A first request still `in_flight` after this long died with its process;
 /// a retry may take the key over.
 const ABANDONED_AFTER_SECS: i64 = 60;
-/// POSTs never covered (their answers hold secrets).
+/// POSTs never covered: their answers hold secrets.
 const EXCLUDED: &[&str] = &[
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
     "/api/v1/auth/logout",
 ];
+/// POSTs that compute and change nothing: retried freely, never stored.
+const CALCULATIONS: &str = "/api/v1/estimates/";
 
 pub mod entity {
     use super::*;
@@ -71,7 +73,10 @@ use entity::{Column as K, Entity as Keys};
 
 /// Whether this request is one the middleware covers.
 pub fn covers(method: &Method, path: &str) -> bool {
-    method == Method::POST && path.starts_with("/api/v1/") && !EXCLUDED.contains(&path)
+    method == Method::POST
+        && path.starts_with("/api/v1/")
+        && !EXCLUDED.contains(&path)
+        && !path.starts_with(CALCULATIONS)
 }
 
 fn bad_key(detail: &str) -> ApiError {
@@ -374,6 +379,7 @@ mod tests {
         assert!(!covers(&Method::POST, "/api/v1/auth/login"));
         assert!(!covers(&Method::GET, "/api/v1/organizations"));
         assert!(!covers(&Method::POST, "/metrics"));
+        assert!(!covers(&Method::POST, "/api/v1/estimates/commute"));
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl Application {
         let keys = token_keys(settings);
         // Parsed now, so a broken built-in table stops the start, not a
         // request; the handlers of trips and projects read it from here.
-        let catalog = carbon_calc::methodology::Catalog::builtin();
+        let catalog = crate::estimates::catalog();
         let tables = catalog.document();
         tracing::info!(
             default_preset = catalog.default_preset_id(),

@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod cache;
 mod cli;
+mod estimates;
 mod health;
 mod helpers;
 mod idempotency;
