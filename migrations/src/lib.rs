@@ -8,6 +8,7 @@ mod m20261127_000002_refresh_tokens;
 mod m20261128_000003_organizations;
 mod m20261128_000004_ledger;
 mod m20261128_000005_idempotency_keys;
+mod m20261128_000006_trips;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_organizations::Migration),
             Box::new(m20261128_000004_ledger::Migration),
             Box::new(m20261128_000005_idempotency_keys::Migration),
+            Box::new(m20261128_000006_trips::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::{accounts, auth, estimates, health, orgs};
+use crate::{accounts, auth, estimates, health, orgs, trips};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,7 @@ use crate::{accounts, auth, estimates, health, orgs};
         (name = "auth", description = "Registration, sign-in and the signed-in user"),
         (name = "organizations", description = "Departments, enterprises and institutions; applications, memberships and staff roles"),
         (name = "accounts", description = "Carbon accounts: balances and ledger entries"),
+        (name = "trips", description = "Low-carbon trips: logging (single and offline batches), the caller's history"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
     ),
     modifiers(&BearerAuth)
@@ -49,6 +50,13 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// JSON bodies of up to `limit` bytes, errors as problem documents.
+pub fn json_config(limit: usize) -> actix_web::web::JsonConfig {
+    actix_web::web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| crate::error::json_error(err).into())
+}
+
 /// Every documented route of the API.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -72,7 +80,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::routes::get_entries)
         .service(estimates::estimate_commute)
         .service(estimates::list_methodologies)
-        .service(estimates::get_methodology);
+        .service(estimates::get_methodology)
+        .service(
+            utoipa_actix_web::scope("/api/v1/trips")
+                .app_data(json_config(trips::routes::TRIP_BODY_BYTES))
+                .service(
+                    utoipa_actix_web::scope("/batch")
+                        .app_data(json_config(trips::routes::BATCH_BODY_BYTES))
+                        .service(trips::routes::log_batch),
+                )
+                .service(trips::routes::log_trip)
+                .service(trips::routes::list_trips)
+                .service(trips::routes::get_trip),
+        );
 }
 
 /// The OpenAPI document of [`configure`]'s routes.
@@ -163,7 +183,7 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             if op.request_body.is_some() {
                 for (status, text) in [
                     ("400", "Malformed JSON (`invalid_json`) or a field of the wrong type, unknown or missing (`invalid_field`, `param` names it)"),
-                    ("413", "Body larger than 64 KiB (`payload_too_large`)"),
+                    ("413", "Body larger than the route accepts: 64 KiB, trips 2 MiB, trip batches 8 MiB (`payload_too_large`)"),
                     ("415", "Body not sent as `application/json` (`unsupported_media_type`)"),
                 ] {
                     responses

@@ -97,6 +97,9 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed. Requests from
     /// anywhere else are counted by their TCP peer address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The anti-fraud and fairness rules of trips (`[trip_rules]` in the
+    /// file; no environment variables).
+    pub trip_rules: crate::trips::rules::TripRules,
 }
 
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
@@ -122,6 +125,7 @@ pub struct FileSettings {
     pub redis_url: Option<Secret>,
     pub redis_prefix: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub trip_rules: Option<crate::trips::rules::TripRules>,
 }
 
 /// Values given by environment or flags (clap fills these).
@@ -279,7 +283,15 @@ impl Settings {
                 message: "must be at least 1".into(),
             });
         }
+        let trip_rules = file.trip_rules.unwrap_or_default();
+        trip_rules
+            .validate()
+            .map_err(|message| ConfigError::Invalid {
+                name: "trip_rules",
+                message,
+            })?;
         Ok(Settings {
+            trip_rules,
             database_max_connections,
             auth_rate_per_minute,
             user_rate_per_minute,

@@ -45,7 +45,8 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -83,6 +84,25 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The problem document of this error (logging the cause of internal
+    /// errors, which the document never carries).
+    pub fn problem(&self) -> Problem {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+        let status = self.status_code();
+        Problem {
+            kind: format!("/problems/{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: self.code(),
+            param: self.param(),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -99,18 +119,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
-            tracing::error!(%cause, "internal error");
-        }
         let status = self.status_code();
-        let problem = Problem {
-            kind: format!("/problems/{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
-            status: status.as_u16(),
-            detail: self.to_string(),
-            code: self.code(),
-            param: self.param(),
-        };
+        let problem = self.problem();
         let mut res = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header(("www-authenticate", "Bearer"));
@@ -125,8 +135,11 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Largest JSON body any route accepts.
+/// Largest JSON body of most routes.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
+/// Largest body of any route (a batch of trips with GPS traces); routes
+/// that take more than [`JSON_LIMIT_BYTES`] say so.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// actix's JSON extractor errors as problem documents.
 pub fn json_error(err: JsonPayloadError) -> ApiError {
@@ -137,14 +150,13 @@ pub fn json_error(err: JsonPayloadError) -> ApiError {
             param: None,
             detail: "send the body as application/json".into(),
         },
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::BadBody {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "payload_too_large",
-                param: None,
-                detail: format!("bodies are limited to {JSON_LIMIT_BYTES} bytes"),
-            }
-        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::BadBody {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "payload_too_large",
+            param: None,
+            detail: format!("bodies of this route are limited to {limit} bytes"),
+        },
         JsonPayloadError::Deserialize(e) => {
             let message = e.to_string();
             let param = ["missing field `", "unknown field `"]

@@ -28,7 +28,7 @@ use sea_orm::{Condition, DatabaseConnection, Set};
 use sha2::{Digest, Sha256};
 
 use crate::auth::token::TokenKeys;
-use crate::error::{ApiError, JSON_LIMIT_BYTES};
+use crate::error::{ApiError, MAX_BODY_BYTES};
 use crate::rate_limit::TrustedProxies;
 
 pub const HEADER: &str = "idempotency-key";
@@ -222,8 +222,9 @@ fn replay(first: entity::Model) -> HttpResponse {
         .body(first.response_body.unwrap_or_default())
 }
 
-/// Reads the whole body (at most the JSON limit) so it can be hashed, then
-/// puts it back for the handler.
+/// Reads the whole body (at most the largest any route takes; the route's
+/// own limit applies after) so it can be hashed, then puts it back for the
+/// handler.
 async fn take_body(req: &mut ServiceRequest) -> Result<Bytes, ApiError> {
     let mut payload = req.take_payload();
     let mut body = actix_web::web::BytesMut::new();
@@ -234,12 +235,12 @@ async fn take_body(req: &mut ServiceRequest) -> Result<Bytes, ApiError> {
             param: None,
             detail: e.to_string(),
         })?;
-        if body.len() + chunk.len() > JSON_LIMIT_BYTES {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(ApiError::BadBody {
                 status: StatusCode::PAYLOAD_TOO_LARGE,
                 code: "payload_too_large",
                 param: None,
-                detail: format!("bodies are limited to {JSON_LIMIT_BYTES} bytes"),
+                detail: format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
             });
         }
         body.extend_from_slice(&chunk);

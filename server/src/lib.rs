@@ -19,3 +19,4 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod startup;
 pub mod telemetry;
+pub mod trips;

@@ -18,9 +18,10 @@ use crate::auth::token::TokenKeys;
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
-use crate::error::{json_error, query_error, ApiError, JSON_LIMIT_BYTES};
+use crate::error::{query_error, ApiError, JSON_LIMIT_BYTES};
 use crate::idempotency::Idempotency;
 use crate::rate_limit::{PerIpLimit, TrustedProxies};
+use crate::trips::rules::TripRules;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -84,11 +85,19 @@ impl Application {
             },
             per_user: UserRateLimit(settings.user_rate_per_minute),
         };
-        let server = run(listener, db.clone(), cache, metrics, keys, limits).map_err(|source| {
-            StartupError::Listen {
-                addr: settings.listen.to_string(),
-                source,
-            }
+        let trip_rules = settings.trip_rules.clone();
+        let server = run(
+            listener,
+            db.clone(),
+            cache,
+            metrics,
+            keys,
+            limits,
+            trip_rules,
+        )
+        .map_err(|source| StartupError::Listen {
+            addr: settings.listen.to_string(),
+            source,
         })?;
         Ok(Application {
             port: port.port(),
@@ -147,7 +156,9 @@ fn run(
     metrics: PrometheusMetrics,
     keys: TokenKeys,
     limits: Limits,
+    trip_rules: TripRules,
 ) -> std::io::Result<Server> {
+    let trip_rules = web::Data::new(trip_rules);
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
     let cache = web::Data::new(cache);
@@ -169,11 +180,8 @@ fn run(
             .app_data(keys.clone())
             .app_data(cache.clone())
             .app_data(per_user.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(JSON_LIMIT_BYTES)
-                    .error_handler(|err, _req| json_error(err).into()),
-            )
+            .app_data(trip_rules.clone())
+            .app_data(api_doc::json_config(JSON_LIMIT_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),
             )

@@ -125,6 +125,15 @@ async fn every_object_route_refuses_the_wrong_user() {
         let org_account = org["account_id"].as_str().unwrap().to_string();
         let owner = app.signed_in("owner@lz.cn").await;
         let (_, personal) = app.whoami(&owner).await;
+        let (status, trip) = app
+            .post_as(
+                &owner,
+                "/api/v1/trips",
+                &crate::trips::commute(crate::trips::base_time(), 30, false),
+            )
+            .await;
+        assert_eq!(status, 201, "{trip}");
+        let trip_id = trip["id"].as_str().unwrap().to_string();
         let stranger = app.signed_in("stranger@lz.cn").await;
         let (stranger_id, _) = app.whoami(&stranger).await;
         // A member of the enterprise who holds no role in it.
@@ -256,6 +265,15 @@ async fn every_object_route_refuses_the_wrong_user() {
             None,
             &["operator", "admin"],
             403,
+        ));
+        // A person's trips are theirs alone (reviewers get their own route).
+        rows.push((
+            "/api/v1/trips/{id}",
+            Method::GET,
+            format!("/api/v1/trips/{trip_id}"),
+            None,
+            &["owner"],
+            404,
         ));
         // Applying to join a pending organisation: invisible to all but
         // those who review it (they get 409 not_joinable).

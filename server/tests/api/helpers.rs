@@ -116,6 +116,7 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
         redis_url,
         redis_prefix: format!("tph-test:{}:", uuid::Uuid::new_v4().simple()),
         trusted_proxies: Vec::new(),
+        trip_rules: Default::default(),
     }
 }
 

@@ -14,3 +14,4 @@ mod ledger;
 mod openapi;
 mod orgs;
 mod robustness;
+mod trips;

@@ -1,0 +1,66 @@
+//! `trips` and `personal_reductions` (see the trips migration).
+
+use sea_orm::entity::prelude::*;
+
+pub mod trip {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "trips")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub client_trip_id: String,
+        pub request_hash: String,
+        pub started_at: DateTimeWithTimeZone,
+        pub ended_at: DateTimeWithTimeZone,
+        pub local_day: String,
+        /// The legs as sent (JSON).
+        pub legs: String,
+        pub distance_km: String,
+        pub measured_km: Option<String>,
+        /// The GPS trace as sent (JSON), kept for review.
+        pub trace: Option<String>,
+        pub source: String,
+        pub preset: String,
+        pub preset_version: i32,
+        pub reduction_g: String,
+        pub credited_g: i64,
+        pub points: i64,
+        pub status: String,
+        /// JSON array of reason codes.
+        pub reasons: String,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod reduction {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "personal_reductions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub trip_id: String,
+        pub user_id: String,
+        pub account_id: String,
+        pub grams: i64,
+        pub preset: String,
+        pub preset_version: i32,
+        pub local_day: String,
+        pub batch_id: Option<String>,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

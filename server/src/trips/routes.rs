@@ -1,0 +1,264 @@
+//! `/api/v1/trips*`. Thin: parse, call the service, map.
+
+use actix_web::{get, post, web, HttpResponse};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::entity::trip;
+use super::rules::{Reason, TripRules, TripStatus};
+use super::service::{self, Logged, TripError, TripRequest};
+use crate::auth::routes::AuthUser;
+use crate::error::{ApiError, Problem};
+use crate::estimates::catalog;
+use crate::pagination::{Page, PageQuery};
+
+/// A single trip's body may carry a long GPS trace.
+pub const TRIP_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Most trips in one batch, and the batch's body limit.
+pub const MAX_BATCH: usize = 100;
+pub const BATCH_BODY_BYTES: usize = crate::error::MAX_BODY_BYTES;
+
+impl From<TripError> for ApiError {
+    fn from(e: TripError) -> Self {
+        match e {
+            TripError::Calc(c) => ApiError::Calc(c),
+            TripError::Invalid { param, .. } => ApiError::Invalid {
+                param: param.into(),
+                detail: e.to_string(),
+            },
+            TripError::ClientIdReused => ApiError::Conflict {
+                code: "client_trip_id_reused",
+                detail: e.to_string(),
+            },
+            TripError::NoAccount | TripError::Ledger(_) | TripError::Database(_) => {
+                ApiError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TripView {
+    pub id: String,
+    pub client_trip_id: String,
+    #[schema(value_type = TripStatus)]
+    pub status: String,
+    /// Why it was rejected or sent to review, or credited less.
+    pub reasons: Vec<Reason>,
+    /// `gps` or `self_declared`.
+    pub source: String,
+    /// The methodology the server computed with.
+    pub preset: String,
+    pub preset_version: i32,
+    /// The exact reduction, grams CO2e (decimal string).
+    pub reduction_g: String,
+    /// Grams credited to the personal account (integer string).
+    pub credited_g: String,
+    /// Points credited (integer string).
+    pub points: String,
+    /// Sum of the declared leg distances.
+    pub distance_km: String,
+    /// What the GPS trace measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_km: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub legs: Value,
+    pub started_at: String,
+    pub ended_at: String,
+    pub created_at: String,
+}
+
+impl From<trip::Model> for TripView {
+    fn from(t: trip::Model) -> Self {
+        TripView {
+            reasons: serde_json::from_str(&t.reasons).unwrap_or_default(),
+            legs: serde_json::from_str(&t.legs).unwrap_or(Value::Null),
+            id: t.id,
+            client_trip_id: t.client_trip_id,
+            status: t.status,
+            source: t.source,
+            preset: t.preset,
+            preset_version: t.preset_version,
+            reduction_g: t.reduction_g,
+            credited_g: t.credited_g.to_string(),
+            points: t.points.to_string(),
+            distance_km: t.distance_km,
+            measured_km: t.measured_km,
+            started_at: t.started_at.to_rfc3339(),
+            ended_at: t.ended_at.to_rfc3339(),
+            created_at: t.created_at.to_rfc3339(),
+        }
+    }
+}
+
+fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().fixed_offset()
+}
+
+/// Log a trip. The server recomputes the reduction with carbon-calc,
+/// checks plausibility and the daily rules, and answers `credited`,
+/// `rejected` (with reasons) or `pending_review`. Sending the same
+/// `client_trip_id` again answers the first result (200) and credits
+/// nothing twice.
+#[utoipa::path(
+    tag = "trips",
+    security(("bearer" = [])),
+    request_body = TripRequest,
+    responses(
+        (status = 201, description = "Logged", body = TripView),
+        (status = 200, description = "Logged before: the first result", body = TripView),
+        (status = 409, description = "This `client_trip_id` was used for a different trip (`client_trip_id_reused`)", content_type = "application/problem+json"),
+        (status = 422, description = "Not a computable trip: carbon-calc's codes (`unknown_mode`, `out_of_range`, …) or `invalid_field`; `param` names the field", content_type = "application/problem+json")
+    )
+)]
+#[post("")]
+pub async fn log_trip(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<TripRules>,
+    user: AuthUser,
+    body: web::Json<TripRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let logged = service::log_trip(&db, &rules, catalog(), &user.0, &body, now()).await?;
+    Ok(respond(logged))
+}
+
+fn respond(logged: Logged) -> HttpResponse {
+    let mut res = if logged.replayed {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    res.json(TripView::from(logged.trip))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// 1 to 100 trips, each as `POST /api/v1/trips` takes it.
+    #[schema(value_type = Vec<TripRequest>)]
+    pub trips: Vec<Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItem {
+    /// Position in the request.
+    pub index: usize,
+    /// What `POST /api/v1/trips` would have answered: 201, 200 (logged
+    /// before), or an error status with `problem`.
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trip: Option<TripView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    pub results: Vec<BatchItem>,
+}
+
+/// Log up to 100 trips recorded offline. Each is processed on its own and
+/// answered on its own: one bad trip does not sink the others. Safe to
+/// resend whole.
+#[utoipa::path(
+    tag = "trips",
+    security(("bearer" = [])),
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One result per trip, in order", body = BatchResponse),
+        (status = 422, description = "No trips, or more than 100 (`invalid_field`, `param` = `trips`)", content_type = "application/problem+json")
+    )
+)]
+#[post("")]
+pub async fn log_batch(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<TripRules>,
+    user: AuthUser,
+    body: web::Json<BatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if body.trips.is_empty() || body.trips.len() > MAX_BATCH {
+        return Err(ApiError::Invalid {
+            param: "trips".into(),
+            detail: format!("trips: send 1 to {MAX_BATCH} trips"),
+        });
+    }
+    let mut results = Vec::with_capacity(body.trips.len());
+    for (index, item) in body.trips.iter().enumerate() {
+        let outcome = match serde_json::from_value::<TripRequest>(item.clone()) {
+            Ok(req) => service::log_trip(&db, &rules, catalog(), &user.0, &req, now())
+                .await
+                .map_err(ApiError::from),
+            Err(e) => Err(ApiError::BadBody {
+                status: actix_web::http::StatusCode::BAD_REQUEST,
+                code: "invalid_field",
+                param: None,
+                detail: format!("trips[{index}]: {e}"),
+            }),
+        };
+        results.push(match outcome {
+            Ok(logged) => BatchItem {
+                index,
+                status: if logged.replayed { 200 } else { 201 },
+                trip: Some(TripView::from(logged.trip)),
+                problem: None,
+            },
+            Err(e) => {
+                let problem = e.problem();
+                BatchItem {
+                    index,
+                    status: problem.status,
+                    trip: None,
+                    problem: Some(problem),
+                }
+            }
+        });
+    }
+    Ok(HttpResponse::Ok().json(BatchResponse { results }))
+}
+
+/// The caller's trips, newest first, in pages.
+#[utoipa::path(
+    tag = "trips",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "A page of trips", body = Page<TripView>))
+)]
+#[get("")]
+pub async fn list_trips(
+    db: web::Data<DatabaseConnection>,
+    user: AuthUser,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (rows, has_more) = service::page_own(
+        db.get_ref(),
+        &user.0,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    let data = rows.into_iter().map(TripView::from).collect();
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}
+
+/// One of the caller's trips.
+#[utoipa::path(
+    tag = "trips",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The trip", body = TripView),
+        (status = 404, description = "No such trip, or not yours (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/{id}")]
+pub async fn get_trip(
+    db: web::Data<DatabaseConnection>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let trip = service::find_own(db.get_ref(), &user.0, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(TripView::from(trip)))
+}

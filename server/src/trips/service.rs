@@ -1,0 +1,397 @@
+//! Logging a trip: recompute with carbon-calc (the client's number is never
+//! trusted), check plausibility, apply the rules, record the trip and, when
+//! credited, its personal reduction and points in one transaction. A trip
+//! is identified by its owner and `client_trip_id`: sending it again
+//! answers the first result and credits nothing twice.
+
+use carbon_calc::commute::{self, CommuteRequest, Leg};
+use carbon_calc::plausibility::{self, TracePoint, TraceRequest, TripCheckRequest, TripProblem};
+use carbon_calc::{CalcError, Catalog, Dec};
+use chrono::{DateTime, FixedOffset};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::entity::{reduction, trip};
+use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
+use crate::accounts::service as accounts;
+use crate::auth::entity as users;
+use crate::ledger::{self, Asset, Command, LedgerError, Posting};
+
+/// Daily limits count in China Standard Time.
+pub fn china_time() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TripRequest {
+    /// A UUID the app makes when the trip is recorded; resending it is safe.
+    pub client_trip_id: String,
+    /// The methodology preset the app estimated with; the default preset
+    /// when absent.
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// As in the commute estimate: `mode` and `distance_km` (decimal string).
+    #[schema(value_type = Vec<Object>)]
+    pub legs: Vec<Leg>,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub ended_at: DateTime<FixedOffset>,
+    /// GPS fixes `{lat, lon, t}`; a trip without one is self-declared.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub trace: Option<Vec<TracePoint>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TripError {
+    #[error(transparent)]
+    Calc(CalcError),
+    #[error("{param}: {detail}")]
+    Invalid { param: &'static str, detail: String },
+    #[error("this client_trip_id was already used for a different trip")]
+    ClientIdReused,
+    #[error("the user has no personal account")]
+    NoAccount,
+    #[error("ledger: {0}")]
+    Ledger(#[from] LedgerError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl From<CalcError> for TripError {
+    fn from(e: CalcError) -> Self {
+        TripError::Calc(e)
+    }
+}
+
+pub struct Logged {
+    pub trip: trip::Model,
+    /// The trip had been logged before: this is the first result.
+    pub replayed: bool,
+}
+
+fn to_reason(p: TripProblem) -> Reason {
+    match p {
+        TripProblem::TooSlow => Reason::TooSlow,
+        TripProblem::TooFast => Reason::TooFast,
+        TripProblem::TooFar => Reason::TooFar,
+    }
+}
+
+/// carbon-calc's plausibility checks applied to a trip of one or more
+/// legs. One leg: its speed and distance bounds. Several legs (only the
+/// whole trip's times are known): each leg's distance bound, and the whole
+/// trip's average speed against the fastest of its modes; no lower speed
+/// bound, since changes and waits slow a chained trip down.
+fn plausibility_problems(
+    catalog: &Catalog,
+    preset: &str,
+    req: &TripRequest,
+) -> Result<Vec<Reason>, CalcError> {
+    let legs: Vec<(&str, Dec)> = req
+        .legs
+        .iter()
+        .filter_map(|l| Some((l.mode.as_str(), l.distance_km?)))
+        .collect();
+    let check = |mode: &str, km: Dec| {
+        plausibility::check_trip(
+            catalog,
+            &TripCheckRequest {
+                preset: Some(preset.to_string()),
+                mode: mode.to_string(),
+                distance_km: km,
+                started_at: req.started_at.to_rfc3339(),
+                ended_at: req.ended_at.to_rfc3339(),
+            },
+        )
+    };
+    if let ([(mode, km)], 1) = (legs.as_slice(), req.legs.len()) {
+        return Ok(check(mode, *km)?
+            .problems
+            .into_iter()
+            .map(to_reason)
+            .collect());
+    }
+    let mut reasons = Vec::new();
+    let mut fastest: Option<(&str, Decimal)> = None;
+    for (mode, km) in &legs {
+        let c = check(mode, *km)?;
+        if c.problems.contains(&TripProblem::TooFar) && !reasons.contains(&Reason::TooFar) {
+            reasons.push(Reason::TooFar);
+        }
+        if fastest.is_none_or(|(_, max)| c.max_speed_kmh.0 > max) {
+            fastest = Some((mode, c.max_speed_kmh.0));
+        }
+    }
+    if let Some((mode, _)) = fastest {
+        let total = Dec(legs.iter().map(|(_, km)| km.0).sum());
+        if check(mode, total)?.problems.contains(&TripProblem::TooFast) {
+            reasons.push(Reason::TooFast);
+        }
+    }
+    Ok(reasons)
+}
+
+fn request_hash(req: &TripRequest) -> String {
+    let text = serde_json::to_vec(req).expect("trip requests serialise");
+    hex::encode(Sha256::digest(text))
+}
+
+/// Validates, computes and records one trip of `user_id`.
+pub async fn log_trip(
+    db: &DatabaseConnection,
+    rules: &TripRules,
+    catalog: &Catalog,
+    user_id: &str,
+    req: &TripRequest,
+    now: DateTime<FixedOffset>,
+) -> Result<Logged, TripError> {
+    let client_id = uuid::Uuid::parse_str(&req.client_trip_id)
+        .map_err(|_| TripError::Invalid {
+            param: "client_trip_id",
+            detail: "must be a UUID".into(),
+        })?
+        .hyphenated()
+        .to_string();
+    if req.ended_at <= req.started_at {
+        return Err(TripError::Invalid {
+            param: "ended_at",
+            detail: "must be later than started_at".into(),
+        });
+    }
+    let estimate = commute::estimate(
+        catalog,
+        &CommuteRequest {
+            preset: req.preset.clone(),
+            legs: req.legs.clone(),
+        },
+    )?;
+    let problems = plausibility_problems(catalog, &estimate.preset, req)?;
+    let declared: Decimal = req
+        .legs
+        .iter()
+        .filter_map(|l| l.distance_km)
+        .map(|d| d.0)
+        .sum();
+    let (source, measured, teleports) = match &req.trace {
+        Some(points) => {
+            let m = plausibility::measure_trace(
+                catalog,
+                &TraceRequest {
+                    preset: Some(estimate.preset.clone()),
+                    trace: points.clone(),
+                },
+            )
+            .map_err(|mut e| {
+                e.field = format!("trace{}", e.field.strip_prefix("trace").unwrap_or(""));
+                e
+            })?;
+            (Source::Gps, Some(m.distance_km), m.teleports.len())
+        }
+        None => (Source::SelfDeclared, None, 0),
+    };
+    let trace_ratio = measured
+        .filter(|_| declared > Decimal::ZERO)
+        .map(|m| m.0 / declared);
+    let local_day = req
+        .started_at
+        .with_timezone(&china_time())
+        .format("%Y-%m-%d")
+        .to_string();
+    let hash = request_hash(req);
+
+    let txn = db.begin().await?;
+    // One trip of a person at a time: the overlap and daily checks below
+    // then see every earlier trip. (A row lock on PostgreSQL; on SQLite
+    // this first write takes the database's write lock.)
+    users::Entity::update_many()
+        .col_expr(users::Column::Id, Expr::col(users::Column::Id))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    if let Some(first) = trip::Entity::find()
+        .filter(trip::Column::UserId.eq(user_id))
+        .filter(trip::Column::ClientTripId.eq(client_id.as_str()))
+        .one(&txn)
+        .await?
+    {
+        txn.rollback().await?;
+        if first.request_hash != hash {
+            return Err(TripError::ClientIdReused);
+        }
+        return Ok(Logged {
+            trip: first,
+            replayed: true,
+        });
+    }
+    let live = [
+        TripStatus::Credited.as_str(),
+        TripStatus::PendingReview.as_str(),
+    ];
+    let overlaps = trip::Entity::find()
+        .filter(trip::Column::UserId.eq(user_id))
+        .filter(trip::Column::Status.is_in(live))
+        .filter(trip::Column::StartedAt.lt(req.ended_at))
+        .filter(trip::Column::EndedAt.gt(req.started_at))
+        .one(&txn)
+        .await?
+        .is_some();
+    let today: Vec<trip::Model> = trip::Entity::find()
+        .filter(trip::Column::UserId.eq(user_id))
+        .filter(trip::Column::LocalDay.eq(local_day.as_str()))
+        .filter(trip::Column::Status.eq(TripStatus::Credited.as_str()))
+        .all(&txn)
+        .await?;
+    let assessment = rules::assess(
+        rules,
+        &Facts {
+            now,
+            ended_at: req.ended_at,
+            plausibility: problems,
+            source,
+            trace_ratio,
+            trace_teleports: teleports,
+            overlaps,
+            credited_today: today.len() as u32,
+            credited_today_g: today.iter().map(|t| t.credited_g).sum(),
+            reduction_g: estimate.reduction_g.0,
+            estimate_credited_g: estimate.credited_g,
+        },
+    );
+    let points = assessment
+        .credited_g
+        .checked_mul(rules.points_per_gram)
+        .ok_or(TripError::Invalid {
+            param: "legs",
+            detail: "the reduction is too large".into(),
+        })?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let model = trip::ActiveModel {
+        id: Set(id.clone()),
+        user_id: Set(user_id.to_string()),
+        client_trip_id: Set(client_id),
+        request_hash: Set(hash),
+        started_at: Set(req.started_at),
+        ended_at: Set(req.ended_at),
+        local_day: Set(local_day.clone()),
+        legs: Set(json_text(&req.legs)),
+        distance_km: Set(Dec(declared).to_string()),
+        measured_km: Set(measured.map(|m| m.to_string())),
+        trace: Set(req.trace.as_ref().map(json_text)),
+        source: Set(source.as_str().to_string()),
+        preset: Set(estimate.preset.clone()),
+        preset_version: Set(estimate.preset_version as i32),
+        reduction_g: Set(estimate.reduction_g.to_string()),
+        credited_g: Set(assessment.credited_g),
+        points: Set(points),
+        status: Set(assessment.status.as_str().to_string()),
+        reasons: Set(json_text(&assessment.reasons)),
+        created_at: Set(now),
+    };
+    let trip = trip::Entity::insert(model)
+        .exec_with_returning(&txn)
+        .await?;
+    if assessment.status == TripStatus::Credited && assessment.credited_g > 0 {
+        credit(&txn, &trip, &estimate, points, now).await?;
+    }
+    txn.commit().await?;
+    Ok(Logged {
+        trip,
+        replayed: false,
+    })
+}
+
+/// The personal reduction record and the points of a credited trip.
+async fn credit<C: ConnectionTrait + TransactionTrait>(
+    txn: &C,
+    trip: &trip::Model,
+    estimate: &commute::CommuteEstimate,
+    points: i64,
+    now: DateTime<FixedOffset>,
+) -> Result<(), TripError> {
+    let account = accounts::personal_of(txn, &trip.user_id)
+        .await?
+        .ok_or(TripError::NoAccount)?;
+    reduction::Entity::insert(reduction::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        trip_id: Set(trip.id.clone()),
+        user_id: Set(trip.user_id.clone()),
+        account_id: Set(account.id.clone()),
+        grams: Set(trip.credited_g),
+        preset: Set(estimate.preset.clone()),
+        preset_version: Set(estimate.preset_version as i32),
+        local_day: Set(trip.local_day.clone()),
+        batch_id: Set(None),
+        created_at: Set(now),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let issuer = accounts::system(txn, "issuer:points", now).await?;
+    ledger::apply(
+        txn,
+        &ledger::Request {
+            id: format!("trip:{}", trip.id),
+            memo: Some("points for a credited trip".into()),
+            command: Command::Transfer {
+                postings: vec![
+                    Posting {
+                        account_id: issuer.id,
+                        asset: Asset::points(),
+                        amount: -points,
+                    },
+                    Posting {
+                        account_id: account.id,
+                        asset: Asset::points(),
+                        amount: points,
+                    },
+                ],
+            },
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// JSON text of a stored value.
+fn json_text<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("stored values serialise")
+}
+
+/// The caller's trip, if it is theirs.
+pub async fn find_own(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<trip::Model>, DbErr> {
+    trip::Entity::find_by_id(id.to_string())
+        .filter(trip::Column::UserId.eq(user_id))
+        .one(db)
+        .await
+}
+
+/// A page of the caller's trips, newest first.
+pub async fn page_own(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<trip::Model>, bool), DbErr> {
+    crate::pagination::fetch(
+        db,
+        trip::Entity::find().filter(trip::Column::UserId.eq(user_id)),
+        trip::Column::Id,
+        crate::pagination::Order::Descending,
+        starting_after,
+        limit,
+    )
+    .await
+}

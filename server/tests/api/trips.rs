@@ -1,0 +1,382 @@
+//! Logging trips over HTTP: the server's own computation, the rules, replay
+//! safety, batches, and one credit only under concurrency.
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp};
+
+/// A start time such that a few hours of trips after it fall in one China
+/// calendar day, all in the past and inside the claim window.
+pub fn base_time() -> DateTime<FixedOffset> {
+    let cst = FixedOffset::east_opt(8 * 3600).unwrap();
+    let now = Utc::now().with_timezone(&cst);
+    let day_start = cst
+        .from_local_datetime(&now.date_naive().and_hms_opt(0, 0, 0).unwrap())
+        .unwrap();
+    if now - day_start >= Duration::hours(5) {
+        day_start + Duration::minutes(5)
+    } else {
+        day_start - Duration::hours(12)
+    }
+}
+
+/// A straight northward trace of `km` over `minutes`, from Lanzhou.
+fn trace(start: DateTime<FixedOffset>, km: f64, minutes: i64) -> Value {
+    let n = 30;
+    let points: Vec<Value> = (0..=n)
+        .map(|i| {
+            let f = i as f64 / n as f64;
+            json!({
+                "lat": 36.06 + f * km / 111.2,
+                "lon": 103.83,
+                "t": (start + Duration::seconds((f * minutes as f64 * 60.0) as i64)).to_rfc3339(),
+            })
+        })
+        .collect();
+    Value::Array(points)
+}
+
+/// The README's Wuhan commute: 900.7 g, credited 901, over 8.55 km.
+pub fn commute(start: DateTime<FixedOffset>, minutes: i64, with_trace: bool) -> Value {
+    let mut body = json!({
+        "client_trip_id": uuid::Uuid::new_v4().to_string(),
+        "preset": "wuhan-2024",
+        "legs": [{"mode": "metro", "distance_km": "7.35"}, {"mode": "bus"}, {"mode": "bike", "distance_km": "1.2"}],
+        "started_at": start.to_rfc3339(),
+        "ended_at": (start + Duration::minutes(minutes)).to_rfc3339(),
+    });
+    if with_trace {
+        body["trace"] = trace(start, 8.55, minutes);
+    }
+    body
+}
+
+async fn points(app: &TestApp, token: &str) -> String {
+    let (_, account) = app.whoami(token).await;
+    let (_, b) = app
+        .get_as(token, &format!("/api/v1/accounts/{account}/balances"))
+        .await;
+    b["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["asset"] == "points")
+        .map_or("0".into(), |b| b["posted"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn a_gps_trip_is_credited_once_with_points() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let token = app.signed_in("commuter@lz.cn").await;
+        let body = commute(base_time(), 30, true);
+        let (status, trip) = app.post_as(&token, "/api/v1/trips", &body).await;
+        assert_eq!(status, 201, "{backend:?}: {trip}");
+        assert_eq!(trip["status"], "credited");
+        assert_eq!(trip["reasons"], json!([]));
+        assert_eq!(trip["source"], "gps");
+        assert_eq!(
+            (trip["reduction_g"].as_str(), trip["credited_g"].as_str()),
+            (Some("900.7"), Some("901"))
+        );
+        assert_eq!(trip["points"], "901");
+        assert_eq!(
+            (trip["preset"].as_str(), trip["preset_version"].as_i64()),
+            (Some("wuhan-2024"), Some(1))
+        );
+        assert_eq!(points(&app, &token).await, "901");
+
+        // Sent again: the first result, nothing credited twice.
+        let (status, again) = app.post_as(&token, "/api/v1/trips", &body).await;
+        assert_eq!(status, 200);
+        assert_eq!(again, trip);
+        assert_eq!(points(&app, &token).await, "901");
+        let mut changed = body.clone();
+        changed["legs"][0]["distance_km"] = json!("9");
+        let (status, p) = app.post_as(&token, "/api/v1/trips", &changed).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("client_trip_id_reused"))
+        );
+
+        // The caller's own history; nobody else's.
+        let (_, page) = app.get_as(&token, "/api/v1/trips").await;
+        assert_eq!(page["data"].as_array().unwrap().len(), 1);
+        let id = trip["id"].as_str().unwrap();
+        assert_eq!(
+            app.get_as(&token, &format!("/api/v1/trips/{id}")).await.1,
+            trip
+        );
+        let other = app.signed_in("other@lz.cn").await;
+        assert_eq!(
+            app.get_as(&other, &format!("/api/v1/trips/{id}")).await.0,
+            404
+        );
+        assert_eq!(
+            app.get_as(&other, "/api/v1/trips").await.1["data"],
+            json!([])
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_rules_credit_less_reject_or_send_to_review() {
+    let app = spawn_app(backends()[0]).await;
+    let token = app.signed_in("rules@lz.cn").await;
+    let t0 = base_time();
+    let now = Utc::now().fixed_offset();
+    let (_, first) = app
+        .post_as(&token, "/api/v1/trips", &commute(t0, 30, true))
+        .await;
+    assert_eq!(first["status"], "credited");
+
+    let self_declared = commute(t0 + Duration::hours(1), 30, false);
+    let mut too_fast = commute(t0 + Duration::hours(2), 5, false);
+    too_fast["legs"] = json!([{"mode": "metro", "distance_km": "30"}]);
+    let mut short_trace = commute(t0 + Duration::hours(3), 30, true);
+    short_trace["trace"] = trace(t0 + Duration::hours(3), 2.0, 30);
+    let cases = [
+        (
+            self_declared,
+            "credited",
+            "self_declared_reduced_rate",
+            "450",
+        ),
+        (too_fast, "rejected", "too_fast", "0"),
+        (
+            commute(now + Duration::minutes(10), 30, false),
+            "rejected",
+            "ends_in_future",
+            "0",
+        ),
+        (
+            commute(now - Duration::days(8), 30, false),
+            "rejected",
+            "outside_claim_window",
+            "0",
+        ),
+        (
+            commute(t0 + Duration::minutes(10), 30, true),
+            "rejected",
+            "overlaps_another_trip",
+            "0",
+        ),
+        (
+            short_trace,
+            "pending_review",
+            "trace_shorter_than_claimed",
+            "0",
+        ),
+    ];
+    for (body, status, reason, credited) in cases {
+        let (code, trip) = app.post_as(&token, "/api/v1/trips", &body).await;
+        assert_eq!(code, 201, "{reason}: {trip}");
+        assert_eq!(trip["status"], status, "{reason}: {trip}");
+        assert!(
+            trip["reasons"].as_array().unwrap().contains(&json!(reason)),
+            "{reason}: {trip}"
+        );
+        assert_eq!(trip["credited_g"], credited, "{reason}");
+    }
+    assert_eq!(points(&app, &token).await, "1351", "901 + 450");
+
+    // Not a trip at all: 422 with the field.
+    let mut unknown_mode = commute(t0 + Duration::hours(4), 30, false);
+    unknown_mode["legs"][0]["mode"] = json!("rocket");
+    let mut backwards = commute(t0 + Duration::hours(4), 30, false);
+    backwards["ended_at"] = json!((t0 + Duration::hours(3)).to_rfc3339());
+    let mut bad_id = commute(t0 + Duration::hours(4), 30, false);
+    bad_id["client_trip_id"] = json!("trip-1");
+    for (body, code, param) in [
+        (unknown_mode, "unknown_mode", "legs[0].mode"),
+        (backwards, "invalid_field", "ended_at"),
+        (bad_id, "invalid_field", "client_trip_id"),
+    ] {
+        let (status, p) = app.post_as(&token, "/api/v1/trips", &body).await;
+        assert_eq!(
+            (status, p["code"].as_str(), p["param"].as_str()),
+            (422, Some(code), Some(param)),
+            "{p}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn daily_limits_count_trips_and_grams() {
+    let app = spawn_app_with(backends()[0], |s| s.trip_rules.daily_cap_g = 1_000).await;
+    let token = app.signed_in("capped@lz.cn").await;
+    let t0 = base_time();
+    let mut results = Vec::new();
+    for i in 0..3 {
+        let (_, trip) = app
+            .post_as(
+                &token,
+                "/api/v1/trips",
+                &commute(t0 + Duration::hours(i), 30, true),
+            )
+            .await;
+        results.push((
+            trip["status"].clone(),
+            trip["credited_g"].clone(),
+            trip["reasons"].clone(),
+        ));
+    }
+    assert_eq!(results[0], (json!("credited"), json!("901"), json!([])));
+    assert_eq!(
+        results[1],
+        (
+            json!("credited"),
+            json!("99"),
+            json!(["capped_by_daily_cap"])
+        )
+    );
+    assert_eq!(
+        results[2],
+        (json!("rejected"), json!("0"), json!(["daily_cap_reached"]))
+    );
+
+    let app = spawn_app(backends()[0]).await;
+    let token = app.signed_in("busy@lz.cn").await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let (_, trip) = app
+            .post_as(
+                &token,
+                "/api/v1/trips",
+                &commute(t0 + Duration::minutes(40 * i), 30, true),
+            )
+            .await;
+        statuses.push(trip["status"].as_str().unwrap().to_string());
+        if i == 4 {
+            assert_eq!(trip["reasons"], json!(["daily_trip_limit"]));
+        }
+    }
+    assert_eq!(
+        statuses,
+        ["credited", "credited", "credited", "credited", "rejected"]
+    );
+}
+
+#[tokio::test]
+async fn batches_answer_each_trip_on_its_own() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let token = app.signed_in("offline@lz.cn").await;
+        let t0 = base_time();
+        let good = commute(t0, 30, true);
+        let mut unknown = commute(t0 + Duration::hours(1), 30, false);
+        unknown["legs"][0]["mode"] = json!("rocket");
+        let batch = json!({"trips": [good, {"client_trip_id": "x"}, unknown, good, commute(t0 + Duration::hours(2), 30, false)]});
+        let (status, res) = app.post_as(&token, "/api/v1/trips/batch", &batch).await;
+        assert_eq!(status, 200, "{res}");
+        let r = res["results"].as_array().unwrap();
+        let got: Vec<(u64, Option<&str>)> = r
+            .iter()
+            .map(|x| {
+                (
+                    x["status"].as_u64().unwrap(),
+                    x["trip"]["status"]
+                        .as_str()
+                        .or(x["problem"]["code"].as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (201, Some("credited")),
+                (400, Some("invalid_field")),
+                (422, Some("unknown_mode")),
+                (200, Some("credited")),
+                (201, Some("credited"))
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(r[3]["trip"]["id"], r[0]["trip"]["id"]);
+        assert_eq!(points(&app, &token).await, "1351");
+        for bad in [
+            json!({"trips": []}),
+            json!({"trips": vec![good.clone(); 101]}),
+        ] {
+            let (status, p) = app.post_as(&token, "/api/v1/trips/batch", &bad).await;
+            assert_eq!((status, p["param"].as_str()), (422, Some("trips")));
+        }
+    }
+}
+
+/// The same trip from many clients at once, and many overlapping trips at
+/// once: one credit each time.
+#[tokio::test]
+async fn concurrent_submissions_credit_once() {
+    for backend in backends() {
+        let app = std::sync::Arc::new(spawn_app(backend).await);
+        let token = app.signed_in("racer@lz.cn").await;
+        let t0 = base_time();
+        let same = commute(t0, 30, true);
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            // Half resend one trip; half are distinct trips overlapping it.
+            let body = if i % 2 == 0 {
+                same.clone()
+            } else {
+                commute(t0 + Duration::minutes(1), 30, true)
+            };
+            let (app, token) = (app.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let res = app
+                    .send(Method::POST, "/api/v1/trips", Some(&token), Some(&body))
+                    .await;
+                let status = res.status().as_u16();
+                (status, res.json::<Value>().await.unwrap())
+            }));
+        }
+        let mut credited = std::collections::BTreeSet::new();
+        for t in tasks {
+            let (status, trip) = t.await.unwrap();
+            assert!(
+                status == 200 || status == 201,
+                "{backend:?}: {status} {trip}"
+            );
+            if trip["status"] == "credited" {
+                credited.insert(trip["id"].as_str().unwrap().to_string());
+            } else {
+                assert_eq!(trip["reasons"], json!(["overlaps_another_trip"]), "{trip}");
+            }
+        }
+        assert_eq!(credited.len(), 1, "{backend:?}: {credited:?}");
+        assert_eq!(points(&app, &token).await, "901", "{backend:?}");
+    }
+}
+
+/// Trips take long traces (more than the 64 KiB of other routes), up to
+/// their own limit.
+#[tokio::test]
+async fn long_traces_fit_and_oversized_bodies_do_not() {
+    let app = spawn_app(backends()[0]).await;
+    let token = app.signed_in("tracker@lz.cn").await;
+    let t0 = base_time();
+    let mut body = commute(t0, 30, false);
+    let points: Vec<Value> = (0..3_000)
+        .map(|i| {
+            json!({"lat": 36.06 + i as f64 * 8.55 / 111.2 / 3_000.0, "lon": 103.83,
+                   "t": (t0 + Duration::milliseconds(i * 600)).to_rfc3339()})
+        })
+        .collect();
+    body["trace"] = Value::Array(points);
+    assert!(body.to_string().len() > 64 * 1024);
+    let (status, trip) = app.post_as(&token, "/api/v1/trips", &body).await;
+    assert_eq!(
+        (status, trip["source"].as_str()),
+        (201, Some("gps")),
+        "{trip}"
+    );
+    body["client_trip_id"] = json!(uuid::Uuid::new_v4().to_string());
+    body["padding"] = json!("x".repeat(2 * 1024 * 1024));
+    let (status, p) = app.post_as(&token, "/api/v1/trips", &body).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+}
