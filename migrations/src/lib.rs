@@ -9,6 +9,7 @@ mod m20261128_000003_organizations;
 mod m20261128_000004_ledger;
 mod m20261128_000005_idempotency_keys;
 mod m20261128_000006_trips;
+mod m20261128_000007_trip_reviews;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_ledger::Migration),
             Box::new(m20261128_000005_idempotency_keys::Migration),
             Box::new(m20261128_000006_trips::Migration),
+            Box::new(m20261128_000007_trip_reviews::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ use crate::{accounts, auth, estimates, health, orgs, trips};
         (name = "organizations", description = "Departments, enterprises and institutions; applications, memberships and staff roles"),
         (name = "accounts", description = "Carbon accounts: balances and ledger entries"),
         (name = "trips", description = "Low-carbon trips: logging (single and offline batches), the caller's history"),
+        (name = "reviews", description = "Trips sent to review, decided by the service centre's verifiers"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
     ),
     modifiers(&BearerAuth)
@@ -81,6 +82,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(estimates::estimate_commute)
         .service(estimates::list_methodologies)
         .service(estimates::get_methodology)
+        .service(trips::routes::pending_reviews)
+        .service(trips::routes::review_trip)
+        .service(trips::routes::decide_review)
         .service(
             utoipa_actix_web::scope("/api/v1/trips")
                 .app_data(json_config(trips::routes::TRIP_BODY_BYTES))

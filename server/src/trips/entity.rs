@@ -64,3 +64,24 @@ pub mod reduction {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod review {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "trip_reviews")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub trip_id: String,
+        pub reviewer_id: String,
+        pub decision: String,
+        pub reason: String,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -6,12 +6,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::entity::trip;
+use validator::Validate;
+
+use super::entity::{review as review_entity, trip};
+use super::review::{self, ReviewError};
 use super::rules::{Reason, TripRules, TripStatus};
 use super::service::{self, Logged, TripError, TripRequest};
 use crate::auth::routes::AuthUser;
 use crate::error::{ApiError, Problem};
 use crate::estimates::catalog;
+use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 
 /// A single trip's body may carry a long GPS trace.
@@ -261,4 +265,154 @@ pub async fn get_trip(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(TripView::from(trip)))
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::Forbidden => ApiError::Forbidden(e.to_string()),
+            ReviewError::NotFound => ApiError::NotFound,
+            ReviewError::AlreadyDecided(_) => ApiError::Conflict {
+                code: "already_decided",
+                detail: e.to_string(),
+            },
+            ReviewError::Trip(t) => t.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewView {
+    pub reviewer_id: String,
+    /// `approved` or `rejected`.
+    pub decision: String,
+    pub reason: String,
+    pub created_at: String,
+}
+
+/// A trip as a reviewer sees it: whose it is, its GPS trace, the decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewTripView {
+    #[serde(flatten)]
+    pub trip: TripView,
+    pub user_id: String,
+    #[schema(value_type = Option<Vec<Object>>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewView>,
+}
+
+impl ReviewTripView {
+    fn new(t: trip::Model, r: Option<review_entity::Model>) -> Self {
+        ReviewTripView {
+            user_id: t.user_id.clone(),
+            trace: t
+                .trace
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok()),
+            review: r.map(|r| ReviewView {
+                reviewer_id: r.reviewer_id,
+                decision: r.decision,
+                reason: r.reason,
+                created_at: r.created_at.to_rfc3339(),
+            }),
+            trip: TripView::from(t),
+        }
+    }
+}
+
+/// Trips waiting for review, oldest first (verifiers, administrators).
+#[utoipa::path(
+    tag = "reviews",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of trips waiting for review", body = Page<ReviewTripView>),
+        (status = 403, description = "Needs the verifier or admin role (`forbidden`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/reviews/trips")]
+pub async fn pending_reviews(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (rows, has_more) = review::pending(
+        db.get_ref(),
+        &who,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    let data = rows
+        .into_iter()
+        .map(|t| ReviewTripView::new(t, None))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}
+
+/// One trip with its trace and decision (verifiers, administrators).
+#[utoipa::path(
+    tag = "reviews",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The trip", body = ReviewTripView),
+        (status = 403, description = "Needs the verifier or admin role (`forbidden`)", content_type = "application/problem+json"),
+        (status = 404, description = "No such trip (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/reviews/trips/{id}")]
+pub async fn review_trip(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (t, r) = review::get(db.get_ref(), &who, &id).await?;
+    Ok(HttpResponse::Ok().json(ReviewTripView::new(t, r)))
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewDecision {
+    /// `approve` or `reject`.
+    #[schema(value_type = String, example = "approve")]
+    pub decision: Verdict,
+    /// Why; recorded with the reviewer's id.
+    #[validate(length(min = 1, max = 500, message = "must be 1 to 500 characters"))]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+/// Decide a trip waiting for review. Approving credits it within the day's
+/// limits as they stand now; rejecting records `rejected_by_reviewer`.
+#[utoipa::path(
+    tag = "reviews",
+    security(("bearer" = [])),
+    request_body = ReviewDecision,
+    responses(
+        (status = 200, description = "Decided", body = ReviewTripView),
+        (status = 403, description = "Needs the verifier or admin role (`forbidden`)", content_type = "application/problem+json"),
+        (status = 404, description = "No such trip (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Not waiting for review (`already_decided`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/reviews/trips/{id}")]
+pub async fn decide_review(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<TripRules>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<ReviewDecision>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let approve = body.decision == Verdict::Approve;
+    let (t, r) = review::decide(&db, &rules, &who, &id, approve, &body.reason, now()).await?;
+    Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))
 }

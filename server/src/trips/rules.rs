@@ -91,6 +91,8 @@ pub enum Reason {
     // Credited, with less.
     SelfDeclaredReducedRate,
     CappedByDailyCap,
+    // A reviewer's decision.
+    RejectedByReviewer,
 }
 
 impl Reason {
@@ -104,6 +106,7 @@ impl Reason {
                 | Reason::OverlapsAnotherTrip
                 | Reason::DailyTripLimit
                 | Reason::DailyCapReached
+                | Reason::RejectedByReviewer
         )
     }
 
@@ -170,6 +173,9 @@ pub struct Facts {
     /// carbon-calc's exact reduction and its credited grams.
     pub reduction_g: Decimal,
     pub estimate_credited_g: i64,
+    /// A reviewer approved the trip: what sends trips to review no longer
+    /// applies; the limits still do.
+    pub reviewed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,15 +204,18 @@ pub fn assess(rules: &TripRules, f: &Facts) -> Assessment {
     if room <= 0 {
         reasons.push(Reason::DailyCapReached);
     }
-    if let Some(ratio) = f.trace_ratio {
+    if f.reviewed {
+        reasons.retain(|r| !r.reviews());
+    }
+    if let Some(ratio) = f.trace_ratio.filter(|_| !f.reviewed) {
         if ratio < rules.trace_min_ratio {
             reasons.push(Reason::TraceShorterThanClaimed);
         }
     }
-    if f.trace_teleports > 0 {
+    if f.trace_teleports > 0 && !f.reviewed {
         reasons.push(Reason::TraceTeleports);
     }
-    if f.source == Source::SelfDeclared && rules.self_declared_review {
+    if f.source == Source::SelfDeclared && rules.self_declared_review && !f.reviewed {
         reasons.push(Reason::SelfDeclaredReview);
     }
     let status = if reasons.iter().any(|r| r.rejects()) {
@@ -266,6 +275,7 @@ mod tests {
             credited_today_g: 0,
             reduction_g: Decimal::new(9007, 1),
             estimate_credited_g: 901,
+            reviewed: false,
         }
     }
 
@@ -362,6 +372,23 @@ mod tests {
             ..TripRules::default()
         };
         assert_eq!(assess(&review, &f).status, TripStatus::PendingReview);
+    }
+
+    #[test]
+    fn an_approved_trip_is_credited_within_the_limits() {
+        let mut f = facts();
+        f.source = Source::SelfDeclared;
+        f.trace_ratio = Some(Decimal::new(5, 1));
+        f.plausibility = vec![Reason::TooSlow];
+        f.reviewed = true;
+        let rules = TripRules {
+            self_declared_review: true,
+            ..TripRules::default()
+        };
+        let a = assess(&rules, &f);
+        assert_eq!((a.status, a.credited_g), (TripStatus::Credited, 450));
+        f.credited_today = 4;
+        assert_eq!(assess(&rules, &f).status, TripStatus::Rejected);
     }
 
     #[test]

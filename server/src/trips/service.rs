@@ -209,14 +209,7 @@ pub async fn log_trip(
     let hash = request_hash(req);
 
     let txn = db.begin().await?;
-    // One trip of a person at a time: the overlap and daily checks below
-    // then see every earlier trip. (A row lock on PostgreSQL; on SQLite
-    // this first write takes the database's write lock.)
-    users::Entity::update_many()
-        .col_expr(users::Column::Id, Expr::col(users::Column::Id))
-        .filter(users::Column::Id.eq(user_id))
-        .exec(&txn)
-        .await?;
+    lock_person(&txn, user_id).await?;
     if let Some(first) = trip::Entity::find()
         .filter(trip::Column::UserId.eq(user_id))
         .filter(trip::Column::ClientTripId.eq(client_id.as_str()))
@@ -244,12 +237,7 @@ pub async fn log_trip(
         .one(&txn)
         .await?
         .is_some();
-    let today: Vec<trip::Model> = trip::Entity::find()
-        .filter(trip::Column::UserId.eq(user_id))
-        .filter(trip::Column::LocalDay.eq(local_day.as_str()))
-        .filter(trip::Column::Status.eq(TripStatus::Credited.as_str()))
-        .all(&txn)
-        .await?;
+    let (credited_today, credited_today_g) = credited_on(&txn, user_id, &local_day).await?;
     let assessment = rules::assess(
         rules,
         &Facts {
@@ -260,10 +248,11 @@ pub async fn log_trip(
             trace_ratio,
             trace_teleports: teleports,
             overlaps,
-            credited_today: today.len() as u32,
-            credited_today_g: today.iter().map(|t| t.credited_g).sum(),
+            credited_today,
+            credited_today_g,
             reduction_g: estimate.reduction_g.0,
             estimate_credited_g: estimate.credited_g,
+            reviewed: false,
         },
     );
     let points = assessment
@@ -300,7 +289,7 @@ pub async fn log_trip(
         .exec_with_returning(&txn)
         .await?;
     if assessment.status == TripStatus::Credited && assessment.credited_g > 0 {
-        credit(&txn, &trip, &estimate, points, now).await?;
+        credit(&txn, &trip, now).await?;
     }
     txn.commit().await?;
     Ok(Logged {
@@ -310,13 +299,12 @@ pub async fn log_trip(
 }
 
 /// The personal reduction record and the points of a credited trip.
-async fn credit<C: ConnectionTrait + TransactionTrait>(
+pub(super) async fn credit<C: ConnectionTrait + TransactionTrait>(
     txn: &C,
     trip: &trip::Model,
-    estimate: &commute::CommuteEstimate,
-    points: i64,
     now: DateTime<FixedOffset>,
 ) -> Result<(), TripError> {
+    let points = trip.points;
     let account = accounts::personal_of(txn, &trip.user_id)
         .await?
         .ok_or(TripError::NoAccount)?;
@@ -326,8 +314,8 @@ async fn credit<C: ConnectionTrait + TransactionTrait>(
         user_id: Set(trip.user_id.clone()),
         account_id: Set(account.id.clone()),
         grams: Set(trip.credited_g),
-        preset: Set(estimate.preset.clone()),
-        preset_version: Set(estimate.preset_version as i32),
+        preset: Set(trip.preset.clone()),
+        preset_version: Set(trip.preset_version),
         local_day: Set(trip.local_day.clone()),
         batch_id: Set(None),
         created_at: Set(now),
@@ -361,8 +349,35 @@ async fn credit<C: ConnectionTrait + TransactionTrait>(
     Ok(())
 }
 
+/// One trip decision of a person at a time: the overlap and daily checks
+/// then see every earlier trip. (A row lock on PostgreSQL; on SQLite this
+/// first write takes the database's write lock.)
+pub(super) async fn lock_person(txn: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::Id, Expr::col(users::Column::Id))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// How many trips of the person were credited on `local_day`, and grams.
+pub(super) async fn credited_on(
+    txn: &impl ConnectionTrait,
+    user_id: &str,
+    local_day: &str,
+) -> Result<(u32, i64), DbErr> {
+    let today: Vec<trip::Model> = trip::Entity::find()
+        .filter(trip::Column::UserId.eq(user_id))
+        .filter(trip::Column::LocalDay.eq(local_day))
+        .filter(trip::Column::Status.eq(TripStatus::Credited.as_str()))
+        .all(txn)
+        .await?;
+    Ok((today.len() as u32, today.iter().map(|t| t.credited_g).sum()))
+}
+
 /// JSON text of a stored value.
-fn json_text<T: Serialize + ?Sized>(value: &T) -> String {
+pub(super) fn json_text<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("stored values serialise")
 }
 

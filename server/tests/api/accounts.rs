@@ -275,6 +275,22 @@ async fn every_object_route_refuses_the_wrong_user() {
             &["owner"],
             404,
         ));
+        rows.push((
+            "/api/v1/reviews/trips/{id}",
+            Method::GET,
+            format!("/api/v1/reviews/trips/{trip_id}"),
+            None,
+            &["verifier", "admin"],
+            403,
+        ));
+        rows.push((
+            "/api/v1/reviews/trips/{id}",
+            Method::POST,
+            format!("/api/v1/reviews/trips/{trip_id}"),
+            Some(json!({"decision": "reject", "reason": "not yours to decide"})),
+            &["verifier", "admin"],
+            403,
+        ));
         // Applying to join a pending organisation: invisible to all but
         // those who review it (they get 409 not_joinable).
         rows.push((

@@ -380,3 +380,110 @@ async fn long_traces_fit_and_oversized_bodies_do_not() {
         (413, Some("payload_too_large"))
     );
 }
+
+/// A verifier of the service centre (set up by an administrator).
+async fn verifier(app: &TestApp) -> String {
+    let g = crate::orgs::government(app, 77).await;
+    let (_, centre) = app
+        .post_as(
+            &g.admin,
+            "/api/v1/organizations",
+            &json!({"kind": "service_centre", "name": "碳中和服务中心", "uscc": crate::helpers::uscc(7_700)}),
+        )
+        .await;
+    let token = app.signed_in("reviewer@centre.cn").await;
+    let (id, _) = app.whoami(&token).await;
+    let (status, _) = app
+        .post_as(
+            &g.admin,
+            &format!(
+                "/api/v1/organizations/{}/roles",
+                centre["id"].as_str().unwrap()
+            ),
+            &json!({"user_id": id, "role": "verifier"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    token
+}
+
+#[tokio::test]
+async fn reviewers_decide_trips_sent_to_review() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| s.trip_rules.self_declared_review = true).await;
+        let reviewer = verifier(&app).await;
+        let (reviewer_id, _) = app.whoami(&reviewer).await;
+        let person = app.signed_in("walker@lz.cn").await;
+        let (person_id, _) = app.whoami(&person).await;
+        let t0 = base_time();
+        let mut short = commute(t0, 30, true);
+        short["trace"] = trace(t0, 2.0, 30);
+        let (_, first) = app.post_as(&person, "/api/v1/trips", &short).await;
+        let (_, second) = app
+            .post_as(
+                &person,
+                "/api/v1/trips",
+                &commute(t0 + Duration::hours(1), 30, false),
+            )
+            .await;
+        let (_, third) = app
+            .post_as(
+                &person,
+                "/api/v1/trips",
+                &commute(t0 + Duration::hours(2), 30, false),
+            )
+            .await;
+        for t in [&first, &second, &third] {
+            assert_eq!(t["status"], "pending_review", "{t}");
+        }
+        assert_eq!(second["reasons"], json!(["self_declared_review"]));
+        assert_eq!(app.get_as(&person, "/api/v1/reviews/trips").await.0, 403);
+
+        let (status, queue) = app.get_as(&reviewer, "/api/v1/reviews/trips").await;
+        assert_eq!(status, 200);
+        let queue = queue["data"].as_array().unwrap().clone();
+        assert_eq!(queue.len(), 3);
+        assert_eq!(queue[0]["id"], first["id"], "oldest first");
+        assert_eq!(queue[0]["user_id"], person_id.as_str());
+        assert_eq!(queue[0]["trace"].as_array().unwrap().len(), 31);
+
+        let decide = |id: &Value, decision: &str| {
+            let path = format!("/api/v1/reviews/trips/{}", id.as_str().unwrap());
+            let body =
+                json!({"decision": decision, "reason": "checked the trace against the timetable"});
+            let (app, reviewer) = (&app, &reviewer);
+            async move { app.post_as(reviewer, &path, &body).await }
+        };
+        let (status, approved) = decide(&first["id"], "approve").await;
+        assert_eq!(status, 200, "{approved}");
+        assert_eq!(
+            (approved["status"].as_str(), approved["credited_g"].as_str()),
+            (Some("credited"), Some("901"))
+        );
+        assert_eq!(approved["review"]["reviewer_id"], reviewer_id.as_str());
+        assert_eq!(approved["review"]["decision"], "approved");
+        let (status, p) = decide(&first["id"], "reject").await;
+        assert_eq!((status, p["code"].as_str()), (409, Some("already_decided")));
+        // An approved self-declared trip still earns the reduced rate.
+        let (_, half) = decide(&second["id"], "approve").await;
+        assert_eq!(half["credited_g"], "450");
+        let (_, rejected) = decide(&third["id"], "reject").await;
+        assert_eq!(
+            (rejected["status"].as_str(), rejected["reasons"].clone()),
+            (Some("rejected"), json!(["rejected_by_reviewer"]))
+        );
+        assert_eq!(points(&app, &person).await, "1351", "{backend:?}");
+        // The person sees the outcome of their trips.
+        let (_, mine) = app
+            .get_as(
+                &person,
+                &format!("/api/v1/trips/{}", first["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(mine["status"], "credited");
+        assert_eq!(
+            app.get_as(&reviewer, "/api/v1/reviews/trips").await.1["data"],
+            json!([])
+        );
+    }
+}

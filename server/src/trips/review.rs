@@ -1,0 +1,182 @@
+//! Reviewers (the service centre's `verifier` role, and administrators)
+//! decide trips sent to review. Every decision is recorded with who and
+//! why; an approved trip is credited as any other, within the day's limits
+//! as they stand when it is approved.
+
+use chrono::{DateTime, FixedOffset};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
+    TransactionTrait,
+};
+
+use super::entity::{review, trip};
+use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
+use super::service::{credit, credited_on, json_text, lock_person, TripError};
+use crate::orgs::entity::Role;
+use crate::orgs::principal::Principal;
+use crate::pagination::{self, Order};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("only verifiers and administrators review trips")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("this trip is not waiting for review (it is {0})")]
+    AlreadyDecided(String),
+    #[error(transparent)]
+    Trip(#[from] TripError),
+}
+
+impl From<DbErr> for ReviewError {
+    fn from(e: DbErr) -> Self {
+        ReviewError::Trip(TripError::Database(e))
+    }
+}
+
+fn authorise(who: &Principal) -> Result<(), ReviewError> {
+    if who.is_admin() || who.has_role(Role::Verifier) {
+        Ok(())
+    } else {
+        Err(ReviewError::Forbidden)
+    }
+}
+
+/// Trips waiting for review, oldest first.
+pub async fn pending(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<trip::Model>, bool), ReviewError> {
+    authorise(who)?;
+    Ok(pagination::fetch(
+        db,
+        trip::Entity::find().filter(trip::Column::Status.eq(TripStatus::PendingReview.as_str())),
+        trip::Column::Id,
+        Order::Ascending,
+        starting_after,
+        limit,
+    )
+    .await?)
+}
+
+/// Any trip with its review, for a reviewer.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    trip_id: &str,
+) -> Result<(trip::Model, Option<review::Model>), ReviewError> {
+    authorise(who)?;
+    let t = trip::Entity::find_by_id(trip_id.to_string())
+        .one(db)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    let r = review::Entity::find()
+        .filter(review::Column::TripId.eq(trip_id))
+        .one(db)
+        .await?;
+    Ok((t, r))
+}
+
+pub async fn decide(
+    db: &DatabaseConnection,
+    rules: &TripRules,
+    who: &Principal,
+    trip_id: &str,
+    approve: bool,
+    reason: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(trip::Model, review::Model), ReviewError> {
+    authorise(who)?;
+    let found = trip::Entity::find_by_id(trip_id.to_string())
+        .one(db)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    let txn = db.begin().await?;
+    lock_person(&txn, &found.user_id).await?;
+    let recorded = review::Entity::insert(review::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        trip_id: Set(found.id.clone()),
+        reviewer_id: Set(who.user_id.clone()),
+        decision: Set(if approve { "approved" } else { "rejected" }.into()),
+        reason: Set(reason.to_string()),
+        created_at: Set(now),
+    })
+    .exec_with_returning(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            ReviewError::AlreadyDecided("already reviewed".into())
+        }
+        _ => e.into(),
+    })?;
+    let assessment = if approve {
+        let (credited_today, credited_today_g) =
+            credited_on(&txn, &found.user_id, &found.local_day).await?;
+        let reduction: Decimal = found.reduction_g.parse().map_err(|_| TripError::Invalid {
+            param: "reduction_g",
+            detail: "stored reduction is not a decimal".into(),
+        })?;
+        rules::assess(
+            rules,
+            &Facts {
+                // The claim window counts from when the trip was logged.
+                now: found.created_at,
+                ended_at: found.ended_at,
+                plausibility: Vec::new(),
+                source: if found.source == Source::Gps.as_str() {
+                    Source::Gps
+                } else {
+                    Source::SelfDeclared
+                },
+                trace_ratio: None,
+                trace_teleports: 0,
+                overlaps: false,
+                credited_today,
+                credited_today_g,
+                reduction_g: reduction,
+                estimate_credited_g: carbon_calc::decimal::credited_grams(reduction, "reduction_g")
+                    .map_err(TripError::Calc)?,
+                reviewed: true,
+            },
+        )
+    } else {
+        rules::Assessment {
+            status: TripStatus::Rejected,
+            reasons: vec![Reason::RejectedByReviewer],
+            credited_g: 0,
+        }
+    };
+    let points = assessment.credited_g * rules.points_per_gram;
+    let changed = trip::Entity::update_many()
+        .col_expr(
+            trip::Column::Status,
+            Expr::value(assessment.status.as_str()),
+        )
+        .col_expr(trip::Column::CreditedG, Expr::value(assessment.credited_g))
+        .col_expr(trip::Column::Points, Expr::value(points))
+        .col_expr(
+            trip::Column::Reasons,
+            Expr::value(json_text(&assessment.reasons)),
+        )
+        .filter(trip::Column::Id.eq(found.id.as_str()))
+        .filter(trip::Column::Status.eq(TripStatus::PendingReview.as_str()))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(ReviewError::AlreadyDecided(found.status));
+    }
+    let decided = trip::Entity::find_by_id(found.id.clone())
+        .one(&txn)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    if assessment.status == TripStatus::Credited && assessment.credited_g > 0 {
+        credit(&txn, &decided, now).await?;
+    }
+    txn.commit().await?;
+    Ok((decided, recorded))
+}
