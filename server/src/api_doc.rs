@@ -82,6 +82,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(estimates::estimate_commute)
         .service(estimates::list_methodologies)
         .service(estimates::get_methodology)
+        .service(trips::routes::my_summary)
+        .service(trips::routes::organization_summary)
         .service(trips::routes::pending_reviews)
         .service(trips::routes::review_trip)
         .service(trips::routes::decide_review)

@@ -176,7 +176,7 @@ fn can_see(who: &Principal, org: &organization::Model) -> bool {
 }
 
 /// May `who` manage the organisation's members and staff roles?
-fn manages(who: &Principal, org: &organization::Model) -> bool {
+pub fn manages(who: &Principal, org: &organization::Model) -> bool {
     who.is_admin() || who.has_role_in(org.kind.staff_role(), &org.id)
 }
 

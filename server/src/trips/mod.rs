@@ -7,3 +7,4 @@ pub mod review;
 pub mod routes;
 pub mod rules;
 pub mod service;
+pub mod summary;

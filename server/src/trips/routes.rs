@@ -12,6 +12,7 @@ use super::entity::{review as review_entity, trip};
 use super::review::{self, ReviewError};
 use super::rules::{Reason, TripRules, TripStatus};
 use super::service::{self, Logged, TripError, TripRequest};
+use super::summary::{self, OrganizationSummary, Period, Summary};
 use crate::auth::routes::AuthUser;
 use crate::error::{ApiError, Problem};
 use crate::estimates::catalog;
@@ -415,4 +416,66 @@ pub async fn decide_review(
     let approve = body.decision == Verdict::Approve;
     let (t, r) = review::decide(&db, &rules, &who, &id, approve, &body.reason, now()).await?;
     Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// `YYYY-MM` (China Standard Time); the current month when absent.
+    pub period: Option<String>,
+}
+
+impl PeriodQuery {
+    fn period(&self) -> Result<Period, ApiError> {
+        match &self.period {
+            None => Ok(Period::current()),
+            Some(p) => Period::parse(p).ok_or_else(|| ApiError::Invalid {
+                param: "period".into(),
+                detail: "period: a month as YYYY-MM".into(),
+            }),
+        }
+    }
+}
+
+/// The caller's month: trips by outcome, credited grams and points, by mode.
+#[utoipa::path(
+    tag = "trips",
+    security(("bearer" = [])),
+    params(PeriodQuery),
+    responses(
+        (status = 200, description = "The month's summary", body = Summary),
+        (status = 422, description = "Bad `period` (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/me/summary")]
+pub async fn my_summary(
+    db: web::Data<DatabaseConnection>,
+    user: AuthUser,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let period = query.period()?;
+    Ok(HttpResponse::Ok().json(summary::of_person(db.get_ref(), &user.0, &period).await?))
+}
+
+/// A department's or enterprise's members in aggregate for a month (its
+/// staff, administrators). No member's trips are shown.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(PeriodQuery),
+    responses(
+        (status = 200, description = "The members' month in aggregate", body = OrganizationSummary),
+        (status = 403, description = "Not the organisation's staff (`forbidden`)", content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/organizations/{id}/summary")]
+pub async fn organization_summary(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let period = query.period()?;
+    Ok(HttpResponse::Ok().json(summary::of_organization(db.get_ref(), &who, &id, &period).await?))
 }

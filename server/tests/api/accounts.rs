@@ -291,6 +291,14 @@ async fn every_object_route_refuses_the_wrong_user() {
             &["verifier", "admin"],
             403,
         ));
+        rows.push((
+            "/api/v1/organizations/{id}/summary",
+            Method::GET,
+            format!("/api/v1/organizations/{org_id}/summary"),
+            None,
+            &["operator", "admin"],
+            403,
+        ));
         // Applying to join a pending organisation: invisible to all but
         // those who review it (they get 409 not_joinable).
         rows.push((

@@ -487,3 +487,87 @@ async fn reviewers_decide_trips_sent_to_review() {
         );
     }
 }
+
+#[tokio::test]
+async fn monthly_summaries_for_a_person_and_a_department() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = crate::orgs::government(&app, 88).await;
+        let clerk = app.signed_in("clerk@lz.gov.cn").await;
+        let (_, m) = app
+            .post_as(
+                &clerk,
+                &format!("/api/v1/organizations/{}/memberships", g.dept_id),
+                &json!(null),
+            )
+            .await;
+        let (status, _) = app
+            .post_as(
+                &g.gov,
+                &format!(
+                    "/api/v1/organizations/{}/memberships/{}/approve",
+                    g.dept_id,
+                    m["id"].as_str().unwrap()
+                ),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let t0 = base_time();
+        let mut fast = commute(t0 + Duration::hours(2), 5, false);
+        fast["legs"] = json!([{"mode": "metro", "distance_km": "30"}]);
+        for body in [
+            commute(t0, 30, true),
+            commute(t0 + Duration::hours(1), 30, false),
+            fast,
+        ] {
+            app.post_as(&clerk, "/api/v1/trips", &body).await;
+        }
+        let period = t0.format("%Y-%m").to_string();
+        let (status, s) = app
+            .get_as(&clerk, &format!("/api/v1/me/summary?period={period}"))
+            .await;
+        assert_eq!(status, 200, "{s}");
+        assert_eq!(
+            s["trips"],
+            json!({"logged": 3, "credited": 2, "rejected": 1, "pending_review": 0})
+        );
+        assert_eq!(
+            (s["credited_g"].as_str(), s["points"].as_str()),
+            (Some("1351"), Some("1351"))
+        );
+        assert_eq!(
+            s["by_mode"],
+            json!([
+                {"mode": "bike", "trips": 2, "distance_km": "2.4"},
+                {"mode": "bus", "trips": 2, "distance_km": "0"},
+                {"mode": "metro", "trips": 2, "distance_km": "14.7"}
+            ])
+        );
+        let (status, p) = app
+            .get_as(&clerk, "/api/v1/me/summary?period=2026-13")
+            .await;
+        assert_eq!((status, p["param"].as_str()), (422, Some("period")));
+
+        let path = format!(
+            "/api/v1/organizations/{}/summary?period={period}",
+            g.dept_id
+        );
+        let (status, d) = app.get_as(&g.gov, &path).await;
+        assert_eq!(status, 200, "{d}");
+        assert_eq!(
+            (d["members"].as_u64(), d["active_members"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(d["credited_g"], "1351");
+        assert!(
+            d.get("data").is_none() && !d.to_string().contains("trace"),
+            "no trips exposed: {d}"
+        );
+        assert_eq!(
+            app.get_as(&clerk, &path).await.0,
+            403,
+            "members are not staff"
+        );
+    }
+}
