@@ -56,6 +56,15 @@ pub async fn system(
     code: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<entity::Model, DbErr> {
+    let find = || {
+        Accounts::find()
+            .filter(entity::Column::Code.eq(code))
+            .one(db)
+    };
+    // Read first: after the first use this is the only query.
+    if let Some(existing) = find().await? {
+        return Ok(existing);
+    }
     let mut account = new_account(AccountKind::System, now);
     account.code = Set(Some(code.to_string()));
     account.allow_negative = Set(code.starts_with("issuer:"));
@@ -68,9 +77,7 @@ pub async fn system(
         )
         .exec_without_returning(db)
         .await?;
-    Accounts::find()
-        .filter(entity::Column::Code.eq(code))
-        .one(db)
+    find()
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("system account {code}")))
 }

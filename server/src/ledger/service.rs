@@ -343,20 +343,22 @@ async fn run(
         }
         change_balance(txn, account, asset, d).await?;
     }
-    let mut entries = Vec::with_capacity(postings.len());
-    for p in postings {
-        let model = entry::Entity::insert(entry::ActiveModel {
+    if postings.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One statement for all the entries.
+    let mut entries =
+        entry::Entity::insert_many(postings.into_iter().map(|p| entry::ActiveModel {
             id: NotSet,
             transaction_id: Set(req.id.clone()),
             account_id: Set(p.account_id),
             asset: Set(p.asset.to_string()),
             amount: Set(p.amount),
             created_at: Set(now),
-        })
+        }))
         .exec_with_returning(txn)
         .await?;
-        entries.push(model);
-    }
+    entries.sort_by_key(|e| e.id);
     Ok(entries)
 }
 

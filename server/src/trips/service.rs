@@ -9,10 +9,10 @@ use carbon_calc::plausibility::{self, TracePoint, TraceRequest, TripCheckRequest
 use carbon_calc::{CalcError, Catalog, Dec};
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -362,18 +362,29 @@ pub(super) async fn lock_person(txn: &impl ConnectionTrait, user_id: &str) -> Re
 }
 
 /// How many trips of the person were credited on `local_day`, and grams.
+/// Counted by the database: a busy person's day must not be read row by
+/// row on every trip.
 pub(super) async fn credited_on(
     txn: &impl ConnectionTrait,
     user_id: &str,
     local_day: &str,
 ) -> Result<(u32, i64), DbErr> {
-    let today: Vec<trip::Model> = trip::Entity::find()
+    let (count, grams): (i64, i64) = trip::Entity::find()
+        .select_only()
+        .column_as(Expr::col(trip::Column::Id).count(), "n")
+        // Both databases: SUM of a bigint is numeric on PostgreSQL.
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(credited_g), 0) AS BIGINT)"),
+            "g",
+        )
         .filter(trip::Column::UserId.eq(user_id))
         .filter(trip::Column::LocalDay.eq(local_day))
         .filter(trip::Column::Status.eq(TripStatus::Credited.as_str()))
-        .all(txn)
-        .await?;
-    Ok((today.len() as u32, today.iter().map(|t| t.credited_g).sum()))
+        .into_tuple()
+        .one(txn)
+        .await?
+        .unwrap_or((0, 0));
+    Ok((u32::try_from(count).unwrap_or(u32::MAX), grams))
 }
 
 /// JSON text of a stored value.
