@@ -10,6 +10,7 @@ mod m20261128_000004_ledger;
 mod m20261128_000005_idempotency_keys;
 mod m20261128_000006_trips;
 mod m20261128_000007_trip_reviews;
+mod m20261128_000008_rewards;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_idempotency_keys::Migration),
             Box::new(m20261128_000006_trips::Migration),
             Box::new(m20261128_000007_trip_reviews::Migration),
+            Box::new(m20261128_000008_rewards::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::{accounts, auth, estimates, health, orgs, trips};
+use crate::{accounts, auth, estimates, health, orgs, rewards, trips};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use crate::{accounts, auth, estimates, health, orgs, trips};
         (name = "organizations", description = "Departments, enterprises and institutions; applications, memberships and staff roles"),
         (name = "accounts", description = "Carbon accounts: balances and ledger entries"),
         (name = "trips", description = "Low-carbon trips: logging (single and offline batches), the caller's history"),
+        (name = "rewards", description = "The rewards catalogue and redeeming points"),
         (name = "reviews", description = "Trips sent to review, decided by the service centre's verifiers"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
     ),
@@ -84,6 +85,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(estimates::get_methodology)
         .service(trips::routes::my_summary)
         .service(trips::routes::organization_summary)
+        .service(rewards::routes::create_reward)
+        .service(rewards::routes::list_rewards)
+        .service(rewards::routes::redeem)
+        .service(rewards::routes::list_redemptions)
         .service(trips::routes::pending_reviews)
         .service(trips::routes::review_trip)
         .service(trips::routes::decide_review)

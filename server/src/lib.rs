@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod orgs;
 pub mod pagination;
 pub mod rate_limit;
+pub mod rewards;
 pub mod startup;
 pub mod telemetry;
 pub mod trips;

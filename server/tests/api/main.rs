@@ -13,5 +13,6 @@ mod idempotency;
 mod ledger;
 mod openapi;
 mod orgs;
+mod rewards;
 mod robustness;
 mod trips;

@@ -1,0 +1,5 @@
+//! Rewards bought with points.
+
+pub mod entity;
+pub mod routes;
+pub mod service;

@@ -1,0 +1,201 @@
+//! `/api/v1/rewards` and `/api/v1/redemptions`. Thin: parse, call, map.
+
+use actix_web::{get, post, web, HttpResponse};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::entity::{redemption, reward};
+use super::service::{self, NewReward, RewardError};
+use crate::auth::routes::AuthUser;
+use crate::error::ApiError;
+use crate::orgs::principal::Principal;
+use crate::pagination::{Page, PageQuery};
+
+impl From<RewardError> for ApiError {
+    fn from(e: RewardError) -> Self {
+        match e {
+            RewardError::Forbidden => ApiError::Forbidden(e.to_string()),
+            RewardError::NotFound => ApiError::NotFound,
+            RewardError::Invalid { param, .. } => ApiError::Invalid {
+                param: param.into(),
+                detail: e.to_string(),
+            },
+            RewardError::OutOfStock => ApiError::Conflict {
+                code: "out_of_stock",
+                detail: e.to_string(),
+            },
+            RewardError::InsufficientPoints => ApiError::Conflict {
+                code: "insufficient_points",
+                detail: e.to_string(),
+            },
+            RewardError::Ledger(_) | RewardError::Database(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().fixed_offset()
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReward {
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub name: String,
+    /// Points per item, 1 to 10^9.
+    #[validate(range(min = 1, max = 1_000_000_000, message = "must be 1 to 1000000000"))]
+    pub points_cost: i64,
+    /// Items available, 0 to 10^9.
+    #[validate(range(min = 0, max = 1_000_000_000, message = "must be 0 to 1000000000"))]
+    pub stock: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RewardView {
+    pub id: String,
+    pub name: String,
+    pub points_cost: String,
+    pub stock: String,
+}
+
+impl From<reward::Model> for RewardView {
+    fn from(r: reward::Model) -> Self {
+        RewardView {
+            id: r.id,
+            name: r.name,
+            points_cost: r.points_cost.to_string(),
+            stock: r.stock.to_string(),
+        }
+    }
+}
+
+/// Add a reward to the catalogue (administrators).
+#[utoipa::path(
+    tag = "rewards",
+    security(("bearer" = [])),
+    request_body = CreateReward,
+    responses(
+        (status = 201, description = "Added", body = RewardView),
+        (status = 403, description = "Needs the admin role (`forbidden`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/rewards")]
+pub async fn create_reward(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    body: web::Json<CreateReward>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let body = body.into_inner();
+    let new = NewReward {
+        name: body.name,
+        points_cost: body.points_cost,
+        stock: body.stock,
+    };
+    let r = service::create(db.get_ref(), &who, new, now()).await?;
+    Ok(HttpResponse::Created().json(RewardView::from(r)))
+}
+
+/// The rewards on offer, in pages.
+#[utoipa::path(
+    tag = "rewards",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "A page of rewards", body = Page<RewardView>))
+)]
+#[get("/api/v1/rewards")]
+pub async fn list_rewards(
+    db: web::Data<DatabaseConnection>,
+    _user: AuthUser,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (rows, has_more) =
+        service::list(db.get_ref(), page.starting_after.as_deref(), page.limit()?).await?;
+    let data = rows.into_iter().map(RewardView::from).collect();
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    pub reward_id: String,
+    /// 1 to 100 (default 1).
+    #[serde(default = "one")]
+    pub quantity: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedemptionView {
+    pub id: String,
+    pub reward_id: String,
+    pub quantity: String,
+    /// Points spent.
+    pub points: String,
+    pub created_at: String,
+}
+
+impl From<redemption::Model> for RedemptionView {
+    fn from(r: redemption::Model) -> Self {
+        RedemptionView {
+            id: r.id,
+            reward_id: r.reward_id,
+            quantity: r.quantity.to_string(),
+            points: r.points.to_string(),
+            created_at: r.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// Redeem points for a reward: the stock and the points move together or
+/// not at all. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    tag = "rewards",
+    security(("bearer" = [])),
+    request_body = RedeemRequest,
+    responses(
+        (status = 201, description = "Redeemed", body = RedemptionView),
+        (status = 404, description = "No such reward on offer (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Not enough left (`out_of_stock`) or not enough points (`insufficient_points`)", content_type = "application/problem+json"),
+        (status = 422, description = "Bad quantity (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/redemptions")]
+pub async fn redeem(
+    db: web::Data<DatabaseConnection>,
+    user: AuthUser,
+    body: web::Json<RedeemRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (r, _) = service::redeem(&db, &user.0, &body.reward_id, body.quantity, now()).await?;
+    Ok(HttpResponse::Created().json(RedemptionView::from(r)))
+}
+
+/// The caller's redemptions, newest first.
+#[utoipa::path(
+    tag = "rewards",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "A page of redemptions", body = Page<RedemptionView>))
+)]
+#[get("/api/v1/redemptions")]
+pub async fn list_redemptions(
+    db: web::Data<DatabaseConnection>,
+    user: AuthUser,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (rows, has_more) = service::page_own(
+        db.get_ref(),
+        &user.0,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    let data = rows.into_iter().map(RedemptionView::from).collect();
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}

@@ -1,0 +1,194 @@
+//! The rewards catalogue (administrators) and redemptions: the stock
+//! decrement and the points leaving the person's account commit together or
+//! not at all, and neither can oversell under concurrency (both are guarded
+//! updates).
+
+use chrono::{DateTime, FixedOffset};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use super::entity::{redemption, reward};
+use crate::accounts::service as accounts;
+use crate::ledger::{self, Asset, Command, LedgerError, Posting};
+use crate::orgs::principal::Principal;
+use crate::pagination::{self, Order};
+
+/// Where redeemed points go: out of circulation, still counted.
+pub const REDEEMED_POINTS_ACCOUNT: &str = "pool:redeemed-points";
+/// Most of one reward in one redemption.
+pub const MAX_QUANTITY: i64 = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RewardError {
+    #[error("only administrators manage the rewards catalogue")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{param}: {detail}")]
+    Invalid { param: &'static str, detail: String },
+    #[error("not enough of this reward left")]
+    OutOfStock,
+    #[error("not enough points available")]
+    InsufficientPoints,
+    #[error("ledger: {0}")]
+    Ledger(LedgerError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+pub struct NewReward {
+    pub name: String,
+    pub points_cost: i64,
+    pub stock: i64,
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    new: NewReward,
+    now: DateTime<FixedOffset>,
+) -> Result<reward::Model, RewardError> {
+    if !who.is_admin() {
+        return Err(RewardError::Forbidden);
+    }
+    Ok(reward::Entity::insert(reward::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        name: Set(new.name.trim().to_string()),
+        points_cost: Set(new.points_cost),
+        stock: Set(new.stock),
+        active: Set(true),
+        created_by: Set(who.user_id.clone()),
+        created_at: Set(now),
+    })
+    .exec_with_returning(db)
+    .await?)
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<reward::Model>, bool), DbErr> {
+    pagination::fetch(
+        db,
+        reward::Entity::find().filter(reward::Column::Active.eq(true)),
+        reward::Column::Id,
+        Order::Ascending,
+        starting_after,
+        limit,
+    )
+    .await
+}
+
+/// Spends `quantity × cost` points of the person on the reward.
+pub async fn redeem(
+    db: &DatabaseConnection,
+    user_id: &str,
+    reward_id: &str,
+    quantity: i64,
+    now: DateTime<FixedOffset>,
+) -> Result<(redemption::Model, reward::Model), RewardError> {
+    if !(1..=MAX_QUANTITY).contains(&quantity) {
+        return Err(RewardError::Invalid {
+            param: "quantity",
+            detail: format!("must be 1 to {MAX_QUANTITY}"),
+        });
+    }
+    let account = accounts::personal_of(db, user_id)
+        .await?
+        .ok_or(RewardError::NotFound)?;
+    let pool = accounts::system(db, REDEEMED_POINTS_ACCOUNT, now).await?;
+    let txn = db.begin().await?;
+    // The guarded decrement comes first: it takes the write lock (SQLite)
+    // or the reward's row lock (PostgreSQL) before anything is read.
+    let taken = reward::Entity::update_many()
+        .col_expr(
+            reward::Column::Stock,
+            Expr::col(reward::Column::Stock).sub(quantity),
+        )
+        .filter(reward::Column::Id.eq(reward_id))
+        .filter(reward::Column::Active.eq(true))
+        .filter(reward::Column::Stock.gte(quantity))
+        .exec(&txn)
+        .await?;
+    let item = reward::Entity::find_by_id(reward_id.to_string())
+        .one(&txn)
+        .await?
+        .filter(|r| r.active)
+        .ok_or(RewardError::NotFound)?;
+    if taken.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(RewardError::OutOfStock);
+    }
+    let points = item
+        .points_cost
+        .checked_mul(quantity)
+        .ok_or(RewardError::InsufficientPoints)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let spent = ledger::apply(
+        &txn,
+        &ledger::Request {
+            id: format!("redemption:{id}"),
+            memo: Some(format!("{quantity} × {}", item.name)),
+            command: Command::Transfer {
+                postings: vec![
+                    Posting {
+                        account_id: account.id.clone(),
+                        asset: Asset::points(),
+                        amount: -points,
+                    },
+                    Posting {
+                        account_id: pool.id,
+                        asset: Asset::points(),
+                        amount: points,
+                    },
+                ],
+            },
+        },
+        now,
+    )
+    .await;
+    match spent {
+        Ok(_) => {}
+        Err(LedgerError::Insufficient { .. }) => {
+            txn.rollback().await?;
+            return Err(RewardError::InsufficientPoints);
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            return Err(RewardError::Ledger(e));
+        }
+    }
+    let record = redemption::Entity::insert(redemption::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id.to_string()),
+        reward_id: Set(item.id.clone()),
+        quantity: Set(quantity),
+        points: Set(points),
+        created_at: Set(now),
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((record, item))
+}
+
+pub async fn page_own(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<redemption::Model>, bool), DbErr> {
+    pagination::fetch(
+        db,
+        redemption::Entity::find().filter(redemption::Column::UserId.eq(user_id)),
+        redemption::Column::Id,
+        Order::Descending,
+        starting_after,
+        limit,
+    )
+    .await
+}
