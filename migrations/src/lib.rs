@@ -11,6 +11,7 @@ mod m20261128_000005_idempotency_keys;
 mod m20261128_000006_trips;
 mod m20261128_000007_trip_reviews;
 mod m20261128_000008_rewards;
+mod m20261128_000009_leaderboard_opt_out;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_trips::Migration),
             Box::new(m20261128_000007_trip_reviews::Migration),
             Box::new(m20261128_000008_rewards::Migration),
+            Box::new(m20261128_000009_leaderboard_opt_out::Migration),
         ]
     }
 }

@@ -48,6 +48,15 @@ pub struct RedisCache {
 pub struct MemoryCache {
     windows: Mutex<HashMap<String, (Instant, u32)>>,
     flags: Mutex<HashMap<String, Instant>>,
+    /// Sorted sets: member → score per key.
+    rankings: Mutex<HashMap<String, HashMap<String, i64>>>,
+}
+
+/// A sorted set's members by score, highest first (ties by member).
+fn ranked(set: &HashMap<String, i64>) -> Vec<(String, i64)> {
+    let mut all: Vec<(String, i64)> = set.iter().map(|(m, s)| (m.clone(), *s)).collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    all
 }
 
 /// Entries kept before finished windows and expired flags are swept, so
@@ -169,6 +178,119 @@ impl Cache {
                         .query_async::<bool>(&mut conn),
                 )
                 .await
+            }
+        }
+    }
+
+    /// Adds `delta` to `member`'s score in the sorted set `key`.
+    pub async fn rank_add(&self, key: &str, member: &str, delta: i64) -> Result<(), CacheError> {
+        match self {
+            Cache::Memory(m) => {
+                let mut sets = m.rankings.lock().unwrap_or_else(|p| p.into_inner());
+                *sets
+                    .entry(key.to_string())
+                    .or_default()
+                    .entry(member.to_string())
+                    .or_default() += delta;
+                Ok(())
+            }
+            Cache::Redis(r) => {
+                let mut conn = r.conn.clone();
+                timed(
+                    redis::cmd("ZINCRBY")
+                        .arg(format!("{}rank:{key}", r.prefix))
+                        .arg(delta)
+                        .arg(member)
+                        .query_async::<f64>(&mut conn),
+                )
+                .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Replaces the sorted set `key` with `entries` at once.
+    pub async fn rank_replace(
+        &self,
+        key: &str,
+        entries: &[(String, i64)],
+    ) -> Result<(), CacheError> {
+        match self {
+            Cache::Memory(m) => {
+                let mut sets = m.rankings.lock().unwrap_or_else(|p| p.into_inner());
+                sets.insert(key.to_string(), entries.iter().cloned().collect());
+                Ok(())
+            }
+            Cache::Redis(r) => {
+                let mut conn = r.conn.clone();
+                let key = format!("{}rank:{key}", r.prefix);
+                let mut pipe = redis::pipe();
+                pipe.atomic().cmd("DEL").arg(&key).ignore();
+                if !entries.is_empty() {
+                    let cmd = pipe.cmd("ZADD").arg(&key);
+                    for (member, score) in entries {
+                        cmd.arg(*score).arg(member);
+                    }
+                    cmd.ignore();
+                }
+                timed(pipe.query_async::<()>(&mut conn)).await
+            }
+        }
+    }
+
+    /// The first `n` members by score, highest first (ties in no set order).
+    pub async fn rank_top(&self, key: &str, n: usize) -> Result<Vec<(String, i64)>, CacheError> {
+        match self {
+            Cache::Memory(m) => {
+                let sets = m.rankings.lock().unwrap_or_else(|p| p.into_inner());
+                let mut all = sets.get(key).map(ranked).unwrap_or_default();
+                all.truncate(n);
+                Ok(all)
+            }
+            Cache::Redis(r) => {
+                let mut conn = r.conn.clone();
+                let flat: Vec<(String, f64)> = timed(
+                    redis::cmd("ZRANGE")
+                        .arg(format!("{}rank:{key}", r.prefix))
+                        .arg(0)
+                        .arg(n.saturating_sub(1) as i64)
+                        .arg("REV")
+                        .arg("WITHSCORES")
+                        .query_async(&mut conn),
+                )
+                .await?;
+                Ok(flat.into_iter().map(|(m, s)| (m, s as i64)).collect())
+            }
+        }
+    }
+
+    /// `member`'s 0-based rank (highest score first) and score.
+    pub async fn rank_of(&self, key: &str, member: &str) -> Result<Option<(u64, i64)>, CacheError> {
+        match self {
+            Cache::Memory(m) => {
+                let sets = m.rankings.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(sets.get(key).and_then(|set| {
+                    ranked(set)
+                        .iter()
+                        .position(|(m, _)| m == member)
+                        .map(|i| (i as u64, set[member]))
+                }))
+            }
+            Cache::Redis(r) => {
+                let mut conn = r.conn.clone();
+                let key = format!("{}rank:{key}", r.prefix);
+                let (rank, score): (Option<u64>, Option<f64>) = timed(
+                    redis::pipe()
+                        .cmd("ZREVRANK")
+                        .arg(&key)
+                        .arg(member)
+                        .cmd("ZSCORE")
+                        .arg(&key)
+                        .arg(member)
+                        .query_async(&mut conn),
+                )
+                .await?;
+                Ok(rank.zip(score).map(|(r, s)| (r, s as i64)))
             }
         }
     }

@@ -11,6 +11,8 @@ pub struct Model {
     pub mobile: Option<String>,
     pub password_hash: String,
     pub created_at: DateTimeWithTimeZone,
+    /// Shown as anonymous on leaderboards.
+    pub leaderboard_opt_out: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

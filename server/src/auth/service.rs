@@ -85,6 +85,7 @@ pub async fn register(
         mobile: Set(mobile),
         password_hash: Set(hash),
         created_at: Set(now),
+        leaderboard_opt_out: Set(false),
     };
     // The user and their personal carbon account exist together or not at
     // all. The unique index decides races between two registrations.

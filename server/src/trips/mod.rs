@@ -3,6 +3,7 @@
 //! caller's own history.
 
 pub mod entity;
+pub mod leaderboard;
 pub mod review;
 pub mod routes;
 pub mod rules;

@@ -12,8 +12,10 @@ use sea_orm::{
 };
 
 use super::entity::{review, trip};
+use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
 use super::service::{credit, credited_on, json_text, lock_person, TripError};
+use crate::cache::Cache;
 use crate::orgs::entity::Role;
 use crate::orgs::principal::Principal;
 use crate::pagination::{self, Order};
@@ -81,8 +83,10 @@ pub async fn get(
     Ok((t, r))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn decide(
     db: &DatabaseConnection,
+    cache: &Cache,
     rules: &TripRules,
     who: &Principal,
     trip_id: &str,
@@ -174,9 +178,20 @@ pub async fn decide(
         .one(&txn)
         .await?
         .ok_or(ReviewError::NotFound)?;
-    if assessment.status == TripStatus::Credited && assessment.credited_g > 0 {
+    let credited = assessment.status == TripStatus::Credited && assessment.credited_g > 0;
+    if credited {
         credit(&txn, &decided, now).await?;
     }
     txn.commit().await?;
+    if credited {
+        leaderboard::record_credit(
+            db,
+            cache,
+            &decided.user_id,
+            &decided.local_day,
+            decided.credited_g,
+        )
+        .await;
+    }
     Ok((decided, recorded))
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/trips*`. Thin: parse, call the service, map.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,11 +9,13 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::entity::{review as review_entity, trip};
+use super::leaderboard::{self, Board, BoardError};
 use super::review::{self, ReviewError};
 use super::rules::{Reason, TripRules, TripStatus};
 use super::service::{self, Logged, TripError, TripRequest};
 use super::summary::{self, OrganizationSummary, Period, Summary};
 use crate::auth::routes::AuthUser;
+use crate::cache::Cache;
 use crate::error::{ApiError, Problem};
 use crate::estimates::catalog;
 use crate::orgs::principal::Principal;
@@ -121,11 +123,12 @@ fn now() -> chrono::DateTime<chrono::FixedOffset> {
 #[post("")]
 pub async fn log_trip(
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<Cache>,
     rules: web::Data<TripRules>,
     user: AuthUser,
     body: web::Json<TripRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let logged = service::log_trip(&db, &rules, catalog(), &user.0, &body, now()).await?;
+    let logged = service::log_trip(&db, &cache, &rules, catalog(), &user.0, &body, now()).await?;
     Ok(respond(logged))
 }
 
@@ -179,6 +182,7 @@ pub struct BatchResponse {
 #[post("")]
 pub async fn log_batch(
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<Cache>,
     rules: web::Data<TripRules>,
     user: AuthUser,
     body: web::Json<BatchRequest>,
@@ -192,7 +196,7 @@ pub async fn log_batch(
     let mut results = Vec::with_capacity(body.trips.len());
     for (index, item) in body.trips.iter().enumerate() {
         let outcome = match serde_json::from_value::<TripRequest>(item.clone()) {
-            Ok(req) => service::log_trip(&db, &rules, catalog(), &user.0, &req, now())
+            Ok(req) => service::log_trip(&db, &cache, &rules, catalog(), &user.0, &req, now())
                 .await
                 .map_err(ApiError::from),
             Err(e) => Err(ApiError::BadBody {
@@ -407,6 +411,7 @@ pub enum Verdict {
 #[post("/api/v1/reviews/trips/{id}")]
 pub async fn decide_review(
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<Cache>,
     rules: web::Data<TripRules>,
     who: Principal,
     id: web::Path<String>,
@@ -414,7 +419,8 @@ pub async fn decide_review(
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let approve = body.decision == Verdict::Approve;
-    let (t, r) = review::decide(&db, &rules, &who, &id, approve, &body.reason, now()).await?;
+    let (t, r) =
+        review::decide(&db, &cache, &rules, &who, &id, approve, &body.reason, now()).await?;
     Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))
 }
 
@@ -478,4 +484,157 @@ pub async fn organization_summary(
 ) -> Result<HttpResponse, ApiError> {
     let period = query.period()?;
     Ok(HttpResponse::Ok().json(summary::of_organization(db.get_ref(), &who, &id, &period).await?))
+}
+
+impl From<BoardError> for ApiError {
+    fn from(e: BoardError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// `all` (default) or `organization`.
+    pub scope: Option<String>,
+    /// With `scope=organization`: the department or enterprise.
+    pub organization_id: Option<String>,
+    /// `YYYY-MM` (China Standard Time); the current month when absent.
+    pub period: Option<String>,
+    /// Entries, 1 to 100 (default 20).
+    pub limit: Option<u64>,
+}
+
+impl BoardQuery {
+    fn scope(&self) -> Result<leaderboard::Scope, ApiError> {
+        match (self.scope.as_deref(), &self.organization_id) {
+            (None | Some("all"), _) => Ok(leaderboard::Scope::All),
+            (Some("organization"), Some(org)) => Ok(leaderboard::Scope::Organization(org.clone())),
+            (Some("organization"), None) => Err(ApiError::Invalid {
+                param: "organization_id".into(),
+                detail: "organization_id: required with scope=organization".into(),
+            }),
+            _ => Err(ApiError::Invalid {
+                param: "scope".into(),
+                detail: "scope: all or organization".into(),
+            }),
+        }
+    }
+
+    fn period(&self) -> Result<Period, ApiError> {
+        PeriodQuery {
+            period: self.period.clone(),
+        }
+        .period()
+    }
+}
+
+/// The month's ranking by credited grams: everyone, or one organisation's
+/// members (for its members, staff and administrators). Opted-out people
+/// are ranked as `anonymous`.
+#[utoipa::path(
+    tag = "trips",
+    security(("bearer" = [])),
+    params(BoardQuery),
+    responses(
+        (status = 200, description = "The ranking, and the caller's place", body = Board),
+        (status = 403, description = "Not a member or staff of the organisation (`forbidden`)", content_type = "application/problem+json"),
+        (status = 422, description = "Bad `scope`, `period` or `limit` (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/leaderboards")]
+pub async fn leaderboards(
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<Cache>,
+    who: Principal,
+    query: web::Query<BoardQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = query.scope()?;
+    let period = query.period()?;
+    let limit = PageQuery {
+        limit: query.limit,
+        starting_after: None,
+    }
+    .limit()?;
+    if let leaderboard::Scope::Organization(org) = &scope {
+        let member = crate::orgs::service::memberships_of(db.get_ref(), &who.user_id)
+            .await?
+            .iter()
+            .any(|m| &m.organization_id == org);
+        if !(member || who.acts_for(org) || who.is_admin()) {
+            return Err(ApiError::Forbidden(
+                "only the organisation's members and staff see its leaderboard".into(),
+            ));
+        }
+    }
+    let board = leaderboard::board(
+        db.get_ref(),
+        &cache,
+        &who.user_id,
+        &period,
+        &scope,
+        limit as usize,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(board))
+}
+
+/// Rebuild a leaderboard from the trips now (administrators).
+#[utoipa::path(
+    tag = "trips",
+    security(("bearer" = [])),
+    params(BoardQuery),
+    responses(
+        (status = 204, description = "Rebuilt"),
+        (status = 403, description = "Needs the admin role (`forbidden`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/leaderboards/rebuild")]
+pub async fn rebuild_leaderboard(
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<Cache>,
+    who: Principal,
+    query: web::Query<BoardQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if !who.is_admin() {
+        return Err(ApiError::Forbidden(
+            "only administrators rebuild leaderboards".into(),
+        ));
+    }
+    leaderboard::rebuild(db.get_ref(), &cache, &query.period()?, &query.scope()?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Privacy {
+    /// Show me as `anonymous` on leaderboards.
+    pub leaderboard_opt_out: bool,
+}
+
+/// The caller's privacy choices.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = Privacy,
+    responses((status = 200, description = "Saved", body = Privacy))
+)]
+#[put("/api/v1/me/privacy")]
+pub async fn set_privacy(
+    db: web::Data<DatabaseConnection>,
+    user: AuthUser,
+    body: web::Json<Privacy>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::auth::entity as users;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::LeaderboardOptOut,
+            Expr::value(body.leaderboard_opt_out),
+        )
+        .filter(users::Column::Id.eq(user.0.as_str()))
+        .exec(db.get_ref())
+        .await?;
+    Ok(HttpResponse::Ok().json(body.into_inner()))
 }

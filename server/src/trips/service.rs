@@ -18,9 +18,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::entity::{reduction, trip};
+use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
 use crate::accounts::service as accounts;
 use crate::auth::entity as users;
+use crate::cache::Cache;
 use crate::ledger::{self, Asset, Command, LedgerError, Posting};
 
 /// Daily limits count in China Standard Time.
@@ -148,6 +150,7 @@ fn request_hash(req: &TripRequest) -> String {
 /// Validates, computes and records one trip of `user_id`.
 pub async fn log_trip(
     db: &DatabaseConnection,
+    cache: &Cache,
     rules: &TripRules,
     catalog: &Catalog,
     user_id: &str,
@@ -288,10 +291,14 @@ pub async fn log_trip(
     let trip = trip::Entity::insert(model)
         .exec_with_returning(&txn)
         .await?;
-    if assessment.status == TripStatus::Credited && assessment.credited_g > 0 {
+    let credited = assessment.status == TripStatus::Credited && assessment.credited_g > 0;
+    if credited {
         credit(&txn, &trip, now).await?;
     }
     txn.commit().await?;
+    if credited {
+        leaderboard::record_credit(db, cache, user_id, &trip.local_day, trip.credited_g).await;
+    }
     Ok(Logged {
         trip,
         replayed: false,

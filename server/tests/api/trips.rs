@@ -571,3 +571,147 @@ async fn monthly_summaries_for_a_person_and_a_department() {
         );
     }
 }
+
+#[tokio::test]
+async fn leaderboards_rank_everyone_and_each_department() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = crate::orgs::government(&app, 99).await;
+        let join = |token: String| {
+            let app = &app;
+            let g = &g;
+            async move {
+                let (_, m) = app
+                    .post_as(
+                        &token,
+                        &format!("/api/v1/organizations/{}/memberships", g.dept_id),
+                        &json!(null),
+                    )
+                    .await;
+                let path = format!(
+                    "/api/v1/organizations/{}/memberships/{}/approve",
+                    g.dept_id,
+                    m["id"].as_str().unwrap()
+                );
+                assert_eq!(app.post_as(&g.gov, &path, &json!(null)).await.0, 200);
+                token
+            }
+        };
+        let a = join(app.signed_in("li.ming@lz.gov.cn").await).await;
+        let b = join(app.signed_in("wang.fang@lz.gov.cn").await).await;
+        let outsider = app.signed_in("zhao.lei@example.cn").await;
+        let t0 = base_time();
+        app.post_as(&a, "/api/v1/trips", &commute(t0, 30, true))
+            .await;
+        app.post_as(&b, "/api/v1/trips", &commute(t0, 30, false))
+            .await;
+        app.post_as(&outsider, "/api/v1/trips", &commute(t0, 30, true))
+            .await;
+        app.post_as(
+            &outsider,
+            "/api/v1/trips",
+            &commute(t0 + Duration::hours(1), 30, false),
+        )
+        .await;
+        let period = t0.format("%Y-%m").to_string();
+        let rows = |board: &Value| -> Vec<(u64, String, String, bool)> {
+            board["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["rank"].as_u64().unwrap(),
+                        e["name"].as_str().unwrap().into(),
+                        e["credited_g"].as_str().unwrap().into(),
+                        e["you"].as_bool().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let all = format!("/api/v1/leaderboards?period={period}");
+        let (status, board) = app.get_as(&a, &all).await;
+        assert_eq!(status, 200, "{board}");
+        assert_eq!(
+            rows(&board),
+            [
+                (1, "zh***@example.cn".into(), "1351".into(), false),
+                (2, "li***@lz.gov.cn".into(), "901".into(), true),
+                (3, "wa***@lz.gov.cn".into(), "450".into(), false)
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(board["you"]["rank"], 2);
+
+        // Opting out keeps the rank and hides the name.
+        let res = app
+            .send(
+                Method::PUT,
+                "/api/v1/me/privacy",
+                Some(&outsider),
+                Some(&json!({"leaderboard_opt_out": true})),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let (_, board) = app.get_as(&a, &all).await;
+        assert_eq!(board["entries"][0]["name"], "anonymous");
+
+        // A department's board: its members only, for its members and staff.
+        let dept = format!(
+            "/api/v1/leaderboards?scope=organization&organization_id={}&period={period}",
+            g.dept_id
+        );
+        let (_, board) = app.get_as(&b, &dept).await;
+        assert_eq!(
+            rows(&board),
+            [
+                (1, "li***@lz.gov.cn".into(), "901".into(), false),
+                (2, "wa***@lz.gov.cn".into(), "450".into(), true)
+            ]
+        );
+        assert_eq!(app.get_as(&g.gov, &dept).await.0, 200);
+        assert_eq!(app.get_as(&outsider, &dept).await.0, 403);
+        for bad in [
+            "?scope=organization",
+            "?scope=galaxy",
+            "?period=2026-13",
+            "?limit=0",
+        ] {
+            assert_eq!(
+                app.get_as(&a, &format!("/api/v1/leaderboards{bad}"))
+                    .await
+                    .0,
+                422,
+                "{bad}"
+            );
+        }
+
+        // New credits reach built boards at once.
+        app.post_as(
+            &a,
+            "/api/v1/trips",
+            &commute(t0 + Duration::hours(2), 30, true),
+        )
+        .await;
+        let (_, board) = app.get_as(&a, &all).await;
+        assert_eq!(
+            rows(&board)[0],
+            (1, "li***@lz.gov.cn".into(), "1802".into(), true),
+            "{backend:?}"
+        );
+        let (_, board) = app.get_as(&b, &dept).await;
+        assert_eq!(board["entries"][0]["credited_g"], "1802");
+
+        let rebuild = format!("/api/v1/leaderboards/rebuild?period={period}");
+        assert_eq!(app.post_as(&a, &rebuild, &json!(null)).await.0, 403);
+        assert_eq!(
+            app.send(Method::POST, &rebuild, Some(&g.admin), None)
+                .await
+                .status(),
+            204
+        );
+        let (_, board) = app.get_as(&a, &all).await;
+        assert_eq!(rows(&board).len(), 3);
+        assert_eq!(board["entries"][0]["credited_g"], "1802");
+    }
+}
