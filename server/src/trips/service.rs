@@ -192,11 +192,7 @@ pub async fn log_trip(
                     preset: Some(estimate.preset.clone()),
                     trace: points.clone(),
                 },
-            )
-            .map_err(|mut e| {
-                e.field = format!("trace{}", e.field.strip_prefix("trace").unwrap_or(""));
-                e
-            })?;
+            )?;
             (Source::Gps, Some(m.distance_km), m.teleports.len())
         }
         None => (Source::SelfDeclared, None, 0),

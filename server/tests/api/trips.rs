@@ -189,10 +189,13 @@ async fn the_rules_credit_less_reject_or_send_to_review() {
     backwards["ended_at"] = json!((t0 + Duration::hours(3)).to_rfc3339());
     let mut bad_id = commute(t0 + Duration::hours(4), 30, false);
     bad_id["client_trip_id"] = json!("trip-1");
+    let mut bad_fix = commute(t0 + Duration::hours(4), 30, true);
+    bad_fix["trace"][1]["t"] = json!("yesterday");
     for (body, code, param) in [
         (unknown_mode, "unknown_mode", "legs[0].mode"),
         (backwards, "invalid_field", "ended_at"),
         (bad_id, "invalid_field", "client_trip_id"),
+        (bad_fix, "invalid_value", "trace[1].t"),
     ] {
         let (status, p) = app.post_as(&token, "/api/v1/trips", &body).await;
         assert_eq!(
