@@ -86,6 +86,7 @@ impl Application {
             per_user: UserRateLimit(settings.user_rate_per_minute),
         };
         let trip_rules = settings.trip_rules.clone();
+        spawn_trace_retention(db.clone(), trip_rules.clone());
         let server = run(
             listener,
             db.clone(),
@@ -119,6 +120,25 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Erases expired GPS traces at start and then hourly. A failure is logged
+/// and retried at the next tick; several replicas doing it is harmless.
+fn spawn_trace_retention(db: DatabaseConnection, rules: TripRules) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now().fixed_offset();
+            match crate::trips::service::purge_traces(&db, &rules, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(traces = n, "expired GPS traces erased"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "GPS trace retention failed; retrying in an hour")
+                }
+            }
+        }
+    });
 }
 
 /// Request counts and latency by route pattern and status at `/metrics`.

@@ -31,6 +31,10 @@ pub struct TripRules {
     pub trace_min_ratio: Decimal,
     /// Points credited per credited gram.
     pub points_per_gram: i64,
+    /// GPS traces are personal data: kept this many days after the trip was
+    /// logged (for review and disputes), then erased. Traces of trips still
+    /// waiting for review are kept until decided.
+    pub trace_retention_days: i64,
 }
 
 impl Default for TripRules {
@@ -44,6 +48,7 @@ impl Default for TripRules {
             self_declared_review: false,
             trace_min_ratio: Decimal::new(8, 1),
             points_per_gram: 1,
+            trace_retention_days: 90,
         }
     }
 }
@@ -63,6 +68,9 @@ impl TripRules {
                 "future_skew_secs ≥ 0, claim_window_days ≥ 1 and daily_cap_g ≥ 1 are required"
                     .into(),
             );
+        }
+        if self.trace_retention_days < 1 {
+            return Err("trace_retention_days must be at least 1".into());
         }
         if !(1..=1_000).contains(&self.points_per_gram) || self.max_credited_per_day == 0 {
             return Err("points_per_gram is 1 to 1000 and max_credited_per_day ≥ 1".into());

@@ -395,6 +395,24 @@ pub(super) fn json_text<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("stored values serialise")
 }
 
+/// Erases the GPS traces kept longer than the retention period (except of
+/// trips still waiting for review); answers how many.
+pub async fn purge_traces(
+    db: &impl ConnectionTrait,
+    rules: &TripRules,
+    now: DateTime<FixedOffset>,
+) -> Result<u64, DbErr> {
+    let cutoff = now - chrono::Duration::days(rules.trace_retention_days);
+    let purged = trip::Entity::update_many()
+        .col_expr(trip::Column::Trace, Expr::value(Option::<String>::None))
+        .filter(trip::Column::Trace.is_not_null())
+        .filter(trip::Column::CreatedAt.lt(cutoff))
+        .filter(trip::Column::Status.ne(TripStatus::PendingReview.as_str()))
+        .exec(db)
+        .await?;
+    Ok(purged.rows_affected)
+}
+
 /// The caller's trip, if it is theirs.
 pub async fn find_own(
     db: &impl ConnectionTrait,

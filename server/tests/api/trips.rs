@@ -718,3 +718,66 @@ async fn leaderboards_rank_everyone_and_each_department() {
         assert_eq!(board["entries"][0]["credited_g"], "1802");
     }
 }
+
+/// GPS traces are erased after the retention period, except while their
+/// trip waits for review.
+#[tokio::test]
+async fn old_traces_are_erased() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tanpuhui_server::trips::entity::trip;
+    use tanpuhui_server::trips::rules::TripRules;
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let token = app.signed_in("private@lz.cn").await;
+        let t0 = base_time();
+        let (_, kept) = app
+            .post_as(&token, "/api/v1/trips", &commute(t0, 30, true))
+            .await;
+        let mut short = commute(t0 + Duration::hours(1), 30, true);
+        short["trace"] = trace(t0 + Duration::hours(1), 2.0, 30);
+        let (_, waiting) = app.post_as(&token, "/api/v1/trips", &short).await;
+        assert_eq!(waiting["status"], "pending_review");
+        let rules = TripRules::default();
+        let now = Utc::now().fixed_offset();
+        assert_eq!(
+            tanpuhui_server::trips::service::purge_traces(&app.db, &rules, now)
+                .await
+                .unwrap(),
+            0
+        );
+        trip::Entity::update_many()
+            .col_expr(
+                trip::Column::CreatedAt,
+                Expr::value(now - Duration::days(91)),
+            )
+            .filter(trip::Column::UserId.is_not_null())
+            .exec(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            tanpuhui_server::trips::service::purge_traces(&app.db, &rules, now)
+                .await
+                .unwrap(),
+            1,
+            "{backend:?}"
+        );
+        let traces = |id: &Value| {
+            let id = id.as_str().unwrap().to_string();
+            let db = app.db.clone();
+            async move {
+                trip::Entity::find_by_id(id)
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .trace
+            }
+        };
+        assert_eq!(traces(&kept["id"]).await, None);
+        assert!(
+            traces(&waiting["id"]).await.is_some(),
+            "kept while in review"
+        );
+    }
+}
