@@ -5,4 +5,6 @@ pub mod entity;
 pub mod service;
 
 pub use asset::Asset;
-pub use service::{apply, balances, entries_page, Command, LedgerError, Outcome, Posting, Request};
+pub use service::{
+    apply, apply_within, balances, entries_page, Command, LedgerError, Outcome, Posting, Request,
+};

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionSession, TransactionTrait,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -170,15 +170,46 @@ fn request_hash(req: &Request) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Applies `req` once. See the module documentation.
+/// Applies `req` once, in its own database transaction (a savepoint when
+/// `db` is a transaction already). See the module documentation.
 pub async fn apply<C: TransactionTrait>(
     db: &C,
     req: &Request,
     now: DateTime<FixedOffset>,
 ) -> Result<Outcome, LedgerError> {
     validate(req)?;
-    let hash = request_hash(req);
     let txn = db.begin().await?;
+    match apply_on(&txn, req, now).await {
+        Ok(outcome) => {
+            txn.commit().await?;
+            Ok(outcome)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// Applies `req` once inside the caller's transaction, without a savepoint
+/// of its own (two round trips fewer on a hot path). On an error the
+/// ledger's writes so far are in the caller's transaction: the caller must
+/// roll it back.
+pub async fn apply_within(
+    txn: &DatabaseTransaction,
+    req: &Request,
+    now: DateTime<FixedOffset>,
+) -> Result<Outcome, LedgerError> {
+    validate(req)?;
+    apply_on(txn, req, now).await
+}
+
+async fn apply_on(
+    txn: &impl ConnectionTrait,
+    req: &Request,
+    now: DateTime<FixedOffset>,
+) -> Result<Outcome, LedgerError> {
+    let hash = request_hash(req);
     // The transaction row is written first: on SQLite that takes the write
     // lock before anything is read, on PostgreSQL a concurrent use of the
     // same id waits here for the first to commit.
@@ -194,40 +225,30 @@ pub async fn apply<C: TransactionTrait>(
             .do_nothing()
             .to_owned(),
     )
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
     if inserted == 0 {
         let first = transaction::Entity::find_by_id(req.id.clone())
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound(req.id.clone()))?;
-        let entries = entries_of(&txn, &req.id).await?;
-        txn.rollback().await?;
         if first.request_hash != hash {
             return Err(LedgerError::IdReused(req.id.clone()));
         }
         return Ok(Outcome {
             transaction_id: first.id,
             kind: first.kind,
-            entries,
+            entries: entries_of(txn, &req.id).await?,
             replayed: true,
         });
     }
-    match run(&txn, req, now).await {
-        Ok(entries) => {
-            txn.commit().await?;
-            Ok(Outcome {
-                transaction_id: req.id.clone(),
-                kind: req.command.kind().to_string(),
-                entries,
-                replayed: false,
-            })
-        }
-        Err(e) => {
-            txn.rollback().await?;
-            Err(e)
-        }
-    }
+    let entries = run(txn, req, now).await?;
+    Ok(Outcome {
+        transaction_id: req.id.clone(),
+        kind: req.command.kind().to_string(),
+        entries,
+        replayed: false,
+    })
 }
 
 /// A change to one balance.

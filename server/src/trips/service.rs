@@ -11,8 +11,8 @@ use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -209,12 +209,12 @@ pub async fn log_trip(
 
     let txn = db.begin().await?;
     lock_person(&txn, user_id).await?;
-    if let Some(first) = trip::Entity::find()
-        .filter(trip::Column::UserId.eq(user_id))
-        .filter(trip::Column::ClientTripId.eq(client_id.as_str()))
-        .one(&txn)
-        .await?
-    {
+    let standing = standing(&txn, user_id, &client_id, &local_day, req).await?;
+    if let Some(first_id) = standing.existing {
+        let first = trip::Entity::find_by_id(first_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("trip".into()))?;
         txn.rollback().await?;
         if first.request_hash != hash {
             return Err(TripError::ClientIdReused);
@@ -224,19 +224,11 @@ pub async fn log_trip(
             replayed: true,
         });
     }
-    let live = [
-        TripStatus::Credited.as_str(),
-        TripStatus::PendingReview.as_str(),
-    ];
-    let overlaps = trip::Entity::find()
-        .filter(trip::Column::UserId.eq(user_id))
-        .filter(trip::Column::Status.is_in(live))
-        .filter(trip::Column::StartedAt.lt(req.ended_at))
-        .filter(trip::Column::EndedAt.gt(req.started_at))
-        .one(&txn)
-        .await?
-        .is_some();
-    let (credited_today, credited_today_g) = credited_on(&txn, user_id, &local_day).await?;
+    let (overlaps, credited_today, credited_today_g) = (
+        standing.overlaps,
+        standing.credited_today,
+        standing.credited_today_g,
+    );
     let assessment = rules::assess(
         rules,
         &Facts {
@@ -302,8 +294,8 @@ pub async fn log_trip(
 }
 
 /// The personal reduction record and the points of a credited trip.
-pub(super) async fn credit<C: ConnectionTrait + TransactionTrait>(
-    txn: &C,
+pub(super) async fn credit(
+    txn: &DatabaseTransaction,
     trip: &trip::Model,
     now: DateTime<FixedOffset>,
 ) -> Result<(), TripError> {
@@ -326,7 +318,8 @@ pub(super) async fn credit<C: ConnectionTrait + TransactionTrait>(
     .exec_without_returning(txn)
     .await?;
     let issuer = accounts::system(txn, "issuer:points", now).await?;
-    ledger::apply(
+    // Within the trip's transaction, which any error rolls back whole.
+    ledger::apply_within(
         txn,
         &ledger::Request {
             id: format!("trip:{}", trip.id),
@@ -362,6 +355,74 @@ pub(super) async fn lock_person(txn: &impl ConnectionTrait, user_id: &str) -> Re
         .exec(txn)
         .await?;
     Ok(())
+}
+
+/// What the person's other trips say about a new one, in one query: the
+/// trip of the same `client_trip_id` if any, whether a live (credited or
+/// pending) trip overlaps it, and the day's credited trips and grams.
+struct Standing {
+    existing: Option<String>,
+    overlaps: bool,
+    credited_today: u32,
+    credited_today_g: i64,
+}
+
+async fn standing(
+    txn: &impl ConnectionTrait,
+    user_id: &str,
+    client_id: &str,
+    local_day: &str,
+    req: &TripRequest,
+) -> Result<Standing, DbErr> {
+    use sea_orm::sea_query::{Alias, Condition, Func};
+    use trip::Column as T;
+    let live = [
+        TripStatus::Credited.as_str(),
+        TripStatus::PendingReview.as_str(),
+    ];
+    let overlapping = Condition::all()
+        .add(T::Status.is_in(live))
+        .add(T::StartedAt.lt(req.ended_at))
+        .add(T::EndedAt.gt(req.started_at));
+    let today = Condition::all()
+        .add(T::LocalDay.eq(local_day))
+        .add(T::Status.eq(TripStatus::Credited.as_str()));
+    let same = T::ClientTripId.eq(client_id);
+    // SUM of a bigint is numeric on PostgreSQL: cast back.
+    let sum = |e: Expr| Expr::from(Func::cast_as(Func::sum(e), Alias::new("BIGINT")));
+    // existing id, overlapping trips, the day's credited trips and grams.
+    type Row = (Option<String>, Option<i64>, Option<i64>, Option<i64>);
+    let row: Option<Row> = trip::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::from(Func::max(
+                Expr::case(same.clone(), Expr::col(T::Id)).finally(Expr::null()),
+            )),
+            "existing",
+        )
+        .column_as(
+            sum(Expr::case(overlapping.clone(), 1).finally(0).into()),
+            "overlaps",
+        )
+        .column_as(sum(Expr::case(today.clone(), 1).finally(0).into()), "n")
+        .column_as(
+            sum(Expr::case(today.clone(), Expr::col(T::CreditedG))
+                .finally(0)
+                .into()),
+            "g",
+        )
+        .filter(T::UserId.eq(user_id))
+        .filter(Condition::any().add(same).add(overlapping).add(today))
+        .into_tuple()
+        .one(txn)
+        .await?;
+    let (existing, overlaps, n, g) = row.unwrap_or((None, None, None, None));
+    Ok(Standing {
+        existing,
+        overlaps: overlaps.unwrap_or(0) > 0,
+        credited_today: u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX),
+        credited_today_g: g.unwrap_or(0),
+    })
 }
 
 /// How many trips of the person were credited on `local_day`, and grams.
