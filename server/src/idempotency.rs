@@ -327,7 +327,7 @@ where
             hasher.update([0]);
             hasher.update(&body);
             let hash = hex::encode(hasher.finalize());
-            let now = chrono::Utc::now().fixed_offset();
+            let now = crate::clock::now();
             match claim(&config.db, &scope, &key, &hash, now).await {
                 Ok(Claim::Fresh) => {}
                 Ok(Claim::Replay(first)) => {

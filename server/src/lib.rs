@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api_doc;
 pub mod auth;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -129,7 +129,7 @@ fn spawn_trace_retention(db: DatabaseConnection, rules: TripRules) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            let now = chrono::Utc::now().fixed_offset();
+            let now = crate::clock::now();
             match crate::trips::service::purge_traces(&db, &rules, now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(traces = n, "expired GPS traces erased"),

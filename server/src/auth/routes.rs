@@ -110,7 +110,7 @@ pub async fn register(
             })
         }
     };
-    let now = chrono::Utc::now().fixed_offset();
+    let now = crate::clock::now();
     let user = service::register(db.get_ref(), who, &body.password, now).await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
@@ -166,7 +166,7 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = service::authenticate(&db, &Login::parse(&body.login), &body.password).await?;
-    let session = refresh::start_family(&db, &user.id, chrono::Utc::now().fixed_offset()).await?;
+    let session = refresh::start_family(&db, &user.id, crate::clock::now()).await?;
     Ok(HttpResponse::Ok().json(tokens(&keys, session)?))
 }
 
@@ -192,13 +192,7 @@ pub async fn refresh_tokens(
     keys: web::Data<TokenKeys>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = refresh::rotate(
-        &db,
-        &cache,
-        &body.refresh_token,
-        chrono::Utc::now().fixed_offset(),
-    )
-    .await?;
+    let session = refresh::rotate(&db, &cache, &body.refresh_token, crate::clock::now()).await?;
     Ok(HttpResponse::Ok().json(tokens(&keys, session)?))
 }
 
@@ -217,13 +211,7 @@ pub async fn logout(
     cache: web::Data<Cache>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    refresh::logout(
-        &db,
-        &cache,
-        &body.refresh_token,
-        chrono::Utc::now().fixed_offset(),
-    )
-    .await?;
+    refresh::logout(&db, &cache, &body.refresh_token, crate::clock::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

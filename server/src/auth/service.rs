@@ -118,6 +118,23 @@ pub async fn authenticate(
     }
 }
 
+/// Whether the user is shown as anonymous on leaderboards.
+pub async fn set_leaderboard_opt_out(
+    db: &DatabaseConnection,
+    user_id: &str,
+    opt_out: bool,
+) -> Result<(), DbErr> {
+    Users::update_many()
+        .col_expr(
+            entity::Column::LeaderboardOptOut,
+            sea_orm::sea_query::Expr::value(opt_out),
+        )
+        .filter(entity::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn find(db: &DatabaseConnection, id: &str) -> Result<Option<entity::Model>, AuthError> {
     Ok(Users::find_by_id(id.to_string()).one(db).await?)
 }

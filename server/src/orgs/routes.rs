@@ -10,6 +10,7 @@ use super::entity::{grant, membership, organization, OrgKind, Role, Status};
 use super::principal::Principal;
 use super::service::{self, NewOrganization, OrgError};
 use crate::accounts::entity as account;
+use crate::clock::now;
 use crate::error::ApiError;
 use crate::pagination::{Page, PageQuery};
 
@@ -34,10 +35,6 @@ impl From<OrgError> for ApiError {
             OrgError::Database(e) => e.into(),
         }
     }
-}
-
-fn now() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::Utc::now().fixed_offset()
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -9,6 +9,7 @@ use validator::Validate;
 use super::entity::{redemption, reward};
 use super::service::{self, NewReward, RewardError};
 use crate::auth::routes::AuthUser;
+use crate::clock::now;
 use crate::error::ApiError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
@@ -33,10 +34,6 @@ impl From<RewardError> for ApiError {
             RewardError::Ledger(_) | RewardError::Database(_) => ApiError::Internal(e.to_string()),
         }
     }
-}
-
-fn now() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::Utc::now().fixed_offset()
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

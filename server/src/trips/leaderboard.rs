@@ -19,6 +19,7 @@ use super::summary::Period;
 use crate::auth::entity as users;
 use crate::cache::{Cache, CacheError};
 use crate::orgs::entity::{membership, Status};
+use crate::orgs::principal::Principal;
 use crate::orgs::service::memberships_of;
 
 /// How long a built board is trusted before it is rebuilt from the database.
@@ -43,6 +44,8 @@ fn built_key(key: &str) -> String {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BoardError {
+    #[error("only the organisation's members and staff see its leaderboard")]
+    Forbidden,
     #[error("cache: {0}")]
     Cache(#[from] CacheError),
     #[error("database: {0}")]
@@ -160,14 +163,33 @@ fn display(user: Option<&users::Model>) -> String {
     }
 }
 
+/// An organisation's board is for its approved members, its staff and
+/// administrators; everyone signed in sees the board of all.
+async fn may_see(db: &impl ConnectionTrait, who: &Principal, scope: &Scope) -> Result<bool, DbErr> {
+    let Scope::Organization(org) = scope else {
+        return Ok(true);
+    };
+    if who.acts_for(org) || who.is_admin() {
+        return Ok(true);
+    }
+    Ok(memberships_of(db, &who.user_id)
+        .await?
+        .iter()
+        .any(|m| &m.organization_id == org))
+}
+
 pub async fn board(
     db: &impl ConnectionTrait,
     cache: &Cache,
-    caller: &str,
+    who: &Principal,
     period: &Period,
     scope: &Scope,
     limit: usize,
 ) -> Result<Board, BoardError> {
+    if !may_see(db, who, scope).await? {
+        return Err(BoardError::Forbidden);
+    }
+    let caller = who.user_id.as_str();
     let key = key(period, scope);
     if !cache.has_flag(&built_key(&key)).await? {
         rebuild(db, cache, period, scope).await?;

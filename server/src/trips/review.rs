@@ -83,18 +83,24 @@ pub async fn get(
     Ok((t, r))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A reviewer's verdict on one trip.
+pub struct Ruling<'a> {
+    pub approve: bool,
+    /// Recorded with the reviewer's id.
+    pub reason: &'a str,
+}
+
 pub async fn decide(
     db: &DatabaseConnection,
     cache: &Cache,
     rules: &TripRules,
     who: &Principal,
     trip_id: &str,
-    approve: bool,
-    reason: &str,
+    ruling: Ruling<'_>,
     now: DateTime<FixedOffset>,
 ) -> Result<(trip::Model, review::Model), ReviewError> {
     authorise(who)?;
+    let Ruling { approve, reason } = ruling;
     let found = trip::Entity::find_by_id(trip_id.to_string())
         .one(db)
         .await?

@@ -16,6 +16,7 @@ use super::service::{self, Logged, TripError, TripRequest};
 use super::summary::{self, OrganizationSummary, Period, Summary};
 use crate::auth::routes::AuthUser;
 use crate::cache::Cache;
+use crate::clock::now;
 use crate::error::{ApiError, Problem};
 use crate::estimates::catalog;
 use crate::orgs::principal::Principal;
@@ -98,10 +99,6 @@ impl From<trip::Model> for TripView {
             created_at: t.created_at.to_rfc3339(),
         }
     }
-}
-
-fn now() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::Utc::now().fixed_offset()
 }
 
 /// Log a trip. The server recomputes the reduction with carbon-calc,
@@ -418,9 +415,11 @@ pub async fn decide_review(
     body: web::Json<ReviewDecision>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
-    let approve = body.decision == Verdict::Approve;
-    let (t, r) =
-        review::decide(&db, &cache, &rules, &who, &id, approve, &body.reason, now()).await?;
+    let ruling = review::Ruling {
+        approve: body.decision == Verdict::Approve,
+        reason: &body.reason,
+    };
+    let (t, r) = review::decide(&db, &cache, &rules, &who, &id, ruling, now()).await?;
     Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))
 }
 
@@ -488,7 +487,10 @@ pub async fn organization_summary(
 
 impl From<BoardError> for ApiError {
     fn from(e: BoardError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            BoardError::Forbidden => ApiError::Forbidden(e.to_string()),
+            BoardError::Cache(_) | BoardError::Database(_) => ApiError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -556,26 +558,8 @@ pub async fn leaderboards(
         starting_after: None,
     }
     .limit()?;
-    if let leaderboard::Scope::Organization(org) = &scope {
-        let member = crate::orgs::service::memberships_of(db.get_ref(), &who.user_id)
-            .await?
-            .iter()
-            .any(|m| &m.organization_id == org);
-        if !(member || who.acts_for(org) || who.is_admin()) {
-            return Err(ApiError::Forbidden(
-                "only the organisation's members and staff see its leaderboard".into(),
-            ));
-        }
-    }
-    let board = leaderboard::board(
-        db.get_ref(),
-        &cache,
-        &who.user_id,
-        &period,
-        &scope,
-        limit as usize,
-    )
-    .await?;
+    let board =
+        leaderboard::board(db.get_ref(), &cache, &who, &period, &scope, limit as usize).await?;
     Ok(HttpResponse::Ok().json(board))
 }
 
@@ -625,16 +609,7 @@ pub async fn set_privacy(
     user: AuthUser,
     body: web::Json<Privacy>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::auth::entity as users;
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    users::Entity::update_many()
-        .col_expr(
-            users::Column::LeaderboardOptOut,
-            Expr::value(body.leaderboard_opt_out),
-        )
-        .filter(users::Column::Id.eq(user.0.as_str()))
-        .exec(db.get_ref())
+    crate::auth::service::set_leaderboard_opt_out(db.get_ref(), &user.0, body.leaderboard_opt_out)
         .await?;
     Ok(HttpResponse::Ok().json(body.into_inner()))
 }

@@ -60,11 +60,19 @@ async fn every_route_answers_bad_input_with_a_problem() {
             })
             .collect::<Vec<_>>()
             .join("/");
-        if item.post.is_some() {
+        let with_body = [
+            (Method::POST, item.post.is_some()),
+            (Method::PUT, item.put.is_some()),
+        ];
+        for method in with_body
+            .into_iter()
+            .filter(|(_, has)| *has)
+            .map(|(m, _)| m)
+        {
             for (content_type, body) in &bodies {
                 let res = app
                     .client
-                    .post(format!("{}{path}", app.address))
+                    .request(method.clone(), format!("{}{path}", app.address))
                     .bearer_auth(&token)
                     .header("content-type", *content_type)
                     .body(body.clone())
@@ -73,18 +81,18 @@ async fn every_route_answers_bad_input_with_a_problem() {
                     .unwrap();
                 let status = res.status().as_u16();
                 tried += 1;
-                assert_ne!(status, 429, "POST {path}");
+                assert_ne!(status, 429, "{method} {path}");
                 if (200..300).contains(&status) {
                     continue; // routes without a body may ignore it
                 }
                 assert!(
                     (400..500).contains(&status),
-                    "POST {path} {body:.40}: {status}"
+                    "{method} {path} {body:.40}: {status}"
                 );
                 assert_eq!(
                     res.headers()["content-type"],
                     "application/problem+json",
-                    "POST {path}"
+                    "{method} {path}"
                 );
             }
         }
