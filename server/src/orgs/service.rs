@@ -428,3 +428,18 @@ pub async fn grant_admin(
     .insert(db)
     .await
 }
+
+/// The user ids of an organisation's approved members.
+pub async fn approved_members(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+) -> Result<Vec<String>, DbErr> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .filter(membership::Column::Status.eq(Status::Approved))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect())
+}

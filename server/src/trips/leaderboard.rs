@@ -18,9 +18,8 @@ use super::rules::TripStatus;
 use super::summary::Period;
 use crate::auth::entity as users;
 use crate::cache::{Cache, CacheError};
-use crate::orgs::entity::{membership, Status};
 use crate::orgs::principal::Principal;
-use crate::orgs::service::memberships_of;
+use crate::orgs::service::{approved_members, memberships_of};
 
 /// How long a built board is trusted before it is rebuilt from the database.
 const BUILT_FOR: Duration = Duration::from_secs(24 * 3600);
@@ -102,14 +101,7 @@ pub async fn rebuild(
         .filter(trip::Column::Status.eq(TripStatus::Credited.as_str()))
         .filter(trip::Column::LocalDay.starts_with(format!("{}-", period.as_str())));
     if let Scope::Organization(org) = scope {
-        let members: Vec<String> = membership::Entity::find()
-            .filter(membership::Column::OrganizationId.eq(org.as_str()))
-            .filter(membership::Column::Status.eq(Status::Approved))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect();
+        let members = approved_members(db, org).await?;
         query = query.filter(trip::Column::UserId.is_in(members));
     }
     let mut totals: HashMap<String, i64> = HashMap::new();

@@ -12,7 +12,6 @@ use utoipa::ToSchema;
 use super::entity::trip;
 use super::rules::TripStatus;
 use super::service::china_time;
-use crate::orgs::entity::{membership, Status};
 use crate::orgs::principal::Principal;
 use crate::orgs::service::{self as orgs, OrgError};
 
@@ -158,14 +157,7 @@ pub async fn of_organization(
             "only the organisation's staff and administrators see its summary",
         ));
     }
-    let members: Vec<String> = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(org.id.as_str()))
-        .filter(membership::Column::Status.eq(Status::Approved))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
+    let members = orgs::approved_members(db, &org.id).await?;
     let trips = trip::Entity::find()
         .filter(trip::Column::UserId.is_in(members.clone()))
         .filter(in_period(period))

@@ -7,36 +7,9 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tanpuhui_server::accounts::service as accounts;
-use tanpuhui_server::ledger::{self, Asset, Command, Posting, Request};
 
-use crate::helpers::{backends, spawn_app, uscc, TestApp};
+use crate::helpers::{backends, grant_points, spawn_app, uscc};
 use crate::orgs::{enterprise, government};
-
-async fn credit(app: &TestApp, account: &str, n: i64, id: &str) {
-    let now = chrono::Utc::now().fixed_offset();
-    let issuer = accounts::system(&app.db, "issuer:points", now)
-        .await
-        .unwrap();
-    let req = Request {
-        id: id.into(),
-        memo: None,
-        command: Command::Transfer {
-            postings: vec![
-                Posting {
-                    account_id: issuer.id,
-                    asset: Asset::points(),
-                    amount: -n,
-                },
-                Posting {
-                    account_id: account.into(),
-                    asset: Asset::points(),
-                    amount: n,
-                },
-            ],
-        },
-    };
-    ledger::apply(&app.db, &req, now).await.unwrap();
-}
 
 #[tokio::test]
 async fn balances_and_entries_in_pages() {
@@ -54,7 +27,7 @@ async fn balances_and_entries_in_pages() {
         assert_eq!(b["balances"], json!([]));
 
         for i in 0..25 {
-            credit(&app, &account, 10 + i, &format!("trip-{i}")).await;
+            grant_points(&app.db, &account, 10 + i, &format!("trip-{i}")).await;
         }
         let (_, b) = app
             .get_as(&token, &format!("/api/v1/accounts/{account}/balances"))
@@ -148,26 +121,7 @@ async fn every_object_route_refuses_the_wrong_user() {
         assert_eq!(status, 201);
         let mid = m["id"].as_str().unwrap().to_string();
         // A verifier of the service centre.
-        let (_, centre) = app
-            .post_as(
-                &g.admin,
-                "/api/v1/organizations",
-                &json!({"kind": "service_centre", "name": "碳中和服务中心", "uscc": uscc(41)}),
-            )
-            .await;
-        let verifier = app.signed_in("verifier@centre.cn").await;
-        let (verifier_id, _) = app.whoami(&verifier).await;
-        let (status, _) = app
-            .post_as(
-                &g.admin,
-                &format!(
-                    "/api/v1/organizations/{}/roles",
-                    centre["id"].as_str().unwrap()
-                ),
-                &json!({"user_id": verifier_id, "role": "verifier"}),
-            )
-            .await;
-        assert_eq!(status, 201);
+        let verifier = crate::orgs::verifier(&app, &g.admin, "verifier@centre.cn", 41).await;
         let now = chrono::Utc::now().fixed_offset();
         let issuer = accounts::system(&app.db, "issuer:points", now)
             .await

@@ -282,3 +282,25 @@ impl TestApp {
 pub fn uscc(n: u32) -> String {
     tanpuhui_server::orgs::uscc::with_check_character(&format!("91620100{n:09}")).unwrap()
 }
+
+/// Issues `n` points to `account` straight through the ledger (as a
+/// credited trip would), as ledger transaction `tx_id`.
+pub async fn grant_points(db: &DatabaseConnection, account: &str, n: i64, tx_id: &str) {
+    use tanpuhui_server::accounts::service as accounts;
+    use tanpuhui_server::ledger::{self, Asset, Command, Posting, Request};
+    let now = chrono::Utc::now().fixed_offset();
+    let issuer = accounts::system(db, "issuer:points", now).await.unwrap();
+    let points = |account_id: String, amount: i64| Posting {
+        account_id,
+        asset: Asset::points(),
+        amount,
+    };
+    let req = Request {
+        id: tx_id.to_string(),
+        memo: None,
+        command: Command::Transfer {
+            postings: vec![points(issuer.id, -n), points(account.to_string(), n)],
+        },
+    };
+    ledger::apply(db, &req, now).await.unwrap();
+}

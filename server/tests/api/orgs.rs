@@ -40,6 +40,29 @@ pub async fn government(app: &TestApp, n: u32) -> Government {
     }
 }
 
+/// A service centre set up by `admin` and a verifier in it (signed in as
+/// `email`); answers the verifier's token.
+pub async fn verifier(app: &TestApp, admin: &str, email: &str, n: u32) -> String {
+    let (_, centre) = app
+        .post_as(
+            admin,
+            "/api/v1/organizations",
+            &json!({"kind": "service_centre", "name": "碳中和服务中心", "uscc": uscc(n)}),
+        )
+        .await;
+    let token = app.signed_in(email).await;
+    let (id, _) = app.whoami(&token).await;
+    let path = format!(
+        "/api/v1/organizations/{}/roles",
+        centre["id"].as_str().unwrap()
+    );
+    let (status, _) = app
+        .post_as(admin, &path, &json!({"user_id": id, "role": "verifier"}))
+        .await;
+    assert_eq!(status, 201);
+    token
+}
+
 /// An approved enterprise and its operator's token.
 pub async fn enterprise(app: &TestApp, g: &Government, email: &str, n: u32) -> (Value, String) {
     let op = app.signed_in(email).await;

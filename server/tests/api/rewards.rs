@@ -5,36 +5,13 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tanpuhui_server::accounts::service as accounts;
-use tanpuhui_server::ledger::{self, Asset, Command, Posting, Request};
 
 use crate::helpers::{backends, spawn_app, TestApp};
 
 async fn grant_points(app: &TestApp, token: &str, n: i64) {
     let (_, account) = app.whoami(token).await;
-    let now = chrono::Utc::now().fixed_offset();
-    let issuer = accounts::system(&app.db, "issuer:points", now)
-        .await
-        .unwrap();
-    let req = Request {
-        id: format!("grant:{}", uuid::Uuid::new_v4()),
-        memo: None,
-        command: Command::Transfer {
-            postings: vec![
-                Posting {
-                    account_id: issuer.id,
-                    asset: Asset::points(),
-                    amount: -n,
-                },
-                Posting {
-                    account_id: account,
-                    asset: Asset::points(),
-                    amount: n,
-                },
-            ],
-        },
-    };
-    ledger::apply(&app.db, &req, now).await.unwrap();
+    let id = format!("grant:{}", uuid::Uuid::new_v4());
+    crate::helpers::grant_points(&app.db, &account, n, &id).await;
 }
 
 async fn available(app: &TestApp, token: &str) -> i64 {

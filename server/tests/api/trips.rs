@@ -387,27 +387,7 @@ async fn long_traces_fit_and_oversized_bodies_do_not() {
 /// A verifier of the service centre (set up by an administrator).
 async fn verifier(app: &TestApp) -> String {
     let g = crate::orgs::government(app, 77).await;
-    let (_, centre) = app
-        .post_as(
-            &g.admin,
-            "/api/v1/organizations",
-            &json!({"kind": "service_centre", "name": "碳中和服务中心", "uscc": crate::helpers::uscc(7_700)}),
-        )
-        .await;
-    let token = app.signed_in("reviewer@centre.cn").await;
-    let (id, _) = app.whoami(&token).await;
-    let (status, _) = app
-        .post_as(
-            &g.admin,
-            &format!(
-                "/api/v1/organizations/{}/roles",
-                centre["id"].as_str().unwrap()
-            ),
-            &json!({"user_id": id, "role": "verifier"}),
-        )
-        .await;
-    assert_eq!(status, 201);
-    token
+    crate::orgs::verifier(app, &g.admin, "reviewer@centre.cn", 7_700).await
 }
 
 #[tokio::test]
