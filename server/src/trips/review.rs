@@ -144,6 +144,7 @@ pub async fn decide(
                 },
                 trace_ratio: None,
                 trace_teleports: 0,
+                trace_outside_trip: false,
                 overlaps: false,
                 credited_today,
                 credited_today_g,

@@ -35,6 +35,10 @@ pub struct TripRules {
     /// logged (for review and disputes), then erased. Traces of trips still
     /// waiting for review are kept until decided.
     pub trace_retention_days: i64,
+    /// The trace's first and last fixes may lie this far outside the trip's
+    /// start and end (phone clocks drift); further out, the trace may belong
+    /// to another journey and the trip goes to review.
+    pub trace_time_slack_secs: i64,
 }
 
 impl Default for TripRules {
@@ -49,6 +53,7 @@ impl Default for TripRules {
             trace_min_ratio: Decimal::new(8, 1),
             points_per_gram: 1,
             trace_retention_days: 90,
+            trace_time_slack_secs: 120,
         }
     }
 }
@@ -68,6 +73,9 @@ impl TripRules {
                 "future_skew_secs ≥ 0, claim_window_days ≥ 1 and daily_cap_g ≥ 1 are required"
                     .into(),
             );
+        }
+        if self.trace_time_slack_secs < 0 {
+            return Err("trace_time_slack_secs must not be negative".into());
         }
         if self.trace_retention_days < 1 {
             return Err("trace_retention_days must be at least 1".into());
@@ -95,6 +103,7 @@ pub enum Reason {
     TooSlow,
     TraceShorterThanClaimed,
     TraceTeleports,
+    TraceOutsideTrip,
     SelfDeclaredReview,
     // Credited, with less.
     SelfDeclaredReducedRate,
@@ -124,6 +133,7 @@ impl Reason {
             Reason::TooSlow
                 | Reason::TraceShorterThanClaimed
                 | Reason::TraceTeleports
+                | Reason::TraceOutsideTrip
                 | Reason::SelfDeclaredReview
         )
     }
@@ -175,6 +185,9 @@ pub struct Facts {
     /// The trace's measured share of the declared distance, when both exist.
     pub trace_ratio: Option<Decimal>,
     pub trace_teleports: usize,
+    /// The trace's fixes start before or end after the trip (beyond the
+    /// slack).
+    pub trace_outside_trip: bool,
     pub overlaps: bool,
     pub credited_today: u32,
     pub credited_today_g: i64,
@@ -222,6 +235,9 @@ pub fn assess(rules: &TripRules, f: &Facts) -> Assessment {
     }
     if f.trace_teleports > 0 && !f.reviewed {
         reasons.push(Reason::TraceTeleports);
+    }
+    if f.trace_outside_trip && !f.reviewed {
+        reasons.push(Reason::TraceOutsideTrip);
     }
     if f.source == Source::SelfDeclared && rules.self_declared_review && !f.reviewed {
         reasons.push(Reason::SelfDeclaredReview);
@@ -278,6 +294,7 @@ mod tests {
             source: Source::Gps,
             trace_ratio: Some(Decimal::ONE),
             trace_teleports: 0,
+            trace_outside_trip: false,
             overlaps: false,
             credited_today: 0,
             credited_today_g: 0,
@@ -344,6 +361,11 @@ mod tests {
                 Box::new(|f| f.trace_teleports = 1),
                 TripStatus::PendingReview,
                 Reason::TraceTeleports,
+            ),
+            (
+                Box::new(|f| f.trace_outside_trip = true),
+                TripStatus::PendingReview,
+                Reason::TraceOutsideTrip,
             ),
             (
                 Box::new(|f| f.plausibility = vec![Reason::TooSlow]),
@@ -425,6 +447,10 @@ mod tests {
             },
             TripRules {
                 points_per_gram: 0,
+                ..TripRules::default()
+            },
+            TripRules {
+                trace_time_slack_secs: -1,
                 ..TripRules::default()
             },
         ] {

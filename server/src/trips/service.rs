@@ -142,6 +142,18 @@ fn plausibility_problems(
     Ok(reasons)
 }
 
+/// Whether the trace's first fix is before the trip's start or its last
+/// after the trip's end, by more than `slack_secs`. carbon-calc has checked
+/// that the fixes' times parse and are in order.
+fn trace_outside_trip(points: &[TracePoint], req: &TripRequest, slack_secs: i64) -> bool {
+    let time = |p: Option<&TracePoint>| p.and_then(|p| DateTime::parse_from_rfc3339(&p.t).ok());
+    let slack = chrono::Duration::seconds(slack_secs);
+    match (time(points.first()), time(points.last())) {
+        (Some(first), Some(last)) => first < req.started_at - slack || last > req.ended_at + slack,
+        _ => true,
+    }
+}
+
 fn request_hash(req: &TripRequest) -> String {
     let text = serde_json::to_vec(req).expect("trip requests serialise");
     hex::encode(Sha256::digest(text))
@@ -184,7 +196,7 @@ pub async fn log_trip(
         .filter_map(|l| l.distance_km)
         .map(|d| d.0)
         .sum();
-    let (source, measured, teleports) = match &req.trace {
+    let (source, measured, teleports, outside) = match &req.trace {
         Some(points) => {
             let m = plausibility::measure_trace(
                 catalog,
@@ -193,9 +205,10 @@ pub async fn log_trip(
                     trace: points.clone(),
                 },
             )?;
-            (Source::Gps, Some(m.distance_km), m.teleports.len())
+            let outside = trace_outside_trip(points, req, rules.trace_time_slack_secs);
+            (Source::Gps, Some(m.distance_km), m.teleports.len(), outside)
         }
-        None => (Source::SelfDeclared, None, 0),
+        None => (Source::SelfDeclared, None, 0, false),
     };
     let trace_ratio = measured
         .filter(|_| declared > Decimal::ZERO)
@@ -238,6 +251,7 @@ pub async fn log_trip(
             source,
             trace_ratio,
             trace_teleports: teleports,
+            trace_outside_trip: outside,
             overlaps,
             credited_today,
             credited_today_g,

@@ -137,6 +137,13 @@ async fn the_rules_credit_less_reject_or_send_to_review() {
     too_fast["legs"] = json!([{"mode": "metro", "distance_km": "30"}]);
     let mut short_trace = commute(t0 + Duration::hours(3), 30, true);
     short_trace["trace"] = trace(t0 + Duration::hours(3), 2.0, 30);
+    // A whole trace recorded an hour before the trip: another journey's.
+    let mut borrowed_trace = commute(t0 + Duration::hours(4), 30, true);
+    borrowed_trace["trace"] = trace(t0 + Duration::hours(3), 8.55, 30);
+    // Two minutes of clock drift at each end is allowed.
+    let drift_start = t0 + Duration::minutes(130);
+    let mut drifting = commute(drift_start, 30, true);
+    drifting["trace"] = trace(drift_start - Duration::minutes(2), 8.55, 34);
     let cases = [
         (
             self_declared,
@@ -169,6 +176,7 @@ async fn the_rules_credit_less_reject_or_send_to_review() {
             "trace_shorter_than_claimed",
             "0",
         ),
+        (borrowed_trace, "pending_review", "trace_outside_trip", "0"),
     ];
     for (body, status, reason, credited) in cases {
         let (code, trip) = app.post_as(&token, "/api/v1/trips", &body).await;
@@ -180,7 +188,9 @@ async fn the_rules_credit_less_reject_or_send_to_review() {
         );
         assert_eq!(trip["credited_g"], credited, "{reason}");
     }
-    assert_eq!(points(&app, &token).await, "1351", "901 + 450");
+    let (_, drifted) = app.post_as(&token, "/api/v1/trips", &drifting).await;
+    assert_eq!(drifted["status"], "credited", "{drifted}");
+    assert_eq!(points(&app, &token).await, "2252", "901 + 450 + 901");
 
     // Not a trip at all: 422 with the field.
     let mut unknown_mode = commute(t0 + Duration::hours(4), 30, false);
