@@ -12,6 +12,7 @@ mod m20261128_000006_trips;
 mod m20261128_000007_trip_reviews;
 mod m20261128_000008_rewards;
 mod m20261128_000009_leaderboard_opt_out;
+mod m20261128_000010_partner_feeds;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_trip_reviews::Migration),
             Box::new(m20261128_000008_rewards::Migration),
             Box::new(m20261128_000009_leaderboard_opt_out::Migration),
+            Box::new(m20261128_000010_partner_feeds::Migration),
         ]
     }
 }

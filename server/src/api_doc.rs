@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::{accounts, auth, estimates, health, orgs, rewards, trips};
+use crate::{accounts, auth, estimates, health, orgs, partners, rewards, trips};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,7 @@ use crate::{accounts, auth, estimates, health, orgs, rewards, trips};
         (name = "accounts", description = "Carbon accounts: balances and ledger entries"),
         (name = "trips", description = "Low-carbon trips: logging (single and offline batches), the caller's history"),
         (name = "rewards", description = "The rewards catalogue and redeeming points"),
+        (name = "partners", description = "Trip feeds of transit operators and bike-share schemes: partner keys, persons' linked cards, the signed feed"),
         (name = "reviews", description = "Trips sent to review, decided by the service centre's verifiers"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
     ),
@@ -95,6 +96,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(trips::routes::pending_reviews)
         .service(trips::routes::review_trip)
         .service(trips::routes::decide_review)
+        .service(partners::routes::issue_key)
+        .service(partners::routes::list_keys)
+        .service(partners::routes::revoke_key)
+        .service(partners::routes::link_card)
+        .service(partners::routes::list_cards)
+        .service(partners::routes::unlink_card)
+        .service(
+            utoipa_actix_web::scope("/api/v1/partner/trips").service(partners::routes::push_trips),
+        )
         .service(
             utoipa_actix_web::scope("/api/v1/trips")
                 .app_data(json_config(trips::routes::TRIP_BODY_BYTES))
@@ -185,7 +195,7 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
                 add_idempotency_key(op);
             }
             let responses = &mut op.responses.responses;
-            if op.security.is_some() {
+            if op.security.is_some() && !path.starts_with(partners::routes::FEED_PREFIX) {
                 responses.entry("401".into()).or_insert_with(|| {
                     problem("Missing, invalid, expired or revoked token (`invalid_token`)").into()
                 });

@@ -23,6 +23,7 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_REDIS_URL",
     "TANPUHUI_REDIS_PREFIX",
     "TANPUHUI_TRUSTED_PROXIES",
+    "TANPUHUI_PARTNER_SECRETS_KEY",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
@@ -100,6 +101,10 @@ pub struct Settings {
     /// The anti-fraud and fairness rules of trips (`[trip_rules]` in the
     /// file; no environment variables).
     pub trip_rules: crate::trips::rules::TripRules,
+    /// Seals partners' signing secrets and keys transit card hashes (32
+    /// bytes as 64 hex characters). Partner feeds are off without it. Keep
+    /// it: a new key cannot open secrets sealed under the old one.
+    pub partner_secrets_key: Option<Secret>,
 }
 
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
@@ -126,6 +131,7 @@ pub struct FileSettings {
     pub redis_prefix: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
     pub trip_rules: Option<crate::trips::rules::TripRules>,
+    pub partner_secrets_key: Option<Secret>,
 }
 
 /// Values given by environment or flags (clap fills these).
@@ -182,6 +188,9 @@ pub struct Overrides {
     /// Access-token signing key (HS256, at least 32 bytes); environment only.
     #[arg(skip)]
     pub jwt_secret: Option<String>,
+    /// Partner secrets key (64 hex characters); environment only.
+    #[arg(skip)]
+    pub partner_secrets_key: Option<String>,
 }
 
 impl Settings {
@@ -283,6 +292,21 @@ impl Settings {
                 message: "must be at least 1".into(),
             });
         }
+        let partner_secrets_key = overrides
+            .partner_secrets_key
+            .clone()
+            .or_else(|| std::env::var("TANPUHUI_PARTNER_SECRETS_KEY").ok())
+            .filter(|k| !k.is_empty())
+            .map(Secret::new)
+            .or(file.partner_secrets_key);
+        if let Some(key) = &partner_secrets_key {
+            crate::partners::sealing::SecretBox::from_hex(key.expose()).map_err(|e| {
+                ConfigError::Invalid {
+                    name: "partner_secrets_key",
+                    message: e.to_string(),
+                }
+            })?;
+        }
         let trip_rules = file.trip_rules.unwrap_or_default();
         trip_rules
             .validate()
@@ -292,6 +316,7 @@ impl Settings {
             })?;
         Ok(Settings {
             trip_rules,
+            partner_secrets_key,
             database_max_connections,
             auth_rate_per_minute,
             user_rate_per_minute,

@@ -157,31 +157,34 @@ pub fn json_error(err: JsonPayloadError) -> ApiError {
             param: None,
             detail: format!("bodies of this route are limited to {limit} bytes"),
         },
-        JsonPayloadError::Deserialize(e) => {
-            let message = e.to_string();
-            let param = ["missing field `", "unknown field `"]
-                .iter()
-                .find_map(|p| message.strip_prefix(p))
-                .and_then(|rest| rest.split('`').next())
-                .map(str::to_string);
-            let code = if e.is_syntax() || e.is_eof() {
-                "invalid_json"
-            } else {
-                "invalid_field"
-            };
-            ApiError::BadBody {
-                status: StatusCode::BAD_REQUEST,
-                code,
-                param,
-                detail: message,
-            }
-        }
+        JsonPayloadError::Deserialize(e) => body_error(e),
         other => ApiError::BadBody {
             status: StatusCode::BAD_REQUEST,
             code: "invalid_body",
             param: None,
             detail: other.to_string(),
         },
+    }
+}
+
+/// A JSON body that does not parse, or not as the route's type.
+pub fn body_error(e: serde_json::Error) -> ApiError {
+    let message = e.to_string();
+    let param = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_string);
+    let code = if e.is_syntax() || e.is_eof() {
+        "invalid_json"
+    } else {
+        "invalid_field"
+    };
+    ApiError::BadBody {
+        status: StatusCode::BAD_REQUEST,
+        code,
+        param,
+        detail: message,
     }
 }
 

@@ -42,6 +42,8 @@ const EXCLUDED: &[&str] = &[
     "/api/v1/auth/refresh",
     "/api/v1/auth/logout",
 ];
+/// Issuing a partner key answers its secret: never stored either.
+const SECRET_SUFFIX: &str = "/partner-keys";
 /// POSTs that compute and change nothing: retried freely, never stored.
 const CALCULATIONS: &str = "/api/v1/estimates/";
 
@@ -76,7 +78,11 @@ pub fn covers(method: &Method, path: &str) -> bool {
     method == Method::POST
         && path.starts_with("/api/v1/")
         && !EXCLUDED.contains(&path)
+        && !path.ends_with(SECRET_SUFFIX)
         && !path.starts_with(CALCULATIONS)
+        // Signed by partners, with their own replay protection (nonces) and
+        // safe to resend record by record.
+        && !path.starts_with(crate::partners::routes::FEED_PREFIX)
 }
 
 fn bad_key(detail: &str) -> ApiError {
@@ -381,6 +387,15 @@ mod tests {
         assert!(!covers(&Method::GET, "/api/v1/organizations"));
         assert!(!covers(&Method::POST, "/metrics"));
         assert!(!covers(&Method::POST, "/api/v1/estimates/commute"));
+        assert!(!covers(
+            &Method::POST,
+            "/api/v1/organizations/o1/partner-keys"
+        ));
+        assert!(covers(
+            &Method::POST,
+            "/api/v1/organizations/o1/partner-keys/k1/revoke"
+        ));
+        assert!(!covers(&Method::POST, "/api/v1/partner/trips"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod orgs;
 pub mod pagination;
+pub mod partners;
 pub mod rate_limit;
 pub mod rewards;
 pub mod startup;

@@ -20,6 +20,8 @@ use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::error::{query_error, ApiError, JSON_LIMIT_BYTES};
 use crate::idempotency::Idempotency;
+use crate::partners::keys::PartnerSecrets;
+use crate::partners::sealing::SecretBox;
 use crate::rate_limit::{PerIpLimit, TrustedProxies};
 use crate::trips::rules::TripRules;
 
@@ -31,6 +33,8 @@ pub enum StartupError {
     Cache(#[from] crate::cache::CacheError),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -86,7 +90,18 @@ impl Application {
             per_user: UserRateLimit(settings.user_rate_per_minute),
         };
         let trip_rules = settings.trip_rules.clone();
-        spawn_trace_retention(db.clone(), trip_rules.clone());
+        spawn_retention(db.clone(), trip_rules.clone());
+        let partner_secrets = PartnerSecrets(
+            settings
+                .partner_secrets_key
+                .as_ref()
+                .map(|k| SecretBox::from_hex(k.expose()))
+                .transpose()
+                .map_err(|e| StartupError::Config(e.to_string()))?,
+        );
+        if partner_secrets.0.is_none() {
+            tracing::info!("TANPUHUI_PARTNER_SECRETS_KEY is not set: partner trip feeds are off");
+        }
         let server = run(
             listener,
             db.clone(),
@@ -94,7 +109,10 @@ impl Application {
             metrics,
             keys,
             limits,
-            trip_rules,
+            Policies {
+                trip_rules,
+                partner_secrets,
+            },
         )
         .map_err(|source| StartupError::Listen {
             addr: settings.listen.to_string(),
@@ -122,9 +140,10 @@ impl Application {
     }
 }
 
-/// Erases expired GPS traces at start and then hourly. A failure is logged
-/// and retried at the next tick; several replicas doing it is harmless.
-fn spawn_trace_retention(db: DatabaseConnection, rules: TripRules) {
+/// Erases expired GPS traces and forgets old partner nonces at start and
+/// then hourly. A failure is logged and retried at the next tick; several
+/// replicas doing it is harmless.
+fn spawn_retention(db: DatabaseConnection, rules: TripRules) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
@@ -136,6 +155,9 @@ fn spawn_trace_retention(db: DatabaseConnection, rules: TripRules) {
                 Err(e) => {
                     tracing::warn!(error = %e, "GPS trace retention failed; retrying in an hour")
                 }
+            }
+            if let Err(e) = crate::partners::keys::purge_nonces(&db, now).await {
+                tracing::warn!(error = %e, "forgetting old partner nonces failed; retrying in an hour");
             }
         }
     });
@@ -164,6 +186,12 @@ fn token_keys(settings: &Settings) -> TokenKeys {
     }
 }
 
+/// The trip rules and the partner secrets key the handlers apply.
+struct Policies {
+    trip_rules: TripRules,
+    partner_secrets: PartnerSecrets,
+}
+
 struct Limits {
     per_ip: PerIpLimit,
     per_user: UserRateLimit,
@@ -176,9 +204,10 @@ fn run(
     metrics: PrometheusMetrics,
     keys: TokenKeys,
     limits: Limits,
-    trip_rules: TripRules,
+    policies: Policies,
 ) -> std::io::Result<Server> {
-    let trip_rules = web::Data::new(trip_rules);
+    let partner_secrets = web::Data::new(policies.partner_secrets);
+    let trip_rules = web::Data::new(policies.trip_rules);
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
     let cache = web::Data::new(cache);
@@ -201,6 +230,7 @@ fn run(
             .app_data(cache.clone())
             .app_data(per_user.clone())
             .app_data(trip_rules.clone())
+            .app_data(partner_secrets.clone())
             .app_data(api_doc::json_config(JSON_LIMIT_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),

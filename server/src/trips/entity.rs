@@ -31,6 +31,10 @@ pub mod trip {
         pub status: String,
         /// JSON array of reason codes.
         pub reasons: String,
+        /// The partner record that created or confirmed the trip.
+        pub partner_org_id: Option<String>,
+        pub partner_record_id: Option<String>,
+        pub confirmed_at: Option<DateTimeWithTimeZone>,
         pub created_at: DateTimeWithTimeZone,
     }
 
@@ -49,6 +53,8 @@ pub mod reduction {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub trip_id: String,
+        /// See `service::Part`.
+        pub part: i16,
         pub user_id: String,
         pub account_id: String,
         pub grams: i64,

@@ -4,6 +4,7 @@
 
 pub mod entity;
 pub mod leaderboard;
+pub mod partner;
 pub mod review;
 pub mod routes;
 pub mod rules;

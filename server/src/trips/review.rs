@@ -7,14 +7,14 @@ use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, Set, SqlErr, TransactionTrait,
 };
 
 use super::entity::{review, trip};
 use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
-use super::service::{credit, credited_on, json_text, lock_person, TripError};
+use super::service::{credit, credited_on, json_text, lock_person, Part, PartnerRecord, TripError};
 use crate::cache::Cache;
 use crate::orgs::entity::Role;
 use crate::orgs::principal::Principal;
@@ -83,6 +83,94 @@ pub async fn get(
     Ok((t, r))
 }
 
+/// A trip held for review, assessed again once its doubts are resolved (by
+/// a reviewer, or by a partner's record of it as `source`): what sent it to
+/// review no longer applies, the day's limits as they stand now do.
+pub(super) async fn reassess(
+    txn: &impl ConnectionTrait,
+    rules: &TripRules,
+    found: &trip::Model,
+    source: Source,
+) -> Result<rules::Assessment, TripError> {
+    let (credited_today, credited_today_g) =
+        credited_on(txn, &found.user_id, &found.local_day).await?;
+    let reduction: Decimal = found.reduction_g.parse().map_err(|_| TripError::Invalid {
+        param: "reduction_g",
+        detail: "stored reduction is not a decimal".into(),
+    })?;
+    Ok(rules::assess(
+        rules,
+        &Facts {
+            // The claim window counts from when the trip was logged.
+            now: found.created_at,
+            ended_at: found.ended_at,
+            plausibility: Vec::new(),
+            source,
+            trace_ratio: None,
+            trace_teleports: 0,
+            trace_outside_trip: false,
+            overlaps: false,
+            credited_today,
+            credited_today_g,
+            reduction_g: reduction,
+            estimate_credited_g: carbon_calc::decimal::credited_grams(reduction, "reduction_g")?,
+            reviewed: true,
+        },
+    ))
+}
+
+/// Records the new assessment of a trip that is still `pending_review`
+/// (and the partner record that confirmed it, if that is what decided),
+/// crediting it when credited. `None` when the trip was decided meanwhile.
+pub(super) async fn settle_pending(
+    txn: &DatabaseTransaction,
+    rules: &TripRules,
+    trip_id: &str,
+    assessment: &rules::Assessment,
+    confirmed_by: Option<&PartnerRecord>,
+    now: DateTime<FixedOffset>,
+) -> Result<Option<trip::Model>, TripError> {
+    let points = assessment.credited_g * rules.points_per_gram;
+    let mut update = trip::Entity::update_many()
+        .col_expr(
+            trip::Column::Status,
+            Expr::value(assessment.status.as_str()),
+        )
+        .col_expr(trip::Column::CreditedG, Expr::value(assessment.credited_g))
+        .col_expr(trip::Column::Points, Expr::value(points))
+        .col_expr(
+            trip::Column::Reasons,
+            Expr::value(json_text(&assessment.reasons)),
+        );
+    if let Some(record) = confirmed_by {
+        update = record.mark(update, now);
+    }
+    let changed = update
+        .filter(trip::Column::Id.eq(trip_id))
+        .filter(trip::Column::Status.eq(TripStatus::PendingReview.as_str()))
+        .exec(txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Ok(None);
+    }
+    let settled = trip::Entity::find_by_id(trip_id.to_string())
+        .one(txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("trip".into()))?;
+    if assessment.status == TripStatus::Credited && settled.credited_g > 0 {
+        credit(
+            txn,
+            &settled,
+            Part::Trip,
+            settled.credited_g,
+            settled.points,
+            now,
+        )
+        .await?;
+    }
+    Ok(Some(settled))
+}
+
 /// A reviewer's verdict on one trip.
 pub struct Ruling<'a> {
     pub approve: bool,
@@ -124,36 +212,8 @@ pub async fn decide(
         _ => e.into(),
     })?;
     let assessment = if approve {
-        let (credited_today, credited_today_g) =
-            credited_on(&txn, &found.user_id, &found.local_day).await?;
-        let reduction: Decimal = found.reduction_g.parse().map_err(|_| TripError::Invalid {
-            param: "reduction_g",
-            detail: "stored reduction is not a decimal".into(),
-        })?;
-        rules::assess(
-            rules,
-            &Facts {
-                // The claim window counts from when the trip was logged.
-                now: found.created_at,
-                ended_at: found.ended_at,
-                plausibility: Vec::new(),
-                source: if found.source == Source::Gps.as_str() {
-                    Source::Gps
-                } else {
-                    Source::SelfDeclared
-                },
-                trace_ratio: None,
-                trace_teleports: 0,
-                trace_outside_trip: false,
-                overlaps: false,
-                credited_today,
-                credited_today_g,
-                reduction_g: reduction,
-                estimate_credited_g: carbon_calc::decimal::credited_grams(reduction, "reduction_g")
-                    .map_err(TripError::Calc)?,
-                reviewed: true,
-            },
-        )
+        let source = Source::parse(&found.source).unwrap_or(Source::SelfDeclared);
+        reassess(&txn, rules, &found, source).await?
     } else {
         rules::Assessment {
             status: TripStatus::Rejected,
@@ -161,34 +221,12 @@ pub async fn decide(
             credited_g: 0,
         }
     };
-    let points = assessment.credited_g * rules.points_per_gram;
-    let changed = trip::Entity::update_many()
-        .col_expr(
-            trip::Column::Status,
-            Expr::value(assessment.status.as_str()),
-        )
-        .col_expr(trip::Column::CreditedG, Expr::value(assessment.credited_g))
-        .col_expr(trip::Column::Points, Expr::value(points))
-        .col_expr(
-            trip::Column::Reasons,
-            Expr::value(json_text(&assessment.reasons)),
-        )
-        .filter(trip::Column::Id.eq(found.id.as_str()))
-        .filter(trip::Column::Status.eq(TripStatus::PendingReview.as_str()))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected != 1 {
+    let Some(decided) = settle_pending(&txn, rules, &found.id, &assessment, None, now).await?
+    else {
         txn.rollback().await?;
         return Err(ReviewError::AlreadyDecided(found.status));
-    }
-    let decided = trip::Entity::find_by_id(found.id.clone())
-        .one(&txn)
-        .await?
-        .ok_or(ReviewError::NotFound)?;
-    let credited = assessment.status == TripStatus::Credited && assessment.credited_g > 0;
-    if credited {
-        credit(&txn, &decided, now).await?;
-    }
+    };
+    let credited = decided.status == TripStatus::Credited.as_str() && decided.credited_g > 0;
     txn.commit().await?;
     if credited {
         leaderboard::record_credit(

@@ -55,8 +55,12 @@ pub struct TripView {
     pub status: String,
     /// Why it was rejected or sent to review, or credited less.
     pub reasons: Vec<Reason>,
-    /// `gps` or `self_declared`.
+    /// `gps`, `self_declared`, or `partner` (made from a partner's record).
     pub source: String,
+    /// When a partner's record (transit operator, bike-share) confirmed or
+    /// created the trip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<String>,
     /// The methodology the server computed with.
     pub preset: String,
     pub preset_version: i32,
@@ -87,6 +91,7 @@ impl From<trip::Model> for TripView {
             client_trip_id: t.client_trip_id,
             status: t.status,
             source: t.source,
+            confirmed_at: t.confirmed_at.map(|c| c.to_rfc3339()),
             preset: t.preset,
             preset_version: t.preset_version,
             reduction_g: t.reduction_g,

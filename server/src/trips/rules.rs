@@ -163,6 +163,8 @@ impl TripStatus {
 pub enum Source {
     SelfDeclared,
     Gps,
+    /// Created from a partner's record (transit operator, bike-share).
+    Partner,
 }
 
 impl Source {
@@ -170,7 +172,14 @@ impl Source {
         match self {
             Source::SelfDeclared => "self_declared",
             Source::Gps => "gps",
+            Source::Partner => "partner",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Source> {
+        [Source::SelfDeclared, Source::Gps, Source::Partner]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 

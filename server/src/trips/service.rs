@@ -159,6 +159,49 @@ fn request_hash(req: &TripRequest) -> String {
     hex::encode(Sha256::digest(text))
 }
 
+/// A partner's record of a trip: which organisation, and its id there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRecord {
+    pub org_id: String,
+    pub record_id: String,
+}
+
+impl PartnerRecord {
+    /// Marks the trips of `update` as evidenced by this record.
+    pub(super) fn mark(
+        &self,
+        update: sea_orm::UpdateMany<trip::Entity>,
+        now: DateTime<FixedOffset>,
+    ) -> sea_orm::UpdateMany<trip::Entity> {
+        update
+            .col_expr(trip::Column::PartnerOrgId, Expr::value(self.org_id.clone()))
+            .col_expr(
+                trip::Column::PartnerRecordId,
+                Expr::value(self.record_id.clone()),
+            )
+            .col_expr(trip::Column::ConfirmedAt, Expr::value(now))
+    }
+}
+
+/// Which of a trip's personal reduction records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// What the trip was credited when logged or decided.
+    Trip = 0,
+    /// The rest of a reduced (self-declared) credit, once a partner's
+    /// record confirms the trip.
+    PartnerTopUp = 1,
+}
+
+impl Part {
+    fn ledger_id(self, trip_id: &str) -> String {
+        match self {
+            Part::Trip => format!("trip:{trip_id}"),
+            Part::PartnerTopUp => format!("trip:{trip_id}:confirmed"),
+        }
+    }
+}
+
 /// Validates, computes and records one trip of `user_id`.
 pub async fn log_trip(
     db: &DatabaseConnection,
@@ -167,6 +210,22 @@ pub async fn log_trip(
     catalog: &Catalog,
     user_id: &str,
     req: &TripRequest,
+    now: DateTime<FixedOffset>,
+) -> Result<Logged, TripError> {
+    log_trip_from(db, cache, rules, catalog, user_id, req, None, now).await
+}
+
+/// As `log_trip`, for a trip that a partner's record evidences (`from`):
+/// it has no trace and is credited in full when the rules allow.
+#[allow(clippy::too_many_arguments)]
+pub async fn log_trip_from(
+    db: &DatabaseConnection,
+    cache: &Cache,
+    rules: &TripRules,
+    catalog: &Catalog,
+    user_id: &str,
+    req: &TripRequest,
+    from: Option<&PartnerRecord>,
     now: DateTime<FixedOffset>,
 ) -> Result<Logged, TripError> {
     let client_id = uuid::Uuid::parse_str(&req.client_trip_id)
@@ -208,6 +267,7 @@ pub async fn log_trip(
             let outside = trace_outside_trip(points, req, rules.trace_time_slack_secs);
             (Source::Gps, Some(m.distance_km), m.teleports.len(), outside)
         }
+        None if from.is_some() => (Source::Partner, None, 0, false),
         None => (Source::SelfDeclared, None, 0, false),
     };
     let trace_ratio = measured
@@ -288,6 +348,9 @@ pub async fn log_trip(
         points: Set(points),
         status: Set(assessment.status.as_str().to_string()),
         reasons: Set(json_text(&assessment.reasons)),
+        partner_org_id: Set(from.map(|r| r.org_id.clone())),
+        partner_record_id: Set(from.map(|r| r.record_id.clone())),
+        confirmed_at: Set(from.map(|_| now)),
         created_at: Set(now),
     };
     let trip = trip::Entity::insert(model)
@@ -295,7 +358,7 @@ pub async fn log_trip(
         .await?;
     let credited = assessment.status == TripStatus::Credited && assessment.credited_g > 0;
     if credited {
-        credit(&txn, &trip, now).await?;
+        credit(&txn, &trip, Part::Trip, trip.credited_g, trip.points, now).await?;
     }
     txn.commit().await?;
     if credited {
@@ -307,22 +370,26 @@ pub async fn log_trip(
     })
 }
 
-/// The personal reduction record and the points of a credited trip.
+/// A personal reduction record of `grams` for a credited trip, and
+/// `points` through the ledger.
 pub(super) async fn credit(
     txn: &DatabaseTransaction,
     trip: &trip::Model,
+    part: Part,
+    grams: i64,
+    points: i64,
     now: DateTime<FixedOffset>,
 ) -> Result<(), TripError> {
-    let points = trip.points;
     let account = accounts::personal_of(txn, &trip.user_id)
         .await?
         .ok_or(TripError::NoAccount)?;
     reduction::Entity::insert(reduction::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         trip_id: Set(trip.id.clone()),
+        part: Set(part as i16),
         user_id: Set(trip.user_id.clone()),
         account_id: Set(account.id.clone()),
-        grams: Set(trip.credited_g),
+        grams: Set(grams),
         preset: Set(trip.preset.clone()),
         preset_version: Set(trip.preset_version),
         local_day: Set(trip.local_day.clone()),
@@ -336,8 +403,14 @@ pub(super) async fn credit(
     ledger::apply_within(
         txn,
         &ledger::Request {
-            id: format!("trip:{}", trip.id),
-            memo: Some("points for a credited trip".into()),
+            id: part.ledger_id(&trip.id),
+            memo: Some(
+                match part {
+                    Part::Trip => "points for a credited trip",
+                    Part::PartnerTopUp => "points for a trip a partner confirmed",
+                }
+                .into(),
+            ),
             command: Command::Transfer {
                 postings: vec![
                     Posting {

@@ -138,6 +138,25 @@ async fn every_object_route_refuses_the_wrong_user() {
             )
             .await;
         let pending_id = pending["id"].as_str().unwrap().to_string();
+        // The enterprise as a trip-feed partner, and the owner's card of it.
+        let (status, key) = app
+            .post_as(
+                &g.admin,
+                &format!("/api/v1/organizations/{org_id}/partner-keys"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 201, "{key}");
+        let key_id = key["id"].as_str().unwrap().to_string();
+        let (status, card) = app
+            .post_as(
+                &owner,
+                "/api/v1/me/transit-cards",
+                &json!({"organization_id": org_id, "card_id": "62170000"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{card}");
+        let card_id = card["id"].as_str().unwrap().to_string();
 
         let users: Vec<(&str, &String)> = vec![
             ("owner", &owner),
@@ -278,6 +297,39 @@ async fn every_object_route_refuses_the_wrong_user() {
             Some(json!({"reason": "x"})),
             &["government", "admin"],
             403,
+        ));
+
+        rows.push((
+            "/api/v1/organizations/{id}/partner-keys",
+            Method::GET,
+            format!("/api/v1/organizations/{org_id}/partner-keys"),
+            None,
+            &["operator", "admin"],
+            404,
+        ));
+        rows.push((
+            "/api/v1/organizations/{id}/partner-keys",
+            Method::POST,
+            format!("/api/v1/organizations/{org_id}/partner-keys"),
+            None,
+            &["admin"],
+            403,
+        ));
+        rows.push((
+            "/api/v1/organizations/{id}/partner-keys/{key_id}/revoke",
+            Method::POST,
+            format!("/api/v1/organizations/{org_id}/partner-keys/{key_id}/revoke"),
+            None,
+            &["operator", "admin"],
+            404,
+        ));
+        rows.push((
+            "/api/v1/me/transit-cards/{id}",
+            Method::DELETE,
+            format!("/api/v1/me/transit-cards/{card_id}"),
+            None,
+            &["owner"],
+            404,
         ));
 
         for (_, method, path, body, allowed, refused) in &rows {

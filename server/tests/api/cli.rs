@@ -79,7 +79,12 @@ struct Server {
 
 impl Server {
     fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, &[])
+    }
+
+    fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let child = Command::new(BIN)
+            .envs(env.iter().copied())
             .env("TANPUHUI_DATABASE_URL", database_url)
             .env("TANPUHUI_LISTEN", "127.0.0.1:0")
             .env("TANPUHUI_LOG_FORMAT", "json")
@@ -163,6 +168,48 @@ fn serves_then_stops_cleanly_on_sigterm() {
         }
         assert!(Instant::now() < deadline, "did not stop after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn refused_partner_requests_are_logged_without_their_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        &sqlite_url(&dir),
+        &[(
+            "TANPUHUI_PARTNER_SECRETS_KEY",
+            crate::helpers::TEST_PARTNER_SECRETS_KEY,
+        )],
+    );
+    let signature = "ab".repeat(32);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/partner/trips", server.address))
+            .header("content-type", "application/json")
+            .header("x-tanpuhui-key", "pk_forged")
+            .header("x-tanpuhui-timestamp", "1")
+            .header("x-tanpuhui-nonce", "0123456789abcdef")
+            .header("x-tanpuhui-signature", &signature)
+            .body("{\"records\": []}")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 401);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = server.next_line("refusal log line");
+        if line.contains("partner request refused") {
+            let entry: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(entry["level"], "WARN", "{line}");
+            assert_eq!(entry["key_id"], "pk_forged", "{line}");
+            assert_eq!(entry["reason"], "unknown key", "{line}");
+            assert!(!line.contains(&signature), "{line}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no refusal logged");
     }
 }
 

@@ -7,6 +7,9 @@ pub const TEST_AUTH_RATE_PER_MINUTE: u32 = 40;
 
 pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-32-bytes-0123456789";
 
+pub const TEST_PARTNER_SECRETS_KEY: &str =
+    "7d1c0f3a9b2e4d5c6a7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5";
+
 /// A database the tests may use: SQLite always, PostgreSQL when configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -117,6 +120,7 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
         redis_prefix: format!("tph-test:{}:", uuid::Uuid::new_v4().simple()),
         trusted_proxies: Vec::new(),
         trip_rules: Default::default(),
+        partner_secrets_key: Some(Secret::new(TEST_PARTNER_SECRETS_KEY)),
     }
 }
 

@@ -13,6 +13,7 @@ mod idempotency;
 mod ledger;
 mod openapi;
 mod orgs;
+mod partners;
 mod rewards;
 mod robustness;
 mod trips;

@@ -23,7 +23,7 @@ pub fn base_time() -> DateTime<FixedOffset> {
 }
 
 /// A straight northward trace of `km` over `minutes`, from Lanzhou.
-fn trace(start: DateTime<FixedOffset>, km: f64, minutes: i64) -> Value {
+pub fn trace(start: DateTime<FixedOffset>, km: f64, minutes: i64) -> Value {
     let n = 30;
     let points: Vec<Value> = (0..=n)
         .map(|i| {
