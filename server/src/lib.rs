@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod orgs;
 pub mod pagination;
 pub mod partners;
+pub mod points;
 pub mod rate_limit;
 pub mod rewards;
 pub mod startup;

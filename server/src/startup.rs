@@ -140,8 +140,8 @@ impl Application {
     }
 }
 
-/// Erases expired GPS traces and forgets old partner nonces at start and
-/// then hourly. A failure is logged and retried at the next tick; several
+/// Erases expired GPS traces, expires points past their period and forgets
+/// old partner nonces at start and then hourly. A failure is logged and retried at the next tick; several
 /// replicas doing it is harmless.
 fn spawn_retention(db: DatabaseConnection, rules: TripRules) {
     tokio::spawn(async move {
@@ -155,6 +155,13 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules) {
                 Err(e) => {
                     tracing::warn!(error = %e, "GPS trace retention failed; retrying in an hour")
                 }
+            }
+            match crate::points::expire_due(&db, rules.points_valid_months, now).await {
+                Ok(s) if s.accounts > 0 => {
+                    tracing::info!(accounts = s.accounts, points = s.points, "points expired")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "points expiry failed; retrying in an hour"),
             }
             if let Err(e) = crate::partners::keys::purge_nonces(&db, now).await {
                 tracing::warn!(error = %e, "forgetting old partner nonces failed; retrying in an hour");

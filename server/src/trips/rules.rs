@@ -39,6 +39,8 @@ pub struct TripRules {
     /// start and end (phone clocks drift); further out, the trace may belong
     /// to another journey and the trip goes to review.
     pub trace_time_slack_secs: i64,
+    /// Points expire this many months after they were earned, oldest first.
+    pub points_valid_months: u32,
 }
 
 impl Default for TripRules {
@@ -54,6 +56,7 @@ impl Default for TripRules {
             points_per_gram: 1,
             trace_retention_days: 90,
             trace_time_slack_secs: 120,
+            points_valid_months: 24,
         }
     }
 }
@@ -73,6 +76,9 @@ impl TripRules {
                 "future_skew_secs ≥ 0, claim_window_days ≥ 1 and daily_cap_g ≥ 1 are required"
                     .into(),
             );
+        }
+        if self.points_valid_months == 0 {
+            return Err("points_valid_months must be at least 1".into());
         }
         if self.trace_time_slack_secs < 0 {
             return Err("trace_time_slack_secs must not be negative".into());

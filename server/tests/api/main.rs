@@ -14,6 +14,7 @@ mod ledger;
 mod openapi;
 mod orgs;
 mod partners;
+mod points;
 mod rewards;
 mod robustness;
 mod trips;

@@ -255,7 +255,6 @@ async fn every_bad_signature_is_refused() {
         for skew in [-320, 320] {
             let nonce = n(20 + (skew > 0) as u32);
             let h = signed_headers(&p, now + skew, &nonce, &body);
-            let _ = label;
             cases.push((
                 h,
                 body.clone(),
