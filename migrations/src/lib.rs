@@ -13,6 +13,7 @@ mod m20261128_000007_trip_reviews;
 mod m20261128_000008_rewards;
 mod m20261128_000009_leaderboard_opt_out;
 mod m20261128_000010_partner_feeds;
+mod m20261128_000011_reward_merchants;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_rewards::Migration),
             Box::new(m20261128_000009_leaderboard_opt_out::Migration),
             Box::new(m20261128_000010_partner_feeds::Migration),
+            Box::new(m20261128_000011_reward_merchants::Migration),
         ]
     }
 }

@@ -90,6 +90,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(trips::routes::set_privacy)
         .service(trips::routes::organization_summary)
         .service(rewards::routes::create_reward)
+        .service(rewards::routes::update_reward)
         .service(rewards::routes::list_rewards)
         .service(rewards::routes::redeem)
         .service(rewards::routes::list_redemptions)

@@ -14,6 +14,9 @@ pub mod reward {
         pub points_cost: i64,
         pub stock: i64,
         pub active: bool,
+        /// The partner merchant (an approved enterprise) that offers it;
+        /// none for the platform's own.
+        pub merchant_id: Option<String>,
         pub created_by: String,
         pub created_at: DateTimeWithTimeZone,
     }

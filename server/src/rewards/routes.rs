@@ -1,6 +1,6 @@
 //! `/api/v1/rewards` and `/api/v1/redemptions`. Thin: parse, call, map.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -47,6 +47,23 @@ pub struct CreateReward {
     /// Items available, 0 to 10^9.
     #[validate(range(min = 0, max = 1_000_000_000, message = "must be 0 to 1000000000"))]
     pub stock: i64,
+    /// The partner merchant (an approved enterprise) offering it. Required
+    /// of a merchant's operators; administrators may leave it out for the
+    /// platform's own rewards.
+    #[serde(default)]
+    pub merchant_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateReward {
+    /// The new number of items available (restocking), 0 to 10^9.
+    #[validate(range(min = 0, max = 1_000_000_000, message = "must be 0 to 1000000000"))]
+    #[serde(default)]
+    pub stock: Option<i64>,
+    /// Withdraw from (false) or return to (true) the catalogue.
+    #[serde(default)]
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,6 +72,10 @@ pub struct RewardView {
     pub name: String,
     pub points_cost: String,
     pub stock: String,
+    /// Offered by this merchant; absent for the platform's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_id: Option<String>,
+    pub active: bool,
 }
 
 impl From<reward::Model> for RewardView {
@@ -64,19 +85,22 @@ impl From<reward::Model> for RewardView {
             name: r.name,
             points_cost: r.points_cost.to_string(),
             stock: r.stock.to_string(),
+            merchant_id: r.merchant_id,
+            active: r.active,
         }
     }
 }
 
-/// Add a reward to the catalogue (administrators).
+/// Add a reward to the catalogue (administrators; a merchant's operators
+/// for that merchant).
 #[utoipa::path(
     tag = "rewards",
     security(("bearer" = [])),
     request_body = CreateReward,
     responses(
         (status = 201, description = "Added", body = RewardView),
-        (status = 403, description = "Needs the admin role (`forbidden`)", content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks a rule (`invalid_field`)", content_type = "application/problem+json")
+        (status = 403, description = "Neither an administrator nor an operator of `merchant_id` (`forbidden`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule, or `merchant_id` is not an approved enterprise (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/rewards")]
@@ -91,9 +115,38 @@ pub async fn create_reward(
         name: body.name,
         points_cost: body.points_cost,
         stock: body.stock,
+        merchant_id: body.merchant_id,
     };
     let r = service::create(db.get_ref(), &who, new, now()).await?;
     Ok(HttpResponse::Created().json(RewardView::from(r)))
+}
+
+/// Restock a reward, or withdraw it from the catalogue (administrators; a
+/// merchant's operators for its rewards).
+#[utoipa::path(
+    tag = "rewards",
+    security(("bearer" = [])),
+    request_body = UpdateReward,
+    responses(
+        (status = 200, description = "The reward as it is now", body = RewardView),
+        (status = 404, description = "No such reward, or not yours to manage (`not_found`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[patch("/api/v1/rewards/{id}")]
+pub async fn update_reward(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<UpdateReward>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let change = service::RewardChange {
+        stock: body.stock,
+        active: body.active,
+    };
+    let r = service::update(db.get_ref(), &who, &id, change).await?;
+    Ok(HttpResponse::Ok().json(RewardView::from(r)))
 }
 
 /// The rewards on offer, in pages.

@@ -1,4 +1,5 @@
-//! The rewards catalogue (administrators) and redemptions: the stock
+//! The rewards catalogue (administrators, and partner merchants for their
+//! own rewards) and redemptions: the stock
 //! decrement and the points leaving the person's account commit together or
 //! not at all, and neither can oversell under concurrency (both are guarded
 //! updates).
@@ -13,6 +14,7 @@ use sea_orm::{
 use super::entity::{redemption, reward};
 use crate::accounts::service as accounts;
 use crate::ledger::{self, Asset, Command, LedgerError, Posting};
+use crate::orgs::entity::{organization, OrgKind, Role, Status};
 use crate::orgs::principal::Principal;
 use crate::pagination::{self, Order};
 
@@ -23,7 +25,7 @@ pub const MAX_QUANTITY: i64 = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RewardError {
-    #[error("only administrators manage the rewards catalogue")]
+    #[error("only administrators and a merchant's operators manage its rewards")]
     Forbidden,
     #[error("not found")]
     NotFound,
@@ -43,6 +45,41 @@ pub struct NewReward {
     pub name: String,
     pub points_cost: i64,
     pub stock: i64,
+    /// The merchant offering it; none for the platform's own.
+    pub merchant_id: Option<String>,
+}
+
+/// Administrators manage every reward; an approved enterprise's operators
+/// manage that merchant's.
+async fn may_manage(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    merchant_id: Option<&str>,
+) -> Result<(), RewardError> {
+    if who.is_admin() {
+        if let Some(id) = merchant_id {
+            merchant(db, id).await?;
+        }
+        return Ok(());
+    }
+    match merchant_id {
+        Some(id) if who.has_role_in(Role::EnterpriseOperator, id) => {
+            merchant(db, id).await.map(|_| ())
+        }
+        _ => Err(RewardError::Forbidden),
+    }
+}
+
+/// Merchants are approved enterprises.
+async fn merchant(db: &impl ConnectionTrait, id: &str) -> Result<organization::Model, RewardError> {
+    organization::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .filter(|o| o.kind == OrgKind::Enterprise && o.status == Status::Approved)
+        .ok_or(RewardError::Invalid {
+            param: "merchant_id",
+            detail: "not an approved enterprise".into(),
+        })
 }
 
 pub async fn create(
@@ -51,20 +88,55 @@ pub async fn create(
     new: NewReward,
     now: DateTime<FixedOffset>,
 ) -> Result<reward::Model, RewardError> {
-    if !who.is_admin() {
-        return Err(RewardError::Forbidden);
-    }
+    may_manage(db, who, new.merchant_id.as_deref()).await?;
     Ok(reward::Entity::insert(reward::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         name: Set(new.name.trim().to_string()),
         points_cost: Set(new.points_cost),
         stock: Set(new.stock),
         active: Set(true),
+        merchant_id: Set(new.merchant_id),
         created_by: Set(who.user_id.clone()),
         created_at: Set(now),
     })
     .exec_with_returning(db)
     .await?)
+}
+
+/// A change of stock (restocking sets the new count) or availability.
+pub struct RewardChange {
+    pub stock: Option<i64>,
+    pub active: Option<bool>,
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    id: &str,
+    change: RewardChange,
+) -> Result<reward::Model, RewardError> {
+    let found = reward::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or(RewardError::NotFound)?;
+    // Not theirs: as if absent.
+    may_manage(db, who, found.merchant_id.as_deref())
+        .await
+        .map_err(|_| RewardError::NotFound)?;
+    let mut update = reward::Entity::update_many().filter(reward::Column::Id.eq(id));
+    if let Some(stock) = change.stock {
+        update = update.col_expr(reward::Column::Stock, Expr::value(stock));
+    }
+    if let Some(active) = change.active {
+        update = update.col_expr(reward::Column::Active, Expr::value(active));
+    }
+    if change.stock.is_some() || change.active.is_some() {
+        update.exec(db).await?;
+    }
+    reward::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or(RewardError::NotFound)
 }
 
 pub async fn list(

@@ -157,6 +157,16 @@ async fn every_object_route_refuses_the_wrong_user() {
             .await;
         assert_eq!(status, 201, "{card}");
         let card_id = card["id"].as_str().unwrap().to_string();
+        // A reward the enterprise offers as a merchant.
+        let (status, reward) = app
+            .post_as(
+                &operator,
+                "/api/v1/rewards",
+                &json!({"name": "x", "points_cost": 1, "stock": 1, "merchant_id": org_id}),
+            )
+            .await;
+        assert_eq!(status, 201, "{reward}");
+        let reward_id = reward["id"].as_str().unwrap().to_string();
 
         let users: Vec<(&str, &String)> = vec![
             ("owner", &owner),
@@ -329,6 +339,15 @@ async fn every_object_route_refuses_the_wrong_user() {
             format!("/api/v1/me/transit-cards/{card_id}"),
             None,
             &["owner"],
+            404,
+        ));
+
+        rows.push((
+            "/api/v1/rewards/{id}",
+            Method::PATCH,
+            format!("/api/v1/rewards/{reward_id}"),
+            Some(json!({"stock": 0})),
+            &["operator", "admin"],
             404,
         ));
 

@@ -190,3 +190,96 @@ async fn concurrent_redemptions_never_oversell_or_overdraw() {
         assert_eq!(stock, "998", "stock given back when points were short");
     }
 }
+
+#[tokio::test]
+async fn merchants_manage_their_own_rewards() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = crate::orgs::government(&app, 1).await;
+        let (shop, op) = crate::orgs::enterprise(&app, &g, "shop@bike.cn", 81).await;
+        let (other, _) = crate::orgs::enterprise(&app, &g, "other@bus.cn", 82).await;
+        let shop_id = shop["id"].as_str().unwrap();
+        let offer = |merchant: Option<&str>| json!({"name": "共享单车月卡", "points_cost": 300, "stock": 2, "merchant_id": merchant});
+        let (status, r) = app
+            .post_as(&op, "/api/v1/rewards", &offer(Some(shop_id)))
+            .await;
+        assert_eq!(status, 201, "{r}");
+        assert_eq!(r["merchant_id"], shop_id);
+        let id = r["id"].as_str().unwrap().to_string();
+        // Not for another merchant, nor as the platform.
+        for merchant in [other["id"].as_str(), None] {
+            let (status, _) = app.post_as(&op, "/api/v1/rewards", &offer(merchant)).await;
+            assert_eq!(status, 403, "{backend:?} {merchant:?}");
+        }
+        // Administrators may offer for a merchant, which must be approved.
+        assert_eq!(
+            app.post_as(&g.admin, "/api/v1/rewards", &offer(Some(shop_id)))
+                .await
+                .0,
+            201
+        );
+        let (status, e) = app
+            .post_as(&g.admin, "/api/v1/rewards", &offer(Some(&g.dept_id)))
+            .await;
+        assert_eq!((status, e["param"].as_str()), (422, Some("merchant_id")));
+
+        // Sold out, restocked by the merchant; others cannot touch it.
+        let person = app.signed_in("rider@lz.cn").await;
+        grant_points(&app, &person, 1_000).await;
+        let redeem = json!({"reward_id": id, "quantity": 2});
+        assert_eq!(
+            app.post_as(&person, "/api/v1/redemptions", &redeem).await.0,
+            201
+        );
+        let (status, e) = app
+            .post_as(
+                &person,
+                "/api/v1/redemptions",
+                &json!({"reward_id": id, "quantity": 1}),
+            )
+            .await;
+        assert_eq!((status, e["code"].as_str()), (409, Some("out_of_stock")));
+        let path = format!("/api/v1/rewards/{id}");
+        let restock = json!({"stock": 5});
+        let res = app
+            .send(Method::PATCH, &path, Some(&person), Some(&restock))
+            .await;
+        assert_eq!(res.status(), 404);
+        let res = app
+            .send(Method::PATCH, &path, Some(&op), Some(&restock))
+            .await;
+        assert_eq!(res.status(), 200);
+        let r: Value = res.json().await.unwrap();
+        assert_eq!(r["stock"], "5");
+        assert_eq!(
+            app.post_as(
+                &person,
+                "/api/v1/redemptions",
+                &json!({"reward_id": id, "quantity": 1})
+            )
+            .await
+            .0,
+            201
+        );
+        // Withdrawn: off the list and not redeemable.
+        let res = app
+            .send(
+                Method::PATCH,
+                &path,
+                Some(&op),
+                Some(&json!({"active": false})),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let (_, list) = app.get_as(&person, "/api/v1/rewards").await;
+        assert!(!list.to_string().contains(&id), "{list}");
+        let (status, _) = app
+            .post_as(
+                &person,
+                "/api/v1/redemptions",
+                &json!({"reward_id": id, "quantity": 1}),
+            )
+            .await;
+        assert_eq!(status, 404, "{backend:?}");
+    }
+}
