@@ -20,8 +20,8 @@ use super::leaderboard;
 use super::review::{reassess, settle_pending};
 use super::rules::{Reason, Source, TripRules, TripStatus};
 use super::service::{
-    credit, credited_on, json_text, lock_person, log_trip_from, Logged, Part, PartnerRecord,
-    TripError, TripRequest,
+    credit, credited_on, json_text, lock_person, log_trip_from, stored_reduction, Logged, Part,
+    PartnerRecord, TripError, TripRequest, LIVE,
 };
 use crate::cache::Cache;
 
@@ -82,13 +82,9 @@ pub async fn apply_record(
             });
         }
     }
-    let live = [
-        TripStatus::Credited.as_str(),
-        TripStatus::PendingReview.as_str(),
-    ];
     let candidate = trip::Entity::find()
         .filter(trip::Column::UserId.eq(user_id))
-        .filter(trip::Column::Status.is_in(live))
+        .filter(trip::Column::Status.is_in(LIVE.map(TripStatus::as_str)))
         .filter(trip::Column::PartnerRecordId.is_null())
         .filter(trip::Column::StartedAt.lt(req.ended_at))
         .filter(trip::Column::EndedAt.gt(req.started_at))
@@ -143,11 +139,7 @@ async fn confirm(
             (t, grams)
         }));
     }
-    let reduction: Decimal = found.reduction_g.parse().map_err(|_| TripError::Invalid {
-        param: "reduction_g",
-        detail: "stored reduction is not a decimal".into(),
-    })?;
-    let full = carbon_calc::decimal::credited_grams(reduction, "reduction_g")?;
+    let (_, full) = stored_reduction(found)?;
     let (_, credited_today_g) = credited_on(txn, &found.user_id, &found.local_day).await?;
     let missing = (full - found.credited_g).max(0);
     let room = (rules.daily_cap_g - credited_today_g).max(0);

@@ -4,7 +4,6 @@
 //! as they stand when it is approved.
 
 use chrono::{DateTime, FixedOffset};
-use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
@@ -14,7 +13,9 @@ use sea_orm::{
 use super::entity::{review, trip};
 use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
-use super::service::{credit, credited_on, json_text, lock_person, Part, PartnerRecord, TripError};
+use super::service::{
+    credit, credited_on, json_text, lock_person, stored_reduction, Part, PartnerRecord, TripError,
+};
 use crate::cache::Cache;
 use crate::orgs::entity::Role;
 use crate::orgs::principal::Principal;
@@ -94,10 +95,7 @@ pub(super) async fn reassess(
 ) -> Result<rules::Assessment, TripError> {
     let (credited_today, credited_today_g) =
         credited_on(txn, &found.user_id, &found.local_day).await?;
-    let reduction: Decimal = found.reduction_g.parse().map_err(|_| TripError::Invalid {
-        param: "reduction_g",
-        detail: "stored reduction is not a decimal".into(),
-    })?;
+    let (reduction, full) = stored_reduction(found)?;
     Ok(rules::assess(
         rules,
         &Facts {
@@ -113,7 +111,7 @@ pub(super) async fn reassess(
             credited_today,
             credited_today_g,
             reduction_g: reduction,
-            estimate_credited_g: carbon_calc::decimal::credited_grams(reduction, "reduction_g")?,
+            estimate_credited_g: full,
             reviewed: true,
         },
     ))

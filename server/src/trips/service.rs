@@ -463,12 +463,8 @@ async fn standing(
 ) -> Result<Standing, DbErr> {
     use sea_orm::sea_query::{Alias, Condition, Func};
     use trip::Column as T;
-    let live = [
-        TripStatus::Credited.as_str(),
-        TripStatus::PendingReview.as_str(),
-    ];
     let overlapping = Condition::all()
-        .add(T::Status.is_in(live))
+        .add(T::Status.is_in(LIVE.map(TripStatus::as_str)))
         .add(T::StartedAt.lt(req.ended_at))
         .add(T::EndedAt.gt(req.started_at));
     let today = Condition::all()
@@ -536,6 +532,19 @@ pub(super) async fn credited_on(
         .await?
         .unwrap_or((0, 0));
     Ok((u32::try_from(count).unwrap_or(u32::MAX), grams))
+}
+
+/// Statuses of trips that count: credited, or waiting for review.
+pub(super) const LIVE: [TripStatus; 2] = [TripStatus::Credited, TripStatus::PendingReview];
+
+/// A stored trip's exact reduction and the grams it credits in full.
+pub(super) fn stored_reduction(trip: &trip::Model) -> Result<(Decimal, i64), TripError> {
+    let reduction: Decimal = trip.reduction_g.parse().map_err(|_| TripError::Invalid {
+        param: "reduction_g",
+        detail: "stored reduction is not a decimal".into(),
+    })?;
+    let full = carbon_calc::decimal::credited_grams(reduction, "reduction_g")?;
+    Ok((reduction, full))
 }
 
 /// JSON text of a stored value.
