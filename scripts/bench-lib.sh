@@ -5,6 +5,7 @@
 #   BENCH_POOL          the server's database pool (default: the server's)
 #   BENCH_SECONDS       per measurement (default 20)
 #   BENCH_CONNECTIONS   concurrent connections (default 64)
+#   BENCH_BIN           run this server binary instead of building the tree
 
 admin_url=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 seconds=${BENCH_SECONDS:-20}
@@ -26,9 +27,12 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 # Starts the server on a fresh database; extra settings come from the
-# environment of the caller (e.g. TANPUHUI_CONFIG). Sets $url.
+# environment of the caller (e.g. TANPUHUI_CONFIG). Sets $url. BENCH_BIN
+# runs another build (e.g. a copy of the previous commit's binary, to
+# compare two versions in one session) instead of building this tree.
 start_server() {
-  cargo build --quiet --release --bin tanpuhui
+  local bin=${BENCH_BIN:-target/release/tanpuhui}
+  [[ -n ${BENCH_BIN:-} ]] || cargo build --quiet --release --bin tanpuhui
   psql -q "$admin_url" -c "CREATE DATABASE \"$db\""
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -41,7 +45,7 @@ start_server() {
   TANPUHUI_USER_RATE_PER_MINUTE=100000000 \
   TANPUHUI_REDIS_URL=${BENCH_REDIS_URL:-} \
   TANPUHUI_REDIS_PREFIX="$db:" \
-    target/release/tanpuhui serve 2>"$log" &
+    "$bin" serve 2>"$log" &
   server=$!
   url="http://127.0.0.1:$port"
   for _ in $(seq 100); do

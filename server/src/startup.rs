@@ -214,6 +214,7 @@ fn run(
     policies: Policies,
 ) -> std::io::Result<Server> {
     let partner_secrets = web::Data::new(policies.partner_secrets);
+    let systems = web::Data::new(crate::accounts::service::SystemAccounts::default());
     let trip_rules = web::Data::new(policies.trip_rules);
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
@@ -238,6 +239,7 @@ fn run(
             .app_data(per_user.clone())
             .app_data(trip_rules.clone())
             .app_data(partner_secrets.clone())
+            .app_data(systems.clone())
             .app_data(api_doc::json_config(JSON_LIMIT_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),

@@ -82,6 +82,39 @@ pub async fn system(
         .ok_or_else(|| DbErr::RecordNotFound(format!("system account {code}")))
 }
 
+/// System accounts by code, remembered for the life of the process: once
+/// opened they never change, and the trip path would otherwise read the
+/// points issuer on every trip. Look them up through the pool, never inside
+/// a transaction: an account opened by a transaction that then rolled back
+/// must not be remembered.
+#[derive(Debug, Default)]
+pub struct SystemAccounts(std::sync::RwLock<std::collections::HashMap<String, entity::Model>>);
+
+impl SystemAccounts {
+    pub async fn get(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        code: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<entity::Model, DbErr> {
+        let known = self
+            .0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(code)
+            .cloned();
+        if let Some(account) = known {
+            return Ok(account);
+        }
+        let account = system(db, code, now).await?;
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(code.to_string(), account.clone());
+        Ok(account)
+    }
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<entity::Model>, DbErr> {
     Accounts::find_by_id(id.to_string()).one(db).await
 }

@@ -4,20 +4,17 @@
 //! and forgotten, so the partner may send it again once the card is linked.
 
 use chrono::{DateTime, FixedOffset};
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use carbon_calc::commute::Leg;
-use carbon_calc::{Catalog, Dec};
+use carbon_calc::Dec;
 
 use super::cards;
 use super::keys::{PartnerError, PartnerSecrets};
-use crate::cache::Cache;
 use crate::error::{ApiError, Problem};
 use crate::trips::partner::{apply_record, Outcome};
-use crate::trips::rules::TripRules;
-use crate::trips::service::{PartnerRecord, TripError, TripRequest};
+use crate::trips::service::{PartnerRecord, TripError, TripRequest, Trips};
 
 /// Records in one request.
 pub const MAX_RECORDS: usize = 500;
@@ -133,10 +130,7 @@ fn record_error(e: TripError) -> ApiError {
 }
 
 pub struct Feed<'a> {
-    pub db: &'a DatabaseConnection,
-    pub cache: &'a Cache,
-    pub rules: &'a TripRules,
-    pub catalog: &'a Catalog,
+    pub trips: Trips<'a>,
     pub secrets: &'a PartnerSecrets,
 }
 
@@ -186,25 +180,16 @@ impl Feed<'_> {
         now: DateTime<FixedOffset>,
     ) -> Result<Option<Outcome>, ApiError> {
         let req = to_trip(org_id, r)?;
-        let Some(user_id) = cards::holder(self.db, sealer, org_id, &r.card_id).await? else {
+        let Some(user_id) = cards::holder(self.trips.db, sealer, org_id, &r.card_id).await? else {
             return Ok(None);
         };
         let record = PartnerRecord {
             org_id: org_id.to_string(),
             record_id: r.record_id.clone(),
         };
-        apply_record(
-            self.db,
-            self.cache,
-            self.rules,
-            self.catalog,
-            &user_id,
-            &record,
-            &req,
-            now,
-        )
-        .await
-        .map(Some)
-        .map_err(record_error)
+        apply_record(self.trips, &user_id, &record, &req, now)
+            .await
+            .map(Some)
+            .map_err(record_error)
     }
 }

@@ -15,12 +15,10 @@ use super::feed::{Feed, FeedRequest, FeedResponse, MAX_RECORDS};
 use super::keys::{self, AuthFailure, PartnerError, PartnerSecrets, Signed};
 use super::{cards, signature};
 use crate::auth::routes::AuthUser;
-use crate::cache::Cache;
 use crate::clock::now;
 use crate::error::ApiError;
-use crate::estimates::catalog;
 use crate::orgs::principal::Principal;
-use crate::trips::rules::TripRules;
+use crate::trips::routes::TripDeps;
 
 /// Where the signed feed lives; the common bearer-token answers do not
 /// apply under it.
@@ -290,11 +288,10 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub async fn push_trips(
     req: HttpRequest,
     payload: web::Payload,
-    db: web::Data<DatabaseConnection>,
-    cache: web::Data<Cache>,
-    rules: web::Data<TripRules>,
+    deps: TripDeps,
     secrets: web::Data<PartnerSecrets>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = deps.trips().db;
     // Read here, not by an extractor, so an oversized body is a problem
     // document like everywhere else. The signature covers the raw bytes.
     let body = read_body(payload, FEED_BODY_BYTES).await?;
@@ -308,7 +305,7 @@ pub async fn push_trips(
         path: req.path(),
         body: &body,
     };
-    let key = match keys::authenticate(db.get_ref(), &secrets, &signed, now()).await {
+    let key = match keys::authenticate(db, &secrets, &signed, now()).await {
         Ok(key) => key,
         Err(AuthFailure::Refused(why)) => {
             // The key id is not a secret; the signature and body stay out.
@@ -338,10 +335,7 @@ pub async fn push_trips(
         });
     }
     let results = Feed {
-        db: db.get_ref(),
-        cache: cache.get_ref(),
-        rules: rules.get_ref(),
-        catalog: catalog(),
+        trips: deps.trips(),
         secrets: secrets.get_ref(),
     }
     .ingest(&key.organization_id, &feed.records, now())

@@ -9,21 +9,17 @@ use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
-
-use carbon_calc::Catalog;
 
 use super::entity::trip;
 use super::leaderboard;
 use super::review::{reassess, settle_pending};
 use super::rules::{Reason, Source, TripRules, TripStatus};
 use super::service::{
-    credit, credited_on, json_text, lock_person, log_trip_from, stored_reduction, Logged, Part,
-    PartnerRecord, TripError, TripRequest, LIVE,
+    credit, credited_on, json_text, lock_person, log_trip_from, stored_reduction, Credit, Logged,
+    Part, PartnerRecord, TripError, TripRequest, Trips, LIVE,
 };
-use crate::cache::Cache;
 
 /// A journey confirms a logged trip when it uses one of the trip's modes
 /// and covers at least this share of the trip's time: a short bus ride
@@ -44,22 +40,22 @@ pub enum Outcome {
 
 /// Applies a partner's record, already found to be `user_id`'s, given as
 /// the one-leg trip it describes.
-#[allow(clippy::too_many_arguments)]
 pub async fn apply_record(
-    db: &DatabaseConnection,
-    cache: &Cache,
-    rules: &TripRules,
-    catalog: &Catalog,
+    ctx: Trips<'_>,
     user_id: &str,
     record: &PartnerRecord,
     req: &TripRequest,
     now: DateTime<FixedOffset>,
 ) -> Result<Outcome, TripError> {
+    let Trips {
+        db, cache, rules, ..
+    } = ctx;
     let mode = req.legs.first().map(|l| l.mode.as_str()).unwrap_or("");
+    let issuer = ctx.points_issuer(now).await?;
     let txn = db.begin().await?;
     // Under the person's lock: a concurrent push of the same record has
     // either applied it already (seen here) or waits for this one.
-    lock_person(&txn, user_id).await?;
+    let account = lock_person(&txn, user_id).await?;
     if let Some(seen) = trip::Entity::find()
         .filter(trip::Column::PartnerOrgId.eq(record.org_id.as_str()))
         .filter(trip::Column::PartnerRecordId.eq(record.record_id.as_str()))
@@ -93,7 +89,11 @@ pub async fn apply_record(
         .await?
         .filter(|t| confirms(t, mode, req));
     if let Some(found) = candidate {
-        if let Some((trip, topped_up_g)) = confirm(&txn, rules, &found, record, now).await? {
+        let to = Credit {
+            account: &account,
+            issuer: &issuer,
+        };
+        if let Some((trip, topped_up_g)) = confirm(&txn, rules, &to, &found, record, now).await? {
             txn.commit().await?;
             if topped_up_g > 0 {
                 leaderboard::record_credit(db, cache, user_id, &trip.local_day, topped_up_g).await;
@@ -106,7 +106,7 @@ pub async fn apply_record(
         }
     }
     txn.rollback().await?;
-    let logged = log_trip_from(db, cache, rules, catalog, user_id, req, Some(record), now).await?;
+    let logged = log_trip_from(ctx, user_id, req, Some(record), now).await?;
     Ok(Outcome::Created(logged))
 }
 
@@ -127,13 +127,15 @@ fn confirms(t: &trip::Model, mode: &str, req: &TripRequest) -> bool {
 async fn confirm(
     txn: &DatabaseTransaction,
     rules: &TripRules,
+    to: &Credit<'_>,
     found: &trip::Model,
     record: &PartnerRecord,
     now: DateTime<FixedOffset>,
 ) -> Result<Option<(trip::Model, i64)>, TripError> {
     if found.status == TripStatus::PendingReview.as_str() {
         let assessment = reassess(txn, rules, found, Source::Partner).await?;
-        let settled = settle_pending(txn, rules, &found.id, &assessment, Some(record), now).await?;
+        let settled =
+            settle_pending(txn, rules, to, &found.id, &assessment, Some(record), now).await?;
         return Ok(settled.map(|t| {
             let grams = t.credited_g;
             (t, grams)
@@ -181,6 +183,7 @@ async fn confirm(
     if top_up > 0 {
         credit(
             txn,
+            to,
             &confirmed,
             Part::PartnerTopUp,
             top_up,

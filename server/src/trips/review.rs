@@ -6,17 +6,17 @@
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, Set, SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
+    SqlErr, TransactionTrait,
 };
 
 use super::entity::{review, trip};
 use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
 use super::service::{
-    credit, credited_on, json_text, lock_person, stored_reduction, Part, PartnerRecord, TripError,
+    credit, credited_on, json_text, lock_person, stored_reduction, Credit, Part, PartnerRecord,
+    TripError, Trips,
 };
-use crate::cache::Cache;
 use crate::orgs::entity::Role;
 use crate::orgs::principal::Principal;
 use crate::pagination::{self, Order};
@@ -123,6 +123,7 @@ pub(super) async fn reassess(
 pub(super) async fn settle_pending(
     txn: &DatabaseTransaction,
     rules: &TripRules,
+    to: &Credit<'_>,
     trip_id: &str,
     assessment: &rules::Assessment,
     confirmed_by: Option<&PartnerRecord>,
@@ -158,6 +159,7 @@ pub(super) async fn settle_pending(
     if assessment.status == TripStatus::Credited && settled.credited_g > 0 {
         credit(
             txn,
+            to,
             &settled,
             Part::Trip,
             settled.credited_g,
@@ -177,9 +179,7 @@ pub struct Ruling<'a> {
 }
 
 pub async fn decide(
-    db: &DatabaseConnection,
-    cache: &Cache,
-    rules: &TripRules,
+    ctx: Trips<'_>,
     who: &Principal,
     trip_id: &str,
     ruling: Ruling<'_>,
@@ -187,12 +187,16 @@ pub async fn decide(
 ) -> Result<(trip::Model, review::Model), ReviewError> {
     authorise(who)?;
     let Ruling { approve, reason } = ruling;
+    let Trips {
+        db, cache, rules, ..
+    } = ctx;
     let found = trip::Entity::find_by_id(trip_id.to_string())
         .one(db)
         .await?
         .ok_or(ReviewError::NotFound)?;
+    let issuer = ctx.points_issuer(now).await?;
     let txn = db.begin().await?;
-    lock_person(&txn, &found.user_id).await?;
+    let account = lock_person(&txn, &found.user_id).await?;
     let recorded = review::Entity::insert(review::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         trip_id: Set(found.id.clone()),
@@ -219,7 +223,11 @@ pub async fn decide(
             credited_g: 0,
         }
     };
-    let Some(decided) = settle_pending(&txn, rules, &found.id, &assessment, None, now).await?
+    let to = Credit {
+        account: &account,
+        issuer: &issuer,
+    };
+    let Some(decided) = settle_pending(&txn, rules, &to, &found.id, &assessment, None, now).await?
     else {
         txn.rollback().await?;
         return Err(ReviewError::AlreadyDecided(found.status));

@@ -12,8 +12,9 @@ use super::entity::{review as review_entity, trip};
 use super::leaderboard::{self, Board, BoardError};
 use super::review::{self, ReviewError};
 use super::rules::{Reason, TripRules, TripStatus};
-use super::service::{self, Logged, TripError, TripRequest};
+use super::service::{self, Logged, TripError, TripRequest, Trips};
 use super::summary::{self, OrganizationSummary, Period, Summary};
+use crate::accounts::service::SystemAccounts;
 use crate::auth::routes::AuthUser;
 use crate::cache::Cache;
 use crate::clock::now;
@@ -27,6 +28,47 @@ pub const TRIP_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Most trips in one batch, and the batch's body limit.
 pub const MAX_BATCH: usize = 100;
 pub const BATCH_BODY_BYTES: usize = crate::error::MAX_BODY_BYTES;
+
+/// The app's trip services, for handlers that log, decide or credit trips.
+pub struct TripDeps {
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<Cache>,
+    rules: web::Data<TripRules>,
+    systems: web::Data<SystemAccounts>,
+}
+
+impl TripDeps {
+    pub fn trips(&self) -> Trips<'_> {
+        Trips {
+            db: &self.db,
+            cache: &self.cache,
+            rules: &self.rules,
+            catalog: catalog(),
+            systems: &self.systems,
+        }
+    }
+}
+
+impl actix_web::FromRequest for TripDeps {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        fn data<T: 'static>(req: &actix_web::HttpRequest) -> Result<web::Data<T>, ApiError> {
+            req.app_data::<web::Data<T>>()
+                .cloned()
+                .ok_or_else(|| ApiError::Internal(std::any::type_name::<T>().into()))
+        }
+        std::future::ready((|| {
+            Ok(TripDeps {
+                db: data(req)?,
+                cache: data(req)?,
+                rules: data(req)?,
+                systems: data(req)?,
+            })
+        })())
+    }
+}
 
 impl From<TripError> for ApiError {
     fn from(e: TripError) -> Self {
@@ -124,13 +166,11 @@ impl From<trip::Model> for TripView {
 )]
 #[post("")]
 pub async fn log_trip(
-    db: web::Data<DatabaseConnection>,
-    cache: web::Data<Cache>,
-    rules: web::Data<TripRules>,
+    deps: TripDeps,
     user: AuthUser,
     body: web::Json<TripRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let logged = service::log_trip(&db, &cache, &rules, catalog(), &user.0, &body, now()).await?;
+    let logged = service::log_trip(deps.trips(), &user.0, &body, now()).await?;
     Ok(respond(logged))
 }
 
@@ -183,9 +223,7 @@ pub struct BatchResponse {
 )]
 #[post("")]
 pub async fn log_batch(
-    db: web::Data<DatabaseConnection>,
-    cache: web::Data<Cache>,
-    rules: web::Data<TripRules>,
+    deps: TripDeps,
     user: AuthUser,
     body: web::Json<BatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -198,7 +236,7 @@ pub async fn log_batch(
     let mut results = Vec::with_capacity(body.trips.len());
     for (index, item) in body.trips.iter().enumerate() {
         let outcome = match serde_json::from_value::<TripRequest>(item.clone()) {
-            Ok(req) => service::log_trip(&db, &cache, &rules, catalog(), &user.0, &req, now())
+            Ok(req) => service::log_trip(deps.trips(), &user.0, &req, now())
                 .await
                 .map_err(ApiError::from),
             Err(e) => Err(ApiError::BadBody {
@@ -412,9 +450,7 @@ pub enum Verdict {
 )]
 #[post("/api/v1/reviews/trips/{id}")]
 pub async fn decide_review(
-    db: web::Data<DatabaseConnection>,
-    cache: web::Data<Cache>,
-    rules: web::Data<TripRules>,
+    deps: TripDeps,
     who: Principal,
     id: web::Path<String>,
     body: web::Json<ReviewDecision>,
@@ -424,7 +460,7 @@ pub async fn decide_review(
         approve: body.decision == Verdict::Approve,
         reason: &body.reason,
     };
-    let (t, r) = review::decide(&db, &cache, &rules, &who, &id, ruling, now()).await?;
+    let (t, r) = review::decide(deps.trips(), &who, &id, ruling, now()).await?;
     Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))
 }
 

@@ -20,8 +20,8 @@ use sha2::{Digest, Sha256};
 use super::entity::{reduction, trip};
 use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
-use crate::accounts::service as accounts;
-use crate::auth::entity as users;
+use crate::accounts::entity::{self as account, AccountKind};
+use crate::accounts::service::SystemAccounts;
 use crate::cache::Cache;
 use crate::ledger::{self, Asset, Command, LedgerError, Posting};
 
@@ -202,32 +202,53 @@ impl Part {
     }
 }
 
+/// What logging, deciding and crediting trips needs from the app.
+#[derive(Clone, Copy)]
+pub struct Trips<'a> {
+    pub db: &'a DatabaseConnection,
+    pub cache: &'a Cache,
+    pub rules: &'a TripRules,
+    pub catalog: &'a Catalog,
+    pub systems: &'a SystemAccounts,
+}
+
+impl Trips<'_> {
+    /// The account points are issued from, read through the pool (see
+    /// `SystemAccounts`) before the caller's transaction begins.
+    pub(super) async fn points_issuer(
+        &self,
+        now: DateTime<FixedOffset>,
+    ) -> Result<account::Model, DbErr> {
+        self.systems.get(self.db, "issuer:points", now).await
+    }
+}
+
 /// Validates, computes and records one trip of `user_id`.
 pub async fn log_trip(
-    db: &DatabaseConnection,
-    cache: &Cache,
-    rules: &TripRules,
-    catalog: &Catalog,
+    ctx: Trips<'_>,
     user_id: &str,
     req: &TripRequest,
     now: DateTime<FixedOffset>,
 ) -> Result<Logged, TripError> {
-    log_trip_from(db, cache, rules, catalog, user_id, req, None, now).await
+    log_trip_from(ctx, user_id, req, None, now).await
 }
 
 /// As `log_trip`, for a trip that a partner's record evidences (`from`):
 /// it has no trace and is credited in full when the rules allow.
-#[allow(clippy::too_many_arguments)]
 pub async fn log_trip_from(
-    db: &DatabaseConnection,
-    cache: &Cache,
-    rules: &TripRules,
-    catalog: &Catalog,
+    ctx: Trips<'_>,
     user_id: &str,
     req: &TripRequest,
     from: Option<&PartnerRecord>,
     now: DateTime<FixedOffset>,
 ) -> Result<Logged, TripError> {
+    let Trips {
+        db,
+        cache,
+        rules,
+        catalog,
+        ..
+    } = ctx;
     let client_id = uuid::Uuid::parse_str(&req.client_trip_id)
         .map_err(|_| TripError::Invalid {
             param: "client_trip_id",
@@ -280,8 +301,9 @@ pub async fn log_trip_from(
         .to_string();
     let hash = request_hash(req);
 
+    let issuer = ctx.points_issuer(now).await?;
     let txn = db.begin().await?;
-    lock_person(&txn, user_id).await?;
+    let account = lock_person(&txn, user_id).await?;
     let standing = standing(&txn, user_id, &client_id, &local_day, req).await?;
     if let Some(first_id) = standing.existing {
         let first = trip::Entity::find_by_id(first_id)
@@ -358,7 +380,20 @@ pub async fn log_trip_from(
         .await?;
     let credited = assessment.status == TripStatus::Credited && assessment.credited_g > 0;
     if credited {
-        credit(&txn, &trip, Part::Trip, trip.credited_g, trip.points, now).await?;
+        let to = Credit {
+            account: &account,
+            issuer: &issuer,
+        };
+        credit(
+            &txn,
+            &to,
+            &trip,
+            Part::Trip,
+            trip.credited_g,
+            trip.points,
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     if credited {
@@ -370,19 +405,25 @@ pub async fn log_trip_from(
     })
 }
 
+/// Where a credit goes: the person's account (locked by `lock_person`)
+/// and the points issuer.
+pub(super) struct Credit<'a> {
+    pub account: &'a account::Model,
+    pub issuer: &'a account::Model,
+}
+
 /// A personal reduction record of `grams` for a credited trip, and
 /// `points` through the ledger.
 pub(super) async fn credit(
     txn: &DatabaseTransaction,
+    to: &Credit<'_>,
     trip: &trip::Model,
     part: Part,
     grams: i64,
     points: i64,
     now: DateTime<FixedOffset>,
 ) -> Result<(), TripError> {
-    let account = accounts::personal_of(txn, &trip.user_id)
-        .await?
-        .ok_or(TripError::NoAccount)?;
+    let Credit { account, issuer } = *to;
     reduction::Entity::insert(reduction::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         trip_id: Set(trip.id.clone()),
@@ -398,7 +439,6 @@ pub(super) async fn credit(
     })
     .exec_without_returning(txn)
     .await?;
-    let issuer = accounts::system(txn, "issuer:points", now).await?;
     // Within the trip's transaction, which any error rolls back whole.
     ledger::apply_within(
         txn,
@@ -414,18 +454,19 @@ pub(super) async fn credit(
             command: Command::Transfer {
                 postings: vec![
                     Posting {
-                        account_id: issuer.id,
+                        account_id: issuer.id.clone(),
                         asset: Asset::points(),
                         amount: -points,
                     },
                     Posting {
-                        account_id: account.id,
+                        account_id: account.id.clone(),
                         asset: Asset::points(),
                         amount: points,
                     },
                 ],
             },
         },
+        &[account, issuer],
         now,
     )
     .await?;
@@ -433,15 +474,26 @@ pub(super) async fn credit(
 }
 
 /// One trip decision of a person at a time: the overlap and daily checks
-/// then see every earlier trip. (A row lock on PostgreSQL; on SQLite this
-/// first write takes the database's write lock.)
-pub(super) async fn lock_person(txn: &impl ConnectionTrait, user_id: &str) -> Result<(), DbErr> {
-    users::Entity::update_many()
-        .col_expr(users::Column::Id, Expr::col(users::Column::Id))
-        .filter(users::Column::Id.eq(user_id))
-        .exec(txn)
-        .await?;
-    Ok(())
+/// then see every earlier trip. Locks the person's account row (on SQLite
+/// this first write takes the database's write lock) and answers it, so
+/// the credit needs no second read. A non-key column is "changed", so the
+/// lock does not block foreign-key checks of concurrent ledger writes.
+pub(super) async fn lock_person(
+    txn: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<account::Model, TripError> {
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::AllowNegative,
+            Expr::col(account::Column::AllowNegative),
+        )
+        .filter(account::Column::UserId.eq(user_id))
+        .filter(account::Column::Kind.eq(AccountKind::Personal))
+        .exec_with_returning(txn)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(TripError::NoAccount)
 }
 
 /// What the person's other trips say about a new one, in one query: the
