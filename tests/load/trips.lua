@@ -5,7 +5,9 @@
 local tokens, counters = {}, {}
 local thread_index, thread_count, next_user = 0, 1, 0
 local base = tonumber(os.getenv("BENCH_BASE"))
-local SLOT = 31 -- seconds: a 30-second metro ride of 250 m, then a gap
+-- Seconds between one user's trips: a 30-second metro ride of 250 m, then
+-- a gap (BENCH_SLOT; the default packs a run into a few hours of one day).
+local SLOT = tonumber(os.getenv("BENCH_SLOT") or "31")
 
 local threads = {}
 local counter = 0

@@ -375,6 +375,11 @@ async fn run(
     if let Some(missing) = ids.iter().find(|id| !accounts.contains_key(*id)) {
         return Err(LedgerError::UnknownAccount(missing.clone()));
     }
+    // Balances change in (account, asset) order. Changes that cannot make
+    // a balance negative are upserts; consecutive ones go in one statement
+    // (a credited trip's two postings are one round trip), which keeps the
+    // order, so concurrent transactions still cannot deadlock.
+    let mut raises: Vec<balance::ActiveModel> = Vec::new();
     for ((account_id, asset), d) in &deltas {
         let account = &accounts[account_id];
         if account.allow_negative && d.held != 0 {
@@ -382,8 +387,17 @@ async fn run(
                 "issuer account {account_id} cannot hold"
             )));
         }
-        change_balance(txn, account, asset, d).await?;
+        if d.posted == 0 && d.held == 0 {
+            continue;
+        }
+        if d.posted - d.held < 0 && !account.allow_negative {
+            raise_balances(txn, std::mem::take(&mut raises)).await?;
+            lower_balance(txn, account, asset, d).await?;
+        } else {
+            raises.push(raise(account, asset, d));
+        }
     }
+    raise_balances(txn, raises).await?;
     if postings.is_empty() {
         return Ok(Vec::new());
     }
@@ -435,72 +449,86 @@ async fn resolve_hold(
     Ok(h)
 }
 
-async fn change_balance(
+/// Lowers what is available in a balance that may not go negative: the
+/// guard is the `WHERE`, so no read-then-write race.
+async fn lower_balance(
     txn: &impl ConnectionTrait,
     account: &account::Model,
     asset: &Asset,
     d: &Delta,
 ) -> Result<(), LedgerError> {
-    if d.posted == 0 && d.held == 0 {
-        return Ok(());
+    use balance::Column as C;
+    let changed = balance::Entity::update_many()
+        .col_expr(C::Posted, Expr::col(C::Posted).add(d.posted))
+        .col_expr(C::Held, Expr::col(C::Held).add(d.held))
+        .filter(C::AccountId.eq(account.id.as_str()))
+        .filter(C::Asset.eq(asset.as_str()))
+        .filter(C::Shard.eq(0))
+        .filter(
+            Expr::col(C::Posted)
+                .add(d.posted)
+                .sub(Expr::col(C::Held))
+                .sub(d.held)
+                .gte(0),
+        )
+        .exec(txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(LedgerError::Insufficient {
+            account: account.id.clone(),
+            asset: asset.clone(),
+        });
     }
-    let lowers_available = d.posted - d.held < 0;
-    if lowers_available && !account.allow_negative {
-        use balance::Column as C;
-        let changed = balance::Entity::update_many()
-            .col_expr(C::Posted, Expr::col(C::Posted).add(d.posted))
-            .col_expr(C::Held, Expr::col(C::Held).add(d.held))
-            .filter(C::AccountId.eq(account.id.as_str()))
-            .filter(C::Asset.eq(asset.as_str()))
-            .filter(C::Shard.eq(0))
-            .filter(
-                Expr::col(C::Posted)
-                    .add(d.posted)
-                    .sub(Expr::col(C::Held))
-                    .sub(d.held)
-                    .gte(0),
-            )
-            .exec(txn)
-            .await?;
-        if changed.rows_affected != 1 {
-            return Err(LedgerError::Insufficient {
-                account: account.id.clone(),
-                asset: asset.clone(),
-            });
-        }
-        return Ok(());
-    }
+    Ok(())
+}
+
+/// A change that cannot make the balance negative (or is an issuer's,
+/// spread over a random shard row), as a row to upsert.
+fn raise(account: &account::Model, asset: &Asset, d: &Delta) -> balance::ActiveModel {
     let shard = if account.allow_negative {
         (uuid::Uuid::new_v4().as_u128() % ISSUER_SHARDS as u128) as i32
     } else {
         0
     };
-    balance::Entity::insert(balance::ActiveModel {
+    balance::ActiveModel {
         account_id: Set(account.id.clone()),
         asset: Set(asset.to_string()),
         shard: Set(shard),
         posted: Set(d.posted),
         held: Set(d.held),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            balance::Column::AccountId,
-            balance::Column::Asset,
-            balance::Column::Shard,
-        ])
-        .value(
-            balance::Column::Posted,
-            Expr::col((balance::Entity, balance::Column::Posted))
-                .add(Expr::cust("excluded.posted")),
+    }
+}
+
+/// Adds the rows' changes to their balances, opening those that do not
+/// exist yet, in one statement.
+async fn raise_balances(
+    txn: &impl ConnectionTrait,
+    rows: Vec<balance::ActiveModel>,
+) -> Result<(), LedgerError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    balance::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                balance::Column::AccountId,
+                balance::Column::Asset,
+                balance::Column::Shard,
+            ])
+            .value(
+                balance::Column::Posted,
+                Expr::col((balance::Entity, balance::Column::Posted))
+                    .add(Expr::cust("excluded.posted")),
+            )
+            .value(
+                balance::Column::Held,
+                Expr::col((balance::Entity, balance::Column::Held))
+                    .add(Expr::cust("excluded.held")),
+            )
+            .to_owned(),
         )
-        .value(
-            balance::Column::Held,
-            Expr::col((balance::Entity, balance::Column::Held)).add(Expr::cust("excluded.held")),
-        )
-        .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 
