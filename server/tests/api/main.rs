@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod idempotency;
 mod ledger;
+mod migrations;
 mod openapi;
 mod orgs;
 mod partners;

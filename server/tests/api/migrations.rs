@@ -1,0 +1,61 @@
+//! Migrations that rewrite tables keep what earlier versions stored.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+use crate::helpers::{backends, fresh_database};
+
+/// Migration 10 rebuilds `personal_reductions` (keyed by trip and part
+/// instead of trip): a database of version 9 with a credited trip keeps its
+/// reduction record, now part 0, and the new key holds.
+#[tokio::test]
+async fn the_partner_feeds_migration_keeps_personal_reductions() {
+    for backend in backends() {
+        let (url, _dir) = fresh_database(backend).await;
+        let db = Database::connect(&url).await.unwrap();
+        Migrator::up(&db, Some(9)).await.unwrap();
+        let at = "'2026-11-28T08:00:00+08:00'";
+        for sql in [
+            format!("INSERT INTO users (id, email, password_hash, created_at) VALUES ('u1', 'a@lz.cn', 'x', {at})"),
+            format!("INSERT INTO accounts (id, kind, user_id, allow_negative, created_at) VALUES ('a1', 'personal', 'u1', false, {at})"),
+            format!(
+                "INSERT INTO trips (id, user_id, client_trip_id, request_hash, started_at, ended_at, local_day, legs, distance_km, source, preset, preset_version, reduction_g, credited_g, points, status, reasons, created_at) \
+                 VALUES ('t1', 'u1', 'c1', 'h', {at}, {at}, '2026-11-28', '[]', '8.55', 'gps', 'wuhan-2024', 1, '900.7', 901, 901, 'credited', '[]', {at})"
+            ),
+            format!(
+                "INSERT INTO personal_reductions (id, trip_id, user_id, account_id, grams, preset, preset_version, local_day, created_at) \
+                 VALUES ('r1', 't1', 'u1', 'a1', 901, 'wuhan-2024', 1, '2026-11-28', {at})"
+            ),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        Migrator::up(&db, None).await.unwrap();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT id, trip_id, part, grams FROM personal_reductions",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "{backend:?}");
+        let row = &rows[0];
+        let got: (String, String, i16, i64) = (
+            row.try_get("", "id").unwrap(),
+            row.try_get("", "trip_id").unwrap(),
+            row.try_get("", "part").unwrap(),
+            row.try_get("", "grams").unwrap(),
+        );
+        assert_eq!(got, ("r1".into(), "t1".into(), 0, 901), "{backend:?}");
+        let insert = |id: &str, part: i32| {
+            format!(
+                "INSERT INTO personal_reductions (id, trip_id, part, user_id, account_id, grams, preset, preset_version, local_day, created_at) \
+                 VALUES ('{id}', 't1', {part}, 'u1', 'a1', 10, 'wuhan-2024', 1, '2026-11-28', {at})"
+            )
+        };
+        db.execute_unprepared(&insert("r2", 1)).await.unwrap();
+        assert!(
+            db.execute_unprepared(&insert("r3", 1)).await.is_err(),
+            "{backend:?}: one record per trip and part"
+        );
+    }
+}
