@@ -94,6 +94,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(rewards::routes::list_rewards)
         .service(rewards::routes::redeem)
         .service(rewards::routes::list_redemptions)
+        .service(rewards::routes::my_points)
         .service(trips::routes::pending_reviews)
         .service(trips::routes::review_trip)
         .service(trips::routes::decide_review)

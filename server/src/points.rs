@@ -9,7 +9,7 @@
 use chrono::{DateTime, FixedOffset, Months};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 
@@ -129,4 +129,92 @@ pub async fn expire_due<C: ConnectionTrait + TransactionTrait>(
         }
     }
     Ok(swept)
+}
+
+/// Points still held from what was received at one time, and when they
+/// expire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lot {
+    pub expires_at: DateTime<FixedOffset>,
+    pub points: i64,
+}
+
+/// The lots an account still holds, oldest first, given its points entries
+/// (time, amount) in the order they were posted: what left the account
+/// (spent or expired) is taken from the oldest lots, as `expire_due` does.
+pub fn lots(entries: &[(DateTime<FixedOffset>, i64)], valid_months: u32) -> Vec<Lot> {
+    let mut left: i64 = entries
+        .iter()
+        .filter(|(_, a)| *a < 0)
+        .map(|(_, a)| -a)
+        .sum();
+    let mut held = Vec::new();
+    for (at, amount) in entries.iter().filter(|(_, a)| *a > 0) {
+        let taken = std::cmp::min(left, *amount);
+        left -= taken;
+        if amount - taken > 0 {
+            held.push(Lot {
+                expires_at: at
+                    .checked_add_months(Months::new(valid_months))
+                    .unwrap_or(DateTime::<FixedOffset>::MAX_UTC.fixed_offset()),
+                points: amount - taken,
+            });
+        }
+    }
+    held
+}
+
+/// A person's points balance and the lots it is made of.
+pub async fn held_by(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    valid_months: u32,
+) -> Result<Vec<Lot>, sea_orm::DbErr> {
+    use entry::Column as E;
+    let entries: Vec<(DateTime<FixedOffset>, i64)> = entry::Entity::find()
+        .select_only()
+        .column(E::CreatedAt)
+        .column(E::Amount)
+        .filter(E::AccountId.eq(account_id))
+        .filter(E::Asset.eq(Asset::points().to_string()))
+        .order_by_asc(E::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(lots(&entries, valid_months))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn spending_and_expiry_take_the_oldest_points_first() {
+        let entries = [
+            (t("2025-01-10T09:00:00+08:00"), 500),
+            (t("2025-06-10T09:00:00+08:00"), 400),
+            (t("2025-07-01T09:00:00+08:00"), -600),
+            (t("2025-08-01T09:00:00+08:00"), 50),
+        ];
+        assert_eq!(
+            lots(&entries, 24),
+            vec![
+                Lot {
+                    expires_at: t("2027-06-10T09:00:00+08:00"),
+                    points: 300
+                },
+                Lot {
+                    expires_at: t("2027-08-01T09:00:00+08:00"),
+                    points: 50
+                },
+            ]
+        );
+        // Everything spent: nothing held; nothing received: nothing held.
+        assert!(lots(&[(entries[0].0, 500), (entries[2].0, -500)], 24).is_empty());
+        assert!(lots(&[], 24).is_empty());
+    }
 }

@@ -25,6 +25,9 @@ use crate::trips::routes::TripDeps;
 pub const FEED_PREFIX: &str = "/api/v1/partner/";
 /// A feed request's body: 500 records fit easily.
 pub const FEED_BODY_BYTES: usize = 1024 * 1024;
+/// Signed requests one partner key may make per minute (up to 60,000
+/// records): a runaway or stolen key cannot flood the trip path.
+pub const FEED_REQUESTS_PER_MINUTE: u32 = 120;
 
 impl From<PartnerError> for ApiError {
     fn from(e: PartnerError) -> Self {
@@ -281,6 +284,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         (status = 200, description = "One result per record, in order", body = FeedResponse),
         (status = 401, description = "Unknown or revoked key, bad signature, stale timestamp, bad or reused nonce (`invalid_signature`); logged", content_type = "application/problem+json"),
         (status = 422, description = "No records, or more than 500 (`invalid_field`, `param` = `records`)", content_type = "application/problem+json"),
+        (status = 429, description = "More than 120 requests in a minute with this key (`rate_limited`); see `Retry-After`", content_type = "application/problem+json"),
         (status = 503, description = "Partner feeds are off on this server (`unavailable`)", content_type = "application/problem+json")
     )
 )]
@@ -322,6 +326,12 @@ pub async fn push_trips(
         }
         Err(AuthFailure::Partner(e)) => return Err(e.into()),
     };
+    crate::rate_limit::check(
+        deps.trips().cache,
+        &format!("partner:{}", key.id),
+        FEED_REQUESTS_PER_MINUTE,
+    )
+    .await?;
     let json = header_text(headers, header::CONTENT_TYPE.as_str())
         .is_some_and(|t| t.starts_with("application/json"));
     if !json {

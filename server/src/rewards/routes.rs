@@ -8,11 +8,15 @@ use validator::Validate;
 
 use super::entity::{redemption, reward};
 use super::service::{self, NewReward, RewardError};
+use crate::accounts::service as accounts;
 use crate::auth::routes::AuthUser;
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
+use crate::points;
+use crate::trips::rules::TripRules;
+use crate::trips::service::china_time;
 
 impl From<RewardError> for ApiError {
     fn from(e: RewardError) -> Self {
@@ -248,4 +252,71 @@ pub async fn list_redemptions(
     .await?;
     let data = rows.into_iter().map(RedemptionView::from).collect();
     Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}
+
+/// Dates (China Standard Time) shown in the expiry schedule.
+const EXPIRY_DATES_SHOWN: usize = 30;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpiringPoints {
+    /// `YYYY-MM-DD`, China Standard Time.
+    pub on: String,
+    /// Integer string.
+    pub points: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsView {
+    /// Points held (integer string).
+    pub balance: String,
+    /// Points expire this many months after they were earned, oldest first.
+    pub valid_months: u32,
+    /// The next dates on which points expire, soonest first (at most 30).
+    pub expiring: Vec<ExpiringPoints>,
+}
+
+/// The caller's points and when they expire: spending and expiry take the
+/// oldest points first, so what is left of each credit expires on its own
+/// date.
+#[utoipa::path(
+    tag = "rewards",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Balance and expiry schedule", body = PointsView))
+)]
+#[get("/api/v1/me/points")]
+pub async fn my_points(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<TripRules>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let account = accounts::personal_of(db.get_ref(), &user.0)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let lots = points::held_by(db.get_ref(), &account.id, rules.points_valid_months).await?;
+    // Lots come oldest first, so one date's lots are neighbours.
+    let mut by_date: Vec<(String, i64)> = Vec::new();
+    for lot in &lots {
+        let on = lot
+            .expires_at
+            .with_timezone(&china_time())
+            .format("%Y-%m-%d")
+            .to_string();
+        match by_date.last_mut() {
+            Some((last, sum)) if *last == on => *sum += lot.points,
+            _ => by_date.push((on, lot.points)),
+        }
+    }
+    let expiring = by_date
+        .into_iter()
+        .take(EXPIRY_DATES_SHOWN)
+        .map(|(on, points)| ExpiringPoints {
+            on,
+            points: points.to_string(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(PointsView {
+        balance: lots.iter().map(|l| l.points).sum::<i64>().to_string(),
+        valid_months: rules.points_valid_months,
+        expiring,
+    }))
 }

@@ -580,3 +580,31 @@ async fn concurrent_pushes_of_a_record_apply_it_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_partner_key_is_limited_per_minute() {
+    let app = spawn_app(backends()[0]).await;
+    let p = partner(&app, 1).await;
+    let records = json!([record("r", "00001111", "metro", "5", base_time(), 20)]);
+    for i in 0..120 {
+        let (status, out) = push(&app, &p, records.clone()).await;
+        assert_eq!(status, 200, "request {i}: {out}");
+    }
+    let body = serde_json::to_vec(&json!({ "records": records })).unwrap();
+    let nonce = uuid::Uuid::new_v4().to_string();
+    let headers = signed_headers(&p, Utc::now().timestamp(), &nonce, &body);
+    let mut req = app
+        .client
+        .post(format!("{}{FEED}", app.address))
+        .header("content-type", "application/json")
+        .body(body);
+    for (name, value) in &headers {
+        req = req.header(*name, value);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    // Another partner's key is counted on its own.
+    let other = partner(&app, 2).await;
+    assert_eq!(push(&app, &other, records).await.0, 200);
+}

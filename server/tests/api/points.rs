@@ -96,3 +96,47 @@ async fn points_expire_oldest_first_after_two_years() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_person_sees_when_their_points_expire() {
+    let app = spawn_app(backends()[0]).await;
+    let token = app.signed_in("planner@lz.cn").await;
+    let (_, account) = app.whoami(&token).await;
+    let now = chrono::Utc::now().fixed_offset();
+    let issuer = accounts::system(&app.db, "issuer:points", now)
+        .await
+        .unwrap()
+        .id;
+    let shop = accounts::system(&app.db, "test:shop", now)
+        .await
+        .unwrap()
+        .id;
+    let (first, second) = (now - Duration::days(40), now - Duration::days(3));
+    move_points(&app, &issuer, &account, 500, "earn-1", first).await;
+    move_points(&app, &issuer, &account, 400, "earn-2", second).await;
+    move_points(&app, &account, &shop, 600, "spend-1", now).await;
+    let (status, view) = app.get_as(&token, "/api/v1/me/points").await;
+    assert_eq!(status, 200, "{view}");
+    let cst = FixedOffset::east_opt(8 * 3600).unwrap();
+    let day = |t: DateTime<FixedOffset>| {
+        t.checked_add_months(Months::new(24))
+            .unwrap()
+            .with_timezone(&cst)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // The spend took the older 500 and 100 of the 400.
+    assert_eq!(
+        view,
+        serde_json::json!({
+            "balance": "300",
+            "valid_months": 24,
+            "expiring": [{"on": day(second), "points": "300"}],
+        })
+    );
+    let (_, empty) = app
+        .get_as(&app.signed_in("new@lz.cn").await, "/api/v1/me/points")
+        .await;
+    assert_eq!(empty["balance"], "0");
+    assert_eq!(empty["expiring"], serde_json::json!([]));
+}
