@@ -226,6 +226,7 @@ fn run(
         proxies: limits.per_ip.proxies.clone(),
     };
     let per_ip = limits.per_ip;
+    let proxies = web::Data::new(per_ip.proxies.clone());
     let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
@@ -240,6 +241,7 @@ fn run(
             .app_data(trip_rules.clone())
             .app_data(partner_secrets.clone())
             .app_data(systems.clone())
+            .app_data(proxies.clone())
             .app_data(api_doc::json_config(JSON_LIMIT_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),
@@ -262,7 +264,7 @@ fn run(
             })
             .wrap(idempotency.clone())
             .wrap(per_ip.clone())
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::AccessSpan>::new())
             .wrap(metrics.clone())
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)

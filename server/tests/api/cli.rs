@@ -134,7 +134,14 @@ fn serves_then_stops_cleanly_on_sigterm() {
     let address = server.address.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (status, request_id) = rt.block_on(async {
-        let res = reqwest::get(format!("{address}/healthz")).await.unwrap();
+        // Not from a trusted proxy: the header must not become the
+        // client's address in the log.
+        let res = reqwest::Client::new()
+            .get(format!("{address}/healthz"))
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+            .await
+            .unwrap();
         let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
         (res.status(), id)
     });
@@ -148,6 +155,7 @@ fn serves_then_stops_cleanly_on_sigterm() {
             assert_eq!(entry["span"]["request_id"], request_id.as_str(), "{line}");
             assert_eq!(entry["span"]["http.status_code"], 200, "{line}");
             assert_eq!(entry["span"]["http.route"], "/healthz", "{line}");
+            assert_eq!(entry["span"]["http.client_ip"], "127.0.0.1", "{line}");
             break;
         }
         assert!(
