@@ -53,7 +53,7 @@ pub fn commute(start: DateTime<FixedOffset>, minutes: i64, with_trace: bool) -> 
     body
 }
 
-async fn points(app: &TestApp, token: &str) -> String {
+pub async fn points(app: &TestApp, token: &str) -> String {
     let (_, account) = app.whoami(token).await;
     let (_, b) = app
         .get_as(token, &format!("/api/v1/accounts/{account}/balances"))
