@@ -222,6 +222,9 @@ impl MigrationTrait for Migration {
                     .col(Trips::PartnerOrgId)
                     .col(Trips::PartnerRecordId)
                     .unique()
+                    // Partial: the trips people log themselves (nearly all)
+                    // cost this index nothing.
+                    .and_where(Expr::col(Trips::PartnerOrgId).is_not_null())
                     .to_owned(),
             )
             .await?;
