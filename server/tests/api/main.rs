@@ -10,6 +10,7 @@ mod estimates;
 mod health;
 mod helpers;
 mod idempotency;
+mod journey;
 mod ledger;
 mod migrations;
 mod openapi;
