@@ -16,7 +16,7 @@ use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 use crate::points;
 use crate::trips::rules::TripRules;
-use crate::trips::service::china_time;
+use crate::trips::service::china_day;
 
 impl From<RewardError> for ApiError {
     fn from(e: RewardError) -> Self {
@@ -296,11 +296,7 @@ pub async fn my_points(
     // Lots come oldest first, so one date's lots are neighbours.
     let mut by_date: Vec<(String, i64)> = Vec::new();
     for lot in &lots {
-        let on = lot
-            .expires_at
-            .with_timezone(&china_time())
-            .format("%Y-%m-%d")
-            .to_string();
+        let on = china_day(lot.expires_at);
         match by_date.last_mut() {
             Some((last, sum)) if *last == on => *sum += lot.points,
             _ => by_date.push((on, lot.points)),

@@ -30,6 +30,13 @@ pub fn china_time() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
+/// The China Standard Time date of `t`, `YYYY-MM-DD`.
+pub fn china_day(t: DateTime<FixedOffset>) -> String {
+    t.with_timezone(&china_time())
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TripRequest {
@@ -294,11 +301,7 @@ pub async fn log_trip_from(
     let trace_ratio = measured
         .filter(|_| declared > Decimal::ZERO)
         .map(|m| m.0 / declared);
-    let local_day = req
-        .started_at
-        .with_timezone(&china_time())
-        .format("%Y-%m-%d")
-        .to_string();
+    let local_day = china_day(req.started_at);
     let hash = request_hash(req);
 
     let issuer = ctx.points_issuer(now).await?;
