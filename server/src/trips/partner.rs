@@ -17,8 +17,8 @@ use super::leaderboard;
 use super::review::{reassess, settle_pending};
 use super::rules::{Reason, Source, TripRules, TripStatus};
 use super::service::{
-    credit, credited_on, json_text, lock_person, log_trip_from, stored_reduction, Credit, Logged,
-    Part, PartnerRecord, TripError, TripRequest, Trips, LIVE,
+    check, credit, credited_on, json_text, lock_person, log_trip_from, stored_reduction, Credit,
+    Logged, Part, PartnerRecord, TripError, TripRequest, Trips, LIVE,
 };
 
 /// A journey confirms a logged trip when it uses one of the trip's modes
@@ -48,8 +48,16 @@ pub async fn apply_record(
     now: DateTime<FixedOffset>,
 ) -> Result<Outcome, TripError> {
     let Trips {
-        db, cache, rules, ..
+        db,
+        cache,
+        rules,
+        catalog,
+        ..
     } = ctx;
+    // A record that is not a computable trip is refused whole; one that is
+    // implausible (too fast, too far) vouches for nothing and, as a trip of
+    // its own below, is rejected with its reasons.
+    let plausible = check(catalog, req)?.problems.is_empty();
     let mode = req.legs.first().map(|l| l.mode.as_str()).unwrap_or("");
     let issuer = ctx.points_issuer(now).await?;
     let txn = db.begin().await?;
@@ -87,7 +95,7 @@ pub async fn apply_record(
         .order_by_asc(trip::Column::StartedAt)
         .one(&txn)
         .await?
-        .filter(|t| confirms(t, mode, req));
+        .filter(|t| plausible && confirms(t, mode, req));
     if let Some(found) = candidate {
         let to = Credit {
             account: &account,

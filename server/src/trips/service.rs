@@ -4,7 +4,7 @@
 //! is identified by its owner and `client_trip_id`: sending it again
 //! answers the first result and credits nothing twice.
 
-use carbon_calc::commute::{self, CommuteRequest, Leg};
+use carbon_calc::commute::{self, CommuteEstimate, CommuteRequest, Leg};
 use carbon_calc::plausibility::{self, TracePoint, TraceRequest, TripCheckRequest, TripProblem};
 use carbon_calc::{CalcError, Catalog, Dec};
 use chrono::{DateTime, FixedOffset};
@@ -230,6 +230,47 @@ impl Trips<'_> {
     }
 }
 
+/// A trip request that passed the checks made before any database work.
+pub(super) struct Checked {
+    /// `client_trip_id`, canonical.
+    pub client_id: String,
+    pub estimate: CommuteEstimate,
+    /// What carbon-calc's plausibility checks found.
+    pub problems: Vec<Reason>,
+}
+
+/// A UUID `client_trip_id`, times in order, carbon-calc's estimate (the
+/// client's number is never trusted) and its plausibility checks. Every
+/// trip, logged or described by a partner's record, passes here.
+pub(super) fn check(catalog: &Catalog, req: &TripRequest) -> Result<Checked, TripError> {
+    let client_id = uuid::Uuid::parse_str(&req.client_trip_id)
+        .map_err(|_| TripError::Invalid {
+            param: "client_trip_id",
+            detail: "must be a UUID".into(),
+        })?
+        .hyphenated()
+        .to_string();
+    if req.ended_at <= req.started_at {
+        return Err(TripError::Invalid {
+            param: "ended_at",
+            detail: "must be later than started_at".into(),
+        });
+    }
+    let estimate = commute::estimate(
+        catalog,
+        &CommuteRequest {
+            preset: req.preset.clone(),
+            legs: req.legs.clone(),
+        },
+    )?;
+    let problems = plausibility_problems(catalog, &estimate.preset, req)?;
+    Ok(Checked {
+        client_id,
+        estimate,
+        problems,
+    })
+}
+
 /// Validates, computes and records one trip of `user_id`.
 pub async fn log_trip(
     ctx: Trips<'_>,
@@ -256,27 +297,11 @@ pub async fn log_trip_from(
         catalog,
         ..
     } = ctx;
-    let client_id = uuid::Uuid::parse_str(&req.client_trip_id)
-        .map_err(|_| TripError::Invalid {
-            param: "client_trip_id",
-            detail: "must be a UUID".into(),
-        })?
-        .hyphenated()
-        .to_string();
-    if req.ended_at <= req.started_at {
-        return Err(TripError::Invalid {
-            param: "ended_at",
-            detail: "must be later than started_at".into(),
-        });
-    }
-    let estimate = commute::estimate(
-        catalog,
-        &CommuteRequest {
-            preset: req.preset.clone(),
-            legs: req.legs.clone(),
-        },
-    )?;
-    let problems = plausibility_problems(catalog, &estimate.preset, req)?;
+    let Checked {
+        client_id,
+        estimate,
+        problems,
+    } = check(catalog, req)?;
     let declared: Decimal = req
         .legs
         .iter()

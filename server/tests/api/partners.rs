@@ -341,6 +341,32 @@ async fn records_confirm_logged_trips_or_become_trips_once() {
             .await;
         assert_eq!(third["credited_g"], "450");
         let short = record("b-1", card_no, "bus", "1.5", t3 + Duration::minutes(5), 5);
+        // Records over the self-declared trip that cannot vouch for it: a
+        // negative distance is refused; a metro ride at 156 km/h becomes a
+        // rejected trip of its own (too fast, overlapping).
+        let negative = record("m-0", card_no, "metro", "-7", t0 + Duration::minutes(2), 23);
+        let warp = record(
+            "m-00",
+            card_no,
+            "metro",
+            "60",
+            t0 + Duration::minutes(2),
+            23,
+        );
+        let (_, bad) = push(&app, &p, json!([negative, warp])).await;
+        assert_eq!(bad["results"][0]["outcome"], "invalid", "{bad}");
+        assert_eq!(
+            bad["results"][0]["problem"]["param"], "legs[0].distance_km",
+            "{bad}"
+        );
+        assert_eq!(
+            (
+                bad["results"][1]["outcome"].as_str(),
+                bad["results"][1]["trip_status"].as_str()
+            ),
+            (Some("created"), Some("rejected")),
+            "{bad}"
+        );
         let stranger_card = record("m-9", "9999 0000", "metro", "7.35", t0, 20);
         let rocket = record("x-1", card_no, "rocket", "7", t0 + Duration::hours(4), 20);
         let (status, out) = push(
@@ -392,7 +418,11 @@ async fn records_confirm_logged_trips_or_become_trips_once() {
             .iter()
             .filter(|t| t["source"] == "partner")
             .collect();
-        assert_eq!(made.len(), 2);
+        assert_eq!(
+            made.len(),
+            3,
+            "the ride at 156 km/h, the short ride, the lone ride"
+        );
         let created = made.iter().find(|t| t["status"] == "credited").unwrap();
         let rejected = made.iter().find(|t| t["status"] == "rejected").unwrap();
         assert!(rejected["reasons"]
