@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::{accounts, auth, estimates, health, orgs, partners, rewards, trips};
+use crate::{accounts, audit, auth, estimates, health, orgs, partners, rewards, trips};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,7 @@ use crate::{accounts, auth, estimates, health, orgs, partners, rewards, trips};
         (name = "rewards", description = "The rewards catalogue and redeeming points"),
         (name = "partners", description = "Trip feeds of transit operators and bike-share schemes: partner keys, persons' linked cards, the signed feed"),
         (name = "reviews", description = "Trips sent to review, decided by the service centre's verifiers"),
+        (name = "audit", description = "The public Merkle audit log (RFC 9162): signed tree heads, inclusion and consistency proofs, entries (no sign-in needed)"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
     ),
     modifiers(&BearerAuth)
@@ -81,6 +82,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::routes::get_account)
         .service(accounts::routes::get_balances)
         .service(accounts::routes::get_entries)
+        .service(audit::routes::get_tree_head)
+        .service(audit::routes::inclusion_proof)
+        .service(audit::routes::consistency_proof)
+        .service(audit::routes::entries)
         .service(estimates::estimate_commute)
         .service(estimates::list_methodologies)
         .service(estimates::get_methodology)

@@ -24,9 +24,13 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_REDIS_PREFIX",
     "TANPUHUI_TRUSTED_PROXIES",
     "TANPUHUI_PARTNER_SECRETS_KEY",
+    "TANPUHUI_AUDIT_SIGNING_KEY",
+    "TANPUHUI_AUDIT_KEY_FILE",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
+pub const DEFAULT_AUDIT_KEY_FILE: &str = "./data/audit-signing.key";
+pub const DEFAULT_AUDIT_SEAL_INTERVAL_MS: u64 = 1_000;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +109,16 @@ pub struct Settings {
     /// bytes as 64 hex characters). Partner feeds are off without it. Keep
     /// it: a new key cannot open secrets sealed under the old one.
     pub partner_secrets_key: Option<Secret>,
+    /// Signs the audit log's tree heads (an Ed25519 seed, 64 hex
+    /// characters). Every replica must have the same one.
+    pub audit_signing_key: Option<Secret>,
+    /// Where the development key is kept (made on first start) when
+    /// `audit_signing_key` is not set.
+    pub audit_key_file: PathBuf,
+    /// How often the sealer looks for new events.
+    pub audit_seal_interval_ms: u64,
+    /// Rules of the registry (`[registry]` in the file).
+    pub registry: crate::registry::rules::RegistryRules,
 }
 
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
@@ -132,6 +146,10 @@ pub struct FileSettings {
     pub trusted_proxies: Option<Vec<String>>,
     pub trip_rules: Option<crate::trips::rules::TripRules>,
     pub partner_secrets_key: Option<Secret>,
+    pub audit_signing_key: Option<Secret>,
+    pub audit_key_file: Option<PathBuf>,
+    pub audit_seal_interval_ms: Option<u64>,
+    pub registry: Option<crate::registry::rules::RegistryRules>,
 }
 
 /// Values given by environment or flags (clap fills these).
@@ -191,6 +209,12 @@ pub struct Overrides {
     /// Partner secrets key (64 hex characters); environment only.
     #[arg(skip)]
     pub partner_secrets_key: Option<String>,
+    /// Audit signing key (64 hex characters); environment only.
+    #[arg(skip)]
+    pub audit_signing_key: Option<String>,
+    /// Development audit key file, made on first start when absent.
+    #[arg(long, env = "TANPUHUI_AUDIT_KEY_FILE", global = true)]
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -307,6 +331,37 @@ impl Settings {
                 }
             })?;
         }
+        let audit_signing_key = overrides
+            .audit_signing_key
+            .clone()
+            .or_else(|| std::env::var("TANPUHUI_AUDIT_SIGNING_KEY").ok())
+            .filter(|k| !k.is_empty())
+            .map(Secret::new)
+            .or(file.audit_signing_key);
+        if let Some(key) = &audit_signing_key {
+            crate::audit::signer::TreeSigner::from_hex(key.expose()).map_err(|e| {
+                ConfigError::Invalid {
+                    name: "audit_signing_key",
+                    message: e.to_string(),
+                }
+            })?;
+        }
+        let audit_seal_interval_ms = file
+            .audit_seal_interval_ms
+            .unwrap_or(DEFAULT_AUDIT_SEAL_INTERVAL_MS);
+        if !(10..=60_000).contains(&audit_seal_interval_ms) {
+            return Err(ConfigError::Invalid {
+                name: "audit_seal_interval_ms",
+                message: "must be 10 to 60000".into(),
+            });
+        }
+        let registry = file.registry.unwrap_or_default();
+        registry
+            .validate()
+            .map_err(|message| ConfigError::Invalid {
+                name: "registry",
+                message,
+            })?;
         let trip_rules = file.trip_rules.unwrap_or_default();
         trip_rules
             .validate()
@@ -317,6 +372,14 @@ impl Settings {
         Ok(Settings {
             trip_rules,
             partner_secrets_key,
+            audit_signing_key,
+            audit_key_file: overrides
+                .audit_key_file
+                .clone()
+                .or(file.audit_key_file)
+                .unwrap_or_else(|| DEFAULT_AUDIT_KEY_FILE.into()),
+            audit_seal_interval_ms,
+            registry,
             database_max_connections,
             auth_rate_per_minute,
             user_rate_per_minute,

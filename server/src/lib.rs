@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api_doc;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod clock;
@@ -20,6 +21,7 @@ pub mod pagination;
 pub mod partners;
 pub mod points;
 pub mod rate_limit;
+pub mod registry;
 pub mod rewards;
 pub mod startup;
 pub mod telemetry;

@@ -6,6 +6,7 @@
 //! tanpuhui migrate    # apply pending migrations and exit
 //! tanpuhui admin create --email ops@example.cn --password-stdin
 //! tanpuhui openapi    # print the OpenAPI document
+//! tanpuhui audit verify  # recompute the audit tree, check every head
 //! ```
 
 use std::process::ExitCode;
@@ -40,6 +41,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The Merkle audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the whole tree from the stored events and check every
+    /// stored node and signed tree head; exits 1 when anything differs.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -77,6 +90,9 @@ async fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::Create { email, .. },
         } => create_admin(&settings, &email).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => verify_audit(&settings).await,
         Command::Openapi => unreachable!("handled before configuration"),
     };
     match result {
@@ -124,4 +140,30 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
     tracing::info!(user_id = %user, "administrator created");
     println!("{user}");
     Ok(())
+}
+
+async fn verify_audit(settings: &Settings) -> Result<(), String> {
+    let conn = db::connect(&settings.database_url, settings.database_max_connections)
+        .await
+        .map_err(|e| e.to_string())?;
+    let report = tanpuhui_server::audit::verify::verify(&conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    for p in &report.problems {
+        println!("problem: {p}");
+    }
+    println!(
+        "{} leaves, {} signed tree heads checked, {} problems",
+        report.leaves,
+        report.heads,
+        report.problems.len()
+    );
+    if report.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the audit log does not verify ({} problems)",
+            report.problems.len()
+        ))
+    }
 }

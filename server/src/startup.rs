@@ -102,6 +102,12 @@ impl Application {
         if partner_secrets.0.is_none() {
             tracing::info!("TANPUHUI_PARTNER_SECRETS_KEY is not set: partner trip feeds are off");
         }
+        let signer = audit_signer(settings)?;
+        crate::audit::sealer::spawn(
+            db.clone(),
+            signer,
+            std::time::Duration::from_millis(settings.audit_seal_interval_ms),
+        );
         let server = run(
             listener,
             db.clone(),
@@ -168,6 +174,25 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules) {
             }
         }
     });
+}
+
+/// The tree-head key: configured, or the development key file (made on
+/// first start, with a warning: replicas must share one configured key).
+pub fn audit_signer(settings: &Settings) -> Result<crate::audit::signer::TreeSigner, StartupError> {
+    use crate::audit::signer::TreeSigner;
+    let config = |e: crate::audit::signer::KeyError| StartupError::Config(e.to_string());
+    if let Some(key) = &settings.audit_signing_key {
+        return TreeSigner::from_hex(key.expose()).map_err(config);
+    }
+    let (signer, made) = TreeSigner::from_file(&settings.audit_key_file).map_err(config)?;
+    if made {
+        tracing::warn!(
+            file = %settings.audit_key_file.display(),
+            public_key = %signer.public_key_hex(),
+            "TANPUHUI_AUDIT_SIGNING_KEY is not set: made a development audit key; set the variable in production (every replica the same key)"
+        );
+    }
+    Ok(signer)
 }
 
 /// Request counts and latency by route pattern and status at `/metrics`.

@@ -248,7 +248,8 @@ async fn apply_on(
             replayed: true,
         });
     }
-    let entries = run(txn, req, known, now).await?;
+    let (entries, changes) = run(txn, req, known, now).await?;
+    record(txn, req, &changes, now).await?;
     Ok(Outcome {
         transaction_id: req.id.clone(),
         kind: req.command.kind().to_string(),
@@ -264,12 +265,66 @@ struct Delta {
     held: i64,
 }
 
+/// A balance the transaction changed, for the audit log.
+struct Change {
+    account_id: String,
+    personal: bool,
+    asset: Asset,
+    posted: i64,
+    held: i64,
+}
+
+/// Appends the transaction to the audit log (same transaction). The
+/// transaction's category (its id up to the first `:`) is public; when a
+/// personal account is touched its id and the transaction's id are
+/// commitments (see `audit::log`), so the log shows that a trip was
+/// credited but not whose.
+async fn record(
+    txn: &impl ConnectionTrait,
+    req: &Request,
+    changes: &[Change],
+    now: DateTime<FixedOffset>,
+) -> Result<(), LedgerError> {
+    use crate::audit::log::{append, Salt};
+    let personal = changes.iter().any(|c| c.personal);
+    let salt = personal.then(Salt::fresh);
+    let shown = |text: &str| match &salt {
+        Some(s) => format!("commitment:{}", s.commit(text)),
+        None => text.to_string(),
+    };
+    let balances: Vec<serde_json::Value> = changes
+        .iter()
+        .map(|c| {
+            let account = if c.personal {
+                shown(&c.account_id)
+            } else {
+                c.account_id.clone()
+            };
+            serde_json::json!({
+                "account": account,
+                "asset": c.asset.as_str(),
+                "posted": c.posted,
+                "held": c.held,
+            })
+        })
+        .collect();
+    let category = req.id.split(':').next().unwrap_or_default();
+    let body = serde_json::json!({
+        "op": req.command.kind(),
+        "category": category,
+        "transaction": shown(&req.id),
+        "balances": balances,
+    });
+    append(txn, "ledger", body, salt.as_ref(), now).await?;
+    Ok(())
+}
+
 async fn run(
     txn: &impl ConnectionTrait,
     req: &Request,
     known: &[&account::Model],
     now: DateTime<FixedOffset>,
-) -> Result<Vec<entry::Model>, LedgerError> {
+) -> Result<(Vec<entry::Model>, Vec<Change>), LedgerError> {
     let mut deltas: BTreeMap<(String, Asset), Delta> = BTreeMap::new();
     let mut postings: Vec<Posting> = Vec::new();
     match &req.command {
@@ -398,8 +453,19 @@ async fn run(
         }
     }
     raise_balances(txn, raises).await?;
+    let changes = deltas
+        .iter()
+        .filter(|(_, d)| d.posted != 0 || d.held != 0)
+        .map(|((account_id, asset), d)| Change {
+            account_id: account_id.clone(),
+            personal: accounts[account_id].kind == account::AccountKind::Personal,
+            asset: asset.clone(),
+            posted: d.posted,
+            held: d.held,
+        })
+        .collect();
     if postings.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), changes));
     }
     // One statement for all the entries.
     let mut entries =
@@ -414,7 +480,7 @@ async fn run(
         .exec_with_returning(txn)
         .await?;
     entries.sort_by_key(|e| e.id);
-    Ok(entries)
+    Ok((entries, changes))
 }
 
 async fn find_hold(txn: &impl ConnectionTrait, hold_id: &str) -> Result<hold::Model, LedgerError> {

@@ -82,8 +82,17 @@ impl Server {
         Server::start_with(database_url, &[])
     }
 
+    /// `database_url` is a SQLite file in a test's directory; the
+    /// development audit key is made beside it unless `env` says otherwise.
     fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
+        let db_file = database_url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap();
+        let key_file = std::path::Path::new(db_file).with_file_name("audit-signing.key");
         let child = Command::new(BIN)
+            .env("TANPUHUI_AUDIT_KEY_FILE", key_file)
             .envs(env.iter().copied())
             .env("TANPUHUI_DATABASE_URL", database_url)
             .env("TANPUHUI_LISTEN", "127.0.0.1:0")
@@ -177,6 +186,45 @@ fn serves_then_stops_cleanly_on_sigterm() {
         assert!(Instant::now() < deadline, "did not stop after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Without a configured key a development key is made once, kept owner-only
+/// and reused: the tree heads of two runs are signed by the same key.
+#[test]
+fn a_development_audit_key_is_made_once_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("audit-signing.key");
+    let head_key = |server: &Server| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let res = reqwest::get(format!("{}/api/v1/audit/tree-head", server.address))
+                    .await
+                    .unwrap();
+                if res.status() == 200 {
+                    let head: serde_json::Value = res.json().await.unwrap();
+                    return head["public_key"].as_str().unwrap().to_string();
+                }
+                assert!(Instant::now() < deadline, "no tree head");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let first = Server::start(&sqlite_url(&dir));
+    let key = head_key(&first);
+    drop(first);
+    let seed = std::fs::read_to_string(&key_file).unwrap();
+    let signer = tanpuhui_server::audit::signer::TreeSigner::from_hex(&seed).unwrap();
+    assert_eq!(signer.public_key_hex(), key);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+    let second = Server::start(&sqlite_url(&dir));
+    assert_eq!(head_key(&second), key);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), seed);
 }
 
 #[test]

@@ -10,6 +10,9 @@ pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-32-bytes-0123456789";
 pub const TEST_PARTNER_SECRETS_KEY: &str =
     "7d1c0f3a9b2e4d5c6a7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5";
 
+pub const TEST_AUDIT_SIGNING_KEY: &str =
+    "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+
 /// A database the tests may use: SQLite always, PostgreSQL when configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -121,6 +124,10 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
         trusted_proxies: Vec::new(),
         trip_rules: Default::default(),
         partner_secrets_key: Some(Secret::new(TEST_PARTNER_SECRETS_KEY)),
+        audit_signing_key: Some(Secret::new(TEST_AUDIT_SIGNING_KEY)),
+        audit_key_file: "unused-audit.key".into(),
+        audit_seal_interval_ms: 50,
+        registry: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! too when `TEST_DATABASE_URL` is set.
 
 mod accounts;
+mod audit;
 mod auth;
 mod cache;
 mod cli;
