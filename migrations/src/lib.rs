@@ -15,6 +15,7 @@ mod m20261128_000009_leaderboard_opt_out;
 mod m20261128_000010_partner_feeds;
 mod m20261128_000011_reward_merchants;
 mod m20261128_000012_audit_log;
+mod m20261128_000013_registry;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_partner_feeds::Migration),
             Box::new(m20261128_000011_reward_merchants::Migration),
             Box::new(m20261128_000012_audit_log::Migration),
+            Box::new(m20261128_000013_registry::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
-use crate::{accounts, audit, auth, estimates, health, orgs, partners, rewards, trips};
+use crate::{accounts, audit, auth, estimates, health, orgs, partners, registry, rewards, trips};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,8 @@ use crate::{accounts, audit, auth, estimates, health, orgs, partners, rewards, t
         (name = "rewards", description = "The rewards catalogue and redeeming points"),
         (name = "partners", description = "Trip feeds of transit operators and bike-share schemes: partner keys, persons' linked cards, the signed feed"),
         (name = "reviews", description = "Trips sent to review, decided by the service centre's verifiers"),
+        (name = "registry", description = "Enterprise projects and forest sinks: public notice, monitoring reports and verification, issuance with serial numbers, transfers, retirements and certificates"),
+        (name = "public", description = "Public disclosure (no sign-in): projects, batches, retirements, statistics; JSON or CSV"),
         (name = "audit", description = "The public Merkle audit log (RFC 9162): signed tree heads, inclusion and consistency proofs, entries (no sign-in needed)"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
     ),
@@ -82,6 +84,29 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(accounts::routes::get_account)
         .service(accounts::routes::get_balances)
         .service(accounts::routes::get_entries)
+        .service(registry::routes::create_project)
+        .service(registry::routes::list_projects)
+        .service(registry::routes::get_project)
+        .service(registry::routes::update_project)
+        .service(registry::routes::submit_project)
+        .service(registry::routes::file_objection)
+        .service(registry::routes::list_objections)
+        .service(registry::routes::decide_project)
+        .service(registry::routes::submit_report)
+        .service(registry::routes::list_reports)
+        .service(registry::routes::record_reversal)
+        .service(registry::routes::get_report)
+        .service(registry::routes::verify_report)
+        .service(registry::routes::issue_report)
+        .service(registry::routes::get_batch)
+        .service(registry::routes::transfer)
+        .service(registry::routes::retire)
+        .service(registry::routes::get_certificate)
+        .service(registry::disclosure::public_projects)
+        .service(registry::disclosure::public_batches)
+        .service(registry::disclosure::public_retirements)
+        .service(registry::disclosure::public_retirement)
+        .service(registry::disclosure::public_statistics)
         .service(audit::routes::get_tree_head)
         .service(audit::routes::inclusion_proof)
         .service(audit::routes::consistency_proof)

@@ -118,6 +118,7 @@ impl Application {
             Policies {
                 trip_rules,
                 partner_secrets,
+                registry: settings.registry.clone(),
             },
         )
         .map_err(|source| StartupError::Listen {
@@ -218,10 +219,12 @@ fn token_keys(settings: &Settings) -> TokenKeys {
     }
 }
 
-/// The trip rules and the partner secrets key the handlers apply.
+/// The trip rules, the registry's rules and the partner secrets key the
+/// handlers apply.
 struct Policies {
     trip_rules: TripRules,
     partner_secrets: PartnerSecrets,
+    registry: crate::registry::rules::RegistryRules,
 }
 
 struct Limits {
@@ -241,6 +244,7 @@ fn run(
     let partner_secrets = web::Data::new(policies.partner_secrets);
     let systems = web::Data::new(crate::accounts::service::SystemAccounts::default());
     let trip_rules = web::Data::new(policies.trip_rules);
+    let registry_rules = web::Data::new(policies.registry);
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
     let cache = web::Data::new(cache);
@@ -264,6 +268,7 @@ fn run(
             .app_data(cache.clone())
             .app_data(per_user.clone())
             .app_data(trip_rules.clone())
+            .app_data(registry_rules.clone())
             .app_data(partner_secrets.clone())
             .app_data(systems.clone())
             .app_data(proxies.clone())

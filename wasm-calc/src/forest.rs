@@ -65,6 +65,17 @@ pub struct ForestEstimate {
     pub credited_g: i64,
 }
 
+/// The buffer share of `gross_g` grams, rounded up so the pool is never
+/// short (the registry applies this to verified quantities too).
+pub fn buffer_grams(gross_g: i64, fraction: Decimal) -> CalcResult<i64> {
+    mul(Decimal::from(gross_g), fraction, "buffer_fraction")?
+        .round_dp_with_strategy(0, RoundingStrategy::AwayFromZero)
+        .to_i64()
+        .ok_or_else(|| {
+            CalcError::out_of_range("buffer_fraction", "buffer does not fit in 64-bit grams")
+        })
+}
+
 pub fn estimate(catalog: &Catalog, req: &ForestRequest) -> CalcResult<ForestEstimate> {
     let method = catalog.forest(
         req.methodology.as_deref().unwrap_or(DEFAULT_METHODOLOGY),
@@ -149,12 +160,7 @@ pub fn estimate(catalog: &Catalog, req: &ForestRequest) -> CalcResult<ForestEsti
         .checked_div(CO2_PER_C_DEN)
         .ok_or_else(|| CalcError::out_of_range(f, "value too large to compute with"))?;
     let gross_g = credited_grams(gross_exact_g, f)?;
-    let buffer_g = mul(Decimal::from(gross_g), buffer.0, "buffer_fraction")?
-        .round_dp_with_strategy(0, RoundingStrategy::AwayFromZero)
-        .to_i64()
-        .ok_or_else(|| {
-            CalcError::out_of_range("buffer_fraction", "buffer does not fit in 64-bit grams")
-        })?;
+    let buffer_g = buffer_grams(gross_g, buffer.0)?;
     let credited_g = gross_g - buffer_g;
     let tonnes = |g: i64| Dec(Decimal::from(g) / GRAMS_PER_TONNE);
     Ok(ForestEstimate {

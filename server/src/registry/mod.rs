@@ -2,4 +2,14 @@
 //! and approval, monitoring reports and verification, issuance of credit
 //! batches with serial numbers, transfers, retirements and certificates.
 
+pub mod certificate;
+pub mod disclosure;
+pub mod entity;
+pub mod error;
+pub mod holdings;
+pub mod issuance;
+pub mod projects;
+pub mod reports;
+pub mod routes;
 pub mod rules;
+pub mod views;

@@ -2,6 +2,7 @@
 //! authorisation of every route that names an object, tried as every kind
 //! of wrong user.
 
+use sea_orm::ConnectionTrait;
 use std::collections::BTreeSet;
 
 use reqwest::Method;
@@ -167,6 +168,52 @@ async fn every_object_route_refuses_the_wrong_user() {
             .await;
         assert_eq!(status, 201, "{reward}");
         let reward_id = reward["id"].as_str().unwrap().to_string();
+
+        // A draft project of the enterprise, and an approved one with a
+        // monitoring report (its notice closed by hand: 7 working days).
+        let project =
+            |name: &str, parcel: &str| crate::registry::forest_project(&org_id, name, parcel);
+        let (status, draft) = app
+            .post_as(&operator, "/api/v1/projects", &project("草稿", "P-1"))
+            .await;
+        assert_eq!(status, 201, "{draft}");
+        let draft_id = draft["id"].as_str().unwrap().to_string();
+        let (_, live) = app
+            .post_as(&operator, "/api/v1/projects", &project("林", "P-2"))
+            .await;
+        let live_id = live["id"].as_str().unwrap().to_string();
+        let (status, _) = app
+            .post_as(
+                &operator,
+                &format!("/api/v1/projects/{live_id}/submit"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 200);
+        app.db
+            .execute_unprepared(&format!(
+                "UPDATE projects SET notice_closes_at = created_at WHERE id = '{live_id}'"
+            ))
+            .await
+            .unwrap();
+        let (status, _) = app
+            .post_as(
+                &verifier,
+                &format!("/api/v1/projects/{live_id}/decision"),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let year = chrono::Datelike::year(&chrono::Utc::now()) - 1;
+        let (status, report) = app
+            .post_as(
+                &operator,
+                &format!("/api/v1/projects/{live_id}/reports"),
+                &crate::registry::forest_report(year),
+            )
+            .await;
+        assert_eq!(status, 201, "{report}");
+        let report_id = report["id"].as_str().unwrap().to_string();
 
         let users: Vec<(&str, &String)> = vec![
             ("owner", &owner),
@@ -351,11 +398,108 @@ async fn every_object_route_refuses_the_wrong_user() {
             404,
         ));
 
+        let seen_by_centre = &["operator", "verifier", "admin"][..];
+        for (route, method, path) in [
+            (
+                "/api/v1/projects/{id}",
+                Method::GET,
+                format!("/api/v1/projects/{draft_id}"),
+            ),
+            (
+                "/api/v1/projects/{id}/objections",
+                Method::GET,
+                format!("/api/v1/projects/{draft_id}/objections"),
+            ),
+            (
+                "/api/v1/projects/{id}/reports",
+                Method::GET,
+                format!("/api/v1/projects/{live_id}/reports"),
+            ),
+            (
+                "/api/v1/reports/{id}",
+                Method::GET,
+                format!("/api/v1/reports/{report_id}"),
+            ),
+        ] {
+            rows.push((route, method, path, None, seen_by_centre, 404));
+        }
+        // Writes the enterprise's operators make: others cannot see a draft
+        // (404); the service centre and administrators see it but may not
+        // act for the enterprise (403, below).
+        let draft_body = project("草稿", "P-1");
+        for (route, method, path, body) in [
+            (
+                "/api/v1/projects/{id}",
+                Method::PUT,
+                format!("/api/v1/projects/{draft_id}"),
+                Some(draft_body),
+            ),
+            (
+                "/api/v1/projects/{id}/submit",
+                Method::POST,
+                format!("/api/v1/projects/{draft_id}/submit"),
+                None,
+            ),
+            (
+                "/api/v1/projects/{id}/reports",
+                Method::POST,
+                format!("/api/v1/projects/{draft_id}/reports"),
+                Some(crate::registry::forest_report(year - 1)),
+            ),
+        ] {
+            rows.push((route, method, path, body, &["operator"], 404));
+        }
+        rows.push((
+            "/api/v1/projects/{id}/objections",
+            Method::POST,
+            format!("/api/v1/projects/{draft_id}/objections"),
+            Some(json!({"text": "x"})),
+            seen_by_centre,
+            404,
+        ));
+        // The service centre's decisions: refused by role, whatever the id.
+        for (route, path, body) in [
+            (
+                "/api/v1/projects/{id}/decision",
+                format!("/api/v1/projects/{draft_id}/decision"),
+                json!({"decision": "reject", "reason": "x"}),
+            ),
+            (
+                "/api/v1/projects/{id}/reversals",
+                format!("/api/v1/projects/{live_id}/reversals"),
+                json!({"loss_g": 1, "cause": "x", "occurred_on": "2026-01-01"}),
+            ),
+            (
+                "/api/v1/reports/{id}/verification",
+                format!("/api/v1/reports/{report_id}/verification"),
+                json!({"verdict": "reject", "reason": "x"}),
+            ),
+            (
+                "/api/v1/reports/{id}/issuance",
+                format!("/api/v1/reports/{report_id}/issuance"),
+                json!(null),
+            ),
+        ] {
+            rows.push((route, Method::POST, path, Some(body), &["verifier"], 403));
+        }
+        let sees_but_may_not_act = |method: &Method, path: &str, name: &str| {
+            *method != Method::GET
+                && path.contains(&draft_id)
+                && !path.ends_with("/objections")
+                && !path.ends_with("/decision")
+                && matches!(name, "verifier" | "admin")
+        };
+
         for (_, method, path, body, allowed, refused) in &rows {
             for (name, token) in &users {
                 if allowed.contains(name) {
                     continue;
                 }
+                let refused = if sees_but_may_not_act(method, path, name) {
+                    &403
+                } else {
+                    refused
+                };
                 let res = app
                     .send(method.clone(), path, Some(token), body.as_ref())
                     .await;

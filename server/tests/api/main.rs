@@ -18,6 +18,7 @@ mod openapi;
 mod orgs;
 mod partners;
 mod points;
+mod registry;
 mod rewards;
 mod robustness;
 mod trips;

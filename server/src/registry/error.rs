@@ -1,0 +1,65 @@
+//! The registry's errors, mapped once to problem documents.
+
+use sea_orm::{DbErr, SqlErr};
+
+use crate::error::ApiError;
+use crate::ledger::LedgerError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("{param}: {detail}")]
+    Invalid { param: &'static str, detail: String },
+    /// A state or rule conflict with a stable code.
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    #[error(transparent)]
+    Calc(#[from] carbon_calc::error::CalcError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl RegistryError {
+    pub fn invalid(param: &'static str, detail: impl Into<String>) -> RegistryError {
+        RegistryError::Invalid {
+            param,
+            detail: detail.into(),
+        }
+    }
+}
+
+pub fn unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Forbidden(why) => ApiError::Forbidden(why.into()),
+            RegistryError::NotFound => ApiError::NotFound,
+            RegistryError::Invalid { param, .. } => ApiError::Invalid {
+                param: param.into(),
+                detail: e.to_string(),
+            },
+            RegistryError::Conflict(code, detail) => ApiError::Conflict { code, detail },
+            RegistryError::Calc(c) => ApiError::Calc(c),
+            RegistryError::Ledger(LedgerError::Insufficient { .. }) => ApiError::Conflict {
+                code: "insufficient_credits",
+                detail: "the account does not hold that many available units of the batch".into(),
+            },
+            RegistryError::Ledger(LedgerError::IdReused(id)) => ApiError::Conflict {
+                code: "id_reused",
+                detail: format!("{id} was already used for a different request"),
+            },
+            RegistryError::Ledger(LedgerError::Database(e)) | RegistryError::Database(e) => {
+                e.into()
+            }
+            RegistryError::Ledger(other) => ApiError::Internal(other.to_string()),
+        }
+    }
+}

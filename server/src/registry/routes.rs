@@ -1,0 +1,517 @@
+//! `/api/v1/projects`, `/reports`, `/transfers`, `/retirements`: thin —
+//! parse, call the registry's services, map.
+
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::certificate;
+use super::entity::retirement;
+use super::error::RegistryError;
+use super::holdings::{self, RetireInput, ReversalInput, TransferInput, TransferView};
+use super::issuance;
+use super::projects::{self, ProjectFilter, ProjectInput};
+use super::reports::{self, ReportInput, Verdict};
+use super::rules::RegistryRules;
+use super::views::{
+    BatchView, ObjectionView, ProjectView, ReportView, RetirementView, ReversalView,
+};
+use crate::clock::now;
+use crate::error::ApiError;
+use crate::orgs::principal::Principal;
+use crate::pagination::{Page, PageQuery};
+
+async fn project_view(
+    db: &DatabaseConnection,
+    p: super::entity::project::Model,
+) -> Result<ProjectView, ApiError> {
+    let n = projects::objection_count(db, &p.id).await?;
+    Ok(ProjectView::new(p, n))
+}
+
+/// Register a project as a draft (an approved enterprise's operators).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = ProjectInput,
+    responses(
+        (status = 201, description = "The draft", body = ProjectView),
+        (status = 403, description = "Not an operator of the enterprise (`forbidden`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule (`invalid_field`), or an unknown forest methodology (`unknown_methodology`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/projects")]
+pub async fn create_project(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    body: web::Json<ProjectInput>,
+) -> Result<HttpResponse, ApiError> {
+    let p = projects::create(&db, &who, body.into_inner(), now()).await?;
+    Ok(HttpResponse::Created().json(project_view(&db, p).await?))
+}
+
+/// Projects the caller may see, oldest first: submitted ones, and drafts of
+/// the caller's enterprises (the service centre and administrators see
+/// all).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    params(ProjectFilter, PageQuery),
+    responses((status = 200, description = "A page of projects", body = Page<ProjectView>))
+)]
+#[get("/api/v1/projects")]
+pub async fn list_projects(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    filter: web::Query<ProjectFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = page.limit()?;
+    let (rows, has_more) = projects::list(
+        db.get_ref(),
+        Some(&who),
+        &filter,
+        page.starting_after.clone(),
+        limit,
+    )
+    .await?;
+    let mut data = Vec::with_capacity(rows.len());
+    for p in rows {
+        data.push(project_view(&db, p).await?);
+    }
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}
+
+/// One project.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The project", body = ProjectView),
+        (status = 404, description = "No such project, or a draft of another enterprise (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/projects/{id}")]
+pub async fn get_project(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let p = projects::visible(db.get_ref(), &who, &id).await?;
+    Ok(HttpResponse::Ok().json(project_view(&db, p).await?))
+}
+
+/// Replace a draft's content.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = ProjectInput,
+    responses(
+        (status = 200, description = "The edited draft", body = ProjectView),
+        (status = 404, description = "No such project visible to the caller (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft any more (`not_a_draft`)", content_type = "application/problem+json")
+    )
+)]
+#[put("/api/v1/projects/{id}")]
+pub async fn update_project(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<ProjectInput>,
+) -> Result<HttpResponse, ApiError> {
+    let p = projects::update(&db, &who, &id, body.into_inner(), now()).await?;
+    Ok(HttpResponse::Ok().json(project_view(&db, p).await?))
+}
+
+/// Submit a draft: it goes on public notice for the configured number of
+/// working days, and its identities are claimed.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "On notice", body = ProjectView),
+        (status = 409, description = "Already submitted (`not_a_draft`), or an identity belongs to another live project (`double_counting`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/projects/{id}/submit")]
+pub async fn submit_project(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<RegistryRules>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let p = projects::submit(&db, &who, &rules, &id, now()).await?;
+    Ok(HttpResponse::Ok().json(project_view(&db, p).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionInput {
+    /// What is wrong with the project (1 to 5000 characters).
+    pub text: String,
+}
+
+/// Object to a project on public notice (anyone signed in).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = ObjectionInput,
+    responses(
+        (status = 201, description = "Recorded", body = ObjectionView),
+        (status = 409, description = "The project is not on notice (`notice_closed`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/projects/{id}/objections")]
+pub async fn file_objection(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<ObjectionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let o = projects::object(&db, &who, &id, &body.text, now()).await?;
+    Ok(HttpResponse::Created().json(ObjectionView::from(o)))
+}
+
+/// Objections to a project (the service centre and the enterprise).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Oldest first", body = Vec<ObjectionView>),
+        (status = 403, description = "Not the service centre or the enterprise (`forbidden`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/projects/{id}/objections")]
+pub async fn list_objections(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = projects::objections(db.get_ref(), &who, &id).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(ObjectionView::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectDecision {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    pub decision: ProjectDecision,
+    /// Required to reject.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Approve or reject a project once its notice has closed (the service
+/// centre).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = DecisionInput,
+    responses(
+        (status = 200, description = "Decided", body = ProjectView),
+        (status = 403, description = "Not the service centre (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "Notice still open (`notice_open`), or already decided (`already_decided`)", content_type = "application/problem+json"),
+        (status = 422, description = "A rejection without reasons (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/projects/{id}/decision")]
+pub async fn decide_project(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<DecisionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let approve = matches!(body.decision, ProjectDecision::Approve);
+    let p = projects::decide(&db, &who, &id, approve, body.reason.as_deref(), now()).await?;
+    Ok(HttpResponse::Ok().json(project_view(&db, p).await?))
+}
+
+/// Submit a monitoring report: the server computes the period's reduction
+/// from the activity data with carbon-calc.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = ReportInput,
+    responses(
+        (status = 201, description = "Submitted for verification", body = ReportView),
+        (status = 409, description = "Project not approved (`project_not_approved`), the period overlaps another report (`period_overlaps`), or claimed elsewhere (`double_counting`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule, or carbon-calc refused the activity data (its code, e.g. `out_of_range`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/projects/{id}/reports")]
+pub async fn submit_report(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<ReportInput>,
+) -> Result<HttpResponse, ApiError> {
+    let r = reports::submit(&db, &who, &id, body.into_inner(), now()).await?;
+    Ok(HttpResponse::Created().json(ReportView::from(r)))
+}
+
+/// A project's monitoring reports, by period.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The reports", body = Vec<ReportView>))
+)]
+#[get("/api/v1/projects/{id}/reports")]
+pub async fn list_reports(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = reports::of_project(db.get_ref(), &who, &id).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(ReportView::from).collect::<Vec<_>>()))
+}
+
+/// One monitoring report (the enterprise, the service centre).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The report", body = ReportView),
+        (status = 404, description = "No such report visible to the caller (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/reports/{id}")]
+pub async fn get_report(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (r, _) = reports::visible(db.get_ref(), &who, &id).await?;
+    Ok(HttpResponse::Ok().json(ReportView::from(r)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationInput {
+    pub verdict: Verdict,
+    /// The accepted grams, for `accept_reduced`.
+    #[serde(default)]
+    pub quantity_g: Option<i64>,
+    /// Required for `accept_reduced` and `reject`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Verify a report: accept, accept a reduced quantity, or reject (the
+/// service centre).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = VerificationInput,
+    responses(
+        (status = 200, description = "Decided", body = ReportView),
+        (status = 409, description = "Already decided (`already_decided`)", content_type = "application/problem+json"),
+        (status = 422, description = "Missing reasons or a bad quantity (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/reports/{id}/verification")]
+pub async fn verify_report(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<VerificationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let r = reports::verify(
+        &db,
+        &who,
+        &id,
+        body.verdict,
+        body.quantity_g,
+        body.reason,
+        now(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ReportView::from(r)))
+}
+
+/// Issue a verified report's credits as a batch with serial numbers
+/// (forest sinks: the buffer share to the buffer pool).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The batch", body = BatchView),
+        (status = 409, description = "Not verified (`not_verified`) or already issued (`already_issued`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/reports/{id}/issuance")]
+pub async fn issue_report(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<RegistryRules>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let b = issuance::issue(&db, &who, &rules, &id, now()).await?;
+    Ok(HttpResponse::Created().json(BatchView::from(b)))
+}
+
+/// Record a forest reversal (fire, felling): buffer units equal to the loss
+/// are cancelled (the service centre).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = ReversalInput,
+    responses(
+        (status = 201, description = "Recorded", body = ReversalView),
+        (status = 409, description = "Not an approved afforestation project (`not_a_forest_sink`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/projects/{id}/reversals")]
+pub async fn record_reversal(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<ReversalInput>,
+) -> Result<HttpResponse, ApiError> {
+    let r = holdings::reverse(&db, &who, &id, &body, now()).await?;
+    Ok(HttpResponse::Created().json(ReversalView::from(r)))
+}
+
+/// Move credits from an account the caller's organisation holds to another
+/// enterprise or government account. Idempotent by `transfer_id`.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = TransferInput,
+    responses(
+        (status = 200, description = "Moved (or, with `replayed`, moved before)", body = TransferView),
+        (status = 404, description = "No such sending account the caller may move from (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Not enough available (`insufficient_credits`), or `transfer_id` used for another transfer (`id_reused`)", content_type = "application/problem+json"),
+        (status = 422, description = "Over the transfer limit, or a bad receiver or batch (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/transfers")]
+pub async fn transfer(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<RegistryRules>,
+    who: Principal,
+    body: web::Json<TransferInput>,
+) -> Result<HttpResponse, ApiError> {
+    let t = holdings::transfer(&db, &who, &rules, &body, now()).await?;
+    Ok(HttpResponse::Ok().json(t))
+}
+
+/// Retire credits for a beneficiary and purpose (the holder's staff, or the
+/// service centre on the holder's behalf). Final. Idempotent by
+/// `retirement_id`.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = RetireInput,
+    responses(
+        (status = 201, description = "Retired", body = RetirementView),
+        (status = 200, description = "Retired before under this `retirement_id`", body = RetirementView),
+        (status = 404, description = "No such holder account the caller may retire from (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Not enough available (`insufficient_credits`) or `retirement_id` reused (`id_reused`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/retirements")]
+pub async fn retire(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    body: web::Json<RetireInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (r, replayed) = holdings::retire(&db, &who, &body, now()).await?;
+    let mut res = if replayed {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    Ok(res.json(RetirementView::from(r)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CertificateQuery {
+    /// `json` (default) or `html` (printable, with a QR code); an `Accept:
+    /// text/html` header asks for the page too.
+    pub format: Option<String>,
+}
+
+/// A retirement's certificate (public: anyone holding the link may check
+/// it). Carries the audit-log proof once sealed.
+#[utoipa::path(
+    tag = "registry",
+    params(CertificateQuery),
+    responses(
+        (status = 200, description = "The certificate (JSON, or the HTML page)", body = certificate::Certificate),
+        (status = 404, description = "No such retirement (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/retirements/{id}/certificate")]
+pub async fn get_certificate(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<RegistryRules>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    q: web::Query<CertificateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use sea_orm::EntityTrait;
+    let r = retirement::Entity::find_by_id(id.into_inner())
+        .one(db.get_ref())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let c = certificate::build(db.get_ref(), &rules.public_base_url, &r).await?;
+    let wants_html = match q.format.as_deref() {
+        Some("html") => true,
+        Some("json") | None => {
+            q.format.is_none()
+                && req
+                    .headers()
+                    .get(actix_web::http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|a| a.starts_with("text/html"))
+        }
+        Some(_) => {
+            return Err(ApiError::Invalid {
+                param: "format".into(),
+                detail: "format: json or html".into(),
+            })
+        }
+    };
+    if wants_html {
+        Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(certificate::html(&c)))
+    } else {
+        Ok(HttpResponse::Ok().json(c))
+    }
+}
+
+/// One credit batch (public data).
+#[utoipa::path(
+    tag = "registry",
+    responses(
+        (status = 200, description = "The batch", body = BatchView),
+        (status = 404, description = "No such batch (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/batches/{id}")]
+pub async fn get_batch(
+    db: web::Data<DatabaseConnection>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let b = issuance::find(db.get_ref(), &id)
+        .await
+        .map_err(|e| match e {
+            RegistryError::NotFound => ApiError::NotFound,
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Ok().json(BatchView::from(b)))
+}

@@ -1,0 +1,760 @@
+//! The registry through the documented API: an afforestation project from
+//! draft to certificate, and the rules along the way.
+
+use chrono::{Datelike, Utc};
+use serde_json::{json, Value};
+
+use carbon_calc::merkle::{leaf_hash, verify_inclusion, TreeHead};
+
+use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp};
+use crate::orgs::{enterprise, government, verifier, Government};
+
+/// Forest parcels of the test project.
+pub fn forest_project(org_id: &str, name: &str, parcel: &str) -> Value {
+    let year = Utc::now().year();
+    json!({
+        "organization_id": org_id,
+        "name": name,
+        "kind": "afforestation",
+        "methodology": "ccer-14-001-v01",
+        "methodology_version": 1,
+        "region_code": "620100",
+        "location": {"parcels": [
+            {"id": parcel, "area_ha": "60"},
+            {"id": format!("{parcel}-b"), "area_ha": "40"}
+        ]},
+        "crediting_start": format!("{}-01-01", year - 3),
+        "crediting_end": format!("{}-12-31", year + 27),
+        "documents": [{"name": "可研报告.pdf", "sha256": "ab".repeat(32)}],
+        "identities": []
+    })
+}
+
+/// A forest inventory of 100 ha from 20 to 50 m³/ha: 5,156.25 t CO2 gross
+/// with CF 0.5 (carbon-calc's worked example).
+pub fn forest_report(year: i32) -> Value {
+    json!({
+        "period_start": format!("{year}-01-01"),
+        "period_end": format!("{year}-12-31"),
+        "activity": {"calculator": "forest", "request": {
+            "area_ha": "100", "volume_m3_per_ha_start": "20", "volume_m3_per_ha_end": "50",
+            "wood_density": "0.5", "bef": "1.5", "root_shoot_ratio": "0.25",
+            "carbon_fraction": "0.5"
+        }}
+    })
+}
+
+pub struct Registry {
+    pub g: Government,
+    pub verifier: String,
+    pub op: String,
+    pub org: Value,
+}
+
+pub async fn registry(app: &TestApp, n: u32) -> Registry {
+    let g = government(app, n).await;
+    let verifier = verifier(
+        app,
+        &g.admin,
+        &format!("verifier{n}@centre.cn"),
+        700_000 + n,
+    )
+    .await;
+    let (org, op) = enterprise(app, &g, &format!("forest{n}@lz.cn"), 800_000 + n).await;
+    Registry {
+        g,
+        verifier,
+        op,
+        org,
+    }
+}
+
+impl Registry {
+    pub fn org_id(&self) -> &str {
+        self.org["id"].as_str().unwrap()
+    }
+
+    pub fn account_id(&self) -> &str {
+        self.org["account_id"].as_str().unwrap()
+    }
+}
+
+/// Project approved, report verified as claimed and issued; answers the
+/// project and the batch.
+pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (Value, Value) {
+    let (status, p) = app
+        .post_as(
+            &r.op,
+            "/api/v1/projects",
+            &forest_project(r.org_id(), "新区北山造林", parcel),
+        )
+        .await;
+    assert_eq!(status, 201, "{p}");
+    let id = p["id"].as_str().unwrap();
+    let (status, p) = app
+        .post_as(
+            &r.op,
+            &format!("/api/v1/projects/{id}/submit"),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    let (status, p) = app
+        .post_as(
+            &r.verifier,
+            &format!("/api/v1/projects/{id}/decision"),
+            &json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    let year = Utc::now().year() - 1;
+    let (status, rep) = app
+        .post_as(
+            &r.op,
+            &format!("/api/v1/projects/{id}/reports"),
+            &forest_report(year),
+        )
+        .await;
+    assert_eq!(status, 201, "{rep}");
+    let rid = rep["id"].as_str().unwrap();
+    let (status, _) = app
+        .post_as(
+            &r.verifier,
+            &format!("/api/v1/reports/{rid}/verification"),
+            &json!({"verdict": "accept"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, batch) = app
+        .post_as(
+            &r.verifier,
+            &format!("/api/v1/reports/{rid}/issuance"),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(status, 201, "{batch}");
+    (p, batch)
+}
+
+async fn balance(app: &TestApp, token: &str, account: &str, asset: &str) -> i64 {
+    let (status, b) = app
+        .get_as(token, &format!("/api/v1/accounts/{account}/balances"))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    b["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["asset"] == asset)
+        .map(|x| x["available"].as_str().unwrap().parse().unwrap())
+        .unwrap_or(0)
+}
+
+/// The "done when": register an afforestation project, notice,
+/// approval, monitoring report, verification, issuance with buffer,
+/// transfer, partial retirement, a certificate whose proof verifies, the
+/// public listing — on both databases.
+#[tokio::test]
+async fn a_forest_sink_goes_from_draft_to_certificate() {
+    for backend in backends() {
+        // No notice period here (the notice rules have their own test).
+        let app = spawn_app_with(backend, |s| s.registry.notice_working_days = 0).await;
+        let r = registry(&app, 1).await;
+        let (buyer_org, _buyer) = enterprise(&app, &r.g, "buyer@steel.cn", 800_100).await;
+        let buyer_account = buyer_org["account_id"].as_str().unwrap();
+        let neighbour = app.signed_in("neighbour@lz.cn").await;
+
+        // Draft, edit, submit to notice.
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/projects",
+                &forest_project(r.org_id(), "北山", "LZ-0001"),
+            )
+            .await;
+        assert_eq!((status, p["status"].as_str()), (201, Some("draft")), "{p}");
+        let id = p["id"].as_str().unwrap().to_string();
+        let res = app
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/projects/{id}"),
+                Some(&r.op),
+                Some(&forest_project(r.org_id(), "新区北山造林", "LZ-0001")),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        // Drafts are not public.
+        let (_, listed) = app.get_as(&neighbour, "/api/v1/projects").await;
+        assert_eq!(listed["data"].as_array().unwrap().len(), 0, "{listed}");
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                &format!("/api/v1/projects/{id}/submit"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!((status, p["status"].as_str()), (200, Some("notice")), "{p}");
+        assert_eq!(
+            p["identities"],
+            json!(["parcel:620100:LZ-0001", "parcel:620100:LZ-0001-b"])
+        );
+
+        // Approved; the registry number is the serial prefix.
+        let (status, p) = app
+            .post_as(
+                &r.verifier,
+                &format!("/api/v1/projects/{id}/decision"),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        assert_eq!(
+            (status, p["status"].as_str()),
+            (200, Some("approved")),
+            "{p}"
+        );
+        assert_eq!(p["number"], 1);
+
+        // Monitoring report: the server computes 5,156.25 t gross.
+        let year = Utc::now().year() - 1;
+        let (status, rep) = app
+            .post_as(
+                &r.op,
+                &format!("/api/v1/projects/{id}/reports"),
+                &forest_report(year),
+            )
+            .await;
+        assert_eq!(status, 201, "{rep}");
+        assert_eq!(rep["claimed_g"], "5156250000");
+        assert_eq!(rep["estimate"]["gross_t"], "5156.25");
+        let rid = rep["id"].as_str().unwrap();
+
+        // Verified at a reduced quantity, with reasons; issued with a 20 %
+        // buffer.
+        let (status, v) = app
+            .post_as(
+                &r.verifier,
+                &format!("/api/v1/reports/{rid}/verification"),
+                &json!({"verdict": "accept_reduced", "quantity_g": 5_000_000_000i64, "reason": "parcel LZ-0001-b survey: 3 % mortality"}),
+            )
+            .await;
+        assert_eq!(
+            (status, v["verified_g"].as_str()),
+            (200, Some("5000000000")),
+            "{v}"
+        );
+        let (status, batch) = app
+            .post_as(
+                &r.verifier,
+                &format!("/api/v1/reports/{rid}/issuance"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 201, "{batch}");
+        let batch_id = format!("TPH-0001-{year}-001");
+        assert_eq!(batch["id"], batch_id.as_str());
+        assert_eq!(batch["quantity_g"], "5000000000");
+        assert_eq!(batch["buffer_g"], "1000000000");
+        assert_eq!(batch["serial_first"], format!("{batch_id}-000000000001"));
+        assert_eq!(batch["serial_last"], format!("{batch_id}-005000000000"));
+        let asset = format!("credit:{batch_id}");
+        assert_eq!(
+            balance(&app, &r.op, r.account_id(), &asset).await,
+            4_000_000_000
+        );
+        // Issued twice? No.
+        let (status, _) = app
+            .post_as(
+                &r.verifier,
+                &format!("/api/v1/reports/{rid}/issuance"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 409);
+
+        // Transfer 1,500 t to the buyer; the same transfer again moves nothing.
+        let transfer = json!({
+            "transfer_id": uuid::Uuid::new_v4(),
+            "from_account_id": r.account_id(),
+            "to_account_id": buyer_account,
+            "batch_id": batch_id,
+            "quantity_g": 1_500_000_000i64
+        });
+        for replay in [false, true] {
+            let (status, t) = app.post_as(&r.op, "/api/v1/transfers", &transfer).await;
+            assert_eq!(
+                (status, t["replayed"].as_bool()),
+                (200, Some(replay)),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            balance(&app, &r.op, r.account_id(), &asset).await,
+            2_500_000_000
+        );
+
+        // The buyer retires 1,000 t of its 1,500 (partial) — through the
+        // service centre on its behalf.
+        let retirement = json!({
+            "retirement_id": uuid::Uuid::new_v4(),
+            "account_id": buyer_account,
+            "batch_id": batch_id,
+            "quantity_g": 1_000_000_000i64,
+            "beneficiary": "兰州新区马拉松 2026",
+            "purpose": "carbon-neutral event"
+        });
+        let (status, ret) = app
+            .post_as(&r.verifier, "/api/v1/retirements", &retirement)
+            .await;
+        assert_eq!(status, 201, "{ret}");
+        assert_eq!(ret["serial_first"], format!("{batch_id}-000000000001"));
+        assert_eq!(ret["serial_last"], format!("{batch_id}-001000000000"));
+        let (status, again) = app
+            .post_as(&r.verifier, "/api/v1/retirements", &retirement)
+            .await;
+        assert_eq!((status, &again["id"]), (200, &ret["id"]));
+        let ret_id = ret["id"].as_str().unwrap();
+
+        // The certificate, with its proof once sealed; checked as a phone
+        // would with carbon-calc.
+        let head = app.sealed_head(1).await;
+        let _ = head;
+        let cert = loop {
+            let res = app
+                .get(&format!("/api/v1/retirements/{ret_id}/certificate"))
+                .await;
+            assert_eq!(res.status(), 200);
+            let c: Value = res.json().await.unwrap();
+            if !c["audit"].is_null() {
+                break c;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert_eq!(cert["quantity_t"], "1000");
+        assert_eq!(cert["beneficiary"], "兰州新区马拉松 2026");
+        let a = &cert["audit"];
+        let h = &a["tree_head"];
+        let hex32 = |v: &Value| -> [u8; 32] {
+            hex::decode(v.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        };
+        let head = TreeHead {
+            tree_size: h["tree_size"].as_u64().unwrap(),
+            timestamp: h["timestamp"].as_u64().unwrap(),
+            root_hash: hex32(&h["root_hash"]),
+        };
+        let sig: [u8; 64] = hex::decode(h["signature"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert!(head.verify(&sig, &hex32(&h["public_key"])));
+        let leaf = a["leaf"].as_str().unwrap();
+        let body: Value = serde_json::from_str(leaf).unwrap();
+        assert_eq!(body["kind"], "registry.retirement");
+        assert_eq!(body["body"]["retirement"], ret_id);
+        let proof: Vec<[u8; 32]> = a["inclusion"]["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(hex32)
+            .collect();
+        assert!(verify_inclusion(
+            &leaf_hash(leaf.as_bytes()),
+            a["leaf_index"].as_u64().unwrap(),
+            head.tree_size,
+            &proof,
+            &head.root_hash
+        ));
+        let res = app
+            .get(&format!(
+                "/api/v1/retirements/{ret_id}/certificate?format=html"
+            ))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("<svg") && page.contains(&format!("/api/v1/public/retirements/{ret_id}"))
+        );
+
+        // Public listing, no sign-in.
+        let res = app.get("/api/v1/public/projects").await;
+        let listed: Value = res.json().await.unwrap();
+        assert_eq!(listed["data"][0]["status"], "approved", "{listed}");
+        let res = app.get("/api/v1/public/batches").await;
+        let listed: Value = res.json().await.unwrap();
+        assert_eq!(listed["data"][0]["retired_g"], "1000000000", "{listed}");
+        let res = app
+            .get(&format!("/api/v1/public/retirements/{ret_id}"))
+            .await;
+        assert_eq!(res.status(), 200);
+        let res = app.get("/api/v1/public/retirements?format=csv").await;
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let csv = res.text().await.unwrap();
+        assert_eq!(
+            csv.lines().next().unwrap(),
+            "id,batch_id,account_id,quantity_g,serial_first,serial_last,beneficiary,purpose,created_at"
+        );
+        assert!(csv.contains("兰州新区马拉松 2026"), "{csv}");
+        let stats: Value = app
+            .get("/api/v1/public/statistics")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(stats["totals"]["issued_g"], "5000000000", "{stats}");
+        assert_eq!(stats["totals"]["retired_g"], "1000000000");
+        assert_eq!(stats["held_by_account_kind"]["enterprise"], "3000000000");
+        assert_eq!(
+            stats["held_by_account_kind"]["system"], "1000000000",
+            "the buffer"
+        );
+        assert_eq!(stats["by_type_and_vintage"][0]["kind"], "afforestation");
+
+        // A fire: 300 t lost, 300 t of buffer cancelled.
+        let (status, rev) = app
+            .post_as(
+                &r.verifier,
+                &format!("/api/v1/projects/{id}/reversals"),
+                &json!({"loss_g": 300_000_000i64, "cause": "fire on parcel LZ-0001", "occurred_on": format!("{}-06-01", Utc::now().year())}),
+            )
+            .await;
+        assert_eq!(
+            (status, rev["cancelled_g"].as_str()),
+            (201, Some("300000000")),
+            "{rev}"
+        );
+        let stats: Value = app
+            .get("/api/v1/public/statistics")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(stats["totals"]["cancelled_g"], "300000000");
+        assert_eq!(stats["held_by_account_kind"]["system"], "700000000");
+    }
+}
+
+#[tokio::test]
+async fn notices_objections_and_decisions_follow_the_rules() {
+    for backend in backends() {
+        let app = spawn_app(backend).await; // 7 working days
+        let r = registry(&app, 2).await;
+        let neighbour = app.signed_in("neighbour@lz.cn").await;
+        let (_, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/projects",
+                &forest_project(r.org_id(), "南山", "LZ-0100"),
+            )
+            .await;
+        let id = p["id"].as_str().unwrap().to_string();
+        // Nobody else edits or submits it; objections only on notice.
+        let (status, _) = app
+            .post_as(
+                &neighbour,
+                &format!("/api/v1/projects/{id}/submit"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 404);
+        let objection = json!({"text": "parcel LZ-0100 was forest in 2020"});
+        let (status, _) = app
+            .post_as(
+                &neighbour,
+                &format!("/api/v1/projects/{id}/objections"),
+                &objection,
+            )
+            .await;
+        assert_eq!(status, 404, "a draft is not visible");
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                &format!("/api/v1/projects/{id}/submit"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let closes =
+            chrono::DateTime::parse_from_rfc3339(p["notice_closes_at"].as_str().unwrap()).unwrap();
+        let days = (closes - Utc::now().fixed_offset()).num_days();
+        assert!((8..=11).contains(&days), "7 working days: {closes}");
+        let (status, o) = app
+            .post_as(
+                &neighbour,
+                &format!("/api/v1/projects/{id}/objections"),
+                &objection,
+            )
+            .await;
+        assert_eq!(status, 201, "{o}");
+        let (status, rows) = app
+            .get_as(&r.verifier, &format!("/api/v1/projects/{id}/objections"))
+            .await;
+        assert_eq!((status, rows.as_array().unwrap().len()), (200, 1));
+        let (status, _) = app
+            .get_as(&neighbour, &format!("/api/v1/projects/{id}/objections"))
+            .await;
+        assert_eq!(status, 403);
+        // Edits stop at submission; decisions wait for the notice to close.
+        let res = app
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/projects/{id}"),
+                Some(&r.op),
+                Some(&forest_project(r.org_id(), "南山2", "LZ-0100")),
+            )
+            .await;
+        assert_eq!(res.status(), 409);
+        let decide = |d: Value| {
+            let app = &app;
+            let token = r.verifier.clone();
+            let path = format!("/api/v1/projects/{id}/decision");
+            async move { app.post_as(&token, &path, &d).await }
+        };
+        let (status, e) = decide(json!({"decision": "approve"})).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("notice_open")),
+            "{e}"
+        );
+        let (status, _) = app
+            .post_as(
+                &r.op,
+                &format!("/api/v1/projects/{id}/decision"),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        assert_eq!(status, 403, "enterprises do not approve themselves");
+
+        // A second project over the same parcel is refused at submission.
+        let (_, twin) = app
+            .post_as(
+                &r.op,
+                "/api/v1/projects",
+                &forest_project(r.org_id(), "南山 bis", "LZ-0100"),
+            )
+            .await;
+        let (status, e) = app
+            .post_as(
+                &r.op,
+                &format!("/api/v1/projects/{}/submit", twin["id"].as_str().unwrap()),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("double_counting")),
+            "{e}"
+        );
+
+        // Bad drafts name the field.
+        let mut bad = forest_project(r.org_id(), "x", "LZ-9");
+        bad["location"] = json!({"parcels": [{"id": "tiny", "area_ha": "0.01"}]});
+        let (status, e) = app.post_as(&r.op, "/api/v1/projects", &bad).await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("location.parcels")),
+            "{e}"
+        );
+        let mut bad = forest_project(r.org_id(), "x", "LZ-9");
+        bad["methodology"] = json!("ar-cm-999");
+        let (status, e) = app.post_as(&r.op, "/api/v1/projects", &bad).await;
+        assert_eq!(status, 422, "{e}");
+        let (status, _) = app
+            .post_as(
+                &neighbour,
+                "/api/v1/projects",
+                &forest_project(r.org_id(), "x", "LZ-9"),
+            )
+            .await;
+        assert_eq!(status, 403);
+    }
+}
+
+#[tokio::test]
+async fn reports_are_computed_checked_and_never_double_counted() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| s.registry.notice_working_days = 0).await;
+        let r = registry(&app, 3).await;
+        let (p, _) = issued_forest_batch(&app, &r, "LZ-0200").await;
+        let id = p["id"].as_str().unwrap();
+        let year = Utc::now().year() - 1;
+        let path = format!("/api/v1/projects/{id}/reports");
+        // The issued report's period again, or overlapping it: refused.
+        let mut overlap = forest_report(year);
+        overlap["period_start"] = json!(format!("{year}-06-01"));
+        overlap["period_end"] = json!(format!("{}-05-31", year + 1));
+        let (status, e) = app.post_as(&r.op, &path, &overlap).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("period_overlaps")),
+            "{e}"
+        );
+        // Declared as claimed elsewhere: refused.
+        let mut elsewhere = forest_report(year - 1);
+        elsewhere["claimed_elsewhere"] = json!(["CCER-14-2024-0042"]);
+        let (status, e) = app.post_as(&r.op, &path, &elsewhere).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("double_counting")),
+            "{e}"
+        );
+        // The wrong calculator, a buffer override, a stock loss: refused.
+        let mut wrong = forest_report(year - 1);
+        wrong["activity"] = json!({"calculator": "grid", "request": {"grid": "northwest-2022", "electricity_mwh": "10"}});
+        let (status, e) = app.post_as(&r.op, &path, &wrong).await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("activity.calculator")),
+            "{e}"
+        );
+        let mut buffer = forest_report(year - 1);
+        buffer["activity"]["request"]["buffer_fraction"] = json!("0");
+        let (status, _) = app.post_as(&r.op, &path, &buffer).await;
+        assert_eq!(status, 422);
+        let mut loss = forest_report(year - 1);
+        loss["activity"]["request"]["volume_m3_per_ha_end"] = json!("10");
+        let (status, e) = app.post_as(&r.op, &path, &loss).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (422, Some("out_of_range")),
+            "{e}"
+        );
+        // An unfinished period is not reported.
+        let (status, _) = app
+            .post_as(&r.op, &path, &forest_report(Utc::now().year()))
+            .await;
+        assert_eq!(status, 422);
+        // The previous year is fine; rejected reports need reasons and
+        // free their period.
+        let (status, rep) = app.post_as(&r.op, &path, &forest_report(year - 1)).await;
+        assert_eq!(status, 201, "{rep}");
+        let verify = format!(
+            "/api/v1/reports/{}/verification",
+            rep["id"].as_str().unwrap()
+        );
+        let (status, _) = app
+            .post_as(&r.verifier, &verify, &json!({"verdict": "reject"}))
+            .await;
+        assert_eq!(status, 422);
+        let (status, _) = app
+            .post_as(&r.op, &verify, &json!({"verdict": "accept"}))
+            .await;
+        assert_eq!(status, 403);
+        let (status, _) = app
+            .post_as(
+                &r.verifier,
+                &verify,
+                &json!({"verdict": "reject", "reason": "inventory plots not re-measured"}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, _) = app
+            .post_as(&r.verifier, &verify, &json!({"verdict": "accept"}))
+            .await;
+        assert_eq!(status, 409, "decided once");
+        let (status, _) = app.post_as(&r.op, &path, &forest_report(year - 1)).await;
+        assert_eq!(status, 201, "a rejected period may be reported again");
+    }
+}
+
+#[tokio::test]
+async fn holders_move_and_retire_only_what_they_hold() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.registry.max_transfer_g = 2_000_000_000;
+        })
+        .await;
+        let r = registry(&app, 4).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-0300").await;
+        let batch_id = batch["id"].as_str().unwrap();
+        let (other, other_op) = enterprise(&app, &r.g, "other@steel.cn", 800_200).await;
+        let other_account = other["account_id"].as_str().unwrap();
+        let send = |from: &str, to: &str, q: i64| {
+            json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": from,
+                   "to_account_id": to, "batch_id": batch_id, "quantity_g": q})
+        };
+        // Holder 4,125 t. Over the per-transfer limit; someone else's
+        // account; to a personal account; more than held.
+        let (status, _) = app
+            .post_as(
+                &r.op,
+                "/api/v1/transfers",
+                &send(r.account_id(), other_account, 2_000_000_001),
+            )
+            .await;
+        assert_eq!(status, 422);
+        let (status, _) = app
+            .post_as(
+                &other_op,
+                "/api/v1/transfers",
+                &send(r.account_id(), other_account, 1),
+            )
+            .await;
+        assert_eq!(status, 404);
+        let (_, personal) = app.whoami(&other_op).await;
+        let (status, _) = app
+            .post_as(
+                &r.op,
+                "/api/v1/transfers",
+                &send(r.account_id(), &personal, 1),
+            )
+            .await;
+        assert_eq!(status, 422);
+        let (status, _) = app
+            .post_as(
+                &other_op,
+                "/api/v1/transfers",
+                &send(other_account, r.account_id(), 1),
+            )
+            .await;
+        assert_eq!(status, 409, "holds nothing");
+        // Reusing a transfer id for another transfer.
+        let t = send(r.account_id(), other_account, 1_000);
+        assert_eq!(app.post_as(&r.op, "/api/v1/transfers", &t).await.0, 200);
+        let mut reused = t.clone();
+        reused["quantity_g"] = json!(2_000);
+        let (status, e) = app.post_as(&r.op, "/api/v1/transfers", &reused).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("id_reused")),
+            "{e}"
+        );
+
+        // Retirements take consecutive serial ranges; never more than held.
+        let retire = |q: i64| {
+            json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": r.account_id(),
+                   "batch_id": batch_id, "quantity_g": q, "beneficiary": "A", "purpose": "2026"})
+        };
+        let (_, a) = app.post_as(&r.op, "/api/v1/retirements", &retire(10)).await;
+        let (_, b) = app.post_as(&r.op, "/api/v1/retirements", &retire(5)).await;
+        assert_eq!(a["serial_last"], format!("{batch_id}-000000000010"));
+        assert_eq!(b["serial_first"], format!("{batch_id}-000000000011"));
+        let (status, e) = app
+            .post_as(&r.op, "/api/v1/retirements", &retire(5_000_000_000))
+            .await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("insufficient_credits")),
+            "{e}"
+        );
+        let (status, _) = app
+            .post_as(&other_op, "/api/v1/retirements", &retire(1))
+            .await;
+        assert_eq!(status, 404, "not the holder's staff");
+        let mut blank = retire(1);
+        blank["beneficiary"] = json!("  ");
+        assert_eq!(
+            app.post_as(&r.op, "/api/v1/retirements", &blank).await.0,
+            422
+        );
+    }
+}
