@@ -99,6 +99,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registry::routes::verify_report)
         .service(registry::routes::issue_report)
         .service(registry::routes::get_batch)
+        .service(registry::routes::aggregate)
         .service(registry::routes::transfer)
         .service(registry::routes::retire)
         .service(registry::routes::get_certificate)

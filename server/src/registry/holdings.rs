@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::aggregation::AGGREGATOR;
 use super::entity::{batch, project, retirement, reversal};
 use super::error::RegistryError;
 use super::issuance::{self, asset, serial, BUFFER_POOL, CANCELLED, RETIRED};
@@ -28,13 +29,17 @@ use crate::ledger::{self, entity::balance, Command, Outcome, Posting, Request};
 use crate::orgs::entity::{organization, Role};
 use crate::orgs::principal::Principal;
 
-/// The organisation's staff role in the account's organisation, if `who`
-/// holds it: the people who may move the account's credits.
+/// The role by which `who` may move the account's credits: the staff role
+/// of the account's organisation, or (the aggregator's personal credits)
+/// the service centre's.
 async fn staff_of(
     db: &impl ConnectionTrait,
     who: &Principal,
     account: &account::Model,
 ) -> Result<Option<Role>, RegistryError> {
+    if account.code.as_deref() == Some(AGGREGATOR) {
+        return Ok(who.has_role(Role::Verifier).then_some(Role::Verifier));
+    }
     let Some(org_id) = &account.organization_id else {
         return Ok(None);
     };
@@ -48,8 +53,15 @@ async fn staff_of(
     Ok(who.has_role_in(role, org_id).then_some(role))
 }
 
+/// Accounts that hold credits for someone: enterprises', governments'.
 fn holder_kind(a: &account::Model) -> bool {
     matches!(a.kind, AccountKind::Enterprise | AccountKind::Government)
+}
+
+/// Accounts whose credits may be sent or retired: holders, and the
+/// aggregator of personal reductions.
+fn sender_kind(a: &account::Model) -> bool {
+    holder_kind(a) || a.code.as_deref() == Some(AGGREGATOR)
 }
 
 fn check_quantity(q: i64) -> Result<(), RegistryError> {
@@ -102,7 +114,7 @@ pub async fn transfer(
         .await?
         .ok_or(RegistryError::NotFound)?;
     let role = staff_of(db, who, &from).await?;
-    if role.is_none() || !holder_kind(&from) {
+    if role.is_none() || !sender_kind(&from) {
         return Err(RegistryError::NotFound);
     }
     if role != Some(Role::Reserve) && input.quantity_g > rules.max_transfer_g {
@@ -234,7 +246,7 @@ pub async fn retire(
     let id = input.retirement_id.hyphenated().to_string();
     let holder = accounts::find(db, &input.account_id)
         .await?
-        .filter(holder_kind)
+        .filter(sender_kind)
         .ok_or(RegistryError::NotFound)?;
     let allowed = who.has_role(Role::Verifier) || staff_of(db, who, &holder).await?.is_some();
     if !allowed {

@@ -2,6 +2,7 @@
 //! and approval, monitoring reports and verification, issuance of credit
 //! batches with serial numbers, transfers, retirements and certificates.
 
+pub mod aggregation;
 pub mod certificate;
 pub mod disclosure;
 pub mod entity;

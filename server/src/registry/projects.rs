@@ -575,7 +575,9 @@ pub async fn decide(
         ));
     }
     let txn = db.begin().await?;
-    let mut update = project::Entity::update_many()
+    // The decision is written first (SQLite takes its write lock before
+    // anything is read), then the number.
+    let changed = project::Entity::update_many()
         .col_expr(
             project::Column::Status,
             Expr::value(if approve {
@@ -592,11 +594,19 @@ pub async fn decide(
         )
         .col_expr(project::Column::UpdatedAt, Expr::value(now))
         .filter(project::Column::Id.eq(id))
-        .filter(project::Column::Status.eq(status::NOTICE));
+        .filter(project::Column::Status.eq(status::NOTICE))
+        .exec_with_returning(&txn)
+        .await?;
+    let Some(mut p) = changed.into_iter().next() else {
+        return Err(RegistryError::Conflict(
+            "already_decided",
+            "another verifier decided the project first".into(),
+        ));
+    };
     if approve {
-        // The next registry number; a concurrent approval of another project
-        // taking the same number fails on the unique index and is retried by
-        // the caller.
+        // The next registry number. A concurrent approval on PostgreSQL may
+        // read the same maximum: the unique index refuses the second, which
+        // is answered `try_again` (nothing is kept).
         let last: Option<Option<i32>> = project::Entity::find()
             .select_only()
             .column_as(project::Column::Number.max(), "n")
@@ -604,24 +614,22 @@ pub async fn decide(
             .one(&txn)
             .await?;
         let next = last.flatten().unwrap_or(0) + 1;
-        update = update.col_expr(project::Column::Number, Expr::value(next));
-    }
-    let changed = match update.exec_with_returning(&txn).await {
-        Ok(rows) => rows,
-        Err(e) if unique_violation(&e) => {
-            return Err(RegistryError::Conflict(
-                "try_again",
-                "another project was approved at the same moment; try again".into(),
-            ))
+        let numbered = project::Entity::update_many()
+            .col_expr(project::Column::Number, Expr::value(next))
+            .filter(project::Column::Id.eq(id))
+            .exec(&txn)
+            .await;
+        match numbered {
+            Ok(_) => p.number = Some(next),
+            Err(e) if unique_violation(&e) => {
+                return Err(RegistryError::Conflict(
+                    "try_again",
+                    "another project was approved at the same moment; try again".into(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => return Err(e.into()),
-    };
-    let Some(p) = changed.into_iter().next() else {
-        return Err(RegistryError::Conflict(
-            "already_decided",
-            "another verifier decided the project first".into(),
-        ));
-    };
+    }
     if !approve {
         identity::Entity::delete_many()
             .filter(identity::Column::ProjectId.eq(id))

@@ -515,3 +515,27 @@ pub async fn get_batch(
         })?;
     Ok(HttpResponse::Ok().json(BatchView::from(b)))
 }
+
+/// Aggregate a period's credited personal reductions of one preset into a
+/// batch held by the service centre's aggregator account (the service
+/// centre). Each reduction joins at most one batch.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = super::aggregation::AggregationInput,
+    responses(
+        (status = 201, description = "The batch, with the records and persons it covers", body = BatchView),
+        (status = 403, description = "Not the service centre (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "Nothing left to aggregate in the period (`nothing_to_aggregate`)", content_type = "application/problem+json"),
+        (status = 422, description = "A period that has not ended or spans two years (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/aggregations")]
+pub async fn aggregate(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    body: web::Json<super::aggregation::AggregationInput>,
+) -> Result<HttpResponse, ApiError> {
+    let b = super::aggregation::aggregate(&db, &who, &body, now()).await?;
+    Ok(HttpResponse::Created().json(BatchView::from(b)))
+}

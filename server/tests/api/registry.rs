@@ -758,3 +758,122 @@ async fn holders_move_and_retire_only_what_they_hold() {
         );
     }
 }
+
+/// Credited personal reductions become one tradeable batch: each record in
+/// at most one batch even when aggregations race (invariant 6), counts of
+/// records and persons but no person in public, and the service centre
+/// sells from the aggregator account.
+#[tokio::test]
+async fn personal_reductions_are_aggregated_once() {
+    use crate::trips::{base_time, commute};
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let r = registry(&app, 5).await;
+        let day = base_time() - chrono::Duration::days(2);
+        let mut credited = 0i64;
+        let mut people = Vec::new();
+        for (i, email) in ["a@lz.cn", "b@lz.cn", "c@lz.cn"].iter().enumerate() {
+            let token = app.signed_in(email).await;
+            for k in 0..=i as i64 {
+                let (status, trip) = app
+                    .post_as(
+                        &token,
+                        "/api/v1/trips",
+                        &commute(day + chrono::Duration::hours(k), 30, true),
+                    )
+                    .await;
+                assert_eq!(status, 201, "{trip}");
+                credited += trip["credited_g"].as_str().unwrap().parse::<i64>().unwrap();
+            }
+            people.push(app.whoami(&token).await.0);
+        }
+        let d = day.date_naive();
+        let body = json!({"from": d.to_string(), "to": d.to_string(), "preset": "wuhan-2024"});
+        // Four at once: one batch takes every record.
+        let attempts = futures_util::future::join_all(
+            (0..4).map(|_| app.post_as(&r.verifier, "/api/v1/aggregations", &body)),
+        )
+        .await;
+        let made: Vec<&Value> = attempts
+            .iter()
+            .filter(|(s, _)| *s == 201)
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(made.len(), 1, "{attempts:?}");
+        for (status, b) in &attempts {
+            assert!(
+                *status == 201
+                    || (*status == 409
+                        && ["nothing_to_aggregate", "try_again"]
+                            .contains(&b["code"].as_str().unwrap())),
+                "{status} {b}"
+            );
+        }
+        let batch = made[0];
+        assert_eq!(batch["kind"], "personal");
+        assert_eq!(
+            batch["quantity_g"],
+            credited.to_string().as_str(),
+            "{batch}"
+        );
+        assert_eq!(
+            (batch["records"].as_i64(), batch["persons"].as_i64()),
+            (Some(6), Some(3))
+        );
+        let (status, e) = app
+            .post_as(&r.verifier, "/api/v1/aggregations", &body)
+            .await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("nothing_to_aggregate"))
+        );
+        let (status, _) = app.post_as(&r.op, "/api/v1/aggregations", &body).await;
+        assert_eq!(status, 403);
+        let today = json!({"from": Utc::now().date_naive().to_string(), "to": Utc::now().date_naive().to_string(), "preset": "wuhan-2024"});
+        assert_eq!(
+            app.post_as(&r.verifier, "/api/v1/aggregations", &today)
+                .await
+                .0,
+            422
+        );
+
+        // Public: counts, no person.
+        let text = app
+            .get("/api/v1/public/batches?kind=personal")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(text.contains("\"persons\":3"), "{text}");
+        for p in &people {
+            assert!(!text.contains(p.as_str()));
+        }
+        // The service centre sells 1 kg to an enterprise, which retires it.
+        let batch_id = batch["id"].as_str().unwrap();
+        let (status, t) = app
+            .post_as(
+                &r.verifier,
+                "/api/v1/transfers",
+                &json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": batch["holder_account_id"],
+                        "to_account_id": r.account_id(), "batch_id": batch_id, "quantity_g": 1000}),
+            )
+            .await;
+        assert_eq!(status, 200, "{t}");
+        let (status, _) = app
+            .post_as(
+                &r.op,
+                "/api/v1/transfers",
+                &json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": batch["holder_account_id"],
+                        "to_account_id": r.account_id(), "batch_id": batch_id, "quantity_g": 1}),
+            )
+            .await;
+        assert_eq!(
+            status, 404,
+            "only the service centre moves the aggregator's credits"
+        );
+        assert_eq!(
+            balance(&app, &r.op, r.account_id(), &format!("credit:{batch_id}")).await,
+            1000
+        );
+    }
+}
