@@ -16,6 +16,7 @@ mod m20261128_000010_partner_feeds;
 mod m20261128_000011_reward_merchants;
 mod m20261128_000012_audit_log;
 mod m20261128_000013_registry;
+mod m20261128_000014_neutrality_claims;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000011_reward_merchants::Migration),
             Box::new(m20261128_000012_audit_log::Migration),
             Box::new(m20261128_000013_registry::Migration),
+            Box::new(m20261128_000014_neutrality_claims::Migration),
         ]
     }
 }

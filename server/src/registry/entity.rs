@@ -193,3 +193,47 @@ pub mod reversal {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod claim {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "neutrality_claims")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub organization_id: String,
+        pub subject: String,
+        pub period_start: String,
+        pub period_end: String,
+        pub footprint_g: i64,
+        /// JSON: how the footprint was found (carbon-calc's answer, or the
+        /// organisation's statement).
+        pub basis: String,
+        pub created_by: String,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod claim_retirement {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "claim_retirements")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub retirement_id: String,
+        pub claim_id: String,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -4,6 +4,7 @@
 
 pub mod aggregation;
 pub mod certificate;
+pub mod claims;
 pub mod disclosure;
 pub mod entity;
 pub mod error;

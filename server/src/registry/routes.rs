@@ -539,3 +539,72 @@ pub async fn aggregate(
     let b = super::aggregation::aggregate(&db, &who, &body, now()).await?;
     Ok(HttpResponse::Created().json(BatchView::from(b)))
 }
+
+/// Record a carbon-neutral claim: the footprint of an organisation's period
+/// or an event (stated, or computed by carbon-calc) to be covered by
+/// retirements (the organisation's staff).
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = super::claims::ClaimInput,
+    responses(
+        (status = 201, description = "The claim, nothing covered yet", body = super::claims::ClaimView),
+        (status = 403, description = "Not the organisation's staff (`forbidden`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule, or carbon-calc refused the activity", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/claims")]
+pub async fn create_claim(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    body: web::Json<super::claims::ClaimInput>,
+) -> Result<HttpResponse, ApiError> {
+    let c = super::claims::create(&db, &who, &body, now()).await?;
+    Ok(HttpResponse::Created().json(super::claims::view(db.get_ref(), c).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachInput {
+    pub retirement_id: String,
+}
+
+/// Attach a retirement from the organisation's account to its claim.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    request_body = AttachInput,
+    responses(
+        (status = 200, description = "The claim with what now covers it", body = super::claims::ClaimView),
+        (status = 409, description = "The retirement covers another claim (`retirement_already_claimed`)", content_type = "application/problem+json"),
+        (status = 422, description = "Not a retirement of the organisation (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/claims/{id}/retirements")]
+pub async fn attach_retirement(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<AttachInput>,
+) -> Result<HttpResponse, ApiError> {
+    let c = super::claims::attach(&db, &who, &id, &body.retirement_id, now()).await?;
+    Ok(HttpResponse::Ok().json(super::claims::view(db.get_ref(), c).await?))
+}
+
+/// A carbon-neutral claim with covered and uncovered grams (public: claims
+/// are statements to the public).
+#[utoipa::path(
+    tag = "public",
+    responses(
+        (status = 200, description = "The claim", body = super::claims::ClaimView),
+        (status = 404, description = "No such claim (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/public/claims/{id}")]
+pub async fn get_claim(
+    db: web::Data<DatabaseConnection>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let c = super::claims::find(db.get_ref(), &id).await?;
+    Ok(HttpResponse::Ok().json(super::claims::view(db.get_ref(), c).await?))
+}

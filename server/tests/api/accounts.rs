@@ -482,6 +482,26 @@ async fn every_object_route_refuses_the_wrong_user() {
         ] {
             rows.push((route, Method::POST, path, Some(body), &["verifier"], 403));
         }
+        let (status, claim) = app
+            .post_as(
+                &operator,
+                "/api/v1/claims",
+                &json!({"organization_id": org_id, "subject": "2026", "period_start": "2026-01-01",
+                        "period_end": "2026-12-31", "footprint_g": 1}),
+            )
+            .await;
+        assert_eq!(status, 201, "{claim}");
+        rows.push((
+            "/api/v1/claims/{id}/retirements",
+            Method::POST,
+            format!(
+                "/api/v1/claims/{}/retirements",
+                claim["id"].as_str().unwrap()
+            ),
+            Some(json!({"retirement_id": "x"})),
+            &["operator"],
+            403,
+        ));
         let sees_but_may_not_act = |method: &Method, path: &str, name: &str| {
             *method != Method::GET
                 && path.contains(&draft_id)

@@ -877,3 +877,98 @@ async fn personal_reductions_are_aggregated_once() {
         );
     }
 }
+
+/// An event's footprint, computed by carbon-calc from the electricity it
+/// used, covered by two retirements; a retirement covers one claim only.
+#[tokio::test]
+async fn carbon_neutral_claims_show_what_is_covered() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| s.registry.notice_working_days = 0).await;
+        let r = registry(&app, 6).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-0600").await;
+        let batch_id = batch["id"].as_str().unwrap();
+        // 10 MWh in the Northwest grid (0.5857 t/MWh) = 5,857 kg.
+        let (status, claim) = app
+            .post_as(
+                &r.op,
+                "/api/v1/claims",
+                &json!({"organization_id": r.org_id(), "subject": "2026 兰州新区马拉松",
+                        "period_start": "2026-05-01", "period_end": "2026-05-01",
+                        "activity": {"calculator": "grid", "request": {"grid": "northwest-2022", "electricity_mwh": "10"}}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{claim}");
+        assert_eq!(claim["footprint_g"], "5857000");
+        assert_eq!(claim["carbon_neutral"], false);
+        let id = claim["id"].as_str().unwrap();
+        let mut covered = Vec::new();
+        for q in [5_000_000i64, 857_000] {
+            let (status, ret) = app
+                .post_as(
+                    &r.op,
+                    "/api/v1/retirements",
+                    &json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": r.account_id(),
+                            "batch_id": batch_id, "quantity_g": q,
+                            "beneficiary": "2026 兰州新区马拉松", "purpose": "carbon-neutral event"}),
+                )
+                .await;
+            assert_eq!(status, 201);
+            covered.push(ret["id"].as_str().unwrap().to_string());
+        }
+        let path = format!("/api/v1/claims/{id}/retirements");
+        let (_, half) = app
+            .post_as(&r.op, &path, &json!({"retirement_id": covered[0]}))
+            .await;
+        assert_eq!(
+            (half["covered_g"].as_str(), half["uncovered_g"].as_str()),
+            (Some("5000000"), Some("857000"))
+        );
+        let (_, full) = app
+            .post_as(&r.op, &path, &json!({"retirement_id": covered[1]}))
+            .await;
+        assert_eq!(full["carbon_neutral"], true, "{full}");
+        // Public; a retirement counts once.
+        let public: Value = app
+            .get(&format!("/api/v1/public/claims/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(public["uncovered_g"], "0");
+        let (_, other) = app
+            .post_as(
+                &r.op,
+                "/api/v1/claims",
+                &json!({"organization_id": r.org_id(), "subject": "2026",
+                    "period_start": "2026-01-01", "period_end": "2026-12-31", "footprint_g": 1}),
+            )
+            .await;
+        let (status, e) = app
+            .post_as(
+                &r.op,
+                &format!(
+                    "/api/v1/claims/{}/retirements",
+                    other["id"].as_str().unwrap()
+                ),
+                &json!({"retirement_id": covered[0]}),
+            )
+            .await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("retirement_already_claimed"))
+        );
+        let (status, _) = app
+            .post_as(&r.verifier, &path, &json!({"retirement_id": covered[0]}))
+            .await;
+        assert_eq!(status, 403);
+        let (status, _) = app
+            .post_as(
+                &r.op,
+                "/api/v1/claims",
+                &json!({"organization_id": r.org_id(), "subject": "x",
+                    "period_start": "2026-01-01", "period_end": "2026-12-31"}),
+            )
+            .await;
+        assert_eq!(status, 422, "a footprint is required");
+    }
+}
