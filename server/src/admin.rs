@@ -1,6 +1,6 @@
 //! Bootstrapping administrators (`tanpuhui admin create`).
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use validator::ValidateEmail;
 
 use crate::auth::service::{self, AuthError, Login};
@@ -31,7 +31,7 @@ pub async fn create(
         return Err(AdminError::Password);
     }
     let now = crate::clock::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = service::register(&txn, Login::email(email), password, now).await?;
     crate::orgs::service::grant_admin(&txn, &user.id, now).await?;
     txn.commit().await?;

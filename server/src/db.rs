@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 
 use crate::config::Secret;
 
@@ -64,6 +67,20 @@ pub async fn connect(
     Database::connect(options)
         .await
         .map_err(DbSetupError::Connect)
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`:
+/// the write lock is taken (waiting up to the busy timeout) before anything
+/// is read. A deferred transaction that reads and then writes fails at once
+/// with `SQLITE_BUSY` when another connection committed in between — which
+/// the audit sealer, committing every second, makes common. Elsewhere (and
+/// nested, as a savepoint) it is a plain `BEGIN`.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -89,7 +89,7 @@ pub async fn register(
     };
     // The user and their personal carbon account exist together or not at
     // all. The unique index decides races between two registrations.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = user.insert(&txn).await.map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => AuthError::AlreadyRegistered(what),
         _ => AuthError::Database(e),

@@ -178,7 +178,7 @@ pub async fn apply<C: TransactionTrait>(
     now: DateTime<FixedOffset>,
 ) -> Result<Outcome, LedgerError> {
     validate(req)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     match apply_on(&txn, req, &[], now).await {
         Ok(outcome) => {
             txn.commit().await?;

@@ -61,7 +61,7 @@ pub async fn create(
             "only an administrator sets up organisations other than enterprises",
         ));
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let org = organization::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         kind: Set(new.kind),
@@ -103,7 +103,7 @@ pub async fn decide(
             "only government users and administrators decide applications",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     find(&txn, org_id).await?;
     // Conditional on `pending`, so of two deciders at once one wins.
     let changed = organization::Entity::update_many()

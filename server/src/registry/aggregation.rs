@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -61,7 +61,7 @@ pub async fn aggregate(
     let vintage = input.to.year();
     let issuer = accounts::system(db, CREDIT_ISSUER, now).await?;
     let holder = accounts::system(db, AGGREGATOR, now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Claim first, under a marker of this transaction: the first statement
     // writes, so SQLite takes its write lock before anything is read (a
     // read-then-write transaction cannot wait for the lock, it fails).

@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -273,7 +273,7 @@ pub async fn retire(
         .await
         .map_err(|_| RegistryError::invalid("batch_id", "no such batch"))?;
     let sink = accounts::system(db, RETIRED, now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // The ledger id is the retirement's: a concurrent duplicate waits here
     // and then finds it replayed (or reused).
     let outcome = ledger::apply_within(
@@ -410,7 +410,7 @@ pub async fn reverse(
     let pool = accounts::system(db, BUFFER_POOL, now).await?;
     let sink = accounts::system(db, CANCELLED, now).await?;
     let id = uuid::Uuid::now_v7().to_string();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // One reversal at a time: the pool's holdings are read, then spent.
     project::Entity::update_many()
         .col_expr(project::Column::Status, Expr::col(project::Column::Status))

@@ -6,10 +6,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 
 use super::entity::{batch, project, report};
@@ -75,7 +72,7 @@ pub async fn issue(
     // System accounts are opened through the pool, outside the transaction.
     let issuer = accounts::system(db, CREDIT_ISSUER, now).await?;
     let pool = accounts::system(db, BUFFER_POOL, now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // The project's row lock orders its batches' numbers.
     let p: project::Model = project::Entity::update_many()
         .col_expr(project::Column::Status, Expr::col(project::Column::Status))

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -422,7 +422,7 @@ pub async fn submit(
     operated_enterprise(db, who, &p.organization_id).await?;
     let identities: Vec<String> = serde_json::from_str(&p.identities)
         .map_err(|e| sea_orm::DbErr::Custom(format!("project identities: {e}")))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let changed = project::Entity::update_many()
         .col_expr(project::Column::Status, Expr::value(status::NOTICE))
         .col_expr(
@@ -574,7 +574,7 @@ pub async fn decide(
             ),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // The decision is written first (SQLite takes its write lock before
     // anything is read), then the number.
     let changed = project::Entity::update_many()

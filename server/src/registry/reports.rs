@@ -6,9 +6,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -203,7 +201,7 @@ pub async fn submit(
     let kind = ProjectKind::parse(&p.kind)
         .ok_or_else(|| sea_orm::DbErr::Custom(format!("project kind {}", p.kind)))?;
     let (claimed_g, estimate) = compute(kind, &input.activity)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     lock_project(&txn, project_id).await?;
     // ISO dates compare as text.
     let overlapping = report::Entity::find()
@@ -307,7 +305,7 @@ pub async fn verify(
             None
         }
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let changed = report::Entity::update_many()
         .col_expr(
             report::Column::Status,

@@ -8,7 +8,6 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 
 use super::entity::{redemption, reward};
@@ -173,7 +172,7 @@ pub async fn redeem(
         .await?
         .ok_or(RewardError::NotFound)?;
     let pool = accounts::system(db, REDEEMED_POINTS_ACCOUNT, now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // The guarded decrement comes first: it takes the write lock (SQLite)
     // or the reward's row lock (PostgreSQL) before anything is read.
     let taken = reward::Entity::update_many()

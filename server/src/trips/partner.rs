@@ -8,9 +8,7 @@
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entity::trip;
 use super::leaderboard;
@@ -60,7 +58,7 @@ pub async fn apply_record(
     let plausible = check(catalog, req)?.problems.is_empty();
     let mode = req.legs.first().map(|l| l.mode.as_str()).unwrap_or("");
     let issuer = ctx.points_issuer(now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Under the person's lock: a concurrent push of the same record has
     // either applied it already (seen here) or waits for this one.
     let account = lock_person(&txn, user_id).await?;

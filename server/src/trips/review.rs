@@ -6,8 +6,7 @@
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
-    SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
 };
 
 use super::entity::{review, trip};
@@ -195,7 +194,7 @@ pub async fn decide(
         .await?
         .ok_or(ReviewError::NotFound)?;
     let issuer = ctx.points_issuer(now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let account = lock_person(&txn, &found.user_id).await?;
     let recorded = review::Entity::insert(review::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),

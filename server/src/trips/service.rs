@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -330,7 +330,7 @@ pub async fn log_trip_from(
     let hash = request_hash(req);
 
     let issuer = ctx.points_issuer(now).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let account = lock_person(&txn, user_id).await?;
     let standing = standing(&txn, user_id, &client_id, &local_day, req).await?;
     if let Some(first_id) = standing.existing {

@@ -19,6 +19,7 @@ mod orgs;
 mod partners;
 mod points;
 mod registry;
+mod registry_simulation;
 mod rewards;
 mod robustness;
 mod trips;
