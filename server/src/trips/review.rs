@@ -155,6 +155,7 @@ pub(super) async fn settle_pending(
         .one(txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("trip".into()))?;
+    super::service::record_event(txn, "trip.decided", &settled, now).await?;
     if assessment.status == TripStatus::Credited && settled.credited_g > 0 {
         credit(
             txn,

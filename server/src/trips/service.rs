@@ -406,6 +406,7 @@ pub async fn log_trip_from(
     let trip = trip::Entity::insert(model)
         .exec_with_returning(&txn)
         .await?;
+    record_event(&txn, "trip.logged", &trip, now).await?;
     let credited = assessment.status == TripStatus::Credited && assessment.credited_g > 0;
     if credited {
         let to = Credit {
@@ -431,6 +432,30 @@ pub async fn log_trip_from(
         trip,
         replayed: false,
     })
+}
+
+/// Appends a trip's state to the audit log (same transaction). Trips are
+/// personal: the trip is a commitment under the event's own salt, so the
+/// log shows how many trips were logged, credited or rejected, by what
+/// rule and for how much, but neither whose nor which (see `audit::log`).
+pub(super) async fn record_event(
+    txn: &impl ConnectionTrait,
+    kind: &str,
+    trip: &trip::Model,
+    now: DateTime<FixedOffset>,
+) -> Result<(), DbErr> {
+    use crate::audit::log::{append, Salt};
+    let salt = Salt::fresh();
+    let body = serde_json::json!({
+        "trip": format!("commitment:{}", salt.commit(&trip.id)),
+        "status": trip.status,
+        "source": trip.source,
+        "preset": trip.preset,
+        "preset_version": trip.preset_version,
+        "credited_g": trip.credited_g,
+    });
+    append(txn, kind, body, Some(&salt), now).await?;
+    Ok(())
 }
 
 /// Where a credit goes: the person's account (locked by `lock_person`)

@@ -217,3 +217,62 @@ async fn audit_verify_recomputes_the_tree_and_catches_tampering() {
         assert!(out.contains("differs from the events"), "{out}");
     }
 }
+
+/// A logged trip and its credit are in the log, but not whose or which.
+#[tokio::test]
+async fn trips_are_logged_without_saying_whose() {
+    for backend in backends() {
+        let app = crate::helpers::spawn_app(backend).await;
+        let token = app.signed_in("walker@example.cn").await;
+        let (user, account) = app.whoami(&token).await;
+        let (status, trip) = app
+            .post_as(
+                &token,
+                "/api/v1/trips",
+                &crate::trips::commute(crate::trips::base_time(), 30, true),
+            )
+            .await;
+        assert_eq!(status, 201, "{trip}");
+        let head = app.sealed_head(2).await;
+        let n = head["tree_size"].as_u64().unwrap();
+        let entries: Value = app
+            .get(&format!("/api/v1/audit/entries?start=0&end={n}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let leaves: Vec<Value> = entries["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let text = e["leaf"].as_str().unwrap();
+                let secrets = [
+                    user.as_str(),
+                    account.as_str(),
+                    trip["id"].as_str().unwrap(),
+                    trip["client_trip_id"].as_str().unwrap(),
+                ];
+                for secret in secrets {
+                    assert!(!text.contains(secret), "{text}");
+                }
+                serde_json::from_str(text).unwrap()
+            })
+            .collect();
+        let logged = leaves
+            .iter()
+            .find(|l| l["kind"] == "trip.logged")
+            .expect("trip event");
+        assert_eq!(logged["body"]["status"], "credited");
+        assert_eq!(logged["body"]["credited_g"], 901);
+        assert!(logged["body"]["trip"]
+            .as_str()
+            .unwrap()
+            .starts_with("commitment:"));
+        let credit = leaves
+            .iter()
+            .find(|l| l["kind"] == "ledger")
+            .expect("ledger event");
+        assert_eq!(credit["body"]["category"], "trip");
+    }
+}
