@@ -17,8 +17,21 @@ let server;
 let base;
 
 before(async () => {
+  const fixture = fs.readFileSync(path.join(root, 'tests/wasm/fixtures/certificate.json'), 'utf8');
   server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    // The server-made certificate, and a copy whose logged quantity was
+    // raised by one gram.
+    if (url.pathname === '/certificate.json' || url.pathname === '/tampered.json') {
+      let body = fixture;
+      if (url.pathname === '/tampered.json') {
+        const cert = JSON.parse(fixture);
+        cert.audit.leaf = cert.audit.leaf.replace(`"quantity_g":${cert.quantity_g}`, `"quantity_g":${Number(cert.quantity_g) + 1}`);
+        body = JSON.stringify(cert);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
     const file = path.normalize(path.join(served, decodeURIComponent(url.pathname)));
     if (!file.startsWith(served + path.sep) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404).end('not found');
@@ -68,4 +81,16 @@ test('the demo page estimates what the query asks for', async () => {
 test('the demo page shows the error naming the bad field', async () => {
   const dom = await renderedDom(`${base}/demo/index.html?legs=metro:-3`);
   assert.match(dom, /legs\[0\]\.distance_km: must be at least 0/);
+});
+
+test('the certificate page checks a server-made certificate in the browser', async () => {
+  const key = JSON.parse(fs.readFileSync(path.join(root, 'tests/wasm/fixtures/certificate.json'), 'utf8'))
+    .audit.tree_head.public_key;
+  const good = await renderedDom(`${base}/demo/certificate.html?src=/certificate.json&key=${key}`);
+  assert.match(good, /data-ready="true"/, 'page script did not finish');
+  assert.match(good, /data-verdict="valid"/);
+  const bad = await renderedDom(`${base}/demo/certificate.html?src=/tampered.json&key=${key}`);
+  assert.match(bad, /data-verdict="the logged retirement differs from the certificate"|data-verdict="inclusion proof invalid"/);
+  const other = await renderedDom(`${base}/demo/certificate.html?src=/certificate.json&key=${'00'.repeat(32)}`);
+  assert.match(other, /data-verdict="signed by another key"/);
 });

@@ -3,7 +3,7 @@
 //! trips and aggregating them, with invalid requests mixed in; invariants
 //! 1–3, 5–7 of DESIGN.md checked after every round and the audit tree at
 //! the end. The seed is printed; `REGISTRY_SEED=<n>` replays a run,
-//! `REGISTRY_SIM_OPS=<n>` sets its length (default 1,200 operations).
+//! `REGISTRY_SIM_OPS=<n>` sets its length (default 2,000 operations).
 //! Invariant 4 (delivery versus payment) needs the market, not built yet.
 
 use std::collections::{BTreeMap, HashMap};
@@ -57,7 +57,7 @@ async fn random_registry_operations_keep_every_invariant() {
     let ops: usize = std::env::var("REGISTRY_SIM_OPS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1_200);
+        .unwrap_or(2_000);
     for backend in backends() {
         let mut rng = Rng::from_env("REGISTRY_SEED");
         let app = std::sync::Arc::new(
