@@ -6,17 +6,15 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::entity::batch;
-use super::error::{unique_violation, RegistryError};
-use super::issuance::{asset, serial, CREDIT_ISSUER};
+use super::error::RegistryError;
+use super::issuance::{record_batch, NewBatch, CREDIT_ISSUER};
 use crate::accounts::service as accounts;
-use crate::audit::log::append;
-use crate::ledger::{self, Command, Posting, Request};
 use crate::orgs::entity::Role;
 use crate::orgs::principal::Principal;
 use crate::trips::entity::reduction;
@@ -101,90 +99,33 @@ pub async fn aggregate(
     // Every record of one batch has one preset; its version is the newest
     // among them (presets are versioned tables, recorded per reduction).
     let version = claimed.iter().map(|r| r.preset_version).max().unwrap_or(1);
-    ledger::apply_within(
+    let b = record_batch(
         &txn,
-        &Request {
-            id: format!("issue:{id}"),
-            memo: Some(format!("aggregation {id}")),
-            command: Command::Transfer {
-                postings: vec![
-                    Posting {
-                        account_id: issuer.id.clone(),
-                        asset: asset(&id),
-                        amount: -quantity,
-                    },
-                    Posting {
-                        account_id: holder.id.clone(),
-                        asset: asset(&id),
-                        amount: quantity,
-                    },
-                ],
-            },
+        NewBatch {
+            id,
+            kind: "personal",
+            project_id: None,
+            report_id: None,
+            vintage,
+            methodology: input.preset.clone(),
+            methodology_version: version,
+            quantity_g: quantity,
+            holder: &holder,
+            buffer: None,
+            records: Some(records),
+            persons: Some(persons),
         },
-        &[&issuer, &holder],
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        ledger::LedgerError::IdReused(_) => RegistryError::Conflict(
-            "try_again",
-            "another aggregation took this batch number at the same moment; try again".into(),
-        ),
-        other => other.into(),
-    })?;
-    let event = append(
-        &txn,
-        "registry.batch_issued",
+        &issuer,
+        who,
         json!({
-            "batch": id,
-            "kind": "personal",
             "period_from": input.from.to_string(),
             "period_to": input.to.to_string(),
-            "methodology": input.preset,
-            "methodology_version": version,
-            "quantity_g": quantity,
             "records": records,
             "persons": persons,
-            "holder": holder.id,
-            "serial_first": serial(&id, 1),
-            "serial_last": serial(&id, quantity),
         }),
-        None,
         now,
     )
     .await?;
-    let inserted = batch::Entity::insert(batch::ActiveModel {
-        id: Set(id),
-        kind: Set("personal".into()),
-        project_id: Set(None),
-        report_id: Set(None),
-        vintage: Set(vintage),
-        methodology: Set(input.preset.clone()),
-        methodology_version: Set(version),
-        quantity_g: Set(quantity),
-        buffer_g: Set(0),
-        holder_account_id: Set(holder.id.clone()),
-        next_serial: Set(1),
-        retired_g: Set(0),
-        cancelled_g: Set(0),
-        records: Set(Some(records)),
-        persons: Set(Some(persons)),
-        issued_by: Set(who.user_id.clone()),
-        issued_at: Set(now),
-        audit_event_id: Set(event),
-    })
-    .exec_with_returning(&txn)
-    .await;
-    let b = match inserted {
-        Ok(b) => b,
-        Err(e) if unique_violation(&e) => {
-            return Err(RegistryError::Conflict(
-                "try_again",
-                "another aggregation took this batch number at the same moment; try again".into(),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
     txn.commit().await?;
     Ok(b)
 }

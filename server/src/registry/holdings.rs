@@ -64,6 +64,16 @@ fn sender_kind(a: &account::Model) -> bool {
     holder_kind(a) || a.code.as_deref() == Some(AGGREGATOR)
 }
 
+/// The batch must exist (a bad id is the caller's mistake, not a 404 of
+/// the route).
+async fn known_batch(db: &impl ConnectionTrait, id: &str) -> Result<(), RegistryError> {
+    match issuance::find(db, id).await {
+        Ok(_) => Ok(()),
+        Err(RegistryError::NotFound) => Err(RegistryError::invalid("batch_id", "no such batch")),
+        Err(e) => Err(e),
+    }
+}
+
 fn check_quantity(q: i64) -> Result<(), RegistryError> {
     if !(1..=ledger::service::MAX_AMOUNT).contains(&q) {
         return Err(RegistryError::invalid(
@@ -138,9 +148,7 @@ pub async fn transfer(
             "must differ from the sender",
         ));
     }
-    issuance::find(db, &input.batch_id)
-        .await
-        .map_err(|_| RegistryError::invalid("batch_id", "no such batch"))?;
+    known_batch(db, &input.batch_id).await?;
     let credits = asset(&input.batch_id);
     let outcome: Outcome = ledger::apply(
         db,
@@ -269,9 +277,7 @@ pub async fn retire(
             ))
         };
     }
-    issuance::find(db, &input.batch_id)
-        .await
-        .map_err(|_| RegistryError::invalid("batch_id", "no such batch"))?;
+    known_batch(db, &input.batch_id).await?;
     let sink = accounts::system(db, RETIRED, now).await?;
     let txn = crate::db::begin_write(db).await?;
     // The ledger id is the retirement's: a concurrent duplicate waits here

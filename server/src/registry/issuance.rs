@@ -6,7 +6,10 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 use serde_json::json;
 
 use super::entity::{batch, project, report};
@@ -113,81 +116,150 @@ pub async fn issue(
         0
     };
     let holder = organization_account(&txn, &p.organization_id).await?;
-    let credits = asset(&id);
+    let b = record_batch(
+        &txn,
+        NewBatch {
+            id,
+            kind: "project",
+            project_id: Some(p.id.clone()),
+            report_id: Some(r.id.clone()),
+            vintage,
+            methodology: p.methodology.clone(),
+            methodology_version: p.methodology_version,
+            quantity_g: quantity,
+            holder: &holder,
+            buffer: (buffer > 0).then_some((&pool, buffer)),
+            records: None,
+            persons: None,
+        },
+        &issuer,
+        who,
+        json!({"project": p.id, "report": r.id}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(b)
+}
+
+/// A batch about to be issued.
+pub(super) struct NewBatch<'a> {
+    pub id: String,
+    /// `project` or `personal`.
+    pub kind: &'static str,
+    pub project_id: Option<String>,
+    pub report_id: Option<String>,
+    pub vintage: i32,
+    pub methodology: String,
+    pub methodology_version: i32,
+    pub quantity_g: i64,
+    pub holder: &'a account::Model,
+    /// The buffer pool and its share, for forest sinks.
+    pub buffer: Option<(&'a account::Model, i64)>,
+    pub records: Option<i64>,
+    pub persons: Option<i64>,
+}
+
+/// The one way a batch comes to be, in the caller's transaction: the
+/// issuer's ledger transfer to the holder (and the buffer pool), the
+/// `registry.batch_issued` event (with `detail` merged in), the batch row.
+/// A batch id taken at the same moment by another transaction is
+/// `try_again`.
+pub(super) async fn record_batch(
+    txn: &DatabaseTransaction,
+    new: NewBatch<'_>,
+    issuer: &account::Model,
+    who: &Principal,
+    detail: serde_json::Value,
+    now: DateTime<FixedOffset>,
+) -> Result<batch::Model, RegistryError> {
+    let taken = || {
+        RegistryError::Conflict(
+            "try_again",
+            "another issuance took this batch number at the same moment; try again".into(),
+        )
+    };
+    let credits = asset(&new.id);
+    let buffer_g = new.buffer.map(|(_, g)| g).unwrap_or(0);
     let mut postings = vec![
         Posting {
             account_id: issuer.id.clone(),
             asset: credits.clone(),
-            amount: -quantity,
+            amount: -new.quantity_g,
         },
         Posting {
-            account_id: holder.id.clone(),
+            account_id: new.holder.id.clone(),
             asset: credits.clone(),
-            amount: quantity - buffer,
+            amount: new.quantity_g - buffer_g,
         },
     ];
-    if buffer > 0 {
+    let mut known = vec![issuer, new.holder];
+    if let Some((pool, g)) = new.buffer {
         postings.push(Posting {
             account_id: pool.id.clone(),
             asset: credits,
-            amount: buffer,
+            amount: g,
         });
+        known.push(pool);
     }
     ledger::apply_within(
-        &txn,
+        txn,
         &Request {
-            id: format!("issue:{id}"),
-            memo: Some(format!("issuance of {id}")),
+            id: format!("issue:{}", new.id),
+            memo: Some(format!("issuance of {}", new.id)),
             command: Command::Transfer { postings },
         },
-        &[&issuer, &pool, &holder],
+        &known,
         now,
     )
-    .await?;
-    let event = append(
-        &txn,
-        "registry.batch_issued",
-        json!({
-            "batch": id,
-            "project": p.id,
-            "report": r.id,
-            "vintage": vintage,
-            "methodology": p.methodology,
-            "methodology_version": p.methodology_version,
-            "quantity_g": quantity,
-            "buffer_g": buffer,
-            "holder": holder.id,
-            "serial_first": serial(&id, 1),
-            "serial_last": serial(&id, quantity),
-        }),
-        None,
-        now,
-    )
-    .await?;
-    let b = batch::Entity::insert(batch::ActiveModel {
-        id: Set(id),
-        kind: Set("project".into()),
-        project_id: Set(Some(p.id.clone())),
-        report_id: Set(Some(r.id.clone())),
-        vintage: Set(vintage),
-        methodology: Set(p.methodology.clone()),
-        methodology_version: Set(p.methodology_version),
-        quantity_g: Set(quantity),
-        buffer_g: Set(buffer),
-        holder_account_id: Set(holder.id.clone()),
+    .await
+    .map_err(|e| match e {
+        ledger::LedgerError::IdReused(_) => taken(),
+        other => other.into(),
+    })?;
+    let mut body = json!({
+        "batch": new.id,
+        "kind": new.kind,
+        "vintage": new.vintage,
+        "methodology": new.methodology,
+        "methodology_version": new.methodology_version,
+        "quantity_g": new.quantity_g,
+        "buffer_g": buffer_g,
+        "holder": new.holder.id,
+        "serial_first": serial(&new.id, 1),
+        "serial_last": serial(&new.id, new.quantity_g),
+    });
+    if let (Some(b), serde_json::Value::Object(extra)) = (body.as_object_mut(), detail) {
+        b.extend(extra);
+    }
+    let event = append(txn, "registry.batch_issued", body, None, now).await?;
+    let inserted = batch::Entity::insert(batch::ActiveModel {
+        id: Set(new.id),
+        kind: Set(new.kind.into()),
+        project_id: Set(new.project_id),
+        report_id: Set(new.report_id),
+        vintage: Set(new.vintage),
+        methodology: Set(new.methodology),
+        methodology_version: Set(new.methodology_version),
+        quantity_g: Set(new.quantity_g),
+        buffer_g: Set(buffer_g),
+        holder_account_id: Set(new.holder.id.clone()),
         next_serial: Set(1),
         retired_g: Set(0),
         cancelled_g: Set(0),
-        records: Set(None),
-        persons: Set(None),
+        records: Set(new.records),
+        persons: Set(new.persons),
         issued_by: Set(who.user_id.clone()),
         issued_at: Set(now),
         audit_event_id: Set(event),
     })
-    .exec_with_returning(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(b)
+    .exec_with_returning(txn)
+    .await;
+    match inserted {
+        Ok(b) => Ok(b),
+        Err(e) if super::error::unique_violation(&e) => Err(taken()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn find(

@@ -191,8 +191,7 @@ pub async fn submit(
             ),
         ));
     }
-    let today = now.date_naive().to_string();
-    if end >= today {
+    if end >= crate::trips::service::china_day(now) {
         return Err(RegistryError::invalid(
             "period_end",
             "a period is reported once it has ended",
