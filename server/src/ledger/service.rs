@@ -179,7 +179,7 @@ pub async fn apply<C: TransactionTrait>(
 ) -> Result<Outcome, LedgerError> {
     validate(req)?;
     let txn = crate::db::begin_write(db).await?;
-    match apply_on(&txn, req, &[], now).await {
+    match apply_on(&txn, req, &[], None, now).await {
         Ok(outcome) => {
             txn.commit().await?;
             Ok(outcome)
@@ -206,13 +206,29 @@ pub async fn apply_within(
     now: DateTime<FixedOffset>,
 ) -> Result<Outcome, LedgerError> {
     validate(req)?;
-    apply_on(txn, req, known, now).await
+    apply_on(txn, req, known, None, now).await
+}
+
+/// [`apply_within`], with `note` added to the transaction's audit event:
+/// what the caller's business record says about it (e.g. a trip's status
+/// and preset), so the record needs no audit event of its own. The note is
+/// public: nothing that identifies a person may go in it.
+pub async fn apply_within_noted(
+    txn: &DatabaseTransaction,
+    req: &Request,
+    known: &[&account::Model],
+    note: serde_json::Value,
+    now: DateTime<FixedOffset>,
+) -> Result<Outcome, LedgerError> {
+    validate(req)?;
+    apply_on(txn, req, known, Some(note), now).await
 }
 
 async fn apply_on(
     txn: &impl ConnectionTrait,
     req: &Request,
     known: &[&account::Model],
+    note: Option<serde_json::Value>,
     now: DateTime<FixedOffset>,
 ) -> Result<Outcome, LedgerError> {
     let hash = request_hash(req);
@@ -249,7 +265,7 @@ async fn apply_on(
         });
     }
     let (entries, changes) = run(txn, req, known, now).await?;
-    record(txn, req, &changes, now).await?;
+    record(txn, req, &changes, note, now).await?;
     Ok(Outcome {
         transaction_id: req.id.clone(),
         kind: req.command.kind().to_string(),
@@ -283,6 +299,7 @@ async fn record(
     txn: &impl ConnectionTrait,
     req: &Request,
     changes: &[Change],
+    note: Option<serde_json::Value>,
     now: DateTime<FixedOffset>,
 ) -> Result<(), LedgerError> {
     use crate::audit::log::{append, Salt};
@@ -309,12 +326,15 @@ async fn record(
         })
         .collect();
     let category = req.id.split(':').next().unwrap_or_default();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "op": req.command.kind(),
         "category": category,
         "transaction": shown(&req.id),
         "balances": balances,
     });
+    if let Some(note) = note {
+        body["note"] = note;
+    }
     append(txn, "ledger", body, salt.as_ref(), now).await?;
     Ok(())
 }

@@ -155,7 +155,6 @@ pub(super) async fn settle_pending(
         .one(txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("trip".into()))?;
-    super::service::record_event(txn, "trip.decided", &settled, now).await?;
     if assessment.status == TripStatus::Credited && settled.credited_g > 0 {
         credit(
             txn,
@@ -167,6 +166,8 @@ pub(super) async fn settle_pending(
             now,
         )
         .await?;
+    } else {
+        super::service::record_event(txn, "trip.decided", &settled, now).await?;
     }
     Ok(Some(settled))
 }

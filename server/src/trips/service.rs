@@ -406,8 +406,11 @@ pub async fn log_trip_from(
     let trip = trip::Entity::insert(model)
         .exec_with_returning(&txn)
         .await?;
-    record_event(&txn, "trip.logged", &trip, now).await?;
     let credited = assessment.status == TripStatus::Credited && assessment.credited_g > 0;
+    if !credited {
+        // A credited trip's event is its credit's ledger event (see `credit`).
+        record_event(&txn, "trip.logged", &trip, now).await?;
+    }
     if credited {
         let to = Credit {
             account: &account,
@@ -434,10 +437,24 @@ pub async fn log_trip_from(
     })
 }
 
-/// Appends a trip's state to the audit log (same transaction). Trips are
-/// personal: the trip is a commitment under the event's own salt, so the
-/// log shows how many trips were logged, credited or rejected, by what
-/// rule and for how much, but neither whose nor which (see `audit::log`).
+/// What the audit log says of a trip: status, source, preset, credited
+/// grams — never the person or the trip (the ledger or the event commits
+/// to those under a salt; see `audit::log`).
+fn audit_note(trip: &trip::Model) -> serde_json::Value {
+    serde_json::json!({
+        "status": trip.status,
+        "source": trip.source,
+        "preset": trip.preset,
+        "preset_version": trip.preset_version,
+        "credited_g": trip.credited_g,
+    })
+}
+
+/// Appends the state of a trip that moved no points (sent to review,
+/// rejected, settled without credit) to the audit log, in the caller's
+/// transaction; the trip is a commitment under the event's own salt.
+/// Credited trips are logged by their credit's ledger event, which carries
+/// the same note: one event per trip, not two.
 pub(super) async fn record_event(
     txn: &impl ConnectionTrait,
     kind: &str,
@@ -446,14 +463,8 @@ pub(super) async fn record_event(
 ) -> Result<(), DbErr> {
     use crate::audit::log::{append, Salt};
     let salt = Salt::fresh();
-    let body = serde_json::json!({
-        "trip": format!("commitment:{}", salt.commit(&trip.id)),
-        "status": trip.status,
-        "source": trip.source,
-        "preset": trip.preset,
-        "preset_version": trip.preset_version,
-        "credited_g": trip.credited_g,
-    });
+    let mut body = audit_note(trip);
+    body["trip"] = serde_json::json!(format!("commitment:{}", salt.commit(&trip.id)));
     append(txn, kind, body, Some(&salt), now).await?;
     Ok(())
 }
@@ -493,7 +504,9 @@ pub(super) async fn credit(
     .exec_without_returning(txn)
     .await?;
     // Within the trip's transaction, which any error rolls back whole.
-    ledger::apply_within(
+    let mut note = audit_note(trip);
+    note["part"] = serde_json::json!(part as i16);
+    ledger::apply_within_noted(
         txn,
         &ledger::Request {
             id: part.ledger_id(&trip.id),
@@ -520,6 +533,7 @@ pub(super) async fn credit(
             },
         },
         &[account, issuer],
+        note,
         now,
     )
     .await?;

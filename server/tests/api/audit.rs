@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use carbon_calc::merkle::{leaf_hash, verify_consistency, verify_inclusion, Hash, TreeHead};
 use sea_orm::ConnectionTrait;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{
     backends, fresh_database, grant_points, start, test_settings, TestApp, TEST_AUDIT_SIGNING_KEY,
@@ -233,7 +233,7 @@ async fn trips_are_logged_without_saying_whose() {
             )
             .await;
         assert_eq!(status, 201, "{trip}");
-        let head = app.sealed_head(2).await;
+        let head = app.sealed_head(1).await;
         let n = head["tree_size"].as_u64().unwrap();
         let entries: Value = app
             .get(&format!("/api/v1/audit/entries?start=0&end={n}"))
@@ -259,20 +259,45 @@ async fn trips_are_logged_without_saying_whose() {
                 serde_json::from_str(text).unwrap()
             })
             .collect();
-        let logged = leaves
-            .iter()
-            .find(|l| l["kind"] == "trip.logged")
-            .expect("trip event");
-        assert_eq!(logged["body"]["status"], "credited");
-        assert_eq!(logged["body"]["credited_g"], 901);
-        assert!(logged["body"]["trip"]
+        // One event for a credited trip: its credit, noting the trip.
+        assert_eq!(leaves.len(), 1, "{leaves:?}");
+        let credit = &leaves[0];
+        assert_eq!(credit["kind"], "ledger");
+        assert_eq!(credit["body"]["category"], "trip");
+        assert_eq!(credit["body"]["note"]["status"], "credited");
+        assert_eq!(credit["body"]["note"]["credited_g"], 901);
+        assert!(credit["body"]["transaction"]
             .as_str()
             .unwrap()
             .starts_with("commitment:"));
-        let credit = leaves
-            .iter()
-            .find(|l| l["kind"] == "ledger")
-            .expect("ledger event");
-        assert_eq!(credit["body"]["category"], "trip");
+
+        // A trip that moves no points has an event of its own.
+        let mut late = crate::trips::commute(crate::trips::base_time(), 30, true);
+        late["started_at"] = json!("2020-01-01T08:00:00+08:00");
+        late["ended_at"] = json!("2020-01-01T08:30:00+08:00");
+        late.as_object_mut().unwrap().remove("trace");
+        let (status, rejected) = app.post_as(&token, "/api/v1/trips", &late).await;
+        assert_eq!(
+            (status, rejected["status"].as_str()),
+            (201, Some("rejected")),
+            "{rejected}"
+        );
+        let head = app.sealed_head(n + 1).await;
+        let m = head["tree_size"].as_u64().unwrap();
+        let entries: Value = app
+            .get(&format!("/api/v1/audit/entries?start={n}&end={m}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let text = entries["entries"][0]["leaf"].as_str().unwrap();
+        assert!(!text.contains(rejected["id"].as_str().unwrap()), "{text}");
+        let leaf: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(leaf["kind"], "trip.logged");
+        assert_eq!(leaf["body"]["status"], "rejected");
+        assert!(leaf["body"]["trip"]
+            .as_str()
+            .unwrap()
+            .starts_with("commitment:"));
     }
 }
