@@ -17,6 +17,7 @@ mod m20261128_000011_reward_merchants;
 mod m20261128_000012_audit_log;
 mod m20261128_000013_registry;
 mod m20261128_000014_neutrality_claims;
+mod m20261128_000015_registry_counters;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000012_audit_log::Migration),
             Box::new(m20261128_000013_registry::Migration),
             Box::new(m20261128_000014_neutrality_claims::Migration),
+            Box::new(m20261128_000015_registry_counters::Migration),
         ]
     }
 }

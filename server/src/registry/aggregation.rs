@@ -78,13 +78,8 @@ pub async fn aggregate(
             "no unaggregated credited reductions of that preset in the period".into(),
         ));
     }
-    let prefix = format!("TPH-PER-{vintage}-");
-    let taken = batch::Entity::find()
-        .filter(batch::Column::Id.starts_with(prefix.as_str()))
-        .all(&txn)
-        .await?
-        .len();
-    let id = format!("{prefix}{:03}", taken + 1);
+    let seq = super::counters::next(&txn, &format!("personal:{vintage}")).await?;
+    let id = format!("TPH-PER-{vintage}-{seq:03}");
     reduction::Entity::update_many()
         .col_expr(reduction::Column::BatchId, Expr::value(id.clone()))
         .filter(reduction::Column::BatchId.eq(marker.as_str()))

@@ -5,6 +5,7 @@
 pub mod aggregation;
 pub mod certificate;
 pub mod claims;
+pub mod counters;
 pub mod disclosure;
 pub mod entity;
 pub mod error;

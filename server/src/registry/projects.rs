@@ -7,8 +7,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -604,31 +603,17 @@ pub async fn decide(
         ));
     };
     if approve {
-        // The next registry number. A concurrent approval on PostgreSQL may
-        // read the same maximum: the unique index refuses the second, which
-        // is answered `try_again` (nothing is kept).
-        let last: Option<Option<i32>> = project::Entity::find()
-            .select_only()
-            .column_as(project::Column::Number.max(), "n")
-            .into_tuple()
-            .one(&txn)
-            .await?;
-        let next = last.flatten().unwrap_or(0) + 1;
-        let numbered = project::Entity::update_many()
+        // Numbers come from a counter row locked until this transaction
+        // ends: approvals at the same moment get consecutive numbers.
+        let next = super::counters::next(&txn, "project").await?;
+        let next = i32::try_from(next)
+            .map_err(|_| sea_orm::DbErr::Custom("registry numbers exhausted".into()))?;
+        project::Entity::update_many()
             .col_expr(project::Column::Number, Expr::value(next))
             .filter(project::Column::Id.eq(id))
             .exec(&txn)
-            .await;
-        match numbered {
-            Ok(_) => p.number = Some(next),
-            Err(e) if unique_violation(&e) => {
-                return Err(RegistryError::Conflict(
-                    "try_again",
-                    "another project was approved at the same moment; try again".into(),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        }
+            .await?;
+        p.number = Some(next);
     }
     if !approve {
         identity::Entity::delete_many()

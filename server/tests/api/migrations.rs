@@ -59,3 +59,36 @@ async fn the_partner_feeds_migration_keeps_personal_reductions() {
         );
     }
 }
+
+/// Migration 15 starts the registry's counters where the data left them: the
+/// next project number follows the highest given, the next personal batch
+/// of a vintage follows that vintage's count.
+#[tokio::test]
+async fn the_counters_migration_continues_the_numbers() {
+    use tanpuhui_server::registry::counters::next;
+    for backend in backends() {
+        let (url, _dir) = fresh_database(backend).await;
+        let db = Database::connect(&url).await.unwrap();
+        Migrator::up(&db, Some(14)).await.unwrap();
+        let at = "'2026-11-28T08:00:00+08:00'";
+        for sql in [
+            format!("INSERT INTO organizations (id, kind, name, uscc, status, created_at) VALUES ('o1', 'enterprise', 'x', '91620100000000001X', 'approved', {at})"),
+            format!("INSERT INTO accounts (id, kind, organization_id, allow_negative, created_at) VALUES ('a1', 'enterprise', 'o1', false, {at})"),
+            format!(
+                "INSERT INTO projects (id, number, organization_id, name, kind, methodology, methodology_version, region_code, location, crediting_start, crediting_end, documents, identities, status, created_by, created_at, updated_at) \
+                 VALUES ('p1', 3, 'o1', 'x', 'afforestation', 'ccer-14-001-v01', 1, '620100', '{{}}', '2024-01-01', '2050-12-31', '[]', '[]', 'approved', 'u', {at}, {at})"
+            ),
+            format!(
+                "INSERT INTO credit_batches (id, kind, vintage, methodology, methodology_version, quantity_g, buffer_g, holder_account_id, next_serial, retired_g, cancelled_g, issued_by, issued_at, audit_event_id) \
+                 VALUES ('TPH-PER-2025-001', 'personal', 2025, 'wuhan-2024', 1, 10, 0, 'a1', 1, 0, 0, 'u', {at}, 1)"
+            ),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(next(&db, "project").await.unwrap(), 4, "{backend:?}");
+        assert_eq!(next(&db, "personal:2025").await.unwrap(), 2, "{backend:?}");
+        assert_eq!(next(&db, "personal:2026").await.unwrap(), 1, "{backend:?}");
+        assert_eq!(next(&db, "project").await.unwrap(), 5, "{backend:?}");
+    }
+}

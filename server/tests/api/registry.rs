@@ -992,3 +992,53 @@ async fn carbon_neutral_claims_show_what_is_covered() {
         assert_eq!(status, 422, "a footprint is required");
     }
 }
+
+/// Projects approved at the same moment get consecutive registry numbers
+/// (a counter row, not a read of the maximum).
+#[tokio::test]
+async fn approvals_at_once_get_consecutive_numbers() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| s.registry.notice_working_days = 0).await;
+        let r = registry(&app, 7).await;
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            let (_, p) = app
+                .post_as(
+                    &r.op,
+                    "/api/v1/projects",
+                    &forest_project(r.org_id(), &format!("林{i}"), &format!("N-{i}")),
+                )
+                .await;
+            let id = p["id"].as_str().unwrap().to_string();
+            let (status, _) = app
+                .post_as(
+                    &r.op,
+                    &format!("/api/v1/projects/{id}/submit"),
+                    &json!(null),
+                )
+                .await;
+            assert_eq!(status, 200);
+            ids.push(id);
+        }
+        let paths: Vec<String> = ids
+            .iter()
+            .map(|id| format!("/api/v1/projects/{id}/decision"))
+            .collect();
+        let approve = json!({"decision": "approve"});
+        let decided = futures_util::future::join_all(
+            paths
+                .iter()
+                .map(|path| app.post_as(&r.verifier, path, &approve)),
+        )
+        .await;
+        let mut numbers: Vec<i64> = decided
+            .iter()
+            .map(|(status, p)| {
+                assert_eq!(*status, 200, "{p}");
+                p["number"].as_i64().unwrap()
+            })
+            .collect();
+        numbers.sort();
+        assert_eq!(numbers, (1..=6).collect::<Vec<i64>>());
+    }
+}
