@@ -17,7 +17,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::aggregation::AGGREGATOR;
-use super::entity::{batch, project, retirement, reversal};
+use super::entity::{batch, retirement, reversal};
 use super::error::RegistryError;
 use super::issuance::{self, asset, serial, BUFFER_POOL, CANCELLED, RETIRED};
 use super::projects::{status as project_status, ProjectKind};
@@ -418,11 +418,7 @@ pub async fn reverse(
     let id = uuid::Uuid::now_v7().to_string();
     let txn = crate::db::begin_write(db).await?;
     // One reversal at a time: the pool's holdings are read, then spent.
-    project::Entity::update_many()
-        .col_expr(project::Column::Status, Expr::col(project::Column::Status))
-        .filter(project::Column::Id.eq(project_id))
-        .exec(&txn)
-        .await?;
+    super::projects::lock(&txn, project_id).await?;
     let held = balance::Entity::find()
         .filter(balance::Column::AccountId.eq(pool.id.as_str()))
         .filter(balance::Column::Posted.gt(0))

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::entity::{batch, project, report};
+use super::entity::{batch, report};
 use super::error::RegistryError;
 use super::projects::ProjectKind;
 use super::reports::{self, status as report_status};
@@ -77,14 +77,7 @@ pub async fn issue(
     let pool = accounts::system(db, BUFFER_POOL, now).await?;
     let txn = crate::db::begin_write(db).await?;
     // The project's row lock orders its batches' numbers.
-    let p: project::Model = project::Entity::update_many()
-        .col_expr(project::Column::Status, Expr::col(project::Column::Status))
-        .filter(project::Column::Id.eq(r.project_id.as_str()))
-        .exec_with_returning(&txn)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(RegistryError::NotFound)?;
+    let p = super::projects::lock(&txn, &r.project_id).await?;
     let number = p
         .number
         .ok_or_else(|| sea_orm::DbErr::Custom("approved project without a number".into()))?;

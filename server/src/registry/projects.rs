@@ -359,15 +359,31 @@ pub async fn update(
         .ok_or_else(|| RegistryError::Conflict("not_a_draft", "only drafts can be edited".into()))
 }
 
+/// The people inside a project's process: the enterprise's staff, the
+/// service centre and administrators. They see drafts, objections and
+/// monitoring reports.
+pub fn is_insider(who: &Principal, p: &project::Model) -> bool {
+    who.is_admin() || who.has_role(Role::Verifier) || who.acts_for(&p.organization_id)
+}
+
 /// May `who` see this project? Submitted projects are public; drafts are
-/// the enterprise's, the service centre's and administrators'.
+/// the insiders'.
 pub fn can_see(who: Option<&Principal>, p: &project::Model) -> bool {
-    if p.status != status::DRAFT {
-        return true;
-    }
-    who.is_some_and(|w| {
-        w.is_admin() || w.has_role(Role::Verifier) || w.acts_for(&p.organization_id)
-    })
+    p.status != status::DRAFT || who.is_some_and(|w| is_insider(w, p))
+}
+
+/// Takes the project's row lock (a no-op update that answers the row), so
+/// what is decided per project — report periods, batch numbers, the buffer
+/// a reversal spends — is decided one transaction at a time.
+pub async fn lock(txn: &impl ConnectionTrait, id: &str) -> Result<project::Model, RegistryError> {
+    project::Entity::update_many()
+        .col_expr(project::Column::Status, Expr::col(project::Column::Status))
+        .filter(project::Column::Id.eq(id))
+        .exec_with_returning(txn)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(RegistryError::NotFound)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<project::Model, RegistryError> {
@@ -512,7 +528,7 @@ pub async fn objections(
     id: &str,
 ) -> Result<Vec<objection::Model>, RegistryError> {
     let p = visible(db, who, id).await?;
-    if !(who.is_admin() || who.has_role(Role::Verifier) || who.acts_for(&p.organization_id)) {
+    if !is_insider(who, &p) {
         return Err(RegistryError::Forbidden(
             "objections are read by the service centre and the enterprise",
         ));

@@ -131,22 +131,6 @@ pub struct ReportInput {
     pub claimed_elsewhere: Vec<String>,
 }
 
-/// Takes the project's row lock (a no-op update) so reports of one project
-/// are checked for overlap one at a time.
-async fn lock_project(
-    txn: &impl sea_orm::ConnectionTrait,
-    id: &str,
-) -> Result<project::Model, RegistryError> {
-    project::Entity::update_many()
-        .col_expr(project::Column::Status, Expr::col(project::Column::Status))
-        .filter(project::Column::Id.eq(id))
-        .exec_with_returning(txn)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(RegistryError::NotFound)
-}
-
 pub async fn submit(
     db: &DatabaseConnection,
     who: &Principal,
@@ -201,7 +185,8 @@ pub async fn submit(
         .ok_or_else(|| sea_orm::DbErr::Custom(format!("project kind {}", p.kind)))?;
     let (claimed_g, estimate) = compute(kind, &input.activity)?;
     let txn = crate::db::begin_write(db).await?;
-    lock_project(&txn, project_id).await?;
+    // Reports of one project are checked for overlap one at a time.
+    projects::lock(&txn, project_id).await?;
     // ISO dates compare as text.
     let overlapping = report::Entity::find()
         .filter(report::Column::ProjectId.eq(project_id))
@@ -367,7 +352,7 @@ pub async fn visible(
 ) -> Result<(report::Model, project::Model), RegistryError> {
     let r = find(db, id).await?;
     let p = projects::find(db, &r.project_id).await?;
-    if who.is_admin() || who.has_role(Role::Verifier) || who.acts_for(&p.organization_id) {
+    if projects::is_insider(who, &p) {
         Ok((r, p))
     } else {
         Err(RegistryError::NotFound)
@@ -380,7 +365,7 @@ pub async fn of_project(
     project_id: &str,
 ) -> Result<Vec<report::Model>, RegistryError> {
     let p = projects::visible(db, who, project_id).await?;
-    if !(who.is_admin() || who.has_role(Role::Verifier) || who.acts_for(&p.organization_id)) {
+    if !projects::is_insider(who, &p) {
         return Err(RegistryError::NotFound);
     }
     Ok(report::Entity::find()

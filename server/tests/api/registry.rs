@@ -401,6 +401,23 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
             page.contains("<svg") && page.contains(&format!("/api/v1/public/retirements/{ret_id}"))
         );
 
+        // Unknown formats are refused, naming the parameter.
+        for bad in [
+            format!("/api/v1/retirements/{ret_id}/certificate?format=pdf"),
+            "/api/v1/public/batches?format=xml".to_string(),
+        ] {
+            let res = app.get(&bad).await;
+            assert_eq!(res.status(), 422, "{bad}");
+            let e: Value = res.json().await.unwrap();
+            assert_eq!(e["param"], "format", "{bad}");
+        }
+        assert_eq!(
+            app.get("/api/v1/retirements/no-such-id/certificate")
+                .await
+                .status(),
+            404
+        );
+
         // Public listing, no sign-in.
         let res = app.get("/api/v1/public/projects").await;
         let listed: Value = res.json().await.unwrap();
