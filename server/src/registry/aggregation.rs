@@ -53,7 +53,7 @@ pub async fn aggregate(
             "must not be before from, and in the same year (one vintage)",
         ));
     }
-    if input.to.to_string() >= crate::trips::service::china_day(now) {
+    if input.to.to_string() >= crate::clock::china_day(now) {
         return Err(RegistryError::invalid("to", "the period must have ended"));
     }
     let vintage = input.to.year();

@@ -407,7 +407,7 @@ pub async fn reverse(
             "reversals are recorded for approved afforestation projects".into(),
         ));
     }
-    if input.occurred_on > now.date_naive() {
+    if input.occurred_on > crate::clock::china_date(now) {
         return Err(RegistryError::invalid(
             "occurred_on",
             "must not be in the future",

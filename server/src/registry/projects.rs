@@ -412,8 +412,8 @@ pub fn notice_closes_at(now: DateTime<FixedOffset>, days: u32) -> DateTime<Fixed
     if days == 0 {
         return now;
     }
-    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    let last = notice_end(now.with_timezone(&china).date_naive(), days);
+    let china = crate::clock::china_time();
+    let last = notice_end(crate::clock::china_date(now), days);
     let next = (last + Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .expect("midnight");

@@ -175,7 +175,7 @@ pub async fn submit(
             ),
         ));
     }
-    if end >= crate::trips::service::china_day(now) {
+    if end >= crate::clock::china_day(now) {
         return Err(RegistryError::invalid(
             "period_end",
             "a period is reported once it has ended",

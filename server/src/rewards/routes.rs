@@ -16,7 +16,7 @@ use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 use crate::points;
 use crate::trips::rules::TripRules;
-use crate::trips::service::china_day;
+use crate::clock::china_day;
 
 impl From<RewardError> for ApiError {
     fn from(e: RewardError) -> Self {

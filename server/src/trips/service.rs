@@ -23,19 +23,8 @@ use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
 use crate::accounts::entity::{self as account, AccountKind};
 use crate::accounts::service::SystemAccounts;
 use crate::cache::Cache;
+use crate::clock::china_day;
 use crate::ledger::{self, Asset, Command, LedgerError, Posting};
-
-/// Daily limits count in China Standard Time.
-pub fn china_time() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
-/// The China Standard Time date of `t`, `YYYY-MM-DD`.
-pub fn china_day(t: DateTime<FixedOffset>) -> String {
-    t.with_timezone(&china_time())
-        .format("%Y-%m-%d")
-        .to_string()
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::entity::trip;
 use super::rules::TripStatus;
-use super::service::china_time;
+use crate::clock::china_time;
 use crate::orgs::principal::Principal;
 use crate::orgs::service::{self as orgs, OrgError};
 

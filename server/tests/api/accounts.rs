@@ -123,7 +123,7 @@ async fn every_object_route_refuses_the_wrong_user() {
         let mid = m["id"].as_str().unwrap().to_string();
         // A verifier of the service centre.
         let verifier = crate::orgs::verifier(&app, &g.admin, "verifier@centre.cn", 41).await;
-        let now = chrono::Utc::now().fixed_offset();
+        let now = crate::helpers::china_now();
         let issuer = accounts::system(&app.db, "issuer:points", now)
             .await
             .unwrap()
@@ -204,7 +204,7 @@ async fn every_object_route_refuses_the_wrong_user() {
             )
             .await;
         assert_eq!(status, 200);
-        let year = chrono::Datelike::year(&chrono::Utc::now()) - 1;
+        let year = chrono::Datelike::year(&crate::helpers::china_now()) - 1;
         let (status, report) = app
             .post_as(
                 &operator,

@@ -289,6 +289,18 @@ impl TestApp {
     }
 }
 
+/// Now, in China time: the only place the tests read the wall clock. Days
+/// and years of the rules are China's, so a test that took the UTC date
+/// would fail every evening (16:00–24:00 UTC), when the two differ.
+pub fn china_now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().with_timezone(&tanpuhui_server::clock::china_time())
+}
+
+/// Today's China date.
+pub fn china_today() -> chrono::NaiveDate {
+    china_now().date_naive()
+}
+
 /// Valid unified social credit codes, distinct for distinct `n`.
 pub fn uscc(n: u32) -> String {
     tanpuhui_server::orgs::uscc::with_check_character(&format!("91620100{n:09}")).unwrap()
@@ -299,7 +311,7 @@ pub fn uscc(n: u32) -> String {
 pub async fn grant_points(db: &DatabaseConnection, account: &str, n: i64, tx_id: &str) {
     use tanpuhui_server::accounts::service as accounts;
     use tanpuhui_server::ledger::{self, Asset, Command, Posting, Request};
-    let now = chrono::Utc::now().fixed_offset();
+    let now = china_now();
     let issuer = accounts::system(db, "issuer:points", now).await.unwrap();
     let points = |account_id: String, amount: i64| Posting {
         account_id,

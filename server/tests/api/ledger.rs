@@ -12,7 +12,7 @@ use tanpuhui_server::ledger::{self, Asset, Command, LedgerError, Posting, Reques
 use crate::helpers::{backends, migrated_database, Rng};
 
 fn now() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::Utc::now().fixed_offset()
+    crate::helpers::china_now()
 }
 
 /// `n` fresh accounts that may not go negative, and one issuer.

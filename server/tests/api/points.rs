@@ -102,7 +102,7 @@ async fn a_person_sees_when_their_points_expire() {
     let app = spawn_app(backends()[0]).await;
     let token = app.signed_in("planner@lz.cn").await;
     let (_, account) = app.whoami(&token).await;
-    let now = chrono::Utc::now().fixed_offset();
+    let now = crate::helpers::china_now();
     let issuer = accounts::system(&app.db, "issuer:points", now)
         .await
         .unwrap()

@@ -1,7 +1,7 @@
 //! The registry through the documented API: an afforestation project from
 //! draft to certificate, and the rules along the way.
 
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use serde_json::{json, Value};
 
 use carbon_calc::merkle::{leaf_hash, verify_inclusion, TreeHead};
@@ -11,7 +11,7 @@ use crate::orgs::{enterprise, government, verifier, Government};
 
 /// Forest parcels of the test project.
 pub fn forest_project(org_id: &str, name: &str, parcel: &str) -> Value {
-    let year = Utc::now().year();
+    let year = crate::helpers::china_now().year();
     json!({
         "organization_id": org_id,
         "name": name,
@@ -107,7 +107,7 @@ pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (
         )
         .await;
     assert_eq!(status, 200, "{p}");
-    let year = Utc::now().year() - 1;
+    let year = crate::helpers::china_now().year() - 1;
     let (status, rep) = app
         .post_as(
             &r.op,
@@ -224,7 +224,7 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
         assert_eq!(p["number"], 1);
 
         // Monitoring report: the server computes 5,156.25 t gross.
-        let year = Utc::now().year() - 1;
+        let year = crate::helpers::china_now().year() - 1;
         let (status, rep) = app
             .post_as(
                 &r.op,
@@ -455,12 +455,13 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
         );
         assert_eq!(stats["by_type_and_vintage"][0]["kind"], "afforestation");
 
-        // A fire: 300 t lost, 300 t of buffer cancelled.
+        // A fire today (China's today: in the UTC evening it is already
+        // tomorrow's date there): 300 t lost, 300 t of buffer cancelled.
         let (status, rev) = app
             .post_as(
                 &r.verifier,
                 &format!("/api/v1/projects/{id}/reversals"),
-                &json!({"loss_g": 300_000_000i64, "cause": "fire on parcel LZ-0001", "occurred_on": format!("{}-06-01", Utc::now().year())}),
+                &json!({"loss_g": 300_000_000i64, "cause": "fire on parcel LZ-0001", "occurred_on": crate::helpers::china_today().to_string()}),
             )
             .await;
         assert_eq!(
@@ -521,7 +522,7 @@ async fn notices_objections_and_decisions_follow_the_rules() {
         assert_eq!(status, 200);
         let closes =
             chrono::DateTime::parse_from_rfc3339(p["notice_closes_at"].as_str().unwrap()).unwrap();
-        let days = (closes - Utc::now().fixed_offset()).num_days();
+        let days = (closes - crate::helpers::china_now()).num_days();
         assert!((8..=11).contains(&days), "7 working days: {closes}");
         let (status, o) = app
             .post_as(
@@ -622,7 +623,7 @@ async fn reports_are_computed_checked_and_never_double_counted() {
         let r = registry(&app, 3).await;
         let (p, _) = issued_forest_batch(&app, &r, "LZ-0200").await;
         let id = p["id"].as_str().unwrap();
-        let year = Utc::now().year() - 1;
+        let year = crate::helpers::china_now().year() - 1;
         let path = format!("/api/v1/projects/{id}/reports");
         // The issued report's period again, or overlapping it: refused.
         let mut overlap = forest_report(year);
@@ -666,7 +667,7 @@ async fn reports_are_computed_checked_and_never_double_counted() {
         );
         // An unfinished period is not reported.
         let (status, _) = app
-            .post_as(&r.op, &path, &forest_report(Utc::now().year()))
+            .post_as(&r.op, &path, &forest_report(crate::helpers::china_now().year()))
             .await;
         assert_eq!(status, 422);
         // The previous year is fine; rejected reports need reasons and
@@ -866,7 +867,7 @@ async fn personal_reductions_are_aggregated_once() {
         );
         let (status, _) = app.post_as(&r.op, "/api/v1/aggregations", &body).await;
         assert_eq!(status, 403);
-        let today = json!({"from": Utc::now().date_naive().to_string(), "to": Utc::now().date_naive().to_string(), "preset": "wuhan-2024"});
+        let today = json!({"from": crate::helpers::china_today().to_string(), "to": crate::helpers::china_today().to_string(), "preset": "wuhan-2024"});
         assert_eq!(
             app.post_as(&r.verifier, "/api/v1/aggregations", &today)
                 .await

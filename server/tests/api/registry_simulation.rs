@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use futures_util::future::{join_all, BoxFuture};
 use futures_util::FutureExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -104,7 +104,7 @@ async fn random_registry_operations_keep_every_invariant() {
                 )
                 .await;
             assert_eq!(status, 200);
-            w.projects.push((id, r.op.clone(), Utc::now().year() - 1));
+            w.projects.push((id, r.op.clone(), crate::helpers::china_now().year() - 1));
         }
         for n in 0..3 {
             w.walkers
@@ -233,7 +233,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
             let verifier = verifier.to_string();
             let reduce = rng.below(3) == 0;
             async move {
-                if year < Utc::now().year() - 3 {
+                if year < crate::helpers::china_now().year() - 3 {
                     return Ok("out of crediting period".into());
                 }
                 let (status, rep) = app
@@ -323,7 +323,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
                 },
             };
             async move {
-                match ledger::apply(&app.db, &req, Utc::now().fixed_offset()).await {
+                match ledger::apply(&app.db, &req, crate::helpers::china_now()).await {
                     Ok(_) | Err(LedgerError::Insufficient { .. }) => Ok("hold".into()),
                     Err(e) => Err(format!("hold: {e}")),
                 }
@@ -348,7 +348,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
                 command,
             };
             async move {
-                match ledger::apply(&app.db, &req, Utc::now().fixed_offset()).await {
+                match ledger::apply(&app.db, &req, crate::helpers::china_now()).await {
                     Ok(_)
                     | Err(LedgerError::HoldResolved { .. })
                     | Err(LedgerError::UnknownHold(_))
@@ -368,7 +368,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
                     .post_as(
                         &verifier,
                         &format!("/api/v1/projects/{id}/reversals"),
-                        &json!({"loss_g": loss, "cause": "fire", "occurred_on": Utc::now().date_naive().to_string()}),
+                        &json!({"loss_g": loss, "cause": "fire", "occurred_on": crate::helpers::china_today().to_string()}),
                     )
                     .await;
                 http_ok("reversal", status, &[201], &v)

@@ -1,7 +1,7 @@
 //! Logging trips over HTTP: the server's own computation, the rules, replay
 //! safety, batches, and one credit only under concurrency.
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -11,7 +11,7 @@ use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp};
 /// calendar day, all in the past and inside the claim window.
 pub fn base_time() -> DateTime<FixedOffset> {
     let cst = FixedOffset::east_opt(8 * 3600).unwrap();
-    let now = Utc::now().with_timezone(&cst);
+    let now = crate::helpers::china_now();
     let day_start = cst
         .from_local_datetime(&now.date_naive().and_hms_opt(0, 0, 0).unwrap())
         .unwrap();
@@ -126,7 +126,7 @@ async fn the_rules_credit_less_reject_or_send_to_review() {
     let app = spawn_app(backends()[0]).await;
     let token = app.signed_in("rules@lz.cn").await;
     let t0 = base_time();
-    let now = Utc::now().fixed_offset();
+    let now = crate::helpers::china_now();
     let (_, first) = app
         .post_as(&token, "/api/v1/trips", &commute(t0, 30, true))
         .await;
@@ -729,7 +729,7 @@ async fn old_traces_are_erased() {
         let (_, waiting) = app.post_as(&token, "/api/v1/trips", &short).await;
         assert_eq!(waiting["status"], "pending_review");
         let rules = TripRules::default();
-        let now = Utc::now().fixed_offset();
+        let now = crate::helpers::china_now();
         assert_eq!(
             tanpuhui_server::trips::service::purge_traces(&app.db, &rules, now)
                 .await
