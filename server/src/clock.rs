@@ -23,6 +23,29 @@ pub fn china_day(t: Timestamp) -> String {
     china_date(t).format("%Y-%m-%d").to_string()
 }
 
+/// Dates and times the API accepts as input lie in these years (China
+/// time). Far-off years are typing mistakes or probes, and some overflow a
+/// database column (a trip in 9999 has the China day `+10000-01-01`).
+pub const EARLIEST_INPUT_YEAR: i32 = 1970;
+pub const LATEST_INPUT_YEAR: i32 = 2199;
+
+/// Whether `date` is in the accepted years; the refusal names them.
+pub fn accepted_date(date: chrono::NaiveDate) -> Result<(), String> {
+    use chrono::Datelike;
+    if (EARLIEST_INPUT_YEAR..=LATEST_INPUT_YEAR).contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be in the years {EARLIEST_INPUT_YEAR} to {LATEST_INPUT_YEAR}"
+        ))
+    }
+}
+
+/// [`accepted_date`] for a time (its China date).
+pub fn accepted_time(t: Timestamp) -> Result<(), String> {
+    accepted_date(china_date(t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,5 +59,15 @@ mod tests {
             china_date(t("2026-12-31T16:00:00Z")),
             chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
         );
+    }
+
+    #[test]
+    fn input_years_are_bounded_in_china_time() {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+        assert!(accepted_time(t("2199-12-31T15:59:59Z")).is_ok());
+        assert!(accepted_time(t("2199-12-31T16:00:00Z")).is_err());
+        assert!(accepted_time(t("9999-12-31T20:00:00-00:00")).is_err());
+        assert!(accepted_time(t("1969-12-31T16:00:00Z")).is_ok());
+        assert!(accepted_time(t("1969-12-31T15:59:59Z")).is_err());
     }
 }

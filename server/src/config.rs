@@ -26,6 +26,7 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_PARTNER_SECRETS_KEY",
     "TANPUHUI_AUDIT_SIGNING_KEY",
     "TANPUHUI_AUDIT_KEY_FILE",
+    "TANPUHUI_MAX_HEADER_BYTES",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
@@ -119,6 +120,9 @@ pub struct Settings {
     pub audit_seal_interval_ms: u64,
     /// Rules of the registry (`[registry]` in the file).
     pub registry: crate::registry::rules::RegistryRules,
+    /// Largest request head (every header's name and value together);
+    /// larger ones are answered 431.
+    pub max_header_bytes: usize,
 }
 
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
@@ -150,6 +154,7 @@ pub struct FileSettings {
     pub audit_key_file: Option<PathBuf>,
     pub audit_seal_interval_ms: Option<u64>,
     pub registry: Option<crate::registry::rules::RegistryRules>,
+    pub max_header_bytes: Option<usize>,
 }
 
 /// Values given by environment or flags (clap fills these).
@@ -215,6 +220,10 @@ pub struct Overrides {
     /// Development audit key file, made on first start when absent.
     #[arg(long, env = "TANPUHUI_AUDIT_KEY_FILE", global = true)]
     pub audit_key_file: Option<PathBuf>,
+    /// Largest request head in bytes, headers' names and values together
+    /// (default 16384).
+    #[arg(long, env = "TANPUHUI_MAX_HEADER_BYTES", global = true)]
+    pub max_header_bytes: Option<usize>,
 }
 
 impl Settings {
@@ -355,6 +364,16 @@ impl Settings {
                 message: "must be 10 to 60000".into(),
             });
         }
+        let max_header_bytes = overrides
+            .max_header_bytes
+            .or(file.max_header_bytes)
+            .unwrap_or(crate::input_guard::DEFAULT_MAX_HEADER_BYTES);
+        if !(1024..=65_536).contains(&max_header_bytes) {
+            return Err(ConfigError::Invalid {
+                name: "max_header_bytes",
+                message: "must be 1024 to 65536".into(),
+            });
+        }
         let registry = file.registry.unwrap_or_default();
         registry
             .validate()
@@ -380,6 +399,7 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_AUDIT_KEY_FILE.into()),
             audit_seal_interval_ms,
             registry,
+            max_header_bytes,
             database_max_connections,
             auth_rate_per_minute,
             user_rate_per_minute,

@@ -16,19 +16,19 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use actix_web::body::{to_bytes, BoxBody, EitherBody, MessageBody};
-use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
+use actix_web::{Error, HttpResponse, ResponseError};
 use chrono::{DateTime, Duration, FixedOffset};
-use futures_util::StreamExt;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{Condition, DatabaseConnection, Set};
 use sha2::{Digest, Sha256};
 
 use crate::auth::token::TokenKeys;
-use crate::error::{ApiError, MAX_BODY_BYTES};
+use crate::error::ApiError;
+use crate::input_guard::take_body;
 use crate::rate_limit::TrustedProxies;
 
 pub const HEADER: &str = "idempotency-key";
@@ -226,34 +226,6 @@ fn replay(first: entity::Model) -> HttpResponse {
     }
     res.insert_header(("idempotent-replayed", "true"))
         .body(first.response_body.unwrap_or_default())
-}
-
-/// Reads the whole body (at most the largest any route takes; the route's
-/// own limit applies after) so it can be hashed, then puts it back for the
-/// handler.
-async fn take_body(req: &mut ServiceRequest) -> Result<Bytes, ApiError> {
-    let mut payload = req.take_payload();
-    let mut body = actix_web::web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadBody {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_body",
-            param: None,
-            detail: e.to_string(),
-        })?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ApiError::BadBody {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "payload_too_large",
-                param: None,
-                detail: format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body = body.freeze();
-    req.set_payload(Payload::from(body.clone()));
-    Ok(body)
 }
 
 #[derive(Clone)]

@@ -88,6 +88,9 @@ impl Application {
                 proxies: TrustedProxies(Arc::new(settings.trusted_proxies.clone())),
             },
             per_user: UserRateLimit(settings.user_rate_per_minute),
+            head: crate::input_guard::HeadLimits {
+                max_header_bytes: settings.max_header_bytes,
+            },
         };
         let trip_rules = settings.trip_rules.clone();
         spawn_retention(db.clone(), trip_rules.clone());
@@ -230,6 +233,7 @@ struct Policies {
 struct Limits {
     per_ip: PerIpLimit,
     per_user: UserRateLimit,
+    head: crate::input_guard::HeadLimits,
 }
 
 fn run(
@@ -257,6 +261,7 @@ fn run(
     let per_ip = limits.per_ip;
     let proxies = web::Data::new(per_ip.proxies.clone());
     let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
+    let head_limits = web::Data::new(limits.head);
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
@@ -272,6 +277,7 @@ fn run(
             .app_data(partner_secrets.clone())
             .app_data(systems.clone())
             .app_data(proxies.clone())
+            .app_data(head_limits.clone())
             .app_data(api_doc::json_config(JSON_LIMIT_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),
@@ -279,6 +285,12 @@ fn run(
             .route("/openapi.json", web::get().to(api_doc::openapi_json))
             .service(api_doc::docs_redirect)
             .service(api_doc::docs_file)
+            // Innermost first: replays and 409s of the idempotency layer,
+            // 429s of the rate limit and refusals of the input guard all
+            // pass the request-id echo on their way out.
+            .wrap(idempotency.clone())
+            .wrap(per_ip.clone())
+            .wrap(actix_web::middleware::from_fn(crate::input_guard::guard))
             // Echo the request id so a client can quote it in a bug report.
             .wrap_fn(|req, srv| {
                 let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
@@ -292,8 +304,6 @@ fn run(
                     Ok(res)
                 }
             })
-            .wrap(idempotency.clone())
-            .wrap(per_ip.clone())
             .wrap(TracingLogger::<crate::telemetry::AccessSpan>::new())
             .wrap(metrics.clone())
             .default_service(web::to(|| async {

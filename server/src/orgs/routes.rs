@@ -13,6 +13,7 @@ use crate::accounts::entity as account;
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::pagination::{Page, PageQuery};
+use crate::text::{self, Shape};
 
 impl From<OrgError> for ApiError {
     fn from(e: OrgError) -> Self {
@@ -41,7 +42,7 @@ impl From<OrgError> for ApiError {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganization {
     pub kind: OrgKind,
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    /// 1 to 200 characters (surrounding white space is trimmed).
     pub name: String,
     /// Unified social credit code (18 characters, GB 32100 check character).
     pub uscc: String,
@@ -111,7 +112,7 @@ pub async fn create_organization(
     let body = body.into_inner();
     let new = NewOrganization {
         kind: body.kind,
-        name: body.name,
+        name: text::field("name", &body.name, 200, Shape::Line)?,
         uscc: body.uscc,
     };
     let (org, account_id) = service::create(db.get_ref(), &who, new, now()).await?;
@@ -182,8 +183,7 @@ pub async fn get_organization(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
-    /// Why; required to reject.
-    #[validate(length(min = 1, max = 500, message = "must be 1 to 500 characters"))]
+    /// Why, up to 500 characters; required to reject.
     pub reason: Option<String>,
 }
 
@@ -195,13 +195,14 @@ async fn decide(
     body: Decision,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
-    if !approve && body.reason.is_none() {
+    let reason = text::optional_field("reason", body.reason.as_deref(), 500, Shape::Paragraph)?;
+    if !approve && reason.is_none() {
         return Err(ApiError::Invalid {
             param: "reason".into(),
             detail: "reason: say why the application is rejected".into(),
         });
     }
-    let org = service::decide(db, who, id, approve, body.reason, now()).await?;
+    let org = service::decide(db, who, id, approve, reason, now()).await?;
     let account_id = account_of(db, &org.id).await?;
     Ok(HttpResponse::Ok().json(OrganizationView::new(org, account_id)))
 }

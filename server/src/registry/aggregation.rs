@@ -47,6 +47,8 @@ pub async fn aggregate(
             "only the service centre aggregates personal reductions",
         ));
     }
+    super::error::check_date("from", input.from)?;
+    super::error::check_date("to", input.to)?;
     if input.to < input.from || input.to.year() != input.from.year() {
         return Err(RegistryError::invalid(
             "to",

@@ -82,13 +82,17 @@ pub async fn create(
     input: &ClaimInput,
     now: DateTime<FixedOffset>,
 ) -> Result<claim::Model, RegistryError> {
-    let n = input.subject.trim().chars().count();
-    if n == 0 || input.subject.chars().count() > 200 {
-        return Err(RegistryError::invalid(
+    let input = &ClaimInput {
+        subject: super::error::clean_text(
             "subject",
-            "must be 1 to 200 characters",
-        ));
-    }
+            &input.subject,
+            200,
+            crate::text::Shape::Line,
+        )?,
+        ..input.clone()
+    };
+    super::error::check_date("period_start", input.period_start)?;
+    super::error::check_date("period_end", input.period_end)?;
     if input.period_end < input.period_start {
         return Err(RegistryError::invalid(
             "period_end",

@@ -33,6 +33,21 @@ impl RegistryError {
     }
 }
 
+/// Human-readable text, trimmed and checked by [`crate::text::clean`].
+pub fn clean_text(
+    param: &'static str,
+    text: &str,
+    max: usize,
+    shape: crate::text::Shape,
+) -> Result<String, RegistryError> {
+    crate::text::clean(text, max, shape).map_err(|e| RegistryError::invalid(param, e.to_string()))
+}
+
+/// A date input outside the years the API accepts ([`crate::clock::accepted_date`]).
+pub fn check_date(param: &'static str, date: chrono::NaiveDate) -> Result<(), RegistryError> {
+    crate::clock::accepted_date(date).map_err(|e| RegistryError::invalid(param, e))
+}
+
 pub fn unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use super::aggregation::AGGREGATOR;
 use super::entity::{batch, retirement, reversal};
-use super::error::RegistryError;
+use super::error::{clean_text, RegistryError};
 use super::issuance::{self, asset, serial, BUFFER_POOL, CANCELLED, RETIRED};
 use super::projects::{status as project_status, ProjectKind};
 use super::rules::RegistryRules;
@@ -28,6 +28,7 @@ use crate::audit::log::append;
 use crate::ledger::{self, entity::balance, Command, Outcome, Posting, Request};
 use crate::orgs::entity::{organization, Role};
 use crate::orgs::principal::Principal;
+use crate::text::Shape;
 
 /// The role by which `who` may move the account's credits: the staff role
 /// of the account's organisation, or (the aggregator's personal credits)
@@ -239,18 +240,11 @@ pub async fn retire(
     now: DateTime<FixedOffset>,
 ) -> Result<(retirement::Model, bool), RegistryError> {
     check_quantity(input.quantity_g)?;
-    for (param, text, max) in [
-        ("beneficiary", &input.beneficiary, 200),
-        ("purpose", &input.purpose, 500),
-    ] {
-        let n = text.trim().chars().count();
-        if n == 0 || text.chars().count() > max {
-            return Err(RegistryError::invalid(
-                param,
-                format!("must be 1 to {max} characters"),
-            ));
-        }
-    }
+    let input = &RetireInput {
+        beneficiary: clean_text("beneficiary", &input.beneficiary, 200, Shape::Line)?,
+        purpose: clean_text("purpose", &input.purpose, 500, Shape::Paragraph)?,
+        ..input.clone()
+    };
     let id = input.retirement_id.hyphenated().to_string();
     let holder = accounts::find(db, &input.account_id)
         .await?
@@ -391,13 +385,10 @@ pub async fn reverse(
     }
     check_quantity(input.loss_g)
         .map_err(|_| RegistryError::invalid("loss_g", "must be 1 to 10^15 grams"))?;
-    let n = input.cause.trim().chars().count();
-    if n == 0 || input.cause.chars().count() > 500 {
-        return Err(RegistryError::invalid(
-            "cause",
-            "must be 1 to 500 characters",
-        ));
-    }
+    let input = &ReversalInput {
+        cause: clean_text("cause", &input.cause, 500, Shape::Paragraph)?,
+        ..input.clone()
+    };
     let p = super::projects::find(db, project_id).await?;
     if ProjectKind::parse(&p.kind) != Some(ProjectKind::Afforestation)
         || p.status != project_status::APPROVED
@@ -407,6 +398,7 @@ pub async fn reverse(
             "reversals are recorded for approved afforestation projects".into(),
         ));
     }
+    super::error::check_date("occurred_on", input.occurred_on)?;
     if input.occurred_on > crate::clock::china_date(now) {
         return Err(RegistryError::invalid(
             "occurred_on",

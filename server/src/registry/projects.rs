@@ -14,12 +14,13 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::entity::{identity, objection, project};
-use super::error::{unique_violation, RegistryError};
+use super::error::{clean_text, unique_violation, RegistryError};
 use super::rules::{notice_end, RegistryRules};
 use crate::audit::log::append;
 use crate::orgs::entity::{organization, OrgKind, Role, Status as OrgStatus};
 use crate::orgs::principal::Principal;
 use crate::pagination::{self, Order};
+use crate::text::Shape;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -121,33 +122,28 @@ pub struct ProjectInput {
     pub identities: Vec<String>,
 }
 
-fn check_text(param: &'static str, text: &str, max: usize) -> Result<(), RegistryError> {
-    let n = text.chars().count();
-    if n == 0 || n > max || text.trim() != text {
-        return Err(RegistryError::invalid(
-            param,
-            format!("must be 1 to {max} characters without surrounding spaces"),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks the input and answers its identities (parcels included), sorted.
-fn check(input: &ProjectInput) -> Result<Vec<String>, RegistryError> {
-    check_text("name", &input.name, 200)?;
-    check_text("methodology", &input.methodology, 64)?;
+/// Trims and checks the input's texts, checks the rest, and answers its
+/// identities (parcels included), sorted.
+fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
+    input.name = clean_text("name", &input.name, 200, Shape::Line)?;
+    input.methodology = clean_text("methodology", &input.methodology, 64, Shape::Line)?;
     if !(1..=1000).contains(&input.methodology_version) {
         return Err(RegistryError::invalid(
             "methodology_version",
             "must be 1 to 1000",
         ));
     }
+    input.methodology_name = match input.methodology_name.as_deref() {
+        Some(name) => Some(clean_text("methodology_name", name, 200, Shape::Line)?),
+        None => None,
+    };
     match input.kind {
-        ProjectKind::Other => check_text(
-            "methodology_name",
-            input.methodology_name.as_deref().unwrap_or_default(),
-            200,
-        )?,
+        ProjectKind::Other if input.methodology_name.is_none() => {
+            return Err(RegistryError::invalid(
+                "methodology_name",
+                "is required for projects of kind other",
+            ))
+        }
         ProjectKind::Afforestation => {
             let method = crate::estimates::catalog()
                 .forest(&input.methodology, "methodology")
@@ -166,6 +162,9 @@ fn check(input: &ProjectInput) -> Result<Vec<String>, RegistryError> {
             "region_code",
             "must be six digits (GB/T 2260)",
         ));
+    }
+    for p in input.location.parcels.iter_mut().flatten() {
+        p.id = clean_text("location.parcels", &p.id, 64, Shape::Line)?;
     }
     let mut identities = Vec::new();
     match (&input.location.coordinates, &input.location.parcels) {
@@ -193,7 +192,6 @@ fn check(input: &ProjectInput) -> Result<Vec<String>, RegistryError> {
                 ));
             }
             for (i, p) in parcels.iter().enumerate() {
-                check_text("location.parcels", &p.id, 64)?;
                 if p.area_ha < MIN_PARCEL_HA || p.area_ha > Decimal::from(1_000_000) {
                     return Err(RegistryError::Invalid {
                         param: "location.parcels",
@@ -213,6 +211,8 @@ fn check(input: &ProjectInput) -> Result<Vec<String>, RegistryError> {
             ))
         }
     }
+    super::error::check_date("crediting_start", input.crediting_start)?;
+    super::error::check_date("crediting_end", input.crediting_end)?;
     if input.crediting_end <= input.crediting_start
         || input.crediting_end > input.crediting_start + Duration::days(60 * 366)
     {
@@ -224,8 +224,8 @@ fn check(input: &ProjectInput) -> Result<Vec<String>, RegistryError> {
     if input.documents.len() > 50 {
         return Err(RegistryError::invalid("documents", "at most 50"));
     }
-    for d in &input.documents {
-        check_text("documents", &d.name, 200)?;
+    for d in &mut input.documents {
+        d.name = clean_text("documents", &d.name, 200, Shape::Line)?;
         if d.sha256.len() != 64 || !d.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(RegistryError::invalid(
                 "documents",
@@ -237,7 +237,7 @@ fn check(input: &ProjectInput) -> Result<Vec<String>, RegistryError> {
         return Err(RegistryError::invalid("identities", "at most 50"));
     }
     for id in &input.identities {
-        check_text("identities", id, 200)?;
+        let id = clean_text("identities", id, 200, Shape::Line)?;
         match id.split_once(':') {
             Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => {}
             _ => {
@@ -299,10 +299,10 @@ fn fill(model: &mut project::ActiveModel, input: &ProjectInput, identities: &[St
 pub async fn create(
     db: &DatabaseConnection,
     who: &Principal,
-    input: ProjectInput,
+    mut input: ProjectInput,
     now: DateTime<FixedOffset>,
 ) -> Result<project::Model, RegistryError> {
-    let identities = check(&input)?;
+    let identities = check(&mut input)?;
     operated_enterprise(db, who, &input.organization_id).await?;
     let mut model = project::ActiveModel {
         // Time-ordered, so lists in id order are in order of creation.
@@ -330,7 +330,7 @@ pub async fn update(
     db: &DatabaseConnection,
     who: &Principal,
     id: &str,
-    input: ProjectInput,
+    mut input: ProjectInput,
     now: DateTime<FixedOffset>,
 ) -> Result<project::Model, RegistryError> {
     let current = visible(db, who, id).await?;
@@ -340,7 +340,7 @@ pub async fn update(
             "a project cannot move to another organisation",
         ));
     }
-    let identities = check(&input)?;
+    let identities = check(&mut input)?;
     operated_enterprise(db, who, &current.organization_id).await?;
     let mut model = project::ActiveModel {
         updated_at: Set(now),
@@ -502,7 +502,7 @@ pub async fn object(
     text: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<objection::Model, RegistryError> {
-    check_text("text", text, 5000)?;
+    let text = clean_text("text", text, 5000, Shape::Paragraph)?;
     let p = visible(db, who, id).await?;
     let open = p.status == status::NOTICE && p.notice_closes_at.is_some_and(|t| now < t);
     if !open {
@@ -515,7 +515,7 @@ pub async fn object(
         id: Set(uuid::Uuid::new_v4().to_string()),
         project_id: Set(p.id),
         user_id: Set(who.user_id.clone()),
-        text: Set(text.to_string()),
+        text: Set(text),
         created_at: Set(now),
     })
     .exec_with_returning(db)
@@ -563,9 +563,11 @@ pub async fn decide(
             "only the service centre decides projects",
         ));
     }
-    if let Some(r) = reason {
-        check_text("reason", r, 2000)?;
-    } else if !approve {
+    let reason = match reason {
+        Some(r) => Some(clean_text("reason", r, 2000, Shape::Paragraph)?),
+        None => None,
+    };
+    if reason.is_none() && !approve {
         return Err(RegistryError::invalid(
             "reason",
             "a rejection needs reasons",
@@ -603,10 +605,7 @@ pub async fn decide(
         )
         .col_expr(project::Column::DecidedBy, Expr::value(who.user_id.clone()))
         .col_expr(project::Column::DecidedAt, Expr::value(now))
-        .col_expr(
-            project::Column::DecisionReason,
-            Expr::value(reason.map(str::to_string)),
-        )
+        .col_expr(project::Column::DecisionReason, Expr::value(reason))
         .col_expr(project::Column::UpdatedAt, Expr::value(now))
         .filter(project::Column::Id.eq(id))
         .filter(project::Column::Status.eq(status::NOTICE))

@@ -159,6 +159,8 @@ pub async fn submit(
             ),
         ));
     }
+    super::error::check_date("period_start", input.period_start)?;
+    super::error::check_date("period_end", input.period_end)?;
     if input.period_end < input.period_start {
         return Err(RegistryError::invalid(
             "period_end",
@@ -252,10 +254,9 @@ pub async fn verify(
         ));
     }
     let r = find(db, report_id).await?;
-    let reason = reason.filter(|r| !r.trim().is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
-        return Err(RegistryError::invalid("reason", "at most 2000 characters"));
-    }
+    let reason =
+        crate::text::clean_optional(reason.as_deref(), 2000, crate::text::Shape::Paragraph)
+            .map_err(|e| RegistryError::invalid("reason", e.to_string()))?;
     let verified = match verdict {
         Verdict::Accept => Some(r.claimed_g),
         Verdict::AcceptReduced => {

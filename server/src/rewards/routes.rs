@@ -10,13 +10,14 @@ use super::entity::{redemption, reward};
 use super::service::{self, NewReward, RewardError};
 use crate::accounts::service as accounts;
 use crate::auth::routes::AuthUser;
+use crate::clock::china_day;
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 use crate::points;
+use crate::text::{self, Shape};
 use crate::trips::rules::TripRules;
-use crate::clock::china_day;
 
 impl From<RewardError> for ApiError {
     fn from(e: RewardError) -> Self {
@@ -43,7 +44,7 @@ impl From<RewardError> for ApiError {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReward {
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    /// 1 to 200 characters.
     pub name: String,
     /// Points per item, 1 to 10^9.
     #[validate(range(min = 1, max = 1_000_000_000, message = "must be 1 to 1000000000"))]
@@ -116,7 +117,7 @@ pub async fn create_reward(
     body.validate()?;
     let body = body.into_inner();
     let new = NewReward {
-        name: body.name,
+        name: text::field("name", &body.name, 200, Shape::Line)?,
         points_cost: body.points_cost,
         stock: body.stock,
         merchant_id: body.merchant_id,

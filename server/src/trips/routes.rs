@@ -22,6 +22,7 @@ use crate::error::{ApiError, Problem};
 use crate::estimates::catalog;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
+use crate::text::{self, Shape};
 
 /// A single trip's body may carry a long GPS trace.
 pub const TRIP_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -423,8 +424,7 @@ pub struct ReviewDecision {
     /// `approve` or `reject`.
     #[schema(value_type = String, example = "approve")]
     pub decision: Verdict,
-    /// Why; recorded with the reviewer's id.
-    #[validate(length(min = 1, max = 500, message = "must be 1 to 500 characters"))]
+    /// Why, 1 to 500 characters; recorded with the reviewer's id.
     pub reason: String,
 }
 
@@ -455,10 +455,10 @@ pub async fn decide_review(
     id: web::Path<String>,
     body: web::Json<ReviewDecision>,
 ) -> Result<HttpResponse, ApiError> {
-    body.validate()?;
+    let reason = text::field("reason", &body.reason, 500, Shape::Paragraph)?;
     let ruling = review::Ruling {
         approve: body.decision == Verdict::Approve,
-        reason: &body.reason,
+        reason: &reason,
     };
     let (t, r) = review::decide(deps.trips(), &who, &id, ruling, now()).await?;
     Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))

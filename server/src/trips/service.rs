@@ -239,6 +239,9 @@ pub(super) fn check(catalog: &Catalog, req: &TripRequest) -> Result<Checked, Tri
         })?
         .hyphenated()
         .to_string();
+    for (param, t) in [("started_at", req.started_at), ("ended_at", req.ended_at)] {
+        crate::clock::accepted_time(t).map_err(|detail| TripError::Invalid { param, detail })?;
+    }
     if req.ended_at <= req.started_at {
         return Err(TripError::Invalid {
             param: "ended_at",

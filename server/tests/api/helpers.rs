@@ -128,6 +128,7 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
         audit_key_file: "unused-audit.key".into(),
         audit_seal_interval_ms: 50,
         registry: Default::default(),
+        max_header_bytes: tanpuhui_server::input_guard::DEFAULT_MAX_HEADER_BYTES,
     }
 }
 

@@ -11,6 +11,7 @@ mod estimates;
 mod health;
 mod helpers;
 mod idempotency;
+mod input;
 mod journey;
 mod ledger;
 mod migrations;

@@ -667,7 +667,11 @@ async fn reports_are_computed_checked_and_never_double_counted() {
         );
         // An unfinished period is not reported.
         let (status, _) = app
-            .post_as(&r.op, &path, &forest_report(crate::helpers::china_now().year()))
+            .post_as(
+                &r.op,
+                &path,
+                &forest_report(crate::helpers::china_now().year()),
+            )
             .await;
         assert_eq!(status, 422);
         // The previous year is fine; rejected reports need reasons and

@@ -104,7 +104,8 @@ async fn random_registry_operations_keep_every_invariant() {
                 )
                 .await;
             assert_eq!(status, 200);
-            w.projects.push((id, r.op.clone(), crate::helpers::china_now().year() - 1));
+            w.projects
+                .push((id, r.op.clone(), crate::helpers::china_now().year() - 1));
         }
         for n in 0..3 {
             w.walkers
