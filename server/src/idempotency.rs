@@ -36,6 +36,8 @@ pub const KEY_TTL_HOURS: i64 = 24;
 /// A first request still `in_flight` after this long died with its process;
 /// a retry may take the key over.
 const ABANDONED_AFTER_SECS: i64 = 60;
+/// Tries to claim a key whose first request vanished under this one.
+const CLAIM_ATTEMPTS: usize = 3;
 /// POSTs never covered: their answers hold secrets.
 const EXCLUDED: &[&str] = &[
     "/api/v1/auth/login",
@@ -135,51 +137,64 @@ async fn claim(
         )
         .exec(db)
         .await?;
-    let inserted = Keys::insert(entity::ActiveModel {
-        scope: Set(scope.into()),
-        key: Set(key.into()),
-        request_hash: Set(hash.into()),
-        status: Set("in_flight".into()),
-        response_status: Set(None),
-        response_body: Set(None),
-        content_type: Set(None),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([K::Scope, K::Key])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    if inserted == 1 {
-        if uuid::Uuid::new_v4().as_u128() % 256 == 0 {
-            // Now and then, sweep every expired key.
-            Keys::delete_many()
-                .filter(K::CreatedAt.lt(now - Duration::hours(KEY_TTL_HOURS)))
-                .exec(db)
-                .await?;
+    // A first request that failed deletes its row (so the client may
+    // correct and retry): a request that lost the insert race may then
+    // find nothing, and tries to claim the key again itself.
+    for _ in 0..CLAIM_ATTEMPTS {
+        let inserted = Keys::insert(entity::ActiveModel {
+            scope: Set(scope.into()),
+            key: Set(key.into()),
+            request_hash: Set(hash.into()),
+            status: Set("in_flight".into()),
+            response_status: Set(None),
+            response_body: Set(None),
+            content_type: Set(None),
+            created_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([K::Scope, K::Key])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+        if inserted == 1 {
+            if uuid::Uuid::new_v4().as_u128() % 256 == 0 {
+                // Now and then, sweep every expired key.
+                Keys::delete_many()
+                    .filter(K::CreatedAt.lt(now - Duration::hours(KEY_TTL_HOURS)))
+                    .exec(db)
+                    .await?;
+            }
+            return Ok(Claim::Fresh);
         }
-        return Ok(Claim::Fresh);
+        let Some(first) = Keys::find_by_id((scope.to_string(), key.to_string()))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        if first.request_hash != hash {
+            return Err(ApiError::Conflict {
+                code: "idempotency_key_reused",
+                detail: "this Idempotency-Key was used for a different request".into(),
+            });
+        }
+        if first.status != "done" {
+            return Err(in_flight());
+        }
+        return Ok(Claim::Replay(first));
     }
-    let first = Keys::find_by_id((scope.to_string(), key.to_string()))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()))?;
-    if first.request_hash != hash {
-        return Err(ApiError::Conflict {
-            code: "idempotency_key_reused",
-            detail: "this Idempotency-Key was used for a different request".into(),
-        });
+    // Other requests with this key keep claiming and failing: one of them
+    // is running now, as far as this one can tell.
+    Err(in_flight())
+}
+
+fn in_flight() -> ApiError {
+    ApiError::Conflict {
+        code: "idempotency_key_in_flight",
+        detail: "a request with this Idempotency-Key is still running; retry shortly".into(),
     }
-    if first.status != "done" {
-        return Err(ApiError::Conflict {
-            code: "idempotency_key_in_flight",
-            detail: "the first request with this Idempotency-Key is still running; retry shortly"
-                .into(),
-        });
-    }
-    Ok(Claim::Replay(first))
 }
 
 async fn finish(

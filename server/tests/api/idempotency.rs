@@ -131,3 +131,74 @@ async fn concurrent_retries_create_once() {
         assert_eq!(res.status(), 200);
     }
 }
+
+/// Many identical requests under one key whose first attempt fails (4xx,
+/// so its row is deleted): a request that lost the insert race used to
+/// find nothing and answer 500. Every answer is now the request's own
+/// refusal or the in-flight 409, each with a request id.
+#[tokio::test]
+async fn a_failed_first_attempt_never_leaves_a_racer_with_a_500() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let token = app.signed_in("racer@example.cn").await;
+        // A wrong check character: 422, not stored.
+        let bad = json!({"kind": "enterprise", "name": "某企业", "uscc": "91620100000000001X"});
+        let mut seen = std::collections::BTreeMap::new();
+        for round in 0..40 {
+            let key = format!("race-{round}");
+            let answers = futures_util::future::join_all((0..16).map(|_| {
+                app.client
+                    .post(format!("{}/api/v1/organizations", app.address))
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("idempotency-key", &key)
+                    .json(&bad)
+                    .send()
+            }))
+            .await;
+            for res in answers {
+                let res = res.unwrap();
+                assert!(res.headers().contains_key("x-request-id"), "{backend:?}");
+                let status = res.status().as_u16();
+                let p: Value = res.json().await.unwrap();
+                let code = p["code"].as_str().unwrap_or_default().to_string();
+                assert!(
+                    (status, code.as_str()) == (422, "invalid_field")
+                        || (status, code.as_str()) == (409, "idempotency_key_in_flight"),
+                    "{backend:?} round {round}: {status} {p}"
+                );
+                *seen.entry((status, code)).or_insert(0) += 1;
+            }
+        }
+        eprintln!("{backend:?}: {seen:?}");
+    }
+}
+
+/// Replays and in-flight refusals come from the idempotency layer, not a
+/// handler: they carry a request id too.
+#[tokio::test]
+async fn answers_of_the_idempotency_layer_carry_a_request_id() {
+    let app = spawn_app(backends()[0]).await;
+    let body = json!({"email": "rid@example.cn", "password": "long enough password"});
+    for _ in 0..2 {
+        let res = app
+            .client
+            .post(format!("{}/api/v1/auth/register", app.address))
+            .header("idempotency-key", "rid-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        assert!(res.headers().contains_key("x-request-id"));
+    }
+    let res = app
+        .client
+        .post(format!("{}/api/v1/auth/register", app.address))
+        .header("idempotency-key", "rid-1")
+        .json(&json!({"email": "other@example.cn", "password": "long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.headers().contains_key("x-request-id"));
+}
