@@ -1,11 +1,23 @@
-//! The one cache abstraction of DESIGN.md: rate-limit counters and
-//! short-lived flags (revoked sign-ins), in Redis when a URL is configured
-//! so every replica sees the same counts, in process otherwise. Nothing
-//! whose loss would lose data lives here: the database stays the record
-//! (a revoked sign-in is revoked there too; the cache only makes its access
-//! tokens stop at once instead of at expiry).
+//! The one cache abstraction of DESIGN.md: rate-limit counters, short-lived
+//! values (the state of sign-ins) and rankings, in Redis when a URL is
+//! configured so every replica sees the same counts, in process otherwise.
+//! Nothing whose loss would lose data lives here: the database stays the
+//! record (a revoked sign-in is revoked there; the cache only saves a
+//! database read per request).
+//!
+//! The cache fails open, and fast: a Redis call that times out or loses its
+//! connection opens a circuit breaker, after which calls fail at once
+//! (callers carry on without the cache) while a background task pings Redis
+//! every `redis_probe_interval_ms` and closes the breaker when it answers.
+//!
+//! *Markers* say "this cache holds every item of a kind" (every recent
+//! revocation, say), so that a missing item means "none" rather than
+//! "unknown". A cache that lost its data has lost its markers too; and a
+//! replica whose Redis was unreachable (so some of its writes may be
+//! missing) drops every marker when Redis answers again, before using it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,6 +32,9 @@ pub enum CacheError {
     Redis(String),
     #[error("redis did not answer within {0:?}")]
     Timeout(Duration),
+    /// The breaker is open: Redis failed recently and is being probed.
+    #[error("redis is unreachable (failing open until a probe succeeds)")]
+    Down,
 }
 
 impl From<redis::RedisError> for CacheError {
@@ -28,9 +43,24 @@ impl From<redis::RedisError> for CacheError {
     }
 }
 
-/// Redis calls give up after this long: a slow cache must not stall
-/// requests.
-const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+/// How the server talks to Redis (`redis_timeout_ms`,
+/// `redis_probe_interval_ms` in the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct RedisTiming {
+    /// A call gives up after this long, and opens the breaker.
+    pub timeout: Duration,
+    /// While the breaker is open, Redis is pinged this often.
+    pub probe_interval: Duration,
+}
+
+impl Default for RedisTiming {
+    fn default() -> Self {
+        RedisTiming {
+            timeout: Duration::from_millis(crate::config::DEFAULT_REDIS_TIMEOUT_MS),
+            probe_interval: Duration::from_millis(crate::config::DEFAULT_REDIS_PROBE_INTERVAL_MS),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub enum Cache {
@@ -42,12 +72,22 @@ pub enum Cache {
 pub struct RedisCache {
     conn: ConnectionManager,
     prefix: String,
+    timing: RedisTiming,
+    breaker: Arc<Breaker>,
+}
+
+/// Open while Redis is believed down; one prober at a time.
+#[derive(Default)]
+struct Breaker {
+    open: AtomicBool,
+    probing: AtomicBool,
 }
 
 #[derive(Default)]
 pub struct MemoryCache {
     windows: Mutex<HashMap<String, (Instant, u32)>>,
-    flags: Mutex<HashMap<String, Instant>>,
+    values: Mutex<HashMap<String, (Instant, String)>>,
+    markers: Mutex<std::collections::HashSet<String>>,
     /// Sorted sets: member → score per key.
     rankings: Mutex<HashMap<String, HashMap<String, i64>>>,
 }
@@ -63,13 +103,71 @@ fn ranked(set: &HashMap<String, i64>) -> Vec<(String, i64)> {
 /// address scanning cannot grow memory without bound.
 const MEMORY_SWEEP_AT: usize = 100_000;
 
-async fn timed<T>(
-    f: impl std::future::Future<Output = Result<T, redis::RedisError>>,
-) -> Result<T, CacheError> {
-    tokio::time::timeout(REDIS_TIMEOUT, f)
-        .await
-        .map_err(|_| CacheError::Timeout(REDIS_TIMEOUT))?
-        .map_err(CacheError::from)
+/// Errors that say Redis cannot be reached (as opposed to a command that
+/// Redis refused).
+fn unreachable(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
+}
+
+impl RedisCache {
+    /// Runs one call, unless the breaker is open; a timeout or a lost
+    /// connection opens it and starts the prober.
+    async fn run<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, redis::RedisError>>,
+    ) -> Result<T, CacheError> {
+        if self.breaker.open.load(Ordering::Acquire) {
+            return Err(CacheError::Down);
+        }
+        let result = match tokio::time::timeout(self.timing.timeout, f).await {
+            Err(_) => Err((CacheError::Timeout(self.timing.timeout), true)),
+            Ok(Err(e)) => {
+                let down = unreachable(&e);
+                Err((CacheError::from(e), down))
+            }
+            Ok(Ok(v)) => Ok(v),
+        };
+        result.map_err(|(e, down)| {
+            if down {
+                self.trip(&e);
+            }
+            e
+        })
+    }
+
+    fn markers_key(&self) -> String {
+        format!("{}markers", self.prefix)
+    }
+
+    fn trip(&self, cause: &CacheError) {
+        if !self.breaker.open.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                error = %cause,
+                probe_every_ms = self.timing.probe_interval.as_millis() as u64,
+                "redis unreachable: failing open (limits unchecked, sign-in states read from the database) until it answers again"
+            );
+        }
+        if self.breaker.probing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(me.timing.probe_interval).await;
+                let mut conn = me.conn.clone();
+                // Writes of this replica may have been lost while Redis was
+                // unreachable: no marker vouches for completeness any more.
+                let mut drop = redis::cmd("DEL");
+                let answer = drop.arg(me.markers_key()).query_async::<i64>(&mut conn);
+                if let Ok(Ok(_)) = tokio::time::timeout(me.timing.timeout, answer).await {
+                    me.breaker.open.store(false, Ordering::Release);
+                    me.breaker.probing.store(false, Ordering::Release);
+                    tracing::info!("redis answers again: cache back in use");
+                    return;
+                }
+            }
+        });
+    }
 }
 
 impl Cache {
@@ -78,15 +176,23 @@ impl Cache {
     }
 
     /// Redis at `url` (checked with a PING), or the in-process cache.
-    pub async fn connect(url: Option<&Secret>, prefix: &str) -> Result<Cache, CacheError> {
+    pub async fn connect(
+        url: Option<&Secret>,
+        prefix: &str,
+        timing: RedisTiming,
+    ) -> Result<Cache, CacheError> {
         let Some(url) = url else {
             return Ok(Cache::memory());
         };
         let client = redis::Client::open(url.expose())?;
-        let conn = timed(ConnectionManager::new(client)).await?;
+        let conn = tokio::time::timeout(timing.timeout, ConnectionManager::new(client))
+            .await
+            .map_err(|_| CacheError::Timeout(timing.timeout))??;
         let cache = Cache::Redis(RedisCache {
             conn,
             prefix: prefix.to_string(),
+            timing,
+            breaker: Arc::default(),
         });
         cache.ping().await?;
         Ok(cache)
@@ -114,46 +220,47 @@ impl Cache {
                 let mut conn = r.conn.clone();
                 // Create-with-expiry then increment, atomically: a counter
                 // never outlives its window even if this process dies.
-                let (count, ttl_ms): (u64, i64) = timed(
-                    redis::pipe()
-                        .atomic()
-                        .cmd("SET")
-                        .arg(&key)
-                        .arg(0)
-                        .arg("PX")
-                        .arg(window.as_millis() as u64)
-                        .arg("NX")
-                        .ignore()
-                        .cmd("INCR")
-                        .arg(&key)
-                        .cmd("PTTL")
-                        .arg(&key)
-                        .query_async(&mut conn),
-                )
-                .await?;
+                let (count, ttl_ms): (u64, i64) = r
+                    .run(
+                        redis::pipe()
+                            .atomic()
+                            .cmd("SET")
+                            .arg(&key)
+                            .arg(0)
+                            .arg("PX")
+                            .arg(window.as_millis() as u64)
+                            .arg("NX")
+                            .ignore()
+                            .cmd("INCR")
+                            .arg(&key)
+                            .cmd("PTTL")
+                            .arg(&key)
+                            .query_async(&mut conn),
+                    )
+                    .await?;
                 Ok((count > u64::from(limit)).then(|| Duration::from_millis(ttl_ms.max(0) as u64)))
             }
         }
     }
 
-    /// Sets `key` for `ttl`.
-    pub async fn set_flag(&self, key: &str, ttl: Duration) -> Result<(), CacheError> {
+    /// Sets `key` to `value` for `ttl`.
+    pub async fn set_value(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
         match self {
             Cache::Memory(m) => {
-                let mut flags = m.flags.lock().unwrap_or_else(|p| p.into_inner());
+                let mut values = m.values.lock().unwrap_or_else(|p| p.into_inner());
                 let now = Instant::now();
-                if flags.len() > MEMORY_SWEEP_AT {
-                    flags.retain(|_, until| *until > now);
+                if values.len() > MEMORY_SWEEP_AT {
+                    values.retain(|_, (until, _)| *until > now);
                 }
-                flags.insert(key.to_string(), now + ttl);
+                values.insert(key.to_string(), (now + ttl, value.to_string()));
                 Ok(())
             }
             Cache::Redis(r) => {
                 let mut conn = r.conn.clone();
-                timed(
+                r.run(
                     redis::cmd("SET")
                         .arg(format!("{}flag:{key}", r.prefix))
-                        .arg(1)
+                        .arg(value)
                         .arg("PX")
                         .arg(ttl.as_millis().max(1) as u64)
                         .query_async::<()>(&mut conn),
@@ -163,22 +270,121 @@ impl Cache {
         }
     }
 
-    /// Whether `key` is set and not expired.
-    pub async fn has_flag(&self, key: &str) -> Result<bool, CacheError> {
+    /// The value of `key`, if set and not expired.
+    pub async fn value(&self, key: &str) -> Result<Option<String>, CacheError> {
         match self {
             Cache::Memory(m) => {
-                let flags = m.flags.lock().unwrap_or_else(|p| p.into_inner());
-                Ok(flags.get(key).is_some_and(|until| *until > Instant::now()))
+                let values = m.values.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(values
+                    .get(key)
+                    .filter(|(until, _)| *until > Instant::now())
+                    .map(|(_, v)| v.clone()))
             }
             Cache::Redis(r) => {
                 let mut conn = r.conn.clone();
-                timed(
-                    redis::cmd("EXISTS")
+                r.run(
+                    redis::cmd("GET")
                         .arg(format!("{}flag:{key}", r.prefix))
-                        .query_async::<bool>(&mut conn),
+                        .query_async::<Option<String>>(&mut conn),
                 )
                 .await
             }
+        }
+    }
+
+    /// `key`'s value and whether `marker` is set, in one round trip.
+    pub async fn value_and_marker(
+        &self,
+        key: &str,
+        marker: &str,
+    ) -> Result<(Option<String>, bool), CacheError> {
+        match self {
+            Cache::Memory(m) => {
+                let set = m
+                    .markers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .contains(marker);
+                Ok((self.value(key).await?, set))
+            }
+            Cache::Redis(r) => {
+                let mut conn = r.conn.clone();
+                r.run(
+                    redis::pipe()
+                        .cmd("GET")
+                        .arg(format!("{}flag:{key}", r.prefix))
+                        .cmd("HEXISTS")
+                        .arg(r.markers_key())
+                        .arg(marker)
+                        .query_async::<(Option<String>, bool)>(&mut conn),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Sets `marker`: the cache now holds every item of its kind.
+    pub async fn set_marker(&self, marker: &str) -> Result<(), CacheError> {
+        match self {
+            Cache::Memory(m) => {
+                m.markers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(marker.to_string());
+                Ok(())
+            }
+            Cache::Redis(r) => {
+                let mut conn = r.conn.clone();
+                r.run(
+                    redis::cmd("HSET")
+                        .arg(r.markers_key())
+                        .arg(marker)
+                        .arg(1)
+                        .query_async::<()>(&mut conn),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Unsets `marker`: an item of its kind may be missing.
+    pub async fn drop_marker(&self, marker: &str) -> Result<(), CacheError> {
+        match self {
+            Cache::Memory(m) => {
+                m.markers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(marker);
+                Ok(())
+            }
+            Cache::Redis(r) => {
+                let mut conn = r.conn.clone();
+                r.run(
+                    redis::cmd("HDEL")
+                        .arg(r.markers_key())
+                        .arg(marker)
+                        .query_async::<()>(&mut conn),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Sets `key` for `ttl`.
+    pub async fn set_flag(&self, key: &str, ttl: Duration) -> Result<(), CacheError> {
+        self.set_value(key, "1", ttl).await
+    }
+
+    /// Whether `key` is set and not expired.
+    pub async fn has_flag(&self, key: &str) -> Result<bool, CacheError> {
+        Ok(self.value(key).await?.is_some())
+    }
+
+    /// Whether calls reach Redis now (always, in process).
+    pub fn reachable(&self) -> bool {
+        match self {
+            Cache::Memory(_) => true,
+            Cache::Redis(r) => !r.breaker.open.load(Ordering::Acquire),
         }
     }
 
@@ -196,7 +402,7 @@ impl Cache {
             }
             Cache::Redis(r) => {
                 let mut conn = r.conn.clone();
-                timed(
+                r.run(
                     redis::cmd("ZINCRBY")
                         .arg(format!("{}rank:{key}", r.prefix))
                         .arg(delta)
@@ -233,7 +439,7 @@ impl Cache {
                     }
                     cmd.ignore();
                 }
-                timed(pipe.query_async::<()>(&mut conn)).await
+                r.run(pipe.query_async::<()>(&mut conn)).await
             }
         }
     }
@@ -249,16 +455,17 @@ impl Cache {
             }
             Cache::Redis(r) => {
                 let mut conn = r.conn.clone();
-                let flat: Vec<(String, f64)> = timed(
-                    redis::cmd("ZRANGE")
-                        .arg(format!("{}rank:{key}", r.prefix))
-                        .arg(0)
-                        .arg(n.saturating_sub(1) as i64)
-                        .arg("REV")
-                        .arg("WITHSCORES")
-                        .query_async(&mut conn),
-                )
-                .await?;
+                let flat: Vec<(String, f64)> = r
+                    .run(
+                        redis::cmd("ZRANGE")
+                            .arg(format!("{}rank:{key}", r.prefix))
+                            .arg(0)
+                            .arg(n.saturating_sub(1) as i64)
+                            .arg("REV")
+                            .arg("WITHSCORES")
+                            .query_async(&mut conn),
+                    )
+                    .await?;
                 Ok(flat.into_iter().map(|(m, s)| (m, s as i64)).collect())
             }
         }
@@ -279,17 +486,18 @@ impl Cache {
             Cache::Redis(r) => {
                 let mut conn = r.conn.clone();
                 let key = format!("{}rank:{key}", r.prefix);
-                let (rank, score): (Option<u64>, Option<f64>) = timed(
-                    redis::pipe()
-                        .cmd("ZREVRANK")
-                        .arg(&key)
-                        .arg(member)
-                        .cmd("ZSCORE")
-                        .arg(&key)
-                        .arg(member)
-                        .query_async(&mut conn),
-                )
-                .await?;
+                let (rank, score): (Option<u64>, Option<f64>) = r
+                    .run(
+                        redis::pipe()
+                            .cmd("ZREVRANK")
+                            .arg(&key)
+                            .arg(member)
+                            .cmd("ZSCORE")
+                            .arg(&key)
+                            .arg(member)
+                            .query_async(&mut conn),
+                    )
+                    .await?;
                 Ok(rank.zip(score).map(|(r, s)| (r, s as i64)))
             }
         }
@@ -301,7 +509,8 @@ impl Cache {
             Cache::Memory(_) => Ok(()),
             Cache::Redis(r) => {
                 let mut conn = r.conn.clone();
-                timed(redis::cmd("PING").query_async::<String>(&mut conn)).await?;
+                r.run(redis::cmd("PING").query_async::<String>(&mut conn))
+                    .await?;
                 Ok(())
             }
         }

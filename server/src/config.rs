@@ -14,6 +14,7 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_CONFIG",
     "TANPUHUI_DATABASE_URL",
     "TANPUHUI_DATABASE_MAX_CONNECTIONS",
+    "TANPUHUI_DATABASE_ACQUIRE_TIMEOUT_MS",
     "TANPUHUI_LISTEN",
     "TANPUHUI_LOG_FORMAT",
     "TANPUHUI_LOG",
@@ -22,6 +23,8 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_USER_RATE_PER_MINUTE",
     "TANPUHUI_REDIS_URL",
     "TANPUHUI_REDIS_PREFIX",
+    "TANPUHUI_REDIS_TIMEOUT_MS",
+    "TANPUHUI_REDIS_PROBE_INTERVAL_MS",
     "TANPUHUI_TRUSTED_PROXIES",
     "TANPUHUI_PARTNER_SECRETS_KEY",
     "TANPUHUI_AUDIT_SIGNING_KEY",
@@ -83,6 +86,10 @@ pub struct Settings {
     pub database_url: Secret,
     /// Size of the database connection pool of each replica.
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before it is
+    /// answered 503 `unavailable` (an outage, or a pool too small for the
+    /// load).
+    pub database_acquire_timeout_ms: u64,
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     /// `tracing` filter directives, e.g. `info,tanpuhui_server=debug`.
@@ -100,6 +107,12 @@ pub struct Settings {
     pub redis_url: Option<Secret>,
     /// Prefix of every Redis key, so environments can share a server.
     pub redis_prefix: String,
+    /// A Redis call gives up after this long and opens the breaker: the
+    /// cache fails open, and fast, until a probe gets an answer.
+    pub redis_timeout_ms: u64,
+    /// While Redis is unreachable it is pinged this often.
+    pub redis_probe_interval_ms: u64,
+
     /// Reverse proxies whose `X-Forwarded-For` is believed. Requests from
     /// anywhere else are counted by their TCP peer address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -127,8 +140,11 @@ pub struct Settings {
 
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
 pub const DEFAULT_DATABASE_MAX_CONNECTIONS: u32 = 10;
+pub const DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 1_000;
 pub const DEFAULT_USER_RATE_PER_MINUTE: u32 = 600;
 pub const DEFAULT_REDIS_PREFIX: &str = "tph:";
+pub const DEFAULT_REDIS_TIMEOUT_MS: u64 = 500;
+pub const DEFAULT_REDIS_PROBE_INTERVAL_MS: u64 = 1_000;
 
 /// Shortest accepted JWT secret, in bytes.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -139,6 +155,7 @@ pub const MIN_JWT_SECRET_BYTES: usize = 32;
 pub struct FileSettings {
     pub database_url: Option<Secret>,
     pub database_max_connections: Option<u32>,
+    pub database_acquire_timeout_ms: Option<u64>,
     pub listen: Option<String>,
     pub log_format: Option<LogFormat>,
     pub log: Option<String>,
@@ -147,6 +164,8 @@ pub struct FileSettings {
     pub user_rate_per_minute: Option<u32>,
     pub redis_url: Option<Secret>,
     pub redis_prefix: Option<String>,
+    pub redis_timeout_ms: Option<u64>,
+    pub redis_probe_interval_ms: Option<u64>,
     pub trusted_proxies: Option<Vec<String>>,
     pub trip_rules: Option<crate::trips::rules::TripRules>,
     pub partner_secrets_key: Option<Secret>,
@@ -174,6 +193,10 @@ pub struct Overrides {
     /// Database connections per replica (default 10).
     #[arg(long, env = "TANPUHUI_DATABASE_MAX_CONNECTIONS", global = true)]
     pub database_max_connections: Option<u32>,
+    /// Milliseconds a request waits for a database connection before a
+    /// 503 (default 1000).
+    #[arg(long, env = "TANPUHUI_DATABASE_ACQUIRE_TIMEOUT_MS", global = true)]
+    pub database_acquire_timeout_ms: Option<u64>,
     /// Address to listen on.
     #[arg(long, env = "TANPUHUI_LISTEN", global = true)]
     pub listen: Option<String>,
@@ -200,6 +223,14 @@ pub struct Overrides {
     /// Prefix of every Redis key.
     #[arg(long, env = "TANPUHUI_REDIS_PREFIX", global = true)]
     pub redis_prefix: Option<String>,
+    /// Milliseconds before a Redis call gives up and the cache fails open
+    /// (default 500).
+    #[arg(long, env = "TANPUHUI_REDIS_TIMEOUT_MS", global = true)]
+    pub redis_timeout_ms: Option<u64>,
+    /// Milliseconds between pings of an unreachable Redis (default 1000).
+    #[arg(long, env = "TANPUHUI_REDIS_PROBE_INTERVAL_MS", global = true)]
+    pub redis_probe_interval_ms: Option<u64>,
+
     /// Trusted reverse proxies, comma-separated addresses or CIDR blocks.
     #[arg(
         long,
@@ -305,6 +336,32 @@ impl Settings {
                 message: "must start with redis:// or rediss://".into(),
             });
         }
+        let ranged = |name: &'static str, value: u64, range: std::ops::RangeInclusive<u64>| {
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(ConfigError::Invalid {
+                    name,
+                    message: format!("must be {} to {}", range.start(), range.end()),
+                })
+            }
+        };
+        let redis_timeout_ms = ranged(
+            "redis_timeout_ms",
+            overrides
+                .redis_timeout_ms
+                .or(file.redis_timeout_ms)
+                .unwrap_or(DEFAULT_REDIS_TIMEOUT_MS),
+            10..=10_000,
+        )?;
+        let redis_probe_interval_ms = ranged(
+            "redis_probe_interval_ms",
+            overrides
+                .redis_probe_interval_ms
+                .or(file.redis_probe_interval_ms)
+                .unwrap_or(DEFAULT_REDIS_PROBE_INTERVAL_MS),
+            50..=60_000,
+        )?;
         let trusted_proxies = overrides
             .trusted_proxies
             .clone()
@@ -323,6 +380,16 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 name: "database_max_connections",
                 message: "must be at least 1".into(),
+            });
+        }
+        let database_acquire_timeout_ms = overrides
+            .database_acquire_timeout_ms
+            .or(file.database_acquire_timeout_ms)
+            .unwrap_or(DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS);
+        if !(50..=60_000).contains(&database_acquire_timeout_ms) {
+            return Err(ConfigError::Invalid {
+                name: "database_acquire_timeout_ms",
+                message: "must be 50 to 60000".into(),
             });
         }
         let partner_secrets_key = overrides
@@ -401,6 +468,7 @@ impl Settings {
             registry,
             max_header_bytes,
             database_max_connections,
+            database_acquire_timeout_ms,
             auth_rate_per_minute,
             user_rate_per_minute,
             redis_url,
@@ -409,6 +477,8 @@ impl Settings {
                 .clone()
                 .or(file.redis_prefix)
                 .unwrap_or_else(|| DEFAULT_REDIS_PREFIX.into()),
+            redis_timeout_ms,
+            redis_probe_interval_ms,
             trusted_proxies,
             jwt_secret,
             database_url,

@@ -36,10 +36,24 @@ fn sqlite_file(url: &str) -> Option<&str> {
     (!path.is_empty() && !path.starts_with(":memory:")).then_some(path)
 }
 
-pub async fn connect(
-    url: &Secret,
-    max_connections: u32,
-) -> Result<DatabaseConnection, DbSetupError> {
+/// How the pool connects: its size, and how long a request waits for a
+/// connection before the database counts as unavailable.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl PoolSettings {
+    pub fn of(settings: &crate::config::Settings) -> PoolSettings {
+        PoolSettings {
+            max_connections: settings.database_max_connections,
+            acquire_timeout: Duration::from_millis(settings.database_acquire_timeout_ms),
+        }
+    }
+}
+
+pub async fn connect(url: &Secret, pool: PoolSettings) -> Result<DatabaseConnection, DbSetupError> {
     let url = url.expose();
     if let Some(file) = sqlite_file(url) {
         if let Some(dir) = Path::new(file)
@@ -54,9 +68,9 @@ pub async fn connect(
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(max_connections)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(pool.max_connections)
+        .connect_timeout(pool.acquire_timeout)
+        .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -81,6 +95,40 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
         ..Default::default()
     })
     .await
+}
+
+/// Whether `e` says the database cannot be reached or cannot take work now
+/// (no connection within the acquire timeout, a connection lost, the
+/// server shutting down, too many clients, SQLite locked past its busy
+/// timeout): the client should retry, so these are 503s, not bugs.
+pub fn is_outage(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::RuntimeErr;
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(s))
+        | DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s)) => s,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        Sqlx::Database(d) => d.code().is_some_and(|code| {
+            // PostgreSQL: connection exceptions (08…), shutdown and
+            // start-up (57P01–57P03), too many connections (53300);
+            // SQLite: busy and locked (5, 6 and their extended codes).
+            code.starts_with("08")
+                || [
+                    "57P01", "57P02", "57P03", "53300", "5", "6", "261", "262", "517",
+                ]
+                .contains(&code.as_ref())
+        }),
+        _ => false,
+    }
 }
 
 /// Applies every pending migration.

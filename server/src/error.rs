@@ -125,15 +125,27 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header(("www-authenticate", "Bearer"));
         }
-        if let ApiError::TooManyRequests {
-            retry_after_secs, ..
-        } = self
-        {
-            res.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after_secs));
+        match self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                res.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after_secs));
+            }
+            ApiError::Unavailable(_) => {
+                res.insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    UNAVAILABLE_RETRY_AFTER_SECS,
+                ));
+            }
+            _ => {}
         }
         res.content_type("application/problem+json").json(problem)
     }
 }
+
+/// The `Retry-After` of 503 answers: a hint, not a rule; outages that
+/// last longer are answered 503 again.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 /// Largest JSON body of most routes.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -200,10 +212,16 @@ pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
     }
 }
 
-/// Database failures are outages or bugs: logged, never shown.
+/// Database failures are outages (503, retry) or bugs (500): logged,
+/// never shown.
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
-        ApiError::Internal(format!("database: {e}"))
+        if crate::db::is_outage(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            ApiError::Unavailable("the database cannot be reached just now; retry shortly".into())
+        } else {
+            ApiError::Internal(format!("database: {e}"))
+        }
     }
 }
 

@@ -116,7 +116,7 @@ async fn serve(settings: &Settings) -> Result<(), String> {
 }
 
 async fn migrate(settings: &Settings) -> Result<(), String> {
-    let conn = db::connect(&settings.database_url, settings.database_max_connections)
+    let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
         .await
         .map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
@@ -130,7 +130,7 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let conn = db::connect(&settings.database_url, settings.database_max_connections)
+    let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
         .await
         .map_err(|e| e.to_string())?;
     db::migrate(&conn).await.map_err(|e| e.to_string())?;
@@ -143,7 +143,7 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
 }
 
 async fn verify_audit(settings: &Settings) -> Result<(), String> {
-    let conn = db::connect(&settings.database_url, settings.database_max_connections)
+    let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
         .await
         .map_err(|e| e.to_string())?;
     let report = tanpuhui_server::audit::verify::verify(&conn)

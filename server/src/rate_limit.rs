@@ -77,6 +77,8 @@ pub async fn check(cache: &Cache, key: &str, per_minute: u32) -> Result<(), ApiE
             ),
             retry_after_secs: retry_after.as_secs().max(1),
         }),
+        // Failing open; the breaker logged the outage once.
+        Err(crate::cache::CacheError::Down) => Ok(()),
         Err(e) => {
             tracing::warn!(error = %e, "rate limit not checked: cache unavailable");
             Ok(())

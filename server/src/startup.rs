@@ -53,7 +53,7 @@ const SHUTDOWN_GRACE_SECS: u64 = 30;
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
-        let db = db::connect(&settings.database_url, settings.database_max_connections).await?;
+        let db = db::connect(&settings.database_url, db::PoolSettings::of(settings)).await?;
         db::migrate(&db).await?;
         let listener =
             TcpListener::bind(settings.listen).map_err(|source| StartupError::Listen {
@@ -79,7 +79,15 @@ impl Application {
             gwp_sets = tables.gwp_sets.len(),
             "methodology tables loaded"
         );
-        let cache = Cache::connect(settings.redis_url.as_ref(), &settings.redis_prefix).await?;
+        let cache = Cache::connect(
+            settings.redis_url.as_ref(),
+            &settings.redis_prefix,
+            crate::cache::RedisTiming {
+                timeout: std::time::Duration::from_millis(settings.redis_timeout_ms),
+                probe_interval: std::time::Duration::from_millis(settings.redis_probe_interval_ms),
+            },
+        )
+        .await?;
         tracing::info!(cache = cache.backend(), "cache ready");
         let limits = Limits {
             per_ip: PerIpLimit {
@@ -262,6 +270,7 @@ fn run(
     let proxies = web::Data::new(per_ip.proxies.clone());
     let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
     let head_limits = web::Data::new(limits.head);
+    let revocations = web::Data::new(crate::auth::revocation::Revocations::default());
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
@@ -278,6 +287,7 @@ fn run(
             .app_data(systems.clone())
             .app_data(proxies.clone())
             .app_data(head_limits.clone())
+            .app_data(revocations.clone())
             .app_data(api_doc::json_config(JSON_LIMIT_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),

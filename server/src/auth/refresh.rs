@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 
 use super::refresh_entity::{self as tokens, Entity as Tokens};
 use super::service::AuthError;
-use super::token::ACCESS_TTL_SECS;
 use crate::cache::Cache;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
@@ -68,13 +67,8 @@ pub async fn start_family(
     })
 }
 
-/// The cache key that marks a sign-in's access tokens revoked.
-pub fn revoked_key(session_id: &str) -> String {
-    format!("revoked-session:{session_id}")
-}
-
-/// Ends a sign-in: its refresh tokens in the database, its access tokens
-/// through the cache (for as long as one of them can live).
+/// Ends a sign-in: its refresh tokens in the database (the record), and
+/// its access tokens at once through the cache.
 async fn revoke_family(
     db: &DatabaseConnection,
     cache: &Cache,
@@ -87,11 +81,7 @@ async fn revoke_family(
         .filter(tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    let ttl = std::time::Duration::from_secs(ACCESS_TTL_SECS as u64);
-    if let Err(e) = cache.set_flag(&revoked_key(family_id), ttl).await {
-        // The refresh tokens are revoked; access tokens die at expiry.
-        tracing::warn!(error = %e, "access tokens of a revoked sign-in stay valid until they expire");
-    }
+    super::revocation::announce(cache, family_id, now, now).await;
     Ok(())
 }
 

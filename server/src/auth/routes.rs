@@ -35,7 +35,8 @@ impl From<AuthError> for ApiError {
                 code: "token_reused",
                 detail: e.to_string(),
             },
-            AuthError::Database(_) | AuthError::Hashing(_) => ApiError::Internal(e.to_string()),
+            AuthError::Database(e) => e.into(),
+            AuthError::Hashing(_) => ApiError::Internal(e.to_string()),
         }
     }
 }
@@ -237,21 +238,26 @@ impl FromRequest for AuthUser {
                 keys.verify(token.trim())
             });
         let cache = req.app_data::<web::Data<Cache>>().cloned();
+        let db = req.app_data::<web::Data<DatabaseConnection>>().cloned();
+        let revocations = req
+            .app_data::<web::Data<crate::auth::revocation::Revocations>>()
+            .cloned();
         let limit = req
             .app_data::<web::Data<UserRateLimit>>()
             .map_or(u32::MAX, |l| l.0);
         Box::pin(async move {
             let bearer = bearer.ok_or(AuthError::InvalidToken)?;
-            let cache = cache.ok_or_else(|| ApiError::Internal("no cache configured".into()))?;
-            match cache
-                .has_flag(&refresh::revoked_key(&bearer.session_id))
-                .await
+            let (Some(cache), Some(db), Some(revocations)) = (cache, db, revocations) else {
+                return Err(ApiError::Internal(
+                    "cache, database or revocations not configured".into(),
+                ));
+            };
+            let now = crate::clock::now();
+            if revocations
+                .is_revoked(&db, &cache, &bearer.session_id, now)
+                .await?
             {
-                Ok(true) => return Err(AuthError::InvalidToken.into()),
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "token revocation not checked: cache unavailable")
-                }
+                return Err(AuthError::InvalidToken.into());
             }
             rate_limit::check(&cache, &format!("user:{}", bearer.user_id), limit).await?;
             Ok(AuthUser(bearer.user_id))

@@ -40,9 +40,8 @@ impl From<PartnerError> for ApiError {
                 param: param.into(),
                 detail: e.to_string(),
             },
-            PartnerError::Sealing(_) | PartnerError::Database(_) => {
-                ApiError::Internal(e.to_string())
-            }
+            PartnerError::Database(e) => e.into(),
+            PartnerError::Sealing(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::auth::routes::AuthUser;
 use crate::clock::china_day;
 use crate::clock::now;
 use crate::error::ApiError;
+use crate::ledger::LedgerError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 use crate::points;
@@ -36,7 +37,8 @@ impl From<RewardError> for ApiError {
                 code: "insufficient_points",
                 detail: e.to_string(),
             },
-            RewardError::Ledger(_) | RewardError::Database(_) => ApiError::Internal(e.to_string()),
+            RewardError::Database(e) | RewardError::Ledger(LedgerError::Database(e)) => e.into(),
+            RewardError::Ledger(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::cache::Cache;
 use crate::clock::now;
 use crate::error::{ApiError, Problem};
 use crate::estimates::catalog;
+use crate::ledger::LedgerError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 use crate::text::{self, Shape};
@@ -83,9 +84,8 @@ impl From<TripError> for ApiError {
                 code: "client_trip_id_reused",
                 detail: e.to_string(),
             },
-            TripError::NoAccount | TripError::Ledger(_) | TripError::Database(_) => {
-                ApiError::Internal(e.to_string())
-            }
+            TripError::Database(e) | TripError::Ledger(LedgerError::Database(e)) => e.into(),
+            TripError::NoAccount | TripError::Ledger(_) => ApiError::Internal(e.to_string()),
         }
     }
 }
@@ -530,7 +530,11 @@ impl From<BoardError> for ApiError {
     fn from(e: BoardError) -> Self {
         match e {
             BoardError::Forbidden => ApiError::Forbidden(e.to_string()),
-            BoardError::Cache(_) | BoardError::Database(_) => ApiError::Internal(e.to_string()),
+            BoardError::Database(e) => e.into(),
+            BoardError::Cache(_) => ApiError::Unavailable(
+                "rankings are kept in the cache, which cannot be reached just now; retry shortly"
+                    .into(),
+            ),
         }
     }
 }

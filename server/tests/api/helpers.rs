@@ -113,6 +113,7 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
     Settings {
         database_url: Secret::new(url),
         database_max_connections: 10,
+        database_acquire_timeout_ms: tanpuhui_server::config::DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS,
         listen: "127.0.0.1:0".parse().unwrap(),
         log_format: LogFormat::Text,
         log_filter: "warn".into(),
@@ -121,6 +122,8 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
         user_rate_per_minute: 100_000,
         redis_url,
         redis_prefix: format!("tph-test:{}:", uuid::Uuid::new_v4().simple()),
+        redis_timeout_ms: tanpuhui_server::config::DEFAULT_REDIS_TIMEOUT_MS,
+        redis_probe_interval_ms: tanpuhui_server::config::DEFAULT_REDIS_PROBE_INTERVAL_MS,
         trusted_proxies: Vec::new(),
         trip_rules: Default::default(),
         partner_secrets_key: Some(Secret::new(TEST_PARTNER_SECRETS_KEY)),
@@ -176,7 +179,11 @@ pub async fn migrated_database(
     backend: Backend,
 ) -> (DatabaseConnection, Option<tempfile::TempDir>) {
     let (url, dir) = fresh_database(backend).await;
-    let db = tanpuhui_server::db::connect(&Secret::new(url), 10)
+    let pool = tanpuhui_server::db::PoolSettings {
+        max_connections: 10,
+        acquire_timeout: std::time::Duration::from_secs(5),
+    };
+    let db = tanpuhui_server::db::connect(&Secret::new(url), pool)
         .await
         .expect("test database connects");
     tanpuhui_server::db::migrate(&db)
@@ -327,4 +334,87 @@ pub async fn grant_points(db: &DatabaseConnection, account: &str, n: i64, tx_id:
         },
     };
     ledger::apply(db, &req, now).await.unwrap();
+}
+
+/// A TCP relay to a server (PostgreSQL, Redis) that a test can take down
+/// and bring back, as an outage would: `cut` drops every open connection
+/// and refuses new ones (the port stops listening); `restore` listens on
+/// the same port again.
+pub struct FaultProxy {
+    pub port: u16,
+    target: String,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl FaultProxy {
+    /// A relay to `target` (`host:port`).
+    pub async fn to(target: &str) -> FaultProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = FaultProxy {
+            port: listener.local_addr().unwrap().port(),
+            target: target.to_string(),
+            tasks: Default::default(),
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let tasks = self.tasks.clone();
+        let target = self.target.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let target = target.clone();
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                tasks.lock().unwrap().push(conn);
+            }
+        });
+        self.tasks.lock().unwrap().push(accept);
+    }
+
+    /// The outage: every connection dropped, new ones refused.
+    pub fn cut(&self) {
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    /// The server is back.
+    pub async fn restore(&self) {
+        let addr = format!("127.0.0.1:{}", self.port);
+        for _ in 0..50 {
+            // The aborted listener may take a moment to close.
+            if let Ok(listener) = tokio::net::TcpListener::bind(&addr).await {
+                self.serve(listener);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("cannot listen on {addr} again");
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}
+
+/// `url` (`scheme://[user@]host:port/…`) with its host and port replaced by
+/// the proxy's; and the original `host:port`.
+pub fn through_proxy(url: &str) -> (String, impl FnOnce(u16) -> String) {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h.to_string()),
+        None => (String::new(), authority.to_string()),
+    };
+    let (scheme, path) = (scheme.to_string(), path.to_string());
+    (host, move |port| {
+        format!("{scheme}://{user}127.0.0.1:{port}{path}")
+    })
 }

@@ -17,6 +17,7 @@ mod ledger;
 mod migrations;
 mod openapi;
 mod orgs;
+mod outages;
 mod partners;
 mod points;
 mod registry;
