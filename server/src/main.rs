@@ -119,7 +119,9 @@ async fn migrate(settings: &Settings) -> Result<(), String> {
     let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
         .await
         .map_err(|e| e.to_string())?;
-    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    tanpuhui_server::startup::prepare(&conn)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!("migrations applied");
     Ok(())
 }
@@ -133,7 +135,9 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
     let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
         .await
         .map_err(|e| e.to_string())?;
-    db::migrate(&conn).await.map_err(|e| e.to_string())?;
+    tanpuhui_server::startup::prepare(&conn)
+        .await
+        .map_err(|e| e.to_string())?;
     let user = admin::create(&conn, email, password)
         .await
         .map_err(|e| e.to_string())?;

@@ -54,7 +54,7 @@ const SHUTDOWN_GRACE_SECS: u64 = 30;
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         let db = db::connect(&settings.database_url, db::PoolSettings::of(settings)).await?;
-        db::migrate(&db).await?;
+        prepare(&db).await?;
         let listener =
             TcpListener::bind(settings.listen).map_err(|source| StartupError::Listen {
                 addr: settings.listen.to_string(),
@@ -156,6 +156,26 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The schema migrations, then the data that newer rules need rewritten
+/// (identities in canonical form). Run by every start and by `tanpuhui
+/// migrate`; each step does nothing once done.
+pub async fn prepare(db: &DatabaseConnection) -> Result<(), DbSetupError> {
+    db::migrate(db).await?;
+    let collisions = crate::registry::identities::canonicalise_stored(db)
+        .await
+        .map_err(DbSetupError::Migrate)?;
+    for c in &collisions {
+        tracing::error!(
+            identity = %c.canonical,
+            kept_by = %c.kept.0,
+            also_claimed_by = %c.left.0,
+            spelled = %c.left.1,
+            "two registered projects claim one identity (spelt differently before identities were canonical): the service centre must resolve it"
+        );
+    }
+    Ok(())
 }
 
 /// Erases expired GPS traces, expires points past their period and forgets

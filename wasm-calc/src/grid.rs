@@ -53,6 +53,53 @@ pub fn estimate(catalog: &Catalog, req: &GridRequest) -> CalcResult<GridEstimate
     })
 }
 
+/// The table of regional grids that [`fit`] reads.
+pub const REGIONAL_GRIDS: &str = "china-regional-grids";
+
+/// How a grid factor table fits a place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "fit", rename_all = "snake_case")]
+pub enum GridFit {
+    /// The table is of the place's regional grid.
+    Matches,
+    /// The place is on `expected`'s grid; `tables` are that grid's tables.
+    Differs {
+        expected: String,
+        tables: Vec<String>,
+    },
+    /// The catalogue does not know the place's grid (outside the mainland
+    /// provinces, or no region table loaded).
+    UnknownPlace,
+}
+
+/// Whether the grid table `grid` is the one for a project at
+/// `division_code` (GB/T 2260): the grid follows from the place, so a
+/// project cannot pick the table with the highest factor.
+pub fn fit(catalog: &Catalog, grid: &str, division_code: &str) -> CalcResult<GridFit> {
+    let table = catalog.grid(grid, "grid")?;
+    let Some(expected) = catalog
+        .grid_regions(REGIONAL_GRIDS, "region_code")
+        .ok()
+        .and_then(|t| t.region_of(division_code))
+    else {
+        return Ok(GridFit::UnknownPlace);
+    };
+    if table.region == expected {
+        return Ok(GridFit::Matches);
+    }
+    let tables = catalog
+        .document()
+        .grid_factors
+        .into_iter()
+        .filter(|g| g.region == expected && g.purpose == GridPurpose::AverageEmissionFactor)
+        .map(|g| g.id)
+        .collect();
+    Ok(GridFit::Differs {
+        expected: expected.to_string(),
+        tables,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +108,40 @@ mod tests {
 
     fn run(json: &str) -> CalcResult<GridEstimate> {
         estimate(Catalog::builtin(), &parse_request(json)?)
+    }
+
+    #[test]
+    fn the_grid_follows_from_the_place() {
+        let c = Catalog::builtin();
+        // Lanzhou New Area (Gansu) is on the Northwest grid.
+        assert_eq!(
+            fit(c, "northwest-2022", "620100").unwrap(),
+            GridFit::Matches
+        );
+        match fit(c, "north-2022", "620100").unwrap() {
+            GridFit::Differs { expected, tables } => {
+                assert_eq!(expected, "northwest");
+                assert!(tables.contains(&"northwest-2022".to_string()), "{tables:?}");
+                assert!(!tables.iter().any(|t| t.starts_with("national")));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            fit(c, "national-fossil-2022", "620100").unwrap(),
+            GridFit::Differs { .. }
+        ));
+        // Inner Mongolia is split: Chifeng is on the Northeast grid,
+        // Hohhot on the North China grid (longest prefix wins).
+        assert_eq!(
+            fit(c, "northeast-2022", "150402").unwrap(),
+            GridFit::Matches
+        );
+        assert_eq!(fit(c, "north-2022", "150102").unwrap(), GridFit::Matches);
+        assert_eq!(
+            fit(c, "south-2022", "810000").unwrap(),
+            GridFit::UnknownPlace
+        );
+        assert!(fit(c, "mars-2022", "620100").is_err());
     }
 
     #[test]

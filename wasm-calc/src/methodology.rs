@@ -107,6 +107,39 @@ pub struct GridTable {
     pub source: String,
 }
 
+/// Which regional grid the electricity of a place is on: GB/T 2260
+/// division-code prefixes (a province's two digits, or four for a
+/// prefecture that a province's grid split puts elsewhere) by grid region,
+/// the `region` of [`GridTable`]s. The longest matching prefix wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridRegions {
+    pub id: String,
+    pub version: u32,
+    pub reliability: Reliability,
+    pub source: String,
+    pub regions: Vec<GridRegion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridRegion {
+    pub region: String,
+    pub codes: Vec<String>,
+}
+
+impl GridRegions {
+    /// The grid region of `division_code`, by the longest prefix listed.
+    pub fn region_of(&self, division_code: &str) -> Option<&str> {
+        self.regions
+            .iter()
+            .flat_map(|r| r.codes.iter().map(move |c| (c, r.region.as_str())))
+            .filter(|(code, _)| division_code.starts_with(code.as_str()))
+            .max_by_key(|(code, _)| code.len())
+            .map(|(_, region)| region)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GwpSet {
@@ -179,6 +212,8 @@ pub struct CatalogDocument {
     #[serde(default)]
     pub grid_factors: Vec<GridTable>,
     #[serde(default)]
+    pub grid_regions: Vec<GridRegions>,
+    #[serde(default)]
     pub gwp_sets: Vec<GwpSet>,
     #[serde(default)]
     pub trip_bounds: Vec<TripBounds>,
@@ -193,6 +228,7 @@ pub struct Catalog {
     default_preset: String,
     presets: BTreeMap<String, CommutePreset>,
     grids: BTreeMap<String, GridTable>,
+    grid_regions: BTreeMap<String, GridRegions>,
     gwp: BTreeMap<String, GwpSet>,
     bounds: BTreeMap<String, TripBounds>,
     forest: BTreeMap<String, ForestMethodology>,
@@ -273,6 +309,7 @@ macro_rules! table {
 }
 table!(CommutePreset, "commute_preset");
 table!(GridTable, "grid_factors");
+table!(GridRegions, "grid_regions");
 table!(GwpSet, "gwp_set");
 table!(TripBounds, "trip_bounds");
 table!(ForestMethodology, "forest_methodology");
@@ -299,6 +336,7 @@ impl Catalog {
             default_preset: String::new(),
             presets: BTreeMap::new(),
             grids: BTreeMap::new(),
+            grid_regions: BTreeMap::new(),
             gwp: BTreeMap::new(),
             bounds: BTreeMap::new(),
             forest: BTreeMap::new(),
@@ -319,6 +357,10 @@ impl Catalog {
         lookup(&self.grids, id, field, "grid factor table")
     }
 
+    pub fn grid_regions(&self, id: &str, field: &str) -> CalcResult<&GridRegions> {
+        lookup(&self.grid_regions, id, field, "grid region table")
+    }
+
     pub fn gwp(&self, id: &str, field: &str) -> CalcResult<&GwpSet> {
         lookup(&self.gwp, id, field, "GWP set")
     }
@@ -336,6 +378,7 @@ impl Catalog {
             default_preset: Some(self.default_preset.clone()),
             commute_presets: self.presets.values().cloned().collect(),
             grid_factors: self.grids.values().cloned().collect(),
+            grid_regions: self.grid_regions.values().cloned().collect(),
             gwp_sets: self.gwp.values().cloned().collect(),
             trip_bounds: self.bounds.values().cloned().collect(),
             forest_methodologies: self.forest.values().cloned().collect(),
@@ -378,6 +421,12 @@ impl Catalog {
             &mut next.grids,
             doc.grid_factors,
             "grid_factors",
+            &mut report,
+        )?;
+        merge(
+            &mut next.grid_regions,
+            doc.grid_regions,
+            "grid_regions",
             &mut report,
         )?;
         merge(&mut next.gwp, doc.gwp_sets, "gwp_sets", &mut report)?;
@@ -457,6 +506,28 @@ impl Catalog {
                     format!("grid_factors[id={}].factor_t_per_mwh", g.id),
                     "must be positive".into(),
                 );
+            }
+        }
+        for t in self.grid_regions.values() {
+            let at = format!("grid_regions[id={}].regions", t.id);
+            let mut codes = std::collections::BTreeSet::new();
+            for r in &t.regions {
+                if !self.grids.values().any(|g| g.region == r.region) {
+                    return invalid(
+                        at,
+                        format!("region \"{}\" has no grid factor table", r.region),
+                    );
+                }
+                for c in &r.codes {
+                    let digits =
+                        c.len() >= 2 && c.len() <= 6 && c.bytes().all(|b| b.is_ascii_digit());
+                    if !digits || !codes.insert(c.as_str()) {
+                        return invalid(
+                            at,
+                            format!("\"{c}\" is not a division-code prefix of 2 to 6 digits listed once"),
+                        );
+                    }
+                }
             }
         }
         for g in self.gwp.values() {

@@ -10,6 +10,7 @@ pub mod disclosure;
 pub mod entity;
 pub mod error;
 pub mod holdings;
+pub mod identities;
 pub mod issuance;
 pub mod projects;
 pub mod reports;

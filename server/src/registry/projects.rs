@@ -191,7 +191,15 @@ fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
                     "1 to 1000 parcels",
                 ));
             }
+            let mut seen = std::collections::BTreeSet::new();
             for (i, p) in parcels.iter().enumerate() {
+                let identity = super::identities::parcel(&input.region_code, &p.id);
+                if !seen.insert(identity.clone()) {
+                    return Err(RegistryError::Invalid {
+                        param: "location.parcels",
+                        detail: format!("parcel {i} ({}) is listed twice", p.id),
+                    });
+                }
                 if p.area_ha < MIN_PARCEL_HA || p.area_ha > Decimal::from(1_000_000) {
                     return Err(RegistryError::Invalid {
                         param: "location.parcels",
@@ -201,7 +209,7 @@ fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
                         ),
                     });
                 }
-                identities.push(format!("parcel:{}:{}", input.region_code, p.id));
+                identities.push(identity);
             }
         }
         _ => {
@@ -238,16 +246,18 @@ fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
     }
     for id in &input.identities {
         let id = clean_text("identities", id, 200, Shape::Line)?;
-        match id.split_once(':') {
-            Some((scheme, value)) if !scheme.is_empty() && !value.is_empty() => {}
+        let canon = super::identities::canonical(&id);
+        match canon.split_once(':') {
+            Some((scheme, value))
+                if !scheme.is_empty() && !value.is_empty() && canon.chars().count() <= 200 => {}
             _ => {
                 return Err(RegistryError::invalid(
                     "identities",
-                    format!("{id:?} is not scheme:value"),
+                    format!("{id:?} is not scheme:value (at most 200 characters)"),
                 ))
             }
         }
-        identities.push(id.to_lowercase());
+        identities.push(canon);
     }
     identities.sort();
     identities.dedup();

@@ -14,9 +14,11 @@ use utoipa::ToSchema;
 use carbon_calc::decimal::{credited_grams, mul, GRAMS_PER_TONNE};
 use carbon_calc::json::parse_request;
 use carbon_calc::{forest, grid, methane, Dec};
+use rust_decimal::Decimal;
 
 use super::entity::{project, report};
 use super::error::RegistryError;
+use super::identities;
 use super::projects::{self, status as project_status, ProjectKind};
 use crate::audit::log::append;
 use crate::orgs::entity::Role;
@@ -42,6 +44,16 @@ pub struct Activity {
     /// WebAssembly package take it).
     #[schema(value_type = Object)]
     pub request: Value,
+    /// `forest`: the registered parcels (their ids) the inventory covers;
+    /// all of the project's parcels when absent. `area_ha` may not exceed
+    /// their registered area.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parcels: Option<Vec<String>>,
+    /// `grid`: why a table other than the project's regional grid applies
+    /// (the grid follows from the project's `region_code`); shown to the
+    /// verifier. Required for any other table, refused for the right one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_override_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,8 +66,49 @@ fn value<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).expect("estimates serialise")
 }
 
+/// The area an inventory may cover: the registered parcels it names (all of
+/// them when it names none), each once.
+fn covered_area(p: &project::Model, named: Option<&[String]>) -> Result<Decimal, RegistryError> {
+    let location: projects::Location = serde_json::from_str(&p.location)
+        .map_err(|e| sea_orm::DbErr::Custom(format!("project {} location: {e}", p.id)))?;
+    let registered = location.parcels.unwrap_or_default();
+    let Some(named) = named else {
+        return Ok(registered.iter().map(|r| r.area_ha).sum());
+    };
+    if named.is_empty() {
+        return Err(RegistryError::invalid(
+            "activity.parcels",
+            "name at least one registered parcel, or leave parcels out for all of them",
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut area = Decimal::ZERO;
+    for id in named {
+        let canon = identities::canonical(id);
+        let Some(parcel) = registered
+            .iter()
+            .find(|r| identities::canonical(&r.id) == canon)
+        else {
+            return Err(RegistryError::invalid(
+                "activity.parcels",
+                format!("{id:?} is not a registered parcel of this project"),
+            ));
+        };
+        if !seen.insert(canon) {
+            return Err(RegistryError::invalid(
+                "activity.parcels",
+                format!("{id:?} is named twice"),
+            ));
+        }
+        area += parcel.area_ha;
+    }
+    Ok(area)
+}
+
 /// The claimed grams and carbon-calc's full answer.
-fn compute(kind: ProjectKind, activity: &Activity) -> Result<(i64, Value), RegistryError> {
+fn compute(p: &project::Model, activity: &mut Activity) -> Result<(i64, Value), RegistryError> {
+    let kind = ProjectKind::parse(&p.kind)
+        .ok_or_else(|| sea_orm::DbErr::Custom(format!("project kind {}", p.kind)))?;
     let expected = match kind {
         ProjectKind::RenewablePower | ProjectKind::EnergyEfficiency => "grid",
         ProjectKind::Biogas => "methane",
@@ -68,12 +121,63 @@ fn compute(kind: ProjectKind, activity: &Activity) -> Result<(i64, Value), Regis
             format!("{} projects are computed by `{expected}`", kind.as_str()),
         ));
     }
+    if activity.parcels.is_some() && expected != "forest" {
+        return Err(RegistryError::invalid(
+            "activity.parcels",
+            "only forest inventories name parcels",
+        ));
+    }
+    let reason = crate::text::clean_optional(
+        activity.grid_override_reason.as_deref(),
+        500,
+        crate::text::Shape::Paragraph,
+    )
+    .map_err(|e| RegistryError::invalid("activity.grid_override_reason", e.to_string()))?;
+    if reason.is_some() && expected != "grid" {
+        return Err(RegistryError::invalid(
+            "activity.grid_override_reason",
+            "only grid calculations choose a grid table",
+        ));
+    }
+    activity.grid_override_reason = reason;
     let text = activity.request.to_string();
     let catalog = crate::estimates::catalog();
     let (grams, estimate) = match expected {
         "grid" => {
-            let e = grid::estimate(catalog, &parse_request(&text)?)?;
-            (e.credited_g, value(&e))
+            let req: grid::GridRequest = parse_request(&text)?;
+            let fit = grid::fit(catalog, &req.grid, &p.region_code)?;
+            match (&fit, &activity.grid_override_reason) {
+                (grid::GridFit::Matches, Some(_)) => {
+                    return Err(RegistryError::invalid(
+                        "activity.grid_override_reason",
+                        "the table is the project's own regional grid: no reason is needed",
+                    ))
+                }
+                (grid::GridFit::Differs { expected, tables }, None) => {
+                    return Err(RegistryError::invalid(
+                        "activity.request.grid",
+                        format!(
+                            "a project in {} is on the {expected} grid: use {} or give grid_override_reason",
+                            p.region_code,
+                            tables.join(" / ")
+                        ),
+                    ))
+                }
+                (grid::GridFit::UnknownPlace, None) if !req.grid.starts_with("national") => {
+                    return Err(RegistryError::invalid(
+                        "activity.request.grid",
+                        format!(
+                            "the grid of {} is not known: use a national table or give grid_override_reason",
+                            p.region_code
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+            let e = grid::estimate(catalog, &req)?;
+            let mut answer = value(&e);
+            answer["grid_fit"] = value(&fit);
+            (e.credited_g, answer)
         }
         "methane" => {
             let e = methane::estimate(catalog, &parse_request(&text)?)?;
@@ -87,8 +191,20 @@ fn compute(kind: ProjectKind, activity: &Activity) -> Result<(i64, Value), Regis
                     "the registry's buffer share applies at issuance; leave it out",
                 ));
             }
+            let covered = covered_area(p, activity.parcels.as_deref())?;
+            if req.area_ha.0 > covered {
+                return Err(RegistryError::invalid(
+                    "activity.request.area_ha",
+                    format!(
+                        "the inventory's {} ha exceed the {covered} ha of the registered parcels it covers",
+                        req.area_ha.0
+                    ),
+                ));
+            }
             let e = forest::estimate(catalog, &req)?;
-            (e.gross_g, value(&e))
+            let mut answer = value(&e);
+            answer["registered_area_ha"] = json!(covered.to_string());
+            (e.gross_g, answer)
         }
         _ => {
             let d: Declared = parse_request(&text)?;
@@ -183,9 +299,8 @@ pub async fn submit(
             "a period is reported once it has ended",
         ));
     }
-    let kind = ProjectKind::parse(&p.kind)
-        .ok_or_else(|| sea_orm::DbErr::Custom(format!("project kind {}", p.kind)))?;
-    let (claimed_g, estimate) = compute(kind, &input.activity)?;
+    let mut activity = input.activity.clone();
+    let (claimed_g, estimate) = compute(&p, &mut activity)?;
     let txn = crate::db::begin_write(db).await?;
     // Reports of one project are checked for overlap one at a time.
     projects::lock(&txn, project_id).await?;
@@ -211,7 +326,7 @@ pub async fn submit(
         project_id: Set(project_id.to_string()),
         period_start: Set(start),
         period_end: Set(end),
-        activity: Set(serde_json::to_string(&input.activity).expect("serialises")),
+        activity: Set(serde_json::to_string(&activity).expect("serialises")),
         estimate: Set(estimate.to_string()),
         claimed_g: Set(claimed_g),
         status: Set(status::SUBMITTED.into()),

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod cache;
 mod cli;
+mod double_counting;
 mod estimates;
 mod health;
 mod helpers;

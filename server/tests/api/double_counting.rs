@@ -1,0 +1,306 @@
+//! Figures an enterprise could inflate, and reductions that could be
+//! counted twice: identities compared in one spelling, forest inventories
+//! tied to the registered parcels, the grid table following from the
+//! project's region.
+
+use chrono::Datelike;
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, spawn_app_with, TestApp};
+use crate::registry::{forest_project, forest_report, registry, Registry};
+
+async fn app_without_notice(backend: crate::helpers::Backend) -> TestApp {
+    spawn_app_with(backend, |s| s.registry.notice_working_days = 0).await
+}
+
+/// Drafts and submits `project`; answers the submission's status and body.
+async fn submit(app: &TestApp, r: &Registry, project: &Value) -> (u16, Value) {
+    let (status, p) = app.post_as(&r.op, "/api/v1/projects", project).await;
+    if status != 201 {
+        return (status, p);
+    }
+    let id = p["id"].as_str().unwrap();
+    app.post_as(
+        &r.op,
+        &format!("/api/v1/projects/{id}/submit"),
+        &json!(null),
+    )
+    .await
+}
+
+async fn approved(app: &TestApp, r: &Registry, project: &Value) -> String {
+    let (status, p) = submit(app, r, project).await;
+    assert_eq!(status, 200, "{p}");
+    let id = p["id"].as_str().unwrap().to_string();
+    let (status, p) = app
+        .post_as(
+            &r.verifier,
+            &format!("/api/v1/projects/{id}/decision"),
+            &json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    id
+}
+
+#[tokio::test]
+async fn identities_collide_whatever_their_spelling() {
+    for backend in backends() {
+        let app = app_without_notice(backend).await;
+        let r = registry(&app, 31).await;
+        let (status, first) = submit(
+            &app,
+            &r,
+            &forest_project(r.org_id(), "北山", "GL-2021-0007"),
+        )
+        .await;
+        assert_eq!(status, 200, "{first}");
+        for spelling in [
+            "gl-2021-0007",
+            "ＧＬ－２０２１－０００７",
+            "GL‐2021‐0007",
+            " gl-2021-0007\u{3000}",
+        ] {
+            let (status, e) = submit(&app, &r, &forest_project(r.org_id(), "南山", spelling)).await;
+            assert_eq!(
+                (status, e["code"].as_str()),
+                (409, Some("double_counting")),
+                "{spelling:?} {e}"
+            );
+        }
+        // Declared identities too.
+        let mut a = forest_project(r.org_id(), "东山", "LZ-3101");
+        a["identities"] = json!(["CCER: 14-2024-0042"]);
+        assert_eq!(submit(&app, &r, &a).await.0, 200);
+        let mut b = forest_project(r.org_id(), "西山", "LZ-3102");
+        b["identities"] = json!(["ccer:１４-2024-0042"]);
+        let (status, e) = submit(&app, &r, &b).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("double_counting")),
+            "{e}"
+        );
+        // One parcel listed twice in one project is refused, not summed.
+        let mut twice = forest_project(r.org_id(), "重复", "LZ-3103");
+        twice["location"]["parcels"][1]["id"] = json!("lz-3103");
+        let (status, e) = app.post_as(&r.op, "/api/v1/projects", &twice).await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("location.parcels")),
+            "{e}"
+        );
+        // What is stored and shown is the one spelling.
+        let (_, p) = app
+            .get_as(
+                &r.op,
+                &format!("/api/v1/projects/{}", first["id"].as_str().unwrap()),
+            )
+            .await;
+        let ids = p["identities"].to_string();
+        assert!(ids.contains("parcel:620100:gl-2021-0007"), "{ids}");
+    }
+}
+
+/// Rows written before identities were canonical are brought to the one
+/// spelling at start; two projects whose identities are one (double
+/// counting that predates the rule) are reported, nothing is lost, and no
+/// third project can take the identity.
+#[tokio::test]
+async fn stored_identities_become_canonical_and_old_collisions_are_reported() {
+    use sea_orm::ConnectionTrait;
+    use tanpuhui_server::registry::identities::canonicalise_stored;
+    for backend in backends() {
+        let app = app_without_notice(backend).await;
+        let r = registry(&app, 32).await;
+        let (_, a) = submit(&app, &r, &forest_project(r.org_id(), "甲", "LZ-3201")).await;
+        let a = a["id"].as_str().unwrap().to_string();
+        let (_, b) = app
+            .post_as(
+                &r.op,
+                "/api/v1/projects",
+                &forest_project(r.org_id(), "乙", "LZ-3299"),
+            )
+            .await;
+        let b = b["id"].as_str().unwrap().to_string();
+        // As an earlier release stored them: parcel ids as given.
+        app.db
+            .execute_unprepared(
+                "UPDATE project_identities SET identity = 'parcel:620100:LZ-3201' WHERE identity = 'parcel:620100:lz-3201'",
+            )
+            .await
+            .unwrap();
+        app.db
+            .execute_unprepared(&format!(
+                "INSERT INTO project_identities (identity, project_id) VALUES ('PARCEL:620100:Lz-3201', '{b}')"
+            ))
+            .await
+            .unwrap();
+        let collisions = canonicalise_stored(&app.db).await.unwrap();
+        assert_eq!(collisions.len(), 1, "{collisions:?}");
+        let c = &collisions[0];
+        assert_eq!(c.canonical, "parcel:620100:lz-3201");
+        let holders = [c.kept.0.as_str(), c.left.0.as_str()];
+        assert!(holders.contains(&a.as_str()) && holders.contains(&b.as_str()));
+        let rows = app
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT identity FROM project_identities WHERE identity LIKE '%3201' ORDER BY identity",
+            ))
+            .await
+            .unwrap();
+        let rows: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get("", "identity").unwrap())
+            .collect();
+        assert_eq!(rows.len(), 2, "nothing lost: {rows:?}");
+        assert!(
+            rows.contains(&"parcel:620100:lz-3201".to_string()),
+            "{rows:?}"
+        );
+        let (status, e) = submit(&app, &r, &forest_project(r.org_id(), "丙", "lz-3201")).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("double_counting")),
+            "{e}"
+        );
+        // Run again: nothing more to do, the same collision reported.
+        assert_eq!(canonicalise_stored(&app.db).await.unwrap(), collisions);
+    }
+}
+
+#[tokio::test]
+async fn forest_inventories_cover_registered_parcels() {
+    for backend in backends() {
+        let app = app_without_notice(backend).await;
+        let r = registry(&app, 33).await;
+        // Parcels LZ-3301 (60 ha) and LZ-3301-b (40 ha).
+        let id = approved(&app, &r, &forest_project(r.org_id(), "北山", "LZ-3301")).await;
+        let path = format!("/api/v1/projects/{id}/reports");
+        let year = crate::helpers::china_now().year() - 1;
+        let mut tenfold = forest_report(year);
+        tenfold["activity"]["request"]["area_ha"] = json!("1000");
+        let (status, e) = app.post_as(&r.op, &path, &tenfold).await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("activity.request.area_ha")),
+            "{e}"
+        );
+        assert!(e["detail"].as_str().unwrap().contains("100 ha"), "{e}");
+        // Naming one parcel caps the area at its own.
+        let mut one = forest_report(year);
+        one["activity"]["parcels"] = json!(["LZ-3301"]);
+        let (status, e) = app.post_as(&r.op, &path, &one).await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("activity.request.area_ha")),
+            "{e}"
+        );
+        for (parcels, why) in [
+            (json!(["LZ-9999"]), "not a registered parcel"),
+            (json!(["LZ-3301", "lz-3301"]), "named twice"),
+            (json!([]), "at least one"),
+        ] {
+            let mut bad = forest_report(year);
+            bad["activity"]["parcels"] = parcels;
+            let (status, e) = app.post_as(&r.op, &path, &bad).await;
+            assert_eq!(
+                (status, e["param"].as_str()),
+                (422, Some("activity.parcels")),
+                "{e}"
+            );
+            assert!(e["detail"].as_str().unwrap().contains(why), "{e}");
+        }
+        let mut ok = forest_report(year);
+        ok["activity"]["parcels"] = json!(["lz-3301", "ＬＺ-3301-B"]);
+        let (status, rep) = app.post_as(&r.op, &path, &ok).await;
+        assert_eq!(status, 201, "{rep}");
+        assert_eq!(rep["estimate"]["registered_area_ha"], "100", "{rep}");
+    }
+}
+
+fn solar_project(org_id: &str, meter: &str) -> Value {
+    let year = crate::helpers::china_now().year();
+    json!({
+        "organization_id": org_id,
+        "name": "新区屋顶光伏",
+        "kind": "renewable_power",
+        "methodology": "ccer-01-001-v01",
+        "methodology_version": 1,
+        "region_code": "620100",
+        "location": {"coordinates": ["103.68", "36.50"]},
+        "crediting_start": format!("{}-01-01", year - 3),
+        "crediting_end": format!("{}-12-31", year + 7),
+        "identities": [format!("meter:{meter}")]
+    })
+}
+
+fn grid_report(year: i32, month: u32, grid: &str) -> Value {
+    json!({
+        "period_start": format!("{year}-{month:02}-01"),
+        "period_end": format!("{year}-{month:02}-28"),
+        "activity": {"calculator": "grid", "request": {"grid": grid, "electricity_mwh": "100"}}
+    })
+}
+
+#[tokio::test]
+async fn the_grid_table_follows_from_the_projects_region() {
+    for backend in backends() {
+        let app = app_without_notice(backend).await;
+        let r = registry(&app, 34).await;
+        let id = approved(&app, &r, &solar_project(r.org_id(), "GS-62-0001")).await;
+        let path = format!("/api/v1/projects/{id}/reports");
+        let year = crate::helpers::china_now().year() - 1;
+        // A Gansu project may not pick the North grid (+16%) or the
+        // national fossil-only table (+42%) on its own say-so.
+        for grid in ["north-2022", "national-fossil-2022", "national-2022"] {
+            let (status, e) = app.post_as(&r.op, &path, &grid_report(year, 1, grid)).await;
+            assert_eq!(
+                (status, e["param"].as_str()),
+                (422, Some("activity.request.grid")),
+                "{grid} {e}"
+            );
+            assert!(
+                e["detail"].as_str().unwrap().contains("northwest-2022"),
+                "{e}"
+            );
+        }
+        let (status, rep) = app
+            .post_as(&r.op, &path, &grid_report(year, 1, "northwest-2022"))
+            .await;
+        assert_eq!(status, 201, "{rep}");
+        assert_eq!(rep["claimed_g"], "58570000", "{rep}");
+        assert_eq!(rep["estimate"]["grid_fit"]["fit"], "matches");
+        // The right table needs no reason; another one needs one, which the
+        // verifier sees with the report.
+        let mut needless = grid_report(year, 2, "northwest-2022");
+        needless["activity"]["grid_override_reason"] = json!("because");
+        let (status, e) = app.post_as(&r.op, &path, &needless).await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("activity.grid_override_reason")),
+            "{e}"
+        );
+        let mut reasoned = grid_report(year, 2, "north-2022");
+        reasoned["activity"]["grid_override_reason"] = json!(
+            "  the plant feeds the North China grid through a dedicated line (contract 2024-17)  "
+        );
+        let (status, rep) = app.post_as(&r.op, &path, &reasoned).await;
+        assert_eq!(status, 201, "{rep}");
+        let (_, seen) = app
+            .get_as(
+                &r.verifier,
+                &format!("/api/v1/reports/{}", rep["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(
+            seen["activity"]["grid_override_reason"],
+            "the plant feeds the North China grid through a dedicated line (contract 2024-17)",
+            "{seen}"
+        );
+        assert_eq!(
+            seen["estimate"]["grid_fit"]["expected"], "northwest",
+            "{seen}"
+        );
+    }
+}
