@@ -18,6 +18,7 @@ mod m20261128_000012_audit_log;
 mod m20261128_000013_registry;
 mod m20261128_000014_neutrality_claims;
 mod m20261128_000015_registry_counters;
+mod m20261129_000016_refresh_grace;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_registry::Migration),
             Box::new(m20261128_000014_neutrality_claims::Migration),
             Box::new(m20261128_000015_registry_counters::Migration),
+            Box::new(m20261129_000016_refresh_grace::Migration),
         ]
     }
 }

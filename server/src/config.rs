@@ -30,6 +30,7 @@ pub const ENV_VARS: &[&str] = &[
     "TANPUHUI_AUDIT_SIGNING_KEY",
     "TANPUHUI_AUDIT_KEY_FILE",
     "TANPUHUI_MAX_HEADER_BYTES",
+    "TANPUHUI_REFRESH_GRACE_SECS",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
@@ -136,6 +137,10 @@ pub struct Settings {
     /// Largest request head (every header's name and value together);
     /// larger ones are answered 431.
     pub max_header_bytes: usize,
+    /// A used refresh token presented again within this many seconds gets
+    /// the same successor (a retry after a lost answer); later, it revokes
+    /// the sign-in.
+    pub refresh_grace_secs: u64,
 }
 
 pub const DEFAULT_AUTH_RATE_PER_MINUTE: u32 = 30;
@@ -145,6 +150,7 @@ pub const DEFAULT_USER_RATE_PER_MINUTE: u32 = 600;
 pub const DEFAULT_REDIS_PREFIX: &str = "tph:";
 pub const DEFAULT_REDIS_TIMEOUT_MS: u64 = 500;
 pub const DEFAULT_REDIS_PROBE_INTERVAL_MS: u64 = 1_000;
+pub const DEFAULT_REFRESH_GRACE_SECS: u64 = 60;
 
 /// Shortest accepted JWT secret, in bytes.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -174,6 +180,7 @@ pub struct FileSettings {
     pub audit_seal_interval_ms: Option<u64>,
     pub registry: Option<crate::registry::rules::RegistryRules>,
     pub max_header_bytes: Option<usize>,
+    pub refresh_grace_secs: Option<u64>,
 }
 
 /// Values given by environment or flags (clap fills these).
@@ -255,6 +262,10 @@ pub struct Overrides {
     /// (default 16384).
     #[arg(long, env = "TANPUHUI_MAX_HEADER_BYTES", global = true)]
     pub max_header_bytes: Option<usize>,
+    /// Seconds in which a used refresh token may be retried and gets the
+    /// same successor (default 60; 0 turns retries off).
+    #[arg(long, env = "TANPUHUI_REFRESH_GRACE_SECS", global = true)]
+    pub refresh_grace_secs: Option<u64>,
 }
 
 impl Settings {
@@ -362,6 +373,14 @@ impl Settings {
                 .unwrap_or(DEFAULT_REDIS_PROBE_INTERVAL_MS),
             50..=60_000,
         )?;
+        let refresh_grace_secs = ranged(
+            "refresh_grace_secs",
+            overrides
+                .refresh_grace_secs
+                .or(file.refresh_grace_secs)
+                .unwrap_or(DEFAULT_REFRESH_GRACE_SECS),
+            0..=600,
+        )?;
         let trusted_proxies = overrides
             .trusted_proxies
             .clone()
@@ -467,6 +486,7 @@ impl Settings {
             audit_seal_interval_ms,
             registry,
             max_header_bytes,
+            refresh_grace_secs,
             database_max_connections,
             database_acquire_timeout_ms,
             auth_rate_per_minute,

@@ -99,6 +99,9 @@ impl Application {
             head: crate::input_guard::HeadLimits {
                 max_header_bytes: settings.max_header_bytes,
             },
+            refresh_grace: crate::auth::refresh::RefreshGrace(std::time::Duration::from_secs(
+                settings.refresh_grace_secs,
+            )),
         };
         let trip_rules = settings.trip_rules.clone();
         spawn_retention(db.clone(), trip_rules.clone());
@@ -262,6 +265,7 @@ struct Limits {
     per_ip: PerIpLimit,
     per_user: UserRateLimit,
     head: crate::input_guard::HeadLimits,
+    refresh_grace: crate::auth::refresh::RefreshGrace,
 }
 
 fn run(
@@ -291,6 +295,7 @@ fn run(
     let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
     let head_limits = web::Data::new(limits.head);
     let revocations = web::Data::new(crate::auth::revocation::Revocations::default());
+    let refresh_grace = web::Data::new(limits.refresh_grace);
     let server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
@@ -308,6 +313,7 @@ fn run(
             .app_data(proxies.clone())
             .app_data(head_limits.clone())
             .app_data(revocations.clone())
+            .app_data(refresh_grace.clone())
             .app_data(api_doc::json_config(JSON_LIMIT_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),

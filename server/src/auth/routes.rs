@@ -177,7 +177,11 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-/// Exchange a refresh token for a new access token and refresh token.
+/// Exchange a refresh token for a new access token and refresh token. A
+/// refresh whose answer was lost may be retried with the same token for
+/// `refresh_grace_secs` (60 s by default) and gets the same new refresh
+/// token; after that, or once the new one was used, presenting it again
+/// revokes the whole sign-in (`token_reused`).
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -191,9 +195,11 @@ pub async fn refresh_tokens(
     db: web::Data<DatabaseConnection>,
     cache: web::Data<Cache>,
     keys: web::Data<TokenKeys>,
+    grace: web::Data<refresh::RefreshGrace>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = refresh::rotate(&db, &cache, &body.refresh_token, crate::clock::now()).await?;
+    let now = crate::clock::now();
+    let session = refresh::rotate(&db, &cache, &body.refresh_token, **grace, now).await?;
     Ok(HttpResponse::Ok().json(tokens(&keys, session)?))
 }
 

@@ -55,11 +55,15 @@ impl SecretBox {
     pub fn from_hex(text: &str) -> Result<SecretBox, SealError> {
         let bytes = hex::decode(text.trim()).map_err(|_| SealError::BadKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| SealError::BadKey)?;
-        Ok(SecretBox {
+        Ok(SecretBox::from_key(key))
+    }
+
+    pub fn from_key(key: [u8; 32]) -> SecretBox {
+        SecretBox {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
             // A separate key for card hashes, so neither use weakens the other.
             card_key: hmac(&key, &[b"tanpuhui transit card hash"]),
-        })
+        }
     }
 
     /// `v1:` + hex(nonce ‖ ciphertext ‖ tag).

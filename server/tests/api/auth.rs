@@ -1,7 +1,7 @@
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, spawn_app, TestApp, TEST_JWT_SECRET};
+use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp, TEST_JWT_SECRET};
 
 impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
@@ -310,7 +310,8 @@ async fn sign_in_pair(app: &TestApp, email: &str) -> Value {
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     for backend in backends() {
-        let app = spawn_app(backend).await;
+        // No retry window: any second use is a reuse.
+        let app = spawn_app_with(backend, |s| s.refresh_grace_secs = 0).await;
         let pair = sign_in_pair(&app, "sun.li@example.cn").await;
         let first = pair["refresh_token"].as_str().unwrap().to_string();
 
@@ -357,7 +358,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 #[tokio::test]
 async fn concurrent_refreshes_with_one_token_succeed_once() {
     for backend in backends() {
-        let app = spawn_app(backend).await;
+        let app = spawn_app_with(backend, |s| s.refresh_grace_secs = 0).await;
         let pair = sign_in_pair(&app, "qian.hua@example.cn").await;
         let token = pair["refresh_token"].as_str().unwrap().to_string();
         let url = format!("{}/api/v1/auth/refresh", app.address);
@@ -393,6 +394,70 @@ async fn concurrent_refreshes_with_one_token_succeed_once() {
             statuses.iter().all(|s| *s == 200 || *s == 401),
             "{statuses:?}"
         );
+    }
+}
+
+/// A phone that lost a refresh's answer retries with the same token and
+/// gets the same new refresh token, so it stays signed in; concurrent
+/// retries all get it. Reuse detection holds after: once the new token was
+/// used, or once the grace period is over, the old one revokes the sign-in.
+#[tokio::test]
+async fn a_lost_refresh_answer_can_be_retried_without_signing_out() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| s.refresh_grace_secs = 1).await;
+        let refresh = |token: String| {
+            let app = &app;
+            async move {
+                let res = app
+                    .post_json("/api/v1/auth/refresh", &json!({"refresh_token": token}))
+                    .await;
+                let status = res.status().as_u16();
+                (status, res.json::<Value>().await.unwrap())
+            }
+        };
+        let first = sign_in_pair(&app, "lost.answer@example.cn").await["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The answer is lost; the phone retries, several times at once.
+        let answers = futures_util::future::join_all((0..4).map(|_| refresh(first.clone()))).await;
+        let second = answers[0].1["refresh_token"].as_str().unwrap().to_string();
+        for (status, body) in &answers {
+            assert_eq!(*status, 200, "{backend:?} {body}");
+            assert_eq!(body["refresh_token"], second.as_str(), "one successor");
+            let access = body["access_token"].as_str().unwrap();
+            assert_eq!(app.get_with_token("/api/v1/me", access).await.status(), 200);
+        }
+        assert_ne!(first, second);
+        // The phone goes on with the successor; the old token is spent.
+        let (status, third) = refresh(second.clone()).await;
+        assert_eq!(status, 200);
+        let third = third["refresh_token"].as_str().unwrap().to_string();
+        let (status, p) = refresh(first.clone()).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (401, Some("token_reused")),
+            "{p}"
+        );
+        let (status, _) = refresh(third).await;
+        assert_eq!(status, 401, "the sign-in was revoked");
+
+        // After the grace period a retry is a reuse, as before.
+        let old = sign_in_pair(&app, "late.retry@example.cn").await["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, next) = refresh(old.clone()).await;
+        assert_eq!(status, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let (status, p) = refresh(old).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (401, Some("token_reused")),
+            "{p}"
+        );
+        let (status, _) = refresh(next["refresh_token"].as_str().unwrap().to_string()).await;
+        assert_eq!(status, 401);
     }
 }
 

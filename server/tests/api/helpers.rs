@@ -132,6 +132,7 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
         audit_seal_interval_ms: 50,
         registry: Default::default(),
         max_header_bytes: tanpuhui_server::input_guard::DEFAULT_MAX_HEADER_BYTES,
+        refresh_grace_secs: tanpuhui_server::config::DEFAULT_REFRESH_GRACE_SECS,
     }
 }
 
