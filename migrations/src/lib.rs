@@ -19,6 +19,7 @@ mod m20261128_000013_registry;
 mod m20261128_000014_neutrality_claims;
 mod m20261128_000015_registry_counters;
 mod m20261129_000016_refresh_grace;
+mod m20261129_000017_trip_fingerprints;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000014_neutrality_claims::Migration),
             Box::new(m20261128_000015_registry_counters::Migration),
             Box::new(m20261129_000016_refresh_grace::Migration),
+            Box::new(m20261129_000017_trip_fingerprints::Migration),
         ]
     }
 }

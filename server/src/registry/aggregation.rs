@@ -72,6 +72,17 @@ pub async fn aggregate(
         .filter(reduction::Column::Preset.eq(input.preset.as_str()))
         .filter(reduction::Column::LocalDay.gte(input.from.to_string()))
         .filter(reduction::Column::LocalDay.lte(input.to.to_string()))
+        // A trip held for review (the same journey came from another
+        // account) stays out until a reviewer decides.
+        .filter(
+            reduction::Column::TripId.not_in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(crate::trips::entity::trip::Column::Id)
+                    .from(crate::trips::entity::trip::Entity)
+                    .and_where(crate::trips::entity::trip::Column::HeldForReview.eq(true))
+                    .to_owned(),
+            ),
+        )
         .exec_with_returning(&txn)
         .await?;
     if claimed.is_empty() {

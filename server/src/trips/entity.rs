@@ -36,6 +36,12 @@ pub mod trip {
         pub partner_record_id: Option<String>,
         pub confirmed_at: Option<DateTimeWithTimeZone>,
         pub created_at: DateTimeWithTimeZone,
+        /// What finds the same journey sent from another account
+        /// (`trips::fingerprint`); erased with the trace.
+        pub fingerprint: Option<String>,
+        /// Credited, but the same journey came from another account: its
+        /// reductions stay out of batches until a reviewer decides.
+        pub held_for_review: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

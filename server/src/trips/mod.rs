@@ -3,6 +3,7 @@
 //! caller's own history.
 
 pub mod entity;
+pub mod fingerprint;
 pub mod leaderboard;
 pub mod partner;
 pub mod review;

@@ -46,7 +46,8 @@ fn authorise(who: &Principal) -> Result<(), ReviewError> {
     }
 }
 
-/// Trips waiting for review, oldest first.
+/// Trips waiting for review (and credited trips held for it), oldest
+/// first.
 pub async fn pending(
     db: &impl ConnectionTrait,
     who: &Principal,
@@ -56,7 +57,11 @@ pub async fn pending(
     authorise(who)?;
     Ok(pagination::fetch(
         db,
-        trip::Entity::find().filter(trip::Column::Status.eq(TripStatus::PendingReview.as_str())),
+        trip::Entity::find().filter(
+            sea_orm::Condition::any()
+                .add(trip::Column::Status.eq(TripStatus::PendingReview.as_str()))
+                .add(trip::Column::HeldForReview.eq(true)),
+        ),
         trip::Column::Id,
         Order::Ascending,
         starting_after,
@@ -65,12 +70,13 @@ pub async fn pending(
     .await?)
 }
 
-/// Any trip with its review, for a reviewer.
+/// Any trip with its review and the ids of other accounts' live trips of
+/// the same journey, for a reviewer.
 pub async fn get(
     db: &impl ConnectionTrait,
     who: &Principal,
     trip_id: &str,
-) -> Result<(trip::Model, Option<review::Model>), ReviewError> {
+) -> Result<(trip::Model, Option<review::Model>, Vec<String>), ReviewError> {
     authorise(who)?;
     let t = trip::Entity::find_by_id(trip_id.to_string())
         .one(db)
@@ -80,7 +86,15 @@ pub async fn get(
         .filter(review::Column::TripId.eq(trip_id))
         .one(db)
         .await?;
-    Ok((t, r))
+    let same = match &t.fingerprint {
+        Some(f) => super::service::same_journey_elsewhere(db, f, &t.user_id)
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok((t, r, same))
 }
 
 /// A trip held for review, assessed again once its doubts are resolved (by
@@ -106,6 +120,7 @@ pub(super) async fn reassess(
             trace_ratio: None,
             trace_teleports: 0,
             trace_outside_trip: false,
+            same_journey_elsewhere: false,
             overlaps: false,
             credited_today,
             credited_today_g,
@@ -172,6 +187,62 @@ pub(super) async fn settle_pending(
     Ok(Some(settled))
 }
 
+/// Decides a credited trip held for review (another account sent the same
+/// journey). Approved, the hold ends. Rejected, the trip is rejected, its
+/// reductions that are in no batch are withdrawn and its points taken
+/// back, as many as the account still has (points already spent stay
+/// spent; the review records that). `None` when decided meanwhile.
+async fn settle_held(
+    txn: &DatabaseTransaction,
+    to: &Credit<'_>,
+    found: &trip::Model,
+    approve: bool,
+    now: DateTime<FixedOffset>,
+) -> Result<Option<trip::Model>, TripError> {
+    let mut update = trip::Entity::update_many()
+        .col_expr(trip::Column::HeldForReview, Expr::value(false))
+        .filter(trip::Column::Id.eq(found.id.as_str()))
+        .filter(trip::Column::HeldForReview.eq(true))
+        .filter(trip::Column::Status.eq(TripStatus::Credited.as_str()));
+    if !approve {
+        let mut reasons: Vec<Reason> = serde_json::from_str(&found.reasons).unwrap_or_default();
+        reasons.push(Reason::RejectedByReviewer);
+        update = update
+            .col_expr(
+                trip::Column::Status,
+                Expr::value(TripStatus::Rejected.as_str()),
+            )
+            .col_expr(trip::Column::CreditedG, Expr::value(0i64))
+            .col_expr(trip::Column::Points, Expr::value(0i64))
+            .col_expr(trip::Column::Reasons, Expr::value(json_text(&reasons)));
+    }
+    if update.exec(txn).await?.rows_affected != 1 {
+        return Ok(None);
+    }
+    if !approve {
+        super::entity::reduction::Entity::delete_many()
+            .filter(super::entity::reduction::Column::TripId.eq(found.id.as_str()))
+            .filter(super::entity::reduction::Column::BatchId.is_null())
+            .exec(txn)
+            .await?;
+        let available = crate::ledger::balances(txn, &to.account.id)
+            .await?
+            .into_iter()
+            .find(|b| b.asset == crate::ledger::Asset::points().to_string())
+            .map_or(0, |b| b.available());
+        let back = found.points.min(available);
+        if back > 0 {
+            super::service::take_back(txn, to, found, back, now).await?;
+        }
+    }
+    let decided = trip::Entity::find_by_id(found.id.clone())
+        .one(txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("trip".into()))?;
+    super::service::record_event(txn, "trip.decided", &decided, now).await?;
+    Ok(Some(decided))
+}
+
 /// A reviewer's verdict on one trip.
 pub struct Ruling<'a> {
     pub approve: bool,
@@ -214,6 +285,29 @@ pub async fn decide(
         }
         _ => e.into(),
     })?;
+    let to = Credit {
+        account: &account,
+        issuer: &issuer,
+    };
+    if found.held_for_review && found.status == TripStatus::Credited.as_str() {
+        let Some(decided) = settle_held(&txn, &to, &found, approve, now).await? else {
+            txn.rollback().await?;
+            return Err(ReviewError::AlreadyDecided(found.status));
+        };
+        txn.commit().await?;
+        if decided.status == TripStatus::Rejected.as_str() {
+            // Its grams leave the month's rankings again.
+            leaderboard::record_credit(
+                db,
+                cache,
+                &found.user_id,
+                &found.local_day,
+                -found.credited_g,
+            )
+            .await;
+        }
+        return Ok((decided, recorded));
+    }
     let assessment = if approve {
         let source = Source::parse(&found.source).unwrap_or(Source::SelfDeclared);
         reassess(&txn, rules, &found, source).await?
@@ -223,10 +317,6 @@ pub async fn decide(
             reasons: vec![Reason::RejectedByReviewer],
             credited_g: 0,
         }
-    };
-    let to = Credit {
-        account: &account,
-        issuer: &issuer,
     };
     let Some(decided) = settle_pending(&txn, rules, &to, &found.id, &assessment, None, now).await?
     else {

@@ -123,6 +123,9 @@ pub struct TripView {
     pub started_at: String,
     pub ended_at: String,
     pub created_at: String,
+    /// Credited, but held for review: the same journey came from another
+    /// account. The points stay until a reviewer decides.
+    pub held_for_review: bool,
 }
 
 impl From<trip::Model> for TripView {
@@ -145,6 +148,7 @@ impl From<trip::Model> for TripView {
             started_at: t.started_at.to_rfc3339(),
             ended_at: t.ended_at.to_rfc3339(),
             created_at: t.created_at.to_rfc3339(),
+            held_for_review: t.held_for_review,
         }
     }
 }
@@ -347,6 +351,10 @@ pub struct ReviewTripView {
     pub trace: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewView>,
+    /// Live trips of other accounts with the same journey (reason
+    /// `same_journey_as_another_account`): decide them together.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub same_journey_as: Vec<String>,
 }
 
 impl ReviewTripView {
@@ -364,6 +372,7 @@ impl ReviewTripView {
                 created_at: r.created_at.to_rfc3339(),
             }),
             trip: TripView::from(t),
+            same_journey_as: Vec::new(),
         }
     }
 }
@@ -414,8 +423,10 @@ pub async fn review_trip(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (t, r) = review::get(db.get_ref(), &who, &id).await?;
-    Ok(HttpResponse::Ok().json(ReviewTripView::new(t, r)))
+    let (t, r, same) = review::get(db.get_ref(), &who, &id).await?;
+    let mut view = ReviewTripView::new(t, r);
+    view.same_journey_as = same;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]

@@ -111,6 +111,9 @@ pub enum Reason {
     TraceTeleports,
     TraceOutsideTrip,
     SelfDeclaredReview,
+    /// The same journey (trace, or legs and times) came from another
+    /// account: this trip and that one go to a reviewer.
+    SameJourneyAsAnotherAccount,
     // Credited, with less.
     SelfDeclaredReducedRate,
     CappedByDailyCap,
@@ -141,6 +144,7 @@ impl Reason {
                 | Reason::TraceTeleports
                 | Reason::TraceOutsideTrip
                 | Reason::SelfDeclaredReview
+                | Reason::SameJourneyAsAnotherAccount
         )
     }
 }
@@ -203,6 +207,8 @@ pub struct Facts {
     /// The trace's fixes start before or end after the trip (beyond the
     /// slack).
     pub trace_outside_trip: bool,
+    /// Another account sent the same journey.
+    pub same_journey_elsewhere: bool,
     pub overlaps: bool,
     pub credited_today: u32,
     pub credited_today_g: i64,
@@ -257,6 +263,9 @@ pub fn assess(rules: &TripRules, f: &Facts) -> Assessment {
     if f.source == Source::SelfDeclared && rules.self_declared_review && !f.reviewed {
         reasons.push(Reason::SelfDeclaredReview);
     }
+    if f.same_journey_elsewhere && !f.reviewed {
+        reasons.push(Reason::SameJourneyAsAnotherAccount);
+    }
     let status = if reasons.iter().any(|r| r.rejects()) {
         TripStatus::Rejected
     } else if reasons.iter().any(|r| r.reviews()) {
@@ -310,6 +319,7 @@ mod tests {
             trace_ratio: Some(Decimal::ONE),
             trace_teleports: 0,
             trace_outside_trip: false,
+            same_journey_elsewhere: false,
             overlaps: false,
             credited_today: 0,
             credited_today_g: 0,

@@ -339,6 +339,13 @@ pub async fn log_trip_from(
             replayed: true,
         });
     }
+    // Trips a partner evidences carry no fingerprint: their records come
+    // from the partner, not from a body someone could copy.
+    let fingerprint = from.is_none().then(|| super::fingerprint::of(req));
+    let same_journey = match &fingerprint {
+        Some(f) => same_journey_elsewhere(&txn, f, user_id).await?,
+        None => Vec::new(),
+    };
     let (overlaps, credited_today, credited_today_g) = (
         standing.overlaps,
         standing.credited_today,
@@ -354,6 +361,7 @@ pub async fn log_trip_from(
             trace_ratio,
             trace_teleports: teleports,
             trace_outside_trip: outside,
+            same_journey_elsewhere: !same_journey.is_empty(),
             overlaps,
             credited_today,
             credited_today_g,
@@ -394,6 +402,8 @@ pub async fn log_trip_from(
         partner_record_id: Set(from.map(|r| r.record_id.clone())),
         confirmed_at: Set(from.map(|_| now)),
         created_at: Set(now),
+        fingerprint: Set(fingerprint),
+        held_for_review: Set(false),
     };
     let trip = trip::Entity::insert(model)
         .exec_with_returning(&txn)
@@ -402,6 +412,9 @@ pub async fn log_trip_from(
     if !credited {
         // A credited trip's event is its credit's ledger event (see `credit`).
         record_event(&txn, "trip.logged", &trip, now).await?;
+    }
+    for earlier in same_journey {
+        send_to_review(&txn, earlier, now).await?;
     }
     if credited {
         let to = Credit {
@@ -427,6 +440,51 @@ pub async fn log_trip_from(
         trip,
         replayed: false,
     })
+}
+
+/// Live trips (credited or waiting for review) of other accounts with the
+/// same journey's fingerprint.
+pub(super) async fn same_journey_elsewhere(
+    txn: &impl ConnectionTrait,
+    fingerprint: &str,
+    user_id: &str,
+) -> Result<Vec<trip::Model>, DbErr> {
+    trip::Entity::find()
+        .filter(trip::Column::Fingerprint.eq(fingerprint))
+        .filter(trip::Column::UserId.ne(user_id))
+        .filter(trip::Column::Status.ne(TripStatus::Rejected.as_str()))
+        .all(txn)
+        .await
+}
+
+/// Another account sent the same journey as `earlier`: it goes to a
+/// reviewer too. Waiting already, it gains the reason; credited, it is held
+/// (its points stay, its reductions stay out of batches) until a reviewer
+/// decides, and the hold is logged.
+async fn send_to_review(
+    txn: &impl ConnectionTrait,
+    earlier: trip::Model,
+    now: DateTime<FixedOffset>,
+) -> Result<(), DbErr> {
+    let mut reasons: Vec<Reason> = serde_json::from_str(&earlier.reasons).unwrap_or_default();
+    if !reasons.contains(&Reason::SameJourneyAsAnotherAccount) {
+        reasons.push(Reason::SameJourneyAsAnotherAccount);
+    }
+    let held = earlier.status == TripStatus::Credited.as_str();
+    trip::Entity::update_many()
+        .col_expr(trip::Column::Reasons, Expr::value(json_text(&reasons)))
+        .col_expr(
+            trip::Column::HeldForReview,
+            Expr::value(held || earlier.held_for_review),
+        )
+        .filter(trip::Column::Id.eq(earlier.id.as_str()))
+        .filter(trip::Column::Status.eq(earlier.status.as_str()))
+        .exec(txn)
+        .await?;
+    if held && !earlier.held_for_review {
+        record_event(txn, "trip.held_for_review", &earlier, now).await?;
+    }
+    Ok(())
 }
 
 /// What the audit log says of a trip: status, source, preset, credited
@@ -526,6 +584,44 @@ pub(super) async fn credit(
         },
         &[account, issuer],
         note,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes `points` of a rejected trip back from the person to the issuer
+/// (ledger transaction `trip:{id}:withdrawn`).
+pub(super) async fn take_back(
+    txn: &DatabaseTransaction,
+    from: &Credit<'_>,
+    trip: &trip::Model,
+    points: i64,
+    now: DateTime<FixedOffset>,
+) -> Result<(), TripError> {
+    let Credit { account, issuer } = *from;
+    ledger::apply_within_noted(
+        txn,
+        &ledger::Request {
+            id: format!("trip:{}:withdrawn", trip.id),
+            memo: Some("points of a trip a reviewer rejected".into()),
+            command: Command::Transfer {
+                postings: vec![
+                    Posting {
+                        account_id: account.id.clone(),
+                        asset: Asset::points(),
+                        amount: -points,
+                    },
+                    Posting {
+                        account_id: issuer.id.clone(),
+                        asset: Asset::points(),
+                        amount: points,
+                    },
+                ],
+            },
+        },
+        &[account, issuer],
+        audit_note(trip),
         now,
     )
     .await?;
@@ -673,9 +769,18 @@ pub async fn purge_traces(
     let cutoff = now - chrono::Duration::days(rules.trace_retention_days);
     let purged = trip::Entity::update_many()
         .col_expr(trip::Column::Trace, Expr::value(Option::<String>::None))
-        .filter(trip::Column::Trace.is_not_null())
+        .col_expr(
+            trip::Column::Fingerprint,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(
+            sea_orm::Condition::any()
+                .add(trip::Column::Trace.is_not_null())
+                .add(trip::Column::Fingerprint.is_not_null()),
+        )
         .filter(trip::Column::CreatedAt.lt(cutoff))
         .filter(trip::Column::Status.ne(TripStatus::PendingReview.as_str()))
+        .filter(trip::Column::HeldForReview.eq(false))
         .exec(db)
         .await?;
     Ok(purged.rows_affected)

@@ -11,7 +11,8 @@ use crate::helpers::{
 #[tokio::test]
 async fn logout_and_refresh_reuse_revoke_access_tokens_at_once() {
     for backend in backends() {
-        let app = spawn_app(backend).await;
+        // No retry window for refresh tokens: a second use is a reuse.
+        let app = spawn_app_with(backend, |s| s.refresh_grace_secs = 0).await;
         app.register("wang.fang@example.cn").await;
         let tokens = app.login("wang.fang@example.cn").await;
         let access = tokens["access_token"].as_str().unwrap();

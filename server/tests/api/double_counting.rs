@@ -304,3 +304,165 @@ async fn the_grid_table_follows_from_the_projects_region() {
         );
     }
 }
+
+/// One journey sent from two accounts (a copied request body): the copy
+/// waits for a reviewer instead of being credited, the original is held
+/// (credited, but out of tradeable batches), the reviewer sees them side by
+/// side; a rejected original gives its points back.
+#[tokio::test]
+async fn a_journey_sent_from_two_accounts_goes_to_review_both_times() {
+    use crate::trips::{base_time, commute, points};
+    for backend in backends() {
+        let app = app_without_notice(backend).await;
+        let r = registry(&app, 35).await;
+        let (a, b, c) = (
+            app.signed_in("original@lz.cn").await,
+            app.signed_in("copier@lz.cn").await,
+            app.signed_in("second.copier@lz.cn").await,
+        );
+        let day = base_time() - chrono::Duration::days(2);
+        let body = commute(day, 30, true);
+        let (status, original) = app.post_as(&a, "/api/v1/trips", &body).await;
+        assert_eq!(
+            (status, original["status"].as_str()),
+            (201, Some("credited")),
+            "{original}"
+        );
+        let original_id = original["id"].as_str().unwrap().to_string();
+        let credited_points = points(&app, &a).await;
+        assert_ne!(credited_points, "0");
+
+        // The same body from another account, with its own client id.
+        let mut copy_body = body.clone();
+        copy_body["client_trip_id"] = json!(uuid::Uuid::new_v4().to_string());
+        let (status, copy) = app.post_as(&b, "/api/v1/trips", &copy_body).await;
+        assert_eq!(status, 201, "{copy}");
+        assert_eq!(copy["status"], "pending_review", "{copy}");
+        assert_eq!(copy["credited_g"], "0");
+        assert!(
+            copy["reasons"]
+                .to_string()
+                .contains("same_journey_as_another_account"),
+            "{copy}"
+        );
+        assert_eq!(points(&app, &b).await, "0");
+
+        let (_, mine) = app
+            .get_as(&a, &format!("/api/v1/trips/{original_id}"))
+            .await;
+        assert_eq!(
+            (mine["status"].as_str(), mine["held_for_review"].as_bool()),
+            (Some("credited"), Some(true)),
+            "{mine}"
+        );
+        assert!(mine["reasons"]
+            .to_string()
+            .contains("same_journey_as_another_account"));
+        assert_eq!(
+            points(&app, &a).await,
+            credited_points,
+            "points stay while held"
+        );
+
+        // Both wait for the reviewer, who sees them side by side.
+        let (_, queue) = app.get_as(&r.verifier, "/api/v1/reviews/trips").await;
+        let ids: Vec<&str> = queue["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&original_id.as_str()) && ids.contains(&copy["id"].as_str().unwrap()),
+            "{queue}"
+        );
+        let (_, seen) = app
+            .get_as(
+                &r.verifier,
+                &format!("/api/v1/reviews/trips/{}", copy["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(seen["same_journey_as"], json!([original_id]), "{seen}");
+
+        // Held, the original's reduction stays out of batches.
+        let d = day.date_naive().to_string();
+        let aggregate = json!({"from": d, "to": d, "preset": "wuhan-2024"});
+        let (status, e) = app
+            .post_as(&r.verifier, "/api/v1/aggregations", &aggregate)
+            .await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("nothing_to_aggregate")),
+            "{e}"
+        );
+
+        // Without a trace the legs and times are the journey.
+        let mut bare = commute(day + chrono::Duration::hours(2), 30, false);
+        let (status, first_bare) = app.post_as(&a, "/api/v1/trips", &bare).await;
+        assert_eq!(status, 201, "{first_bare}");
+        bare["client_trip_id"] = json!(uuid::Uuid::new_v4().to_string());
+        let (_, second) = app.post_as(&c, "/api/v1/trips", &bare).await;
+        assert!(
+            second["reasons"]
+                .to_string()
+                .contains("same_journey_as_another_account"),
+            "{second}"
+        );
+
+        // The reviewer rejects the copy and keeps the original: the hold
+        // ends and the reduction can be aggregated.
+        let decide = |id: String, decision: &'static str| {
+            let app = &app;
+            let v = r.verifier.clone();
+            async move {
+                app.post_as(
+                    &v,
+                    &format!("/api/v1/reviews/trips/{id}"),
+                    &json!({"decision": decision, "reason": "trace matches the original's phone"}),
+                )
+                .await
+            }
+        };
+        let (status, rejected) = decide(copy["id"].as_str().unwrap().to_string(), "reject").await;
+        assert_eq!(
+            (status, rejected["status"].as_str()),
+            (200, Some("rejected")),
+            "{rejected}"
+        );
+        let (status, kept) = decide(original_id.clone(), "approve").await;
+        assert_eq!(
+            (
+                status,
+                kept["status"].as_str(),
+                kept["held_for_review"].as_bool()
+            ),
+            (200, Some("credited"), Some(false)),
+            "{kept}"
+        );
+        let (status, batch) = app
+            .post_as(&r.verifier, "/api/v1/aggregations", &aggregate)
+            .await;
+        assert_eq!(status, 201, "{batch}");
+        assert_eq!(batch["quantity_g"], original["credited_g"], "{batch}");
+
+        // Had the reviewer rejected a held original, its points go back.
+        let day2 = base_time() - chrono::Duration::days(3);
+        let twin = commute(day2, 30, true);
+        let (_, held) = app.post_as(&c, "/api/v1/trips", &twin).await;
+        let before = points(&app, &c).await.parse::<i64>().unwrap();
+        let mut twin_copy = twin.clone();
+        twin_copy["client_trip_id"] = json!(uuid::Uuid::new_v4().to_string());
+        app.post_as(&b, "/api/v1/trips", &twin_copy).await;
+        let (status, gone) = decide(held["id"].as_str().unwrap().to_string(), "reject").await;
+        assert_eq!(
+            (status, gone["status"].as_str(), gone["points"].as_str()),
+            (200, Some("rejected"), Some("0")),
+            "{gone}"
+        );
+        let after = points(&app, &c).await.parse::<i64>().unwrap();
+        assert_eq!(
+            before - after,
+            held["points"].as_str().unwrap().parse::<i64>().unwrap()
+        );
+    }
+}

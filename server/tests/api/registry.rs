@@ -205,7 +205,7 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
         assert_eq!((status, p["status"].as_str()), (200, Some("notice")), "{p}");
         assert_eq!(
             p["identities"],
-            json!(["parcel:620100:LZ-0001", "parcel:620100:LZ-0001-b"])
+            json!(["parcel:620100:lz-0001", "parcel:620100:lz-0001-b"])
         );
 
         // Approved; the registry number is the serial prefix.
@@ -821,7 +821,12 @@ async fn personal_reductions_are_aggregated_once() {
                     .post_as(
                         &token,
                         "/api/v1/trips",
-                        &commute(day + chrono::Duration::hours(k), 30, true),
+                        // Each person's own journeys (minutes apart).
+                        &commute(
+                            day + chrono::Duration::hours(k) + chrono::Duration::minutes(i as i64),
+                            30,
+                            true,
+                        ),
                     )
                     .await;
                 assert_eq!(status, 201, "{trip}");

@@ -596,10 +596,20 @@ async fn leaderboards_rank_everyone_and_each_department() {
         let t0 = base_time();
         app.post_as(&a, "/api/v1/trips", &commute(t0, 30, true))
             .await;
-        app.post_as(&b, "/api/v1/trips", &commute(t0, 30, false))
-            .await;
-        app.post_as(&outsider, "/api/v1/trips", &commute(t0, 30, true))
-            .await;
+        app.post_as(
+            &b,
+            "/api/v1/trips",
+            &commute(t0 + Duration::minutes(1), 30, false),
+        )
+        .await;
+        // Each person's own journey (one journey from two accounts would
+        // go to review).
+        app.post_as(
+            &outsider,
+            "/api/v1/trips",
+            &commute(t0 + Duration::minutes(2), 30, true),
+        )
+        .await;
         app.post_as(
             &outsider,
             "/api/v1/trips",
