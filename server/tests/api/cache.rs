@@ -4,9 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    backends, fresh_database, spawn_app, spawn_app_with, start, test_settings, Backend,
-};
+use crate::helpers::{backends, fresh_database, spawn_app_with, start, test_settings, Backend};
 
 #[tokio::test]
 async fn logout_and_refresh_reuse_revoke_access_tokens_at_once() {
