@@ -111,6 +111,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registry::disclosure::public_retirements)
         .service(registry::disclosure::public_retirement)
         .service(registry::disclosure::public_statistics)
+        .service(audit::routes::public_key)
         .service(audit::routes::get_tree_head)
         .service(audit::routes::inclusion_proof)
         .service(audit::routes::consistency_proof)

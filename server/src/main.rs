@@ -83,7 +83,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(settings.log_format, &settings.log_filter);
+    // One-shot commands print their answer; the schema's progress is the
+    // server's and `migrate`'s business.
+    let quiet = matches!(
+        cli.command,
+        Some(Command::Admin { .. } | Command::Audit { .. })
+    );
+    let filter = if quiet {
+        format!("{},sea_orm_migration=warn", settings.log_filter)
+    } else {
+        settings.log_filter.clone()
+    };
+    telemetry::init(settings.log_format, &filter);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Migrate => migrate(&settings).await,

@@ -117,6 +117,7 @@ impl Application {
             tracing::info!("TANPUHUI_PARTNER_SECRETS_KEY is not set: partner trip feeds are off");
         }
         let signer = audit_signer(settings)?;
+        let log_key = crate::audit::routes::LogKey(signer.public_key_hex());
         crate::audit::sealer::spawn(
             db.clone(),
             signer,
@@ -133,6 +134,7 @@ impl Application {
                 trip_rules,
                 partner_secrets,
                 registry: settings.registry.clone(),
+                log_key,
             },
         )
         .map_err(|source| StartupError::Listen {
@@ -259,6 +261,7 @@ struct Policies {
     trip_rules: TripRules,
     partner_secrets: PartnerSecrets,
     registry: crate::registry::rules::RegistryRules,
+    log_key: crate::audit::routes::LogKey,
 }
 
 struct Limits {
@@ -281,6 +284,7 @@ fn run(
     let systems = web::Data::new(crate::accounts::service::SystemAccounts::default());
     let trip_rules = web::Data::new(policies.trip_rules);
     let registry_rules = web::Data::new(policies.registry);
+    let log_key = web::Data::new(policies.log_key);
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
     let cache = web::Data::new(cache);
@@ -308,6 +312,7 @@ fn run(
             .app_data(per_user.clone())
             .app_data(trip_rules.clone())
             .app_data(registry_rules.clone())
+            .app_data(log_key.clone())
             .app_data(partner_secrets.clone())
             .app_data(systems.clone())
             .app_data(proxies.clone())

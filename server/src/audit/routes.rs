@@ -50,6 +50,39 @@ impl From<tree_head::Model> for TreeHeadView {
     }
 }
 
+/// The log's signing key, which verifiers pin.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicKeyView {
+    /// Always `Ed25519`.
+    pub algorithm: &'static str,
+    /// Hex, 32 bytes: pin this, and check every tree head against it.
+    pub public_key: String,
+    /// What the signature covers: RFC 9162 §4.10 `TreeHeadDataV2`, 51
+    /// bytes (see docs/registry.md).
+    pub signed_bytes: &'static str,
+}
+
+/// The key this server signs tree heads with.
+#[derive(Debug, Clone)]
+pub struct LogKey(pub String);
+
+/// The audit log's public key, to pin: every tree head, and so every
+/// certificate's proof, is signed with it. Published here and in the
+/// deployment's documentation; a head signed with another key is not this
+/// log's.
+#[utoipa::path(
+    tag = "audit",
+    responses((status = 200, description = "The log's Ed25519 public key", body = PublicKeyView))
+)]
+#[get("/api/v1/audit/public-key")]
+pub async fn public_key(key: web::Data<LogKey>) -> HttpResponse {
+    HttpResponse::Ok().json(PublicKeyView {
+        algorithm: "Ed25519",
+        public_key: key.0.clone(),
+        signed_bytes: "RFC 9162 TreeHeadDataV2: timestamp u64 BE (ms) | tree_size u64 BE | 0x20 | root_hash (32) | 0x0000",
+    })
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HeadQuery {

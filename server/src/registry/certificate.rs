@@ -92,7 +92,11 @@ pub async fn build(
         methodology_version: b.methodology_version,
         project_id: p.as_ref().map(|p| p.id.clone()),
         project_name: p.map(|p| p.name),
-        retired_at: r.created_at.to_rfc3339(),
+        // Printed for people in China: China time, to the second.
+        retired_at: r
+            .created_at
+            .with_timezone(&crate::clock::china_time())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         verification_url: format!(
             "{}/api/v1/public/retirements/{}",
             base_url.trim_end_matches('/'),

@@ -292,6 +292,9 @@ pub struct Statistics {
     /// `enterprise`, `government`, `system` (the buffer pool and the
     /// aggregator).
     pub held_by_account_kind: BTreeMap<String, String>,
+    /// Of what `system` holds: the forest buffer pool, the credits held
+    /// back against reversals (it is also counted in `system`).
+    pub buffer_pool_g: String,
     pub by_type_and_vintage: Vec<ByTypeAndVintage>,
 }
 
@@ -367,10 +370,14 @@ pub async fn public_statistics(
         .map(|a| (a.id, a.kind))
         .collect();
     let mut held: BTreeMap<String, i64> = BTreeMap::new();
+    let mut buffer_pool = 0i64;
     for (account_id, code, posted) in rows {
         let code = code.unwrap_or_default();
         if code.starts_with("issuer:") || code.starts_with("sink:") {
             continue;
+        }
+        if code == super::issuance::BUFFER_POOL {
+            buffer_pool += posted;
         }
         let kind = kinds
             .get(&account_id)
@@ -385,6 +392,7 @@ pub async fn public_statistics(
             cancelled_g: totals.2.to_string(),
         },
         held_by_account_kind: held.into_iter().map(|(k, v)| (k, v.to_string())).collect(),
+        buffer_pool_g: buffer_pool.to_string(),
         by_type_and_vintage: groups
             .into_iter()
             .map(|((kind, vintage), (i, r, c))| ByTypeAndVintage {

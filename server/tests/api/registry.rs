@@ -339,6 +339,21 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         };
         assert_eq!(cert["quantity_t"], "1000");
+        // Printed for people in China: China time, to the second.
+        let at = cert["retired_at"].as_str().unwrap();
+        assert!(at.ends_with("+08:00") && !at.contains('.'), "{at}");
+        // The key the certificate's head is signed with is published to pin.
+        let key: Value = app
+            .get("/api/v1/audit/public-key")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(key["algorithm"], "Ed25519");
+        assert_eq!(
+            key["public_key"], cert["audit"]["tree_head"]["public_key"],
+            "{key}"
+        );
         // The Node and browser tests check a committed certificate made by
         // the real server: it must still have this shape.
         let fixture: Value = serde_json::from_str(include_str!(
@@ -453,6 +468,7 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
             stats["held_by_account_kind"]["system"], "1000000000",
             "the buffer"
         );
+        assert_eq!(stats["buffer_pool_g"], "1000000000", "{stats}");
         assert_eq!(stats["by_type_and_vintage"][0]["kind"], "afforestation");
 
         // A fire today (China's today: in the UTC evening it is already
@@ -477,6 +493,7 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
             .unwrap();
         assert_eq!(stats["totals"]["cancelled_g"], "300000000");
         assert_eq!(stats["held_by_account_kind"]["system"], "700000000");
+        assert_eq!(stats["buffer_pool_g"], "700000000");
     }
 }
 
