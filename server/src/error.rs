@@ -11,6 +11,10 @@ use serde::Serialize;
 pub enum ApiError {
     #[error("no route or resource at this path")]
     NotFound,
+    /// An object a field of the request names does not exist, or is not
+    /// the caller's to use (which is not told apart).
+    #[error("{detail}")]
+    UnknownObject { param: String, detail: String },
     #[error("{0}")]
     Unavailable(String),
     /// The body is not what the route accepts (syntax, type, size, media type).
@@ -61,7 +65,7 @@ pub struct Problem {
 impl ApiError {
     fn code(&self) -> &'static str {
         match self {
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound | ApiError::UnknownObject { .. } => "not_found",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::BadBody { code, .. }
             | ApiError::Conflict { code, .. }
@@ -77,7 +81,9 @@ impl ApiError {
     fn param(&self) -> Option<String> {
         match self {
             ApiError::BadBody { param, .. } => param.clone(),
-            ApiError::Invalid { param, .. } => Some(param.clone()),
+            ApiError::Invalid { param, .. } | ApiError::UnknownObject { param, .. } => {
+                Some(param.clone())
+            }
             ApiError::Calc(e) => Some(e.field.clone()),
             _ => None,
         }
@@ -106,7 +112,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::UnknownObject { .. } => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadBody { status, .. } => *status,
             ApiError::Invalid { .. } | ApiError::Calc(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -99,16 +99,24 @@ pub async fn register(
     Ok(user)
 }
 
+/// The user who signs in as `login`, if any.
+pub async fn find_by_login(
+    db: &impl sea_orm::ConnectionTrait,
+    login: &Login,
+) -> Result<Option<entity::Model>, DbErr> {
+    let query = match login {
+        Login::Email(e) => Users::find().filter(entity::Column::Email.eq(e.as_str())),
+        Login::Mobile(m) => Users::find().filter(entity::Column::Mobile.eq(m.as_str())),
+    };
+    query.one(db).await
+}
+
 pub async fn authenticate(
     db: &DatabaseConnection,
     login: &Login,
     password_text: &str,
 ) -> Result<entity::Model, AuthError> {
-    let query = match login {
-        Login::Email(e) => Users::find().filter(entity::Column::Email.eq(e.as_str())),
-        Login::Mobile(m) => Users::find().filter(entity::Column::Mobile.eq(m.as_str())),
-    };
-    match query.one(db).await? {
+    match find_by_login(db, login).await? {
         Some(user) if password::verify(password_text, &user.password_hash) => Ok(user),
         Some(_) => Err(AuthError::InvalidCredentials),
         None => {

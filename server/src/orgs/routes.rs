@@ -364,7 +364,14 @@ pub async fn decide_membership(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
-    pub user_id: String,
+    /// Who gets the role: exactly one of `user_id`, `email` or `mobile`
+    /// (an operator knows a colleague's email, not their user id).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
     /// The organisation kind's staff role (`government` in a department,
     /// `enterprise_operator` in an enterprise, `verifier` in the service
     /// centre, `reserve`, `bank`).
@@ -388,8 +395,38 @@ impl From<grant::Model> for GrantView {
     }
 }
 
+/// The user a grant names, by id, email or mobile number.
+async fn grantee(db: &DatabaseConnection, body: &GrantRequest) -> Result<String, ApiError> {
+    use crate::auth::service::{find_by_login, normalize_mobile, Login};
+    let invalid = |param: &str, detail: &str| ApiError::Invalid {
+        param: param.into(),
+        detail: format!("{param}: {detail}"),
+    };
+    let (param, login) = match (&body.user_id, &body.email, &body.mobile) {
+        (Some(id), None, None) => return Ok(id.clone()),
+        (None, Some(email), None) => ("email", Login::email(email)),
+        (None, None, Some(mobile)) => (
+            "mobile",
+            Login::Mobile(
+                normalize_mobile(mobile)
+                    .ok_or_else(|| invalid("mobile", "is not a mainland mobile number"))?,
+            ),
+        ),
+        _ => {
+            return Err(invalid(
+                "user_id",
+                "name the user by exactly one of user_id, email or mobile",
+            ))
+        }
+    };
+    Ok(find_by_login(db, &login)
+        .await?
+        .ok_or_else(|| invalid(param, "no user is registered with it"))?
+        .id)
+}
+
 /// Grant the organisation's staff role to a user (its staff,
-/// administrators).
+/// administrators), named by user id, email or mobile number.
 #[utoipa::path(
     tag = "organizations",
     security(("bearer" = [])),
@@ -408,6 +445,7 @@ pub async fn grant_role(
     id: web::Path<String>,
     body: web::Json<GrantRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let g = service::grant_role(db.get_ref(), &who, &id, &body.user_id, body.role, now()).await?;
+    let user_id = grantee(db.get_ref(), &body).await?;
+    let g = service::grant_role(db.get_ref(), &who, &id, &user_id, body.role, now()).await?;
     Ok(HttpResponse::Created().json(GrantView::from(g)))
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr,
 };
 
 use super::entity::card;
@@ -94,15 +94,22 @@ pub async fn link(
     })
 }
 
+/// A page of the person's cards, oldest link first.
 pub async fn list(
     db: &impl ConnectionTrait,
     user_id: &str,
-) -> Result<Vec<card::Model>, PartnerError> {
-    Ok(card::Entity::find()
-        .filter(card::Column::UserId.eq(user_id))
-        .order_by_asc(card::Column::Id)
-        .all(db)
-        .await?)
+    after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<card::Model>, bool), PartnerError> {
+    Ok(crate::pagination::fetch(
+        db,
+        card::Entity::find().filter(card::Column::UserId.eq(user_id)),
+        card::Column::Id,
+        crate::pagination::Order::Ascending,
+        after,
+        limit,
+    )
+    .await?)
 }
 
 /// Unlinks one of the person's cards; later records of it are not theirs.

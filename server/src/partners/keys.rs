@@ -5,9 +5,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
 
 use super::entity::{key, nonce};
 use super::sealing::{random, SealError, SecretBox};
@@ -112,19 +110,25 @@ pub async fn issue(
     Ok(Issued { key: row, secret })
 }
 
-/// The organisation's keys, newest first (never their secrets).
+/// A page of the organisation's keys, in key-id order (never their
+/// secrets; each says when it was made).
 pub async fn list(
     db: &impl ConnectionTrait,
     who: &Principal,
     org_id: &str,
-) -> Result<Vec<key::Model>, PartnerError> {
+    after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<key::Model>, bool), PartnerError> {
     let org = managed(db, who, org_id).await?;
-    Ok(key::Entity::find()
-        .filter(key::Column::OrganizationId.eq(org.id))
-        .order_by_desc(key::Column::CreatedAt)
-        .order_by_desc(key::Column::Id)
-        .all(db)
-        .await?)
+    Ok(crate::pagination::fetch(
+        db,
+        key::Entity::find().filter(key::Column::OrganizationId.eq(org.id)),
+        key::Column::Id,
+        crate::pagination::Order::Ascending,
+        after,
+        limit,
+    )
+    .await?)
 }
 
 /// Revokes a key at once; revoking it again changes nothing.

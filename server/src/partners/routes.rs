@@ -18,6 +18,7 @@ use crate::auth::routes::AuthUser;
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::orgs::principal::Principal;
+use crate::pagination::{Page, PageQuery};
 use crate::trips::routes::TripDeps;
 
 /// Where the signed feed lives; the common bearer-token answers do not
@@ -110,8 +111,9 @@ pub async fn issue_key(
 #[utoipa::path(
     tag = "partners",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "The keys", body = Vec<PartnerKeyView>),
+        (status = 200, description = "A page of keys, in key-id order", body = Page<PartnerKeyView>),
         (status = 404, description = "No such organisation, or not yours (`not_found`)", content_type = "application/problem+json")
     )
 )]
@@ -120,10 +122,20 @@ pub async fn list_keys(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     id: web::Path<String>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = keys::list(db.get_ref(), &who, &id).await?;
-    let views: Vec<PartnerKeyView> = rows.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(views))
+    let (rows, has_more) = keys::list(
+        db.get_ref(),
+        &who,
+        &id,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::<PartnerKeyView> {
+        data: rows.into_iter().map(Into::into).collect(),
+        has_more,
+    }))
 }
 
 /// Revoke a partner key at once (administrators and the organisation's
@@ -215,16 +227,26 @@ pub async fn link_card(
 #[utoipa::path(
     tag = "partners",
     security(("bearer" = [])),
-    responses((status = 200, description = "The cards", body = Vec<CardView>))
+    params(PageQuery),
+    responses((status = 200, description = "A page of cards, oldest link first", body = Page<CardView>))
 )]
 #[get("/api/v1/me/transit-cards")]
 pub async fn list_cards(
     db: web::Data<DatabaseConnection>,
     user: AuthUser,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = cards::list(db.get_ref(), &user.0).await?;
-    let views: Vec<CardView> = rows.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(views))
+    let (rows, has_more) = cards::list(
+        db.get_ref(),
+        &user.0,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::<CardView> {
+        data: rows.into_iter().map(Into::into).collect(),
+        has_more,
+    }))
 }
 
 /// Unlink one of the caller's cards; later records of it are not theirs.

@@ -11,6 +11,10 @@ pub enum RegistryError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// An account or other object named by a request field that does not
+    /// exist or that the caller may not use.
+    #[error("{param}: {detail}")]
+    Unknown { param: &'static str, detail: String },
     #[error("{param}: {detail}")]
     Invalid { param: &'static str, detail: String },
     /// A state or rule conflict with a stable code.
@@ -25,6 +29,14 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// The account that `param` names is not one the caller can use.
+    pub fn unusable_account(param: &'static str, id: &str) -> RegistryError {
+        RegistryError::Unknown {
+            param,
+            detail: format!("account {id} does not exist or is not one you can use here"),
+        }
+    }
+
     pub fn invalid(param: &'static str, detail: impl Into<String>) -> RegistryError {
         RegistryError::Invalid {
             param,
@@ -57,6 +69,10 @@ impl From<RegistryError> for ApiError {
         match e {
             RegistryError::Forbidden(why) => ApiError::Forbidden(why.into()),
             RegistryError::NotFound => ApiError::NotFound,
+            RegistryError::Unknown { param, .. } => ApiError::UnknownObject {
+                param: param.into(),
+                detail: e.to_string(),
+            },
             RegistryError::Invalid { param, .. } => ApiError::Invalid {
                 param: param.into(),
                 detail: e.to_string(),

@@ -121,12 +121,13 @@ pub async fn transfer(
     now: DateTime<FixedOffset>,
 ) -> Result<TransferView, RegistryError> {
     check_quantity(input.quantity_g)?;
+    let unusable = || RegistryError::unusable_account("from_account_id", &input.from_account_id);
     let from = accounts::find(db, &input.from_account_id)
         .await?
-        .ok_or(RegistryError::NotFound)?;
+        .ok_or_else(unusable)?;
     let role = staff_of(db, who, &from).await?;
     if role.is_none() || !sender_kind(&from) {
-        return Err(RegistryError::NotFound);
+        return Err(unusable());
     }
     if role != Some(Role::Reserve) && input.quantity_g > rules.max_transfer_g {
         return Err(RegistryError::invalid(
@@ -246,13 +247,14 @@ pub async fn retire(
         ..input.clone()
     };
     let id = input.retirement_id.hyphenated().to_string();
+    let unusable = || RegistryError::unusable_account("account_id", &input.account_id);
     let holder = accounts::find(db, &input.account_id)
         .await?
         .filter(sender_kind)
-        .ok_or(RegistryError::NotFound)?;
+        .ok_or_else(unusable)?;
     let allowed = who.has_role(Role::Verifier) || staff_of(db, who, &holder).await?.is_some();
     if !allowed {
-        return Err(RegistryError::NotFound);
+        return Err(unusable());
     }
     let same = |r: &retirement::Model| {
         r.account_id == input.account_id

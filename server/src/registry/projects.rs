@@ -6,9 +6,7 @@
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -522,7 +520,8 @@ pub async fn object(
         ));
     }
     Ok(objection::Entity::insert(objection::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
+        // Time-ordered, so pages in id order are oldest first.
+        id: Set(uuid::Uuid::now_v7().to_string()),
         project_id: Set(p.id),
         user_id: Set(who.user_id.clone()),
         text: Set(text),
@@ -532,22 +531,29 @@ pub async fn object(
     .await?)
 }
 
+/// A page of a project's objections, oldest first.
 pub async fn objections(
     db: &impl ConnectionTrait,
     who: &Principal,
     id: &str,
-) -> Result<Vec<objection::Model>, RegistryError> {
+    after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<objection::Model>, bool), RegistryError> {
     let p = visible(db, who, id).await?;
     if !is_insider(who, &p) {
         return Err(RegistryError::Forbidden(
             "objections are read by the service centre and the enterprise",
         ));
     }
-    Ok(objection::Entity::find()
-        .filter(objection::Column::ProjectId.eq(id))
-        .order_by_asc(objection::Column::CreatedAt)
-        .all(db)
-        .await?)
+    Ok(crate::pagination::fetch(
+        db,
+        objection::Entity::find().filter(objection::Column::ProjectId.eq(id)),
+        objection::Column::Id,
+        crate::pagination::Order::Ascending,
+        after,
+        limit,
+    )
+    .await?)
 }
 
 pub async fn objection_count(db: &impl ConnectionTrait, id: &str) -> Result<u64, RegistryError> {

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -475,18 +475,25 @@ pub async fn visible(
     }
 }
 
+/// A page of a project's reports, in the order they were submitted.
 pub async fn of_project(
     db: &impl sea_orm::ConnectionTrait,
     who: &Principal,
     project_id: &str,
-) -> Result<Vec<report::Model>, RegistryError> {
+    after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<report::Model>, bool), RegistryError> {
     let p = projects::visible(db, who, project_id).await?;
     if !projects::is_insider(who, &p) {
         return Err(RegistryError::NotFound);
     }
-    Ok(report::Entity::find()
-        .filter(report::Column::ProjectId.eq(project_id))
-        .order_by_asc(report::Column::PeriodStart)
-        .all(db)
-        .await?)
+    Ok(crate::pagination::fetch(
+        db,
+        report::Entity::find().filter(report::Column::ProjectId.eq(project_id)),
+        report::Column::Id,
+        crate::pagination::Order::Ascending,
+        after,
+        limit,
+    )
+    .await?)
 }

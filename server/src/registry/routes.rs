@@ -177,8 +177,9 @@ pub async fn file_objection(
 #[utoipa::path(
     tag = "registry",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
-        (status = 200, description = "Oldest first", body = Vec<ObjectionView>),
+        (status = 200, description = "A page, oldest first", body = Page<ObjectionView>),
         (status = 403, description = "Not the service centre or the enterprise (`forbidden`)", content_type = "application/problem+json")
     )
 )]
@@ -187,13 +188,20 @@ pub async fn list_objections(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     id: web::Path<String>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = projects::objections(db.get_ref(), &who, &id).await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(ObjectionView::from)
-            .collect::<Vec<_>>(),
-    ))
+    let (rows, has_more) = projects::objections(
+        db.get_ref(),
+        &who,
+        &id,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        data: rows.into_iter().map(ObjectionView::from).collect(),
+        has_more,
+    }))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -264,16 +272,28 @@ pub async fn submit_report(
 #[utoipa::path(
     tag = "registry",
     security(("bearer" = [])),
-    responses((status = 200, description = "The reports", body = Vec<ReportView>))
+    params(PageQuery),
+    responses((status = 200, description = "A page of reports, in the order submitted", body = Page<ReportView>))
 )]
 #[get("/api/v1/projects/{id}/reports")]
 pub async fn list_reports(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     id: web::Path<String>,
+    page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = reports::of_project(db.get_ref(), &who, &id).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(ReportView::from).collect::<Vec<_>>()))
+    let (rows, has_more) = reports::of_project(
+        db.get_ref(),
+        &who,
+        &id,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        data: rows.into_iter().map(ReportView::from).collect(),
+        has_more,
+    }))
 }
 
 /// One monitoring report (the enterprise, the service centre).

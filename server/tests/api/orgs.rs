@@ -436,3 +436,61 @@ async fn staff_roles_fit_the_organisation() {
         }
     }
 }
+
+/// An operator knows a colleague's email or mobile number, not their user
+/// id: grants take any one of the three.
+#[tokio::test]
+async fn roles_are_granted_by_email_or_mobile() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 71).await;
+        let path = format!("/api/v1/organizations/{}/roles", g.dept_id);
+        let by_email = app.signed_in("Colleague.One@lz.gov.cn").await;
+        let (status, granted) = app
+            .post_as(
+                &g.gov,
+                &path,
+                &json!({"email": " colleague.one@LZ.gov.cn", "role": "government"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{granted}");
+        let (_, me) = app.get_as(&by_email, "/api/v1/me").await;
+        assert!(me["roles"].to_string().contains(&g.dept_id), "{me}");
+
+        let res = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"mobile": "13900139001", "password": "long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let (status, granted) = app
+            .post_as(
+                &g.gov,
+                &path,
+                &json!({"mobile": "+86 139-0013-9001", "role": "government"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{granted}");
+
+        for (body, param) in [
+            (
+                json!({"email": "nobody@lz.gov.cn", "role": "government"}),
+                "email",
+            ),
+            (json!({"mobile": "12345", "role": "government"}), "mobile"),
+            (json!({"role": "government"}), "user_id"),
+            (
+                json!({"email": "a@b.cn", "mobile": "13900139001", "role": "government"}),
+                "user_id",
+            ),
+        ] {
+            let (status, p) = app.post_as(&g.gov, &path, &body).await;
+            assert_eq!(
+                (status, p["param"].as_str()),
+                (422, Some(param)),
+                "{body} {p}"
+            );
+        }
+    }
+}

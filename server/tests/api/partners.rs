@@ -143,8 +143,8 @@ async fn partner_keys_are_issued_once_sealed_and_revocable() {
         let path = format!("/api/v1/organizations/{}/partner-keys", p.org_id);
         let (status, keys) = app.get_as(&p.op, &path).await;
         assert_eq!(status, 200);
-        assert_eq!(keys.as_array().unwrap().len(), 1);
-        assert!(keys[0].get("secret").is_none() && !keys.to_string().contains(&p.secret));
+        assert_eq!(keys["data"].as_array().unwrap().len(), 1, "{keys}");
+        assert!(keys["data"][0].get("secret").is_none() && !keys.to_string().contains(&p.secret));
         // Only administrators issue; only approved enterprises get keys;
         // strangers do not see the keys.
         let (status, _) = app.post_as(&p.op, &path, &json!(null)).await;
@@ -479,10 +479,10 @@ async fn cards_are_linked_once_and_unlinked_by_their_holder() {
         assert_eq!((status, e["param"].as_str()), (422, Some(param)), "{e}");
     }
     let (_, mine) = app.get_as(&a, "/api/v1/me/transit-cards").await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(
         app.get_as(&b, "/api/v1/me/transit-cards").await.1,
-        json!([])
+        json!({"data": [], "has_more": false})
     );
     let path = format!("/api/v1/me/transit-cards/{}", card["id"].as_str().unwrap());
     assert_eq!(

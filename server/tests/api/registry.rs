@@ -552,7 +552,12 @@ async fn notices_objections_and_decisions_follow_the_rules() {
         let (status, rows) = app
             .get_as(&r.verifier, &format!("/api/v1/projects/{id}/objections"))
             .await;
-        assert_eq!((status, rows.as_array().unwrap().len()), (200, 1));
+        assert_eq!(
+            (status, rows["data"].as_array().unwrap().len()),
+            (200, 1),
+            "{rows}"
+        );
+        assert_eq!(rows["has_more"], false);
         let (status, _) = app
             .get_as(&neighbour, &format!("/api/v1/projects/{id}/objections"))
             .await;
@@ -751,14 +756,19 @@ async fn holders_move_and_retire_only_what_they_hold() {
             )
             .await;
         assert_eq!(status, 422);
-        let (status, _) = app
+        let (status, e) = app
             .post_as(
                 &other_op,
                 "/api/v1/transfers",
                 &send(r.account_id(), other_account, 1),
             )
             .await;
-        assert_eq!(status, 404);
+        // Not the caller's: a problem that names the account field.
+        assert_eq!(
+            (status, e["code"].as_str(), e["param"].as_str()),
+            (404, Some("not_found"), Some("from_account_id")),
+            "{e}"
+        );
         let (_, personal) = app.whoami(&other_op).await;
         let (status, _) = app
             .post_as(
@@ -793,6 +803,18 @@ async fn holders_move_and_retire_only_what_they_hold() {
             json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": r.account_id(),
                    "batch_id": batch_id, "quantity_g": q, "beneficiary": "A", "purpose": "2026"})
         };
+        let (status, e) = app
+            .post_as(&other_op, "/api/v1/retirements", &retire(10))
+            .await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (404, Some("account_id")),
+            "{e}"
+        );
+        assert!(
+            e["detail"].as_str().unwrap().contains(r.account_id()),
+            "{e}"
+        );
         let (_, a) = app.post_as(&r.op, "/api/v1/retirements", &retire(10)).await;
         let (_, b) = app.post_as(&r.op, "/api/v1/retirements", &retire(5)).await;
         assert_eq!(a["serial_last"], format!("{batch_id}-000000000010"));
