@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod amount;
 pub mod api_doc;
 pub mod audit;
 pub mod auth;

@@ -26,7 +26,7 @@ function measure(pkg) {
   }
   const proof = fixture.inclusion[1];
   return {
-    commute: perCallNs(15, 20000, () => { sink += pkg.estimateCommute(fixture.commute).credited_g; }),
+    commute: perCallNs(15, 20000, () => { sink += Number(pkg.estimateCommute(fixture.commute).credited_g); }),
     inclusion: perCallNs(15, 20000, () => { sink += pkg.verifyInclusion(proof) ? 1 : 0; }),
   };
 }
@@ -37,7 +37,7 @@ const utf8 = new TextEncoder();
 const buffer = new Uint8Array(4096);
 const jsSideNs = perCallNs(15, 20000, () => {
   sink += utf8.encodeInto(JSON.stringify(fixture.commute), buffer).written;
-  sink += JSON.parse(answer).credited_g;
+  sink += Number(JSON.parse(answer).credited_g);
 });
 const node = measure(calc);
 const web = measure(await loadWebPackage());

@@ -38,6 +38,7 @@ pub struct CommuteEstimate {
     /// Exact sum of the legs, grams CO2e.
     pub reduction_g: Dec,
     /// `reduction_g` rounded half away from zero.
+    #[serde(serialize_with = "crate::decimal::int_str")]
     pub credited_g: i64,
     pub legs: Vec<LegEstimate>,
 }

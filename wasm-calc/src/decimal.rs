@@ -38,6 +38,13 @@ impl Serialize for Dec {
 }
 
 /// Parses the wire form; the error message is what the client sees.
+/// Whole grams (or any integer amount) on the wire: a string of digits, as
+/// every amount of the API is, so no JavaScript client loses precision
+/// above 2^53. Use with `#[serde(serialize_with = "int_str")]`.
+pub fn int_str<S: Serializer>(value: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
 pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     if text.is_empty() {
         return Err("expected a decimal string such as \"7.35\", got an empty string".into());

@@ -60,8 +60,11 @@ pub struct ForestEstimate {
     pub gross_t: Dec,
     pub buffer_t: Dec,
     pub reduction_t: Dec,
+    #[serde(serialize_with = "crate::decimal::int_str")]
     pub gross_g: i64,
+    #[serde(serialize_with = "crate::decimal::int_str")]
     pub buffer_g: i64,
+    #[serde(serialize_with = "crate::decimal::int_str")]
     pub credited_g: i64,
 }
 

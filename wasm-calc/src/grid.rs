@@ -28,6 +28,7 @@ pub struct GridEstimate {
     pub electricity_mwh: Dec,
     /// Exact tonnes CO2.
     pub reduction_t: Dec,
+    #[serde(serialize_with = "crate::decimal::int_str")]
     pub credited_g: i64,
 }
 

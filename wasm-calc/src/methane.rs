@@ -26,6 +26,7 @@ pub struct MethaneEstimate {
     pub gwp_ch4: Dec,
     pub ch4_t: Dec,
     pub reduction_t: Dec,
+    #[serde(serialize_with = "crate::decimal::int_str")]
     pub credited_g: i64,
 }
 

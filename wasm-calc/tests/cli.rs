@@ -37,7 +37,7 @@ fn readme_quick_start_prints_the_estimate() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["credited_g"], 901);
+    assert_eq!(v["credited_g"], "901");
     assert_eq!(v["reduction_g"], "900.7");
 }
 

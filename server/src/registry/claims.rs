@@ -31,8 +31,10 @@ pub struct ClaimInput {
     #[schema(value_type = String, format = Date)]
     pub period_end: NaiveDate,
     /// The footprint in grams, as the organisation states it; or leave it
-    /// out and give `activity` for carbon-calc to compute it.
-    #[serde(default)]
+    /// out and give `activity` for carbon-calc to compute it (an integer
+    /// string).
+    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    #[schema(value_type = Option<String>)]
     pub footprint_g: Option<i64>,
     /// `grid` (electricity used, MWh × the grid factor) or `methane`
     /// (t CH4 × GWP), in carbon-calc's request shape.

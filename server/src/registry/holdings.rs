@@ -95,7 +95,9 @@ pub struct TransferInput {
     pub from_account_id: String,
     pub to_account_id: String,
     pub batch_id: String,
-    /// Grams CO2e (serial units).
+    /// Grams CO2e (serial units), an integer string.
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String)]
     pub quantity_g: i64,
 }
 
@@ -224,6 +226,9 @@ pub struct RetireInput {
     /// The holder whose credits are retired.
     pub account_id: String,
     pub batch_id: String,
+    /// Grams CO2e, an integer string.
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String)]
     pub quantity_g: i64,
     /// Who the retirement is for (an organisation, an event, a person's
     /// name as they wish it printed).
@@ -362,7 +367,9 @@ pub async fn retire(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalInput {
-    /// Grams CO2e of sink lost (fire, felling, …).
+    /// Grams CO2e of sink lost (fire, felling, …), an integer string.
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String)]
     pub loss_g: i64,
     pub cause: String,
     #[schema(value_type = String, format = Date)]

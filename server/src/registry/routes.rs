@@ -319,8 +319,9 @@ pub async fn get_report(
 #[serde(deny_unknown_fields)]
 pub struct VerificationInput {
     pub verdict: Verdict,
-    /// The accepted grams, for `accept_reduced`.
-    #[serde(default)]
+    /// The accepted grams, for `accept_reduced` (an integer string).
+    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    #[schema(value_type = Option<String>)]
     pub quantity_g: Option<i64>,
     /// Required for `accept_reduced` and `reject`.
     #[serde(default)]

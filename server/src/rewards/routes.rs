@@ -48,11 +48,15 @@ impl From<RewardError> for ApiError {
 pub struct CreateReward {
     /// 1 to 200 characters.
     pub name: String,
-    /// Points per item, 1 to 10^9.
+    /// Points per item, 1 to 10^9 (an integer string).
     #[validate(range(min = 1, max = 1_000_000_000, message = "must be 1 to 1000000000"))]
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String)]
     pub points_cost: i64,
-    /// Items available, 0 to 10^9.
+    /// Items available, 0 to 10^9 (an integer string).
     #[validate(range(min = 0, max = 1_000_000_000, message = "must be 0 to 1000000000"))]
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String)]
     pub stock: i64,
     /// The partner merchant (an approved enterprise) offering it. Required
     /// of a merchant's operators; administrators may leave it out for the
@@ -64,9 +68,11 @@ pub struct CreateReward {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateReward {
-    /// The new number of items available (restocking), 0 to 10^9.
+    /// The new number of items available (restocking), 0 to 10^9 (an
+    /// integer string).
     #[validate(range(min = 0, max = 1_000_000_000, message = "must be 0 to 1000000000"))]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    #[schema(value_type = Option<String>)]
     pub stock: Option<i64>,
     /// Withdraw from (false) or return to (true) the catalogue.
     #[serde(default)]
@@ -179,8 +185,9 @@ pub async fn list_rewards(
 #[serde(deny_unknown_fields)]
 pub struct RedeemRequest {
     pub reward_id: String,
-    /// 1 to 100 (default 1).
-    #[serde(default = "one")]
+    /// 1 to 100 (default 1), an integer string.
+    #[serde(default = "one", deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String)]
     pub quantity: i64,
 }
 

@@ -295,3 +295,39 @@ async fn far_off_dates_are_refused_naming_the_field() {
         assert_eq!((status, p["param"].as_str()), (422, Some("from")), "{p}");
     }
 }
+
+/// Amounts are strings of integers in requests as in answers; a JSON
+/// integer is still taken, anything else is refused naming the field.
+#[tokio::test]
+async fn amounts_are_strings_in_requests_too() {
+    let app = spawn_app(backends()[0]).await;
+    let admin = app.admin("amounts@tph.cn").await;
+    for (points_cost, status) in [
+        (serde_json::json!("100"), 201),
+        (serde_json::json!(100), 201),
+        (serde_json::json!("1.5"), 400),
+        (serde_json::json!("1e3"), 400),
+        (serde_json::json!(""), 400),
+    ] {
+        let (got, body) = app
+            .post_as(
+                &admin,
+                "/api/v1/rewards",
+                &serde_json::json!({"name": "公交卡充值", "points_cost": points_cost, "stock": "10"}),
+            )
+            .await;
+        assert_eq!(got, status, "{points_cost}: {body}");
+        if status == 201 {
+            assert_eq!(body["points_cost"], "100");
+        }
+    }
+    // The calculator answers amounts as strings as well.
+    let res = app
+        .post_json(
+            "/api/v1/estimates/commute",
+            &serde_json::json!({"legs": [{"mode": "bus"}], "preset": "wuhan-2024"}),
+        )
+        .await;
+    let estimate: Value = res.json().await.unwrap();
+    assert_eq!(estimate["credited_g"], "213", "{estimate}");
+}

@@ -743,8 +743,9 @@ async fn holders_move_and_retire_only_what_they_hold() {
         let (other, other_op) = enterprise(&app, &r.g, "other@steel.cn", 800_200).await;
         let other_account = other["account_id"].as_str().unwrap();
         let send = |from: &str, to: &str, q: i64| {
+            // Amounts travel as strings of integers, as in answers.
             json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": from,
-                   "to_account_id": to, "batch_id": batch_id, "quantity_g": q})
+                   "to_account_id": to, "batch_id": batch_id, "quantity_g": q.to_string()})
         };
         // Holder 4,125 t. Over the per-transfer limit; someone else's
         // account; to a personal account; more than held.
@@ -790,7 +791,7 @@ async fn holders_move_and_retire_only_what_they_hold() {
         let t = send(r.account_id(), other_account, 1_000);
         assert_eq!(app.post_as(&r.op, "/api/v1/transfers", &t).await.0, 200);
         let mut reused = t.clone();
-        reused["quantity_g"] = json!(2_000);
+        reused["quantity_g"] = json!("2000");
         let (status, e) = app.post_as(&r.op, "/api/v1/transfers", &reused).await;
         assert_eq!(
             (status, e["code"].as_str()),
@@ -801,7 +802,7 @@ async fn holders_move_and_retire_only_what_they_hold() {
         // Retirements take consecutive serial ranges; never more than held.
         let retire = |q: i64| {
             json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": r.account_id(),
-                   "batch_id": batch_id, "quantity_g": q, "beneficiary": "A", "purpose": "2026"})
+                   "batch_id": batch_id, "quantity_g": q.to_string(), "beneficiary": "A", "purpose": "2026"})
         };
         let (status, e) = app
             .post_as(&other_op, "/api/v1/retirements", &retire(10))
