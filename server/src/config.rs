@@ -1,6 +1,7 @@
 //! Configuration: built-in defaults, then a TOML file (`--config` or
 //! `TANPUHUI_CONFIG`), then `TANPUHUI_*` environment variables, then flags —
 //! each later source wins. Secrets are wrapped so they never reach a log.
+//! Every setting is in [`reference::SETTINGS`] (and `docs/configuration.md`).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -8,30 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// Every environment variable the server reads. `deploy/` files are checked
-/// against this list so they cannot name a variable the code ignores.
-pub const ENV_VARS: &[&str] = &[
-    "TANPUHUI_CONFIG",
-    "TANPUHUI_DATABASE_URL",
-    "TANPUHUI_DATABASE_MAX_CONNECTIONS",
-    "TANPUHUI_DATABASE_ACQUIRE_TIMEOUT_MS",
-    "TANPUHUI_LISTEN",
-    "TANPUHUI_LOG_FORMAT",
-    "TANPUHUI_LOG",
-    "TANPUHUI_JWT_SECRET",
-    "TANPUHUI_AUTH_RATE_PER_MINUTE",
-    "TANPUHUI_USER_RATE_PER_MINUTE",
-    "TANPUHUI_REDIS_URL",
-    "TANPUHUI_REDIS_PREFIX",
-    "TANPUHUI_REDIS_TIMEOUT_MS",
-    "TANPUHUI_REDIS_PROBE_INTERVAL_MS",
-    "TANPUHUI_TRUSTED_PROXIES",
-    "TANPUHUI_PARTNER_SECRETS_KEY",
-    "TANPUHUI_AUDIT_SIGNING_KEY",
-    "TANPUHUI_AUDIT_KEY_FILE",
-    "TANPUHUI_MAX_HEADER_BYTES",
-    "TANPUHUI_REFRESH_GRACE_SECS",
-];
+pub mod reference;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
 pub const DEFAULT_AUDIT_KEY_FILE: &str = "./data/audit-signing.key";
@@ -270,10 +248,34 @@ pub struct Overrides {
 
 impl Settings {
     pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
-        let file = match &overrides.config {
-            Some(path) => read_file(path)?,
-            None => FileSettings::default(),
+        Settings::load_from(overrides, std::env::vars())
+    }
+
+    /// [`Settings::load`] with the environment given (`vars`): settings
+    /// without a flag (file-only keys and `[section]` keys) are read from
+    /// the environment here; flags' variables are clap's.
+    pub fn load_from(
+        overrides: &Overrides,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut table = match &overrides.config {
+            Some(path) => read_table(path)?,
+            None => toml::Table::new(),
         };
+        reference::overlay_env(&mut table, vars).map_err(|message| ConfigError::Invalid {
+            name: "environment",
+            message,
+        })?;
+        let file: FileSettings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    path: overrides
+                        .config
+                        .clone()
+                        .unwrap_or_else(|| PathBuf::from("(environment)")),
+                    message: e.to_string(),
+                })?;
         let database_url = overrides
             .database_url
             .clone()
@@ -526,7 +528,7 @@ fn parse_proxy(text: &str) -> Result<ipnet::IpNet, ConfigError> {
         })
 }
 
-fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
@@ -645,5 +647,140 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().starts_with("database_url: "), "{e}");
+    }
+
+    /// The names a type's deserializer accepts, from serde's own refusal
+    /// of an unknown key ("expected one of `a`, `b`").
+    fn accepted_keys(wrap: impl Fn(toml::Table) -> toml::Table) -> Vec<String> {
+        let mut probe = toml::Table::new();
+        probe.insert("zz_not_a_key".into(), toml::Value::Integer(1));
+        let e = toml::Value::Table(wrap(probe))
+            .try_into::<FileSettings>()
+            .unwrap_err()
+            .to_string();
+        let list = e
+            .split("expected one of")
+            .nth(1)
+            .and_then(|l| l.lines().next())
+            .unwrap_or_else(|| panic!("{e}"));
+        list.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_reference_names_every_key_the_server_reads() {
+        let section = |name: &'static str| {
+            move |t: toml::Table| {
+                let mut outer = toml::Table::new();
+                outer.insert(name.into(), toml::Value::Table(t));
+                outer
+            }
+        };
+        for (name, keys) in [
+            ("", accepted_keys(|t| t)),
+            ("trip_rules", accepted_keys(section("trip_rules"))),
+            ("registry", accepted_keys(section("registry"))),
+        ] {
+            let listed: Vec<&str> = reference::SETTINGS
+                .iter()
+                .filter(|s| s.section == name)
+                .map(|s| s.key)
+                .collect();
+            for k in &keys {
+                // Sections are listed by their keys.
+                if name.is_empty() && (k == "trip_rules" || k == "registry") {
+                    continue;
+                }
+                assert!(
+                    listed.contains(&k.as_str()),
+                    "[{name}] {k} is not in the reference"
+                );
+            }
+            for k in &listed {
+                assert!(
+                    keys.iter().any(|x| x == k),
+                    "the reference lists [{name}] {k}, which nothing reads"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_references_defaults_are_the_defaults() {
+        let mut text = String::new();
+        let mut section = "";
+        for s in reference::SETTINGS.iter().filter(|s| !s.default.is_empty()) {
+            if s.section != section {
+                section = s.section;
+                text.push_str(&format!("[{section}]\n"));
+            }
+            text.push_str(&format!("{} = {}\n", s.key, s.default));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("defaults.toml");
+        std::fs::write(&path, &text).unwrap();
+        let from_reference = Settings::load_from(
+            &Overrides {
+                config: Some(path),
+                ..Default::default()
+            },
+            Vec::new(),
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let built_in = Settings::load_from(&Overrides::default(), Vec::new()).unwrap();
+        assert_eq!(format!("{from_reference:?}"), format!("{built_in:?}"));
+    }
+
+    #[test]
+    fn the_environment_sets_section_keys() {
+        let s = Settings::load_from(
+            &Overrides::default(),
+            vec![
+                (
+                    "TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS".to_string(),
+                    "3".to_string(),
+                ),
+                (
+                    "TANPUHUI_TRIP_RULES__CLAIM_WINDOW_DAYS".to_string(),
+                    "14".to_string(),
+                ),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.registry.notice_working_days, 3);
+        assert_eq!(s.trip_rules.claim_window_days, 14);
+        let e = Settings::load_from(
+            &Overrides::default(),
+            vec![(
+                "TANPUHUI_REGISTRY__NOTICE_DAYS".to_string(),
+                "3".to_string(),
+            )],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("TANPUHUI_REGISTRY__NOTICE_DAYS"),
+            "{e}"
+        );
+        let e = Settings::load_from(
+            &Overrides::default(),
+            vec![(
+                "TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS".to_string(),
+                "many".to_string(),
+            )],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("notice_working_days"), "{e}");
+    }
+
+    #[test]
+    fn docs_configuration_is_the_reference() {
+        let committed = include_str!("../../docs/configuration.md");
+        assert!(
+            committed == reference::markdown(),
+            "docs/configuration.md is out of date: cargo run -q --bin tanpuhui -- settings > docs/configuration.md"
+        );
     }
 }

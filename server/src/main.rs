@@ -19,7 +19,8 @@ use tanpuhui_server::{admin, db, startup::Application, telemetry};
 #[command(
     name = "tanpuhui",
     version,
-    about = "Tanpuhui carbon-inclusion API server"
+    about = "Tanpuhui carbon-inclusion API server",
+    after_help = "Every setting (file key, environment variable, default): `tanpuhui settings`, or docs/configuration.md."
 )]
 struct Cli {
     #[command(flatten)]
@@ -36,6 +37,9 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (mobile-api-spec/openapi.json) and exit.
     Openapi,
+    /// Print every setting: file key, environment variable, default
+    /// (docs/configuration.md), and exit.
+    Settings,
     /// Administrators.
     Admin {
         #[command(subcommand)]
@@ -76,6 +80,10 @@ async fn main() -> ExitCode {
         print!("{}", tanpuhui_server::api_doc::spec_json());
         return ExitCode::SUCCESS;
     }
+    if matches!(cli.command, Some(Command::Settings)) {
+        print!("{}", tanpuhui_server::config::reference::markdown());
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::load(&cli.overrides) {
         Ok(s) => s,
         Err(e) => {
@@ -104,7 +112,7 @@ async fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify,
         } => verify_audit(&settings).await,
-        Command::Openapi => unreachable!("handled before configuration"),
+        Command::Openapi | Command::Settings => unreachable!("handled before configuration"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use tanpuhui_server::config::{FileSettings, ENV_VARS};
+use tanpuhui_server::config::{reference, FileSettings};
 
 fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -36,7 +36,7 @@ fn deploy_files_name_only_variables_the_server_reads() {
                 continue;
             }
             seen += 1;
-            if !ENV_VARS.contains(&name.as_str()) {
+            if !reference::env_vars().contains(&name) {
                 unknown.push(format!("{}: {name}", file.display()));
             }
         }
@@ -71,4 +71,25 @@ fn readme_quick_start_runs_the_server_first() {
         commands,
         ["cargo run --release --bin tanpuhui", "scripts/test.sh"]
     );
+}
+
+/// The example configuration shows every setting (commented out where it
+/// has no default, such as secrets).
+#[test]
+fn example_configuration_shows_every_setting() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/tanpuhui.example.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let shown = |key: &str| {
+        text.lines().any(|l| {
+            let l = l.trim_start_matches('#').trim_start();
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+    };
+    let missing: Vec<String> = reference::SETTINGS
+        .iter()
+        .filter(|s| !shown(s.key))
+        .map(|s| s.path())
+        .collect();
+    assert!(missing.is_empty(), "not in the example: {missing:?}");
 }

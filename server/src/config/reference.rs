@@ -1,0 +1,280 @@
+//! Every setting the server reads, in one table: its configuration-file
+//! key, its environment variable, its default and what it does.
+//! `docs/configuration.md` and `tanpuhui settings` print it, and tests hold
+//! it to what `Settings::load` really reads (every key, every default).
+//!
+//! Environment variables are `TANPUHUI_` and the key in capitals; a key in
+//! a section (`[trip_rules]`, `[registry]`) is `TANPUHUI_<SECTION>__<KEY>`,
+//! e.g. `TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS=5`.
+
+/// One setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// `[section]`, or `""` at the top level of the file.
+    pub section: &'static str,
+    pub key: &'static str,
+    /// The default as the file would spell it (TOML), or `""` for none.
+    pub default: &'static str,
+    /// What it is for, one line.
+    pub what: &'static str,
+    /// A secret: environment or file only, never printed.
+    pub secret: bool,
+    /// Also a command-line flag (`--key-with-dashes`).
+    pub flag: bool,
+}
+
+impl Setting {
+    /// The environment variable that sets it.
+    pub fn env(&self) -> String {
+        if self.section.is_empty() {
+            format!("TANPUHUI_{}", self.key.to_ascii_uppercase())
+        } else {
+            format!(
+                "TANPUHUI_{}__{}",
+                self.section.to_ascii_uppercase(),
+                self.key.to_ascii_uppercase()
+            )
+        }
+    }
+
+    /// `section.key`, or `key`.
+    pub fn path(&self) -> String {
+        if self.section.is_empty() {
+            self.key.to_string()
+        } else {
+            format!("{}.{}", self.section, self.key)
+        }
+    }
+}
+
+const fn top(key: &'static str, default: &'static str, what: &'static str) -> Setting {
+    Setting {
+        section: "",
+        key,
+        default,
+        what,
+        secret: false,
+        flag: true,
+    }
+}
+
+const fn file_or_env(key: &'static str, default: &'static str, what: &'static str) -> Setting {
+    Setting {
+        flag: false,
+        ..top(key, default, what)
+    }
+}
+
+const fn secret(key: &'static str, what: &'static str) -> Setting {
+    Setting {
+        secret: true,
+        flag: false,
+        ..top(key, "", what)
+    }
+}
+
+const fn in_section(
+    section: &'static str,
+    key: &'static str,
+    default: &'static str,
+    what: &'static str,
+) -> Setting {
+    Setting {
+        section,
+        flag: false,
+        ..top(key, default, what)
+    }
+}
+
+/// The configuration file itself (`--config FILE` or `TANPUHUI_CONFIG`).
+pub const CONFIG_FILE_ENV: &str = "TANPUHUI_CONFIG";
+
+pub const SETTINGS: &[Setting] = &[
+    top("database_url", "\"sqlite://./data/tanpuhui.db?mode=rwc\"", "SQLite file or postgres://USER:PASSWORD@HOST/DB; never printed"),
+    top("database_max_connections", "10", "database connections per replica"),
+    top("database_acquire_timeout_ms", "1000", "how long a request waits for a connection before a 503 `unavailable`"),
+    top("listen", "\"127.0.0.1:8080\"", "address and port to serve on"),
+    top("log_format", "\"json\"", "`json` (production) or `text`"),
+    top("log", "\"info\"", "tracing filter, e.g. `info,tanpuhui_server=debug`"),
+    secret("jwt_secret", "HS256 key of access tokens, at least 32 bytes, the same on every replica (random per process when unset)"),
+    top("auth_rate_per_minute", "30", "requests per client address per minute on `/api/v1/auth/*` (sign-in, registration, refresh)"),
+    top("user_rate_per_minute", "600", "authenticated requests per user per minute"),
+    top("redis_url", "", "`redis://…` for shared limits and revocation checks; in-process cache when unset; never printed"),
+    top("redis_prefix", "\"tph:\"", "prefix of every Redis key"),
+    top("redis_timeout_ms", "500", "a Redis call that takes longer (or loses its connection) opens the breaker: the cache fails open at once"),
+    top("redis_probe_interval_ms", "1000", "how often an unreachable Redis is pinged"),
+    top("trusted_proxies", "[]", "reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks; comma-separated in the environment)"),
+    secret("partner_secrets_key", "64 hex characters sealing partners' signing secrets and keying card hashes; partner feeds are off without it; keep it"),
+    secret("audit_signing_key", "Ed25519 seed (64 hex) signing the audit log's tree heads, the same on every replica"),
+    top("audit_key_file", "\"./data/audit-signing.key\"", "the development audit key, made on first start when no key is set"),
+    file_or_env("audit_seal_interval_ms", "1000", "milliseconds between sealing rounds of the audit log (10 to 60000)"),
+    top("max_header_bytes", "16384", "largest request head (names and values of all headers); 431 above"),
+    top("refresh_grace_secs", "60", "a refresh retried with the same token within this gets the same new token (lost answers); 0 turns it off"),
+    in_section("trip_rules", "future_skew_secs", "300", "a trip may end this far in the future (phone clock skew)"),
+    in_section("trip_rules", "claim_window_days", "7", "trips that ended longer ago are not credited"),
+    in_section("trip_rules", "max_credited_per_day", "4", "credited trips per person per China day"),
+    in_section("trip_rules", "daily_cap_g", "5000", "credited grams per person per China day"),
+    in_section("trip_rules", "self_declared_rate", "\"0.5\"", "share of the reduction credited for a trip with neither GPS trace nor partner record"),
+    in_section("trip_rules", "self_declared_review", "false", "send such trips to review instead"),
+    in_section("trip_rules", "trace_min_ratio", "\"0.8\"", "a trace measuring less than this share of the declared distance goes to review"),
+    in_section("trip_rules", "points_per_gram", "1", "points credited per credited gram"),
+    in_section("trip_rules", "trace_retention_days", "90", "GPS traces (and journey fingerprints) are erased this long after the trip was logged, unless under review"),
+    in_section("trip_rules", "trace_time_slack_secs", "120", "how far a trace's fixes may lie outside the trip's start and end"),
+    in_section("trip_rules", "points_valid_months", "24", "points expire this long after they were earned, oldest first"),
+    in_section("registry", "notice_working_days", "7", "working days (Monday to Friday, China time) a project stays on public notice"),
+    in_section("registry", "forest_buffer_share", "\"0.2\"", "share of each forest-sink issuance held in the buffer pool"),
+    in_section("registry", "max_transfer_g", "1000000000000", "largest quantity one transfer moves, in grams (not the reserve platform's)"),
+    in_section("registry", "public_base_url", "\"http://127.0.0.1:8080\"", "base of the verification links printed on certificates"),
+];
+
+/// Every environment variable the server reads.
+pub fn env_vars() -> Vec<String> {
+    std::iter::once(CONFIG_FILE_ENV.to_string())
+        .chain(SETTINGS.iter().map(Setting::env))
+        .collect()
+}
+
+/// The reference as Markdown (`docs/configuration.md`).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Configuration\n\n\
+         Generated by `tanpuhui settings` from the server's own table \
+         (`server/src/config/reference.rs`); a test fails when the two differ.\n\n\
+         Each setting comes from its built-in default, then the TOML file given by \
+         `--config FILE` or `TANPUHUI_CONFIG` (`deploy/tanpuhui.example.toml` has every \
+         key), then its environment variable, then its command-line flag where it has \
+         one: the later wins. A key in a section (`[trip_rules]`, `[registry]`) is \
+         `TANPUHUI_<SECTION>__<KEY>` in the environment. An unknown `TANPUHUI_` \
+         variable or file key stops the server with its name, so a typo is never \
+         silently ignored. Secrets are read from the environment or the file only and \
+         never printed.\n\n\
+         | file key | environment variable | default | what |\n|---|---|---|---|\n",
+    );
+    for s in SETTINGS {
+        let default = if s.default.is_empty() {
+            "none".to_string()
+        } else {
+            format!("`{}`", s.default)
+        };
+        let flag = if s.flag {
+            format!(" (flag `--{}`)", s.key.replace('_', "-"))
+        } else {
+            String::new()
+        };
+        let secret = if s.secret { " Secret." } else { "" };
+        out.push_str(&format!(
+            "| `{}` | `{}`{flag} | {default} | {}.{secret} |\n",
+            s.path(),
+            s.env(),
+            s.what
+        ));
+    }
+    out
+}
+
+/// A configuration-file table with the settings the environment gives
+/// (`vars`), laid over `table`. Variables handled by command-line flags
+/// (clap reads those) and secrets (read on their own) are left alone; an
+/// unknown `TANPUHUI_` variable is an error naming it.
+pub fn overlay_env(
+    table: &mut toml::Table,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), String> {
+    for (name, raw) in vars {
+        if !name.starts_with("TANPUHUI_") || name == CONFIG_FILE_ENV {
+            continue;
+        }
+        let Some(setting) = SETTINGS.iter().find(|s| s.env() == name) else {
+            return Err(format!(
+                "{name} is not a setting of this server (see docs/configuration.md or `tanpuhui settings`)"
+            ));
+        };
+        if setting.flag || setting.secret {
+            continue;
+        }
+        let value = env_value(&raw);
+        let target = if setting.section.is_empty() {
+            &mut *table
+        } else {
+            table
+                .entry(setting.section)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .ok_or_else(|| format!("[{}] in the file is not a table", setting.section))?
+        };
+        target.insert(setting.key.to_string(), value);
+    }
+    Ok(())
+}
+
+/// An environment value as TOML: whole numbers and booleans as such,
+/// everything else (decimals included, which the file spells as strings)
+/// as a string.
+fn env_value(raw: &str) -> toml::Value {
+    let text = raw.trim();
+    if let Ok(n) = text.parse::<i64>() {
+        return toml::Value::Integer(n);
+    }
+    match text {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(text.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_names() {
+        let s = SETTINGS
+            .iter()
+            .find(|s| s.key == "notice_working_days")
+            .unwrap();
+        assert_eq!(s.env(), "TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS");
+        assert!(env_vars().contains(&"TANPUHUI_DATABASE_URL".to_string()));
+    }
+
+    #[test]
+    fn the_environment_fills_sections_and_refuses_unknown_names() {
+        let mut t = toml::Table::new();
+        overlay_env(
+            &mut t,
+            [
+                ("TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS".into(), "5".into()),
+                (
+                    "TANPUHUI_REGISTRY__FOREST_BUFFER_SHARE".into(),
+                    "0.25".into(),
+                ),
+                (
+                    "TANPUHUI_TRIP_RULES__SELF_DECLARED_REVIEW".into(),
+                    "true".into(),
+                ),
+                ("TANPUHUI_AUDIT_SEAL_INTERVAL_MS".into(), "250".into()),
+                // Flags and secrets are read elsewhere.
+                ("TANPUHUI_LISTEN".into(), "0.0.0.0:1".into()),
+                ("TANPUHUI_JWT_SECRET".into(), "x".into()),
+                ("HOME".into(), "/root".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(t["registry"]["notice_working_days"].as_integer(), Some(5));
+        assert_eq!(t["registry"]["forest_buffer_share"].as_str(), Some("0.25"));
+        assert_eq!(
+            t["trip_rules"]["self_declared_review"].as_bool(),
+            Some(true)
+        );
+        assert_eq!(t["audit_seal_interval_ms"].as_integer(), Some(250));
+        assert!(!t.contains_key("listen") && !t.contains_key("jwt_secret"));
+        let e = overlay_env(
+            &mut t,
+            [("TANPUHUI_NOTICE_WORKING_DAYS".to_string(), "5".to_string())],
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("TANPUHUI_NOTICE_WORKING_DAYS is not a setting"),
+            "{e}"
+        );
+    }
+}
