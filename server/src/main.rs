@@ -7,6 +7,8 @@
 //! tanpuhui admin create --email ops@example.cn --password-stdin
 //! tanpuhui openapi    # print the OpenAPI document
 //! tanpuhui audit verify  # recompute the audit tree, check every head
+//! tanpuhui demo       # fill an empty database with demo data
+//! tanpuhui settings   # print every setting (docs/configuration.md)
 //! ```
 
 use std::process::ExitCode;
@@ -40,6 +42,10 @@ enum Command {
     /// Print every setting: file key, environment variable, default
     /// (docs/configuration.md), and exit.
     Settings,
+    /// Fill an empty database with a small demo data set (organisations,
+    /// a forest project with issued credits and a retirement, residents with
+    /// trips) and print the accounts it made.
+    Demo,
     /// Administrators.
     Admin {
         #[command(subcommand)]
@@ -95,7 +101,7 @@ async fn main() -> ExitCode {
     // server's and `migrate`'s business.
     let quiet = matches!(
         cli.command,
-        Some(Command::Admin { .. } | Command::Audit { .. })
+        Some(Command::Admin { .. } | Command::Audit { .. } | Command::Demo)
     );
     let filter = if quiet {
         format!("{},sea_orm_migration=warn", settings.log_filter)
@@ -112,6 +118,7 @@ async fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify,
         } => verify_audit(&settings).await,
+        Command::Demo => demo(&settings).await,
         Command::Openapi | Command::Settings => unreachable!("handled before configuration"),
     };
     match result {
@@ -162,6 +169,18 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!(user_id = %user, "administrator created");
     println!("{user}");
+    Ok(())
+}
+
+async fn demo(settings: &Settings) -> Result<(), String> {
+    let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
+        .await
+        .map_err(|e| e.to_string())?;
+    tanpuhui_server::startup::prepare(&conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let made = tanpuhui_server::demo::fill(&conn, settings, tanpuhui_server::clock::now()).await?;
+    println!("{made}");
     Ok(())
 }
 

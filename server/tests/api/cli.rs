@@ -346,3 +346,111 @@ fn admin_create_bootstraps_an_administrator() {
     assert_eq!(me["id"], id.as_str());
     assert_eq!(me["roles"], serde_json::json!([{"role": "admin"}]));
 }
+
+/// `tanpuhui demo` fills an empty database with data the API then serves:
+/// accounts that sign in, a credited trip, a public retirement; a second
+/// run refuses to touch a database that has users.
+#[test]
+fn demo_fills_an_empty_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let run = || {
+        Command::new(BIN)
+            .arg("demo")
+            .env("TANPUHUI_DATABASE_URL", &url)
+            .env("TANPUHUI_LOG_FORMAT", "text")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let password = text
+        .split("Every account's password: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let certificate = text
+        .lines()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("/api/v1/public/retirements/"))
+        })
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains("li.ming@demo.tanpuhui.cn") && text.contains("credited"),
+        "{text}"
+    );
+
+    let again = run();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("empty database"));
+
+    let server = Server::start(&url);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let res = client
+            .get(format!("{}{certificate}", server.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let tokens: serde_json::Value = client
+            .post(format!("{}/api/v1/auth/login", server.address))
+            .json(&serde_json::json!({"login": "li.ming@demo.tanpuhui.cn", "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let trips: serde_json::Value = client
+            .get(format!("{}/api/v1/trips", server.address))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(trips["data"][0]["status"], "credited", "{trips}");
+    });
+}
+
+/// The README's quick start, run as written against the real binary,
+/// reaches a credited trip whatever the day (its times are computed).
+#[test]
+fn the_readme_quick_start_reaches_a_credited_trip() {
+    let readme = include_str!("../../../README.md");
+    let start = readme
+        .find("curl -s -X POST localhost:8080/api/v1/auth/register")
+        .expect("the quick start registers a user");
+    let script = &readme[start..];
+    let script = &script[..script.find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&sqlite_url(&dir));
+    let host = server.address.trim_start_matches("http://");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script.replace("localhost:8080", host))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(r#""status":"credited""#) && text.contains(r#""credited_g":"394""#),
+        "{text}"
+    );
+}

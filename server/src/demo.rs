@@ -1,0 +1,313 @@
+//! `tanpuhui demo`: fills an empty database with a small, believable data
+//! set, so that the API docs (and later the console) are worth opening at
+//! once: a government department with an official, the carbon-neutral
+//! service centre with a verifier, an approved forestry enterprise whose
+//! afforestation project is registered, reported, verified and issued, a
+//! retirement with its certificate, and two residents with credited trips.
+//!
+//! Everything goes through the same services the API calls, with the rules
+//! of the configuration, except one: the demo project skips its public
+//! notice (a demo cannot wait seven working days). Every account shares one
+//! fresh random password, printed once.
+
+use chrono::{Datelike, Duration};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use serde_json::json;
+
+use crate::accounts::service::SystemAccounts;
+use crate::auth::service::Login;
+use crate::cache::Cache;
+use crate::clock::Timestamp;
+use crate::config::Settings;
+use crate::orgs::entity::{OrgKind, Role};
+use crate::orgs::principal::Principal;
+use crate::orgs::service::{self as orgs, NewOrganization};
+use crate::registry::{holdings, issuance, projects, reports};
+use crate::trips::service::{self as trips, TripRequest, Trips};
+
+/// What the demo made, to print.
+#[derive(Debug, Default)]
+pub struct Made {
+    pub password: String,
+    /// (email, what the account is for)
+    pub accounts: Vec<(String, String)>,
+    /// (what, id)
+    pub objects: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for Made {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Demo data made. Every account's password: {}",
+            self.password
+        )?;
+        writeln!(
+            f,
+            "Sign in with POST /api/v1/auth/login {{\"login\": EMAIL, \"password\": …}}.\n"
+        )?;
+        for (email, what) in &self.accounts {
+            writeln!(f, "  {email:<28} {what}")?;
+        }
+        writeln!(f)?;
+        for (what, id) in &self.objects {
+            writeln!(f, "  {what:<28} {id}")?;
+        }
+        Ok(())
+    }
+}
+
+fn fail(step: &str) -> impl Fn(&dyn std::fmt::Display) -> String + '_ {
+    move |e| format!("{step}: {e}")
+}
+
+const DOMAIN: &str = "demo.tanpuhui.cn";
+
+/// Fills `db`, which must hold no user yet.
+pub async fn fill(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: Timestamp,
+) -> Result<Made, String> {
+    let users = crate::auth::entity::Entity::find()
+        .count(db)
+        .await
+        .map_err(|e| fail("reading users")(&e))?;
+    if users > 0 {
+        return Err(format!(
+            "the database already has {users} users: the demo fills an empty database only"
+        ));
+    }
+    let password = format!(
+        "demo-{}",
+        hex::encode(crate::partners::sealing::random::<6>())
+    );
+    let mut made = Made {
+        password: password.clone(),
+        ..Made::default()
+    };
+    let email = |name: &str| format!("{name}@{DOMAIN}");
+    let person = |name: &'static str| {
+        let password = password.clone();
+        async move {
+            let user =
+                crate::auth::service::register(db, Login::email(&email(name)), &password, now)
+                    .await
+                    .map_err(|e| fail("registering a person")(&e))?;
+            Ok::<_, String>(user.id)
+        }
+    };
+    let load = |id: String| async move {
+        Principal::load(db, &id)
+            .await
+            .map_err(|e| fail("loading roles")(&e))
+    };
+
+    // The administrator, and the organisations an administrator sets up.
+    let admin_id = crate::admin::create(db, &email("admin"), &password)
+        .await
+        .map_err(|e| fail("the administrator")(&e))?;
+    let admin = load(admin_id).await?;
+    made.accounts
+        .push((email("admin"), "platform administrator".into()));
+    let uscc = |n: u32| {
+        crate::orgs::uscc::with_check_character(&format!("91620100{n:09}"))
+            .expect("a well-formed code body")
+    };
+    let setup = |kind: OrgKind, name: &'static str, n: u32| {
+        let admin = &admin;
+        async move {
+            orgs::create(
+                db,
+                admin,
+                NewOrganization {
+                    kind,
+                    name: name.into(),
+                    uscc: uscc(n),
+                },
+                now,
+            )
+            .await
+            .map_err(|e| fail(name)(&e))
+        }
+    };
+    let (dept, _) = setup(OrgKind::GovernmentDepartment, "兰州新区生态环境局", 1).await?;
+    let (centre, _) = setup(OrgKind::ServiceCentre, "兰州新区碳中和服务中心", 2).await?;
+    let grant = |user: String, role: Role, org: String| {
+        let admin = &admin;
+        async move {
+            orgs::grant_role(db, admin, &org, &user, role, now)
+                .await
+                .map_err(|e| fail("granting a role")(&e))
+        }
+    };
+    let official = person("official").await?;
+    grant(official.clone(), Role::Government, dept.id.clone()).await?;
+    made.accounts
+        .push((email("official"), format!("government: {}", dept.name)));
+    let verifier = person("verifier").await?;
+    grant(verifier.clone(), Role::Verifier, centre.id.clone()).await?;
+    made.accounts
+        .push((email("verifier"), format!("verifier: {}", centre.name)));
+    let official = load(official).await?;
+    let verifier = load(verifier).await?;
+
+    // A forestry enterprise applies and is approved.
+    let operator = person("forester").await?;
+    let (firm, firm_account) = orgs::create(
+        db,
+        &load(operator.clone()).await?,
+        NewOrganization {
+            kind: OrgKind::Enterprise,
+            name: "兰州新区绿源林业有限公司".into(),
+            uscc: uscc(3),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| fail("the enterprise")(&e))?;
+    orgs::decide(db, &official, &firm.id, true, None, now)
+        .await
+        .map_err(|e| fail("approving the enterprise")(&e))?;
+    let operator = load(operator).await?;
+    made.accounts.push((
+        email("forester"),
+        format!("enterprise operator: {}", firm.name),
+    ));
+    made.objects
+        .push(("enterprise account".into(), firm_account.clone()));
+
+    // Its afforestation project, registered, reported last year, issued.
+    let year = crate::clock::china_date(now).year();
+    let project: projects::ProjectInput = serde_json::from_value(json!({
+        "organization_id": firm.id,
+        "name": "新区北山生态造林项目",
+        "kind": "afforestation",
+        "methodology": "ccer-14-001-v01",
+        "methodology_version": 1,
+        "region_code": "620100",
+        "location": {"parcels": [
+            {"id": "LZXQ-BS-001", "area_ha": "60"},
+            {"id": "LZXQ-BS-002", "area_ha": "40"}
+        ]},
+        "crediting_start": format!("{}-01-01", year - 3),
+        "crediting_end": format!("{}-12-31", year + 27),
+        "documents": [{"name": "可行性研究报告.pdf", "sha256": "ab".repeat(32)}],
+        "identities": []
+    }))
+    .map_err(|e| fail("the project")(&e))?;
+    let p = projects::create(db, &operator, project, now)
+        .await
+        .map_err(|e| fail("the project")(&e))?;
+    let no_notice = crate::registry::rules::RegistryRules {
+        notice_working_days: 0,
+        ..settings.registry.clone()
+    };
+    projects::submit(db, &operator, &no_notice, &p.id, now)
+        .await
+        .map_err(|e| fail("submitting the project")(&e))?;
+    projects::decide(db, &verifier, &p.id, true, None, now)
+        .await
+        .map_err(|e| fail("approving the project")(&e))?;
+    made.objects.push(("forest project".into(), p.id.clone()));
+    let report: reports::ReportInput = serde_json::from_value(json!({
+        "period_start": format!("{}-01-01", year - 1),
+        "period_end": format!("{}-12-31", year - 1),
+        "activity": {"calculator": "forest", "request": {
+            "area_ha": "100", "volume_m3_per_ha_start": "20", "volume_m3_per_ha_end": "50",
+            "wood_density": "0.5", "bef": "1.5", "root_shoot_ratio": "0.25",
+            "carbon_fraction": "0.5"
+        }}
+    }))
+    .map_err(|e| fail("the monitoring report")(&e))?;
+    let r = reports::submit(db, &operator, &p.id, report, now)
+        .await
+        .map_err(|e| fail("the monitoring report")(&e))?;
+    reports::verify(
+        db,
+        &verifier,
+        &r.id,
+        reports::Verdict::Accept,
+        None,
+        None,
+        now,
+    )
+    .await
+    .map_err(|e| fail("verifying the report")(&e))?;
+    let batch = issuance::issue(db, &verifier, &settings.registry, &r.id, now)
+        .await
+        .map_err(|e| fail("issuing the credits")(&e))?;
+    made.objects.push(("issued batch".into(), batch.id.clone()));
+
+    // Ten tonnes retired for a city marathon.
+    let (retirement, _) = holdings::retire(
+        db,
+        &operator,
+        &holdings::RetireInput {
+            retirement_id: uuid::Uuid::new_v4(),
+            account_id: firm_account,
+            batch_id: batch.id.clone(),
+            quantity_g: 10_000_000,
+            beneficiary: format!("{year} 兰州新区马拉松"),
+            purpose: "赛事碳中和".into(),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| fail("the retirement")(&e))?;
+    made.objects.push((
+        "retirement certificate".into(),
+        format!("/api/v1/public/retirements/{}", retirement.id),
+    ));
+
+    // Two residents with this morning's commutes (each their own journey).
+    let cache = Cache::memory();
+    let systems = SystemAccounts::default();
+    let ctx = Trips {
+        db,
+        cache: &cache,
+        rules: &settings.trip_rules,
+        catalog: crate::estimates::catalog(),
+        systems: &systems,
+    };
+    for (i, name) in ["li.ming", "wang.fang"].into_iter().enumerate() {
+        let id = person(name).await?;
+        let start = now - Duration::hours(3) + Duration::minutes(7 * i as i64);
+        let trip: TripRequest = serde_json::from_value(json!({
+            "client_trip_id": uuid::Uuid::new_v4().to_string(),
+            "preset": "lanzhou-interim",
+            "legs": [{"mode": "metro", "distance_km": "7.35"}, {"mode": "bus"}],
+            "started_at": start.to_rfc3339(),
+            "ended_at": (start + Duration::minutes(35)).to_rfc3339(),
+            "trace": trace(start, 35, i as f64),
+        }))
+        .map_err(|e| fail("a trip")(&e))?;
+        let logged = trips::log_trip(ctx, &id, &trip, now)
+            .await
+            .map_err(|e| fail("logging a trip")(&e))?;
+        made.accounts.push((
+            email(name),
+            format!(
+                "resident: one trip, {} ({} g)",
+                logged.trip.status, logged.trip.credited_g
+            ),
+        ));
+    }
+    Ok(made)
+}
+
+/// A GPS trace northwards from Lanzhou New Area over `minutes` (about 8 km),
+/// shifted east by `shift` hundredths of a degree per resident.
+fn trace(start: Timestamp, minutes: i64, shift: f64) -> serde_json::Value {
+    let n = 20;
+    (0..=n)
+        .map(|k| {
+            let f = k as f64 / n as f64;
+            json!({
+                "lat": 36.50 + 0.072 * f,
+                "lon": 103.68 + 0.01 * shift,
+                "t": (start + Duration::seconds((minutes * 60) * k / n)).to_rfc3339(),
+            })
+        })
+        .collect()
+}
