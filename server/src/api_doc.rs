@@ -164,7 +164,66 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .configure(configure)
         .split_for_parts();
     add_common_responses(&mut api);
+    describe_responses(&mut api);
     api
+}
+
+/// What every answer carries, said once for all operations: problem
+/// documents are the `Problem` schema; every response has `x-request-id`;
+/// 429s and 503s have `Retry-After`; successful answers of idempotent
+/// POSTs may have `Idempotent-Replayed`.
+fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{header::HeaderBuilder, schema::Type, ObjectBuilder, Ref, RefOr};
+    let header = |kind: Type, text: &str| {
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(kind)))
+                .description(Some(text))
+                .build(),
+        )
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        use actix_web::http::Method;
+        for (method, op) in [
+            (Method::GET, &mut item.get),
+            (Method::POST, &mut item.post),
+            (Method::PUT, &mut item.put),
+            (Method::DELETE, &mut item.delete),
+            (Method::PATCH, &mut item.patch),
+        ] {
+            let Some(op) = op else { continue };
+            let replayable = crate::idempotency::covers(&method, path);
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if let Some(RefOr::T(content)) =
+                    response.content.get_mut("application/problem+json")
+                {
+                    content.schema = Some(RefOr::Ref(Ref::from_schema_name("Problem")));
+                }
+                response.headers.insert(
+                    "x-request-id".into(),
+                    header(Type::String, "Quote it when reporting a problem"),
+                );
+                if status == "429" || status == "503" {
+                    response.headers.insert(
+                        "Retry-After".into(),
+                        header(Type::Integer, "Seconds to wait before trying again"),
+                    );
+                }
+                if replayable && status.starts_with('2') {
+                    response.headers.insert(
+                        "Idempotent-Replayed".into(),
+                        header(
+                            Type::String,
+                            "`true` when this is the stored answer of an earlier request with the same Idempotency-Key",
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The optional `Idempotency-Key` header and its 400/409 answers.
@@ -252,6 +311,42 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
                         .or_insert_with(|| problem(text).into());
                 }
             }
+            if path.starts_with("/api/v1/") {
+                responses.entry("503".into()).or_insert_with(|| {
+                    problem("The database cannot be reached just now, or the feature is off (`unavailable`); see `Retry-After`").into()
+                });
+            }
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let takes = |kind: utoipa::openapi::path::ParameterIn| {
+                params.iter().any(|p| match p {
+                    utoipa::openapi::RefOr::T(p) => p.parameter_in == kind,
+                    _ => false,
+                })
+            };
+            use utoipa::openapi::path::ParameterIn;
+            // The input guard answers these on any route.
+            responses.entry("400".into()).or_insert_with(|| {
+                problem("A query value of the wrong type (`invalid_query`), or a NUL character in the path, query or body (`invalid_character`)").into()
+            });
+            responses.entry("431".into()).or_insert_with(|| {
+                problem(
+                    "The request's headers are larger than the server takes (`headers_too_large`)",
+                )
+                .into()
+            });
+            if takes(ParameterIn::Path) {
+                responses.entry("404".into()).or_insert_with(|| {
+                    problem("No such object, or not yours (`not_found`)").into()
+                });
+            }
+            let pages = params
+                .iter()
+                .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "starting_after"));
+            if pages {
+                responses.entry("422".into()).or_insert_with(|| {
+                    problem("`limit` outside 1 to 100, or a `starting_after` that names no item of the list (`invalid_field`)").into()
+                });
+            }
             if by_ip {
                 responses.entry("429".into()).or_insert_with(|| {
                     problem(
@@ -261,6 +356,70 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
                 });
             }
         }
+    }
+}
+
+/// Every documented path template with the methods it takes, to tell a
+/// wrong method (405 with `Allow`) from a wrong path (404).
+#[derive(Debug, Clone)]
+pub struct Routes(Vec<(Vec<String>, Vec<String>)>);
+
+impl Routes {
+    pub fn of(api: &utoipa::openapi::OpenApi) -> Routes {
+        Routes(
+            api.paths
+                .paths
+                .iter()
+                .map(|(template, item)| {
+                    let segments = template.split('/').map(str::to_string).collect();
+                    let methods = [
+                        ("GET", item.get.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                    ]
+                    .into_iter()
+                    .filter(|(_, has)| *has)
+                    .map(|(m, _)| m.to_string())
+                    .collect();
+                    (segments, methods)
+                })
+                .collect(),
+        )
+    }
+
+    /// The methods `path` takes, if a documented template matches it.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut allowed: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == parts.len()
+                    && template.iter().zip(&parts).all(|(t, p)| {
+                        (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p
+                    })
+            })
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect();
+        if allowed.is_empty() {
+            return None;
+        }
+        allowed.sort();
+        allowed.dedup();
+        Some(allowed)
+    }
+}
+
+/// What no route answered: 405 with `Allow` when the path is documented
+/// under other methods, 404 otherwise.
+pub fn unrouted(req: &actix_web::HttpRequest, routes: &Routes) -> crate::error::ApiError {
+    match routes.allowed(req.path()) {
+        Some(allowed) if !allowed.iter().any(|m| m == req.method().as_str()) => {
+            crate::error::ApiError::MethodNotAllowed(allowed)
+        }
+        _ => crate::error::ApiError::NotFound,
     }
 }
 

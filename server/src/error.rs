@@ -11,6 +11,9 @@ use serde::Serialize;
 pub enum ApiError {
     #[error("no route or resource at this path")]
     NotFound,
+    /// The path exists, the method does not: `Allow` lists those it takes.
+    #[error("this path takes {}", .0.join(", "))]
+    MethodNotAllowed(Vec<String>),
     /// An object a field of the request names does not exist, or is not
     /// the caller's to use (which is not told apart).
     #[error("{detail}")]
@@ -66,6 +69,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::NotFound | ApiError::UnknownObject { .. } => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::BadBody { code, .. }
             | ApiError::Conflict { code, .. }
@@ -113,6 +117,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::NotFound | ApiError::UnknownObject { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadBody { status, .. } => *status,
             ApiError::Invalid { .. } | ApiError::Calc(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -142,6 +147,9 @@ impl ResponseError for ApiError {
                     actix_web::http::header::RETRY_AFTER,
                     UNAVAILABLE_RETRY_AFTER_SECS,
                 ));
+            }
+            ApiError::MethodNotAllowed(allow) => {
+                res.insert_header((actix_web::http::header::ALLOW, allow.join(", ")));
             }
             _ => {}
         }
@@ -222,6 +230,13 @@ pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
 /// never shown.
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
+        if matches!(&e, sea_orm::DbErr::RecordNotFound(m) if m == crate::pagination::UNKNOWN_CURSOR)
+        {
+            return ApiError::Invalid {
+                param: "starting_after".into(),
+                detail: "starting_after: no item with this id in this list (an unknown or stale cursor); start again from the first page".into(),
+            };
+        }
         if crate::db::is_outage(&e) {
             tracing::warn!(error = %e, "database unavailable");
             ApiError::Unavailable("the database cannot be reached just now; retry shortly".into())

@@ -17,6 +17,7 @@ pub const MAX_LIMIT: u64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `id` of the last item of the previous page.
     pub starting_after: Option<String>,
@@ -49,8 +50,15 @@ pub enum Order {
     Descending,
 }
 
+/// What [`fetch`] fails with when `starting_after` names no row of the
+/// list (an unknown or stale cursor): a first or empty page would look
+/// like success. Mapped once, in `From<DbErr> for ApiError`, to a 422 on
+/// `starting_after`.
+pub const UNKNOWN_CURSOR: &str = "starting_after names no item of this list";
+
 /// One page of `query` ordered by the unique column `id`, after the row
-/// whose id is `after`, and whether more rows follow.
+/// whose id is `after` (which must be a row of `query`), and whether more
+/// rows follow.
 pub async fn fetch<E, C, V>(
     db: &impl ConnectionTrait,
     query: Select<E>,
@@ -62,8 +70,14 @@ pub async fn fetch<E, C, V>(
 where
     E: EntityTrait,
     C: ColumnTrait,
-    V: Into<sea_orm::Value>,
+    V: Into<sea_orm::Value> + Clone,
 {
+    if let Some(a) = &after {
+        let known = query.clone().filter(id.eq(a.clone())).one(db).await?;
+        if known.is_none() {
+            return Err(DbErr::RecordNotFound(UNKNOWN_CURSOR.into()));
+        }
+    }
     let query = match (after, order) {
         (Some(a), Order::Ascending) => query.filter(id.gt(a)),
         (Some(a), Order::Descending) => query.filter(id.lt(a)),

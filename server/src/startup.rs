@@ -18,7 +18,7 @@ use crate::auth::token::TokenKeys;
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
-use crate::error::{query_error, ApiError, JSON_LIMIT_BYTES};
+use crate::error::{query_error, JSON_LIMIT_BYTES};
 use crate::idempotency::Idempotency;
 use crate::partners::keys::PartnerSecrets;
 use crate::partners::sealing::SecretBox;
@@ -297,6 +297,7 @@ fn run(
     let per_ip = limits.per_ip;
     let proxies = web::Data::new(per_ip.proxies.clone());
     let spec = web::Data::new(api_doc::SpecJson(api_doc::spec_json()));
+    let routes = web::Data::new(api_doc::Routes::of(&api_doc::spec()));
     let head_limits = web::Data::new(limits.head);
     let revocations = web::Data::new(crate::auth::revocation::Revocations::default());
     let refresh_grace = web::Data::new(limits.refresh_grace);
@@ -347,9 +348,12 @@ fn run(
             })
             .wrap(TracingLogger::<crate::telemetry::AccessSpan>::new())
             .wrap(metrics.clone())
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
-            }))
+            .app_data(routes.clone())
+            .default_service(web::to(
+                |req: actix_web::HttpRequest, routes: web::Data<api_doc::Routes>| async move {
+                    Err::<actix_web::HttpResponse, _>(api_doc::unrouted(&req, &routes))
+                },
+            ))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)
     .listen(listener)?

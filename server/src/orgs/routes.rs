@@ -237,7 +237,8 @@ pub async fn approve_organization(
     responses(
         (status = 200, description = "Rejected", body = OrganizationView),
         (status = 403, description = "Needs the government or admin role (`forbidden`)", content_type = "application/problem+json"),
-        (status = 409, description = "Already decided (`already_decided`)", content_type = "application/problem+json")
+        (status = 409, description = "Already decided (`already_decided`)", content_type = "application/problem+json"),
+        (status = 422, description = "No reason given, or one too long (`invalid_field`, `param` = `reason`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/organizations/{id}/reject")]

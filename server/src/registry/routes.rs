@@ -110,7 +110,9 @@ pub async fn get_project(
     responses(
         (status = 200, description = "The edited draft", body = ProjectView),
         (status = 404, description = "No such project visible to the caller (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Not a draft any more (`not_a_draft`)", content_type = "application/problem+json")
+        (status = 403, description = "Not one of the enterprise's operators (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft any more (`not_a_draft`)", content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule (`invalid_field`, `param` names it)", content_type = "application/problem+json")
     )
 )]
 #[put("/api/v1/projects/{id}")]
@@ -131,6 +133,7 @@ pub async fn update_project(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "On notice", body = ProjectView),
+        (status = 403, description = "Not one of the enterprise's operators (`forbidden`)", content_type = "application/problem+json"),
         (status = 409, description = "Already submitted (`not_a_draft`), or an identity belongs to another live project (`double_counting`)", content_type = "application/problem+json")
     )
 )]
@@ -253,6 +256,7 @@ pub async fn decide_project(
     request_body = ReportInput,
     responses(
         (status = 201, description = "Submitted for verification", body = ReportView),
+        (status = 403, description = "Not one of the enterprise's operators (`forbidden`)", content_type = "application/problem+json"),
         (status = 409, description = "Project not approved (`project_not_approved`), the period overlaps another report (`period_overlaps`), or claimed elsewhere (`double_counting`)", content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule, or carbon-calc refused the activity data (its code, e.g. `out_of_range`)", content_type = "application/problem+json")
     )
@@ -336,6 +340,7 @@ pub struct VerificationInput {
     request_body = VerificationInput,
     responses(
         (status = 200, description = "Decided", body = ReportView),
+        (status = 403, description = "Only the service centre verifies reports (`forbidden`)", content_type = "application/problem+json"),
         (status = 409, description = "Already decided (`already_decided`)", content_type = "application/problem+json"),
         (status = 422, description = "Missing reasons or a bad quantity (`invalid_field`)", content_type = "application/problem+json")
     )
@@ -368,6 +373,7 @@ pub async fn verify_report(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The batch", body = BatchView),
+        (status = 403, description = "Only the service centre issues credits (`forbidden`)", content_type = "application/problem+json"),
         (status = 409, description = "Not verified (`not_verified`) or already issued (`already_issued`)", content_type = "application/problem+json")
     )
 )]
@@ -390,6 +396,7 @@ pub async fn issue_report(
     request_body = ReversalInput,
     responses(
         (status = 201, description = "Recorded", body = ReversalView),
+        (status = 403, description = "Only the service centre records reversals (`forbidden`)", content_type = "application/problem+json"),
         (status = 409, description = "Not an approved afforestation project (`not_a_forest_sink`)", content_type = "application/problem+json")
     )
 )]
@@ -439,7 +446,8 @@ pub async fn transfer(
         (status = 201, description = "Retired", body = RetirementView),
         (status = 200, description = "Retired before under this `retirement_id`", body = RetirementView),
         (status = 404, description = "No such holder account the caller may retire from (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Not enough available (`insufficient_credits`) or `retirement_id` reused (`id_reused`)", content_type = "application/problem+json")
+        (status = 409, description = "Not enough available (`insufficient_credits`) or `retirement_id` reused (`id_reused`)", content_type = "application/problem+json"),
+        (status = 422, description = "A bad quantity, beneficiary or purpose (`invalid_field`, `param` names it)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/retirements")]
@@ -472,7 +480,8 @@ pub struct CertificateQuery {
     params(CertificateQuery),
     responses(
         (status = 200, description = "The certificate (JSON, or the HTML page)", body = certificate::Certificate),
-        (status = 404, description = "No such retirement (`not_found`)", content_type = "application/problem+json")
+        (status = 404, description = "No such retirement (`not_found`)", content_type = "application/problem+json"),
+        (status = 422, description = "An unknown `format` (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
 #[get("/api/v1/retirements/{id}/certificate")]
@@ -597,6 +606,7 @@ pub struct AttachInput {
     request_body = AttachInput,
     responses(
         (status = 200, description = "The claim with what now covers it", body = super::claims::ClaimView),
+        (status = 403, description = "Not the organisation's staff (`forbidden`)", content_type = "application/problem+json"),
         (status = 409, description = "The retirement covers another claim (`retirement_already_claimed`)", content_type = "application/problem+json"),
         (status = 422, description = "Not a retirement of the organisation (`invalid_field`)", content_type = "application/problem+json")
     )

@@ -5,21 +5,27 @@ use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp, TEST_JWT_SECR
 
 impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
+        let res = self
+            .client
             .post(format!("{}{path}", self.address))
             .json(body)
             .send()
             .await
-            .unwrap()
+            .unwrap();
+        crate::helpers::assert_declared("POST", path, res.status().as_u16());
+        res
     }
 
     pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
+        let res = self
+            .client
             .get(format!("{}{path}", self.address))
             .header("authorization", format!("Bearer {token}"))
             .send()
             .await
-            .unwrap()
+            .unwrap();
+        crate::helpers::assert_declared("GET", path, res.status().as_u16());
+        res
     }
 
     pub async fn register(&self, email: &str) {

@@ -166,12 +166,52 @@ pub async fn start(settings: &Settings, dir: Option<tempfile::TempDir>) -> TestA
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
+        let res = self
+            .client
             .get(format!("{}{path}", self.address))
             .send()
             .await
-            .expect("request sent")
+            .expect("request sent");
+        assert_declared("GET", path, res.status().as_u16());
+        res
     }
+}
+
+/// Fails the test when the server answers `status` to an operation whose
+/// spec does not list it: every status the suite sees is declared, so
+/// clients generated from the spec can trust it. Paths the spec does not
+/// document (405s, 404s of unknown paths) are not checked here.
+pub fn assert_declared(method: &str, path_and_query: &str, status: u16) {
+    use std::sync::OnceLock;
+    static SPEC: OnceLock<serde_json::Value> = OnceLock::new();
+    let spec = SPEC.get_or_init(|| {
+        serde_json::to_value(tanpuhui_server::api_doc::spec()).expect("the spec serialises")
+    });
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some(paths) = spec["paths"].as_object() else {
+        return;
+    };
+    let matching = paths.iter().find(|(template, _)| {
+        let t: Vec<&str> = template.split('/').collect();
+        t.len() == parts.len()
+            && t.iter()
+                .zip(&parts)
+                .all(|(t, p)| (t.starts_with('{') && !p.is_empty() && !p.contains('%')) || t == p)
+    });
+    let Some((template, item)) = matching else {
+        return;
+    };
+    let Some(op) = item.get(method.to_ascii_lowercase()) else {
+        return;
+    };
+    let declared = op["responses"]
+        .as_object()
+        .is_some_and(|r| r.contains_key(&status.to_string()) || r.contains_key("default"));
+    assert!(
+        declared,
+        "{method} {template} answered {status}, which its spec does not declare"
+    );
 }
 
 /// A fresh database with the schema applied, for tests of services below
@@ -242,14 +282,16 @@ impl TestApp {
     ) -> reqwest::Response {
         let mut req = self
             .client
-            .request(method, format!("{}{path}", self.address));
+            .request(method.clone(), format!("{}{path}", self.address));
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         if let Some(b) = body {
             req = req.json(b);
         }
-        req.send().await.expect("request sent")
+        let res = req.send().await.expect("request sent");
+        assert_declared(method.as_str(), path, res.status().as_u16());
+        res
     }
 
     /// POST with a bearer token; answers the status and the JSON body.

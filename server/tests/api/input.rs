@@ -331,3 +331,71 @@ async fn amounts_are_strings_in_requests_too() {
     let estimate: Value = res.json().await.unwrap();
     assert_eq!(estimate["credited_g"], "213", "{estimate}");
 }
+
+/// A documented path with a method it does not take answers 405 with
+/// `Allow`; an undocumented path stays 404.
+#[tokio::test]
+async fn wrong_methods_are_405_with_allow() {
+    let app = spawn_app(backends()[0]).await;
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/api/v1/trips", "GET, POST"),
+        (reqwest::Method::POST, "/healthz", "GET"),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/public/retirements/abc",
+            "GET",
+        ),
+    ] {
+        let res = app.send(method.clone(), path, None, None).await;
+        assert_eq!(
+            res.headers()
+                .get("allow")
+                .map(|v| v.to_str().unwrap().to_string()),
+            Some(allow.to_string()),
+            "{method} {path}"
+        );
+        let (status, p) = problem(res).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{method} {path}"
+        );
+    }
+    let (status, p) = problem(app.get("/api/v1/nothing/here").await).await;
+    assert_eq!((status, p["code"].as_str()), (404, Some("not_found")));
+}
+
+/// An unknown or stale `starting_after` is refused instead of answering a
+/// first or empty page as if all were well.
+#[tokio::test]
+async fn unknown_cursors_are_refused() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let token = app.signed_in("pages@lz.cn").await;
+        for path in [
+            "/api/v1/trips?starting_after=zzz",
+            "/api/v1/organizations?starting_after=zzz",
+            "/api/v1/me/transit-cards?starting_after=zzz",
+        ] {
+            let (status, p) = app.get_as(&token, path).await;
+            assert_eq!(
+                (status, p["param"].as_str()),
+                (422, Some("starting_after")),
+                "{path} {p}"
+            );
+        }
+        let (status, p) = problem(
+            app.get("/api/v1/public/retirements?starting_after=zzz")
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (422, Some("starting_after")),
+            "{p}"
+        );
+        // A real cursor pages on.
+        let (status, page) = app.get_as(&token, "/api/v1/trips?limit=1").await;
+        assert_eq!((status, page["has_more"].as_bool()), (200, Some(false)));
+    }
+}
