@@ -165,7 +165,45 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     add_common_responses(&mut api);
     describe_responses(&mut api);
+    tidy_components(&mut api);
     api
+}
+
+/// Schemas as generated clients need them: a page's items refer to the
+/// item's own schema (one name per type, not a copy inside each page), and
+/// every `*_at` string is an RFC 3339 `date-time`.
+fn tidy_components(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{
+        ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type,
+    };
+    use utoipa::openapi::{Ref, RefOr};
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    let names: std::collections::BTreeSet<String> = components.schemas.keys().cloned().collect();
+    let is_string = |t: &SchemaType| match t {
+        SchemaType::Type(Type::String) => true,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        _ => false,
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        if let Some(item) = name.strip_prefix("Page_").filter(|i| names.contains(*i)) {
+            if let Some(RefOr::T(Schema::Array(array))) = object.properties.get_mut("data") {
+                array.items =
+                    ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+            }
+        }
+        for (property, value) in object.properties.iter_mut() {
+            if let RefOr::T(Schema::Object(p)) = value {
+                if property.ends_with("_at") && p.format.is_none() && is_string(&p.schema_type) {
+                    p.format = Some(SchemaFormat::KnownFormat(KnownFormat::DateTime));
+                }
+            }
+        }
+    }
 }
 
 /// What every answer carries, said once for all operations: problem

@@ -29,12 +29,12 @@ fn calc(function: &str, body: &Value) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     tag = "estimates",
     request_body(
-        content = Object,
+        content = carbon_calc::commute::CommuteRequest,
         description = "carbon-calc's commute request: `preset` (optional; the default preset when absent) and `legs` of `mode` and `distance_km` (a decimal string; optional for per-trip modes)",
         example = json!({"preset": "wuhan-2024", "legs": [{"mode": "metro", "distance_km": "7.35"}, {"mode": "bus"}]})
     ),
     responses(
-        (status = 200, description = "The estimate: `preset`, `preset_version`, exact `reduction_g` (decimal string), `credited_g` (rounded half away from zero) and per-leg detail", body = Object),
+        (status = 200, description = "The estimate: `preset`, `preset_version`, exact `reduction_g` (decimal string), `credited_g` (rounded half away from zero) and per-leg detail", body = carbon_calc::commute::CommuteEstimate),
         (status = 422, description = "The calculator refused the request: `code` is carbon-calc's (`unknown_mode`, `unknown_methodology`, `out_of_range`, `missing_field`, …), `param` the JSON path of the field", content_type = "application/problem+json")
     )
 )]

@@ -13,6 +13,7 @@ use crate::methodology::{Catalog, FactorUnit};
 pub const MAX_LEGS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommuteRequest {
     /// Preset id; the catalogue's default (`lanzhou-interim`) when absent.
@@ -22,34 +23,44 @@ pub struct CommuteRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Leg {
+    /// A mode of the preset (`metro`, `bus`, `bike`, …).
     pub mode: String,
-    /// Required for per-km modes; optional (and only range-checked) for
-    /// per-trip modes.
+    /// Kilometres, a decimal string. Required for per-km modes; optional
+    /// (and only range-checked) for per-trip modes.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "7.35"))]
     pub distance_km: Option<Dec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommuteEstimate {
     pub preset: String,
     pub preset_version: u32,
-    /// Exact sum of the legs, grams CO2e.
+    /// Exact sum of the legs, grams CO2e (decimal string).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub reduction_g: Dec,
-    /// `reduction_g` rounded half away from zero.
+    /// `reduction_g` rounded half away from zero (integer string).
     #[serde(serialize_with = "crate::decimal::int_str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub credited_g: i64,
     pub legs: Vec<LegEstimate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegEstimate {
     pub mode: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub distance_km: Option<Dec>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub factor_g: Dec,
     pub unit: FactorUnit,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub reduction_g: Dec,
 }
 

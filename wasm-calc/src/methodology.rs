@@ -25,6 +25,7 @@ pub enum Reliability {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FactorUnit {
     /// Grams of reduction per kilometre travelled.

@@ -175,11 +175,17 @@ impl<'de> Deserialize<'de> for Degrees {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TracePoint {
+    /// Latitude in decimal degrees (a number, or a decimal string).
+    #[cfg_attr(feature = "openapi", schema(value_type = f64, minimum = -90, maximum = 90))]
     pub lat: Degrees,
+    /// Longitude in decimal degrees.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64, minimum = -180, maximum = 180))]
     pub lon: Degrees,
     /// RFC 3339 time of the fix.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub t: String,
 }
 

@@ -123,7 +123,7 @@ pub async fn get_balances(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EntryView {
+pub struct LedgerEntryView {
     /// Pass as `starting_after` to get the next (older) page.
     pub id: String,
     pub transaction_id: String,
@@ -139,7 +139,7 @@ pub struct EntryView {
     security(("bearer" = [])),
     params(PageQuery),
     responses(
-        (status = 200, description = "A page of entries", body = Page<EntryView>),
+        (status = 200, description = "A page of entries", body = Page<LedgerEntryView>),
         (status = 404, description = "No such account, or not yours (`not_found`)", content_type = "application/problem+json"),
         (status = 422, description = "Bad `limit` or `starting_after` (`invalid_field`)", content_type = "application/problem+json")
     )
@@ -166,7 +166,7 @@ pub async fn get_entries(
         ledger::entries_page(db.get_ref(), &account.id, after, page.limit()?).await?;
     let data = rows
         .into_iter()
-        .map(|e| EntryView {
+        .map(|e| LedgerEntryView {
             id: e.id.to_string(),
             transaction_id: e.transaction_id,
             asset: e.asset,

@@ -209,16 +209,16 @@ pub struct EntriesQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EntryView {
+pub struct AuditEntryView {
     pub leaf_index: u64,
     pub kind: String,
     /// The canonical leaf bytes (UTF-8 JSON): hash exactly this text.
     pub leaf: String,
 }
 
-impl From<event::Model> for EntryView {
+impl From<event::Model> for AuditEntryView {
     fn from(e: event::Model) -> Self {
-        EntryView {
+        AuditEntryView {
             leaf_index: e.leaf_index.unwrap_or_default() as u64,
             kind: e.kind,
             leaf: e.leaf,
@@ -228,7 +228,7 @@ impl From<event::Model> for EntryView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntriesView {
-    pub entries: Vec<EntryView>,
+    pub entries: Vec<AuditEntryView>,
 }
 
 /// Sealed entries by leaf index.
@@ -247,6 +247,6 @@ pub async fn entries(
 ) -> Result<HttpResponse, ApiError> {
     let rows = proofs::entries(db.get_ref(), q.start, q.end).await?;
     Ok(HttpResponse::Ok().json(EntriesView {
-        entries: rows.into_iter().map(EntryView::from).collect(),
+        entries: rows.into_iter().map(AuditEntryView::from).collect(),
     }))
 }

@@ -35,16 +35,16 @@ pub struct TripRequest {
     /// when absent.
     #[serde(default)]
     pub preset: Option<String>,
-    /// As in the commute estimate: `mode` and `distance_km` (decimal string).
-    #[schema(value_type = Vec<Object>)]
+    /// As in the commute estimate: `mode` and `distance_km` (decimal
+    /// string); 1 to 10 legs.
     pub legs: Vec<Leg>,
     #[schema(value_type = String, format = DateTime)]
     pub started_at: DateTime<FixedOffset>,
     #[schema(value_type = String, format = DateTime)]
     pub ended_at: DateTime<FixedOffset>,
-    /// GPS fixes `{lat, lon, t}`; a trip without one is self-declared.
+    /// GPS fixes `{lat, lon, t}` in time order (at most 20,000); a trip
+    /// without one is self-declared.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
     pub trace: Option<Vec<TracePoint>>,
 }
 
