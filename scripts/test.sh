@@ -51,6 +51,9 @@ cargo clippy -p carbon-calc --lib --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests"
 cargo test --workspace
 
+step "schemathesis: the real server against the spec it serves"
+scripts/schemathesis.sh
+
 step "WebAssembly packages"
 scripts/build-wasm.sh
 cargo build -p carbon-calc --bin carbon-calc

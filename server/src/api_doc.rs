@@ -372,6 +372,11 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
                 )
                 .into()
             });
+            if op.request_body.is_some() || takes(ParameterIn::Query) {
+                responses.entry("422".into()).or_insert_with(|| {
+                    problem("A field breaks a rule (`invalid_field`, `param` names it)").into()
+                });
+            }
             if takes(ParameterIn::Path) {
                 responses.entry("404".into()).or_insert_with(|| {
                     problem("No such object, or not yours (`not_found`)").into()
