@@ -54,6 +54,9 @@ cargo test --workspace
 step "schemathesis: the real server against the spec it serves"
 scripts/schemathesis.sh
 
+step "a typed client generated from the spec compiles strictly and runs"
+scripts/client-check.sh
+
 step "WebAssembly packages"
 scripts/build-wasm.sh
 cargo build -p carbon-calc --bin carbon-calc
