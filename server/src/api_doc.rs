@@ -186,10 +186,31 @@ fn tidy_components(api: &mut utoipa::openapi::OpenApi) {
         SchemaType::Array(types) => types.contains(&Type::String),
         _ => false,
     };
+    // Strings with fixed values that are not Rust enums in the views.
+    let fixed: &[(&str, &str, &[&str])] = &[
+        (
+            "ProjectView",
+            "status",
+            crate::registry::projects::status::ALL,
+        ),
+        (
+            "ReportView",
+            "status",
+            crate::registry::reports::status::ALL,
+        ),
+        ("BatchView", "kind", &["project", "personal"]),
+        ("TripView", "source", &["self_declared", "gps", "partner"]),
+        ("ReviewView", "decision", &["approved", "rejected"]),
+    ];
     for (name, schema) in components.schemas.iter_mut() {
         let RefOr::T(Schema::Object(object)) = schema else {
             continue;
         };
+        for (_, property, values) in fixed.iter().filter(|(n, _, _)| n == name) {
+            if let Some(RefOr::T(Schema::Object(p))) = object.properties.get_mut(*property) {
+                p.enum_values = Some(values.iter().map(|v| serde_json::json!(v)).collect());
+            }
+        }
         if let Some(item) = name.strip_prefix("Page_").filter(|i| names.contains(*i)) {
             if let Some(RefOr::T(Schema::Array(array))) = object.properties.get_mut("data") {
                 array.items =

@@ -50,6 +50,7 @@ pub struct RegisterRequest {
     /// Mainland mobile number, e.g. `13800138000` or `+86 138 0013 8000`.
     pub mobile: Option<String>,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     #[validate(length(
         min = super::password::MIN_CHARS,
         max = super::password::MAX_CHARS,

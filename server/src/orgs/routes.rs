@@ -43,8 +43,10 @@ impl From<OrgError> for ApiError {
 pub struct CreateOrganization {
     pub kind: OrgKind,
     /// 1 to 200 characters (surrounding white space is trimmed).
+    #[schema(min_length = 1)]
     pub name: String,
     /// Unified social credit code (18 characters, GB 32100 check character).
+    #[schema(min_length = 18, max_length = 18)]
     pub uscc: String,
 }
 

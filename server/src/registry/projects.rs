@@ -52,6 +52,8 @@ pub mod status {
     pub const NOTICE: &str = "notice";
     pub const APPROVED: &str = "approved";
     pub const REJECTED: &str = "rejected";
+    /// Every status, for the spec.
+    pub const ALL: &[&str] = &[DRAFT, NOTICE, APPROVED, REJECTED];
 }
 
 /// Smallest eligible afforestation parcel (400 m², CCER-14-001-V01).

@@ -29,6 +29,8 @@ pub mod status {
     pub const VERIFIED: &str = "verified";
     pub const REJECTED: &str = "rejected";
     pub const ISSUED: &str = "issued";
+    /// Every status, for the spec.
+    pub const ALL: &[&str] = &[SUBMITTED, VERIFIED, REJECTED, ISSUED];
 }
 
 /// The activity data, by the calculator that applies to the project's kind.
@@ -346,6 +348,7 @@ pub async fn submit(
 
 /// How the service centre decides a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[schema(as = ReportVerdict)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Accept,

@@ -152,6 +152,7 @@ pub async fn submit_project(
 #[serde(deny_unknown_fields)]
 pub struct ObjectionInput {
     /// What is wrong with the project (1 to 5000 characters).
+    #[schema(min_length = 1, max_length = 5000)]
     pub text: String,
 }
 

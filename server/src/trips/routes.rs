@@ -433,13 +433,14 @@ pub async fn review_trip(
 #[serde(deny_unknown_fields)]
 pub struct ReviewDecision {
     /// `approve` or `reject`.
-    #[schema(value_type = String, example = "approve")]
+    #[schema(example = "approve")]
     pub decision: Verdict,
     /// Why, 1 to 500 characters; recorded with the reviewer's id.
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[schema(as = TripVerdict)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Approve,

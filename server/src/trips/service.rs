@@ -30,6 +30,7 @@ use crate::ledger::{self, Asset, Command, LedgerError, Posting};
 #[serde(deny_unknown_fields)]
 pub struct TripRequest {
     /// A UUID the app makes when the trip is recorded; resending it is safe.
+    #[schema(format = "uuid")]
     pub client_trip_id: String,
     /// The methodology preset the app estimated with; the default preset
     /// when absent.
