@@ -361,7 +361,7 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             }
             if op.request_body.is_some() {
                 for (status, text) in [
-                    ("400", "Malformed JSON (`invalid_json`) or a field of the wrong type, unknown or missing (`invalid_field`, `param` names it)"),
+                    ("400", "Malformed JSON (`invalid_json`), or a field unknown (`unknown_field`), missing (`missing_field`) or of the wrong type (`invalid_value`); `param` names it"),
                     ("413", "Body larger than the route accepts: 64 KiB, trips 2 MiB, trip batches 8 MiB (`payload_too_large`)"),
                     ("415", "Body not sent as `application/json` (`unsupported_media_type`)"),
                 ] {

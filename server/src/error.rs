@@ -120,6 +120,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadBody { status, .. } => *status,
+            // A request of the wrong shape is a 400 wherever it is found;
+            // the calculator's rules are 422s.
+            ApiError::Calc(e) if calc_shape_error(e) => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } | ApiError::Calc(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
@@ -161,6 +164,19 @@ impl ResponseError for ApiError {
 /// last longer are answered 503 again.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
+/// carbon-calc's codes for a request of the wrong shape (as the JSON
+/// extractor's are): answered 400 like them.
+fn calc_shape_error(e: &carbon_calc::error::CalcError) -> bool {
+    use carbon_calc::error::ErrorCode;
+    matches!(
+        e.code,
+        ErrorCode::InvalidJson
+            | ErrorCode::MissingField
+            | ErrorCode::UnknownField
+            | ErrorCode::InvalidValue
+    )
+}
+
 /// Largest JSON body of most routes.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
 /// Largest body of any route (a batch of trips with GPS traces); routes
@@ -201,10 +217,16 @@ pub fn body_error(e: serde_json::Error) -> ApiError {
         .find_map(|p| message.strip_prefix(p))
         .and_then(|rest| rest.split('`').next())
         .map(str::to_string);
+    // The same codes as carbon-calc's for the same mistakes, so that a
+    // field's shape is refused alike on every route.
     let code = if e.is_syntax() || e.is_eof() {
         "invalid_json"
+    } else if message.starts_with("unknown field") {
+        "unknown_field"
+    } else if message.starts_with("missing field") {
+        "missing_field"
     } else {
-        "invalid_field"
+        "invalid_value"
     };
     ApiError::BadBody {
         status: StatusCode::BAD_REQUEST,

@@ -244,12 +244,9 @@ pub async fn log_batch(
             Ok(req) => service::log_trip(deps.trips(), &user.0, &req, now())
                 .await
                 .map_err(ApiError::from),
-            Err(e) => Err(ApiError::BadBody {
-                status: actix_web::http::StatusCode::BAD_REQUEST,
-                code: "invalid_field",
-                param: None,
-                detail: format!("trips[{index}]: {e}"),
-            }),
+            // As `POST /api/v1/trips` would refuse it: the same code and
+            // `param`.
+            Err(e) => Err(crate::error::body_error(e)),
         };
         results.push(match outcome {
             Ok(logged) => BatchItem {
