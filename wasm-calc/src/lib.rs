@@ -12,6 +12,7 @@
 //! server.
 
 pub mod commute;
+pub mod coords;
 pub mod decimal;
 pub mod error;
 pub mod forest;

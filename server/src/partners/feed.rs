@@ -116,6 +116,7 @@ fn to_trip(org_id: &str, r: &PartnerTrip) -> Result<TripRequest, ApiError> {
         started_at: r.started_at,
         ended_at: r.ended_at,
         trace: None,
+        coordinate_system: None,
     })
 }
 

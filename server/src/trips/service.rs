@@ -25,6 +25,7 @@ use crate::accounts::service::SystemAccounts;
 use crate::cache::Cache;
 use crate::clock::china_day;
 use crate::ledger::{self, Asset, Command, LedgerError, Posting};
+use carbon_calc::coords::CoordinateSystem;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +48,28 @@ pub struct TripRequest {
     /// without one is self-declared.
     #[serde(default)]
     pub trace: Option<Vec<TracePoint>>,
+    /// The system of the trace's coordinates: `wgs84` (GPS, the default) or
+    /// `gcj02` (Chinese map SDKs, WeChat). GCJ-02 traces are converted to
+    /// WGS-84 before anything else, and kept so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinate_system: Option<CoordinateSystem>,
+}
+
+impl TripRequest {
+    /// This trip with its trace in WGS-84, the system traces are measured,
+    /// compared and kept in.
+    pub fn in_wgs84(&self) -> std::borrow::Cow<'_, TripRequest> {
+        if self.coordinate_system != Some(CoordinateSystem::Gcj02) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut converted = self.clone();
+        for p in converted.trace.iter_mut().flatten() {
+            let (lat, lon) = carbon_calc::coords::gcj02_to_wgs84(p.lat.0, p.lon.0);
+            (p.lat.0, p.lon.0) = (lat, lon);
+        }
+        converted.coordinate_system = Some(CoordinateSystem::Wgs84);
+        std::borrow::Cow::Owned(converted)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -290,6 +313,7 @@ pub async fn log_trip_from(
         catalog,
         ..
     } = ctx;
+    let req = &*req.in_wgs84();
     let Checked {
         client_id,
         estimate,

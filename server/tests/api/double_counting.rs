@@ -466,3 +466,55 @@ async fn a_journey_sent_from_two_accounts_goes_to_review_both_times() {
         );
     }
 }
+
+/// A trace may come in GCJ-02 (Chinese map SDKs, WeChat), said by
+/// `coordinate_system`: it is converted to WGS-84, measured as such, and the
+/// same journey sent in the other system is still the same journey.
+#[tokio::test]
+async fn gcj02_traces_are_converted_and_still_the_same_journey() {
+    use crate::trips::{base_time, commute};
+    let app = app_without_notice(backends()[0]).await;
+    let (a, b) = (
+        app.signed_in("wgs@lz.cn").await,
+        app.signed_in("gcj@lz.cn").await,
+    );
+    let body = commute(base_time() - chrono::Duration::days(1), 30, true);
+    let (status, first) = app.post_as(&a, "/api/v1/trips", &body).await;
+    assert_eq!(
+        (status, first["status"].as_str()),
+        (201, Some("credited")),
+        "{first}"
+    );
+    // The same fixes as a Chinese map SDK reports them.
+    let mut shifted = body.clone();
+    shifted["client_trip_id"] = json!(uuid::Uuid::new_v4().to_string());
+    shifted["coordinate_system"] = json!("gcj02");
+    for p in shifted["trace"].as_array_mut().unwrap() {
+        let (lat, lon) = carbon_calc::coords::wgs84_to_gcj02(
+            p["lat"].as_f64().unwrap(),
+            p["lon"].as_f64().unwrap(),
+        );
+        p["lat"] = json!(lat);
+        p["lon"] = json!(lon);
+    }
+    let (status, copy) = app.post_as(&b, "/api/v1/trips", &shifted).await;
+    assert_eq!(status, 201, "{copy}");
+    assert_eq!(
+        copy["measured_km"], first["measured_km"],
+        "measured in WGS-84: {copy}"
+    );
+    assert!(
+        copy["reasons"]
+            .to_string()
+            .contains("same_journey_as_another_account"),
+        "converted, it is the same journey: {copy}"
+    );
+    let mut bad = shifted.clone();
+    bad["coordinate_system"] = json!("bd09");
+    let (status, e) = app.post_as(&b, "/api/v1/trips", &bad).await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (400, Some("invalid_value")),
+        "{e}"
+    );
+}
