@@ -141,13 +141,19 @@ async fn serve(settings: &Settings) -> Result<(), String> {
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }
 
-async fn migrate(settings: &Settings) -> Result<(), String> {
+/// The database, connected and brought up to date (schema and data).
+async fn prepared(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
     let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
         .await
         .map_err(|e| e.to_string())?;
     tanpuhui_server::startup::prepare(&conn)
         .await
         .map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+async fn migrate(settings: &Settings) -> Result<(), String> {
+    prepared(settings).await?;
     tracing::info!("migrations applied");
     Ok(())
 }
@@ -158,12 +164,7 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
         .read_line(&mut password)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
-        .await
-        .map_err(|e| e.to_string())?;
-    tanpuhui_server::startup::prepare(&conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    let conn = prepared(settings).await?;
     let user = admin::create(&conn, email, password)
         .await
         .map_err(|e| e.to_string())?;
@@ -173,12 +174,7 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
 }
 
 async fn demo(settings: &Settings) -> Result<(), String> {
-    let conn = db::connect(&settings.database_url, db::PoolSettings::of(settings))
-        .await
-        .map_err(|e| e.to_string())?;
-    tanpuhui_server::startup::prepare(&conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    let conn = prepared(settings).await?;
     let made = tanpuhui_server::demo::fill(&conn, settings, tanpuhui_server::clock::now()).await?;
     println!("{made}");
     Ok(())

@@ -43,6 +43,19 @@ pub struct Page<T: ToSchema> {
     pub has_more: bool,
 }
 
+impl<T: ToSchema> Page<T> {
+    /// The page of views of `rows`, as [`fetch`] answered them.
+    pub fn of<R>((rows, has_more): (Vec<R>, bool)) -> Page<T>
+    where
+        T: From<R>,
+    {
+        Page {
+            data: rows.into_iter().map(T::from).collect(),
+            has_more,
+        }
+    }
+}
+
 /// Newest first (descending ids) or oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {

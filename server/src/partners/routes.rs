@@ -124,7 +124,7 @@ pub async fn list_keys(
     id: web::Path<String>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rows, has_more) = keys::list(
+    let rows = keys::list(
         db.get_ref(),
         &who,
         &id,
@@ -132,10 +132,7 @@ pub async fn list_keys(
         page.limit()?,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page::<PartnerKeyView> {
-        data: rows.into_iter().map(Into::into).collect(),
-        has_more,
-    }))
+    Ok(HttpResponse::Ok().json(Page::<PartnerKeyView>::of(rows)))
 }
 
 /// Revoke a partner key at once (administrators and the organisation's
@@ -236,17 +233,14 @@ pub async fn list_cards(
     user: AuthUser,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rows, has_more) = cards::list(
+    let rows = cards::list(
         db.get_ref(),
         &user.0,
         page.starting_after.as_deref(),
         page.limit()?,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page::<CardView> {
-        data: rows.into_iter().map(Into::into).collect(),
-        has_more,
-    }))
+    Ok(HttpResponse::Ok().json(Page::<CardView>::of(rows)))
 }
 
 /// Unlink one of the caller's cards; later records of it are not theirs.

@@ -194,7 +194,7 @@ pub async fn list_objections(
     id: web::Path<String>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rows, has_more) = projects::objections(
+    let rows = projects::objections(
         db.get_ref(),
         &who,
         &id,
@@ -202,10 +202,7 @@ pub async fn list_objections(
         page.limit()?,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        data: rows.into_iter().map(ObjectionView::from).collect(),
-        has_more,
-    }))
+    Ok(HttpResponse::Ok().json(Page::<ObjectionView>::of(rows)))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -287,7 +284,7 @@ pub async fn list_reports(
     id: web::Path<String>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rows, has_more) = reports::of_project(
+    let rows = reports::of_project(
         db.get_ref(),
         &who,
         &id,
@@ -295,10 +292,7 @@ pub async fn list_reports(
         page.limit()?,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        data: rows.into_iter().map(ReportView::from).collect(),
-        has_more,
-    }))
+    Ok(HttpResponse::Ok().json(Page::<ReportView>::of(rows)))
 }
 
 /// One monitoring report (the enterprise, the service centre).
