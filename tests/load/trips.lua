@@ -47,10 +47,13 @@ function request()
   local slot = counters[next_user]
   counters[next_user] = slot + 1
   local start = base + slot * SLOT
+  -- Each rider on a line of their own (about 90 m apart): one journey
+  -- from two accounts would go to review, as a copied trip does.
+  local lon = 103.83 + (thread_index * 1000 + next_user) * 0.001
   local points = {}
   for i = 0, 9 do
-    table.insert(points, string.format('{"lat":%.6f,"lon":103.83,"t":"%s"}',
-      36.06 + i * 0.25 / 9 / 111.2, iso(start + math.floor(i * 30 / 9))))
+    table.insert(points, string.format('{"lat":%.6f,"lon":%.4f,"t":"%s"}',
+      36.06 + i * 0.25 / 9 / 111.2, lon, iso(start + math.floor(i * 30 / 9))))
   end
   local body = string.format(
     '{"client_trip_id":"%s","preset":"lanzhou-interim","legs":[{"mode":"metro","distance_km":"0.25"}],' ..

@@ -349,7 +349,7 @@ pub struct ReviewTripView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewView>,
     /// Live trips of other accounts with the same journey (reason
-    /// `same_journey_as_another_account`): decide them together.
+    /// `same_journey_as_another_account`; up to 20): decide them together.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub same_journey_as: Vec<String>,
 }

@@ -367,9 +367,16 @@ pub async fn log_trip_from(
     // Trips a partner evidences carry no fingerprint: their records come
     // from the partner, not from a body someone could copy.
     let fingerprint = from.is_none().then(|| super::fingerprint::of(req));
-    let same_journey = match &fingerprint {
-        Some(f) => same_journey_elsewhere(&txn, f, user_id).await?,
-        None => Vec::new(),
+    let (same_journey, twins) = match &fingerprint {
+        Some(f) => {
+            let unmarked = unmarked_twins(&txn, f, user_id).await?;
+            let any = !unmarked.is_empty()
+                || !same_journey_elsewhere(&txn, f, user_id, 1)
+                    .await?
+                    .is_empty();
+            (any, unmarked)
+        }
+        None => (false, Vec::new()),
     };
     let (overlaps, credited_today, credited_today_g) = (
         standing.overlaps,
@@ -386,7 +393,7 @@ pub async fn log_trip_from(
             trace_ratio,
             trace_teleports: teleports,
             trace_outside_trip: outside,
-            same_journey_elsewhere: !same_journey.is_empty(),
+            same_journey_elsewhere: same_journey,
             overlaps,
             credited_today,
             credited_today_g,
@@ -438,7 +445,7 @@ pub async fn log_trip_from(
         // A credited trip's event is its credit's ledger event (see `credit`).
         record_event(&txn, "trip.logged", &trip, now).await?;
     }
-    for earlier in same_journey {
+    for earlier in twins {
         send_to_review(&txn, earlier, now).await?;
     }
     if credited {
@@ -469,7 +476,27 @@ pub async fn log_trip_from(
 
 /// Live trips (credited or waiting for review) of other accounts with the
 /// same journey's fingerprint.
+/// At most `limit` of them.
 pub(super) async fn same_journey_elsewhere(
+    txn: &impl ConnectionTrait,
+    fingerprint: &str,
+    user_id: &str,
+    limit: u64,
+) -> Result<Vec<trip::Model>, DbErr> {
+    trip::Entity::find()
+        .filter(trip::Column::Fingerprint.eq(fingerprint))
+        .filter(trip::Column::UserId.ne(user_id))
+        .filter(trip::Column::Status.ne(TripStatus::Rejected.as_str()))
+        .limit(limit)
+        .all(txn)
+        .await
+}
+
+/// Other accounts' live trips of the same journey that do not yet say so
+/// (a held or marked trip is marked once): at most [`MARK_AT_ONCE`], so
+/// one journey sent from many accounts costs each new trip a bounded
+/// amount of work, not one update per earlier copy.
+async fn unmarked_twins(
     txn: &impl ConnectionTrait,
     fingerprint: &str,
     user_id: &str,
@@ -478,9 +505,15 @@ pub(super) async fn same_journey_elsewhere(
         .filter(trip::Column::Fingerprint.eq(fingerprint))
         .filter(trip::Column::UserId.ne(user_id))
         .filter(trip::Column::Status.ne(TripStatus::Rejected.as_str()))
+        .filter(trip::Column::HeldForReview.eq(false))
+        .filter(trip::Column::Reasons.not_like("%same_journey_as_another_account%"))
+        .limit(MARK_AT_ONCE)
         .all(txn)
         .await
 }
+
+/// How many earlier copies of a journey one new trip marks.
+const MARK_AT_ONCE: u64 = 16;
 
 /// Another account sent the same journey as `earlier`: it goes to a
 /// reviewer too. Waiting already, it gains the reason; credited, it is held
