@@ -531,3 +531,37 @@ async fn gcj02_traces_are_converted_and_still_the_same_journey() {
         "{e}"
     );
 }
+
+/// Eight accounts send one journey at the same moment: at most one is
+/// credited outright, the rest wait for a reviewer (on PostgreSQL the
+/// journey is locked while a trip of it is decided).
+#[tokio::test]
+async fn one_journey_sent_at_once_from_many_accounts_is_credited_once() {
+    use crate::trips::{base_time, commute};
+    for backend in backends() {
+        let app = app_without_notice(backend).await;
+        let mut tokens = Vec::new();
+        for i in 0..8 {
+            tokens.push(app.signed_in(&format!("ring{i}@lz.cn")).await);
+        }
+        let body = commute(base_time() - chrono::Duration::days(1), 30, true);
+        let answers = futures_util::future::join_all(tokens.iter().map(|t| {
+            let mut b = body.clone();
+            b["client_trip_id"] = json!(uuid::Uuid::new_v4().to_string());
+            let app = &app;
+            async move { app.post_as(t, "/api/v1/trips", &b).await }
+        }))
+        .await;
+        let credited = answers
+            .iter()
+            .filter(|(s, t)| {
+                *s == 201 && t["status"] == "credited" && t["held_for_review"] == false
+            })
+            .count();
+        assert!(
+            credited <= 1,
+            "{backend:?}: {credited} credited outright: {answers:?}"
+        );
+        assert!(answers.iter().all(|(s, _)| *s == 201), "{answers:?}");
+    }
+}
