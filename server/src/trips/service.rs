@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -370,11 +370,14 @@ pub async fn log_trip_from(
     let (same_journey, twins) = match &fingerprint {
         Some(f) => {
             lock_journey(&txn, f).await?;
-            let unmarked = unmarked_twins(&txn, f, user_id).await?;
-            let any = !unmarked.is_empty()
-                || !same_journey_elsewhere(&txn, f, user_id, 1)
-                    .await?
-                    .is_empty();
+            let found = twins(&txn, f, user_id).await?;
+            let any = !found.is_empty();
+            let unmarked = found
+                .into_iter()
+                .filter(|t| {
+                    !t.held_for_review && !t.reasons.contains("same_journey_as_another_account")
+                })
+                .collect::<Vec<_>>();
             (any, unmarked)
         }
         None => (false, Vec::new()),
@@ -493,11 +496,13 @@ pub(super) async fn same_journey_elsewhere(
         .await
 }
 
-/// Other accounts' live trips of the same journey that do not yet say so
-/// (a held or marked trip is marked once): at most [`MARK_AT_ONCE`], so
-/// one journey sent from many accounts costs each new trip a bounded
-/// amount of work, not one update per earlier copy.
-async fn unmarked_twins(
+/// The oldest live trips of other accounts with the same journey, at most
+/// [`MARK_AT_ONCE`] + 1, in one query: whether there is any, and which of
+/// them to mark. Only a trip logged before any copy existed can be
+/// credited, so the oldest are the ones to hold; a journey sent from many
+/// accounts costs each new trip a bounded amount of work, not an update
+/// per earlier copy.
+async fn twins(
     txn: &impl ConnectionTrait,
     fingerprint: &str,
     user_id: &str,
@@ -506,9 +511,8 @@ async fn unmarked_twins(
         .filter(trip::Column::Fingerprint.eq(fingerprint))
         .filter(trip::Column::UserId.ne(user_id))
         .filter(trip::Column::Status.ne(TripStatus::Rejected.as_str()))
-        .filter(trip::Column::HeldForReview.eq(false))
-        .filter(trip::Column::Reasons.not_like("%same_journey_as_another_account%"))
-        .limit(MARK_AT_ONCE)
+        .order_by_asc(trip::Column::Id)
+        .limit(MARK_AT_ONCE + 1)
         .all(txn)
         .await
 }
