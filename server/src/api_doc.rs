@@ -241,8 +241,45 @@ fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
                 .build(),
         )
     };
+    each_operation(api, |path, method, op| {
+        let replayable = crate::idempotency::covers(method, path);
+        for (status, response) in op.responses.responses.iter_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            if let Some(RefOr::T(content)) = response.content.get_mut("application/problem+json") {
+                content.schema = Some(RefOr::Ref(Ref::from_schema_name("Problem")));
+            }
+            response.headers.insert(
+                "x-request-id".into(),
+                header(Type::String, "Quote it when reporting a problem"),
+            );
+            if status == "429" || status == "503" {
+                response.headers.insert(
+                    "Retry-After".into(),
+                    header(Type::Integer, "Seconds to wait before trying again"),
+                );
+            }
+            if replayable && status.starts_with('2') {
+                response.headers.insert(
+                        "Idempotent-Replayed".into(),
+                        header(
+                            Type::String,
+                            "`true` when this is the stored answer of an earlier request with the same Idempotency-Key",
+                        ),
+                    );
+            }
+        }
+    });
+}
+
+/// Calls `f` with every operation of the spec, its path and its method.
+fn each_operation(
+    api: &mut utoipa::openapi::OpenApi,
+    mut f: impl FnMut(&str, &actix_web::http::Method, &mut utoipa::openapi::path::Operation),
+) {
+    use actix_web::http::Method;
     for (path, item) in api.paths.paths.iter_mut() {
-        use actix_web::http::Method;
         for (method, op) in [
             (Method::GET, &mut item.get),
             (Method::POST, &mut item.post),
@@ -250,36 +287,8 @@ fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
             (Method::DELETE, &mut item.delete),
             (Method::PATCH, &mut item.patch),
         ] {
-            let Some(op) = op else { continue };
-            let replayable = crate::idempotency::covers(&method, path);
-            for (status, response) in op.responses.responses.iter_mut() {
-                let RefOr::T(response) = response else {
-                    continue;
-                };
-                if let Some(RefOr::T(content)) =
-                    response.content.get_mut("application/problem+json")
-                {
-                    content.schema = Some(RefOr::Ref(Ref::from_schema_name("Problem")));
-                }
-                response.headers.insert(
-                    "x-request-id".into(),
-                    header(Type::String, "Quote it when reporting a problem"),
-                );
-                if status == "429" || status == "503" {
-                    response.headers.insert(
-                        "Retry-After".into(),
-                        header(Type::Integer, "Seconds to wait before trying again"),
-                    );
-                }
-                if replayable && status.starts_with('2') {
-                    response.headers.insert(
-                        "Idempotent-Replayed".into(),
-                        header(
-                            Type::String,
-                            "`true` when this is the stored answer of an earlier request with the same Idempotency-Key",
-                        ),
-                    );
-                }
+            if let Some(op) = op {
+                f(path, &method, op);
             }
         }
     }
@@ -335,32 +344,22 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             .content("application/problem+json", ContentBuilder::new().build())
             .build()
     };
-    for (path, item) in api.paths.paths.iter_mut() {
+    each_operation(api, |path, method, op| {
         let by_ip = path.starts_with(crate::rate_limit::LIMITED_PREFIX);
-        use actix_web::http::Method;
-        for (method, op) in [
-            (Method::GET, &mut item.get),
-            (Method::POST, &mut item.post),
-            (Method::PUT, &mut item.put),
-            (Method::DELETE, &mut item.delete),
-            (Method::PATCH, &mut item.patch),
-        ] {
-            let Some(op) = op else { continue };
-            if crate::idempotency::covers(&method, path) {
-                add_idempotency_key(op);
-            }
-            let responses = &mut op.responses.responses;
-            if op.security.is_some() && !path.starts_with(partners::routes::FEED_PREFIX) {
-                responses.entry("401".into()).or_insert_with(|| {
-                    problem("Missing, invalid, expired or revoked token (`invalid_token`)").into()
-                });
-                responses.entry("429".into()).or_insert_with(|| {
-                    problem("Too many requests by this user (`rate_limited`); see `Retry-After`")
-                        .into()
-                });
-            }
-            if op.request_body.is_some() {
-                for (status, text) in [
+        if crate::idempotency::covers(method, path) {
+            add_idempotency_key(op);
+        }
+        let responses = &mut op.responses.responses;
+        if op.security.is_some() && !path.starts_with(partners::routes::FEED_PREFIX) {
+            responses.entry("401".into()).or_insert_with(|| {
+                problem("Missing, invalid, expired or revoked token (`invalid_token`)").into()
+            });
+            responses.entry("429".into()).or_insert_with(|| {
+                problem("Too many requests by this user (`rate_limited`); see `Retry-After`").into()
+            });
+        }
+        if op.request_body.is_some() {
+            for (status, text) in [
                     ("400", "Malformed JSON (`invalid_json`), or a field unknown (`unknown_field`), missing (`missing_field`) or of the wrong type (`invalid_value`); `param` names it"),
                     ("413", "Body larger than the route accepts: 64 KiB, trips 2 MiB, trip batches 8 MiB (`payload_too_large`)"),
                     ("415", "Body not sent as `application/json` (`unsupported_media_type`)"),
@@ -369,58 +368,53 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
                         .entry(status.into())
                         .or_insert_with(|| problem(text).into());
                 }
-            }
-            if path.starts_with("/api/v1/") {
-                responses.entry("503".into()).or_insert_with(|| {
+        }
+        if path.starts_with("/api/v1/") {
+            responses.entry("503".into()).or_insert_with(|| {
                     problem("The database cannot be reached just now, or the feature is off (`unavailable`); see `Retry-After`").into()
                 });
-            }
-            let params = op.parameters.as_deref().unwrap_or_default();
-            let takes = |kind: utoipa::openapi::path::ParameterIn| {
-                params.iter().any(|p| match p {
-                    utoipa::openapi::RefOr::T(p) => p.parameter_in == kind,
-                    _ => false,
-                })
-            };
-            use utoipa::openapi::path::ParameterIn;
-            // The input guard answers these on any route.
-            responses.entry("400".into()).or_insert_with(|| {
+        }
+        let params = op.parameters.as_deref().unwrap_or_default();
+        let takes = |kind: utoipa::openapi::path::ParameterIn| {
+            params.iter().any(|p| match p {
+                utoipa::openapi::RefOr::T(p) => p.parameter_in == kind,
+                _ => false,
+            })
+        };
+        use utoipa::openapi::path::ParameterIn;
+        // The input guard answers these on any route.
+        responses.entry("400".into()).or_insert_with(|| {
                 problem("A query value of the wrong type (`invalid_query`), or a NUL character in the path, query or body (`invalid_character`)").into()
             });
-            responses.entry("431".into()).or_insert_with(|| {
-                problem(
-                    "The request's headers are larger than the server takes (`headers_too_large`)",
-                )
+        responses.entry("431".into()).or_insert_with(|| {
+            problem("The request's headers are larger than the server takes (`headers_too_large`)")
                 .into()
+        });
+        if op.request_body.is_some() || takes(ParameterIn::Query) {
+            responses.entry("422".into()).or_insert_with(|| {
+                problem("A field breaks a rule (`invalid_field`, `param` names it)").into()
             });
-            if op.request_body.is_some() || takes(ParameterIn::Query) {
-                responses.entry("422".into()).or_insert_with(|| {
-                    problem("A field breaks a rule (`invalid_field`, `param` names it)").into()
-                });
-            }
-            if takes(ParameterIn::Path) {
-                responses.entry("404".into()).or_insert_with(|| {
-                    problem("No such object, or not yours (`not_found`)").into()
-                });
-            }
-            let pages = params
-                .iter()
-                .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "starting_after"));
-            if pages {
-                responses.entry("422".into()).or_insert_with(|| {
+        }
+        if takes(ParameterIn::Path) {
+            responses
+                .entry("404".into())
+                .or_insert_with(|| problem("No such object, or not yours (`not_found`)").into());
+        }
+        let pages = params
+            .iter()
+            .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "starting_after"));
+        if pages {
+            responses.entry("422".into()).or_insert_with(|| {
                     problem("`limit` outside 1 to 100, or a `starting_after` that names no item of the list (`invalid_field`)").into()
                 });
-            }
-            if by_ip {
-                responses.entry("429".into()).or_insert_with(|| {
-                    problem(
-                        "Too many requests from this address (`rate_limited`); see `Retry-After`",
-                    )
-                    .into()
-                });
-            }
         }
-    }
+        if by_ip {
+            responses.entry("429".into()).or_insert_with(|| {
+                problem("Too many requests from this address (`rate_limited`); see `Retry-After`")
+                    .into()
+            });
+        }
+    });
 }
 
 /// Every documented path template with the methods it takes, to tell a
