@@ -165,6 +165,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     add_common_responses(&mut api);
     describe_responses(&mut api);
+    query_values(&mut api);
     tidy_components(&mut api);
     api
 }
@@ -268,6 +269,39 @@ fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
                             "`true` when this is the stored answer of an earlier request with the same Idempotency-Key",
                         ),
                     );
+            }
+        }
+    });
+}
+
+/// Query parameters that take one of a few words (the handlers match the
+/// same words).
+fn query_values(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    const FIXED: &[(&str, &str, &[&str])] = &[
+        ("/api/v1/public/projects", "format", &["json", "csv"]),
+        ("/api/v1/public/batches", "format", &["json", "csv"]),
+        ("/api/v1/public/retirements", "format", &["json", "csv"]),
+        ("/api/v1/public/batches", "kind", &["project", "personal"]),
+        (
+            "/api/v1/retirements/{id}/certificate",
+            "format",
+            &["json", "html"],
+        ),
+        ("/api/v1/leaderboards", "scope", &["all", "organization"]),
+    ];
+    each_operation(api, |path, _, op| {
+        for p in op.parameters.iter_mut().flatten() {
+            let RefOr::T(p) = p else { continue };
+            let Some((_, _, values)) = FIXED
+                .iter()
+                .find(|(at, name, _)| *at == path && *name == p.name)
+            else {
+                continue;
+            };
+            if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() {
+                o.enum_values = Some(values.iter().map(|v| serde_json::json!(v)).collect());
             }
         }
     });

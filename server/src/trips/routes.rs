@@ -477,6 +477,7 @@ pub async fn decide_review(
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// `YYYY-MM` (China Standard Time); the current month when absent.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub period: Option<String>,
 }
 
@@ -556,8 +557,10 @@ pub struct BoardQuery {
     /// With `scope=organization`: the department or enterprise.
     pub organization_id: Option<String>,
     /// `YYYY-MM` (China Standard Time); the current month when absent.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub period: Option<String>,
     /// Entries, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
