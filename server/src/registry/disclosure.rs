@@ -83,7 +83,7 @@ fn answer<T: Serialize + ToSchema>(
 #[utoipa::path(
     tag = "public",
     params(ProjectFilter, PageQuery, FormatQuery),
-    responses((status = 200, description = "A page of projects (JSON, or CSV with `x-has-more`)", body = Page<ProjectView>))
+    responses((status = 200, description = "A page of projects (JSON, or CSV with `x-has-more`)", content((Page<ProjectView> = "application/json"), (String = "text/csv"))))
 )]
 #[get("/api/v1/public/projects")]
 pub async fn public_projects(
@@ -170,7 +170,7 @@ pub struct BatchFilter {
 #[utoipa::path(
     tag = "public",
     params(BatchFilter, PageQuery, FormatQuery),
-    responses((status = 200, description = "A page of batches", body = Page<BatchView>))
+    responses((status = 200, description = "A page of batches (JSON, or CSV with `x-has-more`)", content((Page<BatchView> = "application/json"), (String = "text/csv"))))
 )]
 #[get("/api/v1/public/batches")]
 pub async fn public_batches(
@@ -217,7 +217,7 @@ pub struct RetirementFilter {
 #[utoipa::path(
     tag = "public",
     params(RetirementFilter, PageQuery, FormatQuery),
-    responses((status = 200, description = "A page of retirements", body = Page<RetirementView>))
+    responses((status = 200, description = "A page of retirements (JSON, or CSV with `x-has-more`)", content((Page<RetirementView> = "application/json"), (String = "text/csv"))))
 )]
 #[get("/api/v1/public/retirements")]
 pub async fn public_retirements(

@@ -474,7 +474,7 @@ pub struct CertificateQuery {
     tag = "registry",
     params(CertificateQuery),
     responses(
-        (status = 200, description = "The certificate (JSON, or the HTML page)", body = certificate::Certificate),
+        (status = 200, description = "The certificate (JSON, or the printable HTML page)", content((certificate::Certificate = "application/json"), (String = "text/html"))),
         (status = 404, description = "No such retirement (`not_found`)", content_type = "application/problem+json"),
         (status = 422, description = "An unknown `format` (`invalid_field`)", content_type = "application/problem+json")
     )
