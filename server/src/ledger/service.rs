@@ -67,6 +67,25 @@ pub enum Command {
 }
 
 impl Command {
+    /// `amount` of `asset` from one account to another: the two postings
+    /// of the commonest transfer.
+    pub fn pay(asset: Asset, from: &str, to: &str, amount: i64) -> Command {
+        Command::Transfer {
+            postings: vec![
+                Posting {
+                    account_id: from.to_string(),
+                    asset: asset.clone(),
+                    amount: -amount,
+                },
+                Posting {
+                    account_id: to.to_string(),
+                    asset,
+                    amount,
+                },
+            ],
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Command::Transfer { .. } => "transfer",

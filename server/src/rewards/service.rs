@@ -12,7 +12,7 @@ use sea_orm::{
 
 use super::entity::{redemption, reward};
 use crate::accounts::service as accounts;
-use crate::ledger::{self, Asset, Command, LedgerError, Posting};
+use crate::ledger::{self, Asset, Command, LedgerError};
 use crate::orgs::entity::{organization, OrgKind, Role, Status};
 use crate::orgs::principal::Principal;
 use crate::pagination::{self, Order};
@@ -204,20 +204,7 @@ pub async fn redeem(
         &ledger::Request {
             id: format!("redemption:{id}"),
             memo: Some(format!("{quantity} × {}", item.name)),
-            command: Command::Transfer {
-                postings: vec![
-                    Posting {
-                        account_id: account.id.clone(),
-                        asset: Asset::points(),
-                        amount: -points,
-                    },
-                    Posting {
-                        account_id: pool.id,
-                        asset: Asset::points(),
-                        amount: points,
-                    },
-                ],
-            },
+            command: Command::pay(Asset::points(), &account.id, &pool.id, points),
         },
         now,
     )

@@ -24,7 +24,7 @@ use crate::accounts::entity::{self as account, AccountKind};
 use crate::accounts::service::SystemAccounts;
 use crate::cache::Cache;
 use crate::clock::china_day;
-use crate::ledger::{self, Asset, Command, LedgerError, Posting};
+use crate::ledger::{self, Asset, Command, LedgerError};
 use carbon_calc::coords::CoordinateSystem;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -649,20 +649,7 @@ pub(super) async fn credit(
                 }
                 .into(),
             ),
-            command: Command::Transfer {
-                postings: vec![
-                    Posting {
-                        account_id: issuer.id.clone(),
-                        asset: Asset::points(),
-                        amount: -points,
-                    },
-                    Posting {
-                        account_id: account.id.clone(),
-                        asset: Asset::points(),
-                        amount: points,
-                    },
-                ],
-            },
+            command: Command::pay(Asset::points(), &issuer.id, &account.id, points),
         },
         &[account, issuer],
         note,
@@ -687,20 +674,7 @@ pub(super) async fn take_back(
         &ledger::Request {
             id: format!("trip:{}:withdrawn", trip.id),
             memo: Some("points of a trip a reviewer rejected".into()),
-            command: Command::Transfer {
-                postings: vec![
-                    Posting {
-                        account_id: account.id.clone(),
-                        asset: Asset::points(),
-                        amount: -points,
-                    },
-                    Posting {
-                        account_id: issuer.id.clone(),
-                        asset: Asset::points(),
-                        amount: points,
-                    },
-                ],
-            },
+            command: Command::pay(Asset::points(), &account.id, &issuer.id, points),
         },
         &[account, issuer],
         audit_note(trip),
