@@ -165,8 +165,9 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     add_common_responses(&mut api);
     describe_responses(&mut api);
-    query_values(&mut api);
+    parameter_shapes(&mut api);
     tidy_components(&mut api);
+    request_constraints(&mut api);
     api
 }
 
@@ -228,6 +229,195 @@ fn tidy_components(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// What request fields must look like beyond their JSON types, so that a
+/// request a generated client builds from the schema is one the server
+/// takes (up to the business rules): text lengths and the characters text
+/// may hold (the one rule of [`crate::text`]), ids, amounts, codes.
+fn request_constraints(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ArrayItems, Object, Schema, SchemaFormat};
+    use utoipa::openapi::RefOr;
+    fn apply(o: &mut Object, field: &Field) {
+        match field {
+            Field::Text(max, shape) => {
+                o.min_length = Some(1);
+                o.max_length = Some(*max);
+                o.pattern = Some(text_pattern(*shape));
+            }
+            Field::Uuid => o.format = Some(SchemaFormat::Custom("uuid".into())),
+            Field::Pattern(p) => o.pattern = Some(p.clone()),
+            Field::Bounded(max, p) => {
+                o.max_length = Some(*max);
+                o.pattern = Some(p.clone());
+            }
+            Field::Items { .. } => {}
+        }
+    }
+    let requests = request_schemas(api);
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        if !requests.contains(name) {
+            continue;
+        }
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        for (property, value) in object.properties.iter_mut() {
+            let Some(field) = request_field(name, property) else {
+                continue;
+            };
+            match (value, &field) {
+                (RefOr::T(Schema::Object(o)), _) => apply(o, &field),
+                (RefOr::T(Schema::Array(array)), Field::Items { min, max, each }) => {
+                    array.min_items = Some(*min);
+                    array.max_items = Some(*max);
+                    if let (Some(each), ArrayItems::RefOrSchema(item)) = (each, &mut array.items) {
+                        if let RefOr::T(Schema::Object(o)) = item.as_mut() {
+                            apply(o, each);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// What a request field must look like beyond its JSON type.
+enum Field {
+    /// Human-readable text: at most this many characters, as
+    /// [`crate::text::clean`] takes it.
+    Text(usize, crate::text::Shape),
+    Uuid,
+    Pattern(String),
+    /// At most this many characters, matching the pattern.
+    Bounded(usize, String),
+    /// A list of `min` to `max` items, each (when given) so.
+    Items {
+        min: usize,
+        max: usize,
+        each: Option<Box<Field>>,
+    },
+}
+
+fn request_field(schema: &str, property: &str) -> Option<Field> {
+    use crate::text::{Shape, CODE_MAX, FINDING_MAX, NAME_MAX, OBJECTION_MAX, REASON_MAX};
+    use Field::*;
+    let grams = || Pattern(integer_range(1, crate::ledger::service::MAX_AMOUNT as u64));
+    let decimal = r"^[0-9]{1,12}(\.[0-9]{1,12})?$";
+    Some(match (schema, property) {
+        ("Parcel", "id") | ("ProjectInput", "methodology") => Text(CODE_MAX, Shape::Line),
+        ("ProjectInput", "identities") => Items {
+            min: 0,
+            max: crate::registry::projects::MAX_IDENTITIES,
+            each: Some(Box::new(Text(NAME_MAX, Shape::Line))),
+        },
+        (_, "name" | "methodology_name" | "subject" | "beneficiary") => Text(NAME_MAX, Shape::Line),
+        ("DecisionInput" | "VerificationInput", "reason") => Text(FINDING_MAX, Shape::Paragraph),
+        (_, "reason" | "grid_override_reason" | "purpose" | "cause") => {
+            Text(REASON_MAX, Shape::Paragraph)
+        }
+        ("ObjectionInput", "text") => Text(OBJECTION_MAX, Shape::Paragraph),
+        (
+            _,
+            "organization_id" | "account_id" | "from_account_id" | "to_account_id" | "merchant_id"
+            | "reward_id" | "retirement_id" | "transfer_id" | "user_id",
+        ) => Uuid,
+        (_, "batch_id") => Pattern(BATCH_ID.into()),
+        (_, "quantity_g" | "loss_g" | "footprint_g") => grams(),
+        ("CreateReward", "points_cost") => {
+            Pattern(integer_range(1, crate::rewards::service::MAX_UNITS as u64))
+        }
+        (_, "stock") => Pattern(integer_range(0, crate::rewards::service::MAX_UNITS as u64)),
+        ("RedeemRequest", "quantity") => Pattern(integer_range(
+            1,
+            crate::rewards::service::MAX_QUANTITY as u64,
+        )),
+        (_, "region_code") => Pattern(r"^[0-9]{6}$".into()),
+        (_, "sha256") => Pattern(r"^[0-9a-fA-F]{64}$".into()),
+        (_, "uscc") => Pattern(r"^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$".into()),
+        (_, "card_id") => Bounded(64, r"^[ -]*([0-9A-Za-z][ -]*){4,32}$".into()),
+        (_, "distance_km" | "area_ha") => Pattern(decimal.into()),
+        ("Location", "coordinates") => Items {
+            min: 2,
+            max: 2,
+            each: Some(Box::new(Pattern(r"^-?[0-9]{1,3}(\.[0-9]{1,12})?$".into()))),
+        },
+        ("BatchRequest", "trips") => Items {
+            min: 1,
+            max: crate::trips::routes::MAX_BATCH,
+            each: None,
+        },
+        (_, "legs") => Items {
+            min: 1,
+            max: carbon_calc::commute::MAX_LEGS,
+            each: None,
+        },
+        _ => return None,
+    })
+}
+
+/// `min` (0 or 1) to `max` (a power of ten) as digits without leading
+/// zeros.
+fn integer_range(min: u64, max: u64) -> String {
+    let digits = max.to_string().len() - 1;
+    debug_assert!(min <= 1 && max == 10u64.pow(digits as u32) && digits >= 1);
+    let zero = if min == 0 { "0|" } else { "" };
+    format!("^({zero}[1-9][0-9]{{0,{}}}|{max})$", digits - 1)
+}
+
+/// [`crate::text::clean`] as a pattern: a visible character somewhere, no
+/// control or invisible formatting character (line breaks only in
+/// paragraphs). Stricter than the server where a pattern cannot follow it:
+/// surrounding white space is trimmed there, refused here when it is a
+/// control character; `\r` is refused here, taken as part of `\r\n` there.
+fn text_pattern(shape: crate::text::Shape) -> String {
+    let breaks = match shape {
+        crate::text::Shape::Line => r"\x00-\x1f",
+        crate::text::Shape::Paragraph => r"\x00-\x09\x0b-\x1f",
+    };
+    format!(
+        r"^(?=[\s\S]*\S)[^{breaks}\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
+    )
+}
+
+/// The component schemas that request bodies use, directly or nested.
+fn request_schemas(api: &utoipa::openapi::OpenApi) -> std::collections::BTreeSet<String> {
+    let spec = serde_json::to_value(api).unwrap_or_default();
+    let mut found = std::collections::BTreeSet::new();
+    let mut todo: Vec<String> = Vec::new();
+    fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                    if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                        out.push(name.to_string());
+                    }
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+            refs(&op["requestBody"], &mut todo);
+        }
+    }
+    while let Some(name) = todo.pop() {
+        if found.insert(name.clone()) {
+            refs(&spec["components"]["schemas"][&name], &mut todo);
+        }
+    }
+    found
+}
+
 /// What every answer carries, said once for all operations: problem
 /// documents are the `Problem` schema; every response has `x-request-id`;
 /// 429s and 503s have `Retry-After`; successful answers of idempotent
@@ -274,37 +464,67 @@ fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
     });
 }
 
-/// Query parameters that take one of a few words (the handlers match the
-/// same words).
-fn query_values(api: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::schema::Schema;
+/// What the ids and few-word values in paths and queries look like, so a
+/// generated client (and a fuzzer) sends what the server can answer: most
+/// ids are UUIDs, a batch is its serial, a methodology table its catalogue
+/// id, a ledger entry its sequence number.
+fn parameter_shapes(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{Schema, SchemaFormat};
     use utoipa::openapi::RefOr;
-    const FIXED: &[(&str, &str, &[&str])] = &[
-        ("/api/v1/public/projects", "format", &["json", "csv"]),
-        ("/api/v1/public/batches", "format", &["json", "csv"]),
-        ("/api/v1/public/retirements", "format", &["json", "csv"]),
-        ("/api/v1/public/batches", "kind", &["project", "personal"]),
-        (
-            "/api/v1/retirements/{id}/certificate",
-            "format",
-            &["json", "html"],
-        ),
-        ("/api/v1/leaderboards", "scope", &["all", "organization"]),
-    ];
     each_operation(api, |path, _, op| {
         for p in op.parameters.iter_mut().flatten() {
             let RefOr::T(p) = p else { continue };
-            let Some((_, _, values)) = FIXED
-                .iter()
-                .find(|(at, name, _)| *at == path && *name == p.name)
-            else {
+            let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() else {
                 continue;
             };
-            if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() {
-                o.enum_values = Some(values.iter().map(|v| serde_json::json!(v)).collect());
+            match parameter_shape(path, &p.name) {
+                Some(ParamShape::Uuid) => o.format = Some(SchemaFormat::Custom("uuid".into())),
+                Some(ParamShape::Pattern(re)) => o.pattern = Some(re.into()),
+                Some(ParamShape::Values(values)) => {
+                    o.enum_values = Some(values.iter().map(|v| serde_json::json!(v)).collect())
+                }
+                None => {}
             }
         }
     });
+}
+
+enum ParamShape {
+    Uuid,
+    Pattern(&'static str),
+    Values(&'static [&'static str]),
+}
+
+/// A credit batch's serial: `TPH-<project number>-<vintage>-<seq>` or
+/// `TPH-PER-<vintage>-<seq>` for aggregated personal reductions.
+const BATCH_ID: &str = r"^TPH-(PER|[0-9]{4,})-[0-9]{4}-[0-9]{3,}$";
+/// A methodology table id (the catalogue refuses any other).
+const TABLE_ID: &str = r"^[a-z0-9-]{1,64}$";
+const ENTRY_ID: &str = r"^[1-9][0-9]{0,18}$";
+const PARTNER_KEY_ID: &str = r"^pk_[0-9a-f]{24}$";
+
+fn parameter_shape(path: &str, name: &str) -> Option<ParamShape> {
+    use ParamShape::*;
+    Some(match (path, name) {
+        ("/api/v1/retirements/{id}/certificate", "format") => Values(&["json", "html"]),
+        (_, "format") => Values(&["json", "csv"]),
+        ("/api/v1/public/batches", "kind") => Values(&["project", "personal"]),
+        (_, "scope") => Values(&["all", "organization"]),
+        (_, "decision") => Values(&["approve", "reject"]),
+        (_, "status") if path.ends_with("/projects") => {
+            Values(crate::registry::projects::status::ALL)
+        }
+        (_, "batch_id") => Pattern(BATCH_ID),
+        ("/api/v1/public/batches", "starting_after") => Pattern(BATCH_ID),
+        ("/api/v1/accounts/{id}/entries", "starting_after") => Pattern(ENTRY_ID),
+        (_, "id") if path.starts_with("/api/v1/batches/") => Pattern(BATCH_ID),
+        (_, "id") if path.starts_with("/api/v1/methodologies/") => Pattern(TABLE_ID),
+        (_, "key_id") => Pattern(PARTNER_KEY_ID),
+        (_, "starting_after") if path.ends_with("/partner-keys") => Pattern(PARTNER_KEY_ID),
+        (_, "id" | "starting_after") => Uuid,
+        (_, n) if n.ends_with("_id") => Uuid,
+        _ => return None,
+    })
 }
 
 /// Calls `f` with every operation of the spec, its path and its method.
@@ -343,7 +563,9 @@ fn add_idempotency_key(op: &mut utoipa::openapi::path::Operation) {
         .schema(Some(
             utoipa::openapi::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::schema::Type::String)
-                .max_length(Some(255)),
+                .min_length(Some(1))
+                .max_length(Some(crate::idempotency::MAX_KEY_LEN))
+                .pattern(Some(r"^[\x21-\x7e]+$")),
         ))
         .build();
     op.parameters
@@ -584,5 +806,54 @@ pub async fn docs_file(file: web::Path<String>) -> HttpResponse {
             .insert_header(("cache-control", "public, max-age=3600"))
             .body(*body),
         None => HttpResponse::NotFound().finish(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{integer_range, text_pattern};
+    use crate::text::{clean, Shape};
+
+    /// The pattern admits a character between visible ones exactly when the
+    /// text rule does, for every Unicode scalar value (the astral tag
+    /// characters aside: a portable pattern cannot name them).
+    #[test]
+    fn the_text_pattern_admits_what_the_text_rule_takes() {
+        for shape in [Shape::Line, Shape::Paragraph] {
+            let pattern = text_pattern(shape);
+            let body = pattern
+                .strip_prefix(r"^(?=[\s\S]*\S)")
+                .expect("the visible-character lookahead leads the pattern");
+            let chars = regex::Regex::new(&format!("^{body}")).unwrap();
+            for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+                if ('\u{E0000}'..='\u{E007F}').contains(&c) || c == '\r' {
+                    continue;
+                }
+                let text = format!("a{c}a");
+                assert_eq!(
+                    chars.is_match(&text),
+                    clean(&text, 10, shape).is_ok(),
+                    "U+{:04X} in a {shape:?}",
+                    c as u32
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn integer_ranges_admit_exactly_their_numbers() {
+        for (min, max) in [(0u64, 100u64), (1, 100), (1, 1_000_000_000)] {
+            let re = regex::Regex::new(&integer_range(min, max)).unwrap();
+            for n in (0..=max.min(1_000)).chain([max - 1, max, max + 1, max * 10]) {
+                assert_eq!(
+                    re.is_match(&n.to_string()),
+                    (min..=max).contains(&n),
+                    "{n} in {min}..={max}"
+                );
+            }
+            for not_canonical in ["", "01", "-1", "+1", "1.0", " 1"] {
+                assert!(!re.is_match(not_canonical), "{not_canonical:?}");
+            }
+        }
     }
 }

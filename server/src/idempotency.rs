@@ -96,12 +96,15 @@ fn bad_key(detail: &str) -> ApiError {
     }
 }
 
+/// Longest `Idempotency-Key`.
+pub const MAX_KEY_LEN: usize = 255;
+
 /// Keys are 1 to 255 visible ASCII characters (a UUID is the usual choice).
 fn parse_key(value: &actix_web::http::header::HeaderValue) -> Result<String, ApiError> {
     let text = value
         .to_str()
         .map_err(|_| bad_key("Idempotency-Key must be visible ASCII"))?;
-    if text.is_empty() || text.len() > 255 || !text.bytes().all(|b| b.is_ascii_graphic()) {
+    if text.is_empty() || text.len() > MAX_KEY_LEN || !text.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(bad_key(
             "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID",
         ));

@@ -14,6 +14,17 @@
 
 use crate::error::ApiError;
 
+/// Longest name, label, beneficiary or subject (characters).
+pub const NAME_MAX: usize = 200;
+/// Longest code a person types (a methodology id, a land-register parcel).
+pub const CODE_MAX: usize = 64;
+/// Longest reason, purpose or cause given with a decision.
+pub const REASON_MAX: usize = 500;
+/// Longest finding of a project or report review.
+pub const FINDING_MAX: usize = 2000;
+/// Longest objection to a project on notice.
+pub const OBJECTION_MAX: usize = 5000;
+
 /// What a field may hold besides ordinary characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {

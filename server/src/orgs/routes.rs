@@ -114,7 +114,7 @@ pub async fn create_organization(
     let body = body.into_inner();
     let new = NewOrganization {
         kind: body.kind,
-        name: text::field("name", &body.name, 200, Shape::Line)?,
+        name: text::field("name", &body.name, text::NAME_MAX, Shape::Line)?,
         uscc: body.uscc,
     };
     let (org, account_id) = service::create(db.get_ref(), &who, new, now()).await?;
@@ -197,7 +197,12 @@ async fn decide(
     body: Decision,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
-    let reason = text::optional_field("reason", body.reason.as_deref(), 500, Shape::Paragraph)?;
+    let reason = text::optional_field(
+        "reason",
+        body.reason.as_deref(),
+        text::REASON_MAX,
+        Shape::Paragraph,
+    )?;
     if !approve && reason.is_none() {
         return Err(ApiError::Invalid {
             param: "reason".into(),

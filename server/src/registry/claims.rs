@@ -88,7 +88,7 @@ pub async fn create(
         subject: super::error::clean_text(
             "subject",
             &input.subject,
-            200,
+            crate::text::NAME_MAX,
             crate::text::Shape::Line,
         )?,
         ..input.clone()

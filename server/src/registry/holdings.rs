@@ -28,7 +28,7 @@ use crate::audit::log::append;
 use crate::ledger::{self, entity::balance, Command, Outcome, Posting, Request};
 use crate::orgs::entity::{organization, Role};
 use crate::orgs::principal::Principal;
-use crate::text::Shape;
+use crate::text::{Shape, NAME_MAX, REASON_MAX};
 
 /// The role by which `who` may move the account's credits: the staff role
 /// of the account's organisation, or (the aggregator's personal credits)
@@ -247,8 +247,8 @@ pub async fn retire(
 ) -> Result<(retirement::Model, bool), RegistryError> {
     check_quantity(input.quantity_g)?;
     let input = &RetireInput {
-        beneficiary: clean_text("beneficiary", &input.beneficiary, 200, Shape::Line)?,
-        purpose: clean_text("purpose", &input.purpose, 500, Shape::Paragraph)?,
+        beneficiary: clean_text("beneficiary", &input.beneficiary, NAME_MAX, Shape::Line)?,
+        purpose: clean_text("purpose", &input.purpose, REASON_MAX, Shape::Paragraph)?,
         ..input.clone()
     };
     let id = input.retirement_id.hyphenated().to_string();
@@ -395,7 +395,7 @@ pub async fn reverse(
     check_quantity(input.loss_g)
         .map_err(|_| RegistryError::invalid("loss_g", "must be 1 to 10^15 grams"))?;
     let input = &ReversalInput {
-        cause: clean_text("cause", &input.cause, 500, Shape::Paragraph)?,
+        cause: clean_text("cause", &input.cause, REASON_MAX, Shape::Paragraph)?,
         ..input.clone()
     };
     let p = super::projects::find(db, project_id).await?;

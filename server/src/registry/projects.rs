@@ -18,7 +18,7 @@ use crate::audit::log::append;
 use crate::orgs::entity::{organization, OrgKind, Role, Status as OrgStatus};
 use crate::orgs::principal::Principal;
 use crate::pagination::{self, Order};
-use crate::text::Shape;
+use crate::text::{Shape, CODE_MAX, FINDING_MAX, NAME_MAX, OBJECTION_MAX};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -55,6 +55,9 @@ pub mod status {
     /// Every status, for the spec.
     pub const ALL: &[&str] = &[DRAFT, NOTICE, APPROVED, REJECTED];
 }
+
+/// Most identities (registrations elsewhere) one project may name.
+pub const MAX_IDENTITIES: usize = 50;
 
 /// Smallest eligible afforestation parcel (400 m², CCER-14-001-V01).
 const MIN_PARCEL_HA: Decimal = Decimal::from_parts(4, 0, 0, false, 2);
@@ -101,6 +104,8 @@ pub struct ProjectInput {
     /// Methodology id, e.g. `ccer-14-001-v01` (afforestation: one of the
     /// forest methodologies the server publishes).
     pub methodology: String,
+    /// The methodology's version, 1 to 1000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub methodology_version: i32,
     /// Required for `other`: the methodology's published name.
     #[serde(default)]
@@ -125,8 +130,8 @@ pub struct ProjectInput {
 /// Trims and checks the input's texts, checks the rest, and answers its
 /// identities (parcels included), sorted.
 fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
-    input.name = clean_text("name", &input.name, 200, Shape::Line)?;
-    input.methodology = clean_text("methodology", &input.methodology, 64, Shape::Line)?;
+    input.name = clean_text("name", &input.name, NAME_MAX, Shape::Line)?;
+    input.methodology = clean_text("methodology", &input.methodology, CODE_MAX, Shape::Line)?;
     if !(1..=1000).contains(&input.methodology_version) {
         return Err(RegistryError::invalid(
             "methodology_version",
@@ -134,7 +139,7 @@ fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
         ));
     }
     input.methodology_name = match input.methodology_name.as_deref() {
-        Some(name) => Some(clean_text("methodology_name", name, 200, Shape::Line)?),
+        Some(name) => Some(clean_text("methodology_name", name, NAME_MAX, Shape::Line)?),
         None => None,
     };
     match input.kind {
@@ -164,7 +169,7 @@ fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
         ));
     }
     for p in input.location.parcels.iter_mut().flatten() {
-        p.id = clean_text("location.parcels", &p.id, 64, Shape::Line)?;
+        p.id = clean_text("location.parcels", &p.id, CODE_MAX, Shape::Line)?;
     }
     let mut identities = Vec::new();
     match (&input.location.coordinates, &input.location.parcels) {
@@ -233,7 +238,7 @@ fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
         return Err(RegistryError::invalid("documents", "at most 50"));
     }
     for d in &mut input.documents {
-        d.name = clean_text("documents", &d.name, 200, Shape::Line)?;
+        d.name = clean_text("documents", &d.name, NAME_MAX, Shape::Line)?;
         if d.sha256.len() != 64 || !d.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(RegistryError::invalid(
                 "documents",
@@ -241,11 +246,14 @@ fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
             ));
         }
     }
-    if input.identities.len() > 50 {
-        return Err(RegistryError::invalid("identities", "at most 50"));
+    if input.identities.len() > MAX_IDENTITIES {
+        return Err(RegistryError::invalid(
+            "identities",
+            format!("at most {MAX_IDENTITIES}"),
+        ));
     }
     for id in &input.identities {
-        let id = clean_text("identities", id, 200, Shape::Line)?;
+        let id = clean_text("identities", id, NAME_MAX, Shape::Line)?;
         let canon = super::identities::canonical(&id);
         match canon.split_once(':') {
             Some((scheme, value))
@@ -512,7 +520,7 @@ pub async fn object(
     text: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<objection::Model, RegistryError> {
-    let text = clean_text("text", text, 5000, Shape::Paragraph)?;
+    let text = clean_text("text", text, OBJECTION_MAX, Shape::Paragraph)?;
     let p = visible(db, who, id).await?;
     let open = p.status == status::NOTICE && p.notice_closes_at.is_some_and(|t| now < t);
     if !open {
@@ -582,7 +590,7 @@ pub async fn decide(
         ));
     }
     let reason = match reason {
-        Some(r) => Some(clean_text("reason", r, 2000, Shape::Paragraph)?),
+        Some(r) => Some(clean_text("reason", r, FINDING_MAX, Shape::Paragraph)?),
         None => None,
     };
     if reason.is_none() && !approve {
@@ -682,6 +690,14 @@ pub async fn list(
 ) -> Result<(Vec<project::Model>, bool), RegistryError> {
     let mut query = project::Entity::find();
     if let Some(s) = &filter.status {
+        // A misspelt status would otherwise answer an empty list as if
+        // there were no such projects.
+        if !status::ALL.contains(&s.as_str()) {
+            return Err(RegistryError::Invalid {
+                param: "status",
+                detail: format!("one of {}", status::ALL.join(", ")),
+            });
+        }
         query = query.filter(project::Column::Status.eq(s.as_str()));
     }
     if let Some(k) = filter.kind {

@@ -131,7 +131,7 @@ fn compute(p: &project::Model, activity: &mut Activity) -> Result<(i64, Value), 
     }
     let reason = crate::text::clean_optional(
         activity.grid_override_reason.as_deref(),
-        500,
+        crate::text::REASON_MAX,
         crate::text::Shape::Paragraph,
     )
     .map_err(|e| RegistryError::invalid("activity.grid_override_reason", e.to_string()))?;
@@ -372,9 +372,12 @@ pub async fn verify(
         ));
     }
     let r = find(db, report_id).await?;
-    let reason =
-        crate::text::clean_optional(reason.as_deref(), 2000, crate::text::Shape::Paragraph)
-            .map_err(|e| RegistryError::invalid("reason", e.to_string()))?;
+    let reason = crate::text::clean_optional(
+        reason.as_deref(),
+        crate::text::FINDING_MAX,
+        crate::text::Shape::Paragraph,
+    )
+    .map_err(|e| RegistryError::invalid("reason", e.to_string()))?;
     let verified = match verdict {
         Verdict::Accept => Some(r.claimed_g),
         Verdict::AcceptReduced => {

@@ -49,12 +49,12 @@ pub struct CreateReward {
     /// 1 to 200 characters.
     pub name: String,
     /// Points per item, 1 to 10^9 (an integer string).
-    #[validate(range(min = 1, max = 1_000_000_000, message = "must be 1 to 1000000000"))]
+    #[validate(range(min = 1, max = service::MAX_UNITS, message = "must be 1 to 1000000000"))]
     #[serde(deserialize_with = "crate::amount::deserialize")]
     #[schema(value_type = String)]
     pub points_cost: i64,
     /// Items available, 0 to 10^9 (an integer string).
-    #[validate(range(min = 0, max = 1_000_000_000, message = "must be 0 to 1000000000"))]
+    #[validate(range(min = 0, max = service::MAX_UNITS, message = "must be 0 to 1000000000"))]
     #[serde(deserialize_with = "crate::amount::deserialize")]
     #[schema(value_type = String)]
     pub stock: i64,
@@ -70,7 +70,7 @@ pub struct CreateReward {
 pub struct UpdateReward {
     /// The new number of items available (restocking), 0 to 10^9 (an
     /// integer string).
-    #[validate(range(min = 0, max = 1_000_000_000, message = "must be 0 to 1000000000"))]
+    #[validate(range(min = 0, max = service::MAX_UNITS, message = "must be 0 to 1000000000"))]
     #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
     #[schema(value_type = Option<String>)]
     pub stock: Option<i64>,
@@ -125,7 +125,7 @@ pub async fn create_reward(
     body.validate()?;
     let body = body.into_inner();
     let new = NewReward {
-        name: text::field("name", &body.name, 200, Shape::Line)?,
+        name: text::field("name", &body.name, text::NAME_MAX, Shape::Line)?,
         points_cost: body.points_cost,
         stock: body.stock,
         merchant_id: body.merchant_id,

@@ -21,6 +21,8 @@ use crate::pagination::{self, Order};
 pub const REDEEMED_POINTS_ACCOUNT: &str = "pool:redeemed-points";
 /// Most of one reward in one redemption.
 pub const MAX_QUANTITY: i64 = 100;
+/// Most points an item may cost, and most items a reward may stock.
+pub const MAX_UNITS: i64 = 1_000_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RewardError {

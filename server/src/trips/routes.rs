@@ -464,7 +464,7 @@ pub async fn decide_review(
     id: web::Path<String>,
     body: web::Json<ReviewDecision>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = text::field("reason", &body.reason, 500, Shape::Paragraph)?;
+    let reason = text::field("reason", &body.reason, text::REASON_MAX, Shape::Paragraph)?;
     let ruling = review::Ruling {
         approve: body.decision == Verdict::Approve,
         reason: &reason,

@@ -437,6 +437,13 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
         let res = app.get("/api/v1/public/projects").await;
         let listed: Value = res.json().await.unwrap();
         assert_eq!(listed["data"][0]["status"], "approved", "{listed}");
+        let res = app.get("/api/v1/public/projects?status=approved").await;
+        let listed: Value = res.json().await.unwrap();
+        assert_eq!(listed["data"][0]["status"], "approved", "{listed}");
+        let res = app.get("/api/v1/public/projects?status=aproved").await;
+        assert_eq!(res.status(), 422, "a misspelt status is not an empty list");
+        let e: Value = res.json().await.unwrap();
+        assert_eq!(e["param"], "status", "{e}");
         let res = app.get("/api/v1/public/batches").await;
         let listed: Value = res.json().await.unwrap();
         assert_eq!(listed["data"][0]["retired_g"], "1000000000", "{listed}");
