@@ -30,7 +30,7 @@ pub async fn create(
     if !service::password_length_ok(password) {
         return Err(AdminError::Password);
     }
-    let now = crate::clock::now();
+    let now = crate::clock::Clock::system().now();
     let txn = crate::db::begin_write(db).await?;
     let user = service::register(&txn, Login::email(email), password, now).await?;
     crate::orgs::service::grant_admin(&txn, &user.id, now).await?;

@@ -303,11 +303,20 @@ where
                 Ok(k) => k,
                 Err(e) => return refuse(req, e),
             };
+            let Some(now) = req
+                .app_data::<actix_web::web::Data<crate::clock::Clock>>()
+                .map(|clock| clock.now())
+            else {
+                return refuse(
+                    req,
+                    ApiError::Internal("the application has no clock".into()),
+                );
+            };
             let bearer = req
                 .headers()
                 .get("authorization")
                 .and_then(|h| h.to_str().ok()?.strip_prefix("Bearer "))
-                .and_then(|t| config.keys.verify(t.trim()));
+                .and_then(|t| config.keys.verify(t.trim(), now.timestamp()));
             let scope = match bearer {
                 Some(b) => format!("user:{}", b.user_id),
                 None => format!("ip:{}", config.proxies.of_request(req.request())),
@@ -323,7 +332,6 @@ where
             hasher.update([0]);
             hasher.update(&body);
             let hash = hex::encode(hasher.finalize());
-            let now = crate::clock::now();
             match claim(&config.db, &scope, &key, &hash, now).await {
                 Ok(Claim::Fresh) => {}
                 Ok(Claim::Replay(first)) => {

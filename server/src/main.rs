@@ -175,7 +175,12 @@ async fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
 
 async fn demo(settings: &Settings) -> Result<(), String> {
     let conn = prepared(settings).await?;
-    let made = tanpuhui_server::demo::fill(&conn, settings, tanpuhui_server::clock::now()).await?;
+    let made = tanpuhui_server::demo::fill(
+        &conn,
+        settings,
+        tanpuhui_server::clock::Clock::system().now(),
+    )
+    .await?;
     println!("{made}");
     Ok(())
 }

@@ -16,6 +16,7 @@ use crate::api_doc;
 use crate::auth::routes::UserRateLimit;
 use crate::auth::token::TokenKeys;
 use crate::cache::Cache;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbSetupError};
 use crate::error::{query_error, JSON_LIMIT_BYTES};
@@ -52,7 +53,17 @@ pub struct Application {
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 
 impl Application {
+    /// The application on the system clock.
     pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+        Application::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// The application on `clock`: handlers and background jobs take `now`
+    /// from it (tests pass a [`crate::clock::TestClock`]'s).
+    pub async fn build_with_clock(
+        settings: &Settings,
+        clock: Clock,
+    ) -> Result<Application, StartupError> {
         let db = db::connect(&settings.database_url, db::PoolSettings::of(settings)).await?;
         prepare(&db).await?;
         let listener =
@@ -104,7 +115,7 @@ impl Application {
             )),
         };
         let trip_rules = settings.trip_rules.clone();
-        spawn_retention(db.clone(), trip_rules.clone());
+        spawn_retention(db.clone(), trip_rules.clone(), clock.clone());
         let partner_secrets = PartnerSecrets(
             settings
                 .partner_secrets_key
@@ -122,6 +133,7 @@ impl Application {
             db.clone(),
             signer,
             std::time::Duration::from_millis(settings.audit_seal_interval_ms),
+            clock.clone(),
         );
         let server = run(
             listener,
@@ -135,6 +147,7 @@ impl Application {
                 partner_secrets,
                 registry: settings.registry.clone(),
                 log_key,
+                clock,
             },
         )
         .map_err(|source| StartupError::Listen {
@@ -186,12 +199,12 @@ pub async fn prepare(db: &DatabaseConnection) -> Result<(), DbSetupError> {
 /// Erases expired GPS traces, expires points past their period and forgets
 /// old partner nonces at start and then hourly. A failure is logged and retried at the next tick; several
 /// replicas doing it is harmless.
-fn spawn_retention(db: DatabaseConnection, rules: TripRules) {
+fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            let now = crate::clock::now();
+            let now = clock.now();
             match crate::trips::service::purge_traces(&db, &rules, now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(traces = n, "expired GPS traces erased"),
@@ -262,6 +275,7 @@ struct Policies {
     partner_secrets: PartnerSecrets,
     registry: crate::registry::rules::RegistryRules,
     log_key: crate::audit::routes::LogKey,
+    clock: Clock,
 }
 
 struct Limits {
@@ -285,6 +299,7 @@ fn run(
     let trip_rules = web::Data::new(policies.trip_rules);
     let registry_rules = web::Data::new(policies.registry);
     let log_key = web::Data::new(policies.log_key);
+    let clock = web::Data::new(policies.clock);
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
     let cache = web::Data::new(cache);
@@ -314,6 +329,7 @@ fn run(
             .app_data(trip_rules.clone())
             .app_data(registry_rules.clone())
             .app_data(log_key.clone())
+            .app_data(clock.clone())
             .app_data(partner_secrets.clone())
             .app_data(systems.clone())
             .app_data(proxies.clone())

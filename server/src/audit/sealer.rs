@@ -188,14 +188,19 @@ pub async fn load_nodes(
 
 /// Seals every `interval` until the process ends. Failures are logged and
 /// retried; several replicas running this is safe (see the module docs).
-pub fn spawn(db: DatabaseConnection, signer: TreeSigner, interval: std::time::Duration) {
+pub fn spawn(
+    db: DatabaseConnection,
+    signer: TreeSigner,
+    interval: std::time::Duration,
+    clock: crate::clock::Clock,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             loop {
-                match seal_once(&db, &signer, crate::clock::now()).await {
+                match seal_once(&db, &signer, clock.now()).await {
                     Ok(Some(s)) if s.added == MAX_BATCH => continue,
                     Ok(Some(s)) => {
                         tracing::debug!(

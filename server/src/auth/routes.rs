@@ -13,6 +13,7 @@ use super::refresh;
 use super::service::{self, AuthError, Login};
 use super::token::{TokenKeys, ACCESS_TTL_SECS};
 use crate::cache::Cache;
+use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
 use crate::rate_limit;
 
@@ -94,6 +95,7 @@ impl From<super::entity::Model> for UserView {
 pub async fn register(
     db: web::Data<DatabaseConnection>,
     body: web::Json<RegisterRequest>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let body = body.into_inner();
@@ -112,7 +114,6 @@ pub async fn register(
             })
         }
     };
-    let now = crate::clock::now();
     let user = service::register(db.get_ref(), who, &body.password, now).await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
@@ -136,13 +137,13 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-fn tokens(keys: &TokenKeys, session: refresh::Session) -> Result<TokenResponse, ApiError> {
+fn tokens(
+    keys: &TokenKeys,
+    session: refresh::Session,
+    now: Timestamp,
+) -> Result<TokenResponse, ApiError> {
     let access = keys
-        .issue(
-            &session.user_id,
-            &session.id,
-            chrono::Utc::now().timestamp(),
-        )
+        .issue(&session.user_id, &session.id, now.timestamp())
         .map_err(ApiError::Internal)?;
     Ok(TokenResponse {
         access_token: access,
@@ -166,10 +167,11 @@ pub async fn login(
     db: web::Data<DatabaseConnection>,
     keys: web::Data<TokenKeys>,
     body: web::Json<LoginRequest>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let user = service::authenticate(&db, &Login::parse(&body.login), &body.password).await?;
-    let session = refresh::start_family(&db, &user.id, crate::clock::now()).await?;
-    Ok(HttpResponse::Ok().json(tokens(&keys, session)?))
+    let session = refresh::start_family(&db, &user.id, now).await?;
+    Ok(HttpResponse::Ok().json(tokens(&keys, session, now)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -198,10 +200,10 @@ pub async fn refresh_tokens(
     keys: web::Data<TokenKeys>,
     grace: web::Data<refresh::RefreshGrace>,
     body: web::Json<RefreshRequest>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let now = crate::clock::now();
     let session = refresh::rotate(&db, &cache, &body.refresh_token, **grace, now).await?;
-    Ok(HttpResponse::Ok().json(tokens(&keys, session)?))
+    Ok(HttpResponse::Ok().json(tokens(&keys, session, now)?))
 }
 
 /// End the sign-in a refresh token belongs to: its refresh tokens and its
@@ -218,8 +220,9 @@ pub async fn logout(
     db: web::Data<DatabaseConnection>,
     cache: web::Data<Cache>,
     body: web::Json<RefreshRequest>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    refresh::logout(&db, &cache, &body.refresh_token, crate::clock::now()).await?;
+    refresh::logout(&db, &cache, &body.refresh_token, now).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -237,12 +240,16 @@ impl FromRequest for AuthUser {
     type Future = Pin<Box<dyn Future<Output = Result<AuthUser, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let now = req
+            .app_data::<web::Data<crate::clock::Clock>>()
+            .map(|clock| clock.now());
         let bearer = req
             .app_data::<web::Data<TokenKeys>>()
             .zip(req.headers().get("authorization"))
-            .and_then(|(keys, h)| {
+            .zip(now)
+            .and_then(|((keys, h), now)| {
                 let token = h.to_str().ok()?.strip_prefix("Bearer ")?;
-                keys.verify(token.trim())
+                keys.verify(token.trim(), now.timestamp())
             });
         let cache = req.app_data::<web::Data<Cache>>().cloned();
         let db = req.app_data::<web::Data<DatabaseConnection>>().cloned();
@@ -253,13 +260,14 @@ impl FromRequest for AuthUser {
             .app_data::<web::Data<UserRateLimit>>()
             .map_or(u32::MAX, |l| l.0);
         Box::pin(async move {
-            let bearer = bearer.ok_or(AuthError::InvalidToken)?;
-            let (Some(cache), Some(db), Some(revocations)) = (cache, db, revocations) else {
+            let (Some(cache), Some(db), Some(revocations), Some(now)) =
+                (cache, db, revocations, now)
+            else {
                 return Err(ApiError::Internal(
-                    "cache, database or revocations not configured".into(),
+                    "cache, database, revocations or clock not configured".into(),
                 ));
             };
-            let now = crate::clock::now();
+            let bearer = bearer.ok_or(AuthError::InvalidToken)?;
             if revocations
                 .is_revoked(&db, &cache, &bearer.session_id, now)
                 .await?

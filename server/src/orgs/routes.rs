@@ -10,7 +10,7 @@ use super::entity::{grant, membership, organization, OrgKind, Role, Status};
 use super::principal::Principal;
 use super::service::{self, NewOrganization, OrgError};
 use crate::accounts::entity as account;
-use crate::clock::now;
+use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageQuery};
 use crate::text::{self, Shape};
@@ -109,6 +109,7 @@ pub async fn create_organization(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     body: web::Json<CreateOrganization>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let body = body.into_inner();
@@ -117,7 +118,7 @@ pub async fn create_organization(
         name: text::field("name", &body.name, text::NAME_MAX, Shape::Line)?,
         uscc: body.uscc,
     };
-    let (org, account_id) = service::create(db.get_ref(), &who, new, now()).await?;
+    let (org, account_id) = service::create(db.get_ref(), &who, new, now).await?;
     Ok(HttpResponse::Created().json(OrganizationView::new(org, Some(account_id))))
 }
 
@@ -195,6 +196,7 @@ async fn decide(
     id: &str,
     approve: bool,
     body: Decision,
+    now: Timestamp,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let reason = text::optional_field(
@@ -209,7 +211,7 @@ async fn decide(
             detail: "reason: say why the application is rejected".into(),
         });
     }
-    let org = service::decide(db, who, id, approve, reason, now()).await?;
+    let org = service::decide(db, who, id, approve, reason, now).await?;
     let account_id = account_of(db, &org.id).await?;
     Ok(HttpResponse::Ok().json(OrganizationView::new(org, account_id)))
 }
@@ -232,8 +234,9 @@ pub async fn approve_organization(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<Decision>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&db, &who, &id, true, body.into_inner()).await
+    decide(&db, &who, &id, true, body.into_inner(), now).await
 }
 
 /// Reject a pending application, with a reason.
@@ -254,8 +257,9 @@ pub async fn reject_organization(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<Decision>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&db, &who, &id, false, body.into_inner()).await
+    decide(&db, &who, &id, false, body.into_inner(), now).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -297,8 +301,9 @@ pub async fn request_membership(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     id: web::Path<String>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let m = service::request_membership(db.get_ref(), &who, &id, now()).await?;
+    let m = service::request_membership(db.get_ref(), &who, &id, now).await?;
     Ok(HttpResponse::Created().json(MembershipView::from(m)))
 }
 
@@ -357,6 +362,7 @@ pub async fn decide_membership(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     path: web::Path<(String, String, String)>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let (org_id, membership_id, decision) = path.into_inner();
     let approve = match decision.as_str() {
@@ -364,7 +370,7 @@ pub async fn decide_membership(
         "reject" => false,
         _ => return Err(ApiError::NotFound),
     };
-    let m = service::decide_membership(db.get_ref(), &who, &org_id, &membership_id, approve, now())
+    let m = service::decide_membership(db.get_ref(), &who, &org_id, &membership_id, approve, now)
         .await?;
     Ok(HttpResponse::Ok().json(MembershipView::from(m)))
 }
@@ -452,8 +458,9 @@ pub async fn grant_role(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<GrantRequest>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = grantee(db.get_ref(), &body).await?;
-    let g = service::grant_role(db.get_ref(), &who, &id, &user_id, body.role, now()).await?;
+    let g = service::grant_role(db.get_ref(), &who, &id, &user_id, body.role, now).await?;
     Ok(HttpResponse::Created().json(GrantView::from(g)))
 }

@@ -15,7 +15,7 @@ use super::feed::{Feed, FeedRequest, FeedResponse, MAX_RECORDS};
 use super::keys::{self, AuthFailure, PartnerError, PartnerSecrets, Signed};
 use super::{cards, signature};
 use crate::auth::routes::AuthUser;
-use crate::clock::now;
+use crate::clock::Now;
 use crate::error::ApiError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
@@ -96,8 +96,9 @@ pub async fn issue_key(
     secrets: web::Data<PartnerSecrets>,
     who: Principal,
     id: web::Path<String>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let issued = keys::issue(db.get_ref(), &secrets, &who, &id, now()).await?;
+    let issued = keys::issue(db.get_ref(), &secrets, &who, &id, now).await?;
     Ok(HttpResponse::Created()
         .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
         .json(IssuedKeyView {
@@ -150,9 +151,10 @@ pub async fn revoke_key(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     path: web::Path<(String, String)>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let (org_id, key_id) = path.into_inner();
-    let key = keys::revoke(db.get_ref(), &who, &org_id, &key_id, now()).await?;
+    let key = keys::revoke(db.get_ref(), &who, &org_id, &key_id, now).await?;
     Ok(HttpResponse::Ok().json(PartnerKeyView::from(key)))
 }
 
@@ -206,6 +208,7 @@ pub async fn link_card(
     secrets: web::Data<PartnerSecrets>,
     user: AuthUser,
     body: web::Json<LinkCard>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let linked = cards::link(
@@ -214,7 +217,7 @@ pub async fn link_card(
         &user.0,
         &body.organization_id,
         &body.card_id,
-        now(),
+        now,
     )
     .await?;
     Ok(HttpResponse::Created().json(CardView::from(linked)))
@@ -309,6 +312,7 @@ pub async fn push_trips(
     payload: web::Payload,
     deps: TripDeps,
     secrets: web::Data<PartnerSecrets>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let db = deps.trips().db;
     // Read here, not by an extractor, so an oversized body is a problem
@@ -324,7 +328,7 @@ pub async fn push_trips(
         path: req.path(),
         body: &body,
     };
-    let key = match keys::authenticate(db, &secrets, &signed, now()).await {
+    let key = match keys::authenticate(db, &secrets, &signed, now).await {
         Ok(key) => key,
         Err(AuthFailure::Refused(why)) => {
             // The key id is not a secret; the signature and body stay out.
@@ -363,7 +367,7 @@ pub async fn push_trips(
         trips: deps.trips(),
         secrets: secrets.get_ref(),
     }
-    .ingest(&key.organization_id, &feed.records, now())
+    .ingest(&key.organization_id, &feed.records, now)
     .await?;
     tracing::info!(
         key_id = %key.id,

@@ -17,7 +17,7 @@ use super::rules::RegistryRules;
 use super::views::{
     BatchView, ObjectionView, ProjectView, ReportView, RetirementView, ReversalView,
 };
-use crate::clock::now;
+use crate::clock::Now;
 use crate::error::ApiError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
@@ -46,8 +46,9 @@ pub async fn create_project(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     body: web::Json<ProjectInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let p = projects::create(&db, &who, body.into_inner(), now()).await?;
+    let p = projects::create(&db, &who, body.into_inner(), now).await?;
     Ok(HttpResponse::Created().json(project_view(&db, p).await?))
 }
 
@@ -121,8 +122,9 @@ pub async fn update_project(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<ProjectInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let p = projects::update(&db, &who, &id, body.into_inner(), now()).await?;
+    let p = projects::update(&db, &who, &id, body.into_inner(), now).await?;
     Ok(HttpResponse::Ok().json(project_view(&db, p).await?))
 }
 
@@ -143,8 +145,9 @@ pub async fn submit_project(
     rules: web::Data<RegistryRules>,
     who: Principal,
     id: web::Path<String>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let p = projects::submit(&db, &who, &rules, &id, now()).await?;
+    let p = projects::submit(&db, &who, &rules, &id, now).await?;
     Ok(HttpResponse::Ok().json(project_view(&db, p).await?))
 }
 
@@ -172,8 +175,9 @@ pub async fn file_objection(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<ObjectionInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let o = projects::object(&db, &who, &id, &body.text, now()).await?;
+    let o = projects::object(&db, &who, &id, &body.text, now).await?;
     Ok(HttpResponse::Created().json(ObjectionView::from(o)))
 }
 
@@ -240,9 +244,10 @@ pub async fn decide_project(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<DecisionInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let approve = matches!(body.decision, ProjectDecision::Approve);
-    let p = projects::decide(&db, &who, &id, approve, body.reason.as_deref(), now()).await?;
+    let p = projects::decide(&db, &who, &id, approve, body.reason.as_deref(), now).await?;
     Ok(HttpResponse::Ok().json(project_view(&db, p).await?))
 }
 
@@ -265,8 +270,9 @@ pub async fn submit_report(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<ReportInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let r = reports::submit(&db, &who, &id, body.into_inner(), now()).await?;
+    let r = reports::submit(&db, &who, &id, body.into_inner(), now).await?;
     Ok(HttpResponse::Created().json(ReportView::from(r)))
 }
 
@@ -346,6 +352,7 @@ pub async fn verify_report(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<VerificationInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let r = reports::verify(
@@ -355,7 +362,7 @@ pub async fn verify_report(
         body.verdict,
         body.quantity_g,
         body.reason,
-        now(),
+        now,
     )
     .await?;
     Ok(HttpResponse::Ok().json(ReportView::from(r)))
@@ -378,8 +385,9 @@ pub async fn issue_report(
     rules: web::Data<RegistryRules>,
     who: Principal,
     id: web::Path<String>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let b = issuance::issue(&db, &who, &rules, &id, now()).await?;
+    let b = issuance::issue(&db, &who, &rules, &id, now).await?;
     Ok(HttpResponse::Created().json(BatchView::from(b)))
 }
 
@@ -401,8 +409,9 @@ pub async fn record_reversal(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<ReversalInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let r = holdings::reverse(&db, &who, &id, &body, now()).await?;
+    let r = holdings::reverse(&db, &who, &id, &body, now).await?;
     Ok(HttpResponse::Created().json(ReversalView::from(r)))
 }
 
@@ -425,8 +434,9 @@ pub async fn transfer(
     rules: web::Data<RegistryRules>,
     who: Principal,
     body: web::Json<TransferInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let t = holdings::transfer(&db, &who, &rules, &body, now()).await?;
+    let t = holdings::transfer(&db, &who, &rules, &body, now).await?;
     Ok(HttpResponse::Ok().json(t))
 }
 
@@ -450,8 +460,9 @@ pub async fn retire(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     body: web::Json<RetireInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let (r, replayed) = holdings::retire(&db, &who, &body, now()).await?;
+    let (r, replayed) = holdings::retire(&db, &who, &body, now).await?;
     let mut res = if replayed {
         HttpResponse::Ok()
     } else {
@@ -560,8 +571,9 @@ pub async fn aggregate(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     body: web::Json<super::aggregation::AggregationInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let b = super::aggregation::aggregate(&db, &who, &body, now()).await?;
+    let b = super::aggregation::aggregate(&db, &who, &body, now).await?;
     Ok(HttpResponse::Created().json(BatchView::from(b)))
 }
 
@@ -583,8 +595,9 @@ pub async fn create_claim(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     body: web::Json<super::claims::ClaimInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let c = super::claims::create(&db, &who, &body, now()).await?;
+    let c = super::claims::create(&db, &who, &body, now).await?;
     Ok(HttpResponse::Created().json(super::claims::view(db.get_ref(), c).await?))
 }
 
@@ -612,8 +625,9 @@ pub async fn attach_retirement(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<AttachInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let c = super::claims::attach(&db, &who, &id, &body.retirement_id, now()).await?;
+    let c = super::claims::attach(&db, &who, &id, &body.retirement_id, now).await?;
     Ok(HttpResponse::Ok().json(super::claims::view(db.get_ref(), c).await?))
 }
 

@@ -11,7 +11,7 @@ use super::service::{self, NewReward, RewardError};
 use crate::accounts::service as accounts;
 use crate::auth::routes::AuthUser;
 use crate::clock::china_day;
-use crate::clock::now;
+use crate::clock::Now;
 use crate::error::ApiError;
 use crate::ledger::LedgerError;
 use crate::orgs::principal::Principal;
@@ -121,6 +121,7 @@ pub async fn create_reward(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     body: web::Json<CreateReward>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let body = body.into_inner();
@@ -130,7 +131,7 @@ pub async fn create_reward(
         stock: body.stock,
         merchant_id: body.merchant_id,
     };
-    let r = service::create(db.get_ref(), &who, new, now()).await?;
+    let r = service::create(db.get_ref(), &who, new, now).await?;
     Ok(HttpResponse::Created().json(RewardView::from(r)))
 }
 
@@ -235,8 +236,9 @@ pub async fn redeem(
     db: web::Data<DatabaseConnection>,
     user: AuthUser,
     body: web::Json<RedeemRequest>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let (r, _) = service::redeem(&db, &user.0, &body.reward_id, body.quantity, now()).await?;
+    let (r, _) = service::redeem(&db, &user.0, &body.reward_id, body.quantity, now).await?;
     Ok(HttpResponse::Created().json(RedemptionView::from(r)))
 }
 

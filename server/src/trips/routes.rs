@@ -17,7 +17,7 @@ use super::summary::{self, OrganizationSummary, Period, Summary};
 use crate::accounts::service::SystemAccounts;
 use crate::auth::routes::AuthUser;
 use crate::cache::Cache;
-use crate::clock::now;
+use crate::clock::{Now, Timestamp};
 use crate::error::{ApiError, Problem};
 use crate::estimates::catalog;
 use crate::ledger::LedgerError;
@@ -174,8 +174,9 @@ pub async fn log_trip(
     deps: TripDeps,
     user: AuthUser,
     body: web::Json<TripRequest>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let logged = service::log_trip(deps.trips(), &user.0, &body, now()).await?;
+    let logged = service::log_trip(deps.trips(), &user.0, &body, now).await?;
     Ok(respond(logged))
 }
 
@@ -231,6 +232,7 @@ pub async fn log_batch(
     deps: TripDeps,
     user: AuthUser,
     body: web::Json<BatchRequest>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     if body.trips.is_empty() || body.trips.len() > MAX_BATCH {
         return Err(ApiError::Invalid {
@@ -241,7 +243,7 @@ pub async fn log_batch(
     let mut results = Vec::with_capacity(body.trips.len());
     for (index, item) in body.trips.iter().enumerate() {
         let outcome = match serde_json::from_value::<TripRequest>(item.clone()) {
-            Ok(req) => service::log_trip(deps.trips(), &user.0, &req, now())
+            Ok(req) => service::log_trip(deps.trips(), &user.0, &req, now)
                 .await
                 .map_err(ApiError::from),
             // As `POST /api/v1/trips` would refuse it: the same code and
@@ -463,13 +465,14 @@ pub async fn decide_review(
     who: Principal,
     id: web::Path<String>,
     body: web::Json<ReviewDecision>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let reason = text::field("reason", &body.reason, text::REASON_MAX, Shape::Paragraph)?;
     let ruling = review::Ruling {
         approve: body.decision == Verdict::Approve,
         reason: &reason,
     };
-    let (t, r) = review::decide(deps.trips(), &who, &id, ruling, now()).await?;
+    let (t, r) = review::decide(deps.trips(), &who, &id, ruling, now).await?;
     Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))
 }
 
@@ -482,9 +485,9 @@ pub struct PeriodQuery {
 }
 
 impl PeriodQuery {
-    fn period(&self) -> Result<Period, ApiError> {
+    fn period(&self, now: Timestamp) -> Result<Period, ApiError> {
         match &self.period {
-            None => Ok(Period::current()),
+            None => Ok(Period::of(now)),
             Some(p) => Period::parse(p).ok_or_else(|| ApiError::Invalid {
                 param: "period".into(),
                 detail: "period: a month as YYYY-MM".into(),
@@ -508,8 +511,9 @@ pub async fn my_summary(
     db: web::Data<DatabaseConnection>,
     user: AuthUser,
     query: web::Query<PeriodQuery>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let period = query.period()?;
+    let period = query.period(now)?;
     Ok(HttpResponse::Ok().json(summary::of_person(db.get_ref(), &user.0, &period).await?))
 }
 
@@ -531,8 +535,9 @@ pub async fn organization_summary(
     who: Principal,
     id: web::Path<String>,
     query: web::Query<PeriodQuery>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let period = query.period()?;
+    let period = query.period(now)?;
     Ok(HttpResponse::Ok().json(summary::of_organization(db.get_ref(), &who, &id, &period).await?))
 }
 
@@ -580,11 +585,11 @@ impl BoardQuery {
         }
     }
 
-    fn period(&self) -> Result<Period, ApiError> {
+    fn period(&self, now: Timestamp) -> Result<Period, ApiError> {
         PeriodQuery {
             period: self.period.clone(),
         }
-        .period()
+        .period(now)
     }
 }
 
@@ -607,9 +612,10 @@ pub async fn leaderboards(
     cache: web::Data<Cache>,
     who: Principal,
     query: web::Query<BoardQuery>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let scope = query.scope()?;
-    let period = query.period()?;
+    let period = query.period(now)?;
     let limit = PageQuery {
         limit: query.limit,
         starting_after: None,
@@ -636,13 +642,14 @@ pub async fn rebuild_leaderboard(
     cache: web::Data<Cache>,
     who: Principal,
     query: web::Query<BoardQuery>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     if !who.is_admin() {
         return Err(ApiError::Forbidden(
             "only administrators rebuild leaderboards".into(),
         ));
     }
-    leaderboard::rebuild(db.get_ref(), &cache, &query.period()?, &query.scope()?).await?;
+    leaderboard::rebuild(db.get_ref(), &cache, &query.period(now)?, &query.scope()?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

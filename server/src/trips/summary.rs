@@ -29,13 +29,9 @@ impl Period {
         ok.then(|| Period(text.to_string()))
     }
 
-    pub fn current() -> Period {
-        Period(
-            chrono::Utc::now()
-                .with_timezone(&china_time())
-                .format("%Y-%m")
-                .to_string(),
-        )
+    /// The China month of `now`.
+    pub fn of(now: crate::clock::Timestamp) -> Period {
+        Period(now.with_timezone(&china_time()).format("%Y-%m").to_string())
     }
 
     pub fn as_str(&self) -> &str {
@@ -190,6 +186,11 @@ mod tests {
         ] {
             assert!(Period::parse(bad).is_none(), "{bad}");
         }
-        assert_eq!(Period::current().as_str().len(), 7);
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-30T16:00:00Z").unwrap();
+        assert_eq!(
+            Period::of(t).as_str(),
+            "2026-12",
+            "China's December starts at 16:00 UTC"
+        );
     }
 }

@@ -2,14 +2,13 @@
 //! authorisation of every route that names an object, tried as every kind
 //! of wrong user.
 
-use sea_orm::ConnectionTrait;
 use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use tanpuhui_server::accounts::service as accounts;
 
-use crate::helpers::{backends, grant_points, spawn_app, uscc};
+use crate::helpers::{backends, grant_points, spawn_app, spawn_app_with, uscc};
 use crate::orgs::{enterprise, government};
 
 #[tokio::test]
@@ -92,7 +91,8 @@ async fn balances_and_entries_in_pages() {
 #[tokio::test]
 async fn every_object_route_refuses_the_wrong_user() {
     for backend in backends() {
-        let app = spawn_app(backend).await;
+        // No public notice, so the project can be decided at once.
+        let app = spawn_app_with(backend, |s| s.registry.notice_working_days = 0).await;
         let g = government(&app, 4).await;
         let (org, operator) = enterprise(&app, &g, "op@pv.cn", 40).await;
         let org_id = org["id"].as_str().unwrap().to_string();
@@ -170,7 +170,7 @@ async fn every_object_route_refuses_the_wrong_user() {
         let reward_id = reward["id"].as_str().unwrap().to_string();
 
         // A draft project of the enterprise, and an approved one with a
-        // monitoring report (its notice closed by hand: 7 working days).
+        // monitoring report.
         let project =
             |name: &str, parcel: &str| crate::registry::forest_project(&org_id, name, parcel);
         let (status, draft) = app
@@ -190,12 +190,6 @@ async fn every_object_route_refuses_the_wrong_user() {
             )
             .await;
         assert_eq!(status, 200);
-        app.db
-            .execute_unprepared(&format!(
-                "UPDATE projects SET notice_closes_at = created_at WHERE id = '{live_id}'"
-            ))
-            .await
-            .unwrap();
         let (status, _) = app
             .post_as(
                 &verifier,

@@ -1,6 +1,8 @@
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
+use tanpuhui_server::auth::{refresh::REFRESH_TTL_DAYS, token::ACCESS_TTL_SECS};
+
 use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp, TEST_JWT_SECRET};
 
 impl TestApp {
@@ -254,7 +256,7 @@ async fn bad_tokens_are_401() {
         .await
         .unwrap();
     let sub = me["id"].as_str().unwrap().to_string();
-    let now = chrono::Utc::now().timestamp();
+    let now = app.clock.now().timestamp();
     let claims = |exp: i64| json!({"sub": sub, "iat": now, "exp": exp, "jti": "x", "typ": "access", "sid": "s"});
     let secret = EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes());
 
@@ -469,7 +471,6 @@ async fn a_lost_refresh_answer_can_be_retried_without_signing_out() {
 
 #[tokio::test]
 async fn logout_and_expiry_end_refresh() {
-    use sea_orm::ConnectionTrait;
     for backend in backends() {
         let app = spawn_app(backend).await;
         let pair = sign_in_pair(&app, "zhou.yu@example.cn").await;
@@ -491,14 +492,25 @@ async fn logout_and_expiry_end_refresh() {
         .await;
         assert_eq!((s, p["code"].as_str()), (401, Some("invalid_token")));
 
+        // Tokens expire on the server's clock: the access token after 15
+        // minutes, the refresh token after its lifetime.
         let pair = app.login("zhou.yu@example.cn").await;
         let token = pair["refresh_token"].as_str().unwrap().to_string();
-        app.db
-            .execute_unprepared(
-                "UPDATE refresh_tokens SET expires_at = '2000-01-01T00:00:00+00:00'",
-            )
-            .await
-            .unwrap();
+        let access = pair["access_token"].as_str().unwrap().to_string();
+        app.clock
+            .advance(chrono::Duration::seconds(ACCESS_TTL_SECS - 60));
+        assert_eq!(
+            app.get_as(&access, "/api/v1/me").await.0,
+            200,
+            "{backend:?}"
+        );
+        app.clock.advance(chrono::Duration::seconds(120));
+        assert_eq!(
+            app.get_as(&access, "/api/v1/me").await.0,
+            401,
+            "{backend:?}"
+        );
+        app.clock.advance(chrono::Duration::days(REFRESH_TTL_DAYS));
         let (s, p) = problem(
             app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": token}))
                 .await,

@@ -32,6 +32,9 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    /// The server's clock: a test moves time with it, never by rewriting
+    /// stored timestamps.
+    pub clock: tanpuhui_server::clock::TestClock,
     // Keeps the SQLite file alive for the test's duration.
     _dir: Option<tempfile::TempDir>,
 }
@@ -150,7 +153,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
 
 /// Starts the application with `settings`.
 pub async fn start(settings: &Settings, dir: Option<tempfile::TempDir>) -> TestApp {
-    let app = Application::build(settings)
+    let clock = tanpuhui_server::clock::TestClock::new();
+    let app = Application::build_with_clock(settings, clock.clock())
         .await
         .expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -160,6 +164,7 @@ pub async fn start(settings: &Settings, dir: Option<tempfile::TempDir>) -> TestA
         address,
         client: reqwest::Client::new(),
         db,
+        clock,
         _dir: dir,
     }
 }

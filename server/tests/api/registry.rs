@@ -1116,3 +1116,79 @@ async fn approvals_at_once_get_consecutive_numbers() {
         assert_eq!(numbers, (1..=6).collect::<Vec<i64>>());
     }
 }
+
+/// The notice period runs on the server's clock: a decision waits for it,
+/// objections stop with it. Time is moved with the test clock (access
+/// tokens expire on the same clock, so people sign in again).
+#[tokio::test]
+async fn a_notice_closes_when_the_clock_says_so() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let r = registry(&app, 8).await;
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/projects",
+                &forest_project(r.org_id(), "北山", "LZ-0300"),
+            )
+            .await;
+        assert_eq!(status, 201, "{p}");
+        let id = p["id"].as_str().unwrap().to_string();
+        let (_, p) = app
+            .post_as(
+                &r.op,
+                &format!("/api/v1/projects/{id}/submit"),
+                &json!(null),
+            )
+            .await;
+        let closes =
+            chrono::DateTime::parse_from_rfc3339(p["notice_closes_at"].as_str().unwrap()).unwrap();
+        let decision = format!("/api/v1/projects/{id}/decision");
+        let objection = format!("/api/v1/projects/{id}/objections");
+        let signed_in = |email: String| {
+            let app = &app;
+            async move {
+                app.login(&email).await["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }
+        };
+
+        app.clock.set(closes - chrono::Duration::minutes(5));
+        let verifier = signed_in("verifier8@centre.cn".into()).await;
+        let neighbour = app.signed_in("neighbour@lz.cn").await;
+        let (status, e) = app
+            .post_as(&verifier, &decision, &json!({"decision": "approve"}))
+            .await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("notice_open")),
+            "{backend:?}: five minutes before the close"
+        );
+        let (status, _) = app
+            .post_as(&neighbour, &objection, &json!({"text": "too early?"}))
+            .await;
+        assert_eq!(status, 201, "objections are taken until the close");
+
+        app.clock.advance(chrono::Duration::minutes(10));
+        let verifier = signed_in("verifier8@centre.cn".into()).await;
+        let neighbour = signed_in("neighbour@lz.cn".into()).await;
+        let (status, e) = app
+            .post_as(&neighbour, &objection, &json!({"text": "too late"}))
+            .await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (409, Some("notice_closed")),
+            "{e}"
+        );
+        let (status, p) = app
+            .post_as(&verifier, &decision, &json!({"decision": "approve"}))
+            .await;
+        assert_eq!(
+            (status, p["status"].as_str()),
+            (200, Some("approved")),
+            "{p}"
+        );
+    }
+}

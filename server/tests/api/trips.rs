@@ -725,8 +725,7 @@ async fn leaderboards_rank_everyone_and_each_department() {
 /// trip waits for review.
 #[tokio::test]
 async fn old_traces_are_erased() {
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm::EntityTrait;
     use tanpuhui_server::trips::entity::trip;
     use tanpuhui_server::trips::rules::TripRules;
     for backend in backends() {
@@ -741,24 +740,16 @@ async fn old_traces_are_erased() {
         let (_, waiting) = app.post_as(&token, "/api/v1/trips", &short).await;
         assert_eq!(waiting["status"], "pending_review");
         let rules = TripRules::default();
-        let now = crate::helpers::china_now();
         assert_eq!(
-            tanpuhui_server::trips::service::purge_traces(&app.db, &rules, now)
+            tanpuhui_server::trips::service::purge_traces(&app.db, &rules, app.clock.now())
                 .await
                 .unwrap(),
             0
         );
-        trip::Entity::update_many()
-            .col_expr(
-                trip::Column::CreatedAt,
-                Expr::value(now - Duration::days(91)),
-            )
-            .filter(trip::Column::UserId.is_not_null())
-            .exec(&app.db)
-            .await
-            .unwrap();
+        app.clock
+            .advance(Duration::days(rules.trace_retention_days + 1));
         assert_eq!(
-            tanpuhui_server::trips::service::purge_traces(&app.db, &rules, now)
+            tanpuhui_server::trips::service::purge_traces(&app.db, &rules, app.clock.now())
                 .await
                 .unwrap(),
             1,
