@@ -7,6 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::problem::ProblemCode;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("no route or resource at this path")]
@@ -20,11 +22,11 @@ pub enum ApiError {
     UnknownObject { param: String, detail: String },
     #[error("{0}")]
     Unavailable(String),
-    /// The body is not what the route accepts (syntax, type, size, media type).
+    /// The body is not what the route accepts (syntax, type, size, media
+    /// type); the code carries the status.
     #[error("{detail}")]
     BadBody {
-        status: StatusCode,
-        code: &'static str,
+        code: ProblemCode,
         param: Option<String>,
         detail: String,
     },
@@ -32,9 +34,9 @@ pub enum ApiError {
     #[error("{detail}")]
     Invalid { param: String, detail: String },
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ProblemCode, detail: String },
     #[error("{detail}")]
-    Unauthorized { code: &'static str, detail: String },
+    Unauthorized { code: ProblemCode, detail: String },
     /// Signed in, but this user's roles do not allow the action.
     #[error("{0}")]
     Forbidden(String),
@@ -60,25 +62,26 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    pub code: &'static str,
+    #[schema(value_type = String)]
+    pub code: ProblemCode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
 }
 
 impl ApiError {
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            ApiError::NotFound | ApiError::UnknownObject { .. } => "not_found",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
-            ApiError::Unavailable(_) => "unavailable",
+            ApiError::NotFound | ApiError::UnknownObject { .. } => ProblemCode::NotFound,
+            ApiError::MethodNotAllowed(_) => ProblemCode::MethodNotAllowed,
+            ApiError::Unavailable(_) => ProblemCode::Unavailable,
             ApiError::BadBody { code, .. }
             | ApiError::Conflict { code, .. }
-            | ApiError::Unauthorized { code, .. } => code,
-            ApiError::Invalid { .. } => "invalid_field",
-            ApiError::Calc(e) => e.code.as_str(),
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::TooManyRequests { .. } => "rate_limited",
-            ApiError::Internal(_) => "internal",
+            | ApiError::Unauthorized { code, .. } => *code,
+            ApiError::Invalid { .. } => ProblemCode::InvalidField,
+            ApiError::Calc(e) => e.code.into(),
+            ApiError::Forbidden(_) => ProblemCode::Forbidden,
+            ApiError::TooManyRequests { .. } => ProblemCode::RateLimited,
+            ApiError::Internal(_) => ProblemCode::Internal,
         }
     }
 
@@ -103,7 +106,7 @@ impl ApiError {
         }
         let status = self.status_code();
         Problem {
-            kind: format!("/problems/{}", self.code()),
+            kind: format!("/problems/{}", self.code().as_str()),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: self.to_string(),
@@ -115,21 +118,7 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::NotFound | ApiError::UnknownObject { .. } => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::BadBody { status, .. } => *status,
-            // A request of the wrong shape is a 400 wherever it is found;
-            // the calculator's rules are 422s.
-            ApiError::Calc(e) if calc_shape_error(e) => StatusCode::BAD_REQUEST,
-            ApiError::Invalid { .. } | ApiError::Calc(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -164,19 +153,6 @@ impl ResponseError for ApiError {
 /// last longer are answered 503 again.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
-/// carbon-calc's codes for a request of the wrong shape (as the JSON
-/// extractor's are): answered 400 like them.
-fn calc_shape_error(e: &carbon_calc::error::CalcError) -> bool {
-    use carbon_calc::error::ErrorCode;
-    matches!(
-        e.code,
-        ErrorCode::InvalidJson
-            | ErrorCode::MissingField
-            | ErrorCode::UnknownField
-            | ErrorCode::InvalidValue
-    )
-}
-
 /// Largest JSON body of most routes.
 pub const JSON_LIMIT_BYTES: usize = 64 * 1024;
 /// Largest body of any route (a batch of trips with GPS traces); routes
@@ -187,22 +163,19 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 pub fn json_error(err: JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::ContentType => ApiError::BadBody {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "unsupported_media_type",
+            code: ProblemCode::UnsupportedMediaType,
             param: None,
             detail: "send the body as application/json".into(),
         },
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::BadBody {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "payload_too_large",
+            code: ProblemCode::PayloadTooLarge,
             param: None,
             detail: format!("bodies of this route are limited to {limit} bytes"),
         },
         JsonPayloadError::Deserialize(e) => body_error(e),
         other => ApiError::BadBody {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_body",
+            code: ProblemCode::InvalidBody,
             param: None,
             detail: other.to_string(),
         },
@@ -220,16 +193,15 @@ pub fn body_error(e: serde_json::Error) -> ApiError {
     // The same codes as carbon-calc's for the same mistakes, so that a
     // field's shape is refused alike on every route.
     let code = if e.is_syntax() || e.is_eof() {
-        "invalid_json"
+        ProblemCode::InvalidJson
     } else if message.starts_with("unknown field") {
-        "unknown_field"
+        ProblemCode::UnknownField
     } else if message.starts_with("missing field") {
-        "missing_field"
+        ProblemCode::MissingField
     } else {
-        "invalid_value"
+        ProblemCode::InvalidValue
     };
     ApiError::BadBody {
-        status: StatusCode::BAD_REQUEST,
         code,
         param,
         detail: message,
@@ -241,8 +213,7 @@ pub fn body_error(e: serde_json::Error) -> ApiError {
 pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
     let message = err.to_string();
     ApiError::BadBody {
-        status: StatusCode::BAD_REQUEST,
-        code: "invalid_query",
+        code: ProblemCode::InvalidQuery,
         param: None,
         detail: message,
     }

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::token::TokenKeys;
 use crate::error::ApiError;
 use crate::input_guard::take_body;
+use crate::problem::ProblemCode;
 use crate::rate_limit::TrustedProxies;
 
 pub const HEADER: &str = "idempotency-key";
@@ -89,8 +90,7 @@ pub fn covers(method: &Method, path: &str) -> bool {
 
 fn bad_key(detail: &str) -> ApiError {
     ApiError::BadBody {
-        status: StatusCode::BAD_REQUEST,
-        code: "invalid_idempotency_key",
+        code: ProblemCode::InvalidIdempotencyKey,
         param: Some("Idempotency-Key".into()),
         detail: detail.into(),
     }
@@ -179,7 +179,7 @@ async fn claim(
         };
         if first.request_hash != hash {
             return Err(ApiError::Conflict {
-                code: "idempotency_key_reused",
+                code: ProblemCode::IdempotencyKeyReused,
                 detail: "this Idempotency-Key was used for a different request".into(),
             });
         }
@@ -195,7 +195,7 @@ async fn claim(
 
 fn in_flight() -> ApiError {
     ApiError::Conflict {
-        code: "idempotency_key_in_flight",
+        code: ProblemCode::IdempotencyKeyInFlight,
         detail: "a request with this Idempotency-Key is still running; retry shortly".into(),
     }
 }

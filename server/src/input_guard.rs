@@ -18,13 +18,14 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{Error, HttpMessage, ResponseError};
 use futures_util::StreamExt;
 
 use crate::error::{ApiError, MAX_BODY_BYTES};
+use crate::problem::ProblemCode;
 
 /// Limits of a request's head (`max_header_bytes` in the configuration).
 #[derive(Debug, Clone, Copy)]
@@ -37,8 +38,7 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 
 fn nul(param: &str, detail: &str) -> ApiError {
     ApiError::BadBody {
-        status: StatusCode::BAD_REQUEST,
-        code: "invalid_character",
+        code: ProblemCode::InvalidCharacter,
         param: Some(param.to_string()),
         detail: format!("{detail} contains a NUL character (U+0000), which no field accepts"),
     }
@@ -90,8 +90,7 @@ fn check_head(req: &ServiceRequest, limits: HeadLimits) -> Result<(), ApiError> 
         .sum();
     if total > limits.max_header_bytes {
         return Err(ApiError::BadBody {
-            status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            code: "headers_too_large",
+            code: ProblemCode::HeadersTooLarge,
             param: None,
             detail: format!(
                 "request headers are limited to {} bytes in all (names and values)",
@@ -109,15 +108,13 @@ pub async fn take_body(req: &mut ServiceRequest) -> Result<Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadBody {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_body",
+            code: ProblemCode::InvalidBody,
             param: None,
             detail: e.to_string(),
         })?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(ApiError::BadBody {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "payload_too_large",
+                code: ProblemCode::PayloadTooLarge,
                 param: None,
                 detail: format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
             });

@@ -23,6 +23,7 @@ pub mod orgs;
 pub mod pagination;
 pub mod partners;
 pub mod points;
+pub mod problem;
 pub mod rate_limit;
 pub mod registry;
 pub mod rewards;

@@ -9,6 +9,7 @@
 //! tanpuhui audit verify  # recompute the audit tree, check every head
 //! tanpuhui demo       # fill an empty database with demo data
 //! tanpuhui settings   # print every setting (docs/configuration.md)
+//! tanpuhui problems   # print the problem codes (the mobile guide's table)
 //! ```
 
 use std::process::ExitCode;
@@ -42,6 +43,9 @@ enum Command {
     /// Print every setting: file key, environment variable, default
     /// (docs/configuration.md), and exit.
     Settings,
+    /// Print the problem codes with their status and meaning (the table in
+    /// mobile-api-spec/README.md), and exit.
+    Problems,
     /// Fill an empty database with a small demo data set (organisations,
     /// a forest project with issued credits and a retirement, residents with
     /// trips) and print the accounts it made.
@@ -90,6 +94,10 @@ async fn main() -> ExitCode {
         print!("{}", tanpuhui_server::config::reference::markdown());
         return ExitCode::SUCCESS;
     }
+    if matches!(cli.command, Some(Command::Problems)) {
+        print!("{}", tanpuhui_server::problem::table());
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::load(&cli.overrides) {
         Ok(s) => s,
         Err(e) => {
@@ -119,7 +127,9 @@ async fn main() -> ExitCode {
             command: AuditCommand::Verify,
         } => verify_audit(&settings).await,
         Command::Demo => demo(&settings).await,
-        Command::Openapi | Command::Settings => unreachable!("handled before configuration"),
+        Command::Openapi | Command::Settings | Command::Problems => {
+            unreachable!("handled before configuration")
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,25 +15,26 @@ use super::token::{TokenKeys, ACCESS_TTL_SECS};
 use crate::cache::Cache;
 use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
+use crate::problem::ProblemCode;
 use crate::rate_limit;
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::AlreadyRegistered(what) => ApiError::Conflict {
-                code: "already_registered",
+                code: ProblemCode::AlreadyRegistered,
                 detail: format!("this {what} is already registered"),
             },
             AuthError::InvalidCredentials => ApiError::Unauthorized {
-                code: "invalid_credentials",
+                code: ProblemCode::InvalidCredentials,
                 detail: e.to_string(),
             },
             AuthError::InvalidToken => ApiError::Unauthorized {
-                code: "invalid_token",
+                code: ProblemCode::InvalidToken,
                 detail: e.to_string(),
             },
             AuthError::TokenReused => ApiError::Unauthorized {
-                code: "token_reused",
+                code: ProblemCode::TokenReused,
                 detail: e.to_string(),
             },
             AuthError::Database(e) => e.into(),

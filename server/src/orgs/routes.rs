@@ -13,6 +13,7 @@ use crate::accounts::entity as account;
 use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageQuery};
+use crate::problem::ProblemCode;
 use crate::text::{self, Shape};
 
 impl From<OrgError> for ApiError {
@@ -27,7 +28,7 @@ impl From<OrgError> for ApiError {
                 detail: e.to_string(),
             },
             OrgError::UsccTaken => ApiError::Conflict {
-                code: "uscc_registered",
+                code: ProblemCode::UsccRegistered,
                 detail: e.to_string(),
             },
             OrgError::Forbidden(why) => ApiError::Forbidden(why.into()),

@@ -13,6 +13,7 @@ use super::principal::Principal;
 use super::uscc;
 use crate::accounts::service as accounts;
 use crate::pagination::{self, Order};
+use crate::problem::ProblemCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
@@ -24,8 +25,8 @@ pub enum OrgError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
-    #[error("{0}")]
-    Conflict(&'static str, String),
+    #[error("{1}")]
+    Conflict(ProblemCode, String),
     #[error("{param}: {detail}")]
     Invalid { param: &'static str, detail: String },
     #[error("database: {0}")]
@@ -128,7 +129,7 @@ pub async fn decide(
     let org = find(&txn, org_id).await?;
     if changed.rows_affected != 1 {
         return Err(OrgError::Conflict(
-            "already_decided",
+            ProblemCode::AlreadyDecided,
             format!("this application was already {}", status_word(org.status)),
         ));
     }
@@ -228,7 +229,7 @@ pub async fn request_membership(
     let org = get(db, who, org_id).await?;
     if org.status != Status::Approved || !org.kind.takes_members() {
         return Err(OrgError::Conflict(
-            "not_joinable",
+            ProblemCode::NotJoinable,
             "only approved departments and enterprises take members".into(),
         ));
     }
@@ -246,7 +247,7 @@ pub async fn request_membership(
     .map_err(|e| {
         if unique_violation(&e) {
             OrgError::Conflict(
-                "already_requested",
+                ProblemCode::AlreadyRequested,
                 "you are a member of this organisation or have asked to join it".into(),
             )
         } else {
@@ -324,7 +325,7 @@ pub async fn decide_membership(
     let m = find_it().await?.ok_or(OrgError::NotFound)?;
     if changed.rows_affected != 1 {
         return Err(OrgError::Conflict(
-            "already_decided",
+            ProblemCode::AlreadyDecided,
             format!("this request was already {}", status_word(m.status)),
         ));
     }
@@ -351,7 +352,7 @@ async fn insert_grant(
     .await
     .map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => OrgError::Conflict(
-            "already_granted",
+            ProblemCode::AlreadyGranted,
             "the user already holds this role here".into(),
         ),
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => OrgError::Invalid {
@@ -391,7 +392,7 @@ pub async fn grant_role(
     }
     if org.status != Status::Approved {
         return Err(OrgError::Conflict(
-            "not_approved",
+            ProblemCode::NotApproved,
             "roles are granted in approved organisations only".into(),
         ));
     }

@@ -2,6 +2,7 @@
 //! partner's records of it reach their account. The number is stored only
 //! as a keyed hash and its last four characters; one card, one person.
 
+use crate::problem::ProblemCode;
 use chrono::{DateTime, FixedOffset};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr,
@@ -70,7 +71,7 @@ pub async fn link(
         .await?;
     if linked >= MAX_CARDS {
         return Err(PartnerError::Conflict {
-            code: "too_many_cards",
+            code: ProblemCode::TooManyCards,
             detail: format!("at most {MAX_CARDS} cards; unlink one first"),
         });
     }
@@ -87,7 +88,7 @@ pub async fn link(
     .map_err(|e| match e.sql_err() {
         // Whose it is stays private.
         Some(SqlErr::UniqueConstraintViolation(_)) => PartnerError::Conflict {
-            code: "card_already_linked",
+            code: ProblemCode::CardAlreadyLinked,
             detail: "this card is already linked to an account".into(),
         },
         _ => e.into(),

@@ -13,6 +13,7 @@ use carbon_calc::Dec;
 use super::cards;
 use super::keys::{PartnerError, PartnerSecrets};
 use crate::error::{ApiError, Problem};
+use crate::problem::ProblemCode;
 use crate::trips::partner::{apply_record, Outcome};
 use crate::trips::service::{PartnerRecord, TripError, TripRequest, Trips};
 
@@ -123,7 +124,7 @@ fn to_trip(org_id: &str, r: &PartnerTrip) -> Result<TripRequest, ApiError> {
 fn record_error(e: TripError) -> ApiError {
     match e {
         TripError::ClientIdReused => ApiError::Conflict {
-            code: "record_id_reused",
+            code: ProblemCode::RecordIdReused,
             detail: "this record_id was already sent with a different journey or card".into(),
         },
         other => other.into(),

@@ -13,6 +13,7 @@ use super::signature::{self, WINDOW_SECS};
 use crate::orgs::entity::{organization, OrgKind, Status};
 use crate::orgs::principal::Principal;
 use crate::orgs::service::manages;
+use crate::problem::ProblemCode;
 
 /// The server's partner secrets key, when configured (app data).
 #[derive(Debug, Default)]
@@ -33,7 +34,7 @@ pub enum PartnerError {
     #[error("not found")]
     NotFound,
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ProblemCode, detail: String },
     #[error("{param}: {detail}")]
     Invalid { param: &'static str, detail: String },
     #[error("partner secret: {0}")]
@@ -89,7 +90,7 @@ pub async fn issue(
     let org = organization(db, org_id).await?;
     if org.kind != OrgKind::Enterprise || org.status != Status::Approved {
         return Err(PartnerError::Conflict {
-            code: "not_an_approved_enterprise",
+            code: ProblemCode::NotAnApprovedEnterprise,
             detail:
                 "partner keys are issued to approved enterprises (transit operators, bike-share)"
                     .into(),

@@ -19,6 +19,7 @@ use crate::clock::Now;
 use crate::error::ApiError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
+use crate::problem::ProblemCode;
 use crate::trips::routes::TripDeps;
 
 /// Where the signed feed lives; the common bearer-token answers do not
@@ -270,8 +271,7 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, A
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadBody {
-            status: actix_web::http::StatusCode::BAD_REQUEST,
-            code: "invalid_body",
+            code: ProblemCode::InvalidBody,
             param: None,
             detail: e.to_string(),
         })?;
@@ -339,7 +339,7 @@ pub async fn push_trips(
                 "partner request refused"
             );
             return Err(ApiError::Unauthorized {
-                code: "invalid_signature",
+                code: ProblemCode::InvalidSignature,
                 detail: why.to_string(),
             });
         }

@@ -17,6 +17,7 @@ use super::issuance::{record_batch, NewBatch, CREDIT_ISSUER};
 use crate::accounts::service as accounts;
 use crate::orgs::entity::Role;
 use crate::orgs::principal::Principal;
+use crate::problem::ProblemCode;
 use crate::trips::entity::reduction;
 
 /// The service centre's account that holds aggregated personal credits.
@@ -87,7 +88,7 @@ pub async fn aggregate(
         .await?;
     if claimed.is_empty() {
         return Err(RegistryError::Conflict(
-            "nothing_to_aggregate",
+            ProblemCode::NothingToAggregate,
             "no unaggregated credited reductions of that preset in the period".into(),
         ));
     }

@@ -19,6 +19,7 @@ use super::issuance::organization_account;
 use super::reports::Activity;
 use crate::orgs::entity::organization;
 use crate::orgs::principal::Principal;
+use crate::problem::ProblemCode;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -189,7 +190,7 @@ pub async fn attach(
     match inserted {
         Ok(_) => Ok(c),
         Err(e) if unique_violation(&e) => Err(RegistryError::Conflict(
-            "retirement_already_claimed",
+            ProblemCode::RetirementAlreadyClaimed,
             "that retirement already covers a claim".into(),
         )),
         Err(e) => Err(e.into()),

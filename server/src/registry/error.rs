@@ -4,6 +4,7 @@ use sea_orm::{DbErr, SqlErr};
 
 use crate::error::ApiError;
 use crate::ledger::LedgerError;
+use crate::problem::ProblemCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -19,7 +20,7 @@ pub enum RegistryError {
     Invalid { param: &'static str, detail: String },
     /// A state or rule conflict with a stable code.
     #[error("{1}")]
-    Conflict(&'static str, String),
+    Conflict(ProblemCode, String),
     #[error(transparent)]
     Calc(#[from] carbon_calc::error::CalcError),
     #[error(transparent)]
@@ -80,11 +81,11 @@ impl From<RegistryError> for ApiError {
             RegistryError::Conflict(code, detail) => ApiError::Conflict { code, detail },
             RegistryError::Calc(c) => ApiError::Calc(c),
             RegistryError::Ledger(LedgerError::Insufficient { .. }) => ApiError::Conflict {
-                code: "insufficient_credits",
+                code: ProblemCode::InsufficientCredits,
                 detail: "the account does not hold that many available units of the batch".into(),
             },
             RegistryError::Ledger(LedgerError::IdReused(id)) => ApiError::Conflict {
-                code: "id_reused",
+                code: ProblemCode::IdReused,
                 detail: format!("{id} was already used for a different request"),
             },
             RegistryError::Ledger(LedgerError::Database(e)) | RegistryError::Database(e) => {

@@ -28,6 +28,7 @@ use crate::audit::log::append;
 use crate::ledger::{self, entity::balance, Command, Outcome, Posting, Request};
 use crate::orgs::entity::{organization, Role};
 use crate::orgs::principal::Principal;
+use crate::problem::ProblemCode;
 use crate::text::{Shape, NAME_MAX, REASON_MAX};
 
 /// The role by which `who` may move the account's credits: the staff role
@@ -273,7 +274,7 @@ pub async fn retire(
             Ok((first, true))
         } else {
             Err(RegistryError::Conflict(
-                "id_reused",
+                ProblemCode::IdReused,
                 "this retirement_id was used for a different retirement".into(),
             ))
         };
@@ -324,7 +325,7 @@ pub async fn retire(
     .await?
     .ok_or_else(|| {
         RegistryError::Conflict(
-            "insufficient_credits",
+            ProblemCode::InsufficientCredits,
             "the batch has fewer unused units than that".into(),
         )
     })?;
@@ -403,7 +404,7 @@ pub async fn reverse(
         || p.status != project_status::APPROVED
     {
         return Err(RegistryError::Conflict(
-            "not_a_forest_sink",
+            ProblemCode::NotAForestSink,
             "reversals are recorded for approved afforestation projects".into(),
         ));
     }

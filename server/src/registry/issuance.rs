@@ -22,6 +22,7 @@ use crate::audit::log::append;
 use crate::ledger::{self, Asset, Command, Posting, Request};
 use crate::orgs::entity::Role;
 use crate::orgs::principal::Principal;
+use crate::problem::ProblemCode;
 
 /// System accounts of the registry.
 pub const CREDIT_ISSUER: &str = "issuer:credits";
@@ -64,7 +65,7 @@ pub async fn issue(
     let r = reports::find(db, report_id).await?;
     if r.status != report_status::VERIFIED {
         return Err(RegistryError::Conflict(
-            "not_verified",
+            ProblemCode::NotVerified,
             format!(
                 "the report is {}; only verified reports are issued",
                 r.status
@@ -99,7 +100,7 @@ pub async fn issue(
         .await?;
     if changed.rows_affected != 1 {
         return Err(RegistryError::Conflict(
-            "already_issued",
+            ProblemCode::AlreadyIssued,
             "the report was issued by someone else first".into(),
         ));
     }
@@ -168,7 +169,7 @@ pub(super) async fn record_batch(
 ) -> Result<batch::Model, RegistryError> {
     let taken = || {
         RegistryError::Conflict(
-            "try_again",
+            ProblemCode::TryAgain,
             "another issuance took this batch number at the same moment; try again".into(),
         )
     };

@@ -18,6 +18,7 @@ use crate::audit::log::append;
 use crate::orgs::entity::{organization, OrgKind, Role, Status as OrgStatus};
 use crate::orgs::principal::Principal;
 use crate::pagination::{self, Order};
+use crate::problem::ProblemCode;
 use crate::text::{Shape, CODE_MAX, FINDING_MAX, NAME_MAX, OBJECTION_MAX};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -371,10 +372,9 @@ pub async fn update(
         .filter(project::Column::Status.eq(status::DRAFT))
         .exec_with_returning(db)
         .await?;
-    changed
-        .into_iter()
-        .next()
-        .ok_or_else(|| RegistryError::Conflict("not_a_draft", "only drafts can be edited".into()))
+    changed.into_iter().next().ok_or_else(|| {
+        RegistryError::Conflict(ProblemCode::NotADraft, "only drafts can be edited".into())
+    })
 }
 
 /// The people inside a project's process: the enterprise's staff, the
@@ -469,7 +469,7 @@ pub async fn submit(
         .await?;
     let Some(p) = changed.into_iter().next() else {
         return Err(RegistryError::Conflict(
-            "not_a_draft",
+            ProblemCode::NotADraft,
             "the project was already submitted".into(),
         ));
     };
@@ -484,7 +484,7 @@ pub async fn submit(
             Ok(_) => {}
             Err(e) if unique_violation(&e) => {
                 return Err(RegistryError::Conflict(
-                    "double_counting",
+                    ProblemCode::DoubleCounting,
                     format!(
                         "{identity} belongs to another registered project: the same reductions cannot be registered twice"
                     ),
@@ -525,7 +525,7 @@ pub async fn object(
     let open = p.status == status::NOTICE && p.notice_closes_at.is_some_and(|t| now < t);
     if !open {
         return Err(RegistryError::Conflict(
-            "notice_closed",
+            ProblemCode::NoticeClosed,
             "objections are taken only while the project is on public notice".into(),
         ));
     }
@@ -602,13 +602,13 @@ pub async fn decide(
     let p = find(db, id).await?;
     if p.status != status::NOTICE {
         return Err(RegistryError::Conflict(
-            "already_decided",
+            ProblemCode::AlreadyDecided,
             format!("the project is {}, not on notice", p.status),
         ));
     }
     if p.notice_closes_at.is_some_and(|t| now < t) {
         return Err(RegistryError::Conflict(
-            "notice_open",
+            ProblemCode::NoticeOpen,
             format!(
                 "the public notice runs until {}",
                 p.notice_closes_at
@@ -639,7 +639,7 @@ pub async fn decide(
         .await?;
     let Some(mut p) = changed.into_iter().next() else {
         return Err(RegistryError::Conflict(
-            "already_decided",
+            ProblemCode::AlreadyDecided,
             "another verifier decided the project first".into(),
         ));
     };

@@ -23,6 +23,7 @@ use super::projects::{self, status as project_status, ProjectKind};
 use crate::audit::log::append;
 use crate::orgs::entity::Role;
 use crate::orgs::principal::Principal;
+use crate::problem::ProblemCode;
 
 pub mod status {
     pub const SUBMITTED: &str = "submitted";
@@ -264,13 +265,13 @@ pub async fn submit(
     }
     if p.status != project_status::APPROVED {
         return Err(RegistryError::Conflict(
-            "project_not_approved",
+            ProblemCode::ProjectNotApproved,
             "monitoring reports are taken for approved projects only".into(),
         ));
     }
     if !input.claimed_elsewhere.is_empty() {
         return Err(RegistryError::Conflict(
-            "double_counting",
+            ProblemCode::DoubleCounting,
             format!(
                 "the period's reductions were claimed under {}: a reduction is credited once",
                 input.claimed_elsewhere.join(", ")
@@ -316,7 +317,7 @@ pub async fn submit(
         .await?;
     if let Some(o) = overlapping {
         return Err(RegistryError::Conflict(
-            "period_overlaps",
+            ProblemCode::PeriodOverlaps,
             format!(
                 "the period overlaps report {} ({} to {}): each reduction is reported once",
                 o.id, o.period_start, o.period_end
@@ -431,7 +432,7 @@ pub async fn verify(
         .await?;
     let Some(r) = changed.into_iter().next() else {
         return Err(RegistryError::Conflict(
-            "already_decided",
+            ProblemCode::AlreadyDecided,
             "the report was already verified or rejected".into(),
         ));
     };

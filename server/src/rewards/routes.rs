@@ -17,6 +17,7 @@ use crate::ledger::LedgerError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 use crate::points;
+use crate::problem::ProblemCode;
 use crate::text::{self, Shape};
 use crate::trips::rules::TripRules;
 
@@ -30,11 +31,11 @@ impl From<RewardError> for ApiError {
                 detail: e.to_string(),
             },
             RewardError::OutOfStock => ApiError::Conflict {
-                code: "out_of_stock",
+                code: ProblemCode::OutOfStock,
                 detail: e.to_string(),
             },
             RewardError::InsufficientPoints => ApiError::Conflict {
-                code: "insufficient_points",
+                code: ProblemCode::InsufficientPoints,
                 detail: e.to_string(),
             },
             RewardError::Database(e) | RewardError::Ledger(LedgerError::Database(e)) => e.into(),

@@ -23,6 +23,7 @@ use crate::estimates::catalog;
 use crate::ledger::LedgerError;
 use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
+use crate::problem::ProblemCode;
 use crate::text::{self, Shape};
 
 /// A single trip's body may carry a long GPS trace.
@@ -81,7 +82,7 @@ impl From<TripError> for ApiError {
                 detail: e.to_string(),
             },
             TripError::ClientIdReused => ApiError::Conflict {
-                code: "client_trip_id_reused",
+                code: ProblemCode::ClientTripIdReused,
                 detail: e.to_string(),
             },
             TripError::Database(e) | TripError::Ledger(LedgerError::Database(e)) => e.into(),
@@ -322,7 +323,7 @@ impl From<ReviewError> for ApiError {
             ReviewError::Forbidden => ApiError::Forbidden(e.to_string()),
             ReviewError::NotFound => ApiError::NotFound,
             ReviewError::AlreadyDecided(_) => ApiError::Conflict {
-                code: "already_decided",
+                code: ProblemCode::AlreadyDecided,
                 detail: e.to_string(),
             },
             ReviewError::Trip(t) => t.into(),
