@@ -32,7 +32,7 @@ pub async fn create(
     }
     let now = crate::clock::Clock::system().now();
     let txn = crate::db::begin_write(db).await?;
-    let user = service::register(&txn, Login::email(email), password, now).await?;
+    let user = crate::me::register_person(&txn, Login::email(email), password, now).await?;
     crate::orgs::service::grant_admin(&txn, &user.id, now).await?;
     txn.commit().await?;
     Ok(user.id)

@@ -67,11 +67,11 @@ pub fn json_config(limit: usize) -> actix_web::web::JsonConfig {
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(auth::routes::register)
+        .service(crate::me::register)
         .service(auth::routes::login)
         .service(auth::routes::refresh_tokens)
         .service(auth::routes::logout)
-        .service(auth::routes::me)
+        .service(crate::me::me)
         .service(orgs::routes::create_organization)
         .service(orgs::routes::list_organizations)
         .service(orgs::routes::get_organization)

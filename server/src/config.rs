@@ -421,11 +421,9 @@ impl Settings {
             .map(Secret::new)
             .or(file.partner_secrets_key);
         if let Some(key) = &partner_secrets_key {
-            crate::partners::sealing::SecretBox::from_hex(key.expose()).map_err(|e| {
-                ConfigError::Invalid {
-                    name: "partner_secrets_key",
-                    message: e.to_string(),
-                }
+            crate::crypto::SecretBox::from_hex(key.expose()).map_err(|e| ConfigError::Invalid {
+                name: "partner_secrets_key",
+                message: e.to_string(),
             })?;
         }
         let audit_signing_key = overrides

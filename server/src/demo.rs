@@ -15,12 +15,13 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::json;
 
 use crate::accounts::service::SystemAccounts;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 use crate::auth::service::Login;
 use crate::cache::Cache;
 use crate::clock::Timestamp;
 use crate::config::Settings;
-use crate::orgs::entity::{OrgKind, Role};
-use crate::orgs::principal::Principal;
+use crate::orgs::entity::OrgKind;
 use crate::orgs::service::{self as orgs, NewOrganization};
 use crate::registry::{holdings, issuance, projects, reports};
 use crate::trips::service::{self as trips, TripRequest, Trips};
@@ -78,10 +79,7 @@ pub async fn fill(
             "the database already has {users} users: the demo fills an empty database only"
         ));
     }
-    let password = format!(
-        "demo-{}",
-        hex::encode(crate::partners::sealing::random::<6>())
-    );
+    let password = format!("demo-{}", hex::encode(crate::crypto::random::<6>()));
     let mut made = Made {
         password: password.clone(),
         ..Made::default()
@@ -90,10 +88,9 @@ pub async fn fill(
     let person = |name: &'static str| {
         let password = password.clone();
         async move {
-            let user =
-                crate::auth::service::register(db, Login::email(&email(name)), &password, now)
-                    .await
-                    .map_err(|e| fail("registering a person")(&e))?;
+            let user = crate::me::register_person(db, Login::email(&email(name)), &password, now)
+                .await
+                .map_err(|e| fail("registering a person")(&e))?;
             Ok::<_, String>(user.id)
         }
     };

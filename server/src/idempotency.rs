@@ -162,7 +162,7 @@ async fn claim(
         .exec_without_returning(db)
         .await?;
         if inserted == 1 {
-            if uuid::Uuid::new_v4().as_u128() % 256 == 0 {
+            if crate::crypto::random_below(256) == 0 {
                 // Now and then, sweep every expired key.
                 Keys::delete_many()
                     .filter(K::CreatedAt.lt(now - Duration::hours(KEY_TTL_HOURS)))

@@ -13,16 +13,16 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 
 use crate::api_doc;
-use crate::auth::routes::UserRateLimit;
+use crate::auth::extract::UserRateLimit;
 use crate::auth::token::TokenKeys;
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::crypto::SecretBox;
 use crate::db::{self, DbSetupError};
 use crate::error::{query_error, JSON_LIMIT_BYTES};
 use crate::idempotency::Idempotency;
 use crate::partners::keys::PartnerSecrets;
-use crate::partners::sealing::SecretBox;
 use crate::rate_limit::{PerIpLimit, TrustedProxies};
 use crate::trips::rules::TripRules;
 
@@ -263,7 +263,7 @@ fn token_keys(settings: &Settings) -> TokenKeys {
             tracing::warn!(
                 "TANPUHUI_JWT_SECRET is not set: using a random key; access tokens will not survive a restart or work across replicas"
             );
-            TokenKeys::new(&crate::auth::token::random_bytes())
+            TokenKeys::new(&crate::crypto::random::<32>())
         }
     }
 }

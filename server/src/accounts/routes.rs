@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use super::entity::{self, AccountKind};
 use super::service;
+use crate::auth::extract::Principal;
 use crate::error::ApiError;
 use crate::ledger;
-use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 
 #[derive(Debug, Serialize, ToSchema)]

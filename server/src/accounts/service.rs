@@ -6,8 +6,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 use super::entity::{self, AccountKind, Entity as Accounts};
-use crate::orgs::entity::{OrgKind, Role};
-use crate::orgs::principal::Principal;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 
 fn new_account(kind: AccountKind, now: DateTime<FixedOffset>) -> entity::ActiveModel {
     entity::ActiveModel {
@@ -32,18 +32,14 @@ pub async fn open_personal(
     Accounts::insert(account).exec_with_returning(db).await
 }
 
-/// The account of an organisation: departments hold government accounts,
-/// every other kind an enterprise account.
+/// The account of an organisation, of the kind its organisation kind holds
+/// (`OrgKind::account_kind`).
 pub async fn open_for_organization(
     db: &impl ConnectionTrait,
     org_id: &str,
-    kind: OrgKind,
+    kind: AccountKind,
     now: DateTime<FixedOffset>,
 ) -> Result<entity::Model, DbErr> {
-    let kind = match kind {
-        OrgKind::GovernmentDepartment => AccountKind::Government,
-        _ => AccountKind::Enterprise,
-    };
     let mut account = new_account(kind, now);
     account.organization_id = Set(Some(org_id.to_string()));
     Accounts::insert(account).exec_with_returning(db).await

@@ -22,7 +22,7 @@ pub struct Salt([u8; 16]);
 
 impl Salt {
     pub fn fresh() -> Salt {
-        Salt(crate::partners::sealing::random::<16>())
+        Salt(crate::crypto::random::<16>())
     }
 
     pub fn commit(&self, text: &str) -> String {

@@ -49,7 +49,7 @@ impl TreeSigner {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(err)?;
                 }
-                let seed = crate::partners::sealing::random::<32>();
+                let seed = crate::crypto::random::<32>();
                 let mut options = std::fs::OpenOptions::new();
                 options.write(true).create_new(true);
                 #[cfg(unix)]

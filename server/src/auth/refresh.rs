@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::refresh_entity::{self as tokens, Entity as Tokens};
 use super::service::AuthError;
 use crate::cache::Cache;
-use crate::partners::sealing::SecretBox;
+use crate::crypto::SecretBox;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
 
@@ -23,7 +23,7 @@ fn digest(token: &str) -> String {
 }
 
 fn new_token() -> String {
-    hex::encode(super::token::random_bytes())
+    hex::encode(crate::crypto::random::<32>())
 }
 
 async fn insert(

@@ -1,13 +1,10 @@
-//! `/api/v1/auth/*` and `/api/v1/me`. Thin: parse, call the service, map.
+//! `/api/v1/auth/*` (sign-in, refresh, sign-out; registering is
+//! `crate::me`). Thin: parse, call the service, map.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpResponse};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use validator::Validate;
 
 use super::refresh;
 use super::service::{self, AuthError, Login};
@@ -16,7 +13,6 @@ use crate::cache::Cache;
 use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
 use crate::problem::ProblemCode;
-use crate::rate_limit;
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
@@ -43,24 +39,6 @@ impl From<AuthError> for ApiError {
     }
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
-    /// Email address; give this or `mobile`.
-    #[validate(email(message = "is not an email address"), length(max = 254))]
-    pub email: Option<String>,
-    /// Mainland mobile number, e.g. `13800138000` or `+86 138 0013 8000`.
-    pub mobile: Option<String>,
-    /// 10 to 128 characters.
-    #[schema(min_length = 10, max_length = 128)]
-    #[validate(length(
-        min = super::password::MIN_CHARS,
-        max = super::password::MAX_CHARS,
-        message = "must be 10 to 128 characters"
-    ))]
-    pub password: String,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: String,
@@ -80,43 +58,6 @@ impl From<super::entity::Model> for UserView {
             created_at: u.created_at.to_rfc3339(),
         }
     }
-}
-
-/// Register with an email address or a mobile number and a password.
-#[utoipa::path(
-    tag = "auth",
-    request_body = RegisterRequest,
-    responses(
-        (status = 201, description = "Registered", body = UserView),
-        (status = 409, description = "Already registered (`already_registered`)", content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks a rule (`invalid_field`, `param` names it)", content_type = "application/problem+json")
-    )
-)]
-#[post("/api/v1/auth/register")]
-pub async fn register(
-    db: web::Data<DatabaseConnection>,
-    body: web::Json<RegisterRequest>,
-    Now(now): Now,
-) -> Result<HttpResponse, ApiError> {
-    body.validate()?;
-    let body = body.into_inner();
-    let who = match (&body.email, &body.mobile) {
-        (Some(email), None) => Login::email(email),
-        (None, Some(mobile)) => Login::Mobile(service::normalize_mobile(mobile).ok_or_else(
-            || ApiError::Invalid {
-                param: "mobile".into(),
-                detail: "mobile: is not a mainland mobile number (11 digits, 13–19…)".into(),
-            },
-        )?),
-        _ => {
-            return Err(ApiError::Invalid {
-                param: "email".into(),
-                detail: "give exactly one of email and mobile".into(),
-            })
-        }
-    };
-    let user = service::register(db.get_ref(), who, &body.password, now).await?;
-    Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -225,109 +166,4 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     refresh::logout(&db, &cache, &body.refresh_token, now).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Authenticated requests per minute one user may make.
-#[derive(Clone, Copy)]
-pub struct UserRateLimit(pub u32);
-
-/// The signed-in user's id, from a valid `Authorization: Bearer` token
-/// whose sign-in is not revoked. Counts the request against the user's rate
-/// limit (429 with `Retry-After` beyond it).
-pub struct AuthUser(pub String);
-
-impl FromRequest for AuthUser {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<AuthUser, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let now = req
-            .app_data::<web::Data<crate::clock::Clock>>()
-            .map(|clock| clock.now());
-        let bearer = req
-            .app_data::<web::Data<TokenKeys>>()
-            .zip(req.headers().get("authorization"))
-            .zip(now)
-            .and_then(|((keys, h), now)| {
-                let token = h.to_str().ok()?.strip_prefix("Bearer ")?;
-                keys.verify(token.trim(), now.timestamp())
-            });
-        let cache = req.app_data::<web::Data<Cache>>().cloned();
-        let db = req.app_data::<web::Data<DatabaseConnection>>().cloned();
-        let revocations = req
-            .app_data::<web::Data<crate::auth::revocation::Revocations>>()
-            .cloned();
-        let limit = req
-            .app_data::<web::Data<UserRateLimit>>()
-            .map_or(u32::MAX, |l| l.0);
-        Box::pin(async move {
-            let (Some(cache), Some(db), Some(revocations), Some(now)) =
-                (cache, db, revocations, now)
-            else {
-                return Err(ApiError::Internal(
-                    "cache, database, revocations or clock not configured".into(),
-                ));
-            };
-            let bearer = bearer.ok_or(AuthError::InvalidToken)?;
-            if revocations
-                .is_revoked(&db, &cache, &bearer.session_id, now)
-                .await?
-            {
-                return Err(AuthError::InvalidToken.into());
-            }
-            rate_limit::check(&cache, &format!("user:{}", bearer.user_id), limit).await?;
-            Ok(AuthUser(bearer.user_id))
-        })
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeView {
-    #[serde(flatten)]
-    pub user: UserView,
-    /// The personal carbon account.
-    pub account_id: Option<String>,
-    /// Roles held, each in an organisation (`admin`: platform-wide).
-    pub roles: Vec<crate::orgs::routes::GrantView>,
-    /// Organisations the user is an approved member of.
-    pub member_of: Vec<String>,
-}
-
-/// The signed-in user, their personal account, roles and memberships.
-#[utoipa::path(
-    tag = "auth",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The signed-in user", body = MeView),
-        (status = 401, description = "Missing, invalid or expired token (`invalid_token`)", content_type = "application/problem+json")
-    )
-)]
-#[get("/api/v1/me")]
-pub async fn me(
-    db: web::Data<DatabaseConnection>,
-    user: AuthUser,
-) -> Result<HttpResponse, ApiError> {
-    let found = service::find(&db, &user.0)
-        .await?
-        .ok_or(AuthError::InvalidToken)?;
-    let who = crate::orgs::principal::Principal::load(db.get_ref(), &found.id).await?;
-    let account = crate::accounts::service::personal_of(db.get_ref(), &found.id).await?;
-    let member_of = crate::orgs::service::memberships_of(db.get_ref(), &found.id)
-        .await?
-        .into_iter()
-        .map(|m| m.organization_id)
-        .collect();
-    Ok(HttpResponse::Ok().json(MeView {
-        user: UserView::from(found),
-        account_id: account.map(|a| a.id),
-        roles: who
-            .grants
-            .into_iter()
-            .map(|(role, organization_id)| crate::orgs::routes::GrantView {
-                role,
-                organization_id,
-            })
-            .collect(),
-        member_of,
-    }))
 }

@@ -1,8 +1,7 @@
 //! Registration and sign-in. Handlers call these; they know nothing of HTTP.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    SqlErr, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
 };
 
 use super::entity::{self, Entity as Users};
@@ -68,8 +67,10 @@ pub fn password_length_ok(password: &str) -> bool {
     (password::MIN_CHARS..=password::MAX_CHARS).contains(&(password.chars().count() as u64))
 }
 
-pub async fn register(
-    db: &impl TransactionTrait,
+/// A new user (the caller opens their personal account in the same
+/// transaction: `crate::me::register_person`).
+pub async fn create_user(
+    db: &impl sea_orm::ConnectionTrait,
     login: Login,
     password_text: &str,
     now: chrono::DateTime<chrono::FixedOffset>,
@@ -87,16 +88,10 @@ pub async fn register(
         created_at: Set(now),
         leaderboard_opt_out: Set(false),
     };
-    // The user and their personal carbon account exist together or not at
-    // all. The unique index decides races between two registrations.
-    let txn = crate::db::begin_write(db).await?;
-    let user = user.insert(&txn).await.map_err(|e| match e.sql_err() {
+    user.insert(db).await.map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => AuthError::AlreadyRegistered(what),
         _ => AuthError::Database(e),
-    })?;
-    crate::accounts::service::open_personal(&txn, &user.id, now).await?;
-    txn.commit().await?;
-    Ok(user)
+    })
 }
 
 /// The user who signs in as `login`, if any.

@@ -6,16 +6,6 @@ use serde::{Deserialize, Serialize};
 
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 
-/// 32 bytes of which 244 bits are random (two v4 UUIDs, getrandom
-/// underneath): for refresh tokens and the development signing key.
-pub fn random_bytes() -> Vec<u8> {
-    [
-        uuid::Uuid::new_v4().into_bytes(),
-        uuid::Uuid::new_v4().into_bytes(),
-    ]
-    .concat()
-}
-
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,

@@ -591,7 +591,7 @@ async fn lower_balance(
 /// spread over a random shard row), as a row to upsert.
 fn raise(account: &account::Model, asset: &Asset, d: &Delta) -> balance::ActiveModel {
     let shard = if account.allow_negative {
-        (uuid::Uuid::new_v4().as_u128() % ISSUER_SHARDS as u128) as i32
+        crate::crypto::random_below(ISSUER_SHARDS as u64) as i32
     } else {
         0
     };

@@ -1,9 +1,13 @@
-//! `organizations`, `role_grants`, `memberships` (see the migration of the
-//! same name) and the closed sets of values their columns take.
+//! `organizations` and `memberships` (see the migration of the same name)
+//! and the closed sets of values their columns take; roles and their
+//! grants are `crate::auth::roles`.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::accounts::entity::AccountKind;
+use crate::auth::roles::Role;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
@@ -37,31 +41,6 @@ pub enum Status {
     Rejected,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Every signed-in individual; implied, never stored.
-    #[sea_orm(string_value = "person")]
-    Person,
-    #[sea_orm(string_value = "enterprise_operator")]
-    EnterpriseOperator,
-    /// The carbon-neutral service centre.
-    #[sea_orm(string_value = "verifier")]
-    Verifier,
-    #[sea_orm(string_value = "government")]
-    Government,
-    #[sea_orm(string_value = "reserve")]
-    Reserve,
-    #[sea_orm(string_value = "bank")]
-    Bank,
-    /// Platform-wide; granted by `tanpuhui admin create` only.
-    #[sea_orm(string_value = "admin")]
-    Admin,
-}
-
 impl OrgKind {
     /// The role staff of this kind of organisation act in. The one place
     /// roles and organisation kinds are tied together.
@@ -72,6 +51,15 @@ impl OrgKind {
             OrgKind::ServiceCentre => Role::Verifier,
             OrgKind::ReservePlatform => Role::Reserve,
             OrgKind::Bank => Role::Bank,
+        }
+    }
+
+    /// Departments hold government accounts, every other kind an
+    /// enterprise account.
+    pub fn account_kind(self) -> AccountKind {
+        match self {
+            OrgKind::GovernmentDepartment => AccountKind::Government,
+            _ => AccountKind::Enterprise,
         }
     }
 
@@ -98,27 +86,6 @@ pub mod organization {
         pub decided_by: Option<String>,
         pub decided_at: Option<DateTimeWithTimeZone>,
         pub decision_reason: Option<String>,
-        pub created_at: DateTimeWithTimeZone,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod grant {
-    use super::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "role_grants")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
-        pub user_id: String,
-        pub role: Role,
-        pub organization_id: Option<String>,
-        pub granted_by: Option<String>,
         pub created_at: DateTimeWithTimeZone,
     }
 

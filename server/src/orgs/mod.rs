@@ -1,7 +1,6 @@
 //! Organisations, the roles users hold in them, and memberships.
 
 pub mod entity;
-pub mod principal;
 pub mod routes;
 pub mod service;
 pub mod uscc;

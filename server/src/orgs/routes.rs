@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::entity::{grant, membership, organization, OrgKind, Role, Status};
-use super::principal::Principal;
+use super::entity::{membership, organization, OrgKind, Status};
+
 use super::service::{self, NewOrganization, OrgError};
 use crate::accounts::entity as account;
+use crate::auth::extract::Principal;
+use crate::auth::roles::{grant, Role};
 use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageQuery};

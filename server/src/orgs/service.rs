@@ -8,10 +8,12 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
-use super::entity::{grant, membership, organization, OrgKind, Role, Status};
-use super::principal::Principal;
+use super::entity::{membership, organization, OrgKind, Status};
+
 use super::uscc;
 use crate::accounts::service as accounts;
+use crate::auth::extract::Principal;
+use crate::auth::roles::{grant, Role};
 use crate::pagination::{self, Order};
 use crate::problem::ProblemCode;
 
@@ -84,7 +86,8 @@ pub async fn create(
             e.into()
         }
     })?;
-    let account = accounts::open_for_organization(&txn, &org.id, org.kind, now).await?;
+    let account =
+        accounts::open_for_organization(&txn, &org.id, org.kind.account_kind(), now).await?;
     txn.commit().await?;
     Ok((org, account.id))
 }

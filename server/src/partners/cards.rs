@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::entity::card;
 use super::keys::{is_partner, PartnerError, PartnerSecrets};
-use super::sealing::SecretBox;
+use crate::crypto::SecretBox;
 
 /// Cards one person may link.
 pub const MAX_CARDS: u64 = 10;

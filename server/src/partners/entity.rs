@@ -12,7 +12,7 @@ pub mod key {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub organization_id: String,
-        /// The signing secret, sealed (see `sealing`).
+        /// The signing secret, sealed (see `crate::crypto`).
         pub secret_sealed: String,
         pub created_by: String,
         pub created_at: DateTimeWithTimeZone,

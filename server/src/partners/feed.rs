@@ -176,7 +176,7 @@ impl Feed<'_> {
 
     async fn apply(
         &self,
-        sealer: &super::sealing::SecretBox,
+        sealer: &crate::crypto::SecretBox,
         org_id: &str,
         r: &PartnerTrip,
         now: DateTime<FixedOffset>,

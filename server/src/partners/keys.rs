@@ -8,10 +8,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
 
 use super::entity::{key, nonce};
-use super::sealing::{random, SealError, SecretBox};
 use super::signature::{self, WINDOW_SECS};
+use crate::auth::extract::Principal;
+use crate::crypto::{random, SealError, SecretBox};
 use crate::orgs::entity::{organization, OrgKind, Status};
-use crate::orgs::principal::Principal;
 use crate::orgs::service::manages;
 use crate::problem::ProblemCode;
 

@@ -7,5 +7,4 @@ pub mod entity;
 pub mod feed;
 pub mod keys;
 pub mod routes;
-pub mod sealing;
 pub mod signature;

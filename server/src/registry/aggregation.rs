@@ -15,8 +15,8 @@ use super::entity::batch;
 use super::error::RegistryError;
 use super::issuance::{record_batch, NewBatch, CREDIT_ISSUER};
 use crate::accounts::service as accounts;
-use crate::orgs::entity::Role;
-use crate::orgs::principal::Principal;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 use crate::problem::ProblemCode;
 use crate::trips::entity::reduction;
 

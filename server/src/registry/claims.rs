@@ -17,8 +17,8 @@ use super::entity::{claim, claim_retirement, retirement};
 use super::error::{unique_violation, RegistryError};
 use super::issuance::organization_account;
 use super::reports::Activity;
+use crate::auth::extract::Principal;
 use crate::orgs::entity::organization;
-use crate::orgs::principal::Principal;
 use crate::problem::ProblemCode;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -25,9 +25,10 @@ use super::rules::RegistryRules;
 use crate::accounts::entity::{self as account, AccountKind};
 use crate::accounts::service as accounts;
 use crate::audit::log::append;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 use crate::ledger::{self, entity::balance, Command, Outcome, Posting, Request};
-use crate::orgs::entity::{organization, Role};
-use crate::orgs::principal::Principal;
+use crate::orgs::entity::organization;
 use crate::problem::ProblemCode;
 use crate::text::{Shape, NAME_MAX, REASON_MAX};
 

@@ -19,9 +19,9 @@ use super::reports::{self, status as report_status};
 use super::rules::RegistryRules;
 use crate::accounts::{entity as account, service as accounts};
 use crate::audit::log::append;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 use crate::ledger::{self, Asset, Command, Posting, Request};
-use crate::orgs::entity::Role;
-use crate::orgs::principal::Principal;
 use crate::problem::ProblemCode;
 
 /// System accounts of the registry.

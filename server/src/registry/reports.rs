@@ -21,8 +21,8 @@ use super::error::RegistryError;
 use super::identities;
 use super::projects::{self, status as project_status, ProjectKind};
 use crate::audit::log::append;
-use crate::orgs::entity::Role;
-use crate::orgs::principal::Principal;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 use crate::problem::ProblemCode;
 
 pub mod status {

@@ -17,9 +17,9 @@ use super::rules::RegistryRules;
 use super::views::{
     BatchView, ObjectionView, ProjectView, ReportView, RetirementView, ReversalView,
 };
+use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
-use crate::orgs::principal::Principal;
 use crate::pagination::{Page, PageQuery};
 
 async fn project_view(

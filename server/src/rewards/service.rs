@@ -12,9 +12,10 @@ use sea_orm::{
 
 use super::entity::{redemption, reward};
 use crate::accounts::service as accounts;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 use crate::ledger::{self, Asset, Command, LedgerError};
-use crate::orgs::entity::{organization, OrgKind, Role, Status};
-use crate::orgs::principal::Principal;
+use crate::orgs::entity::{organization, OrgKind, Status};
 use crate::pagination::{self, Order};
 
 /// Where redeemed points go: out of circulation, still counted.

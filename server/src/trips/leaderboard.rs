@@ -17,8 +17,8 @@ use super::entity::trip;
 use super::rules::TripStatus;
 use super::summary::Period;
 use crate::auth::entity as users;
+use crate::auth::extract::Principal;
 use crate::cache::{Cache, CacheError};
-use crate::orgs::principal::Principal;
 use crate::orgs::service::{approved_members, memberships_of};
 
 /// How long a built board is trusted before it is rebuilt from the database.

@@ -16,8 +16,8 @@ use super::service::{
     credit, credited_on, json_text, lock_person, stored_reduction, Credit, Part, PartnerRecord,
     TripError, Trips,
 };
-use crate::orgs::entity::Role;
-use crate::orgs::principal::Principal;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 use crate::pagination::{self, Order};
 
 #[derive(Debug, thiserror::Error)]

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 
 use super::entity::trip;
 use super::rules::TripStatus;
+use crate::auth::extract::Principal;
 use crate::clock::china_time;
-use crate::orgs::principal::Principal;
 use crate::orgs::service::{self as orgs, OrgError};
 
 /// `YYYY-MM`, a calendar month in China Standard Time.

@@ -1,4 +1,8 @@
-//! Partners' signing secrets at rest. The server must know a secret to
+//! The server's cryptography in one place: random bytes (the operating
+//! system's generator, for every token, salt, nonce and key), HMAC-SHA256
+//! with a constant-time check, and secrets sealed at rest.
+//!
+//! Partners' signing secrets at rest: the server must know a secret to
 //! check an HMAC (a password-style hash will not do), so it is sealed with
 //! ChaCha20-Poly1305 under the server's key (`TANPUHUI_PARTNER_SECRETS_KEY`):
 //! a copy of the database alone does not let anyone sign as a partner. The
@@ -42,13 +46,30 @@ pub fn random<const N: usize>() -> [u8; N] {
     out
 }
 
-fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+/// A number below `n` (not for secrets' sake: spreading and sampling, from
+/// the same generator as everything else).
+pub fn random_below(n: u64) -> u64 {
+    u64::from_le_bytes(random::<8>()) % n.max(1)
+}
+
+fn mac(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
     for p in parts {
         mac.update(p);
     }
-    mac.finalize().into_bytes().into()
+    mac
+}
+
+/// HMAC-SHA256 of the concatenated `parts` under `key`.
+pub fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    mac(key, parts).finalize().into_bytes().into()
+}
+
+/// Whether `given` is the HMAC-SHA256 of `parts` under `key`, compared in
+/// constant time (a byte-by-byte comparison would leak how much matched).
+pub fn hmac_matches(key: &[u8], parts: &[&[u8]], given: &[u8]) -> bool {
+    mac(key, parts).verify_slice(given).is_ok()
 }
 
 impl SecretBox {
@@ -132,6 +153,21 @@ mod tests {
         let flipped = String::from_utf8(flipped).unwrap();
         assert_eq!(b.open("pk_1", &flipped), Err(SealError::Unreadable));
         assert_eq!(b.open("pk_1", "v0:00"), Err(SealError::Unreadable));
+    }
+
+    #[test]
+    fn hmacs_are_checked_whole() {
+        let tag = hmac(b"key", &[b"a", b"b"]);
+        assert!(
+            hmac_matches(b"key", &[b"ab"], &tag),
+            "parts are concatenated"
+        );
+        assert!(!hmac_matches(b"other", &[b"ab"], &tag));
+        assert!(
+            !hmac_matches(b"key", &[b"ab"], &tag[..31]),
+            "a prefix is not the tag"
+        );
+        assert_ne!(random::<32>(), random::<32>());
     }
 
     #[test]
