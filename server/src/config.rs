@@ -14,6 +14,7 @@ pub mod reference;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/tanpuhui.db?mode=rwc";
 pub const DEFAULT_AUDIT_KEY_FILE: &str = "./data/audit-signing.key";
 pub const DEFAULT_AUDIT_SEAL_INTERVAL_MS: u64 = 1_000;
+pub const DEFAULT_METHODOLOGY_REFRESH_SECS: u64 = 60;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +111,8 @@ pub struct Settings {
     pub audit_key_file: PathBuf,
     /// How often the sealer looks for new events.
     pub audit_seal_interval_ms: u64,
+    /// How often a replica looks for methodology documents another stored.
+    pub methodology_refresh_secs: u64,
     /// Rules of the registry (`[registry]` in the file).
     pub registry: crate::registry::rules::RegistryRules,
     /// Largest request head (every header's name and value together);
@@ -156,6 +159,7 @@ pub struct FileSettings {
     pub audit_signing_key: Option<Secret>,
     pub audit_key_file: Option<PathBuf>,
     pub audit_seal_interval_ms: Option<u64>,
+    pub methodology_refresh_secs: Option<u64>,
     pub registry: Option<crate::registry::rules::RegistryRules>,
     pub max_header_bytes: Option<usize>,
     pub refresh_grace_secs: Option<u64>,
@@ -450,6 +454,15 @@ impl Settings {
                 message: "must be 10 to 60000".into(),
             });
         }
+        let methodology_refresh_secs = file
+            .methodology_refresh_secs
+            .unwrap_or(DEFAULT_METHODOLOGY_REFRESH_SECS);
+        if !(1..=3600).contains(&methodology_refresh_secs) {
+            return Err(ConfigError::Invalid {
+                name: "methodology_refresh_secs",
+                message: "must be 1 to 3600".into(),
+            });
+        }
         let max_header_bytes = overrides
             .max_header_bytes
             .or(file.max_header_bytes)
@@ -484,6 +497,7 @@ impl Settings {
                 .or(file.audit_key_file)
                 .unwrap_or_else(|| DEFAULT_AUDIT_KEY_FILE.into()),
             audit_seal_interval_ms,
+            methodology_refresh_secs,
             registry,
             max_header_bytes,
             refresh_grace_secs,

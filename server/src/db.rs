@@ -101,6 +101,26 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
 /// (no connection within the acquire timeout, a connection lost, the
 /// server shutting down, too many clients, SQLite locked past its busy
 /// timeout): the client should retry, so these are 503s, not bugs.
+/// Holds a lock named `name` until the transaction ends, so that writers of
+/// one thing (a journey's trips, the methodology documents) take turns.
+/// PostgreSQL: a transaction-scoped advisory lock on a hash of the name;
+/// SQLite's write transactions are exclusive already.
+pub async fn lock_named(txn: &impl sea_orm::ConnectionTrait, name: &str) -> Result<(), DbErr> {
+    use sha2::Digest;
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let key = i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 pub fn is_outage(e: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     use sea_orm::RuntimeErr;

@@ -79,6 +79,10 @@ pub async fn fill(
             "the database already has {users} users: the demo fills an empty database only"
         ));
     }
+    let catalog = crate::methodologies::Methodologies::prepare(db, now)
+        .await
+        .map_err(|e| fail("loading the methodology tables")(&e))?
+        .current();
     let password = format!("demo-{}", hex::encode(crate::crypto::random::<6>()));
     let mut made = Made {
         password: password.clone(),
@@ -193,7 +197,7 @@ pub async fn fill(
         "identities": []
     }))
     .map_err(|e| fail("the project")(&e))?;
-    let p = projects::create(db, &operator, project, now)
+    let p = projects::create(db, &catalog, &operator, project, now)
         .await
         .map_err(|e| fail("the project")(&e))?;
     let no_notice = crate::registry::rules::RegistryRules {
@@ -217,7 +221,7 @@ pub async fn fill(
         }}
     }))
     .map_err(|e| fail("the monitoring report")(&e))?;
-    let r = reports::submit(db, &operator, &p.id, report, now)
+    let r = reports::submit(db, &catalog, &operator, &p.id, report, now)
         .await
         .map_err(|e| fail("the monitoring report")(&e))?;
     reports::verify(
@@ -264,7 +268,7 @@ pub async fn fill(
         db,
         cache: &cache,
         rules: &settings.trip_rules,
-        catalog: crate::estimates::catalog(),
+        catalog: &catalog,
         systems: &systems,
     };
     for (i, name) in ["li.ming", "wang.fang"].into_iter().enumerate() {

@@ -9,16 +9,12 @@ use carbon_calc::Catalog;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
-
-/// The methodology tables the server computes with.
-pub fn catalog() -> &'static Catalog {
-    Catalog::builtin()
-}
+use crate::methodologies::Methodologies;
 
 /// Runs a `carbon-calc` function on a JSON body.
-fn calc(function: &str, body: &Value) -> Result<HttpResponse, ApiError> {
+fn calc(catalog: &Catalog, function: &str, body: &Value) -> Result<HttpResponse, ApiError> {
     let answer =
-        carbon_calc::json::call(catalog(), function, &body.to_string()).map_err(ApiError::Calc)?;
+        carbon_calc::json::call(catalog, function, &body.to_string()).map_err(ApiError::Calc)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(answer))
@@ -39,8 +35,11 @@ fn calc(function: &str, body: &Value) -> Result<HttpResponse, ApiError> {
     )
 )]
 #[post("/api/v1/estimates/commute")]
-pub async fn estimate_commute(body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
-    calc("estimateCommute", &body)
+pub async fn estimate_commute(
+    methodologies: web::Data<Methodologies>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    calc(&methodologies.current(), "estimateCommute", &body)
 }
 
 /// Every methodology table (commute presets, grid factors, GWP sets, trip
@@ -52,8 +51,8 @@ pub async fn estimate_commute(body: web::Json<Value>) -> Result<HttpResponse, Ap
     )
 )]
 #[get("/api/v1/methodologies")]
-pub async fn list_methodologies() -> HttpResponse {
-    HttpResponse::Ok().json(catalog().document())
+pub async fn list_methodologies(methodologies: web::Data<Methodologies>) -> HttpResponse {
+    HttpResponse::Ok().json(methodologies.current().document())
 }
 
 /// One methodology table by id, with the kind of table it is.
@@ -65,8 +64,11 @@ pub async fn list_methodologies() -> HttpResponse {
     )
 )]
 #[get("/api/v1/methodologies/{id}")]
-pub async fn get_methodology(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let document = serde_json::to_value(catalog().document())
+pub async fn get_methodology(
+    methodologies: web::Data<Methodologies>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let document = serde_json::to_value(methodologies.current().document())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let found = document.as_object().and_then(|kinds| {
         kinds.iter().find_map(|(kind, tables)| {

@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod input_guard;
 pub mod ledger;
 pub mod me;
+pub mod methodologies;
 pub mod orgs;
 pub mod pagination;
 pub mod partners;

@@ -10,6 +10,7 @@
 //! tanpuhui demo       # fill an empty database with demo data
 //! tanpuhui settings   # print every setting (docs/configuration.md)
 //! tanpuhui problems   # print the problem codes (the mobile guide's table)
+//! tanpuhui methodologies load FILE  # serve new methodology table versions
 //! ```
 
 use std::process::ExitCode;
@@ -60,6 +61,24 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The methodology tables the server computes with.
+    Methodologies {
+        #[command(subcommand)]
+        command: MethodologyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MethodologyCommand {
+    /// Load a document of tables (the shape `GET /api/v1/methodologies`
+    /// answers) under the catalogue's version rules: a higher version
+    /// replaces a table, the same version must be unchanged, an older one
+    /// is ignored. Stored in the database; every running replica serves it
+    /// within `methodology_refresh_secs`. Prints what changed.
+    Load {
+        /// The JSON document; `-` reads standard input.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,7 +128,12 @@ async fn main() -> ExitCode {
     // server's and `migrate`'s business.
     let quiet = matches!(
         cli.command,
-        Some(Command::Admin { .. } | Command::Audit { .. } | Command::Demo)
+        Some(
+            Command::Admin { .. }
+                | Command::Audit { .. }
+                | Command::Demo
+                | Command::Methodologies { .. }
+        )
     );
     let filter = if quiet {
         format!("{},sea_orm_migration=warn", settings.log_filter)
@@ -127,6 +151,9 @@ async fn main() -> ExitCode {
             command: AuditCommand::Verify,
         } => verify_audit(&settings).await,
         Command::Demo => demo(&settings).await,
+        Command::Methodologies {
+            command: MethodologyCommand::Load { file },
+        } => load_methodologies(&settings, &file).await,
         Command::Openapi | Command::Settings | Command::Problems => {
             unreachable!("handled before configuration")
         }
@@ -192,6 +219,28 @@ async fn demo(settings: &Settings) -> Result<(), String> {
     )
     .await?;
     println!("{made}");
+    Ok(())
+}
+
+async fn load_methodologies(settings: &Settings, file: &std::path::Path) -> Result<(), String> {
+    let text = if file == std::path::Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?
+    };
+    let conn = prepared(settings).await?;
+    let now = tanpuhui_server::clock::Clock::system().now();
+    let methodologies = tanpuhui_server::methodologies::Methodologies::prepare(&conn, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let report = methodologies
+        .load(&conn, &text, None, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+    );
     Ok(())
 }
 

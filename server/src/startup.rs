@@ -22,6 +22,7 @@ use crate::crypto::SecretBox;
 use crate::db::{self, DbSetupError};
 use crate::error::{query_error, JSON_LIMIT_BYTES};
 use crate::idempotency::Idempotency;
+use crate::methodologies::Methodologies;
 use crate::partners::keys::PartnerSecrets;
 use crate::rate_limit::{PerIpLimit, TrustedProxies};
 use crate::trips::rules::TripRules;
@@ -36,6 +37,8 @@ pub enum StartupError {
     Metrics(String),
     #[error("configuration: {0}")]
     Config(String),
+    #[error("methodology tables: {0}")]
+    Methodologies(#[from] crate::methodologies::MethodologyError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -79,9 +82,10 @@ impl Application {
             })?;
         let metrics = metrics()?;
         let keys = token_keys(settings);
-        // Parsed now, so a broken built-in table stops the start, not a
-        // request; the handlers of trips and projects read it from here.
-        let catalog = crate::estimates::catalog();
+        // Stored and replayed now, so a table that no longer loads stops
+        // the start, not a request.
+        let methodologies = Methodologies::prepare(&db, clock.now()).await?;
+        let catalog = methodologies.current();
         let tables = catalog.document();
         tracing::info!(
             default_preset = catalog.default_preset_id(),
@@ -89,6 +93,11 @@ impl Application {
             grid_tables = tables.grid_factors.len(),
             gwp_sets = tables.gwp_sets.len(),
             "methodology tables loaded"
+        );
+        spawn_methodology_refresh(
+            db.clone(),
+            methodologies.clone(),
+            std::time::Duration::from_secs(settings.methodology_refresh_secs),
         );
         let cache = Cache::connect(
             settings.redis_url.as_ref(),
@@ -148,6 +157,7 @@ impl Application {
                 registry: settings.registry.clone(),
                 log_key,
                 clock,
+                methodologies,
             },
         )
         .map_err(|source| StartupError::Listen {
@@ -226,6 +236,29 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
     });
 }
 
+/// Picks up methodology documents other replicas stored, every `every`.
+/// A failure is logged and retried at the next tick; the catalogue served
+/// stays as it was.
+fn spawn_methodology_refresh(
+    db: DatabaseConnection,
+    methodologies: Methodologies,
+    every: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match methodologies.refresh(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(documents = n, "methodology tables updated"),
+                Err(e) => tracing::error!(error = %e, "methodology tables could not be refreshed"),
+            }
+        }
+    });
+}
+
 /// The tree-head key: configured, or the development key file (made on
 /// first start, with a warning: replicas must share one configured key).
 pub fn audit_signer(settings: &Settings) -> Result<crate::audit::signer::TreeSigner, StartupError> {
@@ -276,6 +309,7 @@ struct Policies {
     registry: crate::registry::rules::RegistryRules,
     log_key: crate::audit::routes::LogKey,
     clock: Clock,
+    methodologies: Methodologies,
 }
 
 struct Limits {
@@ -300,6 +334,7 @@ fn run(
     let registry_rules = web::Data::new(policies.registry);
     let log_key = web::Data::new(policies.log_key);
     let clock = web::Data::new(policies.clock);
+    let methodologies = web::Data::new(policies.methodologies);
     let db = web::Data::new(db);
     let keys = web::Data::new(keys);
     let cache = web::Data::new(cache);
@@ -330,6 +365,7 @@ fn run(
             .app_data(registry_rules.clone())
             .app_data(log_key.clone())
             .app_data(clock.clone())
+            .app_data(methodologies.clone())
             .app_data(partner_secrets.clone())
             .app_data(systems.clone())
             .app_data(proxies.clone())

@@ -332,7 +332,9 @@ impl Catalog {
         })
     }
 
-    fn empty() -> Catalog {
+    /// A catalogue with no tables (the server replays its stored documents
+    /// into one).
+    pub fn empty() -> Catalog {
         Catalog {
             default_preset: String::new(),
             presets: BTreeMap::new(),

@@ -108,6 +108,7 @@ pub const SETTINGS: &[Setting] = &[
     secret("audit_signing_key", "Ed25519 seed (64 hex) signing the audit log's tree heads, the same on every replica"),
     top("audit_key_file", "\"./data/audit-signing.key\"", "the development audit key, made on first start when no key is set"),
     file_or_env("audit_seal_interval_ms", "1000", "milliseconds between sealing rounds of the audit log (10 to 60000)"),
+    file_or_env("methodology_refresh_secs", "60", "seconds between a replica's looks for methodology tables another replica or `tanpuhui methodologies load` stored (1 to 3600)"),
     top("max_header_bytes", "16384", "largest request head (names and values of all headers); 431 above"),
     top("refresh_grace_secs", "60", "a refresh retried with the same token within this gets the same new token (lost answers); 0 turns it off"),
     in_section("trip_rules", "future_skew_secs", "300", "a trip may end this far in the future (phone clock skew)"),

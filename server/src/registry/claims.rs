@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use carbon_calc::json::parse_request;
-use carbon_calc::{grid, methane};
+use carbon_calc::{grid, methane, Catalog};
 
 use super::entity::{claim, claim_retirement, retirement};
 use super::error::{unique_violation, RegistryError};
@@ -81,6 +81,7 @@ async fn staff_org(
 
 pub async fn create(
     db: &DatabaseConnection,
+    catalog: &Catalog,
     who: &Principal,
     input: &ClaimInput,
     now: DateTime<FixedOffset>,
@@ -114,7 +115,6 @@ pub async fn create(
         }
         (None, Some(a)) => {
             let text = a.request.to_string();
-            let catalog = crate::estimates::catalog();
             let (g, estimate) = match a.calculator.as_str() {
                 "grid" => {
                     let e = grid::estimate(catalog, &parse_request(&text)?)?;

@@ -21,6 +21,7 @@ use crate::orgs::entity::{organization, OrgKind, Status as OrgStatus};
 use crate::pagination::{self, Order};
 use crate::problem::ProblemCode;
 use crate::text::{Shape, CODE_MAX, FINDING_MAX, NAME_MAX, OBJECTION_MAX};
+use carbon_calc::Catalog;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -131,7 +132,7 @@ pub struct ProjectInput {
 
 /// Trims and checks the input's texts, checks the rest, and answers its
 /// identities (parcels included), sorted.
-fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
+fn check(catalog: &Catalog, input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
     input.name = clean_text("name", &input.name, NAME_MAX, Shape::Line)?;
     input.methodology = clean_text("methodology", &input.methodology, CODE_MAX, Shape::Line)?;
     if !(1..=1000).contains(&input.methodology_version) {
@@ -152,7 +153,7 @@ fn check(input: &mut ProjectInput) -> Result<Vec<String>, RegistryError> {
             ))
         }
         ProjectKind::Afforestation => {
-            let method = crate::estimates::catalog()
+            let method = catalog
                 .forest(&input.methodology, "methodology")
                 .map_err(RegistryError::Calc)?;
             if method.version as i32 != input.methodology_version {
@@ -318,11 +319,12 @@ fn fill(model: &mut project::ActiveModel, input: &ProjectInput, identities: &[St
 
 pub async fn create(
     db: &DatabaseConnection,
+    catalog: &Catalog,
     who: &Principal,
     mut input: ProjectInput,
     now: DateTime<FixedOffset>,
 ) -> Result<project::Model, RegistryError> {
-    let identities = check(&mut input)?;
+    let identities = check(catalog, &mut input)?;
     operated_enterprise(db, who, &input.organization_id).await?;
     let mut model = project::ActiveModel {
         // Time-ordered, so lists in id order are in order of creation.
@@ -348,6 +350,7 @@ pub async fn create(
 /// Replaces a draft's content (the organisation cannot change).
 pub async fn update(
     db: &DatabaseConnection,
+    catalog: &Catalog,
     who: &Principal,
     id: &str,
     mut input: ProjectInput,
@@ -360,7 +363,7 @@ pub async fn update(
             "a project cannot move to another organisation",
         ));
     }
-    let identities = check(&mut input)?;
+    let identities = check(catalog, &mut input)?;
     operated_enterprise(db, who, &current.organization_id).await?;
     let mut model = project::ActiveModel {
         updated_at: Set(now),

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use carbon_calc::decimal::{credited_grams, mul, GRAMS_PER_TONNE};
 use carbon_calc::json::parse_request;
-use carbon_calc::{forest, grid, methane, Dec};
+use carbon_calc::{forest, grid, methane, Catalog, Dec};
 use rust_decimal::Decimal;
 
 use super::entity::{project, report};
@@ -109,7 +109,11 @@ fn covered_area(p: &project::Model, named: Option<&[String]>) -> Result<Decimal,
 }
 
 /// The claimed grams and carbon-calc's full answer.
-fn compute(p: &project::Model, activity: &mut Activity) -> Result<(i64, Value), RegistryError> {
+fn compute(
+    catalog: &Catalog,
+    p: &project::Model,
+    activity: &mut Activity,
+) -> Result<(i64, Value), RegistryError> {
     let kind = ProjectKind::parse(&p.kind)
         .ok_or_else(|| sea_orm::DbErr::Custom(format!("project kind {}", p.kind)))?;
     let expected = match kind {
@@ -144,7 +148,6 @@ fn compute(p: &project::Model, activity: &mut Activity) -> Result<(i64, Value), 
     }
     activity.grid_override_reason = reason;
     let text = activity.request.to_string();
-    let catalog = crate::estimates::catalog();
     let (grams, estimate) = match expected {
         "grid" => {
             let req: grid::GridRequest = parse_request(&text)?;
@@ -252,6 +255,7 @@ pub struct ReportInput {
 
 pub async fn submit(
     db: &DatabaseConnection,
+    catalog: &Catalog,
     who: &Principal,
     project_id: &str,
     input: ReportInput,
@@ -303,7 +307,7 @@ pub async fn submit(
         ));
     }
     let mut activity = input.activity.clone();
-    let (claimed_g, estimate) = compute(&p, &mut activity)?;
+    let (claimed_g, estimate) = compute(catalog, &p, &mut activity)?;
     let txn = crate::db::begin_write(db).await?;
     // Reports of one project are checked for overlap one at a time.
     projects::lock(&txn, project_id).await?;

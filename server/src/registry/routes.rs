@@ -20,6 +20,7 @@ use super::views::{
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
+use crate::methodologies::Methodologies;
 use crate::pagination::{Page, PageQuery};
 
 async fn project_view(
@@ -47,8 +48,9 @@ pub async fn create_project(
     who: Principal,
     body: web::Json<ProjectInput>,
     Now(now): Now,
+    methodologies: web::Data<Methodologies>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = projects::create(&db, &who, body.into_inner(), now).await?;
+    let p = projects::create(&db, &methodologies.current(), &who, body.into_inner(), now).await?;
     Ok(HttpResponse::Created().json(project_view(&db, p).await?))
 }
 
@@ -123,8 +125,17 @@ pub async fn update_project(
     id: web::Path<String>,
     body: web::Json<ProjectInput>,
     Now(now): Now,
+    methodologies: web::Data<Methodologies>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = projects::update(&db, &who, &id, body.into_inner(), now).await?;
+    let p = projects::update(
+        &db,
+        &methodologies.current(),
+        &who,
+        &id,
+        body.into_inner(),
+        now,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(project_view(&db, p).await?))
 }
 
@@ -271,8 +282,17 @@ pub async fn submit_report(
     id: web::Path<String>,
     body: web::Json<ReportInput>,
     Now(now): Now,
+    methodologies: web::Data<Methodologies>,
 ) -> Result<HttpResponse, ApiError> {
-    let r = reports::submit(&db, &who, &id, body.into_inner(), now).await?;
+    let r = reports::submit(
+        &db,
+        &methodologies.current(),
+        &who,
+        &id,
+        body.into_inner(),
+        now,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(ReportView::from(r)))
 }
 
@@ -596,8 +616,9 @@ pub async fn create_claim(
     who: Principal,
     body: web::Json<super::claims::ClaimInput>,
     Now(now): Now,
+    methodologies: web::Data<Methodologies>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = super::claims::create(&db, &who, &body, now).await?;
+    let c = super::claims::create(&db, &methodologies.current(), &who, &body, now).await?;
     Ok(HttpResponse::Created().json(super::claims::view(db.get_ref(), c).await?))
 }
 

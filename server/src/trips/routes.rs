@@ -20,7 +20,6 @@ use crate::auth::extract::Principal;
 use crate::cache::Cache;
 use crate::clock::{Now, Timestamp};
 use crate::error::{ApiError, Problem};
-use crate::estimates::catalog;
 use crate::ledger::LedgerError;
 use crate::pagination::{Page, PageQuery};
 use crate::problem::ProblemCode;
@@ -38,6 +37,8 @@ pub struct TripDeps {
     cache: web::Data<Cache>,
     rules: web::Data<TripRules>,
     systems: web::Data<SystemAccounts>,
+    /// The catalogue when the request came: one request computes with one.
+    catalog: std::sync::Arc<carbon_calc::Catalog>,
 }
 
 impl TripDeps {
@@ -46,7 +47,7 @@ impl TripDeps {
             db: &self.db,
             cache: &self.cache,
             rules: &self.rules,
-            catalog: catalog(),
+            catalog: &self.catalog,
             systems: &self.systems,
         }
     }
@@ -68,6 +69,7 @@ impl actix_web::FromRequest for TripDeps {
                 cache: data(req)?,
                 rules: data(req)?,
                 systems: data(req)?,
+                catalog: data::<crate::methodologies::Methodologies>(req)?.current(),
             })
         })())
     }

@@ -369,7 +369,10 @@ pub async fn log_trip_from(
     let fingerprint = from.is_none().then(|| super::fingerprint::of(req));
     let (same_journey, twins) = match &fingerprint {
         Some(f) => {
-            lock_journey(&txn, f).await?;
+            // One trip of a journey at a time, whoever sends it, so that
+            // two accounts sending one journey at the same moment cannot
+            // both miss the other's uncommitted trip.
+            crate::db::lock_named(&txn, f).await?;
             let found = twins(&txn, f, user_id).await?;
             let any = !found.is_empty();
             let unmarked = found
@@ -515,25 +518,6 @@ async fn twins(
         .limit(MARK_AT_ONCE + 1)
         .all(txn)
         .await
-}
-
-/// One trip of a journey at a time, whoever sends it, so that two accounts
-/// sending one journey at the same moment cannot both miss the other's
-/// uncommitted trip. PostgreSQL: a transaction-scoped advisory lock on the
-/// fingerprint; SQLite: write transactions are one at a time already.
-async fn lock_journey(txn: &impl ConnectionTrait, fingerprint: &str) -> Result<(), DbErr> {
-    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
-        return Ok(());
-    }
-    let digest = Sha256::digest(fingerprint.as_bytes());
-    let key = i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
-    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
-        sea_orm::DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)",
-        [key.into()],
-    ))
-    .await?;
-    Ok(())
 }
 
 /// How many earlier copies of a journey one new trip marks.
