@@ -85,9 +85,7 @@ impl actix_web::FromRequest for Now {
         std::future::ready(
             req.app_data::<actix_web::web::Data<Clock>>()
                 .map(|clock| Now(clock.now()))
-                .ok_or_else(|| {
-                    crate::error::ApiError::Internal("the application has no clock".into())
-                }),
+                .ok_or_else(|| crate::error::ApiError::internal("the application has no clock")),
         )
     }
 }

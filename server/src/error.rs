@@ -49,9 +49,10 @@ pub enum ApiError {
     /// `unknown_mode`, `out_of_range`, with the JSON path of the field).
     #[error("{}", .0.message)]
     Calc(carbon_calc::error::CalcError),
-    /// A bug or an outage; the cause is logged, never sent.
+    /// A bug or an outage; the cause, with its whole chain of sources, is
+    /// logged, never sent.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// An RFC 9457 problem document.
@@ -98,11 +99,35 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// A bug or an outage caused by `cause` (an error, whose sources are
+    /// kept, or a message).
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
+        ApiError::Internal(cause.into())
+    }
+}
+
+/// An error and every source under it, outermost first: `a: b: c`.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        let part = e.to_string();
+        // thiserror's `#[error("…: {0}")]` already shows its source.
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        next = e.source();
+    }
+    text
+}
+
+impl ApiError {
     /// The problem document of this error (logging the cause of internal
     /// errors, which the document never carries).
     pub fn problem(&self) -> Problem {
         if let ApiError::Internal(cause) = self {
-            tracing::error!(%cause, "internal error");
+            tracing::error!(cause = %cause_chain(cause.as_ref()), "internal error");
         }
         let status = self.status_code();
         Problem {
@@ -234,7 +259,7 @@ impl From<sea_orm::DbErr> for ApiError {
             tracing::warn!(error = %e, "database unavailable");
             ApiError::Unavailable("the database cannot be reached just now; retry shortly".into())
         } else {
-            ApiError::Internal(format!("database: {e}"))
+            ApiError::internal(e)
         }
     }
 }
@@ -256,5 +281,38 @@ impl From<validator::ValidationErrors> for ApiError {
             param: param.to_string(),
             detail: format!("{param}: {detail}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading the ledger")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn internal_errors_keep_their_causes_and_send_none() {
+        let e = ApiError::internal(Outer(std::io::Error::other("disk on fire")));
+        let ApiError::Internal(cause) = &e else {
+            panic!("not internal")
+        };
+        assert_eq!(
+            cause_chain(cause.as_ref()),
+            "reading the ledger: disk on fire"
+        );
+        let problem = e.problem();
+        assert_eq!((problem.status, problem.code), (500, ProblemCode::Internal));
+        assert!(!problem.detail.contains("disk"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn a_source_already_in_the_message_is_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("database: {0}")]
+        struct Db(#[from] std::io::Error);
+        let e = Db(std::io::Error::other("gone"));
+        assert_eq!(cause_chain(&e), "database: gone");
     }
 }

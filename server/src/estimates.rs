@@ -68,8 +68,8 @@ pub async fn get_methodology(
     methodologies: web::Data<Methodologies>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let document = serde_json::to_value(methodologies.current().document())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let document =
+        serde_json::to_value(methodologies.current().document()).map_err(ApiError::internal)?;
     let found = document.as_object().and_then(|kinds| {
         kinds.iter().find_map(|(kind, tables)| {
             tables

@@ -307,10 +307,7 @@ where
                 .app_data::<actix_web::web::Data<crate::clock::Clock>>()
                 .map(|clock| clock.now())
             else {
-                return refuse(
-                    req,
-                    ApiError::Internal("the application has no clock".into()),
-                );
+                return refuse(req, ApiError::internal("the application has no clock"));
             };
             let bearer = req
                 .headers()
@@ -358,7 +355,7 @@ where
                 Ok(b) => b,
                 Err(_) => {
                     let _ = release(&config.db, &scope, &key).await;
-                    let e = ApiError::Internal("response body could not be read".into());
+                    let e = ApiError::internal("response body could not be read");
                     return Ok(ServiceResponse::new(req, e.error_response()).map_into_right_body());
                 }
             };

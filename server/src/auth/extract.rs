@@ -53,8 +53,8 @@ impl FromRequest for AuthUser {
             let (Some(cache), Some(db), Some(revocations), Some(now)) =
                 (cache, db, revocations, now)
             else {
-                return Err(ApiError::Internal(
-                    "cache, database, revocations or clock not configured".into(),
+                return Err(ApiError::internal(
+                    "cache, database, revocations or clock not configured",
                 ));
             };
             let bearer = bearer.ok_or(AuthError::InvalidToken)?;
@@ -131,7 +131,7 @@ impl actix_web::FromRequest for Principal {
             .cloned();
         Box::pin(async move {
             let user = user.await?;
-            let db = db.ok_or_else(|| crate::error::ApiError::Internal("no database".into()))?;
+            let db = db.ok_or_else(|| crate::error::ApiError::internal("no database"))?;
             Ok(Principal::load(db.get_ref(), &user.0).await?)
         })
     }

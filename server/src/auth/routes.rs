@@ -34,7 +34,7 @@ impl From<AuthError> for ApiError {
                 detail: e.to_string(),
             },
             AuthError::Database(e) => e.into(),
-            AuthError::Hashing(_) => ApiError::Internal(e.to_string()),
+            AuthError::Hashing(_) => ApiError::internal(e),
         }
     }
 }
@@ -86,7 +86,7 @@ fn tokens(
 ) -> Result<TokenResponse, ApiError> {
     let access = keys
         .issue(&session.user_id, &session.id, now.timestamp())
-        .map_err(ApiError::Internal)?;
+        .map_err(ApiError::internal)?;
     Ok(TokenResponse {
         access_token: access,
         token_type: "Bearer",

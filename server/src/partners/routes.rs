@@ -43,7 +43,7 @@ impl From<PartnerError> for ApiError {
                 detail: e.to_string(),
             },
             PartnerError::Database(e) => e.into(),
-            PartnerError::Sealing(_) => ApiError::Internal(e.to_string()),
+            PartnerError::Sealing(_) => ApiError::internal(e),
         }
     }
 }

@@ -91,7 +91,7 @@ impl From<RegistryError> for ApiError {
             RegistryError::Ledger(LedgerError::Database(e)) | RegistryError::Database(e) => {
                 e.into()
             }
-            RegistryError::Ledger(other) => ApiError::Internal(other.to_string()),
+            RegistryError::Ledger(other) => ApiError::internal(other),
         }
     }
 }

@@ -39,7 +39,7 @@ impl From<RewardError> for ApiError {
                 detail: e.to_string(),
             },
             RewardError::Database(e) | RewardError::Ledger(LedgerError::Database(e)) => e.into(),
-            RewardError::Ledger(_) => ApiError::Internal(e.to_string()),
+            RewardError::Ledger(_) => ApiError::internal(e),
         }
     }
 }

@@ -11,3 +11,13 @@ pub mod routes;
 pub mod rules;
 pub mod service;
 pub mod summary;
+
+/// A stored trip's reasons, to be added to and written back. Unreadable
+/// reasons are corrupt data, an internal error: never silently emptied and
+/// stored so.
+pub(crate) fn stored_reasons(
+    t: &entity::trip::Model,
+) -> Result<Vec<rules::Reason>, sea_orm::DbErr> {
+    serde_json::from_str(&t.reasons)
+        .map_err(|e| sea_orm::DbErr::Custom(format!("trip {} reasons: {e}", t.id)))
+}

@@ -152,7 +152,7 @@ async fn confirm(
     let missing = (full - found.credited_g).max(0);
     let room = (rules.daily_cap_g - credited_today_g).max(0);
     let top_up = missing.min(room);
-    let mut reasons: Vec<Reason> = serde_json::from_str(&found.reasons).unwrap_or_default();
+    let mut reasons = super::stored_reasons(found)?;
     reasons.retain(|r| {
         !matches!(
             r,

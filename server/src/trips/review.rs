@@ -205,7 +205,7 @@ async fn settle_held(
         .filter(trip::Column::HeldForReview.eq(true))
         .filter(trip::Column::Status.eq(TripStatus::Credited.as_str()));
     if !approve {
-        let mut reasons: Vec<Reason> = serde_json::from_str(&found.reasons).unwrap_or_default();
+        let mut reasons = super::stored_reasons(found)?;
         reasons.push(Reason::RejectedByReviewer);
         update = update
             .col_expr(

@@ -61,7 +61,7 @@ impl actix_web::FromRequest for TripDeps {
         fn data<T: 'static>(req: &actix_web::HttpRequest) -> Result<web::Data<T>, ApiError> {
             req.app_data::<web::Data<T>>()
                 .cloned()
-                .ok_or_else(|| ApiError::Internal(std::any::type_name::<T>().into()))
+                .ok_or_else(|| ApiError::internal(std::any::type_name::<T>()))
         }
         std::future::ready((|| {
             Ok(TripDeps {
@@ -88,7 +88,7 @@ impl From<TripError> for ApiError {
                 detail: e.to_string(),
             },
             TripError::Database(e) | TripError::Ledger(LedgerError::Database(e)) => e.into(),
-            TripError::NoAccount | TripError::Ledger(_) => ApiError::Internal(e.to_string()),
+            TripError::NoAccount | TripError::Ledger(_) => ApiError::internal(e),
         }
     }
 }

@@ -532,7 +532,7 @@ async fn send_to_review(
     earlier: trip::Model,
     now: DateTime<FixedOffset>,
 ) -> Result<(), DbErr> {
-    let mut reasons: Vec<Reason> = serde_json::from_str(&earlier.reasons).unwrap_or_default();
+    let mut reasons = super::stored_reasons(&earlier)?;
     if !reasons.contains(&Reason::SameJourneyAsAnotherAccount) {
         reasons.push(Reason::SameJourneyAsAnotherAccount);
     }
