@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tanpuhui_server::accounts::service as accounts;
 
 use crate::helpers::{backends, grant_points, spawn_app, spawn_app_with, uscc};
-use crate::orgs::{enterprise, government};
+use crate::helpers::{enterprise, government};
 
 #[tokio::test]
 async fn balances_and_entries_in_pages() {
@@ -103,7 +103,7 @@ async fn every_object_route_refuses_the_wrong_user() {
             .post_as(
                 &owner,
                 "/api/v1/trips",
-                &crate::trips::commute(crate::trips::base_time(), 30, false),
+                &crate::helpers::commute(crate::helpers::base_time(), 30, false),
             )
             .await;
         assert_eq!(status, 201, "{trip}");
@@ -122,7 +122,7 @@ async fn every_object_route_refuses_the_wrong_user() {
         assert_eq!(status, 201);
         let mid = m["id"].as_str().unwrap().to_string();
         // A verifier of the service centre.
-        let verifier = crate::orgs::verifier(&app, &g.admin, "verifier@centre.cn", 41).await;
+        let verifier = crate::helpers::verifier(&app, &g.admin, "verifier@centre.cn", 41).await;
         let now = crate::helpers::china_now();
         let issuer = accounts::system(&app.db, "issuer:points", now)
             .await
@@ -172,7 +172,7 @@ async fn every_object_route_refuses_the_wrong_user() {
         // A draft project of the enterprise, and an approved one with a
         // monitoring report.
         let project =
-            |name: &str, parcel: &str| crate::registry::forest_project(&org_id, name, parcel);
+            |name: &str, parcel: &str| crate::helpers::forest_project(&org_id, name, parcel);
         let (status, draft) = app
             .post_as(&operator, "/api/v1/projects", &project("草稿", "P-1"))
             .await;
@@ -203,7 +203,7 @@ async fn every_object_route_refuses_the_wrong_user() {
             .post_as(
                 &operator,
                 &format!("/api/v1/projects/{live_id}/reports"),
-                &crate::registry::forest_report(year),
+                &crate::helpers::forest_report(year),
             )
             .await;
         assert_eq!(status, 201, "{report}");
@@ -438,7 +438,7 @@ async fn every_object_route_refuses_the_wrong_user() {
                 "/api/v1/projects/{id}/reports",
                 Method::POST,
                 format!("/api/v1/projects/{draft_id}/reports"),
-                Some(crate::registry::forest_report(year - 1)),
+                Some(crate::helpers::forest_report(year - 1)),
             ),
         ] {
             rows.push((route, method, path, body, &["operator"], 404));

@@ -229,7 +229,7 @@ async fn trips_are_logged_without_saying_whose() {
             .post_as(
                 &token,
                 "/api/v1/trips",
-                &crate::trips::commute(crate::trips::base_time(), 30, true),
+                &crate::helpers::commute(crate::helpers::base_time(), 30, true),
             )
             .await;
         assert_eq!(status, 201, "{trip}");
@@ -272,7 +272,7 @@ async fn trips_are_logged_without_saying_whose() {
             .starts_with("commitment:"));
 
         // A trip that moves no points has an event of its own.
-        let mut late = crate::trips::commute(crate::trips::base_time(), 30, true);
+        let mut late = crate::helpers::commute(crate::helpers::base_time(), 30, true);
         late["started_at"] = json!("2020-01-01T08:00:00+08:00");
         late["ended_at"] = json!("2020-01-01T08:30:00+08:00");
         late.as_object_mut().unwrap().remove("trace");

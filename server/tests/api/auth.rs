@@ -5,63 +5,6 @@ use tanpuhui_server::auth::{refresh::REFRESH_TTL_DAYS, token::ACCESS_TTL_SECS};
 
 use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp, TEST_JWT_SECRET};
 
-impl TestApp {
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        crate::helpers::assert_declared("POST", path, res.status().as_u16());
-        res
-    }
-
-    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .header("authorization", format!("Bearer {token}"))
-            .send()
-            .await
-            .unwrap();
-        crate::helpers::assert_declared("GET", path, res.status().as_u16());
-        res
-    }
-
-    pub async fn register(&self, email: &str) {
-        let res = self
-            .post_json(
-                "/api/v1/auth/register",
-                &json!({"email": email, "password": "long enough password"}),
-            )
-            .await;
-        assert_eq!(res.status(), 201);
-    }
-
-    /// Signs in; returns the token response.
-    pub async fn login(&self, email: &str) -> Value {
-        let res = self
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"login": email, "password": "long enough password"}),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        res.json().await.unwrap()
-    }
-
-    /// Registers and signs in; returns the access token.
-    pub async fn signed_in(&self, email: &str) -> String {
-        self.register(email).await;
-        self.login(email).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-}
-
 async fn problem(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
     assert_eq!(

@@ -7,7 +7,7 @@ use chrono::Datelike;
 use serde_json::{json, Value};
 
 use crate::helpers::{backends, spawn_app_with, TestApp};
-use crate::registry::{forest_project, forest_report, registry, Registry};
+use crate::helpers::{forest_project, forest_report, registry, Registry};
 
 async fn app_without_notice(backend: crate::helpers::Backend) -> TestApp {
     spawn_app_with(backend, |s| s.registry.notice_working_days = 0).await
@@ -311,7 +311,7 @@ async fn the_grid_table_follows_from_the_projects_region() {
 /// side; a rejected original gives its points back.
 #[tokio::test]
 async fn a_journey_sent_from_two_accounts_goes_to_review_both_times() {
-    use crate::trips::{base_time, commute, points};
+    use crate::helpers::{base_time, commute, points};
     for backend in backends() {
         let app = app_without_notice(backend).await;
         let r = registry(&app, 35).await;
@@ -485,7 +485,7 @@ async fn a_journey_sent_from_two_accounts_goes_to_review_both_times() {
 /// same journey sent in the other system is still the same journey.
 #[tokio::test]
 async fn gcj02_traces_are_converted_and_still_the_same_journey() {
-    use crate::trips::{base_time, commute};
+    use crate::helpers::{base_time, commute};
     let app = app_without_notice(backends()[0]).await;
     let (a, b) = (
         app.signed_in("wgs@lz.cn").await,
@@ -537,7 +537,7 @@ async fn gcj02_traces_are_converted_and_still_the_same_journey() {
 /// journey is locked while a trip of it is decided).
 #[tokio::test]
 async fn one_journey_sent_at_once_from_many_accounts_is_credited_once() {
-    use crate::trips::{base_time, commute};
+    use crate::helpers::{base_time, commute};
     for backend in backends() {
         let app = app_without_notice(backend).await;
         let mut tokens = Vec::new();

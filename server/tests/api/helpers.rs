@@ -1,4 +1,7 @@
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+mod fixtures;
+pub use fixtures::*;
+
 use tanpuhui_server::config::{LogFormat, Secret, Settings};
 use tanpuhui_server::startup::Application;
 

@@ -163,7 +163,7 @@ async fn oversized_and_malformed_heads_get_problem_documents() {
 /// checked; what fakes the display is refused, on every text field.
 #[tokio::test]
 async fn displayed_text_is_trimmed_and_cannot_fake_what_is_shown() {
-    use crate::registry::{forest_project, registry};
+    use crate::helpers::{forest_project, registry};
     for backend in backends() {
         let app = spawn_app(backend).await;
         let r = registry(&app, 41).await;
@@ -241,7 +241,7 @@ async fn displayed_text_is_trimmed_and_cannot_fake_what_is_shown() {
 /// never a 500 from a column that cannot hold them.
 #[tokio::test]
 async fn far_off_dates_are_refused_naming_the_field() {
-    use crate::registry::{forest_project, registry};
+    use crate::helpers::{forest_project, registry};
     for backend in backends() {
         let app = spawn_app(backend).await;
         let r = registry(&app, 42).await;
@@ -251,7 +251,7 @@ async fn far_off_dates_are_refused_naming_the_field() {
             ("started_at", "0001-01-01T00:00:00+08:00"),
             ("ended_at", "9999-12-31T23:59:59+08:00"),
         ] {
-            let mut trip = crate::trips::commute(crate::trips::base_time(), 30, false);
+            let mut trip = crate::helpers::commute(crate::helpers::base_time(), 30, false);
             trip[field] = serde_json::json!(value);
             let (status, p) = app.post_as(&token, "/api/v1/trips", &trip).await;
             assert_eq!(

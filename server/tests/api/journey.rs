@@ -7,15 +7,15 @@ use chrono::Duration;
 use serde_json::json;
 
 use crate::helpers::backends;
+use crate::helpers::{base_time, commute};
 use crate::partners::{partner, push, record};
-use crate::trips::{base_time, commute};
 
 #[tokio::test]
 async fn a_person_logs_trips_and_spends_the_points() {
     for backend in backends() {
         let app = crate::helpers::spawn_app(backend).await;
         let p = partner(&app, 1).await;
-        let g = crate::orgs::government(&app, 2).await;
+        let g = crate::helpers::government(&app, 2).await;
         let me = app.signed_in("commuter@lz.gov.cn").await;
 
         // Join the department.

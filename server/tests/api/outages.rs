@@ -54,7 +54,7 @@ async fn trip(
     app.client
         .post(format!("{}/api/v1/trips", app.address))
         .header("authorization", format!("Bearer {token}"))
-        .json(&crate::trips::commute(start, 20, false))
+        .json(&crate::helpers::commute(start, 20, false))
         .send()
         .await
         .unwrap()
@@ -73,7 +73,7 @@ async fn postgres_down_answers_a_fast_503_and_recovers_without_restart() {
     let acquire = Duration::from_millis(settings.database_acquire_timeout_ms);
     let app = start(&settings, None).await;
     let token = app.signed_in("outage@lz.cn").await;
-    let t0 = crate::trips::base_time();
+    let t0 = crate::helpers::base_time();
     assert_eq!(trip(&app, &token, t0).await.status(), 201);
 
     proxy.cut();

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp};
-use crate::orgs::{enterprise, government};
-use crate::trips::{base_time, commute, points, trace};
+use crate::helpers::{base_time, commute, points, trace};
+use crate::helpers::{enterprise, government};
 
 const FEED: &str = "/api/v1/partner/trips";
 

@@ -6,135 +6,9 @@ use serde_json::{json, Value};
 
 use carbon_calc::merkle::{leaf_hash, verify_inclusion, TreeHead};
 
+use crate::helpers::enterprise;
 use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp};
-use crate::orgs::{enterprise, government, verifier, Government};
-
-/// Forest parcels of the test project.
-pub fn forest_project(org_id: &str, name: &str, parcel: &str) -> Value {
-    let year = crate::helpers::china_now().year();
-    json!({
-        "organization_id": org_id,
-        "name": name,
-        "kind": "afforestation",
-        "methodology": "ccer-14-001-v01",
-        "methodology_version": 1,
-        "region_code": "620100",
-        "location": {"parcels": [
-            {"id": parcel, "area_ha": "60"},
-            {"id": format!("{parcel}-b"), "area_ha": "40"}
-        ]},
-        "crediting_start": format!("{}-01-01", year - 3),
-        "crediting_end": format!("{}-12-31", year + 27),
-        "documents": [{"name": "可研报告.pdf", "sha256": "ab".repeat(32)}],
-        "identities": []
-    })
-}
-
-/// A forest inventory of 100 ha from 20 to 50 m³/ha: 5,156.25 t CO2 gross
-/// with CF 0.5 (carbon-calc's worked example).
-pub fn forest_report(year: i32) -> Value {
-    json!({
-        "period_start": format!("{year}-01-01"),
-        "period_end": format!("{year}-12-31"),
-        "activity": {"calculator": "forest", "request": {
-            "area_ha": "100", "volume_m3_per_ha_start": "20", "volume_m3_per_ha_end": "50",
-            "wood_density": "0.5", "bef": "1.5", "root_shoot_ratio": "0.25",
-            "carbon_fraction": "0.5"
-        }}
-    })
-}
-
-pub struct Registry {
-    pub g: Government,
-    pub verifier: String,
-    pub op: String,
-    pub org: Value,
-}
-
-pub async fn registry(app: &TestApp, n: u32) -> Registry {
-    let g = government(app, n).await;
-    let verifier = verifier(
-        app,
-        &g.admin,
-        &format!("verifier{n}@centre.cn"),
-        700_000 + n,
-    )
-    .await;
-    let (org, op) = enterprise(app, &g, &format!("forest{n}@lz.cn"), 800_000 + n).await;
-    Registry {
-        g,
-        verifier,
-        op,
-        org,
-    }
-}
-
-impl Registry {
-    pub fn org_id(&self) -> &str {
-        self.org["id"].as_str().unwrap()
-    }
-
-    pub fn account_id(&self) -> &str {
-        self.org["account_id"].as_str().unwrap()
-    }
-}
-
-/// Project approved, report verified as claimed and issued; answers the
-/// project and the batch.
-pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (Value, Value) {
-    let (status, p) = app
-        .post_as(
-            &r.op,
-            "/api/v1/projects",
-            &forest_project(r.org_id(), "新区北山造林", parcel),
-        )
-        .await;
-    assert_eq!(status, 201, "{p}");
-    let id = p["id"].as_str().unwrap();
-    let (status, p) = app
-        .post_as(
-            &r.op,
-            &format!("/api/v1/projects/{id}/submit"),
-            &json!(null),
-        )
-        .await;
-    assert_eq!(status, 200, "{p}");
-    let (status, p) = app
-        .post_as(
-            &r.verifier,
-            &format!("/api/v1/projects/{id}/decision"),
-            &json!({"decision": "approve"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{p}");
-    let year = crate::helpers::china_now().year() - 1;
-    let (status, rep) = app
-        .post_as(
-            &r.op,
-            &format!("/api/v1/projects/{id}/reports"),
-            &forest_report(year),
-        )
-        .await;
-    assert_eq!(status, 201, "{rep}");
-    let rid = rep["id"].as_str().unwrap();
-    let (status, _) = app
-        .post_as(
-            &r.verifier,
-            &format!("/api/v1/reports/{rid}/verification"),
-            &json!({"verdict": "accept"}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, batch) = app
-        .post_as(
-            &r.verifier,
-            &format!("/api/v1/reports/{rid}/issuance"),
-            &json!(null),
-        )
-        .await;
-    assert_eq!(status, 201, "{batch}");
-    (p, batch)
-}
+use crate::helpers::{forest_project, forest_report, issued_forest_batch, registry};
 
 /// The object keys of a JSON value, recursively (values left out).
 fn shape(v: &Value) -> Value {
@@ -854,7 +728,7 @@ async fn holders_move_and_retire_only_what_they_hold() {
 /// sells from the aggregator account.
 #[tokio::test]
 async fn personal_reductions_are_aggregated_once() {
-    use crate::trips::{base_time, commute};
+    use crate::helpers::{base_time, commute};
     for backend in backends() {
         let app = spawn_app(backend).await;
         let r = registry(&app, 5).await;

@@ -20,9 +20,9 @@ use tanpuhui_server::ledger::{self, Asset, Command, LedgerError, Request};
 use tanpuhui_server::registry::entity::{batch, retirement};
 use tanpuhui_server::trips::entity::reduction;
 
+use crate::helpers::enterprise;
 use crate::helpers::{backends, spawn_app_with, Rng, TestApp};
-use crate::orgs::enterprise;
-use crate::registry::{forest_project, forest_report, registry};
+use crate::helpers::{forest_project, forest_report, registry};
 
 const CLIENTS: usize = 6;
 
@@ -380,14 +380,14 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
         88..=95 => {
             let token = rng.pick(&w.walkers).clone();
             let days = 1 + rng.below(5) as i64;
-            let start = crate::trips::base_time() - chrono::Duration::days(days)
+            let start = crate::helpers::base_time() - chrono::Duration::days(days)
                 + chrono::Duration::minutes(rng.below(600) as i64);
             async move {
                 let (status, t) = app
                     .post_as(
                         &token,
                         "/api/v1/trips",
-                        &crate::trips::commute(start, 30, true),
+                        &crate::helpers::commute(start, 30, true),
                     )
                     .await;
                 http_ok("trip", status, &[201, 409, 422], &t)
@@ -396,9 +396,10 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
         }
         _ => {
             let verifier = verifier.to_string();
-            let day = (crate::trips::base_time() - chrono::Duration::days(1 + rng.below(5) as i64))
-                .date_naive()
-                .to_string();
+            let day = (crate::helpers::base_time()
+                - chrono::Duration::days(1 + rng.below(5) as i64))
+            .date_naive()
+            .to_string();
             async move {
                 let (status, b) = app
                     .post_as(

@@ -195,9 +195,9 @@ async fn concurrent_redemptions_never_oversell_or_overdraw() {
 async fn merchants_manage_their_own_rewards() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        let g = crate::orgs::government(&app, 1).await;
-        let (shop, op) = crate::orgs::enterprise(&app, &g, "shop@bike.cn", 81).await;
-        let (other, _) = crate::orgs::enterprise(&app, &g, "other@bus.cn", 82).await;
+        let g = crate::helpers::government(&app, 1).await;
+        let (shop, op) = crate::helpers::enterprise(&app, &g, "shop@bike.cn", 81).await;
+        let (other, _) = crate::helpers::enterprise(&app, &g, "other@bus.cn", 82).await;
         let shop_id = shop["id"].as_str().unwrap();
         let offer = |merchant: Option<&str>| json!({"name": "共享单车月卡", "points_cost": 300, "stock": 2, "merchant_id": merchant});
         let (status, r) = app

@@ -1,70 +1,12 @@
 //! Logging trips over HTTP: the server's own computation, the rules, replay
 //! safety, batches, and one credit only under concurrency.
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone};
+use chrono::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp};
-
-/// A start time such that a few hours of trips after it fall in one China
-/// calendar day, all in the past and inside the claim window.
-pub fn base_time() -> DateTime<FixedOffset> {
-    let cst = FixedOffset::east_opt(8 * 3600).unwrap();
-    let now = crate::helpers::china_now();
-    let day_start = cst
-        .from_local_datetime(&now.date_naive().and_hms_opt(0, 0, 0).unwrap())
-        .unwrap();
-    if now - day_start >= Duration::hours(5) {
-        day_start + Duration::minutes(5)
-    } else {
-        day_start - Duration::hours(12)
-    }
-}
-
-/// A straight northward trace of `km` over `minutes`, from Lanzhou.
-pub fn trace(start: DateTime<FixedOffset>, km: f64, minutes: i64) -> Value {
-    let n = 30;
-    let points: Vec<Value> = (0..=n)
-        .map(|i| {
-            let f = i as f64 / n as f64;
-            json!({
-                "lat": 36.06 + f * km / 111.2,
-                "lon": 103.83,
-                "t": (start + Duration::seconds((f * minutes as f64 * 60.0) as i64)).to_rfc3339(),
-            })
-        })
-        .collect();
-    Value::Array(points)
-}
-
-/// The README's Wuhan commute: 900.7 g, credited 901, over 8.55 km.
-pub fn commute(start: DateTime<FixedOffset>, minutes: i64, with_trace: bool) -> Value {
-    let mut body = json!({
-        "client_trip_id": uuid::Uuid::new_v4().to_string(),
-        "preset": "wuhan-2024",
-        "legs": [{"mode": "metro", "distance_km": "7.35"}, {"mode": "bus"}, {"mode": "bike", "distance_km": "1.2"}],
-        "started_at": start.to_rfc3339(),
-        "ended_at": (start + Duration::minutes(minutes)).to_rfc3339(),
-    });
-    if with_trace {
-        body["trace"] = trace(start, 8.55, minutes);
-    }
-    body
-}
-
-pub async fn points(app: &TestApp, token: &str) -> String {
-    let (_, account) = app.whoami(token).await;
-    let (_, b) = app
-        .get_as(token, &format!("/api/v1/accounts/{account}/balances"))
-        .await;
-    b["balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["asset"] == "points")
-        .map_or("0".into(), |b| b["posted"].as_str().unwrap().to_string())
-}
+use crate::helpers::{base_time, commute, points, trace};
 
 #[tokio::test]
 async fn a_gps_trip_is_credited_once_with_points() {
@@ -398,8 +340,8 @@ async fn long_traces_fit_and_oversized_bodies_do_not() {
 
 /// A verifier of the service centre (set up by an administrator).
 async fn verifier(app: &TestApp) -> String {
-    let g = crate::orgs::government(app, 77).await;
-    crate::orgs::verifier(app, &g.admin, "reviewer@centre.cn", 7_700).await
+    let g = crate::helpers::government(app, 77).await;
+    crate::helpers::verifier(app, &g.admin, "reviewer@centre.cn", 7_700).await
 }
 
 #[tokio::test]
@@ -487,7 +429,7 @@ async fn reviewers_decide_trips_sent_to_review() {
 async fn monthly_summaries_for_a_person_and_a_department() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        let g = crate::orgs::government(&app, 88).await;
+        let g = crate::helpers::government(&app, 88).await;
         let clerk = app.signed_in("clerk@lz.gov.cn").await;
         let (_, m) = app
             .post_as(
@@ -571,7 +513,7 @@ async fn monthly_summaries_for_a_person_and_a_department() {
 async fn leaderboards_rank_everyone_and_each_department() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        let g = crate::orgs::government(&app, 99).await;
+        let g = crate::helpers::government(&app, 99).await;
         let join = |token: String| {
             let app = &app;
             let g = &g;
