@@ -84,15 +84,6 @@ fn built_in_document() -> String {
 }
 
 impl Methodologies {
-    /// A catalogue of exactly `catalog`, stored nowhere (tools and tests
-    /// that need no database).
-    pub fn fixed(catalog: Catalog) -> Methodologies {
-        Methodologies(Arc::new(RwLock::new(Served {
-            catalog: Arc::new(catalog),
-            last_document: i64::MAX,
-        })))
-    }
-
     /// At start: stores this release's built-in tables unless they are
     /// stored already, then replays every stored document.
     pub async fn prepare(
