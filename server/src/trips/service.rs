@@ -299,6 +299,10 @@ pub async fn log_trip(
 
 /// As `log_trip`, for a trip that a partner's record evidences (`from`):
 /// it has no trace and is credited in full when the rules allow.
+///
+/// Three steps: `measure` (the request's own facts, before any database
+/// work) and `gather` (what the database says, under the person's lock)
+/// feed the pure `rules::assess`; `persist` records what it decided.
 pub async fn log_trip_from(
     ctx: Trips<'_>,
     user_id: &str,
@@ -306,19 +310,73 @@ pub async fn log_trip_from(
     from: Option<&PartnerRecord>,
     now: DateTime<FixedOffset>,
 ) -> Result<Logged, TripError> {
-    let Trips {
-        db,
-        cache,
-        rules,
-        catalog,
-        ..
-    } = ctx;
     let req = &*req.in_wgs84();
-    let Checked {
-        client_id,
-        estimate,
-        problems,
-    } = check(catalog, req)?;
+    let measured = measure(&ctx, req, from)?;
+    let issuer = ctx.points_issuer(now).await?;
+    let txn = crate::db::begin_write(ctx.db).await?;
+    let account = lock_person(&txn, user_id).await?;
+    let gathered = match gather(&txn, user_id, req, &measured).await? {
+        Gathered::Before(first) => {
+            txn.rollback().await?;
+            if first.request_hash != measured.hash {
+                return Err(TripError::ClientIdReused);
+            }
+            return Ok(Logged {
+                trip: *first,
+                replayed: true,
+            });
+        }
+        Gathered::New(g) => g,
+    };
+    let assessment = rules::assess(ctx.rules, &facts(req, &measured, &gathered, now));
+    let trip = persist(
+        &txn,
+        &ctx,
+        Credit {
+            account: &account,
+            issuer: &issuer,
+        },
+        (user_id, req, from),
+        measured,
+        gathered.twins,
+        assessment,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    if trip.status == TripStatus::Credited.as_str() && trip.credited_g > 0 {
+        leaderboard::record_credit(ctx.db, ctx.cache, user_id, &trip.local_day, trip.credited_g)
+            .await;
+    }
+    Ok(Logged {
+        trip,
+        replayed: false,
+    })
+}
+
+/// What the request itself says, computed before any database work:
+/// carbon-calc's estimate and plausibility, what the trace measures, the
+/// China day, the request's hash and its journey's fingerprint.
+struct Measured {
+    checked: Checked,
+    declared: Decimal,
+    source: Source,
+    measured: Option<Dec>,
+    teleports: usize,
+    outside: bool,
+    local_day: String,
+    hash: String,
+    /// Trips a partner evidences carry none: their records come from the
+    /// partner, not from a body someone could copy.
+    fingerprint: Option<String>,
+}
+
+fn measure(
+    ctx: &Trips<'_>,
+    req: &TripRequest,
+    from: Option<&PartnerRecord>,
+) -> Result<Measured, TripError> {
+    let checked = check(ctx.catalog, req)?;
     let declared: Decimal = req
         .legs
         .iter()
@@ -328,108 +386,127 @@ pub async fn log_trip_from(
     let (source, measured, teleports, outside) = match &req.trace {
         Some(points) => {
             let m = plausibility::measure_trace(
-                catalog,
+                ctx.catalog,
                 &TraceRequest {
-                    preset: Some(estimate.preset.clone()),
+                    preset: Some(checked.estimate.preset.clone()),
                     trace: points.clone(),
                 },
             )?;
-            let outside = trace_outside_trip(points, req, rules.trace_time_slack_secs);
+            let outside = trace_outside_trip(points, req, ctx.rules.trace_time_slack_secs);
             (Source::Gps, Some(m.distance_km), m.teleports.len(), outside)
         }
         None if from.is_some() => (Source::Partner, None, 0, false),
         None => (Source::SelfDeclared, None, 0, false),
     };
-    let trace_ratio = measured
-        .filter(|_| declared > Decimal::ZERO)
-        .map(|m| m.0 / declared);
-    let local_day = china_day(req.started_at);
-    let hash = request_hash(req);
+    Ok(Measured {
+        checked,
+        declared,
+        source,
+        measured,
+        teleports,
+        outside,
+        local_day: china_day(req.started_at),
+        hash: request_hash(req),
+        fingerprint: from.is_none().then(|| super::fingerprint::of(req)),
+    })
+}
 
-    let issuer = ctx.points_issuer(now).await?;
-    let txn = crate::db::begin_write(db).await?;
-    let account = lock_person(&txn, user_id).await?;
-    let standing = standing(&txn, user_id, &client_id, &local_day, req).await?;
-    if let Some(first_id) = standing.existing {
+/// What the database says about the trip, read under the person's lock.
+enum Gathered {
+    /// The same `client_trip_id` was logged before: that trip.
+    Before(Box<trip::Model>),
+    New(Standing),
+}
+
+async fn gather(
+    txn: &DatabaseTransaction,
+    user_id: &str,
+    req: &TripRequest,
+    m: &Measured,
+) -> Result<Gathered, TripError> {
+    let mut standing = standing(txn, user_id, &m.checked.client_id, &m.local_day, req).await?;
+    if let Some(first_id) = standing.existing.take() {
         let first = trip::Entity::find_by_id(first_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound("trip".into()))?;
-        txn.rollback().await?;
-        if first.request_hash != hash {
-            return Err(TripError::ClientIdReused);
-        }
-        return Ok(Logged {
-            trip: first,
-            replayed: true,
-        });
+        return Ok(Gathered::Before(Box::new(first)));
     }
-    // Trips a partner evidences carry no fingerprint: their records come
-    // from the partner, not from a body someone could copy.
-    let fingerprint = from.is_none().then(|| super::fingerprint::of(req));
-    let (same_journey, twins) = match &fingerprint {
-        Some(f) => {
-            // One trip of a journey at a time, whoever sends it, so that
-            // two accounts sending one journey at the same moment cannot
-            // both miss the other's uncommitted trip.
-            crate::db::lock_named(&txn, f).await?;
-            let found = twins(&txn, f, user_id).await?;
-            let any = !found.is_empty();
-            let unmarked = found
-                .into_iter()
-                .filter(|t| {
-                    !t.held_for_review && !t.reasons.contains("same_journey_as_another_account")
-                })
-                .collect::<Vec<_>>();
-            (any, unmarked)
-        }
-        None => (false, Vec::new()),
-    };
-    let (overlaps, credited_today, credited_today_g) = (
-        standing.overlaps,
-        standing.credited_today,
-        standing.credited_today_g,
-    );
-    let assessment = rules::assess(
-        rules,
-        &Facts {
-            now,
-            ended_at: req.ended_at,
-            plausibility: problems,
-            source,
-            trace_ratio,
-            trace_teleports: teleports,
-            trace_outside_trip: outside,
-            same_journey_elsewhere: same_journey,
-            overlaps,
-            credited_today,
-            credited_today_g,
-            reduction_g: estimate.reduction_g.0,
-            estimate_credited_g: estimate.credited_g,
-            reviewed: false,
-        },
-    );
+    if let Some(f) = &m.fingerprint {
+        // One trip of a journey at a time, whoever sends it, so that two
+        // accounts sending one journey at the same moment cannot both miss
+        // the other's uncommitted trip.
+        crate::db::lock_named(txn, f).await?;
+        let found = twins(txn, f, user_id).await?;
+        standing.same_journey = !found.is_empty();
+        standing.twins = found
+            .into_iter()
+            .filter(|t| {
+                !t.held_for_review && !t.reasons.contains("same_journey_as_another_account")
+            })
+            .collect();
+    }
+    Ok(Gathered::New(standing))
+}
+
+/// The facts the pure rules decide on.
+fn facts(req: &TripRequest, m: &Measured, g: &Standing, now: DateTime<FixedOffset>) -> Facts {
+    Facts {
+        now,
+        ended_at: req.ended_at,
+        plausibility: m.checked.problems.clone(),
+        source: m.source,
+        trace_ratio: m
+            .measured
+            .filter(|_| m.declared > Decimal::ZERO)
+            .map(|measured| measured.0 / m.declared),
+        trace_teleports: m.teleports,
+        trace_outside_trip: m.outside,
+        same_journey_elsewhere: g.same_journey,
+        overlaps: g.overlaps,
+        credited_today: g.credited_today,
+        credited_today_g: g.credited_today_g,
+        reduction_g: m.checked.estimate.reduction_g.0,
+        estimate_credited_g: m.checked.estimate.credited_g,
+        reviewed: false,
+    }
+}
+
+/// Records the assessed trip: the row, its audit event (or its credit's),
+/// the earlier copies of its journey sent to review, and when credited its
+/// personal reduction and points.
+#[allow(clippy::too_many_arguments)]
+async fn persist(
+    txn: &DatabaseTransaction,
+    ctx: &Trips<'_>,
+    to: Credit<'_>,
+    (user_id, req, from): (&str, &TripRequest, Option<&PartnerRecord>),
+    m: Measured,
+    twins: Vec<trip::Model>,
+    assessment: rules::Assessment,
+    now: DateTime<FixedOffset>,
+) -> Result<trip::Model, TripError> {
     let points = assessment
         .credited_g
-        .checked_mul(rules.points_per_gram)
+        .checked_mul(ctx.rules.points_per_gram)
         .ok_or(TripError::Invalid {
             param: "legs",
             detail: "the reduction is too large".into(),
         })?;
-    let id = uuid::Uuid::now_v7().to_string();
+    let estimate = m.checked.estimate;
     let model = trip::ActiveModel {
-        id: Set(id.clone()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
         user_id: Set(user_id.to_string()),
-        client_trip_id: Set(client_id),
-        request_hash: Set(hash),
+        client_trip_id: Set(m.checked.client_id),
+        request_hash: Set(m.hash),
         started_at: Set(req.started_at),
         ended_at: Set(req.ended_at),
-        local_day: Set(local_day.clone()),
+        local_day: Set(m.local_day),
         legs: Set(json_text(&req.legs)),
-        distance_km: Set(Dec(declared).to_string()),
-        measured_km: Set(measured.map(|m| m.to_string())),
+        distance_km: Set(Dec(m.declared).to_string()),
+        measured_km: Set(m.measured.map(|d| d.to_string())),
         trace: Set(req.trace.as_ref().map(json_text)),
-        source: Set(source.as_str().to_string()),
+        source: Set(m.source.as_str().to_string()),
         preset: Set(estimate.preset.clone()),
         preset_version: Set(estimate.preset_version as i32),
         reduction_g: Set(estimate.reduction_g.to_string()),
@@ -441,27 +518,21 @@ pub async fn log_trip_from(
         partner_record_id: Set(from.map(|r| r.record_id.clone())),
         confirmed_at: Set(from.map(|_| now)),
         created_at: Set(now),
-        fingerprint: Set(fingerprint),
+        fingerprint: Set(m.fingerprint),
         held_for_review: Set(false),
     };
-    let trip = trip::Entity::insert(model)
-        .exec_with_returning(&txn)
-        .await?;
+    let trip = trip::Entity::insert(model).exec_with_returning(txn).await?;
     let credited = assessment.status == TripStatus::Credited && assessment.credited_g > 0;
     if !credited {
         // A credited trip's event is its credit's ledger event (see `credit`).
-        record_event(&txn, "trip.logged", &trip, now).await?;
+        record_event(txn, "trip.logged", &trip, now).await?;
     }
     for earlier in twins {
-        send_to_review(&txn, earlier, now).await?;
+        send_to_review(txn, earlier, now).await?;
     }
     if credited {
-        let to = Credit {
-            account: &account,
-            issuer: &issuer,
-        };
         credit(
-            &txn,
+            txn,
             &to,
             &trip,
             Part::Trip,
@@ -471,14 +542,7 @@ pub async fn log_trip_from(
         )
         .await?;
     }
-    txn.commit().await?;
-    if credited {
-        leaderboard::record_credit(db, cache, user_id, &trip.local_day, trip.credited_g).await;
-    }
-    Ok(Logged {
-        trip,
-        replayed: false,
-    })
+    Ok(trip)
 }
 
 /// Live trips (credited or waiting for review) of other accounts with the
@@ -699,6 +763,10 @@ struct Standing {
     overlaps: bool,
     credited_today: u32,
     credited_today_g: i64,
+    /// Another account sent the same journey.
+    same_journey: bool,
+    /// Those of its copies not yet sent to review.
+    twins: Vec<trip::Model>,
 }
 
 async fn standing(
@@ -714,9 +782,7 @@ async fn standing(
         .add(T::Status.is_in(LIVE.map(TripStatus::as_str)))
         .add(T::StartedAt.lt(req.ended_at))
         .add(T::EndedAt.gt(req.started_at));
-    let today = Condition::all()
-        .add(T::LocalDay.eq(local_day))
-        .add(T::Status.eq(TripStatus::Credited.as_str()));
+    let today = credited_on_day(local_day);
     let same = T::ClientTripId.eq(client_id);
     // SUM of a bigint is numeric on PostgreSQL: cast back.
     let sum = |e: Expr| Expr::from(Func::cast_as(Func::sum(e), Alias::new("BIGINT")));
@@ -752,6 +818,8 @@ async fn standing(
         overlaps: overlaps.unwrap_or(0) > 0,
         credited_today: u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX),
         credited_today_g: g.unwrap_or(0),
+        same_journey: false,
+        twins: Vec::new(),
     })
 }
 
@@ -763,22 +831,36 @@ pub(super) async fn credited_on(
     user_id: &str,
     local_day: &str,
 ) -> Result<(u32, i64), DbErr> {
-    let (count, grams): (i64, i64) = trip::Entity::find()
+    use sea_orm::sea_query::{Alias, Func};
+    let (count, grams): (Option<i64>, Option<i64>) = trip::Entity::find()
         .select_only()
         .column_as(Expr::col(trip::Column::Id).count(), "n")
         // Both databases: SUM of a bigint is numeric on PostgreSQL.
         .column_as(
-            Expr::cust("CAST(COALESCE(SUM(credited_g), 0) AS BIGINT)"),
+            Expr::from(Func::cast_as(
+                Func::sum(Expr::col(trip::Column::CreditedG)),
+                Alias::new("BIGINT"),
+            )),
             "g",
         )
         .filter(trip::Column::UserId.eq(user_id))
-        .filter(trip::Column::LocalDay.eq(local_day))
-        .filter(trip::Column::Status.eq(TripStatus::Credited.as_str()))
+        .filter(credited_on_day(local_day))
         .into_tuple()
         .one(txn)
         .await?
-        .unwrap_or((0, 0));
-    Ok((u32::try_from(count).unwrap_or(u32::MAX), grams))
+        .unwrap_or((None, None));
+    Ok((
+        u32::try_from(count.unwrap_or(0)).unwrap_or(u32::MAX),
+        grams.unwrap_or(0),
+    ))
+}
+
+/// The trips that count against a person's daily limits: credited on that
+/// China day. The one definition `credited_on` and `standing` share.
+fn credited_on_day(local_day: &str) -> sea_orm::sea_query::Condition {
+    sea_orm::sea_query::Condition::all()
+        .add(trip::Column::LocalDay.eq(local_day))
+        .add(trip::Column::Status.eq(TripStatus::Credited.as_str()))
 }
 
 /// Statuses of trips that count: credited, or waiting for review.
