@@ -290,7 +290,8 @@ pub async fn fill(
             email(name),
             format!(
                 "resident: one trip, {} ({} g)",
-                logged.trip.status, logged.trip.credited_g
+                logged.trip.status.as_str(),
+                logged.trip.credited_g
             ),
         ));
     }

@@ -160,12 +160,12 @@ impl Feed<'_> {
                 Ok(Some(Outcome::Confirmed { trip, replayed, .. })) => {
                     result.outcome = RecordOutcome::Confirmed;
                     result.replayed = replayed;
-                    result.trip_status = Some(trip.status);
+                    result.trip_status = Some(trip.status.as_str().to_string());
                 }
                 Ok(Some(Outcome::Created(logged))) => {
                     result.outcome = RecordOutcome::Created;
                     result.replayed = logged.replayed;
-                    result.trip_status = Some(logged.trip.status);
+                    result.trip_status = Some(logged.trip.status.as_str().to_string());
                 }
                 Err(e) => result.problem = Some(e.problem()),
             }

@@ -22,13 +22,13 @@ pub mod trip {
         pub measured_km: Option<String>,
         /// The GPS trace as sent (JSON), kept for review.
         pub trace: Option<String>,
-        pub source: String,
+        pub source: crate::trips::rules::Source,
         pub preset: String,
         pub preset_version: i32,
         pub reduction_g: String,
         pub credited_g: i64,
         pub points: i64,
-        pub status: String,
+        pub status: crate::trips::rules::TripStatus,
         /// JSON array of reason codes.
         pub reasons: String,
         /// The partner record that created or confirmed the trip.

@@ -75,7 +75,7 @@ pub async fn apply_record(
             txn.rollback().await?;
             return Err(TripError::ClientIdReused);
         }
-        if seen.source != Source::Partner.as_str() {
+        if seen.source != Source::Partner {
             txn.rollback().await?;
             return Ok(Outcome::Confirmed {
                 trip: seen,
@@ -138,7 +138,7 @@ async fn confirm(
     record: &PartnerRecord,
     now: DateTime<FixedOffset>,
 ) -> Result<Option<(trip::Model, i64)>, TripError> {
-    if found.status == TripStatus::PendingReview.as_str() {
+    if found.status == TripStatus::PendingReview {
         let assessment = reassess(txn, rules, found, Source::Partner).await?;
         let settled =
             settle_pending(txn, rules, to, &found.id, &assessment, Some(record), now).await?;

@@ -289,13 +289,13 @@ pub async fn decide(
         account: &account,
         issuer: &issuer,
     };
-    if found.held_for_review && found.status == TripStatus::Credited.as_str() {
+    if found.held_for_review && found.status == TripStatus::Credited {
         let Some(decided) = settle_held(&txn, &to, &found, approve, now).await? else {
             txn.rollback().await?;
-            return Err(ReviewError::AlreadyDecided(found.status));
+            return Err(ReviewError::AlreadyDecided(found.status.as_str().into()));
         };
         txn.commit().await?;
-        if decided.status == TripStatus::Rejected.as_str() {
+        if decided.status == TripStatus::Rejected {
             // Its grams leave the month's rankings again.
             leaderboard::record_credit(
                 db,
@@ -309,7 +309,7 @@ pub async fn decide(
         return Ok((decided, recorded));
     }
     let assessment = if approve {
-        let source = Source::parse(&found.source).unwrap_or(Source::SelfDeclared);
+        let source = found.source;
         reassess(&txn, rules, &found, source).await?
     } else {
         rules::Assessment {
@@ -321,9 +321,9 @@ pub async fn decide(
     let Some(decided) = settle_pending(&txn, rules, &to, &found.id, &assessment, None, now).await?
     else {
         txn.rollback().await?;
-        return Err(ReviewError::AlreadyDecided(found.status));
+        return Err(ReviewError::AlreadyDecided(found.status.as_str().into()));
     };
-    let credited = decided.status == TripStatus::Credited.as_str() && decided.credited_g > 0;
+    let credited = decided.status == TripStatus::Credited && decided.credited_g > 0;
     txn.commit().await?;
     if credited {
         leaderboard::record_credit(

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::StringLen;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -149,11 +150,27 @@ impl Reason {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+// Stored as its text (`trips.status`), like organisations' kinds.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 #[serde(rename_all = "snake_case")]
 pub enum TripStatus {
+    #[sea_orm(string_value = "credited")]
     Credited,
+    #[sea_orm(string_value = "rejected")]
     Rejected,
+    #[sea_orm(string_value = "pending_review")]
     PendingReview,
 }
 
@@ -167,13 +184,29 @@ impl TripStatus {
     }
 }
 
+// Stored as its text (`trips.source`).
 /// How the trip is evidenced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    #[sea_orm(string_value = "self_declared")]
     SelfDeclared,
+    #[sea_orm(string_value = "gps")]
     Gps,
     /// Created from a partner's record (transit operator, bike-share).
+    #[sea_orm(string_value = "partner")]
     Partner,
 }
 
@@ -184,12 +217,6 @@ impl Source {
             Source::Gps => "gps",
             Source::Partner => "partner",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Source> {
-        [Source::SelfDeclared, Source::Gps, Source::Partner]
-            .into_iter()
-            .find(|s| s.as_str() == text)
     }
 }
 

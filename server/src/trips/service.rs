@@ -344,7 +344,7 @@ pub async fn log_trip_from(
     )
     .await?;
     txn.commit().await?;
-    if trip.status == TripStatus::Credited.as_str() && trip.credited_g > 0 {
+    if trip.status == TripStatus::Credited && trip.credited_g > 0 {
         leaderboard::record_credit(ctx.db, ctx.cache, user_id, &trip.local_day, trip.credited_g)
             .await;
     }
@@ -506,13 +506,13 @@ async fn persist(
         distance_km: Set(Dec(m.declared).to_string()),
         measured_km: Set(m.measured.map(|d| d.to_string())),
         trace: Set(req.trace.as_ref().map(json_text)),
-        source: Set(m.source.as_str().to_string()),
+        source: Set(m.source),
         preset: Set(estimate.preset.clone()),
         preset_version: Set(estimate.preset_version as i32),
         reduction_g: Set(estimate.reduction_g.to_string()),
         credited_g: Set(assessment.credited_g),
         points: Set(points),
-        status: Set(assessment.status.as_str().to_string()),
+        status: Set(assessment.status),
         reasons: Set(json_text(&assessment.reasons)),
         partner_org_id: Set(from.map(|r| r.org_id.clone())),
         partner_record_id: Set(from.map(|r| r.record_id.clone())),
@@ -600,7 +600,7 @@ async fn send_to_review(
     if !reasons.contains(&Reason::SameJourneyAsAnotherAccount) {
         reasons.push(Reason::SameJourneyAsAnotherAccount);
     }
-    let held = earlier.status == TripStatus::Credited.as_str();
+    let held = earlier.status == TripStatus::Credited;
     trip::Entity::update_many()
         .col_expr(trip::Column::Reasons, Expr::value(json_text(&reasons)))
         .col_expr(

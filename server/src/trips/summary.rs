@@ -78,7 +78,7 @@ fn summarise(period: &Period, trips: &[trip::Model]) -> Summary {
             s if s == TripStatus::Rejected.as_str() => counts.rejected += 1,
             _ => counts.pending_review += 1,
         }
-        if t.status != TripStatus::Credited.as_str() {
+        if t.status != TripStatus::Credited {
             continue;
         }
         grams += t.credited_g;
@@ -161,7 +161,7 @@ pub async fn of_organization(
         .await?;
     let mut active: Vec<&str> = trips
         .iter()
-        .filter(|t| t.status == TripStatus::Credited.as_str())
+        .filter(|t| t.status == TripStatus::Credited)
         .map(|t| t.user_id.as_str())
         .collect();
     active.sort_unstable();
