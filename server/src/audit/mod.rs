@@ -12,3 +12,4 @@ pub mod sealer;
 pub mod signer;
 pub mod tree;
 pub mod verify;
+pub mod views;

@@ -6,8 +6,9 @@ use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::entity::{event, tree_head};
-use super::proofs::{self, Inclusion, ProofError};
+use super::entity::event;
+use super::proofs::{self, ProofError};
+use super::views::{InclusionView, TreeHeadView};
 use crate::error::ApiError;
 
 impl From<ProofError> for ApiError {
@@ -19,33 +20,6 @@ impl From<ProofError> for ApiError {
                 detail: e.to_string(),
             },
             ProofError::Database(e) => e.into(),
-        }
-    }
-}
-
-/// A signed tree head (RFC 9162 `TreeHeadDataV2` signed with Ed25519):
-/// check it with carbon-calc's `verifyTreeHead`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TreeHeadView {
-    pub tree_size: u64,
-    /// Hex SHA-256.
-    pub root_hash: String,
-    /// Milliseconds since the Unix epoch, as signed.
-    pub timestamp: u64,
-    /// Hex Ed25519 signature over the RFC 9162 tree head bytes.
-    pub signature: String,
-    /// Hex Ed25519 public key of the log.
-    pub public_key: String,
-}
-
-impl From<tree_head::Model> for TreeHeadView {
-    fn from(h: tree_head::Model) -> Self {
-        TreeHeadView {
-            tree_size: h.tree_size as u64,
-            root_hash: h.root_hash,
-            timestamp: h.timestamp as u64,
-            signature: h.signature,
-            public_key: h.public_key,
         }
     }
 }
@@ -118,27 +92,6 @@ pub struct InclusionQuery {
     pub leaf_index: u64,
     /// The size of a signed tree head.
     pub tree_size: u64,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct InclusionView {
-    pub leaf_index: u64,
-    pub tree_size: u64,
-    /// Hex `SHA-256(0x00 ‖ leaf)`.
-    pub leaf_hash: String,
-    /// Hex hashes, the leaf's sibling first (RFC 9162 §2.1.3).
-    pub proof: Vec<String>,
-}
-
-impl From<Inclusion> for InclusionView {
-    fn from(p: Inclusion) -> Self {
-        InclusionView {
-            leaf_index: p.leaf_index,
-            tree_size: p.tree_size,
-            leaf_hash: hex::encode(p.leaf_hash),
-            proof: p.proof.iter().map(hex::encode).collect(),
-        }
-    }
 }
 
 /// Inclusion proof of a leaf in the tree of a signed head.

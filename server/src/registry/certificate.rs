@@ -13,7 +13,7 @@ use super::entity::{batch, project, retirement};
 use super::error::RegistryError;
 use super::issuance::serial;
 use crate::audit::proofs;
-use crate::audit::routes::{InclusionView, TreeHeadView};
+use crate::audit::views::{InclusionView, TreeHeadView};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditReceipt {
