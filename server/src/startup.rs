@@ -215,7 +215,7 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
         loop {
             tick.tick().await;
             let now = clock.now();
-            match crate::trips::service::purge_traces(&db, &rules, now).await {
+            match crate::trips::retention::purge_traces(&db, &rules, now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(traces = n, "expired GPS traces erased"),
                 Err(e) => {

@@ -2,10 +2,13 @@
 //! batch), the rules that credit, reject or send them to review, and the
 //! caller's own history.
 
+pub mod copies;
 pub mod entity;
 pub mod fingerprint;
+pub mod history;
 pub mod leaderboard;
 pub mod partner;
+pub mod retention;
 pub mod review;
 pub mod routes;
 pub mod rules;

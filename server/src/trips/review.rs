@@ -87,7 +87,7 @@ pub async fn get(
         .one(db)
         .await?;
     let same = match &t.fingerprint {
-        Some(f) => super::service::same_journey_elsewhere(db, f, &t.user_id, 20)
+        Some(f) => super::copies::same_journey_elsewhere(db, f, &t.user_id, 20)
             .await?
             .into_iter()
             .map(|o| o.id)

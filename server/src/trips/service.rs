@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -437,7 +437,7 @@ async fn gather(
         // accounts sending one journey at the same moment cannot both miss
         // the other's uncommitted trip.
         crate::db::lock_named(txn, f).await?;
-        let found = twins(txn, f, user_id).await?;
+        let found = super::copies::twins(txn, f, user_id).await?;
         standing.same_journey = !found.is_empty();
         standing.twins = found
             .into_iter()
@@ -528,7 +528,7 @@ async fn persist(
         record_event(txn, "trip.logged", &trip, now).await?;
     }
     for earlier in twins {
-        send_to_review(txn, earlier, now).await?;
+        super::copies::send_to_review(txn, earlier, now).await?;
     }
     if credited {
         credit(
@@ -543,78 +543,6 @@ async fn persist(
         .await?;
     }
     Ok(trip)
-}
-
-/// Live trips (credited or waiting for review) of other accounts with the
-/// same journey's fingerprint.
-/// At most `limit` of them.
-pub(super) async fn same_journey_elsewhere(
-    txn: &impl ConnectionTrait,
-    fingerprint: &str,
-    user_id: &str,
-    limit: u64,
-) -> Result<Vec<trip::Model>, DbErr> {
-    trip::Entity::find()
-        .filter(trip::Column::Fingerprint.eq(fingerprint))
-        .filter(trip::Column::UserId.ne(user_id))
-        .filter(trip::Column::Status.ne(TripStatus::Rejected.as_str()))
-        .limit(limit)
-        .all(txn)
-        .await
-}
-
-/// The oldest live trips of other accounts with the same journey, at most
-/// [`MARK_AT_ONCE`] + 1, in one query: whether there is any, and which of
-/// them to mark. Only a trip logged before any copy existed can be
-/// credited, so the oldest are the ones to hold; a journey sent from many
-/// accounts costs each new trip a bounded amount of work, not an update
-/// per earlier copy.
-async fn twins(
-    txn: &impl ConnectionTrait,
-    fingerprint: &str,
-    user_id: &str,
-) -> Result<Vec<trip::Model>, DbErr> {
-    trip::Entity::find()
-        .filter(trip::Column::Fingerprint.eq(fingerprint))
-        .filter(trip::Column::UserId.ne(user_id))
-        .filter(trip::Column::Status.ne(TripStatus::Rejected.as_str()))
-        .order_by_asc(trip::Column::Id)
-        .limit(MARK_AT_ONCE + 1)
-        .all(txn)
-        .await
-}
-
-/// How many earlier copies of a journey one new trip marks.
-const MARK_AT_ONCE: u64 = 16;
-
-/// Another account sent the same journey as `earlier`: it goes to a
-/// reviewer too. Waiting already, it gains the reason; credited, it is held
-/// (its points stay, its reductions stay out of batches) until a reviewer
-/// decides, and the hold is logged.
-async fn send_to_review(
-    txn: &impl ConnectionTrait,
-    earlier: trip::Model,
-    now: DateTime<FixedOffset>,
-) -> Result<(), DbErr> {
-    let mut reasons = super::stored_reasons(&earlier)?;
-    if !reasons.contains(&Reason::SameJourneyAsAnotherAccount) {
-        reasons.push(Reason::SameJourneyAsAnotherAccount);
-    }
-    let held = earlier.status == TripStatus::Credited;
-    trip::Entity::update_many()
-        .col_expr(trip::Column::Reasons, Expr::value(json_text(&reasons)))
-        .col_expr(
-            trip::Column::HeldForReview,
-            Expr::value(held || earlier.held_for_review),
-        )
-        .filter(trip::Column::Id.eq(earlier.id.as_str()))
-        .filter(trip::Column::Status.eq(earlier.status.as_str()))
-        .exec(txn)
-        .await?;
-    if held && !earlier.held_for_review {
-        record_event(txn, "trip.held_for_review", &earlier, now).await?;
-    }
-    Ok(())
 }
 
 /// What the audit log says of a trip: status, source, preset, credited
@@ -879,61 +807,4 @@ pub(super) fn stored_reduction(trip: &trip::Model) -> Result<(Decimal, i64), Tri
 /// JSON text of a stored value.
 pub(super) fn json_text<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("stored values serialise")
-}
-
-/// Erases the GPS traces kept longer than the retention period (except of
-/// trips still waiting for review); answers how many.
-pub async fn purge_traces(
-    db: &impl ConnectionTrait,
-    rules: &TripRules,
-    now: DateTime<FixedOffset>,
-) -> Result<u64, DbErr> {
-    let cutoff = now - chrono::Duration::days(rules.trace_retention_days);
-    let purged = trip::Entity::update_many()
-        .col_expr(trip::Column::Trace, Expr::value(Option::<String>::None))
-        .col_expr(
-            trip::Column::Fingerprint,
-            Expr::value(Option::<String>::None),
-        )
-        .filter(
-            sea_orm::Condition::any()
-                .add(trip::Column::Trace.is_not_null())
-                .add(trip::Column::Fingerprint.is_not_null()),
-        )
-        .filter(trip::Column::CreatedAt.lt(cutoff))
-        .filter(trip::Column::Status.ne(TripStatus::PendingReview.as_str()))
-        .filter(trip::Column::HeldForReview.eq(false))
-        .exec(db)
-        .await?;
-    Ok(purged.rows_affected)
-}
-
-/// The caller's trip, if it is theirs.
-pub async fn find_own(
-    db: &impl ConnectionTrait,
-    user_id: &str,
-    id: &str,
-) -> Result<Option<trip::Model>, DbErr> {
-    trip::Entity::find_by_id(id.to_string())
-        .filter(trip::Column::UserId.eq(user_id))
-        .one(db)
-        .await
-}
-
-/// A page of the caller's trips, newest first.
-pub async fn page_own(
-    db: &impl ConnectionTrait,
-    user_id: &str,
-    starting_after: Option<&str>,
-    limit: u64,
-) -> Result<(Vec<trip::Model>, bool), DbErr> {
-    crate::pagination::fetch(
-        db,
-        trip::Entity::find().filter(trip::Column::UserId.eq(user_id)),
-        trip::Column::Id,
-        crate::pagination::Order::Descending,
-        starting_after,
-        limit,
-    )
-    .await
 }

@@ -683,7 +683,7 @@ async fn old_traces_are_erased() {
         assert_eq!(waiting["status"], "pending_review");
         let rules = TripRules::default();
         assert_eq!(
-            tanpuhui_server::trips::service::purge_traces(&app.db, &rules, app.clock.now())
+            tanpuhui_server::trips::retention::purge_traces(&app.db, &rules, app.clock.now())
                 .await
                 .unwrap(),
             0
@@ -691,7 +691,7 @@ async fn old_traces_are_erased() {
         app.clock
             .advance(Duration::days(rules.trace_retention_days + 1));
         assert_eq!(
-            tanpuhui_server::trips::service::purge_traces(&app.db, &rules, app.clock.now())
+            tanpuhui_server::trips::retention::purge_traces(&app.db, &rules, app.clock.now())
                 .await
                 .unwrap(),
             1,

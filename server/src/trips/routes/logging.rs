@@ -11,6 +11,7 @@ use crate::auth::extract::AuthUser;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageQuery};
+use crate::trips::history;
 use crate::trips::service::{self, Logged, TripRequest};
 
 /// Log a trip. The server recomputes the reduction with carbon-calc,
@@ -144,7 +145,7 @@ pub async fn list_trips(
     user: AuthUser,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (rows, has_more) = service::page_own(
+    let (rows, has_more) = history::page_own(
         db.get_ref(),
         &user.0,
         page.starting_after.as_deref(),
@@ -170,7 +171,7 @@ pub async fn get_trip(
     user: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let trip = service::find_own(db.get_ref(), &user.0, &id)
+    let trip = history::find_own(db.get_ref(), &user.0, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(TripView::from(trip)))
