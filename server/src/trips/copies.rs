@@ -7,9 +7,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::credit::record_event;
 use super::entity::trip;
 use super::rules::{Reason, TripStatus};
-use super::service::{json_text, record_event};
+use super::service::json_text;
 
 /// How many earlier copies of a journey one new trip marks.
 const MARK_AT_ONCE: u64 = 16;

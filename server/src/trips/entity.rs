@@ -59,7 +59,7 @@ pub mod reduction {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub trip_id: String,
-        /// See `service::Part`.
+        /// See `credit::Part`.
         pub part: i16,
         pub user_id: String,
         pub account_id: String,

@@ -3,6 +3,7 @@
 //! caller's own history.
 
 pub mod copies;
+pub mod credit;
 pub mod entity;
 pub mod fingerprint;
 pub mod history;

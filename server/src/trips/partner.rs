@@ -10,13 +10,14 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
+use super::credit::{credit, lock_person, Credit, Part};
 use super::entity::trip;
 use super::leaderboard;
 use super::review::{reassess, settle_pending};
 use super::rules::{Reason, Source, TripRules, TripStatus};
 use super::service::{
-    check, credit, credited_on, json_text, lock_person, log_trip_from, stored_reduction, Credit,
-    Logged, Part, PartnerRecord, TripError, TripRequest, Trips, LIVE,
+    check, credited_on, json_text, log_trip_from, stored_reduction, Logged, PartnerRecord,
+    TripError, TripRequest, Trips, LIVE,
 };
 
 /// A journey confirms a logged trip when it uses one of the trip's modes

@@ -9,13 +9,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
 };
 
+use super::credit::{credit, lock_person, record_event, take_back, Credit, Part};
 use super::entity::{review, trip};
 use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
-use super::service::{
-    credit, credited_on, json_text, lock_person, stored_reduction, Credit, Part, PartnerRecord,
-    TripError, Trips,
-};
+use super::service::{credited_on, json_text, stored_reduction, PartnerRecord, TripError, Trips};
 use crate::auth::extract::Principal;
 use crate::auth::roles::Role;
 use crate::pagination::{self, Order};
@@ -182,7 +180,7 @@ pub(super) async fn settle_pending(
         )
         .await?;
     } else {
-        super::service::record_event(txn, "trip.decided", &settled, now).await?;
+        record_event(txn, "trip.decided", &settled, now).await?;
     }
     Ok(Some(settled))
 }
@@ -232,14 +230,14 @@ async fn settle_held(
             .map_or(0, |b| b.available());
         let back = found.points.min(available);
         if back > 0 {
-            super::service::take_back(txn, to, found, back, now).await?;
+            take_back(txn, to, found, back, now).await?;
         }
     }
     let decided = trip::Entity::find_by_id(found.id.clone())
         .one(txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("trip".into()))?;
-    super::service::record_event(txn, "trip.decided", &decided, now).await?;
+    record_event(txn, "trip.decided", &decided, now).await?;
     Ok(Some(decided))
 }
 
