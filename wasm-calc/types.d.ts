@@ -63,6 +63,10 @@ export interface TripCheck {
   min_speed_kmh: DecimalString; max_speed_kmh: DecimalString; max_distance_km: DecimalString;
   within_bounds: boolean; problems: TripProblem[];
 }
+export interface CommuteCheckRequest {
+  preset?: string; legs: CommuteLeg[]; started_at: Rfc3339; ended_at: Rfc3339;
+}
+export interface CommuteCheck { problems: TripProblem[] }
 
 export interface TracePoint { lat: number | DecimalString; lon: number | DecimalString; t: Rfc3339 }
 export interface TraceRequest { preset?: string; trace: TracePoint[] }

@@ -203,7 +203,7 @@ test('the TypeScript declarations type every export (no any)', async () => {
     const exported = dts.split('\n').filter((l) => l.startsWith('export function') && !l.includes('initSync'));
     const names = exported.map((l) => l.match(/export function (\w+)/)[1]).sort();
     assert.deepEqual(names, [
-      'checkTrip', 'estimateCommute', 'estimateForestSink', 'estimateGridElectricity', 'estimateMethane',
+      'checkCommute', 'checkTrip', 'estimateCommute', 'estimateForestSink', 'estimateGridElectricity', 'estimateMethane',
       'listPresets', 'loadMethodologies', 'measureTrace', 'merkleLeafHash', 'verifyConsistency',
       'verifyInclusion', 'verifyTreeHead',
     ]);

@@ -89,6 +89,7 @@ pub const FUNCTIONS: &[&str] = &[
     "estimateMethane",
     "estimateForestSink",
     "checkTrip",
+    "checkCommute",
     "measureTrace",
     "listPresets",
     "merkleLeafHash",
@@ -116,6 +117,10 @@ pub fn call(catalog: &Catalog, function: &str, request: &str) -> CalcResult<Stri
             &parse_object(request)?,
         )?)),
         "checkTrip" => Ok(to_json(&plausibility::check_trip(
+            catalog,
+            &parse_object(request)?,
+        )?)),
+        "checkCommute" => Ok(to_json(&plausibility::check_commute(
             catalog,
             &parse_object(request)?,
         )?)),

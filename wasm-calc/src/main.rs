@@ -21,7 +21,7 @@ const USAGE: &str = "usage: carbon-calc [--methodologies FILE] <function> [JSON 
 
 functions (kebab-case or the JavaScript name):
   estimate-commute, estimate-grid-electricity, estimate-methane,
-  estimate-forest-sink, check-trip, measure-trace, list-presets,
+  estimate-forest-sink, check-trip, check-commute, measure-trace, list-presets,
   merkle-leaf-hash, verify-inclusion, verify-consistency, verify-tree-head
 
 The request is JSON as in the REST API (decimals as strings); `-` or no

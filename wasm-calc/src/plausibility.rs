@@ -140,6 +140,74 @@ pub fn check_trip(catalog: &Catalog, req: &TripCheckRequest) -> CalcResult<TripC
     })
 }
 
+/// A whole commute's legs, checked together as the server checks a logged
+/// trip (so an app can warn before it uploads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommuteCheckRequest {
+    /// Preset whose bounds table applies; the default preset when absent.
+    #[serde(default)]
+    pub preset: Option<String>,
+    pub legs: Vec<crate::commute::Leg>,
+    pub started_at: String,
+    pub ended_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommuteCheck {
+    pub problems: Vec<TripProblem>,
+}
+
+/// A commute of one leg with a distance is checked as [`check_trip`]
+/// checks it. With several legs the time of each is unknown, so: each
+/// leg's distance against its mode's maximum (`too_far`), and the whole
+/// distance over the whole time against the fastest leg's mode
+/// (`too_fast`: no commute is faster than its fastest mode all the way).
+/// Too slow is not judged (a walk to the metro is slow). Legs without a
+/// distance (per-trip modes) are not judged.
+pub fn check_commute(catalog: &Catalog, req: &CommuteCheckRequest) -> CalcResult<CommuteCheck> {
+    let legs: Vec<(&str, Dec)> = req
+        .legs
+        .iter()
+        .filter_map(|l| Some((l.mode.as_str(), l.distance_km?)))
+        .collect();
+    let check = |mode: &str, km: Dec| {
+        check_trip(
+            catalog,
+            &TripCheckRequest {
+                preset: req.preset.clone(),
+                mode: mode.to_string(),
+                distance_km: km,
+                started_at: req.started_at.clone(),
+                ended_at: req.ended_at.clone(),
+            },
+        )
+    };
+    if let ([(mode, km)], 1) = (legs.as_slice(), req.legs.len()) {
+        return Ok(CommuteCheck {
+            problems: check(mode, *km)?.problems,
+        });
+    }
+    let mut problems = Vec::new();
+    let mut fastest: Option<(&str, Decimal)> = None;
+    for (mode, km) in &legs {
+        let c = check(mode, *km)?;
+        if c.problems.contains(&TripProblem::TooFar) && !problems.contains(&TripProblem::TooFar) {
+            problems.push(TripProblem::TooFar);
+        }
+        if fastest.is_none_or(|(_, max)| c.max_speed_kmh.0 > max) {
+            fastest = Some((mode, c.max_speed_kmh.0));
+        }
+    }
+    if let Some((mode, _)) = fastest {
+        let total = Dec(legs.iter().map(|(_, km)| km.0).sum());
+        if check(mode, total)?.problems.contains(&TripProblem::TooFast) {
+            problems.push(TripProblem::TooFast);
+        }
+    }
+    Ok(CommuteCheck { problems })
+}
+
 /// A coordinate in degrees, given as a JSON number or a decimal string
 /// (geometry needs floating point; positions are not money).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

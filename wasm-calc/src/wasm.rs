@@ -78,6 +78,10 @@ extern "C" {
     pub type TripCheckRequest;
     #[wasm_bindgen(typescript_type = "TripCheck")]
     pub type TripCheck;
+    #[wasm_bindgen(typescript_type = "CommuteCheckRequest")]
+    pub type CommuteCheckRequest;
+    #[wasm_bindgen(typescript_type = "CommuteCheck")]
+    pub type CommuteCheck;
     #[wasm_bindgen(typescript_type = "TraceRequest | TracePoint[]")]
     pub type TraceRequest;
     #[wasm_bindgen(typescript_type = "TraceMeasure")]
@@ -119,6 +123,12 @@ export!(
     ForestEstimate
 );
 export!(check_trip, "checkTrip", TripCheckRequest, TripCheck);
+export!(
+    check_commute,
+    "checkCommute",
+    CommuteCheckRequest,
+    CommuteCheck
+);
 export!(measure_trace, "measureTrace", TraceRequest, TraceMeasure);
 
 /// Every methodology table this module holds (built-in plus loaded), in the

@@ -5,7 +5,7 @@
 //! answers the first result and credits nothing twice.
 
 use carbon_calc::commute::{self, CommuteEstimate, CommuteRequest, Leg};
-use carbon_calc::plausibility::{self, TracePoint, TraceRequest, TripCheckRequest, TripProblem};
+use carbon_calc::plausibility::{self, CommuteCheckRequest, TracePoint, TraceRequest, TripProblem};
 use carbon_calc::{CalcError, Catalog, Dec};
 use chrono::{DateTime, FixedOffset};
 use rust_decimal::Decimal;
@@ -109,58 +109,23 @@ fn to_reason(p: TripProblem) -> Reason {
     }
 }
 
-/// carbon-calc's plausibility checks applied to a trip of one or more
-/// legs. One leg: its speed and distance bounds. Several legs (only the
-/// whole trip's times are known): each leg's distance bound, and the whole
-/// trip's average speed against the fastest of its modes; no lower speed
-/// bound, since changes and waits slow a chained trip down.
+/// carbon-calc's plausibility of the whole commute (the rule the apps
+/// apply offline too), as the rules' reasons.
 fn plausibility_problems(
     catalog: &Catalog,
     preset: &str,
     req: &TripRequest,
 ) -> Result<Vec<Reason>, CalcError> {
-    let legs: Vec<(&str, Dec)> = req
-        .legs
-        .iter()
-        .filter_map(|l| Some((l.mode.as_str(), l.distance_km?)))
-        .collect();
-    let check = |mode: &str, km: Dec| {
-        plausibility::check_trip(
-            catalog,
-            &TripCheckRequest {
-                preset: Some(preset.to_string()),
-                mode: mode.to_string(),
-                distance_km: km,
-                started_at: req.started_at.to_rfc3339(),
-                ended_at: req.ended_at.to_rfc3339(),
-            },
-        )
-    };
-    if let ([(mode, km)], 1) = (legs.as_slice(), req.legs.len()) {
-        return Ok(check(mode, *km)?
-            .problems
-            .into_iter()
-            .map(to_reason)
-            .collect());
-    }
-    let mut reasons = Vec::new();
-    let mut fastest: Option<(&str, Decimal)> = None;
-    for (mode, km) in &legs {
-        let c = check(mode, *km)?;
-        if c.problems.contains(&TripProblem::TooFar) && !reasons.contains(&Reason::TooFar) {
-            reasons.push(Reason::TooFar);
-        }
-        if fastest.is_none_or(|(_, max)| c.max_speed_kmh.0 > max) {
-            fastest = Some((mode, c.max_speed_kmh.0));
-        }
-    }
-    if let Some((mode, _)) = fastest {
-        let total = Dec(legs.iter().map(|(_, km)| km.0).sum());
-        if check(mode, total)?.problems.contains(&TripProblem::TooFast) {
-            reasons.push(Reason::TooFast);
-        }
-    }
-    Ok(reasons)
+    let check = plausibility::check_commute(
+        catalog,
+        &CommuteCheckRequest {
+            preset: Some(preset.to_string()),
+            legs: req.legs.clone(),
+            started_at: req.started_at.to_rfc3339(),
+            ended_at: req.ended_at.to_rfc3339(),
+        },
+    )?;
+    Ok(check.problems.into_iter().map(to_reason).collect())
 }
 
 /// Whether the trace's first fix is before the trip's start or its last
