@@ -3,7 +3,7 @@ use serde_json::{json, Value};
 
 use tanpuhui_server::auth::{refresh::REFRESH_TTL_DAYS, token::ACCESS_TTL_SECS};
 
-use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp, TEST_JWT_SECRET};
+use crate::helpers::{any_backend, backends, spawn_app, spawn_app_with, TestApp, TEST_JWT_SECRET};
 
 async fn problem(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
@@ -62,7 +62,7 @@ async fn register_by_email_or_mobile_once() {
 
 #[tokio::test]
 async fn registration_rules_name_the_field() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let cases = [
         (
             json!({"email": "not-an-email", "password": "a long passphrase"}),
@@ -91,7 +91,7 @@ async fn registration_rules_name_the_field() {
 
 #[tokio::test]
 async fn malformed_bodies_are_4xx_problems() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let url = format!("{}/api/v1/auth/register", app.address);
     let send = |body: String, ct: &'static str| {
         let c = app.client.clone();
@@ -190,7 +190,7 @@ fn b64url(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn bad_tokens_are_401() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let good = app.signed_in("zhao.lei@example.cn").await;
     let me: Value = app
         .get_with_token("/api/v1/me", &good)
@@ -466,7 +466,7 @@ async fn logout_and_expiry_end_refresh() {
 #[tokio::test]
 async fn sign_in_routes_are_rate_limited_per_ip() {
     use crate::helpers::TEST_AUTH_RATE_PER_MINUTE;
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let body = json!({"login": "nobody@example.cn", "password": "wrong password!"});
     for i in 0..TEST_AUTH_RATE_PER_MINUTE {
         let status = app.post_json("/api/v1/auth/login", &body).await.status();

@@ -6,7 +6,7 @@
 use chrono::Datelike;
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, spawn_app_with, TestApp};
+use crate::helpers::{any_backend, backends, spawn_app_with, TestApp};
 use crate::helpers::{forest_project, forest_report, registry, Registry};
 
 async fn app_without_notice(backend: crate::helpers::Backend) -> TestApp {
@@ -486,7 +486,7 @@ async fn a_journey_sent_from_two_accounts_goes_to_review_both_times() {
 #[tokio::test]
 async fn gcj02_traces_are_converted_and_still_the_same_journey() {
     use crate::helpers::{base_time, commute};
-    let app = app_without_notice(backends()[0]).await;
+    let app = app_without_notice(any_backend()).await;
     let (a, b) = (
         app.signed_in("wgs@lz.cn").await,
         app.signed_in("gcj@lz.cn").await,

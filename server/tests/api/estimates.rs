@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
-use crate::helpers::{backends, spawn_app};
+use crate::helpers::{any_backend, spawn_app};
 
 #[tokio::test]
 async fn commute_estimates_match_the_shared_vectors() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let vectors: Vec<Value> =
         serde_json::from_str(include_str!("../../../wasm-calc/tests/vectors.json")).unwrap();
     let mut checked = 0;
@@ -47,7 +47,7 @@ async fn commute_estimates_match_the_shared_vectors() {
 
 #[tokio::test]
 async fn methodology_tables_are_published() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let all: Value = app.get("/api/v1/methodologies").await.json().await.unwrap();
     let presets = all["commute_presets"].as_array().unwrap();
     assert!(presets.iter().any(|p| p["id"] == "lanzhou-interim"));

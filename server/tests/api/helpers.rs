@@ -23,12 +23,22 @@ pub enum Backend {
     Postgres,
 }
 
+/// Every database a test of storage behaviour runs on: SQLite always,
+/// PostgreSQL when `TEST_DATABASE_URL` is set. Tests that write SQL, or
+/// that depend on locking, ordering, types or concurrency, loop over these.
 pub fn backends() -> Vec<Backend> {
     let mut all = vec![Backend::Sqlite];
     if std::env::var("TEST_DATABASE_URL").is_ok() {
         all.push(Backend::Postgres);
     }
     all
+}
+
+/// One database, for tests whose behaviour does not depend on it (request
+/// and answer shapes, limits, sign-in, the binary's commands): SQLite,
+/// which every machine has.
+pub fn any_backend() -> Backend {
+    Backend::Sqlite
 }
 
 pub struct TestApp {

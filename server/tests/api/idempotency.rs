@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, spawn_app, uscc, TestApp};
+use crate::helpers::{any_backend, backends, spawn_app, uscc, TestApp};
 
 async fn post_keyed(
     app: &TestApp,
@@ -76,7 +76,7 @@ async fn retries_answer_the_first_result() {
 
 #[tokio::test]
 async fn bad_keys_and_uncovered_routes() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let body = json!({"email": "k@example.cn", "password": "long enough password"});
     for key in ["has space", &"k".repeat(256)] {
         let (s, _, p) = post_keyed(&app, None, "/api/v1/auth/register", key, &body).await;
@@ -177,7 +177,7 @@ async fn a_failed_first_attempt_never_leaves_a_racer_with_a_500() {
 /// handler: they carry a request id too.
 #[tokio::test]
 async fn answers_of_the_idempotency_layer_carry_a_request_id() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let body = json!({"email": "rid@example.cn", "password": "long enough password"});
     for _ in 0..2 {
         let res = app

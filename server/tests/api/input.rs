@@ -6,7 +6,7 @@
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{backends, spawn_app, TestApp};
+use crate::helpers::{any_backend, backends, spawn_app, TestApp};
 
 async fn problem(res: reqwest::Response) -> (u16, Value) {
     let status = res.status().as_u16();
@@ -117,7 +117,7 @@ async fn nul_characters_are_refused_everywhere_before_the_database() {
 
 #[tokio::test]
 async fn oversized_and_malformed_heads_get_problem_documents() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let res = app
         .client
         .get(format!("{}/api/v1/public/statistics", app.address))
@@ -300,7 +300,7 @@ async fn far_off_dates_are_refused_naming_the_field() {
 /// integer is still taken, anything else is refused naming the field.
 #[tokio::test]
 async fn amounts_are_strings_in_requests_too() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let admin = app.admin("amounts@tph.cn").await;
     for (points_cost, status) in [
         (serde_json::json!("100"), 201),
@@ -336,7 +336,7 @@ async fn amounts_are_strings_in_requests_too() {
 /// `Allow`; an undocumented path stays 404.
 #[tokio::test]
 async fn wrong_methods_are_405_with_allow() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     for (method, path, allow) in [
         (reqwest::Method::DELETE, "/api/v1/trips", "GET, POST"),
         (reqwest::Method::POST, "/healthz", "GET"),

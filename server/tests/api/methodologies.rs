@@ -8,7 +8,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
 use tanpuhui_server::methodologies::entity as documents;
 
-use crate::helpers::{backends, fresh_database, start, test_settings, TestApp};
+use crate::helpers::{any_backend, backends, fresh_database, start, test_settings, TestApp};
 
 fn load_cli(url: &str, document: &Value) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -132,7 +132,7 @@ async fn a_new_table_version_is_served_without_a_rebuild() {
 #[tokio::test]
 async fn a_published_version_that_changed_stops_the_start() {
     use sea_orm::{ActiveModelTrait, Set};
-    let backend = backends()[0];
+    let backend = any_backend();
     let (url, dir) = fresh_database(backend).await;
     let settings = test_settings(backend, &url);
     let app = start(&settings, dir).await;

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::government;
-use crate::helpers::{backends, spawn_app, uscc};
+use crate::helpers::{any_backend, backends, spawn_app, uscc};
 
 #[tokio::test]
 async fn an_enterprise_applies_and_government_approves() {
@@ -298,7 +298,7 @@ async fn civil_servants_join_their_department() {
 
 #[tokio::test]
 async fn staff_roles_fit_the_organisation() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let g = government(&app, 3).await;
     let other = app.signed_in("other@lz.gov.cn").await;
     let (other_id, _) = app.whoami(&other).await;

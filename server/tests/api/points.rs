@@ -5,7 +5,7 @@ use tanpuhui_server::accounts::service as accounts;
 use tanpuhui_server::ledger::{self, Asset, Command, Posting, Request};
 use tanpuhui_server::points::{expire_due, Swept};
 
-use crate::helpers::{backends, spawn_app, TestApp};
+use crate::helpers::{any_backend, backends, spawn_app, TestApp};
 
 async fn move_points(
     app: &TestApp,
@@ -99,7 +99,7 @@ async fn points_expire_oldest_first_after_two_years() {
 
 #[tokio::test]
 async fn a_person_sees_when_their_points_expire() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let token = app.signed_in("planner@lz.cn").await;
     let (_, account) = app.whoami(&token).await;
     let now = crate::helpers::china_now();

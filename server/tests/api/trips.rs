@@ -5,7 +5,7 @@ use chrono::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{any_backend, backends, spawn_app, spawn_app_with, TestApp};
 use crate::helpers::{base_time, commute, points, trace};
 
 #[tokio::test]
@@ -65,7 +65,7 @@ async fn a_gps_trip_is_credited_once_with_points() {
 
 #[tokio::test]
 async fn the_rules_credit_less_reject_or_send_to_review() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let token = app.signed_in("rules@lz.cn").await;
     let t0 = base_time();
     let now = crate::helpers::china_now();
@@ -162,7 +162,7 @@ async fn the_rules_credit_less_reject_or_send_to_review() {
 
 #[tokio::test]
 async fn daily_limits_count_trips_and_grams() {
-    let app = spawn_app_with(backends()[0], |s| s.trip_rules.daily_cap_g = 1_000).await;
+    let app = spawn_app_with(any_backend(), |s| s.trip_rules.daily_cap_g = 1_000).await;
     let token = app.signed_in("capped@lz.cn").await;
     let t0 = base_time();
     let mut results = Vec::new();
@@ -194,7 +194,7 @@ async fn daily_limits_count_trips_and_grams() {
         (json!("rejected"), json!("0"), json!(["daily_cap_reached"]))
     );
 
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let token = app.signed_in("busy@lz.cn").await;
     let mut statuses = Vec::new();
     for i in 0..5 {
@@ -311,7 +311,7 @@ async fn concurrent_submissions_credit_once() {
 /// their own limit.
 #[tokio::test]
 async fn long_traces_fit_and_oversized_bodies_do_not() {
-    let app = spawn_app(backends()[0]).await;
+    let app = spawn_app(any_backend()).await;
     let token = app.signed_in("tracker@lz.cn").await;
     let t0 = base_time();
     let mut body = commute(t0, 30, false);
