@@ -5,6 +5,16 @@
 
 use serde::de::{self, Deserializer, Visitor};
 
+/// Grams of CO2e: what a trip is credited, a reduction record's size.
+/// A type of its own where grams and points travel side by side, so the
+/// two cannot be swapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grams(pub i64);
+
+/// Points of a personal account (ledger asset `points`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Points(pub i64);
+
 struct Amount;
 
 impl Visitor<'_> for Amount {

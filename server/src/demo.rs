@@ -21,6 +21,7 @@ use crate::auth::service::Login;
 use crate::cache::Cache;
 use crate::clock::Timestamp;
 use crate::config::Settings;
+use crate::ids::UserId;
 use crate::orgs::entity::OrgKind;
 use crate::orgs::service::{self as orgs, NewOrganization};
 use crate::registry::{holdings, issuance, projects, reports};
@@ -99,7 +100,7 @@ pub async fn fill(
         }
     };
     let load = |id: String| async move {
-        Principal::load(db, &id)
+        Principal::load(db, &UserId::new(id))
             .await
             .map_err(|e| fail("loading roles")(&e))
     };
@@ -283,7 +284,7 @@ pub async fn fill(
             "trace": trace(start, 35, i as f64),
         }))
         .map_err(|e| fail("a trip")(&e))?;
-        let logged = trips::log_trip(ctx, &id, &trip, now)
+        let logged = trips::log_trip(ctx, &UserId::new(id.clone()), &trip, now)
             .await
             .map_err(|e| fail("logging a trip")(&e))?;
         made.accounts.push((

@@ -18,6 +18,7 @@ pub mod error;
 pub mod estimates;
 pub mod health;
 pub mod idempotency;
+pub mod ids;
 pub mod input_guard;
 pub mod ledger;
 pub mod me;

@@ -15,6 +15,7 @@ use crate::auth::service::{AuthError, Login};
 use crate::auth::{self, entity as user};
 use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 /// Registers a person: the user and their personal carbon account exist
 /// together or not at all (the unique index decides races between two
@@ -27,7 +28,7 @@ pub async fn register_person(
 ) -> Result<user::Model, AuthError> {
     let txn = crate::db::begin_write(db).await?;
     let user = auth::service::create_user(&txn, login, password, now).await?;
-    crate::accounts::service::open_personal(&txn, &user.id, now).await?;
+    crate::accounts::service::open_personal(&txn, &UserId::new(user.id.clone()), now).await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -118,8 +119,8 @@ pub async fn me(
     let found = auth::service::find(&db, &user.0)
         .await?
         .ok_or(AuthError::InvalidToken)?;
-    let who = Principal::load(db.get_ref(), &found.id).await?;
-    let account = crate::accounts::service::personal_of(db.get_ref(), &found.id).await?;
+    let who = Principal::load(db.get_ref(), &UserId::new(found.id.clone())).await?;
+    let account = crate::accounts::service::personal_of(db.get_ref(), &who.user_id).await?;
     let member_of = crate::orgs::service::memberships_of(db.get_ref(), &found.id)
         .await?
         .into_iter()

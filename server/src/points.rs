@@ -22,6 +22,14 @@ use crate::ledger::{self, Asset, Command, LedgerError, Posting};
 /// balance).
 pub const EXPIRED_ACCOUNT: &str = "expired:points";
 
+/// How long points stay valid, in months (setting
+/// `trip_rules.points_valid_months`, where the points are earned). App data
+/// of its own, so rewards and the expiry sweep need no trip rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub months: u32,
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Swept {
     pub accounts: u64,
@@ -167,7 +175,7 @@ pub fn lots(entries: &[(DateTime<FixedOffset>, i64)], valid_months: u32) -> Vec<
 /// A person's points balance and the lots it is made of.
 pub async fn held_by(
     db: &impl ConnectionTrait,
-    account_id: &str,
+    account_id: &crate::ids::AccountId,
     valid_months: u32,
 ) -> Result<Vec<Lot>, sea_orm::DbErr> {
     use entry::Column as E;

@@ -330,6 +330,9 @@ fn run(
 ) -> std::io::Result<Server> {
     let partner_secrets = web::Data::new(policies.partner_secrets);
     let systems = web::Data::new(crate::accounts::service::SystemAccounts::default());
+    let points_validity = web::Data::new(crate::points::Validity {
+        months: policies.trip_rules.points_valid_months,
+    });
     let trip_rules = web::Data::new(policies.trip_rules);
     let registry_rules = web::Data::new(policies.registry);
     let log_key = web::Data::new(policies.log_key);
@@ -362,6 +365,7 @@ fn run(
             .app_data(cache.clone())
             .app_data(per_user.clone())
             .app_data(trip_rules.clone())
+            .app_data(points_validity.clone())
             .app_data(registry_rules.clone())
             .app_data(log_key.clone())
             .app_data(clock.clone())

@@ -39,3 +39,10 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The stored id as the type the ledger's readers take.
+    pub fn account_id(&self) -> crate::ids::AccountId {
+        crate::ids::AccountId::new(self.id.clone())
+    }
+}

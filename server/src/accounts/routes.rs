@@ -106,7 +106,7 @@ pub async fn get_balances(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let account = readable(&db, &who, &id).await?;
-    let balances = ledger::balances(db.get_ref(), &account.id)
+    let balances = ledger::balances(db.get_ref(), &account.account_id())
         .await?
         .into_iter()
         .map(|b| BalanceView {
@@ -163,7 +163,7 @@ pub async fn get_entries(
         })
         .transpose()?;
     let (rows, has_more) =
-        ledger::entries_page(db.get_ref(), &account.id, after, page.limit()?).await?;
+        ledger::entries_page(db.get_ref(), &account.account_id(), after, page.limit()?).await?;
     let data = rows
         .into_iter()
         .map(|e| LedgerEntryView {

@@ -24,7 +24,7 @@ fn new_account(kind: AccountKind, now: DateTime<FixedOffset>) -> entity::ActiveM
 /// The personal account every registered individual has.
 pub async fn open_personal(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     now: DateTime<FixedOffset>,
 ) -> Result<entity::Model, DbErr> {
     let mut account = new_account(AccountKind::Personal, now);
@@ -117,7 +117,7 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<entity::
 
 pub async fn personal_of(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
 ) -> Result<Option<entity::Model>, DbErr> {
     Accounts::find()
         .filter(entity::Column::UserId.eq(user_id))

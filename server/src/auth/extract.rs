@@ -14,6 +14,7 @@ use super::service::AuthError;
 use super::token::TokenKeys;
 use crate::cache::Cache;
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::rate_limit;
 
 /// Authenticated requests per minute one user may make.
@@ -23,7 +24,7 @@ pub struct UserRateLimit(pub u32);
 /// The signed-in user's id, from a valid `Authorization: Bearer` token
 /// whose sign-in is not revoked. Counts the request against the user's rate
 /// limit (429 with `Retry-After` beyond it).
-pub struct AuthUser(pub String);
+pub struct AuthUser(pub UserId);
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
@@ -65,19 +66,19 @@ impl FromRequest for AuthUser {
                 return Err(AuthError::InvalidToken.into());
             }
             rate_limit::check(&cache, &format!("user:{}", bearer.user_id), limit).await?;
-            Ok(AuthUser(bearer.user_id))
+            Ok(AuthUser(UserId::new(bearer.user_id)))
         })
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: String,
+    pub user_id: UserId,
     pub grants: Vec<(Role, Option<String>)>,
 }
 
 impl Principal {
-    pub async fn load(db: &impl ConnectionTrait, user_id: &str) -> Result<Principal, DbErr> {
+    pub async fn load(db: &impl ConnectionTrait, user_id: &UserId) -> Result<Principal, DbErr> {
         let grants = grant::Entity::find()
             .filter(grant::Column::UserId.eq(user_id))
             .all(db)
@@ -86,7 +87,7 @@ impl Principal {
             .map(|g| (g.role, g.organization_id))
             .collect();
         Ok(Principal {
-            user_id: user_id.to_string(),
+            user_id: user_id.clone(),
             grants,
         })
     }

@@ -12,6 +12,7 @@
 //! spread their postings over [`ISSUER_SHARDS`] rows so the account every
 //! trip touches is not one hot row.
 
+use crate::ids::AccountId;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
@@ -662,7 +663,10 @@ impl Balance {
 }
 
 /// Every asset the account has ever held, by asset name.
-pub async fn balances(db: &impl ConnectionTrait, account_id: &str) -> Result<Vec<Balance>, DbErr> {
+pub async fn balances(
+    db: &impl ConnectionTrait,
+    account_id: &AccountId,
+) -> Result<Vec<Balance>, DbErr> {
     let rows = balance::Entity::find()
         .filter(balance::Column::AccountId.eq(account_id))
         .all(db)
@@ -687,7 +691,7 @@ pub async fn balances(db: &impl ConnectionTrait, account_id: &str) -> Result<Vec
 /// `starting_after` when given; `true` when more follow.
 pub async fn entries_page(
     db: &impl ConnectionTrait,
-    account_id: &str,
+    account_id: &AccountId,
     starting_after: Option<i64>,
     limit: u64,
 ) -> Result<(Vec<entry::Model>, bool), DbErr> {

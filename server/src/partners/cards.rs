@@ -52,7 +52,7 @@ pub async fn holder(
 pub async fn link(
     db: &impl ConnectionTrait,
     secrets: &PartnerSecrets,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     org_id: &str,
     card_id: &str,
     now: DateTime<FixedOffset>,
@@ -98,7 +98,7 @@ pub async fn link(
 /// A page of the person's cards, oldest link first.
 pub async fn list(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     after: Option<&str>,
     limit: u64,
 ) -> Result<(Vec<card::Model>, bool), PartnerError> {
@@ -116,7 +116,7 @@ pub async fn list(
 /// Unlinks one of the person's cards; later records of it are not theirs.
 pub async fn unlink(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     id: &str,
 ) -> Result<(), PartnerError> {
     let gone = card::Entity::delete_many()

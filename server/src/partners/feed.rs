@@ -13,6 +13,7 @@ use carbon_calc::Dec;
 use super::cards;
 use super::keys::{PartnerError, PartnerSecrets};
 use crate::error::{ApiError, Problem};
+use crate::ids::UserId;
 use crate::problem::ProblemCode;
 use crate::trips::partner::{apply_record, Outcome};
 use crate::trips::service::{PartnerRecord, TripError, TripRequest, Trips};
@@ -189,7 +190,7 @@ impl Feed<'_> {
             org_id: org_id.to_string(),
             record_id: r.record_id.clone(),
         };
-        apply_record(self.trips, &user_id, &record, &req, now)
+        apply_record(self.trips, &UserId::new(user_id), &record, &req, now)
             .await
             .map(Some)
             .map_err(record_error)

@@ -102,7 +102,7 @@ pub async fn issue(
         id: Set(id.clone()),
         organization_id: Set(org.id),
         secret_sealed: Set(sealer.seal(&id, secret.as_bytes())),
-        created_by: Set(who.user_id.clone()),
+        created_by: Set(who.user_id.to_string()),
         created_at: Set(now),
         revoked_at: Set(None),
     })

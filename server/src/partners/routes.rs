@@ -20,7 +20,7 @@ use crate::clock::Now;
 use crate::error::ApiError;
 use crate::pagination::{Page, PageQuery};
 use crate::problem::ProblemCode;
-use crate::trips::routes::TripDeps;
+use crate::trips::TripDeps;
 
 /// Where the signed feed lives; the common bearer-token answers do not
 /// apply under it.

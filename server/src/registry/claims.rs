@@ -152,7 +152,7 @@ pub async fn create(
         period_end: Set(input.period_end.to_string()),
         footprint_g: Set(grams),
         basis: Set(basis.to_string()),
-        created_by: Set(who.user_id.clone()),
+        created_by: Set(who.user_id.to_string()),
         created_at: Set(now),
     })
     .exec_with_returning(db)

@@ -356,7 +356,7 @@ pub async fn retire(
         serial_last: Set(last),
         beneficiary: Set(input.beneficiary.clone()),
         purpose: Set(input.purpose.clone()),
-        retired_by: Set(who.user_id.clone()),
+        retired_by: Set(who.user_id.to_string()),
         created_at: Set(now),
         audit_event_id: Set(event),
     })
@@ -516,7 +516,7 @@ pub async fn reverse(
         cancelled_g: Set(cancelled_g),
         cause: Set(input.cause.clone()),
         occurred_on: Set(input.occurred_on.to_string()),
-        recorded_by: Set(who.user_id.clone()),
+        recorded_by: Set(who.user_id.to_string()),
         created_at: Set(now),
     })
     .exec_with_returning(&txn)

@@ -243,7 +243,7 @@ pub(super) async fn record_batch(
         cancelled_g: Set(0),
         records: Set(new.records),
         persons: Set(new.persons),
-        issued_by: Set(who.user_id.clone()),
+        issued_by: Set(who.user_id.to_string()),
         issued_at: Set(now),
         audit_event_id: Set(event),
     })

@@ -336,7 +336,7 @@ pub async fn create(
         decided_by: Set(None),
         decided_at: Set(None),
         decision_reason: Set(None),
-        created_by: Set(who.user_id.clone()),
+        created_by: Set(who.user_id.to_string()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -537,7 +537,7 @@ pub async fn object(
         // Time-ordered, so pages in id order are oldest first.
         id: Set(uuid::Uuid::now_v7().to_string()),
         project_id: Set(p.id),
-        user_id: Set(who.user_id.clone()),
+        user_id: Set(who.user_id.to_string()),
         text: Set(text),
         created_at: Set(now),
     })
@@ -633,7 +633,10 @@ pub async fn decide(
                 status::REJECTED
             }),
         )
-        .col_expr(project::Column::DecidedBy, Expr::value(who.user_id.clone()))
+        .col_expr(
+            project::Column::DecidedBy,
+            Expr::value(who.user_id.to_string()),
+        )
         .col_expr(project::Column::DecidedAt, Expr::value(now))
         .col_expr(project::Column::DecisionReason, Expr::value(reason))
         .col_expr(project::Column::UpdatedAt, Expr::value(now))

@@ -342,7 +342,7 @@ pub async fn submit(
         decided_by: Set(None),
         decided_at: Set(None),
         batch_id: Set(None),
-        created_by: Set(who.user_id.clone()),
+        created_by: Set(who.user_id.to_string()),
         created_at: Set(now),
     })
     .exec_with_returning(&txn)
@@ -428,7 +428,10 @@ pub async fn verify(
         )
         .col_expr(report::Column::VerifiedG, Expr::value(verified))
         .col_expr(report::Column::DecisionReason, Expr::value(reason))
-        .col_expr(report::Column::DecidedBy, Expr::value(who.user_id.clone()))
+        .col_expr(
+            report::Column::DecidedBy,
+            Expr::value(who.user_id.to_string()),
+        )
         .col_expr(report::Column::DecidedAt, Expr::value(now))
         .filter(report::Column::Id.eq(report_id))
         .filter(report::Column::Status.eq(status::SUBMITTED))

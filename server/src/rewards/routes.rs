@@ -19,7 +19,6 @@ use crate::pagination::{Page, PageQuery};
 use crate::points;
 use crate::problem::ProblemCode;
 use crate::text::{self, Shape};
-use crate::trips::rules::TripRules;
 
 impl From<RewardError> for ApiError {
     fn from(e: RewardError) -> Self {
@@ -299,13 +298,13 @@ pub struct PointsView {
 #[get("/api/v1/me/points")]
 pub async fn my_points(
     db: web::Data<DatabaseConnection>,
-    rules: web::Data<TripRules>,
+    validity: web::Data<points::Validity>,
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let account = accounts::personal_of(db.get_ref(), &user.0)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let lots = points::held_by(db.get_ref(), &account.id, rules.points_valid_months).await?;
+    let lots = points::held_by(db.get_ref(), &account.account_id(), validity.months).await?;
     // Lots come oldest first, so one date's lots are neighbours.
     let mut by_date: Vec<(String, i64)> = Vec::new();
     for lot in &lots {
@@ -325,7 +324,7 @@ pub async fn my_points(
         .collect();
     Ok(HttpResponse::Ok().json(PointsView {
         balance: lots.iter().map(|l| l.points).sum::<i64>().to_string(),
-        valid_months: rules.points_valid_months,
+        valid_months: validity.months,
         expiring,
     }))
 }

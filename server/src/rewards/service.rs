@@ -98,7 +98,7 @@ pub async fn create(
         stock: Set(new.stock),
         active: Set(true),
         merchant_id: Set(new.merchant_id),
-        created_by: Set(who.user_id.clone()),
+        created_by: Set(who.user_id.to_string()),
         created_at: Set(now),
     })
     .exec_with_returning(db)
@@ -160,7 +160,7 @@ pub async fn list(
 /// Spends `quantity × cost` points of the person on the reward.
 pub async fn redeem(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     reward_id: &str,
     quantity: i64,
     now: DateTime<FixedOffset>,
@@ -239,7 +239,7 @@ pub async fn redeem(
 
 pub async fn page_own(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     starting_after: Option<&str>,
     limit: u64,
 ) -> Result<(Vec<redemption::Model>, bool), DbErr> {

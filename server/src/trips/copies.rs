@@ -20,7 +20,7 @@ const MARK_AT_ONCE: u64 = 16;
 pub(super) async fn same_journey_elsewhere(
     txn: &impl ConnectionTrait,
     fingerprint: &str,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     limit: u64,
 ) -> Result<Vec<trip::Model>, DbErr> {
     trip::Entity::find()
@@ -41,7 +41,7 @@ pub(super) async fn same_journey_elsewhere(
 pub(super) async fn twins(
     txn: &impl ConnectionTrait,
     fingerprint: &str,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
 ) -> Result<Vec<trip::Model>, DbErr> {
     same_journey_elsewhere(txn, fingerprint, user_id, MARK_AT_ONCE + 1).await
 }

@@ -12,6 +12,7 @@ use sea_orm::{
 use super::entity::{reduction, trip};
 use super::service::TripError;
 use crate::accounts::entity::{self as account, AccountKind};
+use crate::amount::{Grams, Points};
 use crate::ledger::{self, Asset, Command};
 
 /// Which of a trip's personal reduction records.
@@ -79,8 +80,8 @@ pub(super) async fn credit(
     to: &Credit<'_>,
     trip: &trip::Model,
     part: Part,
-    grams: i64,
-    points: i64,
+    Grams(grams): Grams,
+    Points(points): Points,
     now: DateTime<FixedOffset>,
 ) -> Result<(), TripError> {
     let Credit { account, issuer } = *to;
@@ -88,7 +89,7 @@ pub(super) async fn credit(
         id: Set(uuid::Uuid::now_v7().to_string()),
         trip_id: Set(trip.id.clone()),
         part: Set(part as i16),
-        user_id: Set(trip.user_id.clone()),
+        user_id: Set(trip.user_id.to_string()),
         account_id: Set(account.id.clone()),
         grams: Set(grams),
         preset: Set(trip.preset.clone()),
@@ -129,7 +130,7 @@ pub(super) async fn take_back(
     txn: &DatabaseTransaction,
     from: &Credit<'_>,
     trip: &trip::Model,
-    points: i64,
+    Points(points): Points,
     now: DateTime<FixedOffset>,
 ) -> Result<(), TripError> {
     let Credit { account, issuer } = *from;
@@ -155,7 +156,7 @@ pub(super) async fn take_back(
 /// lock does not block foreign-key checks of concurrent ledger writes.
 pub(super) async fn lock_person(
     txn: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
 ) -> Result<account::Model, TripError> {
     account::Entity::update_many()
         .col_expr(

@@ -48,6 +48,17 @@ pub mod trip {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// Whose trip: the stored id as the type services take.
+        pub fn user(&self) -> crate::ids::UserId {
+            crate::ids::UserId::new(self.user_id.clone())
+        }
+
+        pub fn trip_id(&self) -> crate::ids::TripId {
+            crate::ids::TripId::new(self.id.clone())
+        }
+    }
 }
 
 pub mod reduction {

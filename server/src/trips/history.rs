@@ -7,7 +7,7 @@ use super::entity::trip;
 /// The caller's trip, if it is theirs.
 pub async fn find_own(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     id: &str,
 ) -> Result<Option<trip::Model>, DbErr> {
     trip::Entity::find_by_id(id.to_string())
@@ -19,7 +19,7 @@ pub async fn find_own(
 /// A page of the caller's trips, newest first.
 pub async fn page_own(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     starting_after: Option<&str>,
     limit: u64,
 ) -> Result<(Vec<trip::Model>, bool), DbErr> {

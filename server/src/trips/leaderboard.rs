@@ -57,7 +57,7 @@ pub enum BoardError {
 pub async fn record_credit(
     db: &impl ConnectionTrait,
     cache: &Cache,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     local_day: &str,
     grams: i64,
 ) {

@@ -4,6 +4,7 @@
 
 pub mod copies;
 pub mod credit;
+mod deps;
 pub mod entity;
 pub mod fingerprint;
 pub mod history;
@@ -15,6 +16,8 @@ pub mod routes;
 pub mod rules;
 pub mod service;
 pub mod summary;
+
+pub use deps::TripDeps;
 
 /// A stored trip's reasons, to be added to and written back. Unreadable
 /// reasons are corrupt data, an internal error: never silently emptied and

@@ -19,6 +19,7 @@ use super::service::{
     check, credited_on, json_text, log_trip_from, stored_reduction, Logged, PartnerRecord,
     TripError, TripRequest, Trips, LIVE,
 };
+use crate::amount::{Grams, Points};
 
 /// A journey confirms a logged trip when it uses one of the trip's modes
 /// and covers at least this share of the trip's time: a short bus ride
@@ -41,7 +42,7 @@ pub enum Outcome {
 /// the one-leg trip it describes.
 pub async fn apply_record(
     ctx: Trips<'_>,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     record: &PartnerRecord,
     req: &TripRequest,
     now: DateTime<FixedOffset>,
@@ -72,7 +73,7 @@ pub async fn apply_record(
         // A record the partner sent before: created trips are checked by
         // their request like any resent trip; a confirmation answers again.
         // The same record for another person is a different record.
-        if seen.user_id != user_id {
+        if seen.user_id != user_id.as_str() {
             txn.rollback().await?;
             return Err(TripError::ClientIdReused);
         }
@@ -141,15 +142,23 @@ async fn confirm(
 ) -> Result<Option<(trip::Model, i64)>, TripError> {
     if found.status == TripStatus::PendingReview {
         let assessment = reassess(txn, rules, found, Source::Partner).await?;
-        let settled =
-            settle_pending(txn, rules, to, &found.id, &assessment, Some(record), now).await?;
+        let settled = settle_pending(
+            txn,
+            rules,
+            to,
+            &found.trip_id(),
+            &assessment,
+            Some(record),
+            now,
+        )
+        .await?;
         return Ok(settled.map(|t| {
             let grams = t.credited_g;
             (t, grams)
         }));
     }
     let (_, full) = stored_reduction(found)?;
-    let (_, credited_today_g) = credited_on(txn, &found.user_id, &found.local_day).await?;
+    let (_, credited_today_g) = credited_on(txn, &found.user(), &found.local_day).await?;
     let missing = (full - found.credited_g).max(0);
     let room = (rules.daily_cap_g - credited_today_g).max(0);
     let top_up = missing.min(room);
@@ -193,8 +202,8 @@ async fn confirm(
             to,
             &confirmed,
             Part::PartnerTopUp,
-            top_up,
-            extra_points,
+            Grams(top_up),
+            Points(extra_points),
             now,
         )
         .await?;

@@ -14,6 +14,7 @@ use super::entity::{review, trip};
 use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
 use super::service::{credited_on, json_text, stored_reduction, PartnerRecord, TripError, Trips};
+use crate::amount::{Grams, Points};
 use crate::auth::extract::Principal;
 use crate::auth::roles::Role;
 use crate::pagination::{self, Order};
@@ -73,7 +74,7 @@ pub async fn pending(
 pub async fn get(
     db: &impl ConnectionTrait,
     who: &Principal,
-    trip_id: &str,
+    trip_id: &crate::ids::TripId,
 ) -> Result<(trip::Model, Option<review::Model>, Vec<String>), ReviewError> {
     authorise(who)?;
     let t = trip::Entity::find_by_id(trip_id.to_string())
@@ -85,7 +86,7 @@ pub async fn get(
         .one(db)
         .await?;
     let same = match &t.fingerprint {
-        Some(f) => super::copies::same_journey_elsewhere(db, f, &t.user_id, 20)
+        Some(f) => super::copies::same_journey_elsewhere(db, f, &t.user(), 20)
             .await?
             .into_iter()
             .map(|o| o.id)
@@ -105,7 +106,7 @@ pub(super) async fn reassess(
     source: Source,
 ) -> Result<rules::Assessment, TripError> {
     let (credited_today, credited_today_g) =
-        credited_on(txn, &found.user_id, &found.local_day).await?;
+        credited_on(txn, &found.user(), &found.local_day).await?;
     let (reduction, full) = stored_reduction(found)?;
     Ok(rules::assess(
         rules,
@@ -136,7 +137,7 @@ pub(super) async fn settle_pending(
     txn: &DatabaseTransaction,
     rules: &TripRules,
     to: &Credit<'_>,
-    trip_id: &str,
+    trip_id: &crate::ids::TripId,
     assessment: &rules::Assessment,
     confirmed_by: Option<&PartnerRecord>,
     now: DateTime<FixedOffset>,
@@ -174,8 +175,8 @@ pub(super) async fn settle_pending(
             to,
             &settled,
             Part::Trip,
-            settled.credited_g,
-            settled.points,
+            Grams(settled.credited_g),
+            Points(settled.points),
             now,
         )
         .await?;
@@ -223,14 +224,14 @@ async fn settle_held(
             .filter(super::entity::reduction::Column::BatchId.is_null())
             .exec(txn)
             .await?;
-        let available = crate::ledger::balances(txn, &to.account.id)
+        let available = crate::ledger::balances(txn, &to.account.account_id())
             .await?
             .into_iter()
             .find(|b| b.asset == crate::ledger::Asset::points().to_string())
             .map_or(0, |b| b.available());
         let back = found.points.min(available);
         if back > 0 {
-            take_back(txn, to, found, back, now).await?;
+            take_back(txn, to, found, Points(back), now).await?;
         }
     }
     let decided = trip::Entity::find_by_id(found.id.clone())
@@ -251,7 +252,7 @@ pub struct Ruling<'a> {
 pub async fn decide(
     ctx: Trips<'_>,
     who: &Principal,
-    trip_id: &str,
+    trip_id: &crate::ids::TripId,
     ruling: Ruling<'_>,
     now: DateTime<FixedOffset>,
 ) -> Result<(trip::Model, review::Model), ReviewError> {
@@ -266,11 +267,11 @@ pub async fn decide(
         .ok_or(ReviewError::NotFound)?;
     let issuer = ctx.points_issuer(now).await?;
     let txn = crate::db::begin_write(db).await?;
-    let account = lock_person(&txn, &found.user_id).await?;
+    let account = lock_person(&txn, &found.user()).await?;
     let recorded = review::Entity::insert(review::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         trip_id: Set(found.id.clone()),
-        reviewer_id: Set(who.user_id.clone()),
+        reviewer_id: Set(who.user_id.to_string()),
         decision: Set(if approve { "approved" } else { "rejected" }.into()),
         reason: Set(reason.to_string()),
         created_at: Set(now),
@@ -298,7 +299,7 @@ pub async fn decide(
             leaderboard::record_credit(
                 db,
                 cache,
-                &found.user_id,
+                &found.user(),
                 &found.local_day,
                 -found.credited_g,
             )
@@ -316,7 +317,8 @@ pub async fn decide(
             credited_g: 0,
         }
     };
-    let Some(decided) = settle_pending(&txn, rules, &to, &found.id, &assessment, None, now).await?
+    let Some(decided) =
+        settle_pending(&txn, rules, &to, &found.trip_id(), &assessment, None, now).await?
     else {
         txn.rollback().await?;
         return Err(ReviewError::AlreadyDecided(found.status.as_str().into()));
@@ -327,7 +329,7 @@ pub async fn decide(
         leaderboard::record_credit(
             db,
             cache,
-            &decided.user_id,
+            &decided.user(),
             &decided.local_day,
             decided.credited_g,
         )

@@ -23,6 +23,7 @@ use super::leaderboard;
 use super::rules::{self, Facts, Reason, Source, TripRules, TripStatus};
 use crate::accounts::entity::{self as account};
 use crate::accounts::service::SystemAccounts;
+use crate::amount::{Grams, Points};
 use crate::cache::Cache;
 use crate::clock::china_day;
 use crate::ledger::LedgerError;
@@ -237,7 +238,7 @@ pub(super) fn check(catalog: &Catalog, req: &TripRequest) -> Result<Checked, Tri
 /// Validates, computes and records one trip of `user_id`.
 pub async fn log_trip(
     ctx: Trips<'_>,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     req: &TripRequest,
     now: DateTime<FixedOffset>,
 ) -> Result<Logged, TripError> {
@@ -252,7 +253,7 @@ pub async fn log_trip(
 /// feed the pure `rules::assess`; `persist` records what it decided.
 pub async fn log_trip_from(
     ctx: Trips<'_>,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     req: &TripRequest,
     from: Option<&PartnerRecord>,
     now: DateTime<FixedOffset>,
@@ -367,7 +368,7 @@ enum Gathered {
 
 async fn gather(
     txn: &DatabaseTransaction,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     req: &TripRequest,
     m: &Measured,
 ) -> Result<Gathered, TripError> {
@@ -483,8 +484,8 @@ async fn persist(
             &to,
             &trip,
             Part::Trip,
-            trip.credited_g,
-            trip.points,
+            Grams(trip.credited_g),
+            Points(trip.points),
             now,
         )
         .await?;
@@ -508,7 +509,7 @@ struct Standing {
 
 async fn standing(
     txn: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     client_id: &str,
     local_day: &str,
     req: &TripRequest,
@@ -565,7 +566,7 @@ async fn standing(
 /// row on every trip.
 pub(super) async fn credited_on(
     txn: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     local_day: &str,
 ) -> Result<(u32, i64), DbErr> {
     use sea_orm::sea_query::{Alias, Func};

@@ -117,7 +117,7 @@ fn in_period(period: &Period) -> sea_orm::sea_query::SimpleExpr {
 
 pub async fn of_person(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     period: &Period,
 ) -> Result<Summary, DbErr> {
     let trips = trip::Entity::find()

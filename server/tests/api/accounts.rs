@@ -27,7 +27,7 @@ async fn balances_and_entries_in_pages() {
         assert_eq!(b["balances"], json!([]));
 
         for i in 0..25 {
-            grant_points(&app.db, &account, 10 + i, &format!("trip-{i}")).await;
+            grant_points(&app, &account, 10 + i, &format!("trip-{i}")).await;
         }
         let (_, b) = app
             .get_as(&token, &format!("/api/v1/accounts/{account}/balances"))
@@ -103,7 +103,7 @@ async fn every_object_route_refuses_the_wrong_user() {
             .post_as(
                 &owner,
                 "/api/v1/trips",
-                &crate::helpers::commute(crate::helpers::base_time(), 30, false),
+                &crate::helpers::commute(crate::helpers::base_time(&app), 30, false),
             )
             .await;
         assert_eq!(status, 201, "{trip}");
@@ -123,7 +123,7 @@ async fn every_object_route_refuses_the_wrong_user() {
         let mid = m["id"].as_str().unwrap().to_string();
         // A verifier of the service centre.
         let verifier = crate::helpers::verifier(&app, &g.admin, "verifier@centre.cn", 41).await;
-        let now = crate::helpers::china_now();
+        let now = app.now();
         let issuer = accounts::system(&app.db, "issuer:points", now)
             .await
             .unwrap()
@@ -171,8 +171,9 @@ async fn every_object_route_refuses_the_wrong_user() {
 
         // A draft project of the enterprise, and an approved one with a
         // monitoring report.
-        let project =
-            |name: &str, parcel: &str| crate::helpers::forest_project(&org_id, name, parcel);
+        let project = |name: &str, parcel: &str| {
+            crate::helpers::forest_project(app.year(), &org_id, name, parcel)
+        };
         let (status, draft) = app
             .post_as(&operator, "/api/v1/projects", &project("草稿", "P-1"))
             .await;
@@ -198,7 +199,7 @@ async fn every_object_route_refuses_the_wrong_user() {
             )
             .await;
         assert_eq!(status, 200);
-        let year = chrono::Datelike::year(&crate::helpers::china_now()) - 1;
+        let year = app.year() - 1;
         let (status, report) = app
             .post_as(
                 &operator,

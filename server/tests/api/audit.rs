@@ -73,7 +73,7 @@ async fn ledger_events_are_sealed_with_proofs_that_verify() {
         let token = app.signed_in("audit@example.cn").await;
         let (_, account) = app.whoami(&token).await;
         for i in 0..3 {
-            grant_points(&app.db, &account, 100 + i, &format!("grant:{i}")).await;
+            grant_points(&app, &account, 100 + i, &format!("grant:{i}")).await;
         }
         let first = app.sealed_head(3).await;
         let first_head = checked(&first);
@@ -117,7 +117,7 @@ async fn ledger_events_are_sealed_with_proofs_that_verify() {
 
         // More events: the new head extends the old one.
         for i in 3..8 {
-            grant_points(&app.db, &account, 100 + i, &format!("grant:{i}")).await;
+            grant_points(&app, &account, 100 + i, &format!("grant:{i}")).await;
         }
         let second = checked(&app.sealed_head(n + 5).await);
         let res = app
@@ -190,8 +190,8 @@ async fn audit_verify_recomputes_the_tree_and_catches_tampering() {
         let token = app.signed_in("tamper@example.cn").await;
         let (_, account) = app.whoami(&token).await;
         for i in 0..40 {
-            let db = if i % 2 == 0 { &app.db } else { &replica.db };
-            grant_points(db, &account, 10 + i, &format!("grant:{i}")).await;
+            let through = if i % 2 == 0 { &app } else { &replica };
+            grant_points(through, &account, 10 + i, &format!("grant:{i}")).await;
         }
         app.sealed_head(40).await;
         let (ok, out) = verify_cli(&url);
@@ -229,7 +229,7 @@ async fn trips_are_logged_without_saying_whose() {
             .post_as(
                 &token,
                 "/api/v1/trips",
-                &crate::helpers::commute(crate::helpers::base_time(), 30, true),
+                &crate::helpers::commute(crate::helpers::base_time(&app), 30, true),
             )
             .await;
         assert_eq!(status, 201, "{trip}");
@@ -272,7 +272,7 @@ async fn trips_are_logged_without_saying_whose() {
             .starts_with("commitment:"));
 
         // A trip that moves no points has an event of its own.
-        let mut late = crate::helpers::commute(crate::helpers::base_time(), 30, true);
+        let mut late = crate::helpers::commute(crate::helpers::base_time(&app), 30, true);
         late["started_at"] = json!("2020-01-01T08:00:00+08:00");
         late["ended_at"] = json!("2020-01-01T08:30:00+08:00");
         late.as_object_mut().unwrap().remove("trace");

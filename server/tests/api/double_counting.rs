@@ -3,7 +3,6 @@
 //! tied to the registered parcels, the grid table following from the
 //! project's region.
 
-use chrono::Datelike;
 use serde_json::{json, Value};
 
 use crate::helpers::{any_backend, backends, spawn_app_with, TestApp};
@@ -51,7 +50,7 @@ async fn identities_collide_whatever_their_spelling() {
         let (status, first) = submit(
             &app,
             &r,
-            &forest_project(r.org_id(), "北山", "GL-2021-0007"),
+            &forest_project(app.year(), r.org_id(), "北山", "GL-2021-0007"),
         )
         .await;
         assert_eq!(status, 200, "{first}");
@@ -61,7 +60,12 @@ async fn identities_collide_whatever_their_spelling() {
             "GL‐2021‐0007",
             " gl-2021-0007\u{3000}",
         ] {
-            let (status, e) = submit(&app, &r, &forest_project(r.org_id(), "南山", spelling)).await;
+            let (status, e) = submit(
+                &app,
+                &r,
+                &forest_project(app.year(), r.org_id(), "南山", spelling),
+            )
+            .await;
             assert_eq!(
                 (status, e["code"].as_str()),
                 (409, Some("double_counting")),
@@ -69,10 +73,10 @@ async fn identities_collide_whatever_their_spelling() {
             );
         }
         // Declared identities too.
-        let mut a = forest_project(r.org_id(), "东山", "LZ-3101");
+        let mut a = forest_project(app.year(), r.org_id(), "东山", "LZ-3101");
         a["identities"] = json!(["CCER: 14-2024-0042"]);
         assert_eq!(submit(&app, &r, &a).await.0, 200);
-        let mut b = forest_project(r.org_id(), "西山", "LZ-3102");
+        let mut b = forest_project(app.year(), r.org_id(), "西山", "LZ-3102");
         b["identities"] = json!(["ccer:１４-2024-0042"]);
         let (status, e) = submit(&app, &r, &b).await;
         assert_eq!(
@@ -81,7 +85,7 @@ async fn identities_collide_whatever_their_spelling() {
             "{e}"
         );
         // One parcel listed twice in one project is refused, not summed.
-        let mut twice = forest_project(r.org_id(), "重复", "LZ-3103");
+        let mut twice = forest_project(app.year(), r.org_id(), "重复", "LZ-3103");
         twice["location"]["parcels"][1]["id"] = json!("lz-3103");
         let (status, e) = app.post_as(&r.op, "/api/v1/projects", &twice).await;
         assert_eq!(
@@ -112,13 +116,18 @@ async fn stored_identities_become_canonical_and_old_collisions_are_reported() {
     for backend in backends() {
         let app = app_without_notice(backend).await;
         let r = registry(&app, 32).await;
-        let (_, a) = submit(&app, &r, &forest_project(r.org_id(), "甲", "LZ-3201")).await;
+        let (_, a) = submit(
+            &app,
+            &r,
+            &forest_project(app.year(), r.org_id(), "甲", "LZ-3201"),
+        )
+        .await;
         let a = a["id"].as_str().unwrap().to_string();
         let (_, b) = app
             .post_as(
                 &r.op,
                 "/api/v1/projects",
-                &forest_project(r.org_id(), "乙", "LZ-3299"),
+                &forest_project(app.year(), r.org_id(), "乙", "LZ-3299"),
             )
             .await;
         let b = b["id"].as_str().unwrap().to_string();
@@ -158,7 +167,12 @@ async fn stored_identities_become_canonical_and_old_collisions_are_reported() {
             rows.contains(&"parcel:620100:lz-3201".to_string()),
             "{rows:?}"
         );
-        let (status, e) = submit(&app, &r, &forest_project(r.org_id(), "丙", "lz-3201")).await;
+        let (status, e) = submit(
+            &app,
+            &r,
+            &forest_project(app.year(), r.org_id(), "丙", "lz-3201"),
+        )
+        .await;
         assert_eq!(
             (status, e["code"].as_str()),
             (409, Some("double_counting")),
@@ -175,9 +189,14 @@ async fn forest_inventories_cover_registered_parcels() {
         let app = app_without_notice(backend).await;
         let r = registry(&app, 33).await;
         // Parcels LZ-3301 (60 ha) and LZ-3301-b (40 ha).
-        let id = approved(&app, &r, &forest_project(r.org_id(), "北山", "LZ-3301")).await;
+        let id = approved(
+            &app,
+            &r,
+            &forest_project(app.year(), r.org_id(), "北山", "LZ-3301"),
+        )
+        .await;
         let path = format!("/api/v1/projects/{id}/reports");
-        let year = crate::helpers::china_now().year() - 1;
+        let year = app.year() - 1;
         let mut tenfold = forest_report(year);
         tenfold["activity"]["request"]["area_ha"] = json!("1000");
         let (status, e) = app.post_as(&r.op, &path, &tenfold).await;
@@ -219,8 +238,7 @@ async fn forest_inventories_cover_registered_parcels() {
     }
 }
 
-fn solar_project(org_id: &str, meter: &str) -> Value {
-    let year = crate::helpers::china_now().year();
+fn solar_project(year: i32, org_id: &str, meter: &str) -> Value {
     json!({
         "organization_id": org_id,
         "name": "新区屋顶光伏",
@@ -248,9 +266,14 @@ async fn the_grid_table_follows_from_the_projects_region() {
     for backend in backends() {
         let app = app_without_notice(backend).await;
         let r = registry(&app, 34).await;
-        let id = approved(&app, &r, &solar_project(r.org_id(), "GS-62-0001")).await;
+        let id = approved(
+            &app,
+            &r,
+            &solar_project(app.year(), r.org_id(), "GS-62-0001"),
+        )
+        .await;
         let path = format!("/api/v1/projects/{id}/reports");
-        let year = crate::helpers::china_now().year() - 1;
+        let year = app.year() - 1;
         // A Gansu project may not pick the North grid (+16%) or the
         // national fossil-only table (+42%) on its own say-so.
         for grid in ["north-2022", "national-fossil-2022", "national-2022"] {
@@ -320,7 +343,7 @@ async fn a_journey_sent_from_two_accounts_goes_to_review_both_times() {
             app.signed_in("copier@lz.cn").await,
             app.signed_in("second.copier@lz.cn").await,
         );
-        let day = base_time() - chrono::Duration::days(2);
+        let day = base_time(&app) - chrono::Duration::days(2);
         let body = commute(day, 30, true);
         let (status, original) = app.post_as(&a, "/api/v1/trips", &body).await;
         assert_eq!(
@@ -459,7 +482,7 @@ async fn a_journey_sent_from_two_accounts_goes_to_review_both_times() {
         assert_eq!(batch["quantity_g"], original["credited_g"], "{batch}");
 
         // Had the reviewer rejected a held original, its points go back.
-        let day2 = base_time() - chrono::Duration::days(3);
+        let day2 = base_time(&app) - chrono::Duration::days(3);
         let twin = commute(day2, 30, true);
         let (_, held) = app.post_as(&c, "/api/v1/trips", &twin).await;
         let before = points(&app, &c).await.parse::<i64>().unwrap();
@@ -491,7 +514,7 @@ async fn gcj02_traces_are_converted_and_still_the_same_journey() {
         app.signed_in("wgs@lz.cn").await,
         app.signed_in("gcj@lz.cn").await,
     );
-    let body = commute(base_time() - chrono::Duration::days(1), 30, true);
+    let body = commute(base_time(&app) - chrono::Duration::days(1), 30, true);
     let (status, first) = app.post_as(&a, "/api/v1/trips", &body).await;
     assert_eq!(
         (status, first["status"].as_str()),
@@ -544,7 +567,7 @@ async fn one_journey_sent_at_once_from_many_accounts_is_credited_once() {
         for i in 0..8 {
             tokens.push(app.signed_in(&format!("ring{i}@lz.cn")).await);
         }
-        let body = commute(base_time() - chrono::Duration::days(1), 30, true);
+        let body = commute(base_time(&app) - chrono::Duration::days(1), 30, true);
         let answers = futures_util::future::join_all(tokens.iter().map(|t| {
             let mut b = body.clone();
             b["client_trip_id"] = json!(uuid::Uuid::new_v4().to_string());

@@ -359,16 +359,25 @@ impl TestApp {
     }
 }
 
-/// Now, in China time: the only place the tests read the wall clock. Days
-/// and years of the rules are China's, so a test that took the UTC date
-/// would fail every evening (16:00–24:00 UTC), when the two differ.
-pub fn china_now() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::Utc::now().with_timezone(&tanpuhui_server::clock::china_time())
-}
+impl TestApp {
+    /// The server's now, in China time. Days and years of the rules are
+    /// China's, so a test that took the UTC date would fail every evening
+    /// (16:00–24:00 UTC), when the two differ.
+    pub fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        self.clock
+            .now()
+            .with_timezone(&tanpuhui_server::clock::china_time())
+    }
 
-/// Today's China date.
-pub fn china_today() -> chrono::NaiveDate {
-    china_now().date_naive()
+    /// The server's China date today.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now().date_naive()
+    }
+
+    /// The server's China year.
+    pub fn year(&self) -> i32 {
+        chrono::Datelike::year(&self.now())
+    }
 }
 
 /// Valid unified social credit codes, distinct for distinct `n`.
@@ -378,10 +387,11 @@ pub fn uscc(n: u32) -> String {
 
 /// Issues `n` points to `account` straight through the ledger (as a
 /// credited trip would), as ledger transaction `tx_id`.
-pub async fn grant_points(db: &DatabaseConnection, account: &str, n: i64, tx_id: &str) {
+pub async fn grant_points(app: &TestApp, account: &str, n: i64, tx_id: &str) {
+    let db = &app.db;
     use tanpuhui_server::accounts::service as accounts;
     use tanpuhui_server::ledger::{self, Asset, Command, Posting, Request};
-    let now = china_now();
+    let now = app.now();
     let issuer = accounts::system(db, "issuer:points", now).await.unwrap();
     let points = |account_id: String, amount: i64| Posting {
         account_id,

@@ -212,7 +212,7 @@ async fn displayed_text_is_trimmed_and_cannot_fake_what_is_shown() {
 
         // Registry texts: a project name, an objection, a retirement's
         // beneficiary and purpose use the same rule.
-        let mut project = forest_project(r.org_id(), "  南山林场  ", "LZ-T-1");
+        let mut project = forest_project(app.year(), r.org_id(), "  南山林场  ", "LZ-T-1");
         let (status, p) = app.post_as(&r.op, "/api/v1/projects", &project).await;
         assert_eq!((status, p["name"].as_str()), (201, Some("南山林场")), "{p}");
         project["name"] = serde_json::json!("南山\u{202E}林场");
@@ -251,7 +251,7 @@ async fn far_off_dates_are_refused_naming_the_field() {
             ("started_at", "0001-01-01T00:00:00+08:00"),
             ("ended_at", "9999-12-31T23:59:59+08:00"),
         ] {
-            let mut trip = crate::helpers::commute(crate::helpers::base_time(), 30, false);
+            let mut trip = crate::helpers::commute(crate::helpers::base_time(&app), 30, false);
             trip[field] = serde_json::json!(value);
             let (status, p) = app.post_as(&token, "/api/v1/trips", &trip).await;
             assert_eq!(
@@ -277,7 +277,7 @@ async fn far_off_dates_are_refused_naming_the_field() {
             "{b}"
         );
 
-        let mut project = forest_project(r.org_id(), "远期", "LZ-Y-1");
+        let mut project = forest_project(app.year(), r.org_id(), "远期", "LZ-Y-1");
         project["crediting_end"] = serde_json::json!("9999-12-31");
         let (status, p) = app.post_as(&r.op, "/api/v1/projects", &project).await;
         assert_eq!(

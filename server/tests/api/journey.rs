@@ -35,7 +35,7 @@ async fn a_person_logs_trips_and_spends_the_points() {
         assert_eq!(app.post_as(&g.gov, &approve, &json!(null)).await.0, 200);
 
         // One trip with a trace, then two recorded offline without one.
-        let t0 = base_time();
+        let t0 = base_time(&app);
         let (status, first) = app
             .post_as(&me, "/api/v1/trips", &commute(t0, 30, true))
             .await;

@@ -73,7 +73,7 @@ async fn postgres_down_answers_a_fast_503_and_recovers_without_restart() {
     let acquire = Duration::from_millis(settings.database_acquire_timeout_ms);
     let app = start(&settings, None).await;
     let token = app.signed_in("outage@lz.cn").await;
-    let t0 = crate::helpers::base_time();
+    let t0 = crate::helpers::base_time(&app);
     assert_eq!(trip(&app, &token, t0).await.status(), 201);
 
     proxy.cut();

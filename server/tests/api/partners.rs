@@ -2,7 +2,7 @@
 //! revoked), signed requests (every refusal), persons' cards, and records
 //! that confirm logged trips or become trips, once each.
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Duration, FixedOffset};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -90,7 +90,7 @@ fn signed_headers(p: &Partner, ts: i64, nonce: &str, body: &[u8]) -> Vec<(&'stat
 pub async fn push(app: &TestApp, p: &Partner, records: Value) -> (u16, Value) {
     let body = serde_json::to_vec(&json!({ "records": records })).unwrap();
     let nonce = uuid::Uuid::new_v4().to_string();
-    let headers = signed_headers(p, Utc::now().timestamp(), &nonce, &body);
+    let headers = signed_headers(p, app.now().timestamp(), &nonce, &body);
     push_raw(app, &headers, body).await
 }
 
@@ -168,7 +168,7 @@ async fn partner_keys_are_issued_once_sealed_and_revocable() {
         let (status, _) = push(
             &app,
             &p,
-            json!([record("r0", "0000", "metro", "5", base_time(), 20)]),
+            json!([record("r0", "0000", "metro", "5", base_time(&app), 20)]),
         )
         .await;
         assert_eq!(status, 200);
@@ -180,7 +180,7 @@ async fn partner_keys_are_issued_once_sealed_and_revocable() {
         let (status, e) = push(
             &app,
             &p,
-            json!([record("r1", "0000", "metro", "5", base_time(), 20)]),
+            json!([record("r1", "0000", "metro", "5", base_time(&app), 20)]),
         )
         .await;
         assert_eq!(
@@ -197,10 +197,10 @@ async fn every_bad_signature_is_refused() {
         let app = spawn_app(backend).await;
         let p = partner(&app, 1).await;
         let body = serde_json::to_vec(
-            &json!({"records": [record("r0", "0000", "metro", "5", base_time(), 20)]}),
+            &json!({"records": [record("r0", "0000", "metro", "5", base_time(&app), 20)]}),
         )
         .unwrap();
-        let now = Utc::now().timestamp();
+        let now = app.now().timestamp();
         let good = |nonce: &str| signed_headers(&p, now, nonce, &body);
         let n = |i: u32| format!("nonce-{i:04}-{}", uuid::Uuid::new_v4().simple());
         type Headers = Vec<(&'static str, String)>;
@@ -300,7 +300,7 @@ async fn records_confirm_logged_trips_or_become_trips_once() {
         assert_eq!(status, 201, "{card}");
         assert_eq!(card["card_last4"], "5678");
         let card_no = "6217-0000-1234-5678";
-        let t0 = base_time();
+        let t0 = base_time(&app);
 
         // A self-declared trip credited at half, then confirmed by the
         // partner's metro record covering most of it: topped up to full.
@@ -501,7 +501,7 @@ async fn cards_are_linked_once_and_unlinked_by_their_holder() {
     let (_, out) = push(
         &app,
         &p,
-        json!([record("r", "AB123456", "metro", "5", base_time(), 20)]),
+        json!([record("r", "AB123456", "metro", "5", base_time(&app), 20)]),
     )
     .await;
     assert_eq!(out["results"][0]["outcome"], "unknown_card");
@@ -538,7 +538,7 @@ async fn concurrent_pushes_of_a_record_apply_it_once() {
         let p = partner(&app, 1).await;
         let person = app.signed_in("rush@lz.cn").await;
         assert_eq!(link(&app, &person, &p, "88880000").await.0, 201);
-        let t0 = base_time();
+        let t0 = base_time(&app);
         let (_, declared) = app
             .post_as(&person, "/api/v1/trips", &commute(t0, 30, false))
             .await;
@@ -601,7 +601,7 @@ async fn concurrent_pushes_of_a_record_apply_it_once() {
 async fn a_partner_key_is_limited_per_minute() {
     let app = spawn_app(any_backend()).await;
     let p = partner(&app, 1).await;
-    let records = json!([record("r", "00001111", "metro", "5", base_time(), 20)]);
+    let records = json!([record("r", "00001111", "metro", "5", base_time(&app), 20)]);
     for i in 0..120 {
         let (status, out) = push(&app, &p, records.clone()).await;
         assert_eq!(status, 200, "request {i}: {out}");

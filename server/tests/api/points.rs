@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, Months};
 use tanpuhui_server::accounts::service as accounts;
+use tanpuhui_server::ids::AccountId;
 use tanpuhui_server::ledger::{self, Asset, Command, Posting, Request};
 use tanpuhui_server::points::{expire_due, Swept};
 
@@ -31,7 +32,7 @@ async fn move_points(
 }
 
 async fn balance(app: &TestApp, account: &str) -> i64 {
-    ledger::balances(&app.db, account)
+    ledger::balances(&app.db, &AccountId::new(account))
         .await
         .unwrap()
         .into_iter()
@@ -102,7 +103,7 @@ async fn a_person_sees_when_their_points_expire() {
     let app = spawn_app(any_backend()).await;
     let token = app.signed_in("planner@lz.cn").await;
     let (_, account) = app.whoami(&token).await;
-    let now = crate::helpers::china_now();
+    let now = app.now();
     let issuer = accounts::system(&app.db, "issuer:points", now)
         .await
         .unwrap()

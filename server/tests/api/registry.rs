@@ -1,7 +1,6 @@
 //! The registry through the documented API: an afforestation project from
 //! draft to certificate, and the rules along the way.
 
-use chrono::Datelike;
 use serde_json::{json, Value};
 
 use carbon_calc::merkle::{leaf_hash, verify_inclusion, TreeHead};
@@ -52,7 +51,7 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
             .post_as(
                 &r.op,
                 "/api/v1/projects",
-                &forest_project(r.org_id(), "北山", "LZ-0001"),
+                &forest_project(app.year(), r.org_id(), "北山", "LZ-0001"),
             )
             .await;
         assert_eq!((status, p["status"].as_str()), (201, Some("draft")), "{p}");
@@ -62,7 +61,12 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
                 reqwest::Method::PUT,
                 &format!("/api/v1/projects/{id}"),
                 Some(&r.op),
-                Some(&forest_project(r.org_id(), "新区北山造林", "LZ-0001")),
+                Some(&forest_project(
+                    app.year(),
+                    r.org_id(),
+                    "新区北山造林",
+                    "LZ-0001",
+                )),
             )
             .await;
         assert_eq!(res.status(), 200);
@@ -98,7 +102,7 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
         assert_eq!(p["number"], 1);
 
         // Monitoring report: the server computes 5,156.25 t gross.
-        let year = crate::helpers::china_now().year() - 1;
+        let year = app.year() - 1;
         let (status, rep) = app
             .post_as(
                 &r.op,
@@ -358,7 +362,7 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
             .post_as(
                 &r.verifier,
                 &format!("/api/v1/projects/{id}/reversals"),
-                &json!({"loss_g": 300_000_000i64, "cause": "fire on parcel LZ-0001", "occurred_on": crate::helpers::china_today().to_string()}),
+                &json!({"loss_g": 300_000_000i64, "cause": "fire on parcel LZ-0001", "occurred_on": app.today().to_string()}),
             )
             .await;
         assert_eq!(
@@ -388,7 +392,7 @@ async fn notices_objections_and_decisions_follow_the_rules() {
             .post_as(
                 &r.op,
                 "/api/v1/projects",
-                &forest_project(r.org_id(), "南山", "LZ-0100"),
+                &forest_project(app.year(), r.org_id(), "南山", "LZ-0100"),
             )
             .await;
         let id = p["id"].as_str().unwrap().to_string();
@@ -420,7 +424,7 @@ async fn notices_objections_and_decisions_follow_the_rules() {
         assert_eq!(status, 200);
         let closes =
             chrono::DateTime::parse_from_rfc3339(p["notice_closes_at"].as_str().unwrap()).unwrap();
-        let days = (closes - crate::helpers::china_now()).num_days();
+        let days = (closes - app.now()).num_days();
         assert!((8..=11).contains(&days), "7 working days: {closes}");
         let (status, o) = app
             .post_as(
@@ -449,7 +453,7 @@ async fn notices_objections_and_decisions_follow_the_rules() {
                 reqwest::Method::PUT,
                 &format!("/api/v1/projects/{id}"),
                 Some(&r.op),
-                Some(&forest_project(r.org_id(), "南山2", "LZ-0100")),
+                Some(&forest_project(app.year(), r.org_id(), "南山2", "LZ-0100")),
             )
             .await;
         assert_eq!(res.status(), 409);
@@ -479,7 +483,7 @@ async fn notices_objections_and_decisions_follow_the_rules() {
             .post_as(
                 &r.op,
                 "/api/v1/projects",
-                &forest_project(r.org_id(), "南山 bis", "LZ-0100"),
+                &forest_project(app.year(), r.org_id(), "南山 bis", "LZ-0100"),
             )
             .await;
         let (status, e) = app
@@ -496,7 +500,7 @@ async fn notices_objections_and_decisions_follow_the_rules() {
         );
 
         // Bad drafts name the field.
-        let mut bad = forest_project(r.org_id(), "x", "LZ-9");
+        let mut bad = forest_project(app.year(), r.org_id(), "x", "LZ-9");
         bad["location"] = json!({"parcels": [{"id": "tiny", "area_ha": "0.01"}]});
         let (status, e) = app.post_as(&r.op, "/api/v1/projects", &bad).await;
         assert_eq!(
@@ -504,7 +508,7 @@ async fn notices_objections_and_decisions_follow_the_rules() {
             (422, Some("location.parcels")),
             "{e}"
         );
-        let mut bad = forest_project(r.org_id(), "x", "LZ-9");
+        let mut bad = forest_project(app.year(), r.org_id(), "x", "LZ-9");
         bad["methodology"] = json!("ar-cm-999");
         let (status, e) = app.post_as(&r.op, "/api/v1/projects", &bad).await;
         assert_eq!(status, 422, "{e}");
@@ -512,7 +516,7 @@ async fn notices_objections_and_decisions_follow_the_rules() {
             .post_as(
                 &neighbour,
                 "/api/v1/projects",
-                &forest_project(r.org_id(), "x", "LZ-9"),
+                &forest_project(app.year(), r.org_id(), "x", "LZ-9"),
             )
             .await;
         assert_eq!(status, 403);
@@ -526,7 +530,7 @@ async fn reports_are_computed_checked_and_never_double_counted() {
         let r = registry(&app, 3).await;
         let (p, _) = issued_forest_batch(&app, &r, "LZ-0200").await;
         let id = p["id"].as_str().unwrap();
-        let year = crate::helpers::china_now().year() - 1;
+        let year = app.year() - 1;
         let path = format!("/api/v1/projects/{id}/reports");
         // The issued report's period again, or overlapping it: refused.
         let mut overlap = forest_report(year);
@@ -569,13 +573,7 @@ async fn reports_are_computed_checked_and_never_double_counted() {
             "{e}"
         );
         // An unfinished period is not reported.
-        let (status, _) = app
-            .post_as(
-                &r.op,
-                &path,
-                &forest_report(crate::helpers::china_now().year()),
-            )
-            .await;
+        let (status, _) = app.post_as(&r.op, &path, &forest_report(app.year())).await;
         assert_eq!(status, 422);
         // The previous year is fine; rejected reports need reasons and
         // free their period.
@@ -732,7 +730,7 @@ async fn personal_reductions_are_aggregated_once() {
     for backend in backends() {
         let app = spawn_app(backend).await;
         let r = registry(&app, 5).await;
-        let day = base_time() - chrono::Duration::days(2);
+        let day = base_time(&app) - chrono::Duration::days(2);
         let mut credited = 0i64;
         let mut people = Vec::new();
         for (i, email) in ["a@lz.cn", "b@lz.cn", "c@lz.cn"].iter().enumerate() {
@@ -797,7 +795,7 @@ async fn personal_reductions_are_aggregated_once() {
         );
         let (status, _) = app.post_as(&r.op, "/api/v1/aggregations", &body).await;
         assert_eq!(status, 403);
-        let today = json!({"from": crate::helpers::china_today().to_string(), "to": crate::helpers::china_today().to_string(), "preset": "wuhan-2024"});
+        let today = json!({"from": app.today().to_string(), "to": app.today().to_string(), "preset": "wuhan-2024"});
         assert_eq!(
             app.post_as(&r.verifier, "/api/v1/aggregations", &today)
                 .await
@@ -954,7 +952,7 @@ async fn approvals_at_once_get_consecutive_numbers() {
                 .post_as(
                     &r.op,
                     "/api/v1/projects",
-                    &forest_project(r.org_id(), &format!("林{i}"), &format!("N-{i}")),
+                    &forest_project(app.year(), r.org_id(), &format!("林{i}"), &format!("N-{i}")),
                 )
                 .await;
             let id = p["id"].as_str().unwrap().to_string();
@@ -1003,7 +1001,7 @@ async fn a_notice_closes_when_the_clock_says_so() {
             .post_as(
                 &r.op,
                 "/api/v1/projects",
-                &forest_project(r.org_id(), "北山", "LZ-0300"),
+                &forest_project(app.year(), r.org_id(), "北山", "LZ-0300"),
             )
             .await;
         assert_eq!(status, 201, "{p}");

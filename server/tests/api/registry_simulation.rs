@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::Datelike;
 use futures_util::future::{join_all, BoxFuture};
 use futures_util::FutureExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -86,7 +85,7 @@ async fn random_registry_operations_keep_every_invariant() {
                 .post_as(
                     &r.op,
                     "/api/v1/projects",
-                    &forest_project(r.org_id(), &format!("林{i}"), parcel),
+                    &forest_project(app.year(), r.org_id(), &format!("林{i}"), parcel),
                 )
                 .await;
             let id = p["id"].as_str().unwrap().to_string();
@@ -104,8 +103,7 @@ async fn random_registry_operations_keep_every_invariant() {
                 )
                 .await;
             assert_eq!(status, 200);
-            w.projects
-                .push((id, r.op.clone(), crate::helpers::china_now().year() - 1));
+            w.projects.push((id, r.op.clone(), app.year() - 1));
         }
         for n in 0..3 {
             w.walkers
@@ -234,7 +232,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
             let verifier = verifier.to_string();
             let reduce = rng.below(3) == 0;
             async move {
-                if year < crate::helpers::china_now().year() - 3 {
+                if year < app.year() - 3 {
                     return Ok("out of crediting period".into());
                 }
                 let (status, rep) = app
@@ -324,7 +322,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
                 },
             };
             async move {
-                match ledger::apply(&app.db, &req, crate::helpers::china_now()).await {
+                match ledger::apply(&app.db, &req, app.now()).await {
                     Ok(_) | Err(LedgerError::Insufficient { .. }) => Ok("hold".into()),
                     Err(e) => Err(format!("hold: {e}")),
                 }
@@ -349,7 +347,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
                 command,
             };
             async move {
-                match ledger::apply(&app.db, &req, crate::helpers::china_now()).await {
+                match ledger::apply(&app.db, &req, app.now()).await {
                     Ok(_)
                     | Err(LedgerError::HoldResolved { .. })
                     | Err(LedgerError::UnknownHold(_))
@@ -369,7 +367,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
                     .post_as(
                         &verifier,
                         &format!("/api/v1/projects/{id}/reversals"),
-                        &json!({"loss_g": loss, "cause": "fire", "occurred_on": crate::helpers::china_today().to_string()}),
+                        &json!({"loss_g": loss, "cause": "fire", "occurred_on": app.today().to_string()}),
                     )
                     .await;
                 http_ok("reversal", status, &[201], &v)
@@ -380,7 +378,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
         88..=95 => {
             let token = rng.pick(&w.walkers).clone();
             let days = 1 + rng.below(5) as i64;
-            let start = crate::helpers::base_time() - chrono::Duration::days(days)
+            let start = crate::helpers::base_time(&app) - chrono::Duration::days(days)
                 + chrono::Duration::minutes(rng.below(600) as i64);
             async move {
                 let (status, t) = app
@@ -396,7 +394,7 @@ fn next_op(rng: &mut Rng, w: &mut World, app: &std::sync::Arc<TestApp>, verifier
         }
         _ => {
             let verifier = verifier.to_string();
-            let day = (crate::helpers::base_time()
+            let day = (crate::helpers::base_time(&app)
                 - chrono::Duration::days(1 + rng.below(5) as i64))
             .date_naive()
             .to_string();

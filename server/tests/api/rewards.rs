@@ -11,7 +11,7 @@ use crate::helpers::{backends, spawn_app, TestApp};
 async fn grant_points(app: &TestApp, token: &str, n: i64) {
     let (_, account) = app.whoami(token).await;
     let id = format!("grant:{}", uuid::Uuid::new_v4());
-    crate::helpers::grant_points(&app.db, &account, n, &id).await;
+    crate::helpers::grant_points(app, &account, n, &id).await;
 }
 
 async fn available(app: &TestApp, token: &str) -> i64 {

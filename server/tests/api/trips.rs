@@ -13,7 +13,7 @@ async fn a_gps_trip_is_credited_once_with_points() {
     for backend in backends() {
         let app = spawn_app(backend).await;
         let token = app.signed_in("commuter@lz.cn").await;
-        let body = commute(base_time(), 30, true);
+        let body = commute(base_time(&app), 30, true);
         let (status, trip) = app.post_as(&token, "/api/v1/trips", &body).await;
         assert_eq!(status, 201, "{backend:?}: {trip}");
         assert_eq!(trip["status"], "credited");
@@ -67,8 +67,8 @@ async fn a_gps_trip_is_credited_once_with_points() {
 async fn the_rules_credit_less_reject_or_send_to_review() {
     let app = spawn_app(any_backend()).await;
     let token = app.signed_in("rules@lz.cn").await;
-    let t0 = base_time();
-    let now = crate::helpers::china_now();
+    let t0 = base_time(&app);
+    let now = app.now();
     let (_, first) = app
         .post_as(&token, "/api/v1/trips", &commute(t0, 30, true))
         .await;
@@ -164,7 +164,7 @@ async fn the_rules_credit_less_reject_or_send_to_review() {
 async fn daily_limits_count_trips_and_grams() {
     let app = spawn_app_with(any_backend(), |s| s.trip_rules.daily_cap_g = 1_000).await;
     let token = app.signed_in("capped@lz.cn").await;
-    let t0 = base_time();
+    let t0 = base_time(&app);
     let mut results = Vec::new();
     for i in 0..3 {
         let (_, trip) = app
@@ -221,7 +221,7 @@ async fn batches_answer_each_trip_on_its_own() {
     for backend in backends() {
         let app = spawn_app(backend).await;
         let token = app.signed_in("offline@lz.cn").await;
-        let t0 = base_time();
+        let t0 = base_time(&app);
         let good = commute(t0, 30, true);
         let mut unknown = commute(t0 + Duration::hours(1), 30, false);
         unknown["legs"][0]["mode"] = json!("rocket");
@@ -270,7 +270,7 @@ async fn concurrent_submissions_credit_once() {
     for backend in backends() {
         let app = std::sync::Arc::new(spawn_app(backend).await);
         let token = app.signed_in("racer@lz.cn").await;
-        let t0 = base_time();
+        let t0 = base_time(&app);
         let same = commute(t0, 30, true);
         let mut tasks = Vec::new();
         for i in 0..16 {
@@ -313,7 +313,7 @@ async fn concurrent_submissions_credit_once() {
 async fn long_traces_fit_and_oversized_bodies_do_not() {
     let app = spawn_app(any_backend()).await;
     let token = app.signed_in("tracker@lz.cn").await;
-    let t0 = base_time();
+    let t0 = base_time(&app);
     let mut body = commute(t0, 30, false);
     let points: Vec<Value> = (0..3_000)
         .map(|i| {
@@ -352,7 +352,7 @@ async fn reviewers_decide_trips_sent_to_review() {
         let (reviewer_id, _) = app.whoami(&reviewer).await;
         let person = app.signed_in("walker@lz.cn").await;
         let (person_id, _) = app.whoami(&person).await;
-        let t0 = base_time();
+        let t0 = base_time(&app);
         let mut short = commute(t0, 30, true);
         short["trace"] = trace(t0, 2.0, 30);
         let (_, first) = app.post_as(&person, "/api/v1/trips", &short).await;
@@ -450,7 +450,7 @@ async fn monthly_summaries_for_a_person_and_a_department() {
             )
             .await;
         assert_eq!(status, 200);
-        let t0 = base_time();
+        let t0 = base_time(&app);
         let mut fast = commute(t0 + Duration::hours(2), 5, false);
         fast["legs"] = json!([{"mode": "metro", "distance_km": "30"}]);
         for body in [
@@ -537,7 +537,7 @@ async fn leaderboards_rank_everyone_and_each_department() {
         let a = join(app.signed_in("li.ming@lz.gov.cn").await).await;
         let b = join(app.signed_in("wang.fang@lz.gov.cn").await).await;
         let outsider = app.signed_in("zhao.lei@example.cn").await;
-        let t0 = base_time();
+        let t0 = base_time(&app);
         app.post_as(&a, "/api/v1/trips", &commute(t0, 30, true))
             .await;
         app.post_as(
@@ -673,7 +673,7 @@ async fn old_traces_are_erased() {
     for backend in backends() {
         let app = spawn_app(backend).await;
         let token = app.signed_in("private@lz.cn").await;
-        let t0 = base_time();
+        let t0 = base_time(&app);
         let (_, kept) = app
             .post_as(&token, "/api/v1/trips", &commute(t0, 30, true))
             .await;

@@ -13,17 +13,14 @@ pub use privacy::*;
 pub use reviews::*;
 pub use summaries::*;
 
-use actix_web::web;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::deps::TripDeps;
 use super::entity::trip;
-use super::rules::{Reason, TripRules, TripStatus};
-use super::service::{TripError, Trips};
-use crate::accounts::service::SystemAccounts;
-use crate::cache::Cache;
+use super::rules::{Reason, TripStatus};
+use super::service::TripError;
 use crate::error::ApiError;
 use crate::ledger::LedgerError;
 use crate::problem::ProblemCode;
@@ -33,50 +30,6 @@ pub const TRIP_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Most trips in one batch, and the batch's body limit.
 pub const MAX_BATCH: usize = 100;
 pub const BATCH_BODY_BYTES: usize = crate::error::MAX_BODY_BYTES;
-
-/// The app's trip services, for handlers that log, decide or credit trips.
-pub struct TripDeps {
-    db: web::Data<DatabaseConnection>,
-    cache: web::Data<Cache>,
-    rules: web::Data<TripRules>,
-    systems: web::Data<SystemAccounts>,
-    /// The catalogue when the request came: one request computes with one.
-    catalog: std::sync::Arc<carbon_calc::Catalog>,
-}
-
-impl TripDeps {
-    pub fn trips(&self) -> Trips<'_> {
-        Trips {
-            db: &self.db,
-            cache: &self.cache,
-            rules: &self.rules,
-            catalog: &self.catalog,
-            systems: &self.systems,
-        }
-    }
-}
-
-impl actix_web::FromRequest for TripDeps {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        fn data<T: 'static>(req: &actix_web::HttpRequest) -> Result<web::Data<T>, ApiError> {
-            req.app_data::<web::Data<T>>()
-                .cloned()
-                .ok_or_else(|| ApiError::internal(std::any::type_name::<T>()))
-        }
-        std::future::ready((|| {
-            Ok(TripDeps {
-                db: data(req)?,
-                cache: data(req)?,
-                rules: data(req)?,
-                systems: data(req)?,
-                catalog: data::<crate::methodologies::Methodologies>(req)?.current(),
-            })
-        })())
-    }
-}
 
 impl From<TripError> for ApiError {
     fn from(e: TripError) -> Self {

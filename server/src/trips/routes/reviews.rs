@@ -12,6 +12,7 @@ use super::{TripDeps, TripView};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
+use crate::ids::TripId;
 use crate::pagination::{Page, PageQuery};
 use crate::problem::ProblemCode;
 use crate::text::{self, Shape};
@@ -124,7 +125,7 @@ pub async fn review_trip(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (t, r, same) = review::get(db.get_ref(), &who, &id).await?;
+    let (t, r, same) = review::get(db.get_ref(), &who, &TripId::new(id.into_inner())).await?;
     let mut view = ReviewTripView::new(t, r);
     view.same_journey_as = same;
     Ok(HttpResponse::Ok().json(view))
@@ -174,6 +175,13 @@ pub async fn decide_review(
         approve: body.decision == Verdict::Approve,
         reason: &reason,
     };
-    let (t, r) = review::decide(deps.trips(), &who, &id, ruling, now).await?;
+    let (t, r) = review::decide(
+        deps.trips(),
+        &who,
+        &TripId::new(id.into_inner()),
+        ruling,
+        now,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))
 }

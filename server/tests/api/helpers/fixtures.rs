@@ -2,7 +2,7 @@
 //! department with its staff, the service centre's verifiers, approved
 //! enterprises, a registry with a forest project, trips and their traces.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, TimeZone};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use serde_json::{json, Value};
 
 use super::{uscc, TestApp};
@@ -147,8 +147,7 @@ pub async fn enterprise(app: &TestApp, g: &Government, email: &str, n: u32) -> (
 }
 
 /// Forest parcels of the test project.
-pub fn forest_project(org_id: &str, name: &str, parcel: &str) -> Value {
-    let year = crate::helpers::china_now().year();
+pub fn forest_project(year: i32, org_id: &str, name: &str, parcel: &str) -> Value {
     json!({
         "organization_id": org_id,
         "name": name,
@@ -223,7 +222,7 @@ pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (
         .post_as(
             &r.op,
             "/api/v1/projects",
-            &forest_project(r.org_id(), "新区北山造林", parcel),
+            &forest_project(app.year(), r.org_id(), "新区北山造林", parcel),
         )
         .await;
     assert_eq!(status, 201, "{p}");
@@ -244,7 +243,7 @@ pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (
         )
         .await;
     assert_eq!(status, 200, "{p}");
-    let year = crate::helpers::china_now().year() - 1;
+    let year = app.year() - 1;
     let (status, rep) = app
         .post_as(
             &r.op,
@@ -275,9 +274,9 @@ pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (
 
 /// A start time such that a few hours of trips after it fall in one China
 /// calendar day, all in the past and inside the claim window.
-pub fn base_time() -> DateTime<FixedOffset> {
+pub fn base_time(app: &TestApp) -> DateTime<FixedOffset> {
     let cst = FixedOffset::east_opt(8 * 3600).unwrap();
-    let now = crate::helpers::china_now();
+    let now = app.now();
     let day_start = cst
         .from_local_datetime(&now.date_naive().and_hms_opt(0, 0, 0).unwrap())
         .unwrap();
