@@ -21,6 +21,7 @@ mod m20261128_000015_registry_counters;
 mod m20261129_000016_refresh_grace;
 mod m20261129_000017_trip_fingerprints;
 mod m20261130_000018_methodology_documents;
+mod m20261130_000019_market_foundation;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_refresh_grace::Migration),
             Box::new(m20261129_000017_trip_fingerprints::Migration),
             Box::new(m20261130_000018_methodology_documents::Migration),
+            Box::new(m20261130_000019_market_foundation::Migration),
         ]
     }
 }

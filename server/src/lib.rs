@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod input_guard;
 pub mod ledger;
+pub mod market;
 pub mod me;
 pub mod methodologies;
 pub mod orgs;

@@ -78,7 +78,10 @@ pub mod hold {
         pub amount: i64,
         pub status: String,
         pub created_at: DateTimeWithTimeZone,
+        /// The last transaction that drew, executed or released it.
         pub resolved_by: Option<String>,
+        /// What settlements have drawn so far; `amount − drawn` is held.
+        pub drawn: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

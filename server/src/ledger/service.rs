@@ -12,7 +12,6 @@
 //! spread their postings over [`ISSUER_SHARDS`] rows so the account every
 //! trip touches is not one hot row.
 
-use crate::ids::AccountId;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
@@ -27,6 +26,7 @@ use sha2::{Digest, Sha256};
 use super::asset::Asset;
 use super::entity::{balance, entry, hold, transaction};
 use crate::accounts::entity::{self as account, Entity as Accounts};
+use crate::ids::AccountId;
 
 /// Rows an issuer account's balance is spread over.
 pub const ISSUER_SHARDS: i32 = 16;
@@ -56,15 +56,29 @@ pub enum Command {
         asset: Asset,
         amount: i64,
     },
-    /// Give the held units back to the available balance.
+    /// Give what is still held back to the available balance.
     Release { hold_id: String },
-    /// Move `amount` (at most the held amount) of the held units to
+    /// Move `amount` (at most what is still held) of the held units to
     /// `to_account_id`; the rest is released.
     Execute {
         hold_id: String,
         to_account_id: String,
         amount: i64,
     },
+    /// Draws parts of holds, which stay held for the rest (a hold drawn to
+    /// nothing is executed): one trade's delivery and payment, from the
+    /// holds its orders placed, in one transaction.
+    Settle { draws: Vec<Draw> },
+}
+
+/// `amount` taken from hold `hold_id`: moved to `to_account_id`, or, when
+/// that is `None`, given back to the holder's available balance (a buy
+/// order that filled below its limit needs less cash held).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Draw {
+    pub hold_id: String,
+    pub to_account_id: Option<String>,
+    pub amount: i64,
 }
 
 impl Command {
@@ -93,6 +107,7 @@ impl Command {
             Command::Hold { .. } => "hold",
             Command::Release { .. } => "release",
             Command::Execute { .. } => "execute",
+            Command::Settle { .. } => "settle",
         }
     }
 }
@@ -181,6 +196,19 @@ fn validate(req: &Request) -> Result<(), LedgerError> {
             check_amount(*amount, "the amount")?;
         }
         Command::Release { .. } => {}
+        Command::Settle { draws } => {
+            if draws.is_empty() || draws.len() > MAX_POSTINGS {
+                return Err(LedgerError::Invalid(format!(
+                    "a settlement has 1 to {MAX_POSTINGS} draws"
+                )));
+            }
+            for d in draws {
+                if d.amount < 0 {
+                    return Err(LedgerError::Invalid("amounts here are positive".into()));
+                }
+                check_amount(d.amount, "a draw's amount")?;
+            }
+        }
     }
     Ok(())
 }
@@ -390,6 +418,7 @@ async fn run(
                 status: Set("held".into()),
                 created_at: Set(now),
                 resolved_by: Set(None),
+                drawn: Set(0),
             })
             .exec_without_returning(txn)
             .await
@@ -407,7 +436,7 @@ async fn run(
         Command::Release { hold_id } => {
             let h = resolve_hold(txn, hold_id, "released", &req.id).await?;
             let asset = Asset::parse(&h.asset).map_err(|e| LedgerError::Invalid(e.to_string()))?;
-            deltas.entry((h.account_id, asset)).or_default().held -= h.amount;
+            deltas.entry((h.account_id, asset)).or_default().held -= h.amount - h.drawn;
         }
         Command::Execute {
             hold_id,
@@ -415,10 +444,10 @@ async fn run(
             amount,
         } => {
             let h = find_hold(txn, hold_id).await?;
-            if *amount > h.amount {
+            if *amount > h.amount - h.drawn {
                 return Err(LedgerError::Invalid(format!(
                     "the amount {amount} exceeds the {} held",
-                    h.amount
+                    h.amount - h.drawn
                 )));
             }
             let h = resolve_hold(txn, hold_id, "executed", &req.id).await?;
@@ -426,7 +455,7 @@ async fn run(
             let from = deltas
                 .entry((h.account_id.clone(), asset.clone()))
                 .or_default();
-            from.held -= h.amount;
+            from.held -= h.amount - h.drawn;
             from.posted -= amount;
             deltas
                 .entry((to_account_id.clone(), asset.clone()))
@@ -444,6 +473,45 @@ async fn run(
                     amount: *amount,
                 },
             ];
+        }
+        Command::Settle { draws } => {
+            // One guarded update per hold, in hold-id order (no deadlock
+            // between two settlements drawing the same holds).
+            let mut per_hold: BTreeMap<&str, i64> = BTreeMap::new();
+            for d in draws {
+                *per_hold.entry(d.hold_id.as_str()).or_default() += d.amount;
+            }
+            let mut holds: HashMap<&str, hold::Model> = HashMap::new();
+            for (hold_id, total) in per_hold {
+                holds.insert(hold_id, draw_hold(txn, hold_id, total, &req.id).await?);
+            }
+            for d in draws {
+                let h = &holds[d.hold_id.as_str()];
+                let asset =
+                    Asset::parse(&h.asset).map_err(|e| LedgerError::Invalid(e.to_string()))?;
+                let from = deltas
+                    .entry((h.account_id.clone(), asset.clone()))
+                    .or_default();
+                from.held -= d.amount;
+                let Some(to) = &d.to_account_id else {
+                    continue;
+                };
+                from.posted -= d.amount;
+                deltas
+                    .entry((to.clone(), asset.clone()))
+                    .or_default()
+                    .posted += d.amount;
+                postings.push(Posting {
+                    account_id: h.account_id.clone(),
+                    asset: asset.clone(),
+                    amount: -d.amount,
+                });
+                postings.push(Posting {
+                    account_id: to.clone(),
+                    asset,
+                    amount: d.amount,
+                });
+            }
         }
     }
     let ids: Vec<String> = deltas.keys().map(|(a, _)| a.clone()).collect();
@@ -550,6 +618,50 @@ async fn resolve_hold(
         return Err(LedgerError::HoldResolved {
             id: hold_id.to_string(),
             status: h.status,
+        });
+    }
+    Ok(h)
+}
+
+/// Takes `amount` from what hold `hold_id` still holds, at most all of it,
+/// exactly once per call: the guard is the `WHERE`. A hold drawn to
+/// nothing is executed.
+async fn draw_hold(
+    txn: &impl ConnectionTrait,
+    hold_id: &str,
+    amount: i64,
+    by: &str,
+) -> Result<hold::Model, LedgerError> {
+    use hold::Column as C;
+    let changed = hold::Entity::update_many()
+        .col_expr(C::Drawn, Expr::col(C::Drawn).add(amount))
+        .col_expr(
+            C::Status,
+            Expr::case(
+                Expr::col(C::Drawn).add(amount).eq(Expr::col(C::Amount)),
+                "executed",
+            )
+            .finally("held")
+            .into(),
+        )
+        .col_expr(C::ResolvedBy, Expr::value(by))
+        .filter(C::Id.eq(hold_id))
+        .filter(C::Status.eq("held"))
+        .filter(Expr::col(C::Amount).sub(Expr::col(C::Drawn)).gte(amount))
+        .exec(txn)
+        .await?;
+    let h = find_hold(txn, hold_id).await?;
+    if changed.rows_affected != 1 {
+        return Err(if h.status != "held" {
+            LedgerError::HoldResolved {
+                id: hold_id.to_string(),
+                status: h.status,
+            }
+        } else {
+            LedgerError::Invalid(format!(
+                "the amount {amount} exceeds the {} held",
+                h.amount - h.drawn
+            ))
         });
     }
     Ok(h)

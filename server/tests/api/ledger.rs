@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use tanpuhui_server::accounts::service as accounts;
 use tanpuhui_server::ids::AccountId;
-use tanpuhui_server::ledger::{self, Asset, Command, LedgerError, Posting, Request};
+use tanpuhui_server::ledger::{self, Asset, Command, Draw, LedgerError, Posting, Request};
 
 use crate::helpers::{backends, migrated_database, Rng};
 
@@ -63,6 +63,7 @@ struct HoldModel {
     account: String,
     asset: Asset,
     amount: i64,
+    drawn: i64,
     open: bool,
 }
 
@@ -122,6 +123,23 @@ async fn check_invariants(
                 );
             }
             *totals.entry(asset.to_string()).or_default() += b.posted;
+            // Held is exactly what the open holds still hold (invariant 8).
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            use tanpuhui_server::ledger::entity::hold;
+            let open: i64 = hold::Entity::find()
+                .filter(hold::Column::AccountId.eq(a.as_str()))
+                .filter(hold::Column::Asset.eq(asset.as_str()))
+                .filter(hold::Column::Status.eq("held"))
+                .all(db)
+                .await
+                .unwrap()
+                .iter()
+                .map(|h| h.amount - h.drawn)
+                .sum();
+            assert_eq!(
+                b.held, open,
+                "{context}: held of {a} {asset} vs its open holds"
+            );
         }
         // The entries of an account sum to its posted balance.
         let (entries, more) = ledger::entries_page(db, &AccountId::new(a.as_str()), None, 10_000)
@@ -164,7 +182,7 @@ fn random_step(
     let asset = rng.pick(assets).clone();
     let a = rng.pick(users).clone();
     let b = rng.pick(users).clone();
-    match rng.below(9) {
+    match rng.below(10) {
         0 | 1 => {
             let n = 1 + rng.below(1000) as i64;
             (
@@ -239,7 +257,7 @@ fn random_step(
                 )
             } else {
                 let n = 1 + rng.below(h.amount as u64 + 20) as i64;
-                let expect = if n > h.amount {
+                let expect = if n > h.amount - h.drawn {
                     Expect::Invalid
                 } else if h.open {
                     Expect::Ok
@@ -259,6 +277,43 @@ fn random_step(
                     expect,
                 )
             }
+        }
+        8 if !model.holds.is_empty() => {
+            // Draws from one hold: part to another account, part given
+            // back, as a trade's settlement does.
+            let mut ids: Vec<&String> = model.holds.keys().collect();
+            ids.sort();
+            let hold_id = (*rng.pick(&ids)).clone();
+            let h = &model.holds[&hold_id];
+            let left = h.amount - h.drawn;
+            let mut draws = vec![Draw {
+                hold_id: hold_id.clone(),
+                to_account_id: Some(b),
+                amount: 1 + rng.below(left.max(1) as u64 + 5) as i64,
+            }];
+            if rng.below(2) == 0 {
+                draws.push(Draw {
+                    hold_id,
+                    to_account_id: None,
+                    amount: 1 + rng.below(left.max(1) as u64) as i64,
+                });
+            }
+            let total: i64 = draws.iter().map(|d| d.amount).sum();
+            let expect = if !h.open {
+                Expect::Resolved
+            } else if total > left {
+                Expect::Invalid
+            } else {
+                Expect::Ok
+            };
+            (
+                Request {
+                    id,
+                    memo: None,
+                    command: Command::Settle { draws },
+                },
+                expect,
+            )
         }
         _ if !model.applied.is_empty() => {
             let first = rng.pick(&model.applied).clone();
@@ -296,6 +351,7 @@ fn apply_to_model(model: &mut Model, req: &Request) {
                     account: account_id.clone(),
                     asset: asset.clone(),
                     amount: *amount,
+                    drawn: 0,
                     open: true,
                 },
             );
@@ -304,7 +360,7 @@ fn apply_to_model(model: &mut Model, req: &Request) {
             let h = model.holds.get_mut(hold_id).unwrap();
             h.open = false;
             let h = h.clone();
-            model.add(&h.account, &h.asset, 0, -h.amount);
+            model.add(&h.account, &h.asset, 0, -(h.amount - h.drawn));
         }
         Command::Execute {
             hold_id,
@@ -314,8 +370,23 @@ fn apply_to_model(model: &mut Model, req: &Request) {
             let h = model.holds.get_mut(hold_id).unwrap();
             h.open = false;
             let h = h.clone();
-            model.add(&h.account, &h.asset, -amount, -h.amount);
+            model.add(&h.account, &h.asset, -amount, -(h.amount - h.drawn));
             model.add(to_account_id, &h.asset, *amount, 0);
+        }
+        Command::Settle { draws } => {
+            for d in draws {
+                let h = model.holds.get_mut(&d.hold_id).unwrap();
+                h.drawn += d.amount;
+                h.open = h.drawn < h.amount;
+                let h = h.clone();
+                match &d.to_account_id {
+                    Some(to) => {
+                        model.add(&h.account, &h.asset, -d.amount, -d.amount);
+                        model.add(to, &h.asset, d.amount, 0);
+                    }
+                    None => model.add(&h.account, &h.asset, 0, -d.amount),
+                }
+            }
         }
     }
     model.applied.push(req.clone());

@@ -1,0 +1,6 @@
+//! The market: instruments, cash, orders and their matching, settlement
+//! delivery-versus-payment, daily closes and market data. `matching` is
+//! the pure rule; everything else works on instruments, never on one kind
+//! of right.
+
+pub mod matching;
