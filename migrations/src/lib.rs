@@ -22,6 +22,7 @@ mod m20261129_000016_refresh_grace;
 mod m20261129_000017_trip_fingerprints;
 mod m20261130_000018_methodology_documents;
 mod m20261130_000019_market_foundation;
+mod m20261130_000020_orders_and_trades;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000017_trip_fingerprints::Migration),
             Box::new(m20261130_000018_methodology_documents::Migration),
             Box::new(m20261130_000019_market_foundation::Migration),
+            Box::new(m20261130_000020_orders_and_trades::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ use crate::{accounts, audit, auth, estimates, health, orgs, partners, registry, 
         (name = "partners", description = "Trip feeds of transit operators and bike-share schemes: partner keys, persons' linked cards, the signed feed"),
         (name = "reviews", description = "Trips sent to review, decided by the service centre's verifiers"),
         (name = "registry", description = "Enterprise projects and forest sinks: public notice, monitoring reports and verification, issuance with serial numbers, transfers, retirements and certificates"),
+        (name = "market", description = "Trading credited reductions: instruments and their listing, cash deposited and withdrawn through a settlement bank; public market data"),
         (name = "public", description = "Public disclosure (no sign-in): projects, batches, retirements, statistics; JSON or CSV"),
         (name = "audit", description = "The public Merkle audit log (RFC 9162): signed tree heads, inclusion and consistency proofs, entries (no sign-in needed)"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
@@ -133,6 +134,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(trips::routes::pending_reviews)
         .service(trips::routes::review_trip)
         .service(trips::routes::decide_review)
+        .service(crate::market::routes::list_instruments)
+        .service(crate::market::routes::list_instrument)
+        .service(crate::market::routes::get_instrument)
+        .service(crate::market::routes::suspend_instrument)
+        .service(crate::market::routes::resume_instrument)
+        .service(crate::market::routes::record_deposit)
+        .service(crate::market::routes::list_deposits)
+        .service(crate::market::routes::request_withdrawal)
+        .service(crate::market::routes::list_withdrawals)
+        .service(crate::market::routes::decide_withdrawal)
         .service(partners::routes::issue_key)
         .service(partners::routes::list_keys)
         .service(partners::routes::revoke_key)
@@ -325,6 +336,15 @@ fn request_field(schema: &str, property: &str) -> Option<Field> {
             | "reward_id" | "retirement_id" | "transfer_id" | "user_id",
         ) => Uuid,
         (_, "batch_id") => Pattern(BATCH_ID.into()),
+        (_, "bank_id") => Uuid,
+        ("DepositInput" | "WithdrawalDecisionInput", "reference") | (_, "bank_account") => {
+            Text(CODE_MAX, Shape::Line)
+        }
+        ("DepositInput" | "WithdrawalInput", "amount") => {
+            Pattern(integer_range(1, crate::market::money::MAX_VALUE_FEN as u64))
+        }
+        (_, "reference_price" | "price") => Pattern(PRICE.into()),
+        ("ListingInput", "code") => Pattern(crate::instruments::CODE_PATTERN.into()),
         (_, "quantity_g" | "loss_g" | "footprint_g") => grams(),
         ("CreateReward", "points_cost") => {
             Pattern(integer_range(1, crate::rewards::service::MAX_UNITS as u64))
@@ -500,6 +520,9 @@ enum ParamShape {
 const BATCH_ID: &str = r"^TPH-(PER|[0-9]{4,})-[0-9]{4}-[0-9]{3,}$";
 /// A methodology table id (the catalogue refuses any other).
 const TABLE_ID: &str = r"^[a-z0-9-]{1,64}$";
+/// Yuan with at most two decimals (the tick is one fen).
+/// (0.01 to 9,999,999.99: `market::money::MAX_PRICE_FEN`).
+const PRICE: &str = r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,6}(\.[0-9]{1,2})?)$";
 const ENTRY_ID: &str = r"^[1-9][0-9]{0,18}$";
 const PARTNER_KEY_ID: &str = r"^pk_[0-9a-f]{24}$";
 
@@ -520,6 +543,9 @@ fn parameter_shape(path: &str, name: &str) -> Option<ParamShape> {
         (_, "id") if path.starts_with("/api/v1/batches/") => Pattern(BATCH_ID),
         (_, "id") if path.starts_with("/api/v1/methodologies/") => Pattern(TABLE_ID),
         (_, "key_id") => Pattern(PARTNER_KEY_ID),
+        (_, "code") if path.starts_with("/api/v1/market/instruments/") => {
+            Pattern(crate::instruments::CODE_PATTERN)
+        }
         (_, "starting_after") if path.ends_with("/partner-keys") => Pattern(PARTNER_KEY_ID),
         (_, "id" | "starting_after") => Uuid,
         (_, n) if n.ends_with("_id") => Uuid,

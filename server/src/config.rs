@@ -115,6 +115,8 @@ pub struct Settings {
     pub methodology_refresh_secs: u64,
     /// Rules of the registry (`[registry]` in the file).
     pub registry: crate::registry::rules::RegistryRules,
+    /// Rules of the market (`[market]` in the file).
+    pub market: crate::market::rules::MarketRules,
     /// Largest request head (every header's name and value together);
     /// larger ones are answered 431.
     pub max_header_bytes: usize,
@@ -161,6 +163,7 @@ pub struct FileSettings {
     pub audit_seal_interval_ms: Option<u64>,
     pub methodology_refresh_secs: Option<u64>,
     pub registry: Option<crate::registry::rules::RegistryRules>,
+    pub market: Option<crate::market::rules::MarketRules>,
     pub max_header_bytes: Option<usize>,
     pub refresh_grace_secs: Option<u64>,
 }
@@ -480,6 +483,11 @@ impl Settings {
                 name: "registry",
                 message,
             })?;
+        let market = file.market.unwrap_or_default();
+        market.validate().map_err(|message| ConfigError::Invalid {
+            name: "market",
+            message,
+        })?;
         let trip_rules = file.trip_rules.unwrap_or_default();
         trip_rules
             .validate()
@@ -499,6 +507,7 @@ impl Settings {
             audit_seal_interval_ms,
             methodology_refresh_secs,
             registry,
+            market,
             max_header_bytes,
             refresh_grace_secs,
             database_max_connections,
@@ -695,6 +704,7 @@ mod tests {
             ("", accepted_keys(|t| t)),
             ("trip_rules", accepted_keys(section("trip_rules"))),
             ("registry", accepted_keys(section("registry"))),
+            ("market", accepted_keys(section("market"))),
         ] {
             let listed: Vec<&str> = reference::SETTINGS
                 .iter()
@@ -703,7 +713,7 @@ mod tests {
                 .collect();
             for k in &keys {
                 // Sections are listed by their keys.
-                if name.is_empty() && (k == "trip_rules" || k == "registry") {
+                if name.is_empty() && ["trip_rules", "registry", "market"].contains(&k.as_str()) {
                     continue;
                 }
                 assert!(

@@ -20,6 +20,7 @@ pub mod health;
 pub mod idempotency;
 pub mod ids;
 pub mod input_guard;
+pub mod instruments;
 pub mod ledger;
 pub mod market;
 pub mod me;

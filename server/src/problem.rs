@@ -84,6 +84,12 @@ problem_codes! {
     NotAForestSink = 409, "not_a_forest_sink", "reversals are recorded against forest sinks only";
     NothingToAggregate = 409, "nothing_to_aggregate", "no unaggregated credited reductions of that preset in the period";
     TryAgain = 409, "try_again", "a concurrent change won: retry";
+    NotAParticipant = 409, "not_a_participant", "(market) the organisation does not trade: it must be an approved enterprise, government department, reserve platform or service centre";
+    AlreadyListed = 409, "already_listed", "(market) the instrument is listed already";
+    InstrumentSuspended = 409, "instrument_suspended", "(market) the instrument is suspended: no orders, picks, block trades or bids until it resumes";
+    NotSuspended = 409, "not_suspended", "(market) the instrument is not suspended";
+    InsufficientCash = 409, "insufficient_cash", "(market) not enough cash available (deposited, less what orders, bids and withdrawals hold)";
+    ReferenceReused = 409, "reference_reused", "(market) the bank reference was recorded before for a different deposit";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";
     InvalidField = 422, "invalid_field", "a field breaks a rule; `param` names it";

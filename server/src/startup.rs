@@ -155,6 +155,7 @@ impl Application {
                 trip_rules,
                 partner_secrets,
                 registry: settings.registry.clone(),
+                market: settings.market.clone(),
                 log_key,
                 clock,
                 methodologies,
@@ -307,6 +308,7 @@ struct Policies {
     trip_rules: TripRules,
     partner_secrets: PartnerSecrets,
     registry: crate::registry::rules::RegistryRules,
+    market: crate::market::rules::MarketRules,
     log_key: crate::audit::routes::LogKey,
     clock: Clock,
     methodologies: Methodologies,
@@ -335,6 +337,7 @@ fn run(
     });
     let trip_rules = web::Data::new(policies.trip_rules);
     let registry_rules = web::Data::new(policies.registry);
+    let market_rules = web::Data::new(policies.market);
     let log_key = web::Data::new(policies.log_key);
     let clock = web::Data::new(policies.clock);
     let methodologies = web::Data::new(policies.methodologies);
@@ -367,6 +370,7 @@ fn run(
             .app_data(trip_rules.clone())
             .app_data(points_validity.clone())
             .app_data(registry_rules.clone())
+            .app_data(market_rules.clone())
             .app_data(log_key.clone())
             .app_data(clock.clone())
             .app_data(methodologies.clone())

@@ -126,6 +126,18 @@ pub const SETTINGS: &[Setting] = &[
     in_section("registry", "forest_buffer_share", "\"0.2\"", "share of each forest-sink issuance held in the buffer pool"),
     in_section("registry", "max_transfer_g", "1000000000000", "largest quantity one transfer moves, in grams (not the reserve platform's)"),
     in_section("registry", "public_base_url", "\"http://127.0.0.1:8080\"", "base of the verification links printed on certificates"),
+    in_section("market", "round_the_clock", "false", "trade at every hour of every day, the daily close at midnight China time (development and demos only)"),
+    in_section("market", "sessions", "\"09:30-11:30,13:00-15:00\"", "continuous-trading sessions, Monday to Friday, China time"),
+    in_section("market", "block_window", "\"13:00-15:00\"", "when block trades may be proposed and answered, Monday to Friday, China time"),
+    in_section("market", "band", "\"0.1\"", "book and pick orders within this share of the reference price (the previous close)"),
+    in_section("market", "block_band", "\"0.3\"", "block trades within this share of the reference price"),
+    in_section("market", "block_min_units", "100000", "smallest block trade, in units (tonnes)"),
+    in_section("market", "max_order_units", "99999", "largest book order, in units"),
+    in_section("market", "position_limit_units", "1000000", "most units of one instrument one organisation may hold (not the reserve platform)"),
+    in_section("market", "pick_levels", "5", "price levels of the other side a pick (点选) may choose from"),
+    in_section("market", "fee_rate", "\"0\"", "fee on each side of a trade, a share of its value, to the exchange fee account"),
+    in_section("market", "t_plus_one", "true", "units bought on a trading day can be sold from the next trading day"),
+    in_section("market", "auction_bidder_cap", "\"0.5\"", "largest share of an auction lot one bidder may bid for"),
 ];
 
 /// Every environment variable the server reads.

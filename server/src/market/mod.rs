@@ -3,4 +3,12 @@
 //! the pure rule; everything else works on instruments, never on one kind
 //! of right.
 
+pub mod cash;
+pub mod entity;
+pub mod error;
+pub mod listing;
 pub mod matching;
+pub mod money;
+pub mod participants;
+pub mod routes;
+pub mod rules;

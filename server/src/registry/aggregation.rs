@@ -116,6 +116,7 @@ pub async fn aggregate(
             project_id: None,
             report_id: None,
             vintage,
+            class: crate::instruments::Class::CarbonPersonal,
             methodology: input.preset.clone(),
             methodology_version: version,
             quantity_g: quantity,

@@ -137,6 +137,9 @@ pub mod batch {
         pub issued_by: String,
         pub issued_at: DateTimeWithTimeZone,
         pub audit_event_id: i64,
+        /// The instrument its units trade as (`TPH-FOR-2025`); set at
+        /// issuance, every batch has one.
+        pub instrument: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -118,6 +118,7 @@ pub async fn issue(
             project_id: Some(p.id.clone()),
             report_id: Some(r.id.clone()),
             vintage,
+            class: crate::instruments::Class::of_batch("project", Some(&p.kind)),
             methodology: p.methodology.clone(),
             methodology_version: p.methodology_version,
             quantity_g: quantity,
@@ -144,6 +145,8 @@ pub(super) struct NewBatch<'a> {
     pub project_id: Option<String>,
     pub report_id: Option<String>,
     pub vintage: i32,
+    /// Its instrument's class (the vintage is the batch's).
+    pub class: crate::instruments::Class,
     pub methodology: String,
     pub methodology_version: i32,
     pub quantity_g: i64,
@@ -174,6 +177,7 @@ pub(super) async fn record_batch(
         )
     };
     let credits = asset(&new.id);
+    let instrument = crate::instruments::Code::new(new.class, new.vintage).to_string();
     let buffer_g = new.buffer.map(|(_, g)| g).unwrap_or(0);
     let mut postings = vec![
         Posting {
@@ -215,6 +219,7 @@ pub(super) async fn record_batch(
         "batch": new.id,
         "kind": new.kind,
         "vintage": new.vintage,
+        "instrument": instrument,
         "methodology": new.methodology,
         "methodology_version": new.methodology_version,
         "quantity_g": new.quantity_g,
@@ -246,6 +251,7 @@ pub(super) async fn record_batch(
         issued_by: Set(who.user_id.to_string()),
         issued_at: Set(now),
         audit_event_id: Set(event),
+        instrument: Set(Some(instrument)),
     })
     .exec_with_returning(txn)
     .await;

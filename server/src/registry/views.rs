@@ -142,6 +142,9 @@ pub struct BatchView {
     pub kind: String,
     pub project_id: Option<String>,
     pub vintage: i32,
+    /// The instrument its units trade as, e.g. `TPH-FOR-2025`.
+    #[schema(example = "TPH-FOR-2025")]
+    pub instrument: String,
     pub methodology: String,
     pub methodology_version: i32,
     /// Issued grams; serial numbers are the grams `1..=quantity_g`.
@@ -169,6 +172,7 @@ impl From<batch::Model> for BatchView {
             kind: b.kind,
             project_id: b.project_id,
             vintage: b.vintage,
+            instrument: b.instrument.unwrap_or_default(),
             methodology: b.methodology,
             methodology_version: b.methodology_version,
             quantity_g: b.quantity_g.to_string(),

@@ -497,6 +497,51 @@ async fn every_object_route_refuses_the_wrong_user() {
             &["operator"],
             403,
         ));
+        // The market: listing decisions by role; a withdrawal is decided by
+        // its bank's staff only (none of these users): even the
+        // organisation that asked for it sees no such withdrawal to decide.
+        for what in ["suspend", "resume"] {
+            rows.push((
+                if what == "suspend" {
+                    "/api/v1/market/instruments/{code}/suspend"
+                } else {
+                    "/api/v1/market/instruments/{code}/resume"
+                },
+                Method::POST,
+                format!("/api/v1/market/instruments/TPH-FOR-{}/{what}", year - 1),
+                Some(json!({"reason": "x"})),
+                &["government", "admin"],
+                403,
+            ));
+        }
+        let (bank_id, teller) = crate::helpers::bank(&app, &g, 43).await;
+        let (status, d) = app
+            .post_as(
+                &teller,
+                "/api/v1/market/deposits",
+                &json!({"bank_id": bank_id, "reference": "R", "organization_id": org_id, "amount": "100"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{d}");
+        let (status, w) = app
+            .post_as(
+                &operator,
+                "/api/v1/market/withdrawals",
+                &json!({"organization_id": org_id, "bank_id": bank_id, "bank_account": "1", "amount": "100"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{w}");
+        rows.push((
+            "/api/v1/market/withdrawals/{id}/decision",
+            Method::POST,
+            format!(
+                "/api/v1/market/withdrawals/{}/decision",
+                w["id"].as_str().unwrap()
+            ),
+            Some(json!({"decision": "refuse", "reason": "x"})),
+            &[],
+            404,
+        ));
         let sees_but_may_not_act = |method: &Method, path: &str, name: &str| {
             *method != Method::GET
                 && path.contains(&draft_id)

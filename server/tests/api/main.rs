@@ -15,6 +15,7 @@ mod idempotency;
 mod input;
 mod journey;
 mod ledger;
+mod market;
 mod methodologies;
 mod migrations;
 mod openapi;

@@ -330,3 +330,47 @@ pub async fn points(app: &TestApp, token: &str) -> String {
         .find(|b| b["asset"] == "points")
         .map_or("0".into(), |b| b["posted"].as_str().unwrap().to_string())
 }
+
+/// An approved settlement bank set up by the government's admin, and its
+/// staff's token; answers the bank's id and the token.
+pub async fn bank(app: &TestApp, g: &Government, n: u32) -> (String, String) {
+    let (status, bank) = app
+        .post_as(
+            &g.admin,
+            "/api/v1/organizations",
+            &json!({"kind": "bank", "name": "兰州新区结算银行", "uscc": uscc(600_000 + n)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{bank}");
+    let id = bank["id"].as_str().unwrap().to_string();
+    let staff = app.signed_in(&format!("bank{n}@bank.cn")).await;
+    let (user, _) = app.whoami(&staff).await;
+    let (status, g) = app
+        .post_as(
+            &g.admin,
+            &format!("/api/v1/organizations/{id}/roles"),
+            &json!({"user_id": user, "role": "bank"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{g}");
+    (id, staff)
+}
+
+/// `asset`'s balance (posted, held) on an account the token may read.
+pub async fn balance(app: &TestApp, token: &str, account: &str, asset: &str) -> (i64, i64) {
+    let (status, b) = app
+        .get_as(token, &format!("/api/v1/accounts/{account}/balances"))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    b["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["asset"] == asset)
+        .map_or((0, 0), |x| {
+            (
+                x["posted"].as_str().unwrap().parse().unwrap(),
+                x["held"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+}

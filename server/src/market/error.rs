@@ -1,0 +1,66 @@
+//! The market's errors, mapped once to problem documents.
+
+use sea_orm::DbErr;
+
+use crate::error::ApiError;
+use crate::ledger::LedgerError;
+use crate::problem::ProblemCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MarketError {
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    /// An object a request field names that does not exist or that the
+    /// caller may not use.
+    #[error("{param}: {detail}")]
+    Unknown { param: &'static str, detail: String },
+    #[error("{param}: {detail}")]
+    Invalid { param: &'static str, detail: String },
+    /// A state or rule conflict with a stable code.
+    #[error("{1}")]
+    Conflict(ProblemCode, String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl MarketError {
+    pub fn invalid(param: &'static str, detail: impl Into<String>) -> MarketError {
+        MarketError::Invalid {
+            param,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn unknown(param: &'static str, detail: impl Into<String>) -> MarketError {
+        MarketError::Unknown {
+            param,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<MarketError> for ApiError {
+    fn from(e: MarketError) -> Self {
+        match e {
+            MarketError::Forbidden(why) => ApiError::Forbidden(why.into()),
+            MarketError::NotFound => ApiError::NotFound,
+            MarketError::Unknown { param, .. } => ApiError::UnknownObject {
+                param: param.into(),
+                detail: e.to_string(),
+            },
+            MarketError::Invalid { param, .. } => ApiError::Invalid {
+                param: param.into(),
+                detail: e.to_string(),
+            },
+            MarketError::Conflict(code, detail) => ApiError::Conflict { code, detail },
+            // The market maps the ledger's refusals it expects (not enough
+            // cash or units) where it knows which; any other is a bug.
+            MarketError::Ledger(e) => ApiError::internal(e),
+            MarketError::Database(e) => e.into(),
+        }
+    }
+}

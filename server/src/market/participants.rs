@@ -1,0 +1,115 @@
+//! Who takes part in the market: approved enterprises, government
+//! departments, the reserve platform and the service centre (which sells
+//! aggregated personal batches), acting through their staff. Persons do
+//! not trade (as in the national CCER market); banks settle cash but do
+//! not trade.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::error::MarketError;
+use crate::accounts::entity as account;
+use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
+use crate::orgs::entity::{organization, OrgKind, Status};
+use crate::problem::ProblemCode;
+
+/// An organisation that trades, with its account.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub org: organization::Model,
+    pub account: account::Model,
+}
+
+pub fn trades(kind: OrgKind) -> bool {
+    matches!(
+        kind,
+        OrgKind::Enterprise
+            | OrgKind::GovernmentDepartment
+            | OrgKind::ReservePlatform
+            | OrgKind::ServiceCentre
+    )
+}
+
+async fn organization(
+    db: &impl ConnectionTrait,
+    param: &'static str,
+    org_id: &str,
+) -> Result<organization::Model, MarketError> {
+    organization::Entity::find_by_id(org_id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| MarketError::unknown(param, format!("no organisation {org_id}")))
+}
+
+/// The organisation `org_id` (named by field `param`) as a participant:
+/// approved and of a kind that trades.
+pub async fn participant(
+    db: &impl ConnectionTrait,
+    param: &'static str,
+    org_id: &str,
+) -> Result<Participant, MarketError> {
+    let org = organization(db, param, org_id).await?;
+    if org.status != Status::Approved || !trades(org.kind) {
+        return Err(MarketError::Conflict(
+            ProblemCode::NotAParticipant,
+            format!("{} does not trade: it must be an approved enterprise, government department, reserve platform or service centre", org.name),
+        ));
+    }
+    let account = account::Entity::find()
+        .filter(account::Column::OrganizationId.eq(org.id.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("account of {}", org.id)))?;
+    Ok(Participant { org, account })
+}
+
+/// The participant `org_id`, when `who` is its staff; otherwise the
+/// organisation looks absent (404 with `param`), as objects one may not use
+/// do everywhere.
+pub async fn acting_for(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    param: &'static str,
+    org_id: &str,
+) -> Result<Participant, MarketError> {
+    let org = organization(db, param, org_id).await?;
+    if !who.has_role_in(org.kind.staff_role(), &org.id) {
+        return Err(MarketError::unknown(
+            param,
+            format!("{org_id} is not an organisation you act for"),
+        ));
+    }
+    participant(db, param, org_id).await
+}
+
+/// The approved bank `bank_id` (named by field `param`).
+pub async fn bank(
+    db: &impl ConnectionTrait,
+    param: &'static str,
+    bank_id: &str,
+) -> Result<organization::Model, MarketError> {
+    let org = organization(db, param, bank_id).await?;
+    if org.kind != OrgKind::Bank || org.status != Status::Approved {
+        return Err(MarketError::unknown(
+            param,
+            format!("{bank_id} is not an approved settlement bank"),
+        ));
+    }
+    Ok(org)
+}
+
+/// The bank `bank_id`, when `who` is its staff.
+pub async fn bank_staff(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    param: &'static str,
+    bank_id: &str,
+) -> Result<organization::Model, MarketError> {
+    let bank = bank(db, param, bank_id).await?;
+    if !who.has_role_in(Role::Bank, &bank.id) {
+        return Err(MarketError::Forbidden(
+            "only the settlement bank's staff record its deposits and decide its withdrawals",
+        ));
+    }
+    Ok(bank)
+}

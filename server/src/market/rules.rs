@@ -1,0 +1,221 @@
+//! The market's policy as configuration (`[market]` in the file), with
+//! the national carbon market's rules as defaults (REFERENCE.md), and the
+//! trading calendar: sessions, the block-trade window, trading days.
+
+use chrono::{Datelike, NaiveTime, Weekday};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::clock::{china_time, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarketRules {
+    /// Open at every hour of every day (development and demos); the daily
+    /// close is then at midnight China time.
+    pub round_the_clock: bool,
+    /// Continuous-trading sessions, Monday to Friday, China time:
+    /// `"HH:MM-HH:MM"` ranges separated by commas.
+    pub sessions: String,
+    /// When block trades may be proposed and answered.
+    pub block_window: String,
+    /// Book and pick orders within this share of the reference price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub band: Decimal,
+    /// Block trades within this share of the reference price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub block_band: Decimal,
+    /// Smallest block trade, in units.
+    pub block_min_units: i64,
+    /// Largest book order, in units.
+    pub max_order_units: i64,
+    /// Most units one organisation may hold of one instrument (the reserve
+    /// platform is not limited).
+    pub position_limit_units: i64,
+    /// Price levels of the other side a pick may choose from.
+    pub pick_levels: u32,
+    /// Fee on each side of a trade, a share of its value.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub fee_rate: Decimal,
+    /// Units bought on a trading day can be sold from the next one.
+    pub t_plus_one: bool,
+    /// Largest share of an auction lot one bidder may bid for.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub auction_bidder_cap: Decimal,
+}
+
+impl Default for MarketRules {
+    fn default() -> Self {
+        MarketRules {
+            round_the_clock: false,
+            sessions: "09:30-11:30,13:00-15:00".into(),
+            block_window: "13:00-15:00".into(),
+            band: Decimal::new(1, 1),
+            block_band: Decimal::new(3, 1),
+            block_min_units: 100_000,
+            max_order_units: 99_999,
+            position_limit_units: 1_000_000,
+            pick_levels: 5,
+            fee_rate: Decimal::ZERO,
+            t_plus_one: true,
+            auction_bidder_cap: Decimal::new(5, 1),
+        }
+    }
+}
+
+/// `"09:30-11:30,13:00-15:00"` as ranges, each start before its end, in
+/// order and not overlapping.
+pub fn parse_sessions(text: &str) -> Result<Vec<(NaiveTime, NaiveTime)>, String> {
+    let mut out: Vec<(NaiveTime, NaiveTime)> = Vec::new();
+    for part in text.split(',') {
+        let (a, b) = part
+            .trim()
+            .split_once('-')
+            .ok_or_else(|| format!("{part:?} is not HH:MM-HH:MM"))?;
+        let t = |s: &str| {
+            NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| format!("{s:?} is not HH:MM"))
+        };
+        let (a, b) = (t(a)?, t(b)?);
+        if a >= b {
+            return Err(format!("{part:?} ends before it starts"));
+        }
+        if out.last().is_some_and(|(_, end)| *end > a) {
+            return Err(format!(
+                "{part:?} overlaps or precedes the session before it"
+            ));
+        }
+        out.push((a, b));
+    }
+    Ok(out)
+}
+
+impl MarketRules {
+    pub fn validate(&self) -> Result<(), String> {
+        parse_sessions(&self.sessions).map_err(|e| format!("sessions: {e}"))?;
+        parse_sessions(&self.block_window).map_err(|e| format!("block_window: {e}"))?;
+        let share = |name: &str, d: Decimal, max: Decimal| {
+            if d < Decimal::ZERO || d > max {
+                Err(format!("{name} must be from 0 to {max}"))
+            } else {
+                Ok(())
+            }
+        };
+        share("band", self.band, Decimal::ONE)?;
+        share("block_band", self.block_band, Decimal::ONE)?;
+        share("fee_rate", self.fee_rate, Decimal::new(1, 1))?;
+        share("auction_bidder_cap", self.auction_bidder_cap, Decimal::ONE)?;
+        if self.auction_bidder_cap.is_zero() {
+            return Err("auction_bidder_cap must be above 0".into());
+        }
+        for (name, v) in [
+            ("block_min_units", self.block_min_units),
+            ("max_order_units", self.max_order_units),
+            ("position_limit_units", self.position_limit_units),
+        ] {
+            if !(1..=super::money::MAX_UNITS).contains(&v) {
+                return Err(format!("{name} must be 1 to {}", super::money::MAX_UNITS));
+            }
+        }
+        if !(1..=20).contains(&self.pick_levels) {
+            return Err("pick_levels must be 1 to 20".into());
+        }
+        Ok(())
+    }
+
+    /// Continuous trading is open at `now`.
+    pub fn is_open(&self, now: Timestamp) -> bool {
+        self.within(&self.sessions, now)
+    }
+
+    /// Block trades may be proposed and answered at `now`.
+    pub fn block_window_open(&self, now: Timestamp) -> bool {
+        self.within(&self.block_window, now)
+    }
+
+    fn within(&self, ranges: &str, now: Timestamp) -> bool {
+        if self.round_the_clock {
+            return true;
+        }
+        let local = now.with_timezone(&china_time());
+        if matches!(local.weekday(), Weekday::Sat | Weekday::Sun) {
+            return false;
+        }
+        let t = local.time();
+        parse_sessions(ranges)
+            .unwrap_or_default()
+            .iter()
+            .any(|(a, b)| *a <= t && t < *b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn sessions_are_weekdays_in_china_time() {
+        let r = MarketRules::default();
+        r.validate().unwrap();
+        // Monday 2026-11-30.
+        assert!(!r.is_open(at("2026-11-30T09:29:59+08:00")));
+        assert!(r.is_open(at("2026-11-30T09:30:00+08:00")));
+        assert!(r.is_open(at("2026-11-30T03:00:00+00:00")));
+        assert!(!r.is_open(at("2026-11-30T11:30:00+08:00")));
+        assert!(!r.is_open(at("2026-11-30T12:00:00+08:00")));
+        assert!(r.is_open(at("2026-11-30T14:59:59+08:00")));
+        assert!(!r.is_open(at("2026-11-30T15:00:00+08:00")));
+        assert!(!r.is_open(at("2026-11-29T10:00:00+08:00")), "Sunday");
+        assert!(!r.block_window_open(at("2026-11-30T10:00:00+08:00")));
+        assert!(r.block_window_open(at("2026-11-30T13:00:00+08:00")));
+        let always = MarketRules {
+            round_the_clock: true,
+            ..r
+        };
+        assert!(always.is_open(at("2026-11-29T03:00:00+08:00")));
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        for sessions in [
+            "",
+            "9:30",
+            "10:00-09:00",
+            "09:30-11:30,11:00-12:00",
+            "13:00-15:00,09:30-11:30",
+        ] {
+            let r = MarketRules {
+                sessions: sessions.into(),
+                ..MarketRules::default()
+            };
+            assert!(r.validate().is_err(), "{sessions:?}");
+        }
+        for bad in [
+            MarketRules {
+                band: Decimal::new(-1, 2),
+                ..MarketRules::default()
+            },
+            MarketRules {
+                fee_rate: Decimal::new(2, 1),
+                ..MarketRules::default()
+            },
+            MarketRules {
+                pick_levels: 0,
+                ..MarketRules::default()
+            },
+            MarketRules {
+                max_order_units: 0,
+                ..MarketRules::default()
+            },
+            MarketRules {
+                auction_bidder_cap: Decimal::ZERO,
+                ..MarketRules::default()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+}
