@@ -1,5 +1,6 @@
 //! Orders of the continuous book (and picks), the credit batches a sell
-//! order holds, trades and what each delivered from which batch.
+//! order holds, trades and what each delivered from which batch, and each
+//! instrument's daily bars (the close).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -64,6 +65,24 @@ enum Trades {
     TradingDay,
     AuditEventId,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum DailyBars {
+    Table,
+    Instrument,
+    Day,
+    Open,
+    High,
+    Low,
+    Close,
+    Vwap,
+    Volume,
+    Turnover,
+    BlockVolume,
+    Trades,
+    PreviousClose,
+    ClosedAt,
 }
 
 #[derive(DeriveIden)]
@@ -218,6 +237,34 @@ impl MigrationTrait for Migration {
                         Index::create()
                             .col(TradeDeliveries::TradeId)
                             .col(TradeDeliveries::BatchId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // One bar per instrument and trading day: the key is also what
+        // makes the close run once among several replicas.
+        manager
+            .create_table(
+                Table::create()
+                    .table(DailyBars::Table)
+                    .if_not_exists()
+                    .col(string_len(DailyBars::Instrument, 32))
+                    .col(string_len(DailyBars::Day, 10))
+                    .col(big_integer_null(DailyBars::Open))
+                    .col(big_integer_null(DailyBars::High))
+                    .col(big_integer_null(DailyBars::Low))
+                    .col(big_integer(DailyBars::Close))
+                    .col(big_integer_null(DailyBars::Vwap))
+                    .col(big_integer(DailyBars::Volume))
+                    .col(big_integer(DailyBars::Turnover))
+                    .col(big_integer(DailyBars::BlockVolume))
+                    .col(big_integer(DailyBars::Trades))
+                    .col(big_integer(DailyBars::PreviousClose))
+                    .col(timestamp_with_time_zone(DailyBars::ClosedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(DailyBars::Instrument)
+                            .col(DailyBars::Day),
                     )
                     .to_owned(),
             )

@@ -33,6 +33,14 @@ pub enum ApiError {
     /// A well-formed request with a field that breaks a rule.
     #[error("{detail}")]
     Invalid { param: String, detail: String },
+    /// A field that breaks a rule with a code of its own (a price outside
+    /// the band).
+    #[error("{detail}")]
+    Rule {
+        code: ProblemCode,
+        param: String,
+        detail: String,
+    },
     #[error("{detail}")]
     Conflict { code: ProblemCode, detail: String },
     #[error("{detail}")]
@@ -76,6 +84,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => ProblemCode::MethodNotAllowed,
             ApiError::Unavailable(_) => ProblemCode::Unavailable,
             ApiError::BadBody { code, .. }
+            | ApiError::Rule { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unauthorized { code, .. } => *code,
             ApiError::Invalid { .. } => ProblemCode::InvalidField,
@@ -89,9 +98,9 @@ impl ApiError {
     fn param(&self) -> Option<String> {
         match self {
             ApiError::BadBody { param, .. } => param.clone(),
-            ApiError::Invalid { param, .. } | ApiError::UnknownObject { param, .. } => {
-                Some(param.clone())
-            }
+            ApiError::Invalid { param, .. }
+            | ApiError::UnknownObject { param, .. }
+            | ApiError::Rule { param, .. } => Some(param.clone()),
             ApiError::Calc(e) => Some(e.field.clone()),
             _ => None,
         }

@@ -64,7 +64,7 @@ problem_codes! {
     IdempotencyKeyInFlight = 409, "idempotency_key_in_flight", "the first request with this `Idempotency-Key` is still running (see Retrying safely)";
     ClientTripIdReused = 409, "client_trip_id_reused", "a `client_trip_id` used before for a different trip";
     RecordIdReused = 409, "record_id_reused", "(partner feeds) a `record_id` used before for a different record";
-    IdReused = 409, "id_reused", "a transfer or retirement id used before for a different request";
+    IdReused = 409, "id_reused", "a transfer, retirement or order id (`client_order_id`) used before for a different request";
     CardAlreadyLinked = 409, "card_already_linked", "the transit card is linked to another person";
     TooManyCards = 409, "too_many_cards", "a person links at most 10 transit cards";
     InsufficientPoints = 409, "insufficient_points", "not enough points";
@@ -90,9 +90,15 @@ problem_codes! {
     NotSuspended = 409, "not_suspended", "(market) the instrument is not suspended";
     InsufficientCash = 409, "insufficient_cash", "(market) not enough cash available (deposited, less what orders, bids and withdrawals hold)";
     ReferenceReused = 409, "reference_reused", "(market) the bank reference was recorded before for a different deposit";
+    MarketClosed = 409, "market_closed", "(market) outside the trading sessions (Monday–Friday 09:30–11:30 and 13:00–15:00 China time by default) or the block-trade window";
+    InsufficientUnits = 409, "insufficient_units", "(market) not enough units of the instrument available to sell (held, less what open orders hold)";
+    TPlusOne = 409, "t_plus_one", "(market) units bought today can be sold from the next trading day";
+    PositionLimit = 409, "position_limit", "(market) the order would take the organisation's holding of the instrument over its position limit";
+    OrderNotOpen = 409, "order_not_open", "(market) the order is filled, cancelled or expired";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";
     InvalidField = 422, "invalid_field", "a field breaks a rule; `param` names it";
+    OutsideBand = 422, "outside_band", "(market) the price is outside today's band around the reference price; `detail` states the band (also in the instrument's `band`)";
     OutOfRange = 422, "out_of_range", "(calculator) a value outside its allowed range; `param` is the JSON path of the field (`legs[1].distance_km`)";
     UnknownMethodology = 422, "unknown_methodology", "(calculator) a preset or table id the catalogue does not hold";
     UnknownMode = 422, "unknown_mode", "(calculator) a travel mode the preset does not define";

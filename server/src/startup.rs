@@ -125,6 +125,7 @@ impl Application {
         };
         let trip_rules = settings.trip_rules.clone();
         spawn_retention(db.clone(), trip_rules.clone(), clock.clone());
+        spawn_daily_close(db.clone(), settings.market.clone(), clock.clone());
         let partner_secrets = PartnerSecrets(
             settings
                 .partner_secrets_key
@@ -232,6 +233,28 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
             }
             if let Err(e) = crate::partners::keys::purge_nonces(&db, now).await {
                 tracing::warn!(error = %e, "forgetting old partner nonces failed; retrying in an hour");
+            }
+        }
+    });
+}
+
+/// Closes the trading days whose close has passed (`market::close`), every
+/// `close_check_secs`. Every replica runs it; the bars' keys make each
+/// close happen once. A failure is logged and retried at the next tick.
+fn spawn_daily_close(
+    db: DatabaseConnection,
+    rules: crate::market::rules::MarketRules,
+    clock: Clock,
+) {
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_secs(rules.close_check_secs);
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match crate::market::close::run_due(&db, &rules, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(closes = n, "trading days closed"),
+                Err(e) => tracing::warn!(error = %e, "the daily close failed; retrying"),
             }
         }
     });

@@ -138,6 +138,7 @@ pub const SETTINGS: &[Setting] = &[
     in_section("market", "fee_rate", "\"0\"", "fee on each side of a trade, a share of its value, to the exchange fee account"),
     in_section("market", "t_plus_one", "true", "units bought on a trading day can be sold from the next trading day"),
     in_section("market", "auction_bidder_cap", "\"0.5\"", "largest share of an auction lot one bidder may bid for"),
+    in_section("market", "close_check_secs", "30", "seconds between a replica's looks for trading days to close (1 to 3600)"),
 ];
 
 /// Every environment variable the server reads.

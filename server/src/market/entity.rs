@@ -252,3 +252,38 @@ pub mod delivery {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod bar {
+    use super::*;
+
+    /// An instrument's trading day: open, high, low, close, VWAP, volume
+    /// (fen and units). Without book or pick trades the close is the
+    /// previous one and open, high, low and VWAP are empty.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "daily_bars")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub instrument: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        pub open: Option<i64>,
+        pub high: Option<i64>,
+        pub low: Option<i64>,
+        pub close: i64,
+        pub vwap: Option<i64>,
+        /// Units traded in the book and by picks.
+        pub volume: i64,
+        /// Fen traded in the book and by picks.
+        pub turnover: i64,
+        /// Units traded in block trades (not in the close).
+        pub block_volume: i64,
+        pub trades: i64,
+        pub previous_close: i64,
+        pub closed_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -21,6 +21,9 @@ pub enum MarketError {
     /// A state or rule conflict with a stable code.
     #[error("{1}")]
     Conflict(ProblemCode, String),
+    /// A field that breaks a rule with its own code.
+    #[error("{2}")]
+    Rule(ProblemCode, &'static str, String),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error("database: {0}")]
@@ -57,6 +60,11 @@ impl From<MarketError> for ApiError {
                 detail: e.to_string(),
             },
             MarketError::Conflict(code, detail) => ApiError::Conflict { code, detail },
+            MarketError::Rule(code, param, detail) => ApiError::Rule {
+                code,
+                param: param.into(),
+                detail,
+            },
             // The market maps the ledger's refusals it expects (not enough
             // cash or units) where it knows which; any other is a bug.
             MarketError::Ledger(e) => ApiError::internal(e),

@@ -29,7 +29,9 @@ pub type Qty = i64;
 /// The per-instrument sequence number of an accepted order: time priority.
 pub type Seq = u64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     Buy,
@@ -61,7 +63,9 @@ impl Side {
 }
 
 /// How long the rest of an order lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeInForce {
     /// Until cancelled.

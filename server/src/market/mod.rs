@@ -3,12 +3,16 @@
 //! the pure rule; everything else works on instruments, never on one kind
 //! of right.
 
+pub mod book;
 pub mod cash;
+pub mod close;
 pub mod entity;
 pub mod error;
 pub mod listing;
 pub mod matching;
 pub mod money;
+pub mod orders;
 pub mod participants;
 pub mod routes;
 pub mod rules;
+pub mod settlement;

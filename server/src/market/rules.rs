@@ -2,7 +2,7 @@
 //! the national carbon market's rules as defaults (REFERENCE.md), and the
 //! trading calendar: sessions, the block-trade window, trading days.
 
-use chrono::{Datelike, NaiveTime, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -42,6 +42,8 @@ pub struct MarketRules {
     /// Largest share of an auction lot one bidder may bid for.
     #[serde(with = "rust_decimal::serde::str")]
     pub auction_bidder_cap: Decimal,
+    /// How often a replica looks for trading days to close, in seconds.
+    pub close_check_secs: u64,
 }
 
 impl Default for MarketRules {
@@ -59,6 +61,7 @@ impl Default for MarketRules {
             fee_rate: Decimal::ZERO,
             t_plus_one: true,
             auction_bidder_cap: Decimal::new(5, 1),
+            close_check_secs: 30,
         }
     }
 }
@@ -116,6 +119,9 @@ impl MarketRules {
                 return Err(format!("{name} must be 1 to {}", super::money::MAX_UNITS));
             }
         }
+        if !(1..=3600).contains(&self.close_check_secs) {
+            return Err("close_check_secs must be 1 to 3600".into());
+        }
         if !(1..=20).contains(&self.pick_levels) {
             return Err("pick_levels must be 1 to 20".into());
         }
@@ -125,6 +131,36 @@ impl MarketRules {
     /// Continuous trading is open at `now`.
     pub fn is_open(&self, now: Timestamp) -> bool {
         self.within(&self.sessions, now)
+    }
+
+    /// When trading day `day` closes: the end of its last session, on a
+    /// weekday; round the clock, the midnight after it, every day. `None`
+    /// when `day` is no trading day.
+    pub fn close_of(&self, day: NaiveDate) -> Option<Timestamp> {
+        use chrono::TimeZone;
+        let at =
+            |d: NaiveDate, t: NaiveTime| china_time().from_local_datetime(&d.and_time(t)).single();
+        if self.round_the_clock {
+            return at(day.succ_opt()?, NaiveTime::MIN);
+        }
+        if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            return None;
+        }
+        let (_, end) = *parse_sessions(&self.sessions).ok()?.last()?;
+        at(day, end)
+    }
+
+    /// The trading days after `after` whose close is at or before `now`,
+    /// oldest first, at most `max`.
+    pub fn closes_due(&self, after: NaiveDate, now: Timestamp, max: usize) -> Vec<NaiveDate> {
+        let today = now.with_timezone(&china_time()).date_naive();
+        after
+            .iter_days()
+            .skip(1)
+            .take_while(|d| *d <= today)
+            .filter(|d| self.close_of(*d).is_some_and(|c| c <= now))
+            .take(max)
+            .collect()
     }
 
     /// Block trades may be proposed and answered at `now`.
@@ -176,6 +212,48 @@ mod tests {
             ..r
         };
         assert!(always.is_open(at("2026-11-29T03:00:00+08:00")));
+    }
+
+    #[test]
+    fn days_close_after_the_last_session_or_at_midnight() {
+        let r = MarketRules::default();
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert_eq!(r.close_of(monday), Some(at("2026-11-30T15:00:00+08:00")));
+        assert_eq!(
+            r.close_of(NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()),
+            None
+        );
+        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        // From Friday to Monday 15:00: Monday's close is due, not the weekend.
+        assert_eq!(
+            r.closes_due(friday, at("2026-11-30T15:00:00+08:00"), 10),
+            vec![monday]
+        );
+        assert_eq!(
+            r.closes_due(friday, at("2026-11-30T14:59:59+08:00"), 10),
+            vec![]
+        );
+        let always = MarketRules {
+            round_the_clock: true,
+            ..r
+        };
+        assert_eq!(
+            always.close_of(monday),
+            Some(at("2026-12-01T00:00:00+08:00"))
+        );
+        assert_eq!(
+            always.closes_due(friday, at("2026-11-30T10:00:00+08:00"), 10),
+            vec![
+                NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+            ]
+        );
+        assert_eq!(
+            always
+                .closes_due(friday, at("2026-11-30T10:00:00+08:00"), 1)
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn csv_field(text: &str) -> String {
 
 /// The page as JSON or CSV with these `columns` (scalar fields of the
 /// items); `x-has-more` tells a CSV client to page on.
-fn answer<T: Serialize + ToSchema>(
+pub fn answer<T: Serialize + ToSchema>(
     format: &FormatQuery,
     columns: &[&str],
     data: Vec<T>,

@@ -92,7 +92,11 @@ async fn balances_and_entries_in_pages() {
 async fn every_object_route_refuses_the_wrong_user() {
     for backend in backends() {
         // No public notice, so the project can be decided at once.
-        let app = spawn_app_with(backend, |s| s.registry.notice_working_days = 0).await;
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.round_the_clock = true;
+        })
+        .await;
         let g = government(&app, 4).await;
         let (org, operator) = enterprise(&app, &g, "op@pv.cn", 40).await;
         let org_id = org["id"].as_str().unwrap().to_string();
@@ -519,7 +523,7 @@ async fn every_object_route_refuses_the_wrong_user() {
             .post_as(
                 &teller,
                 "/api/v1/market/deposits",
-                &json!({"bank_id": bank_id, "reference": "R", "organization_id": org_id, "amount": "100"}),
+                &json!({"bank_id": bank_id, "reference": "R", "organization_id": org_id, "amount": "1000"}),
             )
             .await;
         assert_eq!(status, 201, "{d}");
@@ -531,6 +535,42 @@ async fn every_object_route_refuses_the_wrong_user() {
             )
             .await;
         assert_eq!(status, 201, "{w}");
+        // An open order of the enterprise: its staff's alone.
+        let code = format!("TPH-FOR-{}", year - 1);
+        let (status, i) = app
+            .post_as(
+                &g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": code, "reference_price": "1.00"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{i}");
+        let (status, placed) = app
+            .post_as(
+                &operator,
+                "/api/v1/market/orders",
+                &json!({"organization_id": org_id, "client_order_id": "o-1", "instrument": code,
+                        "side": "buy", "price": "1.00", "quantity": "1"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{placed}");
+        let order_id = placed["order"]["id"].as_str().unwrap();
+        rows.push((
+            "/api/v1/market/orders/{id}",
+            Method::GET,
+            format!("/api/v1/market/orders/{order_id}"),
+            None,
+            &["operator"],
+            404,
+        ));
+        rows.push((
+            "/api/v1/market/orders/{id}/cancel",
+            Method::POST,
+            format!("/api/v1/market/orders/{order_id}/cancel"),
+            None,
+            &["operator"],
+            404,
+        ));
         rows.push((
             "/api/v1/market/withdrawals/{id}/decision",
             Method::POST,

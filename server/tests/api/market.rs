@@ -396,3 +396,525 @@ async fn cash_comes_and_goes_only_through_the_settlement_bank() {
         );
     }
 }
+
+/// A Monday at `hh:mm` China time, some weeks after the app's now.
+fn trading_time(
+    app: &crate::helpers::TestApp,
+    hh: u32,
+    mm: u32,
+) -> chrono::DateTime<chrono::FixedOffset> {
+    use chrono::{Datelike, Duration, TimeZone};
+    let today = app.today();
+    let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    tanpuhui_server::clock::china_time()
+        .from_local_datetime(&monday.and_hms_opt(hh, mm, 0).unwrap())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_enterprises_trade_forest_credits_through_the_book() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 1;
+        })
+        .await;
+        // Monday before the morning session opens: tokens issued now last
+        // fifteen minutes of the app's clock.
+        app.clock.set(trading_time(&app, 9, 20));
+        let r = registry(&app, 1).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-B-1").await;
+        let batch_id = batch["id"].as_str().unwrap();
+        let code = batch["instrument"].as_str().unwrap().to_string();
+        let seller = r.org_id().to_string();
+        let seller_account = r.account_id().to_string();
+        let (buyer_org, buyer_op) = enterprise(&app, &r.g, "buyer@lz.cn", 12).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let buyer_account = buyer_org["account_id"].as_str().unwrap().to_string();
+        let (bank_id, teller) = bank(&app, &r.g, 1).await;
+        let (status, d) = app
+            .post_as(
+                &teller,
+                "/api/v1/market/deposits",
+                &json!({"bank_id": bank_id, "reference": "B-1", "organization_id": buyer, "amount": "100000000"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{d}");
+        let (status, i) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": code, "reference_price": "36.00"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{i}");
+        let credits = format!("credit:{batch_id}");
+        let held_by_seller = balance(&app, &r.op, &seller_account, &credits).await.0;
+
+        let n = std::cell::Cell::new(0);
+        let order = |org: &str, side: &str, price: &str, quantity: u32, tif: &str| {
+            n.set(n.get() + 1);
+            json!({"organization_id": org, "client_order_id": format!("c-{}", n.get()), "instrument": code,
+                   "side": side, "price": price, "quantity": quantity.to_string(), "time_in_force": tif})
+        };
+        // Outside the sessions nothing trades.
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(&seller, "sell", "36.50", 100, "gtc"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("market_closed")),
+            "{p}"
+        );
+        app.clock.advance(chrono::Duration::minutes(10));
+
+        let (status, s1) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(&seller, "sell", "36.50", 100, "gtc"),
+            )
+            .await;
+        assert_eq!(status, 201, "{s1}");
+        assert_eq!(
+            (
+                s1["order"]["status"].as_str(),
+                s1["trades"].as_array().map(Vec::len)
+            ),
+            (Some("open"), Some(0))
+        );
+        let (status, s2) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(&seller, "sell", "36.00", 50, "gtc"),
+            )
+            .await;
+        assert_eq!(status, 201, "{s2}");
+        assert_eq!(
+            balance(&app, &r.op, &seller_account, &credits).await,
+            (held_by_seller, 150_000_000)
+        );
+
+        // The buy crosses both asks: the better price first, each at its price.
+        let (status, b1) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "36.50", 120, "gtc"),
+            )
+            .await;
+        assert_eq!(status, 201, "{b1}");
+        assert_eq!(b1["order"]["status"], "filled", "{b1}");
+        let trades: Vec<(String, String)> = b1["trades"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["price"].as_str().unwrap().into(),
+                    t["quantity"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            trades,
+            vec![("36.00".into(), "50".into()), ("36.50".into(), "70".into())]
+        );
+        let paid = 50 * 3_600 + 70 * 3_650;
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, "cash:CNY").await,
+            (100_000_000 - paid, 0)
+        );
+        assert_eq!(
+            balance(&app, &r.op, &seller_account, "cash:CNY").await,
+            (paid, 0)
+        );
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, &credits).await,
+            (120_000_000, 0)
+        );
+        assert_eq!(
+            balance(&app, &r.op, &seller_account, &credits).await,
+            (held_by_seller - 120_000_000, 30_000_000)
+        );
+
+        // Public depth and tape never say who.
+        let depth: serde_json::Value = app
+            .get(&format!("/api/v1/market/instruments/{code}/book"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            depth["asks"],
+            json!([{"price": "36.50", "quantity": "30", "orders": 1}]),
+            "{depth}"
+        );
+        assert_eq!(depth["bids"], json!([]));
+        let tape: serde_json::Value = app
+            .get(&format!("/api/v1/market/instruments/{code}/trades"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let seqs: Vec<i64> = tape["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seqs, vec![2, 1], "{tape}");
+        assert!(!tape.to_string().contains(&buyer) && !tape.to_string().contains(&seller));
+
+        // Refusals.
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "40.00", 1, "gtc"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str(), p["param"].as_str()),
+            (422, Some("outside_band"), Some("price")),
+            "{p}"
+        );
+        assert!(
+            p["detail"].as_str().unwrap().contains("32.40 to 39.60"),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "36.505", 1, "gtc"),
+            )
+            .await;
+        assert_eq!((status, p["param"].as_str()), (422, Some("price")), "{p}");
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "36.00", 100_000, "gtc"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (422, Some("quantity")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "36.00", 99_999, "gtc"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("insufficient_cash")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "sell", "36.00", 10, "gtc"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("t_plus_one")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "sell", "36.00", 121, "gtc"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("insufficient_units")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "36.00", 1, "gtc"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (404, Some("organization_id")),
+            "{p}"
+        );
+        // Replays: the same order answers the first; another body is refused.
+        let first = json!({"organization_id": buyer, "client_order_id": "same", "instrument": code,
+                           "side": "buy", "price": "35.00", "quantity": "1"});
+        let (status, o1) = app
+            .post_as(&buyer_op, "/api/v1/market/orders", &first)
+            .await;
+        assert_eq!(status, 201, "{o1}");
+        let (status, o2) = app
+            .post_as(&buyer_op, "/api/v1/market/orders", &first)
+            .await;
+        assert_eq!(
+            (status, o2["replayed"].as_bool(), o2["order"]["id"].clone()),
+            (200, Some(true), o1["order"]["id"].clone())
+        );
+        let mut other = first.clone();
+        other["quantity"] = json!("2");
+        let (status, p) = app
+            .post_as(&buyer_op, "/api/v1/market/orders", &other)
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("id_reused")),
+            "{p}"
+        );
+
+        // A day order lives until the close.
+        let (status, day_order) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "34.00", 2, "day"),
+            )
+            .await;
+        assert_eq!(
+            (status, day_order["order"]["status"].as_str()),
+            (201, Some("open")),
+            "{day_order}"
+        );
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, "cash:CNY").await.1,
+            3_500 + 6_800
+        );
+
+        // Own orders never trade: the crossing rest is cancelled.
+        let (status, own) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(&seller, "buy", "36.50", 10, "gtc"),
+            )
+            .await;
+        assert_eq!(status, 201, "{own}");
+        assert_eq!(
+            (
+                own["order"]["status"].as_str(),
+                own["order"]["reason"].as_str()
+            ),
+            (Some("cancelled"), Some("self_trade"))
+        );
+        assert_eq!(
+            balance(&app, &r.op, &seller_account, "cash:CNY").await,
+            (paid, 0)
+        );
+
+        // The next trading day the bought units can be sold; an ioc rest is
+        // cancelled and gives back what it held.
+        app.clock.advance(chrono::Duration::days(1));
+        let buyer_op = app.token("buyer@lz.cn").await;
+        let seller_op = app.token("forest1@lz.cn").await;
+        let gov = app.token("gov1@tph.cn").await;
+        // Monday closed at 15:00: VWAP of the day's book trades, the bar,
+        // the day order expired, the bands moved.
+        let bars_path = format!("/api/v1/market/instruments/{code}/bars");
+        let mut bars = serde_json::Value::Null;
+        for _ in 0..100 {
+            bars = app.get(&bars_path).await.json().await.unwrap();
+            if !bars["data"].as_array().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let monday = &bars["data"][0];
+        assert_eq!(
+            (
+                monday["open"].as_str(),
+                monday["high"].as_str(),
+                monday["low"].as_str()
+            ),
+            (Some("36.00"), Some("36.50"), Some("36.00")),
+            "{bars}"
+        );
+        // (50 × 36.00 + 70 × 36.50) / 120 = 36.2916…
+        assert_eq!(
+            (monday["close"].as_str(), monday["volume"].as_str()),
+            (Some("36.29"), Some("120")),
+            "{bars}"
+        );
+        assert_eq!(
+            (
+                monday["turnover"].as_str(),
+                monday["previous_close"].as_str()
+            ),
+            (Some("435500"), Some("36.00"))
+        );
+        let csv = app
+            .get(&format!("{bars_path}?format=csv"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.starts_with("instrument,day,open,high,low,close,"),
+            "{csv}"
+        );
+        let i: serde_json::Value = app
+            .get(&format!("/api/v1/market/instruments/{code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                i["reference_price"].as_str(),
+                i["band"]["low"].as_str(),
+                i["band"]["high"].as_str()
+            ),
+            (Some("36.29"), Some("32.67"), Some("39.91")),
+            "{i}"
+        );
+        let (_, expired) = app
+            .get_as(
+                &buyer_op,
+                &format!(
+                    "/api/v1/market/orders/{}",
+                    day_order["order"]["id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(expired["order"]["status"], "expired", "{expired}");
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, "cash:CNY").await.1,
+            3_500
+        );
+        let (status, s) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "sell", "36.40", 10, "ioc"),
+            )
+            .await;
+        assert_eq!(status, 201, "{s}");
+        assert_eq!(
+            (s["order"]["status"].as_str(), s["order"]["reason"].as_str()),
+            (Some("cancelled"), Some("ioc")),
+            "{s}"
+        );
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, &credits).await,
+            (120_000_000, 0)
+        );
+
+        // Cancelling gives back the units; only once.
+        let s1_id = s1["order"]["id"].as_str().unwrap();
+        let (status, c) = app
+            .post_as(
+                &seller_op,
+                &format!("/api/v1/market/orders/{s1_id}/cancel"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(
+            (status, c["status"].as_str(), c["remaining"].as_str()),
+            (200, Some("cancelled"), Some("30")),
+            "{c}"
+        );
+        let (status, p) = app
+            .post_as(
+                &seller_op,
+                &format!("/api/v1/market/orders/{s1_id}/cancel"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("order_not_open")),
+            "{p}"
+        );
+        let (status, _) = app
+            .post_as(
+                &buyer_op,
+                &format!("/api/v1/market/orders/{s1_id}/cancel"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(status, 404, "another organisation's order looks absent");
+        assert_eq!(
+            balance(&app, &seller_op, &seller_account, &credits).await,
+            (held_by_seller - 120_000_000, 0)
+        );
+
+        // A suspended instrument takes no orders.
+        let (status, _) = app
+            .post_as(
+                &gov,
+                &format!("/api/v1/market/instruments/{code}/suspend"),
+                &json!({"reason": "核查"}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "36.00", 1, "gtc"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("instrument_suspended")),
+            "{p}"
+        );
+
+        // Participants see their own orders and trades.
+        let (status, mine) = app
+            .get_as(
+                &buyer_op,
+                &format!("/api/v1/market/trades?organization_id={buyer}"),
+            )
+            .await;
+        assert_eq!(
+            (status, mine["data"].as_array().map(Vec::len)),
+            (200, Some(2)),
+            "{mine}"
+        );
+        let (status, open) = app
+            .get_as(
+                &buyer_op,
+                &format!("/api/v1/market/orders?organization_id={buyer}&status=open"),
+            )
+            .await;
+        assert_eq!(
+            (status, open["data"].as_array().map(Vec::len)),
+            (200, Some(1)),
+            "{open}"
+        );
+
+        // The buyer retires bought credits: the certificate names the batch.
+        let (status, ret) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/retirements",
+                &json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": buyer_account, "batch_id": batch_id,
+                        "quantity_g": "10000000", "beneficiary": "某企业", "purpose": "2026 年度碳中和"}),
+            )
+            .await;
+        assert_eq!(
+            (status, ret["batch_id"].as_str()),
+            (201, Some(batch_id)),
+            "{ret}"
+        );
+    }
+}

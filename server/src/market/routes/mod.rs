@@ -3,6 +3,8 @@
 
 mod cash;
 mod instruments;
+mod orders;
 
 pub use cash::*;
 pub use instruments::*;
+pub use orders::*;

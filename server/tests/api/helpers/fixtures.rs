@@ -54,6 +54,15 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// Signs in again (an access token lasts fifteen minutes of the app's
+    /// clock); returns the access token.
+    pub async fn token(&self, email: &str) -> String {
+        self.login(email).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Registers and signs in; returns the access token.
     pub async fn signed_in(&self, email: &str) -> String {
         self.register(email).await;

@@ -1,0 +1,762 @@
+//! Orders of the continuous book: entry (with the units or cash they may
+//! need held), matching against the resting orders by the pure rule in
+//! [`super::matching`], settlement of each fill, cancellation.
+//!
+//! One instrument's orders are serialised on its row: the order's
+//! transaction first takes the instrument's next sequence number
+//! (`UPDATE … SET last_sequence = last_sequence + 1`), which holds the row
+//! until it commits, so several replicas may take orders and each sees the
+//! book as the orders before it left it.
+
+use chrono::{DateTime, FixedOffset};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::entity::{order, order_lot, trade, OrderKind, OrderStatus};
+use super::error::MarketError;
+use super::matching::{self, Incoming, Resting, Side, TimeInForce};
+use super::participants::{self, Participant};
+use super::rules::MarketRules;
+use super::settlement::{self, Fill, Parties};
+use super::{listing, money};
+use crate::accounts::entity as account;
+use crate::auth::extract::Principal;
+use crate::instruments::{instrument, Status};
+use crate::ledger::entity::balance;
+use crate::ledger::{self, Asset, Command, LedgerError, Request};
+use crate::orgs::entity::OrgKind;
+use crate::problem::ProblemCode;
+use crate::registry::entity::batch;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInput {
+    /// The participant the order is for (the caller acts for it).
+    pub organization_id: String,
+    /// The caller's id of the order, unique per organisation: the same id
+    /// with the same order answers the first result; with another, 409.
+    #[schema(example = "2026-11-30-0001")]
+    pub client_order_id: String,
+    #[schema(example = "TPH-FOR-2025")]
+    pub instrument: String,
+    pub side: Side,
+    /// Yuan per unit, a multiple of the tick (0.01), inside today's band.
+    #[schema(example = "36.50")]
+    pub price: String,
+    /// Whole units.
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String, example = "100")]
+    pub quantity: i64,
+    /// `gtc` (default), `day` or `ioc`.
+    #[serde(default)]
+    pub time_in_force: Option<TimeInForce>,
+}
+
+/// What placing an order did.
+pub struct Placed {
+    pub order: order::Model,
+    pub trades: Vec<trade::Model>,
+    /// The same `client_order_id` and order were placed before: nothing
+    /// happened now.
+    pub replayed: bool,
+}
+
+fn request_hash(input: &OrderInput, tif: TimeInForce, price: i64) -> String {
+    let canonical = serde_json::json!([input.instrument, input.side, price, input.quantity, tif,]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// The orders and the trades of one order, as placing it answered.
+async fn answer(
+    db: &impl ConnectionTrait,
+    o: order::Model,
+    replayed: bool,
+) -> Result<Placed, MarketError> {
+    let trades = trades_of(db, &o.id).await?;
+    Ok(Placed {
+        order: o,
+        trades,
+        replayed,
+    })
+}
+
+pub async fn trades_of(
+    db: &impl ConnectionTrait,
+    order_id: &str,
+) -> Result<Vec<trade::Model>, MarketError> {
+    Ok(trade::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(trade::Column::BuyOrderId.eq(order_id))
+                .add(trade::Column::SellOrderId.eq(order_id)),
+        )
+        .order_by_asc(trade::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// Locks the instrument's row for this transaction and takes its next
+/// sequence number: every order of one instrument after this waits.
+pub(super) async fn lock_instrument(
+    txn: &DatabaseTransaction,
+    code: &str,
+) -> Result<instrument::Model, MarketError> {
+    let locked = instrument::Entity::update_many()
+        .col_expr(
+            instrument::Column::LastSequence,
+            Expr::col(instrument::Column::LastSequence).add(1),
+        )
+        .filter(instrument::Column::Code.eq(code))
+        .exec_with_returning(txn)
+        .await?;
+    locked.into_iter().next().ok_or_else(|| {
+        MarketError::unknown("instrument", format!("{code} is not a listed instrument"))
+    })
+}
+
+pub(super) fn refuse_unless_open(
+    rules: &MarketRules,
+    i: &instrument::Model,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    if i.status == Status::Suspended {
+        return Err(MarketError::Conflict(
+            ProblemCode::InstrumentSuspended,
+            format!("{} is suspended", i.code),
+        ));
+    }
+    if !rules.is_open(now) {
+        return Err(MarketError::Conflict(
+            ProblemCode::MarketClosed,
+            format!(
+                "the market is closed: sessions are Monday to Friday {} China time",
+                rules.sessions
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn check_band(
+    reference: i64,
+    share: Decimal,
+    price: i64,
+    what: &str,
+) -> Result<(), MarketError> {
+    let (low, high) = money::band(reference, share);
+    if (low..=high).contains(&price) {
+        Ok(())
+    } else {
+        Err(MarketError::Rule(
+            ProblemCode::OutsideBand,
+            "price",
+            format!(
+                "{what} today are priced from {} to {} yuan (±{}% of the reference price {})",
+                money::yuan(low),
+                money::yuan(high),
+                (share * Decimal::ONE_HUNDRED).normalize(),
+                money::yuan(reference)
+            ),
+        ))
+    }
+}
+
+/// A participant's credit batches of an instrument with grams available
+/// (posted − held), oldest batch first.
+async fn available_lots(
+    txn: &impl ConnectionTrait,
+    account_id: &str,
+    code: &str,
+) -> Result<Vec<(String, i64)>, MarketError> {
+    let batches: Vec<String> = batch::Entity::find()
+        .select_only()
+        .column(batch::Column::Id)
+        .filter(batch::Column::Instrument.eq(code))
+        .order_by_asc(batch::Column::IssuedAt)
+        .order_by_asc(batch::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if batches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let assets: Vec<String> = batches.iter().map(|b| format!("credit:{b}")).collect();
+    let balances = balance::Entity::find()
+        .filter(balance::Column::AccountId.eq(account_id))
+        .filter(balance::Column::Asset.is_in(assets))
+        .all(txn)
+        .await?;
+    let available = |b: &str| {
+        balances
+            .iter()
+            .filter(|x| x.asset.strip_prefix("credit:") == Some(b))
+            .map(|x| x.posted - x.held)
+            .sum::<i64>()
+    };
+    Ok(batches
+        .into_iter()
+        .map(|b| {
+            let a = available(&b);
+            (b, a)
+        })
+        .filter(|(_, a)| *a > 0)
+        .collect())
+}
+
+/// Units of the instrument the organisation bought on `day` (locked by
+/// T+1).
+async fn bought_on(
+    txn: &impl ConnectionTrait,
+    org_id: &str,
+    code: &str,
+    day: &str,
+) -> Result<i64, MarketError> {
+    let rows: Vec<i64> = trade::Entity::find()
+        .select_only()
+        .column(trade::Column::Quantity)
+        .filter(trade::Column::BuyerOrganizationId.eq(org_id))
+        .filter(trade::Column::Instrument.eq(code))
+        .filter(trade::Column::TradingDay.eq(day))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().sum())
+}
+
+/// Units of the instrument the account holds (posted, whether held or
+/// not).
+async fn holding(
+    txn: &impl ConnectionTrait,
+    account_id: &str,
+    code: &str,
+    minor_per_unit: i64,
+) -> Result<i64, MarketError> {
+    let batches: Vec<String> = batch::Entity::find()
+        .select_only()
+        .column(batch::Column::Id)
+        .filter(batch::Column::Instrument.eq(code))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let assets: Vec<String> = batches.iter().map(|b| format!("credit:{b}")).collect();
+    let posted: Vec<i64> = balance::Entity::find()
+        .select_only()
+        .column(balance::Column::Posted)
+        .filter(balance::Column::AccountId.eq(account_id))
+        .filter(balance::Column::Asset.is_in(assets))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(posted.into_iter().sum::<i64>() / minor_per_unit)
+}
+
+/// Open buy orders' remaining units of the instrument.
+async fn buying(txn: &impl ConnectionTrait, org_id: &str, code: &str) -> Result<i64, MarketError> {
+    let rows: Vec<i64> = order::Entity::find()
+        .select_only()
+        .column(order::Column::Remaining)
+        .filter(order::Column::OrganizationId.eq(org_id))
+        .filter(order::Column::Instrument.eq(code))
+        .filter(order::Column::Side.eq("buy"))
+        .filter(order::Column::Status.eq(OrderStatus::Open))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().sum())
+}
+
+/// Holds what a new order may need: cash for a buy, units (batch by
+/// batch, oldest first) for a sell, after the T+1 and position checks.
+async fn hold_for(
+    txn: &DatabaseTransaction,
+    o: &order::Model,
+    who: &Participant,
+    i: &instrument::Model,
+    rules: &MarketRules,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    if o.side == "buy" {
+        if who.org.kind != OrgKind::ReservePlatform {
+            let after = holding(txn, &who.account.id, &i.code, i.minor_per_unit).await?
+                + buying(txn, &who.org.id, &i.code).await?;
+            if after > rules.position_limit_units {
+                return Err(MarketError::Conflict(
+                    ProblemCode::PositionLimit,
+                    format!(
+                        "holding and buying {after} units would pass the position limit of {} units in {}",
+                        rules.position_limit_units, i.code
+                    ),
+                ));
+            }
+        }
+        let amount = settlement::buy_hold(o.price, o.quantity, rules.fee_rate)
+            .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+        let held = ledger::apply_within(
+            txn,
+            &Request {
+                id: settlement::cash_hold_id(&o.id),
+                memo: Some(format!("buy order {}", o.id)),
+                command: Command::Hold {
+                    account_id: who.account.id.clone(),
+                    asset: Asset::cny(),
+                    amount,
+                },
+            },
+            &[&who.account],
+            now,
+        )
+        .await;
+        return match held {
+            Ok(_) => Ok(()),
+            Err(LedgerError::Insufficient { .. }) => Err(MarketError::Conflict(
+                ProblemCode::InsufficientCash,
+                format!(
+                    "the order needs {} yuan of cash available (price × quantity and the most its fees can be)",
+                    money::yuan(amount)
+                ),
+            )),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let lots = available_lots(txn, &who.account.id, &i.code).await?;
+    let available: i64 = lots.iter().map(|(_, g)| g).sum::<i64>() / i.minor_per_unit;
+    let locked = if rules.t_plus_one {
+        bought_on(txn, &who.org.id, &i.code, &o.trading_day).await?
+    } else {
+        0
+    };
+    if o.quantity > available {
+        return Err(MarketError::Conflict(
+            ProblemCode::InsufficientUnits,
+            format!("{available} units of {} are available to sell", i.code),
+        ));
+    }
+    if o.quantity > available - locked {
+        return Err(MarketError::Conflict(
+            ProblemCode::TPlusOne,
+            format!(
+                "{locked} of the {available} units available were bought today and can be sold from the next trading day"
+            ),
+        ));
+    }
+    let mut grams = money::to_minor(o.quantity, i.minor_per_unit)
+        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    for (position, (batch_id, available)) in (0i32..).zip(lots) {
+        if grams == 0 {
+            break;
+        }
+        let take = std::cmp::min(available, grams);
+        let hold_id = settlement::lot_hold_id(&o.id, position);
+        ledger::apply_within(
+            txn,
+            &Request {
+                id: hold_id.clone(),
+                memo: Some(format!("sell order {}", o.id)),
+                command: Command::Hold {
+                    account_id: who.account.id.clone(),
+                    asset: Asset::parse(&format!("credit:{batch_id}")).map_err(|e| {
+                        MarketError::Database(sea_orm::DbErr::Custom(e.to_string()))
+                    })?,
+                    amount: take,
+                },
+            },
+            &[&who.account],
+            now,
+        )
+        .await?;
+        order_lot::Entity::insert(order_lot::ActiveModel {
+            order_id: Set(o.id.clone()),
+            position: Set(position),
+            batch_id: Set(batch_id),
+            hold_id: Set(hold_id),
+            grams: Set(take),
+        })
+        .exec_without_returning(txn)
+        .await?;
+        grams -= take;
+    }
+    Ok(())
+}
+
+/// The resting orders of `side` that an order at `limit` crosses, best
+/// first, at most `n`.
+async fn crossing(
+    txn: &impl ConnectionTrait,
+    code: &str,
+    side: Side,
+    limit: i64,
+    n: u64,
+) -> Result<Vec<order::Model>, MarketError> {
+    let mut q = order::Entity::find()
+        .filter(order::Column::Instrument.eq(code))
+        .filter(order::Column::Status.eq(OrderStatus::Open))
+        .filter(order::Column::Side.eq(side.as_str()));
+    q = match side {
+        Side::Sell => q
+            .filter(order::Column::Price.lte(limit))
+            .order_by_asc(order::Column::Price),
+        Side::Buy => q
+            .filter(order::Column::Price.gte(limit))
+            .order_by_desc(order::Column::Price),
+    };
+    Ok(q.order_by_asc(order::Column::Seq).limit(n).all(txn).await?)
+}
+
+fn side_of(o: &order::Model) -> Side {
+    if o.side == "buy" {
+        Side::Buy
+    } else {
+        Side::Sell
+    }
+}
+
+/// Resting orders fetched per round of matching.
+const MATCH_PAGE: u64 = 100;
+
+/// Places a limit order: checks, holds, matches, settles each fill, rests
+/// or cancels the rest.
+pub async fn place(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &MarketRules,
+    fees: &account::Model,
+    input: &OrderInput,
+    now: DateTime<FixedOffset>,
+) -> Result<Placed, MarketError> {
+    let me = participants::acting_for(db, who, "organization_id", &input.organization_id).await?;
+    let client_order_id = crate::text::clean(
+        &input.client_order_id,
+        crate::text::CODE_MAX,
+        crate::text::Shape::Line,
+    )
+    .map_err(|e| MarketError::invalid("client_order_id", e.to_string()))?;
+    let code = listing::parse_code("instrument", &input.instrument)?.to_string();
+    let price = money::parse_price(&input.price)
+        .map_err(|e| MarketError::invalid("price", e.to_string()))?;
+    if !(1..=rules.max_order_units).contains(&input.quantity) {
+        return Err(MarketError::invalid(
+            "quantity",
+            format!("an order is 1 to {} whole units", rules.max_order_units),
+        ));
+    }
+    let tif = input.time_in_force.unwrap_or(TimeInForce::Gtc);
+    let hash = request_hash(input, tif, price);
+    let earlier = || async {
+        order::Entity::find()
+            .filter(order::Column::OrganizationId.eq(me.org.id.as_str()))
+            .filter(order::Column::ClientOrderId.eq(client_order_id.as_str()))
+            .one(db)
+            .await
+    };
+    let replay = |first: order::Model| async {
+        if first.request_hash == hash {
+            answer(db, first, true).await
+        } else {
+            Err(MarketError::Conflict(
+                ProblemCode::IdReused,
+                format!("client_order_id {client_order_id:?} was used for a different order"),
+            ))
+        }
+    };
+    if let Some(first) = earlier().await? {
+        return replay(first).await;
+    }
+    let day = crate::clock::china_day(now);
+    let txn = crate::db::begin_write(db).await?;
+    let i = lock_instrument(&txn, &code).await?;
+    refuse_unless_open(rules, &i, now)?;
+    check_band(i.reference_price, rules.band, price, "book orders")?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let inserted = order::Entity::insert(order::ActiveModel {
+        id: Set(id.clone()),
+        instrument: Set(code.clone()),
+        seq: Set(i.last_sequence),
+        organization_id: Set(me.org.id.clone()),
+        account_id: Set(me.account.id.clone()),
+        placed_by: Set(who.user_id.to_string()),
+        client_order_id: Set(client_order_id.clone()),
+        request_hash: Set(hash.clone()),
+        kind: Set(OrderKind::Limit),
+        side: Set(input.side.as_str().into()),
+        price: Set(price),
+        quantity: Set(input.quantity),
+        remaining: Set(input.quantity),
+        filled: Set(0),
+        tif: Set(tif_str(tif).into()),
+        status: Set(OrderStatus::Open),
+        reason: Set(None),
+        picked_order_id: Set(None),
+        trading_day: Set(day.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_with_returning(&txn)
+    .await;
+    let taker = match inserted {
+        Ok(o) => o,
+        Err(e) if crate::registry::error::unique_violation(&e) => {
+            txn.rollback().await?;
+            let first = earlier().await?.ok_or(e)?;
+            return replay(first).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    hold_for(&txn, &taker, &me, &i, rules, now).await?;
+    crate::audit::log::append(
+        &txn,
+        "market.order_placed",
+        serde_json::json!({
+            "order": taker.id,
+            "instrument": code,
+            "seq": taker.seq,
+            "organization": taker.organization_id,
+            "side": taker.side,
+            "price": money::yuan(price),
+            "quantity": taker.quantity,
+            "time_in_force": taker.tif,
+        }),
+        None,
+        now,
+    )
+    .await?;
+    let taker = match_incoming(&txn, rules, fees, &i, &me, taker, tif, &day, now).await?;
+    txn.commit().await?;
+    answer(db, taker, false).await
+}
+
+fn tif_str(tif: TimeInForce) -> &'static str {
+    match tif {
+        TimeInForce::Gtc => "gtc",
+        TimeInForce::Day => "day",
+        TimeInForce::Ioc => "ioc",
+    }
+}
+
+/// Matches a just-placed order against the book, settles the fills and
+/// leaves the order resting, filled or with its rest cancelled.
+#[allow(clippy::too_many_arguments)]
+async fn match_incoming(
+    txn: &DatabaseTransaction,
+    rules: &MarketRules,
+    fees: &account::Model,
+    i: &instrument::Model,
+    me: &Participant,
+    mut taker: order::Model,
+    tif: TimeInForce,
+    day: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<order::Model, MarketError> {
+    let side = side_of(&taker);
+    let mut left = taker.remaining;
+    let mut reason = None;
+    loop {
+        let makers = crossing(txn, &i.code, side.opposite(), taker.price, MATCH_PAGE).await?;
+        let resting: Vec<Resting<String>> = makers
+            .iter()
+            .map(|m| Resting {
+                seq: m.seq as u64,
+                owner: m.organization_id.clone(),
+                side: side.opposite(),
+                price: m.price,
+                remaining: m.remaining,
+            })
+            .collect();
+        let matched = matching::take(
+            &resting,
+            &Incoming {
+                seq: taker.seq as u64,
+                owner: taker.organization_id.clone(),
+                side,
+                price: taker.price,
+                quantity: left,
+                tif,
+            },
+        );
+        for f in &matched.fills {
+            let maker = makers
+                .iter()
+                .find(|m| m.seq as u64 == f.maker)
+                .expect("a fill names a resting order");
+            let maker_account = if maker.account_id == me.account.id {
+                me.account.clone()
+            } else {
+                account::Entity::find_by_id(maker.account_id.clone())
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| sea_orm::DbErr::RecordNotFound(maker.account_id.clone()))?
+            };
+            let (buy, sell, buyer, seller) = match side {
+                Side::Buy => (&taker, maker, &me.account, &maker_account),
+                Side::Sell => (maker, &taker, &maker_account, &me.account),
+            };
+            settlement::settle(
+                txn,
+                &Fill {
+                    instrument: i,
+                    buy,
+                    sell,
+                    price: f.price,
+                    quantity: f.quantity,
+                    method: "book",
+                    taker_side: side.as_str(),
+                },
+                &Parties {
+                    buyer,
+                    seller,
+                    fees,
+                },
+                rules.fee_rate,
+                day,
+                now,
+            )
+            .await?;
+            let maker_left = maker.remaining - f.quantity;
+            record_fill(txn, maker, f.quantity, now).await?;
+            if maker_left == 0 && maker.side == "buy" {
+                // A filled buy order gives back the cash it no longer needs.
+                let done = order::Entity::find_by_id(maker.id.clone())
+                    .one(txn)
+                    .await?
+                    .ok_or(MarketError::NotFound)?;
+                settlement::release_all(txn, &done, now).await?;
+            }
+            taker.remaining -= f.quantity;
+            taker.filled += f.quantity;
+        }
+        left = matched.rests + matched.cancelled;
+        if matched.reason.is_some() {
+            reason = matched.reason;
+        }
+        // More crossing orders than one page, all filled: another round.
+        let exhausted = matched.fills.len() == makers.len()
+            && makers.len() as u64 == MATCH_PAGE
+            && reason.is_none();
+        if !(exhausted && left > 0) {
+            break;
+        }
+    }
+    let (status, why) = match (taker.remaining, reason) {
+        (0, _) => (OrderStatus::Filled, None),
+        (_, Some(r)) => (OrderStatus::Cancelled, Some(r.as_str())),
+        _ => (OrderStatus::Open, None),
+    };
+    order::Entity::update_many()
+        .col_expr(order::Column::Remaining, Expr::value(taker.remaining))
+        .col_expr(order::Column::Filled, Expr::value(taker.filled))
+        .col_expr(order::Column::Status, Expr::value(status))
+        .col_expr(order::Column::Reason, Expr::value(why))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(taker.id.as_str()))
+        .exec(txn)
+        .await?;
+    let taker = order::Entity::find_by_id(taker.id.clone())
+        .one(txn)
+        .await?
+        .ok_or(MarketError::NotFound)?;
+    if taker.status != OrderStatus::Open {
+        settlement::release_all(txn, &taker, now).await?;
+    }
+    Ok(taker)
+}
+
+/// A resting order lost `quantity` to a fill.
+async fn record_fill(
+    txn: &impl ConnectionTrait,
+    maker: &order::Model,
+    quantity: i64,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    let left = maker.remaining - quantity;
+    order::Entity::update_many()
+        .col_expr(order::Column::Remaining, Expr::value(left))
+        .col_expr(order::Column::Filled, Expr::value(maker.filled + quantity))
+        .col_expr(
+            order::Column::Status,
+            Expr::value(if left == 0 {
+                OrderStatus::Filled
+            } else {
+                OrderStatus::Open
+            }),
+        )
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(maker.id.as_str()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The order `id`, when `who` acts for its organisation (otherwise it
+/// looks absent).
+pub async fn find_for(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    id: &str,
+) -> Result<order::Model, MarketError> {
+    let o = order::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or(MarketError::NotFound)?;
+    let org = crate::orgs::entity::organization::Entity::find_by_id(o.organization_id.clone())
+        .one(db)
+        .await?
+        .ok_or(MarketError::NotFound)?;
+    if !who.has_role_in(org.kind.staff_role(), &org.id) {
+        return Err(MarketError::NotFound);
+    }
+    Ok(o)
+}
+
+/// Cancels the rest of an open order and gives back what it holds.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    who: &Principal,
+    id: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<order::Model, MarketError> {
+    let o = find_for(db, who, id).await?;
+    let txn = crate::db::begin_write(db).await?;
+    // In line with the instrument's matching, so a fill and a cancel of
+    // one order never interleave.
+    lock_instrument(&txn, &o.instrument).await?;
+    let changed = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Cancelled))
+        .col_expr(order::Column::Reason, Expr::value("cancelled"))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Status.eq(OrderStatus::Open))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(MarketError::Conflict(
+            ProblemCode::OrderNotOpen,
+            "the order is filled, cancelled or expired".into(),
+        ));
+    }
+    let cancelled = order::Entity::find_by_id(id.to_string())
+        .one(&txn)
+        .await?
+        .ok_or(MarketError::NotFound)?;
+    settlement::release_all(&txn, &cancelled, now).await?;
+    crate::audit::log::append(
+        &txn,
+        "market.order_cancelled",
+        serde_json::json!({
+            "order": cancelled.id,
+            "instrument": cancelled.instrument,
+            "organization": cancelled.organization_id,
+            "remaining": cancelled.remaining,
+        }),
+        None,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(cancelled)
+}

@@ -1,0 +1,532 @@
+use actix_web::{get, post, web, HttpResponse};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::accounts::service::SystemAccounts;
+use crate::auth::extract::Principal;
+use crate::clock::Now;
+use crate::error::ApiError;
+use crate::market::entity::{order, trade, OrderKind, OrderStatus};
+use crate::market::money::yuan;
+use crate::market::orders::{self, OrderInput};
+use crate::market::rules::MarketRules;
+use crate::market::{book, settlement};
+use crate::pagination::{Page, PageQuery};
+
+/// One trade, as its parties see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TradeView {
+    pub id: String,
+    pub instrument: String,
+    /// The instrument's tape order.
+    pub seq: i64,
+    /// `book`, `pick`, `block` or `auction`.
+    pub method: String,
+    #[schema(example = "36.50")]
+    pub price: String,
+    pub quantity: String,
+    /// Price × quantity, fen.
+    pub value: String,
+    /// Fen.
+    pub buyer_fee: String,
+    /// Fen.
+    pub seller_fee: String,
+    pub buy_order_id: Option<String>,
+    pub sell_order_id: Option<String>,
+    pub buyer_organization_id: String,
+    pub seller_organization_id: String,
+    pub taker_side: Option<String>,
+    pub trading_day: String,
+    pub created_at: String,
+}
+
+impl From<trade::Model> for TradeView {
+    fn from(t: trade::Model) -> Self {
+        TradeView {
+            id: t.id,
+            instrument: t.instrument,
+            seq: t.seq,
+            method: t.method,
+            price: yuan(t.price),
+            quantity: t.quantity.to_string(),
+            value: t.value.to_string(),
+            buyer_fee: t.buyer_fee.to_string(),
+            seller_fee: t.seller_fee.to_string(),
+            buy_order_id: t.buy_order_id,
+            sell_order_id: t.sell_order_id,
+            buyer_organization_id: t.buyer_organization_id,
+            seller_organization_id: t.seller_organization_id,
+            taker_side: t.taker_side,
+            trading_day: t.trading_day,
+            created_at: t.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    pub id: String,
+    pub instrument: String,
+    /// The instrument's sequence number: time priority.
+    pub seq: i64,
+    pub organization_id: String,
+    pub client_order_id: String,
+    pub kind: OrderKind,
+    /// `buy` or `sell`.
+    pub side: String,
+    #[schema(example = "36.50")]
+    pub price: String,
+    pub quantity: String,
+    pub remaining: String,
+    pub filled: String,
+    /// `gtc`, `day` or `ioc`.
+    pub time_in_force: String,
+    pub status: OrderStatus,
+    /// Why the rest was cancelled: `cancelled` (by its owner), `ioc`,
+    /// `self_trade` (it would have traded with the organisation's own
+    /// order).
+    pub reason: Option<String>,
+    pub trading_day: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<order::Model> for OrderView {
+    fn from(o: order::Model) -> Self {
+        OrderView {
+            id: o.id,
+            instrument: o.instrument,
+            seq: o.seq,
+            organization_id: o.organization_id,
+            client_order_id: o.client_order_id,
+            kind: o.kind,
+            side: o.side,
+            price: yuan(o.price),
+            quantity: o.quantity.to_string(),
+            remaining: o.remaining.to_string(),
+            filled: o.filled.to_string(),
+            time_in_force: o.tif,
+            status: o.status,
+            reason: o.reason,
+            trading_day: o.trading_day,
+            created_at: o.created_at.to_rfc3339(),
+            updated_at: o.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+/// An order and the trades it made when placed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacedView {
+    pub order: OrderView,
+    pub trades: Vec<TradeView>,
+    /// Placed before with this `client_order_id`: nothing happened now.
+    pub replayed: bool,
+}
+
+/// Place a limit order in the continuous book (the participant's staff).
+/// A sell order holds the units it may deliver, a buy order the cash for
+/// price × quantity and the most its fees can be. It trades at once with
+/// the resting orders it crosses, best price first and at their prices;
+/// the rest rests (`gtc`, `day`) or is cancelled (`ioc`). Idempotent by
+/// `client_order_id`.
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    request_body = OrderInput,
+    responses(
+        (status = 201, description = "Placed; the trades it made", body = PlacedView),
+        (status = 200, description = "Placed before with this `client_order_id` (`replayed`)", body = PlacedView),
+        (status = 404, description = "Not an organisation the caller acts for, or not a listed instrument (`not_found`, `param` names it)", content_type = "application/problem+json"),
+        (status = 409, description = "Market closed (`market_closed`), instrument suspended (`instrument_suspended`), not enough cash (`insufficient_cash`) or units (`insufficient_units`), units bought today (`t_plus_one`), over the position limit (`position_limit`), `client_order_id` used for another order (`id_reused`), the organisation does not trade (`not_a_participant`)", content_type = "application/problem+json"),
+        (status = 422, description = "Price outside today's band (`outside_band`, `detail` states it); a price off the tick, a quantity of no whole units or over the largest order (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/market/orders")]
+pub async fn place_order(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    systems: web::Data<SystemAccounts>,
+    who: Principal,
+    body: web::Json<OrderInput>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
+    let placed = orders::place(&db, &who, &rules, &fees, &body, now).await?;
+    let view = PlacedView {
+        order: placed.order.into(),
+        trades: placed.trades.into_iter().map(TradeView::from).collect(),
+        replayed: placed.replayed,
+    };
+    Ok(if view.replayed {
+        HttpResponse::Ok().json(view)
+    } else {
+        HttpResponse::Created().json(view)
+    })
+}
+
+/// Cancel the rest of an open order: what it still holds is available
+/// again.
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "Cancelled", body = OrderView),
+        (status = 404, description = "No such order of an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Filled, cancelled or expired already (`order_not_open`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/market/orders/{id}/cancel")]
+pub async fn cancel_order(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let o = orders::cancel(&db, &who, &id, now).await?;
+    Ok(HttpResponse::Ok().json(OrderView::from(o)))
+}
+
+/// An order with its trades.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderDetail {
+    pub order: OrderView,
+    pub trades: Vec<TradeView>,
+}
+
+/// One of the caller's organisations' orders, with its trades.
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderDetail),
+        (status = 404, description = "No such order of an organisation the caller acts for (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/market/orders/{id}")]
+pub async fn get_order(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let o = orders::find_for(db.get_ref(), &who, &id).await?;
+    let trades = orders::trades_of(db.get_ref(), &o.id).await?;
+    Ok(HttpResponse::Ok().json(OrderDetail {
+        order: o.into(),
+        trades: trades.into_iter().map(TradeView::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrdersQuery {
+    /// A participant the caller acts for.
+    pub organization_id: String,
+    /// Only orders in this state.
+    pub status: Option<OrderStatus>,
+}
+
+/// A participant's orders, newest first.
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    params(OrdersQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = Page<OrderView>),
+        (status = 404, description = "Not an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "The organisation does not trade (`not_a_participant`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/market/orders")]
+pub async fn list_orders(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    query: web::Query<OrdersQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = book::orders_of(
+        db.get_ref(),
+        &who,
+        &query.organization_id,
+        query.status,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::<OrderView>::of(rows)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TradesQuery {
+    /// A participant the caller acts for.
+    pub organization_id: String,
+}
+
+/// A participant's trades (as buyer or seller), newest first.
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    params(TradesQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of trades", body = Page<TradeView>),
+        (status = 404, description = "Not an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "The organisation does not trade (`not_a_participant`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/market/trades")]
+pub async fn list_trades(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    query: web::Query<TradesQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = book::trades_of_org(
+        db.get_ref(),
+        &who,
+        &query.organization_id,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::<TradeView>::of(rows)))
+}
+
+/// A price level of the book: never who.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Level {
+    #[schema(example = "36.50")]
+    pub price: String,
+    pub quantity: String,
+    pub orders: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Depth {
+    pub instrument: String,
+    /// Best (highest) first.
+    pub bids: Vec<Level>,
+    /// Best (lowest) first.
+    pub asks: Vec<Level>,
+}
+
+/// The best price levels of each side (5 by default, `pick_levels`):
+/// price, quantity and number of orders, never who. Public.
+#[utoipa::path(
+    tag = "market",
+    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025")),
+    responses(
+        (status = 200, description = "Depth", body = Depth),
+        (status = 404, description = "Not listed (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/market/instruments/{code}/book")]
+pub async fn get_depth(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let i = crate::market::listing::find(db.get_ref(), &code).await?;
+    let levels = |rows: Vec<(i64, i64, i64)>| {
+        rows.into_iter()
+            .map(|(price, quantity, orders)| Level {
+                price: yuan(price),
+                quantity: quantity.to_string(),
+                orders,
+            })
+            .collect()
+    };
+    let n = rules.pick_levels as u64;
+    let bids = book::depth(db.get_ref(), &i.code, crate::market::matching::Side::Buy, n).await?;
+    let asks = book::depth(
+        db.get_ref(),
+        &i.code,
+        crate::market::matching::Side::Sell,
+        n,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Depth {
+        instrument: i.code,
+        bids: levels(bids),
+        asks: levels(asks),
+    }))
+}
+
+/// A trade on the public tape: never who.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TapeEntry {
+    pub seq: i64,
+    #[schema(example = "36.50")]
+    pub price: String,
+    pub quantity: String,
+    pub method: String,
+    pub time: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tape {
+    pub instrument: String,
+    /// Newest first.
+    pub data: Vec<TapeEntry>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TapeQuery {
+    /// Trades, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+}
+
+/// The latest book and pick trades of an instrument: price, quantity,
+/// time, never who. Public.
+#[utoipa::path(
+    tag = "market",
+    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025"), TapeQuery),
+    responses(
+        (status = 200, description = "The tape", body = Tape),
+        (status = 404, description = "Not listed (`not_found`)", content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/market/instruments/{code}/trades")]
+pub async fn get_tape(
+    db: web::Data<DatabaseConnection>,
+    code: web::Path<String>,
+    query: web::Query<TapeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = match query.limit {
+        None => 50,
+        Some(n @ 1..=100) => n,
+        Some(_) => {
+            return Err(ApiError::Invalid {
+                param: "limit".into(),
+                detail: "limit: must be 1 to 100".into(),
+            })
+        }
+    };
+    let i = crate::market::listing::find(db.get_ref(), &code).await?;
+    let data = book::tape(db.get_ref(), &i.code, limit)
+        .await?
+        .into_iter()
+        .map(|t| TapeEntry {
+            seq: t.seq,
+            price: yuan(t.price),
+            quantity: t.quantity.to_string(),
+            method: t.method,
+            time: t.created_at.to_rfc3339(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Tape {
+        instrument: i.code,
+        data,
+    }))
+}
+
+/// A trading day of an instrument.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BarView {
+    pub instrument: String,
+    #[schema(example = "2026-11-30")]
+    pub day: String,
+    /// The first book or pick trade's price (yuan); empty without trades.
+    pub open: Option<String>,
+    pub high: Option<String>,
+    pub low: Option<String>,
+    /// The volume-weighted average of the day's book and pick trades, or
+    /// the previous close without any: the next day's reference price.
+    pub close: String,
+    pub vwap: Option<String>,
+    /// Units traded in the book and by picks.
+    pub volume: String,
+    /// Fen traded in the book and by picks.
+    pub turnover: String,
+    /// Units traded in block trades (not in the close).
+    pub block_volume: String,
+    pub trades: i64,
+    pub previous_close: String,
+}
+
+impl From<crate::market::entity::bar::Model> for BarView {
+    fn from(b: crate::market::entity::bar::Model) -> Self {
+        BarView {
+            instrument: b.instrument,
+            day: b.day,
+            open: b.open.map(yuan),
+            high: b.high.map(yuan),
+            low: b.low.map(yuan),
+            close: yuan(b.close),
+            vwap: b.vwap.map(yuan),
+            volume: b.volume.to_string(),
+            turnover: b.turnover.to_string(),
+            block_volume: b.block_volume.to_string(),
+            trades: b.trades,
+            previous_close: yuan(b.previous_close),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BarsQuery {
+    /// Days, 1 to 1000 (default 250): the latest, oldest first.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+}
+
+/// Daily bars of an instrument (JSON or CSV), oldest first. Public.
+#[utoipa::path(
+    tag = "market",
+    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025"), BarsQuery, crate::registry::disclosure::FormatQuery),
+    responses(
+        (status = 200, description = "Bars (JSON, or CSV)", content((Page<BarView> = "application/json"), (String = "text/csv"))),
+        (status = 404, description = "Not listed (`not_found`)", content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` or `format` (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/market/instruments/{code}/bars")]
+pub async fn get_bars(
+    db: web::Data<DatabaseConnection>,
+    code: web::Path<String>,
+    query: web::Query<BarsQuery>,
+    format: web::Query<crate::registry::disclosure::FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = match query.limit {
+        None => 250,
+        Some(n @ 1..=1000) => n,
+        Some(_) => {
+            return Err(ApiError::Invalid {
+                param: "limit".into(),
+                detail: "limit: must be 1 to 1000".into(),
+            })
+        }
+    };
+    let i = crate::market::listing::find(db.get_ref(), &code).await?;
+    let data: Vec<BarView> = crate::market::close::bars(db.get_ref(), &i.code, limit)
+        .await?
+        .into_iter()
+        .map(BarView::from)
+        .collect();
+    crate::registry::disclosure::answer(
+        &format,
+        &[
+            "instrument",
+            "day",
+            "open",
+            "high",
+            "low",
+            "close",
+            "vwap",
+            "volume",
+            "turnover",
+            "block_volume",
+            "trades",
+            "previous_close",
+        ],
+        data,
+        false,
+    )
+}
