@@ -152,6 +152,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::market::routes::get_depth)
         .service(crate::market::routes::get_tape)
         .service(crate::market::routes::get_bars)
+        .service(crate::market::routes::pick_order)
+        .service(crate::market::routes::pickable_orders)
         .service(partners::routes::issue_key)
         .service(partners::routes::list_keys)
         .service(partners::routes::revoke_key)
@@ -344,7 +346,7 @@ fn request_field(schema: &str, property: &str) -> Option<Field> {
             | "reward_id" | "retirement_id" | "transfer_id" | "user_id",
         ) => Uuid,
         (_, "batch_id") => Pattern(BATCH_ID.into()),
-        (_, "bank_id") => Uuid,
+        (_, "bank_id" | "order_id") => Uuid,
         ("DepositInput" | "WithdrawalDecisionInput", "reference") | (_, "bank_account") => {
             Text(CODE_MAX, Shape::Line)
         }

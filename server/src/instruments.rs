@@ -124,7 +124,7 @@ pub const CODE_PATTERN: &str = "^TPH-(PRJ|FOR|PER)-[0-9]{4}$";
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum TradingStatus {
     /// Open for trading in the market's sessions.
     #[sea_orm(string_value = "listed")]
     Listed,
@@ -145,7 +145,7 @@ pub mod instrument {
         pub vintage: i32,
         pub unit: String,
         pub minor_per_unit: i64,
-        pub status: Status,
+        pub status: TradingStatus,
         /// Fen per unit: set at listing, then each day's close.
         pub reference_price: i64,
         pub last_sequence: i64,

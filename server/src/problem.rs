@@ -95,6 +95,8 @@ problem_codes! {
     TPlusOne = 409, "t_plus_one", "(market) units bought today can be sold from the next trading day";
     PositionLimit = 409, "position_limit", "(market) the order would take the organisation's holding of the instrument over its position limit";
     OrderNotOpen = 409, "order_not_open", "(market) the order is filled, cancelled or expired";
+    NotPickable = 409, "not_pickable", "(market) the picked order is not among the best price levels of its side (5 by default)";
+    SelfTrade = 409, "self_trade", "(market) an order of the taker's own organisation cannot be picked";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";
     InvalidField = 422, "invalid_field", "a field breaks a rule; `param` names it";

@@ -102,3 +102,45 @@ pub async fn trades_of_org(
     )
     .await?)
 }
+
+/// The open orders of the best `levels` price levels of each side, best
+/// first, for participants choosing one to pick: id, side, price, what is
+/// left — never who.
+pub async fn pickable(
+    db: &DatabaseConnection,
+    who: &Principal,
+    code: &str,
+    levels: u64,
+) -> Result<Vec<order::Model>, MarketError> {
+    use crate::auth::roles::Role;
+    let trades = [
+        Role::EnterpriseOperator,
+        Role::Government,
+        Role::Reserve,
+        Role::Verifier,
+    ];
+    if !who.is_admin() && !trades.iter().any(|r| who.has_role(*r)) {
+        return Err(MarketError::Forbidden(
+            "only staff of organisations that trade see the orders they may pick",
+        ));
+    }
+    let mut out = Vec::new();
+    for side in [Side::Buy, Side::Sell] {
+        let prices: Vec<i64> = depth(db, code, side, levels)
+            .await?
+            .into_iter()
+            .map(|(p, _, _)| p)
+            .collect();
+        let mut q = order::Entity::find()
+            .filter(order::Column::Instrument.eq(code))
+            .filter(order::Column::Status.eq(OrderStatus::Open))
+            .filter(order::Column::Side.eq(side.as_str()))
+            .filter(order::Column::Price.is_in(prices));
+        q = match side {
+            Side::Buy => q.order_by_desc(order::Column::Price),
+            Side::Sell => q.order_by_asc(order::Column::Price),
+        };
+        out.extend(q.order_by_asc(order::Column::Seq).all(db).await?);
+    }
+    Ok(out)
+}

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::error::MarketError;
 use crate::auth::extract::Principal;
 use crate::auth::roles::Role;
-use crate::instruments::{instrument, Code, Status};
+use crate::instruments::{instrument, Code, TradingStatus};
 use crate::problem::ProblemCode;
 
 fn authorise(who: &Principal) -> Result<(), MarketError> {
@@ -68,7 +68,7 @@ pub async fn list(
         vintage: Set(code.vintage),
         unit: Set(unit.into()),
         minor_per_unit: Set(minor_per_unit),
-        status: Set(Status::Listed),
+        status: Set(TradingStatus::Listed),
         reference_price: Set(reference_price),
         last_sequence: Set(0),
         listed_by: Set(who.user_id.to_string()),
@@ -114,7 +114,7 @@ pub async fn set_status(
     db: &sea_orm::DatabaseConnection,
     who: &Principal,
     code: &str,
-    to: Status,
+    to: TradingStatus,
     reason: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<instrument::Model, MarketError> {
@@ -127,8 +127,8 @@ pub async fn set_status(
     .map_err(|e| MarketError::invalid("reason", e.to_string()))?;
     let txn = crate::db::begin_write(db).await?;
     let from = match to {
-        Status::Listed => Status::Suspended,
-        Status::Suspended => Status::Listed,
+        TradingStatus::Listed => TradingStatus::Suspended,
+        TradingStatus::Suspended => TradingStatus::Listed,
     };
     let changed = instrument::Entity::update_many()
         .col_expr(instrument::Column::Status, Expr::value(to))
@@ -140,11 +140,11 @@ pub async fn set_status(
     if changed.rows_affected != 1 {
         let current = find(&txn, code).await?;
         return Err(match current.status {
-            Status::Suspended => MarketError::Conflict(
+            TradingStatus::Suspended => MarketError::Conflict(
                 ProblemCode::InstrumentSuspended,
                 format!("{code} is suspended already"),
             ),
-            Status::Listed => MarketError::Conflict(
+            TradingStatus::Listed => MarketError::Conflict(
                 ProblemCode::NotSuspended,
                 format!("{code} is not suspended"),
             ),
@@ -153,8 +153,8 @@ pub async fn set_status(
     crate::audit::log::append(
         &txn,
         match to {
-            Status::Suspended => "market.instrument_suspended",
-            Status::Listed => "market.instrument_resumed",
+            TradingStatus::Suspended => "market.instrument_suspended",
+            TradingStatus::Listed => "market.instrument_resumed",
         },
         serde_json::json!({ "instrument": code, "reason": reason, "by": who.user_id }),
         None,

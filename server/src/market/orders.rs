@@ -19,7 +19,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::entity::{order, order_lot, trade, OrderKind, OrderStatus};
+use super::entity::{order, trade, OrderKind, OrderStatus};
 use super::error::MarketError;
 use super::matching::{self, Incoming, Resting, Side, TimeInForce};
 use super::participants::{self, Participant};
@@ -28,12 +28,8 @@ use super::settlement::{self, Fill, Parties};
 use super::{listing, money};
 use crate::accounts::entity as account;
 use crate::auth::extract::Principal;
-use crate::instruments::{instrument, Status};
-use crate::ledger::entity::balance;
-use crate::ledger::{self, Asset, Command, LedgerError, Request};
-use crate::orgs::entity::OrgKind;
+use crate::instruments::{instrument, TradingStatus};
 use crate::problem::ProblemCode;
-use crate::registry::entity::batch;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,7 +70,7 @@ fn request_hash(input: &OrderInput, tif: TimeInForce, price: i64) -> String {
 }
 
 /// The orders and the trades of one order, as placing it answered.
-async fn answer(
+pub(super) async fn answer(
     db: &impl ConnectionTrait,
     o: order::Model,
     replayed: bool,
@@ -126,7 +122,7 @@ pub(super) fn refuse_unless_open(
     i: &instrument::Model,
     now: DateTime<FixedOffset>,
 ) -> Result<(), MarketError> {
-    if i.status == Status::Suspended {
+    if i.status == TradingStatus::Suspended {
         return Err(MarketError::Conflict(
             ProblemCode::InstrumentSuspended,
             format!("{} is suspended", i.code),
@@ -168,223 +164,6 @@ pub(super) fn check_band(
     }
 }
 
-/// A participant's credit batches of an instrument with grams available
-/// (posted − held), oldest batch first.
-async fn available_lots(
-    txn: &impl ConnectionTrait,
-    account_id: &str,
-    code: &str,
-) -> Result<Vec<(String, i64)>, MarketError> {
-    let batches: Vec<String> = batch::Entity::find()
-        .select_only()
-        .column(batch::Column::Id)
-        .filter(batch::Column::Instrument.eq(code))
-        .order_by_asc(batch::Column::IssuedAt)
-        .order_by_asc(batch::Column::Id)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    if batches.is_empty() {
-        return Ok(Vec::new());
-    }
-    let assets: Vec<String> = batches.iter().map(|b| format!("credit:{b}")).collect();
-    let balances = balance::Entity::find()
-        .filter(balance::Column::AccountId.eq(account_id))
-        .filter(balance::Column::Asset.is_in(assets))
-        .all(txn)
-        .await?;
-    let available = |b: &str| {
-        balances
-            .iter()
-            .filter(|x| x.asset.strip_prefix("credit:") == Some(b))
-            .map(|x| x.posted - x.held)
-            .sum::<i64>()
-    };
-    Ok(batches
-        .into_iter()
-        .map(|b| {
-            let a = available(&b);
-            (b, a)
-        })
-        .filter(|(_, a)| *a > 0)
-        .collect())
-}
-
-/// Units of the instrument the organisation bought on `day` (locked by
-/// T+1).
-async fn bought_on(
-    txn: &impl ConnectionTrait,
-    org_id: &str,
-    code: &str,
-    day: &str,
-) -> Result<i64, MarketError> {
-    let rows: Vec<i64> = trade::Entity::find()
-        .select_only()
-        .column(trade::Column::Quantity)
-        .filter(trade::Column::BuyerOrganizationId.eq(org_id))
-        .filter(trade::Column::Instrument.eq(code))
-        .filter(trade::Column::TradingDay.eq(day))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows.into_iter().sum())
-}
-
-/// Units of the instrument the account holds (posted, whether held or
-/// not).
-async fn holding(
-    txn: &impl ConnectionTrait,
-    account_id: &str,
-    code: &str,
-    minor_per_unit: i64,
-) -> Result<i64, MarketError> {
-    let batches: Vec<String> = batch::Entity::find()
-        .select_only()
-        .column(batch::Column::Id)
-        .filter(batch::Column::Instrument.eq(code))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    let assets: Vec<String> = batches.iter().map(|b| format!("credit:{b}")).collect();
-    let posted: Vec<i64> = balance::Entity::find()
-        .select_only()
-        .column(balance::Column::Posted)
-        .filter(balance::Column::AccountId.eq(account_id))
-        .filter(balance::Column::Asset.is_in(assets))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(posted.into_iter().sum::<i64>() / minor_per_unit)
-}
-
-/// Open buy orders' remaining units of the instrument.
-async fn buying(txn: &impl ConnectionTrait, org_id: &str, code: &str) -> Result<i64, MarketError> {
-    let rows: Vec<i64> = order::Entity::find()
-        .select_only()
-        .column(order::Column::Remaining)
-        .filter(order::Column::OrganizationId.eq(org_id))
-        .filter(order::Column::Instrument.eq(code))
-        .filter(order::Column::Side.eq("buy"))
-        .filter(order::Column::Status.eq(OrderStatus::Open))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows.into_iter().sum())
-}
-
-/// Holds what a new order may need: cash for a buy, units (batch by
-/// batch, oldest first) for a sell, after the T+1 and position checks.
-async fn hold_for(
-    txn: &DatabaseTransaction,
-    o: &order::Model,
-    who: &Participant,
-    i: &instrument::Model,
-    rules: &MarketRules,
-    now: DateTime<FixedOffset>,
-) -> Result<(), MarketError> {
-    if o.side == "buy" {
-        if who.org.kind != OrgKind::ReservePlatform {
-            let after = holding(txn, &who.account.id, &i.code, i.minor_per_unit).await?
-                + buying(txn, &who.org.id, &i.code).await?;
-            if after > rules.position_limit_units {
-                return Err(MarketError::Conflict(
-                    ProblemCode::PositionLimit,
-                    format!(
-                        "holding and buying {after} units would pass the position limit of {} units in {}",
-                        rules.position_limit_units, i.code
-                    ),
-                ));
-            }
-        }
-        let amount = settlement::buy_hold(o.price, o.quantity, rules.fee_rate)
-            .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
-        let held = ledger::apply_within(
-            txn,
-            &Request {
-                id: settlement::cash_hold_id(&o.id),
-                memo: Some(format!("buy order {}", o.id)),
-                command: Command::Hold {
-                    account_id: who.account.id.clone(),
-                    asset: Asset::cny(),
-                    amount,
-                },
-            },
-            &[&who.account],
-            now,
-        )
-        .await;
-        return match held {
-            Ok(_) => Ok(()),
-            Err(LedgerError::Insufficient { .. }) => Err(MarketError::Conflict(
-                ProblemCode::InsufficientCash,
-                format!(
-                    "the order needs {} yuan of cash available (price × quantity and the most its fees can be)",
-                    money::yuan(amount)
-                ),
-            )),
-            Err(e) => Err(e.into()),
-        };
-    }
-    let lots = available_lots(txn, &who.account.id, &i.code).await?;
-    let available: i64 = lots.iter().map(|(_, g)| g).sum::<i64>() / i.minor_per_unit;
-    let locked = if rules.t_plus_one {
-        bought_on(txn, &who.org.id, &i.code, &o.trading_day).await?
-    } else {
-        0
-    };
-    if o.quantity > available {
-        return Err(MarketError::Conflict(
-            ProblemCode::InsufficientUnits,
-            format!("{available} units of {} are available to sell", i.code),
-        ));
-    }
-    if o.quantity > available - locked {
-        return Err(MarketError::Conflict(
-            ProblemCode::TPlusOne,
-            format!(
-                "{locked} of the {available} units available were bought today and can be sold from the next trading day"
-            ),
-        ));
-    }
-    let mut grams = money::to_minor(o.quantity, i.minor_per_unit)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
-    for (position, (batch_id, available)) in (0i32..).zip(lots) {
-        if grams == 0 {
-            break;
-        }
-        let take = std::cmp::min(available, grams);
-        let hold_id = settlement::lot_hold_id(&o.id, position);
-        ledger::apply_within(
-            txn,
-            &Request {
-                id: hold_id.clone(),
-                memo: Some(format!("sell order {}", o.id)),
-                command: Command::Hold {
-                    account_id: who.account.id.clone(),
-                    asset: Asset::parse(&format!("credit:{batch_id}")).map_err(|e| {
-                        MarketError::Database(sea_orm::DbErr::Custom(e.to_string()))
-                    })?,
-                    amount: take,
-                },
-            },
-            &[&who.account],
-            now,
-        )
-        .await?;
-        order_lot::Entity::insert(order_lot::ActiveModel {
-            order_id: Set(o.id.clone()),
-            position: Set(position),
-            batch_id: Set(batch_id),
-            hold_id: Set(hold_id),
-            grams: Set(take),
-        })
-        .exec_without_returning(txn)
-        .await?;
-        grams -= take;
-    }
-    Ok(())
-}
-
 /// The resting orders of `side` that an order at `limit` crosses, best
 /// first, at most `n`.
 async fn crossing(
@@ -409,7 +188,7 @@ async fn crossing(
     Ok(q.order_by_asc(order::Column::Seq).limit(n).all(txn).await?)
 }
 
-fn side_of(o: &order::Model) -> Side {
+pub(super) fn side_of(o: &order::Model) -> Side {
     if o.side == "buy" {
         Side::Buy
     } else {
@@ -419,6 +198,147 @@ fn side_of(o: &order::Model) -> Side {
 
 /// Resting orders fetched per round of matching.
 const MATCH_PAGE: u64 = 100;
+
+/// An order entry's participant and client id, checked.
+pub(super) struct Entry {
+    pub me: Participant,
+    client_order_id: String,
+    hash: String,
+}
+
+/// The first answer to this `client_order_id`, if it was used: the same
+/// order replays, another is refused.
+pub(super) async fn replay_of(
+    db: &DatabaseConnection,
+    entry: &Entry,
+) -> Result<Option<Placed>, MarketError> {
+    let Some(first) = order::Entity::find()
+        .filter(order::Column::OrganizationId.eq(entry.me.org.id.as_str()))
+        .filter(order::Column::ClientOrderId.eq(entry.client_order_id.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if first.request_hash != entry.hash {
+        return Err(MarketError::Conflict(
+            ProblemCode::IdReused,
+            format!(
+                "client_order_id {:?} was used for a different order",
+                entry.client_order_id
+            ),
+        ));
+    }
+    Ok(Some(answer(db, first, true).await?))
+}
+
+/// Who places the order and under which client id; checks the quantity
+/// against the largest order.
+pub(super) async fn begin_entry(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &MarketRules,
+    organization_id: &str,
+    client_order_id: &str,
+    quantity: i64,
+    hash: String,
+) -> Result<Entry, MarketError> {
+    let me = participants::acting_for(db, who, "organization_id", organization_id).await?;
+    let client_order_id = crate::text::clean(
+        client_order_id,
+        crate::text::CODE_MAX,
+        crate::text::Shape::Line,
+    )
+    .map_err(|e| MarketError::invalid("client_order_id", e.to_string()))?;
+    if !(1..=rules.max_order_units).contains(&quantity) {
+        return Err(MarketError::invalid(
+            "quantity",
+            format!("an order is 1 to {} whole units", rules.max_order_units),
+        ));
+    }
+    Ok(Entry {
+        me,
+        client_order_id,
+        hash,
+    })
+}
+
+/// A new order's terms.
+pub(super) struct Terms<'a> {
+    pub instrument: &'a instrument::Model,
+    pub kind: OrderKind,
+    pub side: Side,
+    pub price: i64,
+    pub quantity: i64,
+    pub tif: TimeInForce,
+    pub picked: Option<String>,
+}
+
+/// Writes the order with the instrument's sequence number, holds what it
+/// may need and logs it. `None` when a concurrent request with the same
+/// client id won (the caller rolls back and answers the first).
+pub(super) async fn open_order(
+    txn: &DatabaseTransaction,
+    who: &Principal,
+    rules: &MarketRules,
+    entry: &Entry,
+    terms: Terms<'_>,
+    day: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<Option<order::Model>, MarketError> {
+    let i = terms.instrument;
+    let inserted = order::Entity::insert(order::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        instrument: Set(i.code.clone()),
+        seq: Set(i.last_sequence),
+        organization_id: Set(entry.me.org.id.clone()),
+        account_id: Set(entry.me.account.id.clone()),
+        placed_by: Set(who.user_id.to_string()),
+        client_order_id: Set(entry.client_order_id.clone()),
+        request_hash: Set(entry.hash.clone()),
+        kind: Set(terms.kind),
+        side: Set(terms.side.as_str().into()),
+        price: Set(terms.price),
+        quantity: Set(terms.quantity),
+        remaining: Set(terms.quantity),
+        filled: Set(0),
+        tif: Set(tif_str(terms.tif).into()),
+        status: Set(OrderStatus::Open),
+        reason: Set(None),
+        picked_order_id: Set(terms.picked.clone()),
+        trading_day: Set(day.to_string()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_with_returning(txn)
+    .await;
+    let o = match inserted {
+        Ok(o) => o,
+        Err(e) if crate::registry::error::unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    super::holds::hold_for(txn, &o, &entry.me, i, rules, now).await?;
+    crate::audit::log::append(
+        txn,
+        "market.order_placed",
+        serde_json::json!({
+            "order": o.id,
+            "instrument": o.instrument,
+            "seq": o.seq,
+            "kind": o.kind,
+            "organization": o.organization_id,
+            "side": o.side,
+            "price": money::yuan(o.price),
+            "quantity": o.quantity,
+            "time_in_force": o.tif,
+            "picked": terms.picked,
+        }),
+        None,
+        now,
+    )
+    .await?;
+    Ok(Some(o))
+}
 
 /// Places a limit order: checks, holds, matches, settles each fill, rests
 /// or cancels the rest.
@@ -430,103 +350,43 @@ pub async fn place(
     input: &OrderInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Placed, MarketError> {
-    let me = participants::acting_for(db, who, "organization_id", &input.organization_id).await?;
-    let client_order_id = crate::text::clean(
-        &input.client_order_id,
-        crate::text::CODE_MAX,
-        crate::text::Shape::Line,
-    )
-    .map_err(|e| MarketError::invalid("client_order_id", e.to_string()))?;
     let code = listing::parse_code("instrument", &input.instrument)?.to_string();
     let price = money::parse_price(&input.price)
         .map_err(|e| MarketError::invalid("price", e.to_string()))?;
-    if !(1..=rules.max_order_units).contains(&input.quantity) {
-        return Err(MarketError::invalid(
-            "quantity",
-            format!("an order is 1 to {} whole units", rules.max_order_units),
-        ));
-    }
     let tif = input.time_in_force.unwrap_or(TimeInForce::Gtc);
     let hash = request_hash(input, tif, price);
-    let earlier = || async {
-        order::Entity::find()
-            .filter(order::Column::OrganizationId.eq(me.org.id.as_str()))
-            .filter(order::Column::ClientOrderId.eq(client_order_id.as_str()))
-            .one(db)
-            .await
-    };
-    let replay = |first: order::Model| async {
-        if first.request_hash == hash {
-            answer(db, first, true).await
-        } else {
-            Err(MarketError::Conflict(
-                ProblemCode::IdReused,
-                format!("client_order_id {client_order_id:?} was used for a different order"),
-            ))
-        }
-    };
-    if let Some(first) = earlier().await? {
-        return replay(first).await;
+    let entry = begin_entry(
+        db,
+        who,
+        rules,
+        &input.organization_id,
+        &input.client_order_id,
+        input.quantity,
+        hash,
+    )
+    .await?;
+    if let Some(first) = replay_of(db, &entry).await? {
+        return Ok(first);
     }
     let day = crate::clock::china_day(now);
     let txn = crate::db::begin_write(db).await?;
     let i = lock_instrument(&txn, &code).await?;
     refuse_unless_open(rules, &i, now)?;
     check_band(i.reference_price, rules.band, price, "book orders")?;
-    let id = uuid::Uuid::now_v7().to_string();
-    let inserted = order::Entity::insert(order::ActiveModel {
-        id: Set(id.clone()),
-        instrument: Set(code.clone()),
-        seq: Set(i.last_sequence),
-        organization_id: Set(me.org.id.clone()),
-        account_id: Set(me.account.id.clone()),
-        placed_by: Set(who.user_id.to_string()),
-        client_order_id: Set(client_order_id.clone()),
-        request_hash: Set(hash.clone()),
-        kind: Set(OrderKind::Limit),
-        side: Set(input.side.as_str().into()),
-        price: Set(price),
-        quantity: Set(input.quantity),
-        remaining: Set(input.quantity),
-        filled: Set(0),
-        tif: Set(tif_str(tif).into()),
-        status: Set(OrderStatus::Open),
-        reason: Set(None),
-        picked_order_id: Set(None),
-        trading_day: Set(day.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec_with_returning(&txn)
-    .await;
-    let taker = match inserted {
-        Ok(o) => o,
-        Err(e) if crate::registry::error::unique_violation(&e) => {
-            txn.rollback().await?;
-            let first = earlier().await?.ok_or(e)?;
-            return replay(first).await;
-        }
-        Err(e) => return Err(e.into()),
+    let terms = Terms {
+        instrument: &i,
+        kind: OrderKind::Limit,
+        side: input.side,
+        price,
+        quantity: input.quantity,
+        tif,
+        picked: None,
     };
-    hold_for(&txn, &taker, &me, &i, rules, now).await?;
-    crate::audit::log::append(
-        &txn,
-        "market.order_placed",
-        serde_json::json!({
-            "order": taker.id,
-            "instrument": code,
-            "seq": taker.seq,
-            "organization": taker.organization_id,
-            "side": taker.side,
-            "price": money::yuan(price),
-            "quantity": taker.quantity,
-            "time_in_force": taker.tif,
-        }),
-        None,
-        now,
-    )
-    .await?;
-    let taker = match_incoming(&txn, rules, fees, &i, &me, taker, tif, &day, now).await?;
+    let Some(taker) = open_order(&txn, who, rules, &entry, terms, &day, now).await? else {
+        txn.rollback().await?;
+        return replay_of(db, &entry).await?.ok_or(MarketError::NotFound);
+    };
+    let taker = match_incoming(&txn, rules, fees, &i, &entry.me, taker, tif, &day, now).await?;
     txn.commit().await?;
     answer(db, taker, false).await
 }
@@ -584,49 +444,12 @@ async fn match_incoming(
                 .iter()
                 .find(|m| m.seq as u64 == f.maker)
                 .expect("a fill names a resting order");
-            let maker_account = if maker.account_id == me.account.id {
-                me.account.clone()
-            } else {
-                account::Entity::find_by_id(maker.account_id.clone())
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| sea_orm::DbErr::RecordNotFound(maker.account_id.clone()))?
+            let at = Trade {
+                price: f.price,
+                quantity: f.quantity,
+                method: "book",
             };
-            let (buy, sell, buyer, seller) = match side {
-                Side::Buy => (&taker, maker, &me.account, &maker_account),
-                Side::Sell => (maker, &taker, &maker_account, &me.account),
-            };
-            settlement::settle(
-                txn,
-                &Fill {
-                    instrument: i,
-                    buy,
-                    sell,
-                    price: f.price,
-                    quantity: f.quantity,
-                    method: "book",
-                    taker_side: side.as_str(),
-                },
-                &Parties {
-                    buyer,
-                    seller,
-                    fees,
-                },
-                rules.fee_rate,
-                day,
-                now,
-            )
-            .await?;
-            let maker_left = maker.remaining - f.quantity;
-            record_fill(txn, maker, f.quantity, now).await?;
-            if maker_left == 0 && maker.side == "buy" {
-                // A filled buy order gives back the cash it no longer needs.
-                let done = order::Entity::find_by_id(maker.id.clone())
-                    .one(txn)
-                    .await?
-                    .ok_or(MarketError::NotFound)?;
-                settlement::release_all(txn, &done, now).await?;
-            }
+            trade_with(txn, rules, fees, i, me, &taker, maker, at, day, now).await?;
             taker.remaining -= f.quantity;
             taker.filled += f.quantity;
         }
@@ -666,8 +489,77 @@ async fn match_incoming(
     Ok(taker)
 }
 
+/// Where and how much one fill trades.
+pub(super) struct Trade {
+    pub price: i64,
+    pub quantity: i64,
+    /// `book` or `pick`.
+    pub method: &'static str,
+}
+
+/// Settles one fill of `taker` against the resting `maker` and records it
+/// on the maker (a filled buy order gives back the cash it no longer
+/// needs). The taker's row is the caller's to update.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn trade_with(
+    txn: &DatabaseTransaction,
+    rules: &MarketRules,
+    fees: &account::Model,
+    i: &instrument::Model,
+    me: &Participant,
+    taker: &order::Model,
+    maker: &order::Model,
+    at: Trade,
+    day: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    let maker_account = if maker.account_id == me.account.id {
+        me.account.clone()
+    } else {
+        account::Entity::find_by_id(maker.account_id.clone())
+            .one(txn)
+            .await?
+            .ok_or_else(|| sea_orm::DbErr::RecordNotFound(maker.account_id.clone()))?
+    };
+    let side = side_of(taker);
+    let (buy, sell, buyer, seller) = match side {
+        Side::Buy => (taker, maker, &me.account, &maker_account),
+        Side::Sell => (maker, taker, &maker_account, &me.account),
+    };
+    settlement::settle(
+        txn,
+        &Fill {
+            instrument: i,
+            buy,
+            sell,
+            price: at.price,
+            quantity: at.quantity,
+            method: at.method,
+            taker_side: side.as_str(),
+        },
+        &Parties {
+            buyer,
+            seller,
+            fees,
+        },
+        rules.fee_rate,
+        day,
+        now,
+    )
+    .await?;
+    record_fill(txn, maker, at.quantity, now).await?;
+    if maker.remaining == at.quantity && maker.side == "buy" {
+        let done = order::Entity::find_by_id(maker.id.clone())
+            .one(txn)
+            .await?
+            .ok_or(MarketError::NotFound)?;
+        settlement::release_all(txn, &done, now).await?;
+    }
+    Ok(())
+}
+
 /// A resting order lost `quantity` to a fill.
-async fn record_fill(
+pub(super) async fn record_fill(
     txn: &impl ConnectionTrait,
     maker: &order::Model,
     quantity: i64,

@@ -564,6 +564,14 @@ async fn every_object_route_refuses_the_wrong_user() {
             404,
         ));
         rows.push((
+            "/api/v1/market/instruments/{code}/orders",
+            Method::GET,
+            format!("/api/v1/market/instruments/{code}/orders"),
+            None,
+            &["operator", "verifier", "government", "admin"],
+            403,
+        ));
+        rows.push((
             "/api/v1/market/orders/{id}/cancel",
             Method::POST,
             format!("/api/v1/market/orders/{order_id}/cancel"),

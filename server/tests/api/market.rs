@@ -856,6 +856,146 @@ async fn two_enterprises_trade_forest_credits_through_the_book() {
             (held_by_seller - 120_000_000, 0)
         );
 
+        // Picks (点选): a chosen order among the best five levels, at its
+        // price, whatever its time priority.
+        for (k, price) in ["36.20", "36.30", "36.40", "36.50", "36.60", "36.70"]
+            .iter()
+            .enumerate()
+        {
+            let quantity = if k == 0 { 20 } else { 1 };
+            let (status, o) = app
+                .post_as(
+                    &seller_op,
+                    "/api/v1/market/orders",
+                    &order(&seller, "sell", price, quantity, "gtc"),
+                )
+                .await;
+            assert_eq!(status, 201, "{o}");
+        }
+        let (status, pickable) = app
+            .get_as(
+                &buyer_op,
+                &format!("/api/v1/market/instruments/{code}/orders"),
+            )
+            .await;
+        assert_eq!(status, 200, "{pickable}");
+        let find = |price: &str, side: &str| {
+            pickable["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["price"] == price && o["side"] == side)
+                .unwrap_or_else(|| panic!("{price} {side} in {pickable}"))["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert!(!pickable.to_string().contains(&seller), "never who");
+        let ask = find("36.20", "sell");
+        let bid = find("35.00", "buy");
+        let (status, _) = app
+            .get_as(
+                &buyer_op,
+                &format!("/api/v1/market/orders?organization_id={seller}&status=open"),
+            )
+            .await;
+        assert_eq!(status, 404, "another organisation's orders are not listed");
+        let pick = |org: &str, order_id: &str, quantity: &str, id: &str| json!({"organization_id": org, "client_order_id": id, "order_id": order_id, "quantity": quantity});
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/picks",
+                &pick(&buyer, &ask, "5", "p-1"),
+            )
+            .await;
+        assert_eq!(status, 201, "{p}");
+        assert_eq!(
+            (
+                p["order"]["kind"].as_str(),
+                p["order"]["status"].as_str(),
+                p["trades"][0]["method"].as_str(),
+                p["trades"][0]["price"].as_str()
+            ),
+            (Some("pick"), Some("filled"), Some("pick"), Some("36.20")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/picks",
+                &pick(&buyer, &ask, "16", "p-2"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (422, Some("quantity")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &seller_op,
+                "/api/v1/market/picks",
+                &pick(&seller, &ask, "1", "p-3"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("self_trade")),
+            "{p}"
+        );
+        let (_, seller_orders) = app
+            .get_as(
+                &seller_op,
+                &format!("/api/v1/market/orders?organization_id={seller}&status=open"),
+            )
+            .await;
+        let sixth = seller_orders["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["price"] == "36.70")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/picks",
+                &pick(&buyer, &sixth, "1", "p-4"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("not_pickable")),
+            "{p}"
+        );
+        // The seller takes the buyer's bid the same way.
+        let (status, p) = app
+            .post_as(
+                &seller_op,
+                "/api/v1/market/picks",
+                &pick(&seller, &bid, "1", "p-5"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["trades"][0]["price"].as_str()),
+            (201, Some("35.00")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &seller_op,
+                "/api/v1/market/picks",
+                &pick(&seller, &bid, "1", "p-6"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("order_not_open")),
+            "{p}"
+        );
+
         // A suspended instrument takes no orders.
         let (status, _) = app
             .post_as(
@@ -887,7 +1027,7 @@ async fn two_enterprises_trade_forest_credits_through_the_book() {
             .await;
         assert_eq!(
             (status, mine["data"].as_array().map(Vec::len)),
-            (200, Some(2)),
+            (200, Some(4)),
             "{mine}"
         );
         let (status, open) = app
@@ -898,7 +1038,7 @@ async fn two_enterprises_trade_forest_credits_through_the_book() {
             .await;
         assert_eq!(
             (status, open["data"].as_array().map(Vec::len)),
-            (200, Some(1)),
+            (200, Some(0)),
             "{open}"
         );
 

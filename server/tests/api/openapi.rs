@@ -55,3 +55,69 @@ async fn swagger_ui_is_served_from_vendored_files() {
     assert_eq!(redirect.status(), 308);
     assert_eq!(app.get("/docs/../../etc/passwd").await.status(), 404);
 }
+
+/// Every type the spec documents under its own name has a name no other
+/// documented type has: two `ToSchema` types called `Status` would share
+/// one component schema, and the spec would describe one of them wrongly.
+#[test]
+fn documented_types_have_distinct_names() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut clashes = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut documented = false;
+        let mut renamed = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive") || (documented && line.starts_with("Debug")) {
+                documented |= line.contains("ToSchema");
+            }
+            if documented && line.starts_with("#[derive(") && !line.contains(')') {
+                continue;
+            }
+            if line.contains("ToSchema") && !line.starts_with("use ") {
+                documented = true;
+            }
+            renamed |= documented && line.starts_with("#[schema(as");
+            let name = line
+                .strip_prefix("pub struct ")
+                .or_else(|| line.strip_prefix("pub enum "))
+                .and_then(|rest| {
+                    rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .next()
+                });
+            if let Some(name) = name {
+                if documented && !renamed {
+                    let place = format!("{}", file.display());
+                    if let Some(first) = seen.insert(name.to_string(), place.clone()) {
+                        clashes.push(format!("{name}: {first} and {place}"));
+                    }
+                }
+                documented = false;
+                renamed = false;
+            }
+        }
+    }
+    assert!(
+        seen.contains_key("InstrumentView"),
+        "the scan found the documented types"
+    );
+    assert!(
+        clashes.is_empty(),
+        "documented types share a name: {clashes:#?}"
+    );
+}

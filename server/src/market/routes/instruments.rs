@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
-use crate::instruments::{instrument, Class, Status};
+use crate::instruments::{instrument, Class, TradingStatus};
 use crate::market::error::MarketError;
 use crate::market::listing;
 use crate::market::money::{self, yuan};
@@ -42,7 +42,7 @@ pub struct InstrumentView {
     pub unit: String,
     /// Ledger minor units in one unit (a tonne is 1,000,000 grams).
     pub minor_per_unit: String,
-    pub status: Status,
+    pub status: TradingStatus,
     /// Yuan per unit: the previous close, or the listing price before the
     /// first close. Bands are around it.
     #[schema(example = "50.00")]
@@ -209,7 +209,7 @@ pub async fn suspend_instrument(
         db.get_ref(),
         &who,
         &code,
-        Status::Suspended,
+        TradingStatus::Suspended,
         &body.reason,
         now,
     )
@@ -241,7 +241,14 @@ pub async fn resume_instrument(
     body: web::Json<StatusChangeInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let i =
-        listing::set_status(db.get_ref(), &who, &code, Status::Listed, &body.reason, now).await?;
+    let i = listing::set_status(
+        db.get_ref(),
+        &who,
+        &code,
+        TradingStatus::Listed,
+        &body.reason,
+        now,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(InstrumentView::new(i, &rules)))
 }

@@ -530,3 +530,100 @@ pub async fn get_bars(
         false,
     )
 }
+
+/// Take a chosen resting order (点选) among the best price levels of its
+/// side (5 by default), in full or in part, at its price (the
+/// participant's staff). The pick holds and settles like an order and is
+/// listed with the organisation's orders (`kind: pick`).
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    request_body = crate::market::picks::PickInput,
+    responses(
+        (status = 201, description = "Traded; the pick and its trade", body = PlacedView),
+        (status = 200, description = "Picked before with this `client_order_id` (`replayed`)", body = PlacedView),
+        (status = 404, description = "Not an organisation the caller acts for, or no such order (`not_found`, `param` names it)", content_type = "application/problem+json"),
+        (status = 409, description = "The order is no longer open (`order_not_open`), not among the best levels (`not_pickable`), the taker's own (`self_trade`); market closed, suspended, not enough cash or units, T+1, position limit, `client_order_id` reused, as for orders", content_type = "application/problem+json"),
+        (status = 422, description = "More than the order has left, or no whole units (`invalid_field`); its price outside today's band (`outside_band`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/market/picks")]
+pub async fn pick_order(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    systems: web::Data<SystemAccounts>,
+    who: Principal,
+    body: web::Json<crate::market::picks::PickInput>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
+    let placed = crate::market::picks::pick(&db, &who, &rules, &fees, &body, now).await?;
+    let view = PlacedView {
+        order: placed.order.into(),
+        trades: placed.trades.into_iter().map(TradeView::from).collect(),
+        replayed: placed.replayed,
+    };
+    Ok(if view.replayed {
+        HttpResponse::Ok().json(view)
+    } else {
+        HttpResponse::Created().json(view)
+    })
+}
+
+/// A resting order a participant may pick: never who.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PickableOrder {
+    /// Give it as `order_id` to pick it.
+    pub id: String,
+    /// `buy` or `sell`.
+    pub side: String,
+    #[schema(example = "36.50")]
+    pub price: String,
+    pub remaining: String,
+    /// Time priority within its price.
+    pub seq: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PickableOrders {
+    pub instrument: String,
+    /// Bids best first, then asks best first.
+    pub data: Vec<PickableOrder>,
+}
+
+/// The open orders of the best price levels of each side (5 by default),
+/// for staff of trading organisations choosing one to pick.
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025")),
+    responses(
+        (status = 200, description = "Orders one may pick", body = PickableOrders),
+        (status = 403, description = "Not staff of an organisation that trades (`forbidden`)", content_type = "application/problem+json"),
+        (status = 404, description = "Not listed (`not_found`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/market/instruments/{code}/orders")]
+pub async fn pickable_orders(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    who: Principal,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let i = crate::market::listing::find(db.get_ref(), &code).await?;
+    let data = book::pickable(db.get_ref(), &who, &i.code, rules.pick_levels as u64)
+        .await?
+        .into_iter()
+        .map(|o| PickableOrder {
+            id: o.id,
+            side: o.side,
+            price: yuan(o.price),
+            remaining: o.remaining.to_string(),
+            seq: o.seq,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(PickableOrders {
+        instrument: i.code,
+        data,
+    }))
+}
