@@ -354,7 +354,13 @@ fn request_field(schema: &str, property: &str) -> Option<Field> {
             Pattern(integer_range(1, crate::market::money::MAX_VALUE_FEN as u64))
         }
         (_, "reference_price" | "price") => Pattern(PRICE.into()),
-        ("ListingInput", "code") => Pattern(crate::instruments::CODE_PATTERN.into()),
+        ("ListingInput", "code") | ("OrderInput", "instrument") => {
+            Pattern(crate::instruments::CODE_PATTERN.into())
+        }
+        (_, "client_order_id") => Text(CODE_MAX, Shape::Line),
+        ("OrderInput" | "PickInput", "quantity") => {
+            Pattern(integer_range(1, crate::market::money::MAX_UNITS as u64))
+        }
         (_, "quantity_g" | "loss_g" | "footprint_g") => grams(),
         ("CreateReward", "points_cost") => {
             Pattern(integer_range(1, crate::rewards::service::MAX_UNITS as u64))

@@ -222,7 +222,15 @@ pub(super) async fn hold_for(
             &[&who.account],
             now,
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // Moved away meanwhile (a transfer or retirement of the batch).
+            LedgerError::Insufficient { .. } => MarketError::Conflict(
+                ProblemCode::InsufficientUnits,
+                format!("units of {batch_id} moved meanwhile; try again"),
+            ),
+            other => other.into(),
+        })?;
         order_lot::Entity::insert(order_lot::ActiveModel {
             order_id: Set(o.id.clone()),
             position: Set(position),
