@@ -454,14 +454,15 @@ async fn match_incoming(
             taker.filled += f.quantity;
         }
         left = matched.rests + matched.cancelled;
-        if matched.reason.is_some() {
+        // A full page of crossing orders, every one filled, and some of
+        // the order left: more may cross on the next page, whatever the
+        // rule would do with the rest (rest it, or cancel an ioc's).
+        let next_page = makers.len() as u64 == MATCH_PAGE
+            && matched.fills.len() == makers.len()
+            && matched.reason != Some(matching::CancelReason::SelfTrade)
+            && left > 0;
+        if !next_page {
             reason = matched.reason;
-        }
-        // More crossing orders than one page, all filled: another round.
-        let exhausted = matched.fills.len() == makers.len()
-            && makers.len() as u64 == MATCH_PAGE
-            && reason.is_none();
-        if !(exhausted && left > 0) {
             break;
         }
     }

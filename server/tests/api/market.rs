@@ -1058,3 +1058,78 @@ async fn two_enterprises_trade_forest_credits_through_the_book() {
         );
     }
 }
+
+/// The server reads the resting orders a page at a time: an order that
+/// crosses more of them than one page holds fills through them all, an
+/// `ioc` one included.
+#[tokio::test]
+async fn an_order_fills_through_more_resting_orders_than_one_page() {
+    let app = spawn_app_with(any_backend(), |s| {
+        s.registry.notice_working_days = 0;
+        s.market.round_the_clock = true;
+    })
+    .await;
+    let r = registry(&app, 1).await;
+    let (_, batch) = issued_forest_batch(&app, &r, "LZ-P-1").await;
+    let code = batch["instrument"].as_str().unwrap().to_string();
+    let (buyer_org, buyer_op) = enterprise(&app, &r.g, "pages@lz.cn", 13).await;
+    let buyer = buyer_org["id"].as_str().unwrap();
+    let (bank_id, teller) = bank(&app, &r.g, 1).await;
+    let (status, _) = app
+        .post_as(
+            &teller,
+            "/api/v1/market/deposits",
+            &json!({"bank_id": bank_id, "reference": "P-1", "organization_id": buyer, "amount": "10000000"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = app
+        .post_as(
+            &r.g.gov,
+            "/api/v1/market/instruments",
+            &json!({"code": code, "reference_price": "36.00"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for n in 0..120 {
+        let (status, o) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &json!({"organization_id": r.org_id(), "client_order_id": format!("s-{n}"), "instrument": code,
+                        "side": "sell", "price": "36.00", "quantity": "1"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{o}");
+    }
+    let (status, b) = app
+        .post_as(
+            &buyer_op,
+            "/api/v1/market/orders",
+            &json!({"organization_id": buyer, "client_order_id": "b-1", "instrument": code,
+                    "side": "buy", "price": "36.00", "quantity": "110", "time_in_force": "ioc"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(
+        (
+            b["order"]["status"].as_str(),
+            b["order"]["filled"].as_str(),
+            b["trades"].as_array().map(Vec::len)
+        ),
+        (Some("filled"), Some("110"), Some(110)),
+        "{}",
+        b["order"]
+    );
+    let depth: serde_json::Value = app
+        .get(&format!("/api/v1/market/instruments/{code}/book"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        depth["asks"],
+        json!([{"price": "36.00", "quantity": "10", "orders": 10}]),
+        "{depth}"
+    );
+}
