@@ -415,7 +415,7 @@ async fn match_incoming(
 ) -> Result<order::Model, MarketError> {
     let side = side_of(&taker);
     let mut left = taker.remaining;
-    let mut reason = None;
+    let reason;
     loop {
         let makers = crossing(txn, &i.code, side.opposite(), taker.price, MATCH_PAGE).await?;
         let resting: Vec<Resting<String>> = makers
