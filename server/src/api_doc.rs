@@ -154,6 +154,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::market::routes::get_bars)
         .service(crate::market::routes::pick_order)
         .service(crate::market::routes::pickable_orders)
+        .service(crate::market::routes::get_positions)
         .service(partners::routes::issue_key)
         .service(partners::routes::list_keys)
         .service(partners::routes::revoke_key)

@@ -22,7 +22,7 @@ use crate::registry::entity::batch;
 
 /// A participant's credit batches of an instrument with grams available
 /// (posted − held), oldest batch first.
-async fn available_lots(
+pub(super) async fn available_lots(
     txn: &impl ConnectionTrait,
     account_id: &str,
     code: &str,
@@ -64,7 +64,7 @@ async fn available_lots(
 
 /// Units of the instrument the organisation bought on `day` (locked by
 /// T+1).
-async fn bought_on(
+pub(super) async fn bought_on(
     txn: &impl ConnectionTrait,
     org_id: &str,
     code: &str,
@@ -84,7 +84,7 @@ async fn bought_on(
 
 /// Units of the instrument the account holds (posted, whether held or
 /// not).
-async fn holding(
+pub(super) async fn holding(
     txn: &impl ConnectionTrait,
     account_id: &str,
     code: &str,

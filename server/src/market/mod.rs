@@ -15,6 +15,7 @@ pub mod money;
 pub mod orders;
 pub mod participants;
 pub mod picks;
+pub mod positions;
 pub mod routes;
 pub mod rules;
 pub mod settlement;

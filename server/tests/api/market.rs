@@ -538,6 +538,22 @@ async fn two_enterprises_trade_forest_credits_through_the_book() {
             balance(&app, &buyer_op, &buyer_account, &credits).await,
             (120_000_000, 0)
         );
+        // Positions: all 120 bought today are locked by T+1.
+        let positions_path = format!("/api/v1/market/positions?organization_id={buyer}");
+        let (status, pos) = app.get_as(&buyer_op, &positions_path).await;
+        assert_eq!(status, 200, "{pos}");
+        assert_eq!(
+            pos["positions"],
+            json!([{"instrument": code, "units": "120", "in_orders": "0", "locked_t_plus_one": "120", "sellable": "0"}]),
+            "{pos}"
+        );
+        assert_eq!(
+            (pos["cash_available"].as_str(), pos["fees_paid"].as_str()),
+            (Some((100_000_000 - paid).to_string().as_str()), Some("0")),
+            "{pos}"
+        );
+        let (status, _) = app.get_as(&r.op, &positions_path).await;
+        assert_eq!(status, 404, "another organisation's positions look absent");
         assert_eq!(
             balance(&app, &r.op, &seller_account, &credits).await,
             (held_by_seller - 120_000_000, 30_000_000)
@@ -726,6 +742,15 @@ async fn two_enterprises_trade_forest_credits_through_the_book() {
         let buyer_op = app.token("buyer@lz.cn").await;
         let seller_op = app.token("forest1@lz.cn").await;
         let gov = app.token("gov1@tph.cn").await;
+        let (_, pos) = app.get_as(&buyer_op, &positions_path).await;
+        assert_eq!(
+            (
+                pos["positions"][0]["locked_t_plus_one"].as_str(),
+                pos["positions"][0]["sellable"].as_str()
+            ),
+            (Some("0"), Some("120")),
+            "the next trading day: {pos}"
+        );
         // Monday closed at 15:00: VWAP of the day's book trades, the bar,
         // the day order expired, the bands moved.
         let bars_path = format!("/api/v1/market/instruments/{code}/bars");

@@ -627,3 +627,82 @@ pub async fn pickable_orders(
         data,
     }))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionView {
+    pub instrument: String,
+    /// Units held.
+    pub units: String,
+    /// Units open sell orders hold.
+    pub in_orders: String,
+    /// Units bought today: they can be sold from the next trading day.
+    pub locked_t_plus_one: String,
+    /// Units a new sell order may take now.
+    pub sellable: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionsView {
+    pub organization_id: String,
+    pub account_id: String,
+    /// Fen.
+    pub cash_posted: String,
+    /// Fen held by buy orders and withdrawals.
+    pub cash_held: String,
+    /// Fen.
+    pub cash_available: String,
+    /// Fen of trading fees paid, as buyer and as seller.
+    pub fees_paid: String,
+    /// Instruments the organisation holds or sells.
+    pub positions: Vec<PositionView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PositionsQuery {
+    /// A participant the caller acts for.
+    pub organization_id: String,
+}
+
+/// A participant's positions per instrument (held, in orders, locked by
+/// T+1, sellable), its cash and the fees it has paid.
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    params(PositionsQuery),
+    responses(
+        (status = 200, description = "Positions and cash", body = PositionsView),
+        (status = 404, description = "Not an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "The organisation does not trade (`not_a_participant`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/market/positions")]
+pub async fn get_positions(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    who: Principal,
+    query: web::Query<PositionsQuery>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let p = crate::market::positions::of(&db, &who, &query.organization_id, rules.t_plus_one, now)
+        .await?;
+    Ok(HttpResponse::Ok().json(PositionsView {
+        organization_id: p.participant.org.id,
+        account_id: p.participant.account.id,
+        cash_posted: p.cash_posted.to_string(),
+        cash_held: p.cash_held.to_string(),
+        cash_available: (p.cash_posted - p.cash_held).to_string(),
+        fees_paid: p.fees_paid.to_string(),
+        positions: p
+            .positions
+            .into_iter()
+            .map(|x| PositionView {
+                instrument: x.instrument,
+                units: x.units.to_string(),
+                in_orders: x.in_orders.to_string(),
+                locked_t_plus_one: x.locked_t_plus_one.to_string(),
+                sellable: x.sellable.to_string(),
+            })
+            .collect(),
+    }))
+}
