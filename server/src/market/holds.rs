@@ -20,14 +20,9 @@ use crate::orgs::entity::OrgKind;
 use crate::problem::ProblemCode;
 use crate::registry::entity::batch;
 
-/// A participant's credit batches of an instrument with grams available
-/// (posted − held), oldest batch first.
-pub(super) async fn available_lots(
-    txn: &impl ConnectionTrait,
-    account_id: &str,
-    code: &str,
-) -> Result<Vec<(String, i64)>, MarketError> {
-    let batches: Vec<String> = batch::Entity::find()
+/// The ids of the instrument's credit batches, oldest first.
+async fn batches_of(txn: &impl ConnectionTrait, code: &str) -> Result<Vec<String>, MarketError> {
+    Ok(batch::Entity::find()
         .select_only()
         .column(batch::Column::Id)
         .filter(batch::Column::Instrument.eq(code))
@@ -35,7 +30,17 @@ pub(super) async fn available_lots(
         .order_by_asc(batch::Column::Id)
         .into_tuple()
         .all(txn)
-        .await?;
+        .await?)
+}
+
+/// A participant's credit batches of an instrument with grams available
+/// (posted − held), oldest batch first.
+pub(super) async fn available_lots(
+    txn: &impl ConnectionTrait,
+    account_id: &str,
+    code: &str,
+) -> Result<Vec<(String, i64)>, MarketError> {
+    let batches = batches_of(txn, code).await?;
     if batches.is_empty() {
         return Ok(Vec::new());
     }
@@ -90,13 +95,7 @@ pub(super) async fn holding(
     code: &str,
     minor_per_unit: i64,
 ) -> Result<i64, MarketError> {
-    let batches: Vec<String> = batch::Entity::find()
-        .select_only()
-        .column(batch::Column::Id)
-        .filter(batch::Column::Instrument.eq(code))
-        .into_tuple()
-        .all(txn)
-        .await?;
+    let batches = batches_of(txn, code).await?;
     let assets: Vec<String> = batches.iter().map(|b| format!("credit:{b}")).collect();
     let posted: Vec<i64> = balance::Entity::find()
         .select_only()

@@ -125,6 +125,20 @@ pub struct PlacedView {
     pub replayed: bool,
 }
 
+/// 201 with a new order and its trades, 200 with a replayed one.
+fn placed_response(placed: orders::Placed) -> HttpResponse {
+    let view = PlacedView {
+        order: placed.order.into(),
+        trades: placed.trades.into_iter().map(TradeView::from).collect(),
+        replayed: placed.replayed,
+    };
+    if view.replayed {
+        HttpResponse::Ok().json(view)
+    } else {
+        HttpResponse::Created().json(view)
+    }
+}
+
 /// Place a limit order in the continuous book (the participant's staff).
 /// A sell order holds the units it may deliver, a buy order the cash for
 /// price × quantity and the most its fees can be. It trades at once with
@@ -154,16 +168,7 @@ pub async fn place_order(
 ) -> Result<HttpResponse, ApiError> {
     let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
     let placed = orders::place(&db, &who, &rules, &fees, &body, now).await?;
-    let view = PlacedView {
-        order: placed.order.into(),
-        trades: placed.trades.into_iter().map(TradeView::from).collect(),
-        replayed: placed.replayed,
-    };
-    Ok(if view.replayed {
-        HttpResponse::Ok().json(view)
-    } else {
-        HttpResponse::Created().json(view)
-    })
+    Ok(placed_response(placed))
 }
 
 /// Cancel the rest of an open order: what it still holds is available
@@ -558,16 +563,7 @@ pub async fn pick_order(
 ) -> Result<HttpResponse, ApiError> {
     let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
     let placed = crate::market::picks::pick(&db, &who, &rules, &fees, &body, now).await?;
-    let view = PlacedView {
-        order: placed.order.into(),
-        trades: placed.trades.into_iter().map(TradeView::from).collect(),
-        replayed: placed.replayed,
-    };
-    Ok(if view.replayed {
-        HttpResponse::Ok().json(view)
-    } else {
-        HttpResponse::Created().json(view)
-    })
+    Ok(placed_response(placed))
 }
 
 /// A resting order a participant may pick: never who.
