@@ -23,6 +23,7 @@ mod m20261129_000017_trip_fingerprints;
 mod m20261130_000018_methodology_documents;
 mod m20261130_000019_market_foundation;
 mod m20261130_000020_orders_and_trades;
+mod m20261201_000021_blocks_and_auctions;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_methodology_documents::Migration),
             Box::new(m20261130_000019_market_foundation::Migration),
             Box::new(m20261130_000020_orders_and_trades::Migration),
+            Box::new(m20261201_000021_blocks_and_auctions::Migration),
         ]
     }
 }

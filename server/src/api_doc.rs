@@ -155,6 +155,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::market::routes::pick_order)
         .service(crate::market::routes::pickable_orders)
         .service(crate::market::routes::get_positions)
+        .service(crate::market::routes::propose_block)
+        .service(crate::market::routes::list_blocks)
+        .service(crate::market::routes::get_block)
+        .service(crate::market::routes::accept_block)
+        .service(crate::market::routes::decline_block)
+        .service(crate::market::routes::withdraw_block)
+        .service(crate::market::routes::block_reports)
+        .service(crate::market::routes::announce_auction)
+        .service(crate::market::routes::list_auctions)
+        .service(crate::market::routes::get_auction)
+        .service(crate::market::routes::place_bid)
+        .service(crate::market::routes::stream)
         .service(partners::routes::issue_key)
         .service(partners::routes::list_keys)
         .service(partners::routes::revoke_key)
@@ -343,8 +355,16 @@ fn request_field(schema: &str, property: &str) -> Option<Field> {
         ("ObjectionInput", "text") => Text(OBJECTION_MAX, Shape::Paragraph),
         (
             _,
-            "organization_id" | "account_id" | "from_account_id" | "to_account_id" | "merchant_id"
-            | "reward_id" | "retirement_id" | "transfer_id" | "user_id",
+            "organization_id"
+            | "account_id"
+            | "from_account_id"
+            | "to_account_id"
+            | "merchant_id"
+            | "reward_id"
+            | "retirement_id"
+            | "transfer_id"
+            | "user_id"
+            | "buyer_organization_id",
         ) => Uuid,
         (_, "batch_id") => Pattern(BATCH_ID.into()),
         (_, "bank_id" | "order_id") => Uuid,
@@ -355,11 +375,12 @@ fn request_field(schema: &str, property: &str) -> Option<Field> {
             Pattern(integer_range(1, crate::market::money::MAX_VALUE_FEN as u64))
         }
         (_, "reference_price" | "price") => Pattern(PRICE.into()),
-        ("ListingInput", "code") | ("OrderInput", "instrument") => {
+        ("ListingInput", "code") | ("OrderInput" | "BlockInput" | "AuctionInput", "instrument") => {
             Pattern(crate::instruments::CODE_PATTERN.into())
         }
         (_, "client_order_id") => Text(CODE_MAX, Shape::Line),
-        ("OrderInput" | "PickInput", "quantity") => {
+        ("OrderInput" | "PickInput" | "BlockInput" | "AuctionInput" | "BidInput", "quantity")
+        | ("AuctionInput", "min_bid_units") => {
             Pattern(integer_range(1, crate::market::money::MAX_UNITS as u64))
         }
         (_, "quantity_g" | "loss_g" | "footprint_g") => grams(),

@@ -125,7 +125,18 @@ impl Application {
         };
         let trip_rules = settings.trip_rules.clone();
         spawn_retention(db.clone(), trip_rules.clone(), clock.clone());
-        spawn_daily_close(db.clone(), settings.market.clone(), clock.clone());
+        let feed = crate::market::feed::Feed::connect(
+            settings.redis_url.as_ref(),
+            &settings.redis_prefix,
+            std::time::Duration::from_millis(settings.redis_timeout_ms),
+        )
+        .await?;
+        spawn_daily_close(
+            db.clone(),
+            settings.market.clone(),
+            clock.clone(),
+            feed.clone(),
+        );
         let partner_secrets = PartnerSecrets(
             settings
                 .partner_secrets_key
@@ -157,6 +168,7 @@ impl Application {
                 partner_secrets,
                 registry: settings.registry.clone(),
                 market: settings.market.clone(),
+                feed,
                 log_key,
                 clock,
                 methodologies,
@@ -238,22 +250,53 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
     });
 }
 
-/// Closes the trading days whose close has passed (`market::close`), every
-/// `close_check_secs`. Every replica runs it; the bars' keys make each
-/// close happen once. A failure is logged and retried at the next tick.
+/// Closes the auctions whose window has ended (`market::auctions`) and the
+/// trading days whose close has passed (`market::close`), every
+/// `close_check_secs`. Every replica runs it; an auction's status and the
+/// bars' keys make each close happen once. A failure is logged and
+/// retried at the next tick.
 fn spawn_daily_close(
     db: DatabaseConnection,
     rules: crate::market::rules::MarketRules,
     clock: Clock,
+    feed: crate::market::feed::Feed,
 ) {
     tokio::spawn(async move {
         let every = std::time::Duration::from_secs(rules.close_check_secs);
         let mut tick = tokio::time::interval(every);
+        let systems = crate::accounts::service::SystemAccounts::default();
         loop {
             tick.tick().await;
-            match crate::market::close::run_due(&db, &rules, clock.now()).await {
+            let now = clock.now();
+            let auctions = match systems
+                .get(&db, crate::market::settlement::FEE_ACCOUNT, now)
+                .await
+            {
+                Ok(fees) => crate::market::auctions::close_due(&db, &rules, &fees, now).await,
+                Err(e) => Err(e.into()),
+            };
+            match auctions {
+                Ok(closed) => {
+                    for a in &closed {
+                        tracing::info!(auction = %a.id, "auction closed");
+                        let trades = crate::market::auctions::results(&db, a)
+                            .await
+                            .unwrap_or_default();
+                        crate::market::routes::announce(&feed, &db, &rules, &a.instrument, &trades)
+                            .await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "closing auctions failed; retrying"),
+            }
+            match crate::market::close::run_due(&db, &rules, now).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(closes = n, "trading days closed"),
+                Ok(n) => {
+                    tracing::info!(closes = n, "trading days closed");
+                    // Expired day orders left the books.
+                    for i in crate::market::listing::all(&db).await.unwrap_or_default() {
+                        crate::market::routes::announce(&feed, &db, &rules, &i.code, &[]).await;
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "the daily close failed; retrying"),
             }
         }
@@ -332,6 +375,7 @@ struct Policies {
     partner_secrets: PartnerSecrets,
     registry: crate::registry::rules::RegistryRules,
     market: crate::market::rules::MarketRules,
+    feed: crate::market::feed::Feed,
     log_key: crate::audit::routes::LogKey,
     clock: Clock,
     methodologies: Methodologies,
@@ -361,6 +405,7 @@ fn run(
     let trip_rules = web::Data::new(policies.trip_rules);
     let registry_rules = web::Data::new(policies.registry);
     let market_rules = web::Data::new(policies.market);
+    let feed = web::Data::new(policies.feed);
     let log_key = web::Data::new(policies.log_key);
     let clock = web::Data::new(policies.clock);
     let methodologies = web::Data::new(policies.methodologies);
@@ -394,6 +439,7 @@ fn run(
             .app_data(points_validity.clone())
             .app_data(registry_rules.clone())
             .app_data(market_rules.clone())
+            .app_data(feed.clone())
             .app_data(log_key.clone())
             .app_data(clock.clone())
             .app_data(methodologies.clone())

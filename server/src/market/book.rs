@@ -41,7 +41,8 @@ pub async fn depth(
     Ok(q.limit(levels).into_tuple().all(db).await?)
 }
 
-/// The latest `limit` trades of an instrument, newest first.
+/// The latest `limit` trades of an instrument, newest first; block
+/// trades are published after their day's close, not here.
 pub async fn tape(
     db: &impl ConnectionTrait,
     code: &str,
@@ -49,6 +50,7 @@ pub async fn tape(
 ) -> Result<Vec<trade::Model>, MarketError> {
     Ok(trade::Entity::find()
         .filter(trade::Column::Instrument.eq(code))
+        .filter(trade::Column::Method.ne("block"))
         .order_by_desc(trade::Column::Seq)
         .limit(limit)
         .all(db)

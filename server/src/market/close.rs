@@ -121,6 +121,7 @@ pub async fn close_day(
             .await?;
         settlement::release_all(&txn, o, now).await?;
     }
+    let expired_blocks = super::blocks::expire(&txn, code, &day_text, now).await?;
     crate::audit::log::append(
         &txn,
         "market.daily_close",
@@ -134,6 +135,7 @@ pub async fn close_day(
             "block_volume": block,
             "trades": trades.len(),
             "expired_orders": expiring.len(),
+            "expired_blocks": expired_blocks,
         }),
         None,
         now,

@@ -103,9 +103,14 @@ pub enum OrderStatus {
     /// Cancelled by its owner, or its rest by the rules (`reason`).
     #[sea_orm(string_value = "cancelled")]
     Cancelled,
-    /// A `day` order at the day's close.
+    /// A `day` order at the day's close; a block proposal not answered
+    /// by the end of its trading day.
     #[sea_orm(string_value = "expired")]
     Expired,
+    /// Holding, but not in the book: a block proposal waiting for its
+    /// buyer, an auction lot or a bid until the auction closes.
+    #[sea_orm(string_value = "pending")]
+    Pending,
 }
 
 #[derive(
@@ -130,6 +135,15 @@ pub enum OrderKind {
     /// A pick of one resting order (点选).
     #[sea_orm(string_value = "pick")]
     Pick,
+    /// Either side of a block trade (大宗协议).
+    #[sea_orm(string_value = "block")]
+    Block,
+    /// The lot a seller offers by one-way bidding (单向竞价).
+    #[sea_orm(string_value = "auction")]
+    Auction,
+    /// A sealed bid for an auction lot.
+    #[sea_orm(string_value = "bid")]
+    Bid,
 }
 
 pub mod order {
@@ -166,6 +180,8 @@ pub mod order {
         pub trading_day: String,
         pub created_at: DateTimeWithTimeZone,
         pub updated_at: DateTimeWithTimeZone,
+        /// The auction a bid or a lot belongs to.
+        pub auction_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -280,6 +296,121 @@ pub mod bar {
         pub trades: i64,
         pub previous_close: i64,
         pub closed_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum BlockStatus {
+    /// Waiting for the buyer's answer; the seller's units are held.
+    #[sea_orm(string_value = "proposed")]
+    Proposed,
+    /// Accepted and settled (`trade_id`).
+    #[sea_orm(string_value = "accepted")]
+    Accepted,
+    #[sea_orm(string_value = "declined")]
+    Declined,
+    /// Taken back by the seller before an answer.
+    #[sea_orm(string_value = "withdrawn")]
+    Withdrawn,
+    /// Not answered by the end of its trading day.
+    #[sea_orm(string_value = "expired")]
+    Expired,
+}
+
+pub mod block {
+    use super::*;
+
+    /// A block trade (大宗协议): a seller's proposal to a named buyer.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "block_trades")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub instrument: String,
+        pub seller_organization_id: String,
+        pub buyer_organization_id: String,
+        /// The seller's order of kind `block`, which holds the units.
+        pub sell_order_id: String,
+        /// The buyer's order of kind `block`, once accepted.
+        pub buy_order_id: Option<String>,
+        pub price: i64,
+        pub quantity: i64,
+        pub status: BlockStatus,
+        /// The day it must be answered by.
+        pub trading_day: String,
+        pub trade_id: Option<String>,
+        /// Why it was declined.
+        pub reason: Option<String>,
+        pub proposed_by: String,
+        pub decided_by: Option<String>,
+        pub created_at: DateTimeWithTimeZone,
+        pub decided_at: Option<DateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum AuctionStatus {
+    /// Announced: bids are taken from `opens_at` until `closes_at`.
+    #[sea_orm(string_value = "announced")]
+    Announced,
+    /// Allocated at one clearing price; results are public.
+    #[sea_orm(string_value = "closed")]
+    Closed,
+    /// Called off at the close (the instrument was suspended): every bid
+    /// and the lot were given back.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+pub mod auction {
+    use super::*;
+
+    /// A one-way bidding auction (单向竞价) of one lot.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "auctions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub instrument: String,
+        pub seller_organization_id: String,
+        /// The seller's order of kind `auction`, which holds the lot.
+        pub sell_order_id: String,
+        pub quantity: i64,
+        /// Fen per unit: no bid below it.
+        pub reserve_price: i64,
+        pub min_bid_units: i64,
+        /// The most units one bidder's bids may add up to.
+        pub bidder_cap_units: i64,
+        pub opens_at: DateTimeWithTimeZone,
+        pub closes_at: DateTimeWithTimeZone,
+        pub status: AuctionStatus,
+        /// Fen per unit everybody pays: the lowest winning bid.
+        pub clearing_price: Option<i64>,
+        pub sold: i64,
+        pub bids: i64,
+        pub winners: i64,
+        pub reason: Option<String>,
+        pub created_by: String,
+        pub created_at: DateTimeWithTimeZone,
+        pub closed_at: Option<DateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

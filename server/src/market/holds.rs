@@ -116,7 +116,7 @@ async fn buying(txn: &impl ConnectionTrait, org_id: &str, code: &str) -> Result<
         .filter(order::Column::OrganizationId.eq(org_id))
         .filter(order::Column::Instrument.eq(code))
         .filter(order::Column::Side.eq("buy"))
-        .filter(order::Column::Status.eq(OrderStatus::Open))
+        .filter(order::Column::Status.is_in([OrderStatus::Open, OrderStatus::Pending]))
         .into_tuple()
         .all(txn)
         .await?;

@@ -3,11 +3,15 @@
 //! the pure rule; everything else works on instruments, never on one kind
 //! of right.
 
+pub mod allocation;
+pub mod auctions;
+pub mod blocks;
 pub mod book;
 pub mod cash;
 pub mod close;
 pub mod entity;
 pub mod error;
+pub mod feed;
 mod holds;
 pub mod listing;
 pub mod matching;

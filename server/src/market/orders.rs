@@ -117,17 +117,22 @@ pub(super) async fn lock_instrument(
     })
 }
 
-pub(super) fn refuse_unless_open(
-    rules: &MarketRules,
-    i: &instrument::Model,
-    now: DateTime<FixedOffset>,
-) -> Result<(), MarketError> {
+pub(super) fn refuse_suspended(i: &instrument::Model) -> Result<(), MarketError> {
     if i.status == TradingStatus::Suspended {
         return Err(MarketError::Conflict(
             ProblemCode::InstrumentSuspended,
             format!("{} is suspended", i.code),
         ));
     }
+    Ok(())
+}
+
+pub(super) fn refuse_unless_open(
+    rules: &MarketRules,
+    i: &instrument::Model,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    refuse_suspended(i)?;
     if !rules.is_open(now) {
         return Err(MarketError::Conflict(
             ProblemCode::MarketClosed,
@@ -206,6 +211,18 @@ pub(super) struct Entry {
     hash: String,
 }
 
+impl Entry {
+    /// An entry the platform makes for a participant, under a client id of
+    /// its own making (a block trade's acceptance).
+    pub(super) fn on_behalf(me: Participant, client_order_id: String, hash: String) -> Entry {
+        Entry {
+            me,
+            client_order_id,
+            hash,
+        }
+    }
+}
+
 /// The first answer to this `client_order_id`, if it was used: the same
 /// order replays, another is refused.
 pub(super) async fn replay_of(
@@ -233,11 +250,12 @@ pub(super) async fn replay_of(
 }
 
 /// Who places the order and under which client id; checks the quantity
-/// against the largest order.
+/// against the sizes the kind of order takes (`sizes`: book orders 1 to
+/// the largest order, block trades from the block minimum).
 pub(super) async fn begin_entry(
     db: &DatabaseConnection,
     who: &Principal,
-    rules: &MarketRules,
+    sizes: std::ops::RangeInclusive<i64>,
     organization_id: &str,
     client_order_id: &str,
     quantity: i64,
@@ -250,10 +268,14 @@ pub(super) async fn begin_entry(
         crate::text::Shape::Line,
     )
     .map_err(|e| MarketError::invalid("client_order_id", e.to_string()))?;
-    if !(1..=rules.max_order_units).contains(&quantity) {
+    if !sizes.contains(&quantity) {
         return Err(MarketError::invalid(
             "quantity",
-            format!("an order is 1 to {} whole units", rules.max_order_units),
+            format!(
+                "this order is {} to {} whole units",
+                sizes.start(),
+                sizes.end()
+            ),
         ));
     }
     Ok(Entry {
@@ -272,6 +294,10 @@ pub(super) struct Terms<'a> {
     pub quantity: i64,
     pub tif: TimeInForce,
     pub picked: Option<String>,
+    /// `Open` for the book; `Pending` for orders that hold outside it
+    /// (block proposals, auction lots and bids).
+    pub status: OrderStatus,
+    pub auction: Option<String>,
 }
 
 /// Writes the order with the instrument's sequence number, holds what it
@@ -303,12 +329,13 @@ pub(super) async fn open_order(
         remaining: Set(terms.quantity),
         filled: Set(0),
         tif: Set(tif_str(terms.tif).into()),
-        status: Set(OrderStatus::Open),
+        status: Set(terms.status),
         reason: Set(None),
         picked_order_id: Set(terms.picked.clone()),
         trading_day: Set(day.to_string()),
         created_at: Set(now),
         updated_at: Set(now),
+        auction_id: Set(terms.auction.clone()),
     })
     .exec_with_returning(txn)
     .await;
@@ -318,9 +345,16 @@ pub(super) async fn open_order(
         Err(e) => return Err(e.into()),
     };
     super::holds::hold_for(txn, &o, &entry.me, i, rules, now).await?;
-    crate::audit::log::append(
-        txn,
-        "market.order_placed",
+    let event = if o.kind == OrderKind::Bid {
+        // Sealed: the public log commits to the bid and the auction's
+        // close reveals it (with the order id that opens the commitment).
+        serde_json::json!({
+            "auction": o.auction_id,
+            "instrument": o.instrument,
+            "seq": o.seq,
+            "commitment": super::auctions::bid_commitment(&o),
+        })
+    } else {
         serde_json::json!({
             "order": o.id,
             "instrument": o.instrument,
@@ -332,11 +366,15 @@ pub(super) async fn open_order(
             "quantity": o.quantity,
             "time_in_force": o.tif,
             "picked": terms.picked,
-        }),
-        None,
-        now,
-    )
-    .await?;
+            "auction": o.auction_id,
+        })
+    };
+    let kind = if o.kind == OrderKind::Bid {
+        "market.bid_placed"
+    } else {
+        "market.order_placed"
+    };
+    crate::audit::log::append(txn, kind, event, None, now).await?;
     Ok(Some(o))
 }
 
@@ -358,7 +396,7 @@ pub async fn place(
     let entry = begin_entry(
         db,
         who,
-        rules,
+        1..=rules.max_order_units,
         &input.organization_id,
         &input.client_order_id,
         input.quantity,
@@ -381,6 +419,8 @@ pub async fn place(
         quantity: input.quantity,
         tif,
         picked: None,
+        status: OrderStatus::Open,
+        auction: None,
     };
     let Some(taker) = open_order(&txn, who, rules, &entry, terms, &day, now).await? else {
         txn.rollback().await?;
@@ -391,7 +431,7 @@ pub async fn place(
     answer(db, taker, false).await
 }
 
-fn tif_str(tif: TimeInForce) -> &'static str {
+pub(super) fn tif_str(tif: TimeInForce) -> &'static str {
     match tif {
         TimeInForce::Gtc => "gtc",
         TimeInForce::Day => "day",
@@ -536,7 +576,7 @@ pub(super) async fn trade_with(
             price: at.price,
             quantity: at.quantity,
             method: at.method,
-            taker_side: side.as_str(),
+            taker_side: Some(side.as_str()),
         },
         &Parties {
             buyer,
@@ -627,9 +667,15 @@ pub async fn cancel(
         .exec(&txn)
         .await?;
     if changed.rows_affected != 1 {
+        let detail = match o.kind {
+            OrderKind::Bid => "bids are irrevocable: the auction's close decides them",
+            OrderKind::Auction => "an auction lot stays offered until the auction closes",
+            OrderKind::Block => "a block proposal is withdrawn (POST /api/v1/market/blocks/{id}/withdraw), not cancelled",
+            _ => "the order is filled, cancelled or expired",
+        };
         return Err(MarketError::Conflict(
             ProblemCode::OrderNotOpen,
-            "the order is filled, cancelled or expired".into(),
+            detail.into(),
         ));
     }
     let cancelled = order::Entity::find_by_id(id.to_string())

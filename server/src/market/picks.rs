@@ -57,7 +57,7 @@ pub async fn pick(
     let entry = begin_entry(
         db,
         who,
-        rules,
+        1..=rules.max_order_units,
         &input.organization_id,
         &input.client_order_id,
         input.quantity,
@@ -124,6 +124,8 @@ pub async fn pick(
         quantity: input.quantity,
         tif: TimeInForce::Ioc,
         picked: Some(target.id.clone()),
+        status: OrderStatus::Open,
+        auction: None,
     };
     let Some(taker) = open_order(&txn, who, rules, &entry, terms, &day, now).await? else {
         txn.rollback().await?;

@@ -72,7 +72,7 @@ pub async fn of(
             .filter(order::Column::OrganizationId.eq(org_id))
             .filter(order::Column::Instrument.eq(i.code.as_str()))
             .filter(order::Column::Side.eq("sell"))
-            .filter(order::Column::Status.eq(OrderStatus::Open))
+            .filter(order::Column::Status.is_in([OrderStatus::Open, OrderStatus::Pending]))
             .into_tuple::<i64>()
             .all(db)
             .await?

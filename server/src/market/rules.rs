@@ -42,8 +42,16 @@ pub struct MarketRules {
     /// Largest share of an auction lot one bidder may bid for.
     #[serde(with = "rust_decimal::serde::str")]
     pub auction_bidder_cap: Decimal,
-    /// How often a replica looks for trading days to close, in seconds.
+    /// Smallest bid in an auction, in units, unless its announcement sets
+    /// its own.
+    pub auction_min_bid_units: i64,
+    /// Longest an auction may run from its announcement to its close.
+    pub auction_max_days: i64,
+    /// How often a replica looks for trading days to close (and auctions
+    /// due), in seconds.
     pub close_check_secs: u64,
+    /// Seconds between keep-alive comments on the live market stream.
+    pub stream_keepalive_secs: u64,
 }
 
 impl Default for MarketRules {
@@ -61,7 +69,10 @@ impl Default for MarketRules {
             fee_rate: Decimal::ZERO,
             t_plus_one: true,
             auction_bidder_cap: Decimal::new(5, 1),
+            auction_min_bid_units: 1_000,
+            auction_max_days: 30,
             close_check_secs: 30,
+            stream_keepalive_secs: 15,
         }
     }
 }
@@ -114,10 +125,17 @@ impl MarketRules {
             ("block_min_units", self.block_min_units),
             ("max_order_units", self.max_order_units),
             ("position_limit_units", self.position_limit_units),
+            ("auction_min_bid_units", self.auction_min_bid_units),
         ] {
             if !(1..=super::money::MAX_UNITS).contains(&v) {
                 return Err(format!("{name} must be 1 to {}", super::money::MAX_UNITS));
             }
+        }
+        if !(1..=366).contains(&self.auction_max_days) {
+            return Err("auction_max_days must be 1 to 366".into());
+        }
+        if !(1..=3600).contains(&self.stream_keepalive_secs) {
+            return Err("stream_keepalive_secs must be 1 to 3600".into());
         }
         if !(1..=3600).contains(&self.close_check_secs) {
             return Err("close_check_secs must be 1 to 3600".into());

@@ -70,9 +70,10 @@ pub struct Fill<'a> {
     pub sell: &'a order::Model,
     pub price: i64,
     pub quantity: i64,
-    /// `book` or `pick`.
+    /// `book`, `pick`, `block` or `auction`.
     pub method: &'static str,
-    pub taker_side: &'static str,
+    /// The side that took (book and pick trades).
+    pub taker_side: Option<&'static str>,
 }
 
 pub struct Parties<'a> {
@@ -218,7 +219,7 @@ pub async fn settle(
         value: Set(value),
         buyer_fee: Set(buyer_fee),
         seller_fee: Set(seller_fee),
-        taker_side: Set(Some(fill.taker_side.into())),
+        taker_side: Set(fill.taker_side.map(Into::into)),
         trading_day: Set(trading_day.to_string()),
         audit_event_id: Set(event),
         created_at: Set(now),

@@ -590,6 +590,41 @@ async fn every_object_route_refuses_the_wrong_user() {
             &[],
             404,
         ));
+        // Block trades and bids name an organisation the caller must act
+        // for and an object of it; a block of other organisations (here one
+        // that does not exist) looks absent to everyone, staff included.
+        let nobody = uuid::Uuid::now_v7().to_string();
+        let as_org = json!({"organization_id": org_id});
+        rows.push((
+            "/api/v1/market/blocks/{id}",
+            Method::GET,
+            format!("/api/v1/market/blocks/{nobody}"),
+            None,
+            &[],
+            404,
+        ));
+        for (template, what) in [
+            ("/api/v1/market/blocks/{id}/accept", "accept"),
+            ("/api/v1/market/blocks/{id}/decline", "decline"),
+            ("/api/v1/market/blocks/{id}/withdraw", "withdraw"),
+        ] {
+            rows.push((
+                template,
+                Method::POST,
+                format!("/api/v1/market/blocks/{nobody}/{what}"),
+                Some(as_org.clone()),
+                &[],
+                404,
+            ));
+        }
+        rows.push((
+            "/api/v1/market/auctions/{id}/bids",
+            Method::POST,
+            format!("/api/v1/market/auctions/{nobody}/bids"),
+            Some(json!({"organization_id": org_id, "client_order_id": "bid-1", "price": "1.00", "quantity": "1"})),
+            &[],
+            404,
+        ));
         let sees_but_may_not_act = |method: &Method, path: &str, name: &str| {
             *method != Method::GET
                 && path.contains(&draft_id)

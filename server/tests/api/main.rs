@@ -16,6 +16,7 @@ mod input;
 mod journey;
 mod ledger;
 mod market;
+mod market_methods;
 mod methodologies;
 mod migrations;
 mod openapi;

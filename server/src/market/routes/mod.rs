@@ -1,10 +1,16 @@
 //! `/api/v1/market/*`: instruments, cash, and (public) market data. Thin:
 //! parse, call the service, map.
 
+mod auctions;
+mod blocks;
 mod cash;
 mod instruments;
+mod live;
 mod orders;
 
+pub use auctions::*;
+pub use blocks::*;
 pub use cash::*;
 pub use instruments::*;
+pub use live::*;
 pub use orders::*;

@@ -126,7 +126,7 @@ pub struct PlacedView {
 }
 
 /// 201 with a new order and its trades, 200 with a replayed one.
-fn placed_response(placed: orders::Placed) -> HttpResponse {
+pub(super) fn placed_response(placed: orders::Placed) -> HttpResponse {
     let view = PlacedView {
         order: placed.order.into(),
         trades: placed.trades.into_iter().map(TradeView::from).collect(),
@@ -161,6 +161,7 @@ fn placed_response(placed: orders::Placed) -> HttpResponse {
 pub async fn place_order(
     db: web::Data<DatabaseConnection>,
     rules: web::Data<MarketRules>,
+    feed: web::Data<crate::market::feed::Feed>,
     systems: web::Data<SystemAccounts>,
     who: Principal,
     body: web::Json<OrderInput>,
@@ -168,6 +169,10 @@ pub async fn place_order(
 ) -> Result<HttpResponse, ApiError> {
     let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
     let placed = orders::place(&db, &who, &rules, &fees, &body, now).await?;
+    if !placed.replayed {
+        let code = placed.order.instrument.clone();
+        super::announce(&feed, &db, &rules, &code, &placed.trades).await;
+    }
     Ok(placed_response(placed))
 }
 
@@ -186,11 +191,14 @@ pub async fn place_order(
 #[post("/api/v1/market/orders/{id}/cancel")]
 pub async fn cancel_order(
     db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    feed: web::Data<crate::market::feed::Feed>,
     who: Principal,
     id: web::Path<String>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let o = orders::cancel(&db, &who, &id, now).await?;
+    super::announce(&feed, &db, &rules, &o.instrument, &[]).await;
     Ok(HttpResponse::Ok().json(OrderView::from(o)))
 }
 
@@ -335,6 +343,17 @@ pub async fn get_depth(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let i = crate::market::listing::find(db.get_ref(), &code).await?;
+    let depth = depth_of(db.get_ref(), &i.code, rules.pick_levels as u64).await?;
+    Ok(HttpResponse::Ok().json(depth))
+}
+
+/// The best `n` price levels of each side of an instrument's book.
+pub(super) async fn depth_of(
+    db: &impl sea_orm::ConnectionTrait,
+    code: &str,
+    n: u64,
+) -> Result<Depth, ApiError> {
+    use crate::market::matching::Side;
     let levels = |rows: Vec<(i64, i64, i64)>| {
         rows.into_iter()
             .map(|(price, quantity, orders)| Level {
@@ -344,20 +363,13 @@ pub async fn get_depth(
             })
             .collect()
     };
-    let n = rules.pick_levels as u64;
-    let bids = book::depth(db.get_ref(), &i.code, crate::market::matching::Side::Buy, n).await?;
-    let asks = book::depth(
-        db.get_ref(),
-        &i.code,
-        crate::market::matching::Side::Sell,
-        n,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(Depth {
-        instrument: i.code,
+    let bids = book::depth(db, code, Side::Buy, n).await?;
+    let asks = book::depth(db, code, Side::Sell, n).await?;
+    Ok(Depth {
+        instrument: code.to_string(),
         bids: levels(bids),
         asks: levels(asks),
-    }))
+    })
 }
 
 /// A trade on the public tape: never who.
@@ -369,6 +381,18 @@ pub struct TapeEntry {
     pub quantity: String,
     pub method: String,
     pub time: String,
+}
+
+impl From<trade::Model> for TapeEntry {
+    fn from(t: trade::Model) -> Self {
+        TapeEntry {
+            seq: t.seq,
+            price: yuan(t.price),
+            quantity: t.quantity.to_string(),
+            method: t.method,
+            time: t.created_at.to_rfc3339(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -417,13 +441,7 @@ pub async fn get_tape(
     let data = book::tape(db.get_ref(), &i.code, limit)
         .await?
         .into_iter()
-        .map(|t| TapeEntry {
-            seq: t.seq,
-            price: yuan(t.price),
-            quantity: t.quantity.to_string(),
-            method: t.method,
-            time: t.created_at.to_rfc3339(),
-        })
+        .map(TapeEntry::from)
         .collect();
     Ok(HttpResponse::Ok().json(Tape {
         instrument: i.code,
@@ -556,6 +574,7 @@ pub async fn get_bars(
 pub async fn pick_order(
     db: web::Data<DatabaseConnection>,
     rules: web::Data<MarketRules>,
+    feed: web::Data<crate::market::feed::Feed>,
     systems: web::Data<SystemAccounts>,
     who: Principal,
     body: web::Json<crate::market::picks::PickInput>,
@@ -563,6 +582,10 @@ pub async fn pick_order(
 ) -> Result<HttpResponse, ApiError> {
     let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
     let placed = crate::market::picks::pick(&db, &who, &rules, &fees, &body, now).await?;
+    if !placed.replayed {
+        let code = placed.order.instrument.clone();
+        super::announce(&feed, &db, &rules, &code, &placed.trades).await;
+    }
     Ok(placed_response(placed))
 }
 

@@ -340,29 +340,70 @@ pub async fn points(app: &TestApp, token: &str) -> String {
         .map_or("0".into(), |b| b["posted"].as_str().unwrap().to_string())
 }
 
-/// An approved settlement bank set up by the government's admin, and its
-/// staff's token; answers the bank's id and the token.
-pub async fn bank(app: &TestApp, g: &Government, n: u32) -> (String, String) {
-    let (status, bank) = app
+/// An organisation of `kind` set up by the government's admin (so
+/// approved at once) with one staff member holding `role`; answers its id
+/// and the staff's token.
+pub async fn staffed(
+    app: &TestApp,
+    g: &Government,
+    kind: &str,
+    name: &str,
+    n: u32,
+    role: &str,
+    email: &str,
+) -> (String, String) {
+    let (status, org) = app
         .post_as(
             &g.admin,
             "/api/v1/organizations",
-            &json!({"kind": "bank", "name": "兰州新区结算银行", "uscc": uscc(600_000 + n)}),
+            &json!({"kind": kind, "name": name, "uscc": uscc(n)}),
         )
         .await;
-    assert_eq!(status, 201, "{bank}");
-    let id = bank["id"].as_str().unwrap().to_string();
-    let staff = app.signed_in(&format!("bank{n}@bank.cn")).await;
+    assert_eq!(status, 201, "{org}");
+    let id = org["id"].as_str().unwrap().to_string();
+    let staff = app.signed_in(email).await;
     let (user, _) = app.whoami(&staff).await;
     let (status, g) = app
         .post_as(
             &g.admin,
             &format!("/api/v1/organizations/{id}/roles"),
-            &json!({"user_id": user, "role": "bank"}),
+            &json!({"user_id": user, "role": role}),
         )
         .await;
     assert_eq!(status, 201, "{g}");
     (id, staff)
+}
+
+/// An approved settlement bank set up by the government's admin, and its
+/// staff's token; answers the bank's id and the token.
+pub async fn bank(app: &TestApp, g: &Government, n: u32) -> (String, String) {
+    let email = format!("bank{n}@bank.cn");
+    staffed(
+        app,
+        g,
+        "bank",
+        "兰州新区结算银行",
+        600_000 + n,
+        "bank",
+        &email,
+    )
+    .await
+}
+
+/// The reserve platform (收储平台), and its staff's token.
+pub async fn reserve_platform(app: &TestApp, g: &Government, n: u32) -> (String, String) {
+    let email = format!("reserve{n}@reserve.cn");
+    let name = "兰州新区环境权益收储平台";
+    staffed(
+        app,
+        g,
+        "reserve_platform",
+        name,
+        500_000 + n,
+        "reserve",
+        &email,
+    )
+    .await
 }
 
 /// `asset`'s balance (posted, held) on an account the token may read.

@@ -1,0 +1,679 @@
+//! One-way bidding (单向竞价): a seller (typically the reserve platform or
+//! government) announces a lot — quantity, reserve price, a window, the
+//! smallest bid and a per-bidder cap (half the lot by default). Bids are
+//! sealed and irrevocable and hold their cash; the public log records a
+//! commitment to each bid, opened by the close. At the close of the
+//! window [`super::allocation::allocate`] ranks the bids by price, then
+//! time, fills the winners down the ranking and everybody pays the lowest
+//! winning bid; what no bid takes goes back to the seller.
+//!
+//! The lot holds its units through an order of kind `auction` and each
+//! bid its cash through an order of kind `bid` (both `pending`, never in
+//! the book), so each winner's trade settles by
+//! [`super::settlement::settle`] like every other.
+//!
+//! The close runs on every replica; the auction's row moves from
+//! `announced` to `closed` once, under the instrument's lock, so one
+//! replica allocates it.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::allocation::{self, Bid};
+use super::entity::{auction, order, trade, AuctionStatus, OrderKind, OrderStatus};
+use super::error::MarketError;
+use super::matching::{Side, TimeInForce};
+use super::orders::{
+    begin_entry, lock_instrument, open_order, refuse_suspended, replay_of, Placed, Terms,
+};
+use super::rules::MarketRules;
+use super::settlement::{self, Fill, Parties};
+use super::{listing, money};
+use crate::accounts::entity as account;
+use crate::auth::extract::Principal;
+use crate::instruments::TradingStatus;
+use crate::pagination::{self, Order};
+use crate::problem::ProblemCode;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionInput {
+    /// The seller (the caller acts for it).
+    pub organization_id: String,
+    /// The seller's id of the announcement, unique per organisation among
+    /// its orders; replays answer the first.
+    #[schema(example = "2026-12-RESERVE-01")]
+    pub client_order_id: String,
+    #[schema(example = "TPH-FOR-2025")]
+    pub instrument: String,
+    /// The lot: whole units, held from the announcement.
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String, example = "20000")]
+    pub quantity: i64,
+    /// Yuan per unit: no bid below it.
+    #[schema(example = "36.00")]
+    pub reserve_price: String,
+    /// Bids are taken from here…
+    #[schema(value_type = String, format = DateTime)]
+    pub opens_at: DateTime<FixedOffset>,
+    /// …until here (exclusive), when the auction closes.
+    #[schema(value_type = String, format = DateTime)]
+    pub closes_at: DateTime<FixedOffset>,
+    /// Smallest bid, whole units (default `auction_min_bid_units`, 1,000).
+    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    #[schema(value_type = Option<String>, example = "1000")]
+    pub min_bid_units: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BidInput {
+    /// The bidder (the caller acts for it).
+    pub organization_id: String,
+    /// As for orders: unique per organisation, replays answer the first.
+    #[schema(example = "2026-12-BID-01")]
+    pub client_order_id: String,
+    /// Yuan per unit, a multiple of the tick, at least the reserve price.
+    #[schema(example = "37.20")]
+    pub price: String,
+    /// Whole units, at least the auction's smallest bid; one bidder's bids
+    /// add up to at most its cap.
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String, example = "5000")]
+    pub quantity: i64,
+}
+
+/// The public log's commitment to a sealed bid: SHA-256 of the canonical
+/// JSON `[auction, seq, organisation, price fen, quantity, order id]`.
+/// The order id (random) keeps the commitment from being guessed; the
+/// auction's close publishes every field.
+pub fn bid_commitment(o: &order::Model) -> String {
+    let text = serde_json::json!([
+        o.auction_id,
+        o.seq,
+        o.organization_id,
+        o.price,
+        o.quantity,
+        o.id
+    ])
+    .to_string();
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn not_taking_bids(a: &auction::Model) -> MarketError {
+    MarketError::Conflict(
+        ProblemCode::AuctionNotOpen,
+        format!(
+            "the auction takes bids from {} until {} and is {}",
+            a.opens_at.to_rfc3339(),
+            a.closes_at.to_rfc3339(),
+            status_text(a.status)
+        ),
+    )
+}
+
+fn status_text(s: AuctionStatus) -> &'static str {
+    match s {
+        AuctionStatus::Announced => "announced",
+        AuctionStatus::Closed => "closed",
+        AuctionStatus::Cancelled => "cancelled",
+    }
+}
+
+async fn by_sell_order(
+    db: &impl ConnectionTrait,
+    sell_order_id: &str,
+) -> Result<auction::Model, MarketError> {
+    auction::Entity::find()
+        .filter(auction::Column::SellOrderId.eq(sell_order_id))
+        .one(db)
+        .await?
+        .ok_or(MarketError::NotFound)
+}
+
+/// What announcing answered.
+pub struct Announced {
+    pub auction: auction::Model,
+    pub replayed: bool,
+}
+
+/// Announces a lot: its units are held until the close.
+pub async fn announce(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &MarketRules,
+    input: &AuctionInput,
+    now: DateTime<FixedOffset>,
+) -> Result<Announced, MarketError> {
+    let code = listing::parse_code("instrument", &input.instrument)?.to_string();
+    // Stored in UTC like every timestamp, so the close's comparison with
+    // the clock holds on SQLite's text columns too.
+    let utc = |t: DateTime<FixedOffset>| t.with_timezone(&chrono::Utc).fixed_offset();
+    let (opens_at, closes_at) = (utc(input.opens_at), utc(input.closes_at));
+    let reserve = money::parse_price(&input.reserve_price)
+        .map_err(|e| MarketError::invalid("reserve_price", e.to_string()))?;
+    if input.closes_at <= input.opens_at {
+        return Err(MarketError::invalid(
+            "closes_at",
+            "the auction closes after it opens",
+        ));
+    }
+    if input.closes_at <= now {
+        return Err(MarketError::invalid(
+            "closes_at",
+            "the auction must close in the future",
+        ));
+    }
+    if input.closes_at > now + Duration::days(rules.auction_max_days) {
+        return Err(MarketError::invalid(
+            "closes_at",
+            format!(
+                "an auction runs at most {} days from its announcement",
+                rules.auction_max_days
+            ),
+        ));
+    }
+    let min_bid = input.min_bid_units.unwrap_or(rules.auction_min_bid_units);
+    let cap = (Decimal::from(input.quantity) * rules.auction_bidder_cap)
+        .floor()
+        .to_i64()
+        .unwrap_or(0);
+    if min_bid < 1 || min_bid > input.quantity {
+        return Err(MarketError::invalid(
+            "min_bid_units",
+            format!(
+                "the smallest bid is 1 to {} units (the lot)",
+                input.quantity
+            ),
+        ));
+    }
+    if min_bid > cap {
+        return Err(MarketError::invalid(
+            "min_bid_units",
+            format!(
+                "the smallest bid ({min_bid}) is over the per-bidder cap of {cap} units ({} of the lot)",
+                rules.auction_bidder_cap.normalize()
+            ),
+        ));
+    }
+    let hash = hex::encode(Sha256::digest(
+        serde_json::json!([
+            "auction",
+            code,
+            input.quantity,
+            reserve,
+            input.opens_at.timestamp_micros(),
+            input.closes_at.timestamp_micros(),
+            min_bid
+        ])
+        .to_string()
+        .as_bytes(),
+    ));
+    let entry = begin_entry(
+        db,
+        who,
+        1..=money::MAX_UNITS,
+        &input.organization_id,
+        &input.client_order_id,
+        input.quantity,
+        hash,
+    )
+    .await?;
+    if let Some(first) = replay_of(db, &entry).await? {
+        let a = by_sell_order(db, &first.order.id).await?;
+        return Ok(Announced {
+            auction: a,
+            replayed: true,
+        });
+    }
+    let day = crate::clock::china_day(now);
+    let txn = crate::db::begin_write(db).await?;
+    let i = lock_instrument(&txn, &code).await?;
+    refuse_suspended(&i)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let terms = Terms {
+        instrument: &i,
+        kind: OrderKind::Auction,
+        side: Side::Sell,
+        price: reserve,
+        quantity: input.quantity,
+        tif: TimeInForce::Gtc,
+        picked: None,
+        status: OrderStatus::Pending,
+        auction: Some(id.clone()),
+    };
+    let Some(lot) = open_order(&txn, who, rules, &entry, terms, &day, now).await? else {
+        txn.rollback().await?;
+        let first = replay_of(db, &entry).await?.ok_or(MarketError::NotFound)?;
+        let a = by_sell_order(db, &first.order.id).await?;
+        return Ok(Announced {
+            auction: a,
+            replayed: true,
+        });
+    };
+    let a = auction::Entity::insert(auction::ActiveModel {
+        id: Set(id),
+        instrument: Set(i.code.clone()),
+        seller_organization_id: Set(entry.me.org.id.clone()),
+        sell_order_id: Set(lot.id.clone()),
+        quantity: Set(input.quantity),
+        reserve_price: Set(reserve),
+        min_bid_units: Set(min_bid),
+        bidder_cap_units: Set(cap),
+        opens_at: Set(opens_at),
+        closes_at: Set(closes_at),
+        status: Set(AuctionStatus::Announced),
+        clearing_price: Set(None),
+        sold: Set(0),
+        bids: Set(0),
+        winners: Set(0),
+        reason: Set(None),
+        created_by: Set(who.user_id.to_string()),
+        created_at: Set(now),
+        closed_at: Set(None),
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    crate::audit::log::append(
+        &txn,
+        "market.auction_announced",
+        serde_json::json!({
+            "auction": a.id,
+            "instrument": a.instrument,
+            "seller": a.seller_organization_id,
+            "quantity": a.quantity,
+            "reserve_price": money::yuan(a.reserve_price),
+            "min_bid_units": a.min_bid_units,
+            "bidder_cap_units": a.bidder_cap_units,
+            "opens_at": a.opens_at.to_rfc3339(),
+            "closes_at": a.closes_at.to_rfc3339(),
+        }),
+        None,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Announced {
+        auction: a,
+        replayed: false,
+    })
+}
+
+/// Places a sealed, irrevocable bid: its cash (price × quantity and the
+/// most its fees can be) is held until the close.
+pub async fn bid(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &MarketRules,
+    auction_id: &str,
+    input: &BidInput,
+    now: DateTime<FixedOffset>,
+) -> Result<Placed, MarketError> {
+    let price = money::parse_price(&input.price)
+        .map_err(|e| MarketError::invalid("price", e.to_string()))?;
+    let hash = hex::encode(Sha256::digest(
+        serde_json::json!(["bid", auction_id, price, input.quantity])
+            .to_string()
+            .as_bytes(),
+    ));
+    let entry = begin_entry(
+        db,
+        who,
+        1..=money::MAX_UNITS,
+        &input.organization_id,
+        &input.client_order_id,
+        input.quantity,
+        hash,
+    )
+    .await?;
+    if let Some(first) = replay_of(db, &entry).await? {
+        return Ok(first);
+    }
+    let a = find(db, auction_id).await?;
+    let day = crate::clock::china_day(now);
+    let txn = crate::db::begin_write(db).await?;
+    let i = lock_instrument(&txn, &a.instrument).await?;
+    // Read again under the lock: a close may have run meanwhile.
+    let a = find(&txn, auction_id).await?;
+    refuse_suspended(&i)?;
+    if a.status != AuctionStatus::Announced || now < a.opens_at || now >= a.closes_at {
+        return Err(not_taking_bids(&a));
+    }
+    if a.seller_organization_id == entry.me.org.id {
+        return Err(MarketError::Conflict(
+            ProblemCode::SelfTrade,
+            "the seller does not bid for its own lot".into(),
+        ));
+    }
+    if price < a.reserve_price {
+        return Err(MarketError::Rule(
+            ProblemCode::BelowReserve,
+            "price",
+            format!(
+                "bids are at least the reserve price of {} yuan",
+                money::yuan(a.reserve_price)
+            ),
+        ));
+    }
+    if input.quantity < a.min_bid_units {
+        return Err(MarketError::invalid(
+            "quantity",
+            format!("a bid is at least {} units", a.min_bid_units),
+        ));
+    }
+    let mine: i64 = order::Entity::find()
+        .select_only()
+        .column(order::Column::Quantity)
+        .filter(order::Column::AuctionId.eq(a.id.as_str()))
+        .filter(order::Column::Kind.eq(OrderKind::Bid))
+        .filter(order::Column::OrganizationId.eq(entry.me.org.id.as_str()))
+        .into_tuple::<i64>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .sum();
+    if mine + input.quantity > a.bidder_cap_units {
+        return Err(MarketError::Conflict(
+            ProblemCode::BidderCap,
+            format!(
+                "one bidder's bids for this lot add up to at most {} units; yours would be {}",
+                a.bidder_cap_units,
+                mine + input.quantity
+            ),
+        ));
+    }
+    let terms = Terms {
+        instrument: &i,
+        kind: OrderKind::Bid,
+        side: Side::Buy,
+        price,
+        quantity: input.quantity,
+        tif: TimeInForce::Gtc,
+        picked: Some(a.sell_order_id.clone()),
+        status: OrderStatus::Pending,
+        auction: Some(a.id.clone()),
+    };
+    let Some(o) = open_order(&txn, who, rules, &entry, terms, &day, now).await? else {
+        txn.rollback().await?;
+        return replay_of(db, &entry).await?.ok_or(MarketError::NotFound);
+    };
+    auction::Entity::update_many()
+        .col_expr(
+            auction::Column::Bids,
+            Expr::col(auction::Column::Bids).add(1),
+        )
+        .filter(auction::Column::Id.eq(a.id.as_str()))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Placed {
+        order: o,
+        trades: Vec::new(),
+        replayed: false,
+    })
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<auction::Model, MarketError> {
+    auction::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or(MarketError::NotFound)
+}
+
+/// Auctions of an instrument (or all), newest first. Public.
+pub async fn list(
+    db: &DatabaseConnection,
+    instrument: Option<&str>,
+    starting_after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<auction::Model>, bool), MarketError> {
+    let mut q = auction::Entity::find();
+    if let Some(code) = instrument {
+        q = q.filter(auction::Column::Instrument.eq(code));
+    }
+    Ok(pagination::fetch(
+        db,
+        q,
+        auction::Column::Id,
+        Order::Descending,
+        starting_after,
+        limit,
+    )
+    .await?)
+}
+
+/// The winning trades of a closed auction, in ranking order.
+pub async fn results(
+    db: &impl ConnectionTrait,
+    a: &auction::Model,
+) -> Result<Vec<trade::Model>, MarketError> {
+    if a.status != AuctionStatus::Closed {
+        return Ok(Vec::new());
+    }
+    Ok(trade::Entity::find()
+        .filter(trade::Column::SellOrderId.eq(a.sell_order_id.as_str()))
+        .order_by_asc(trade::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// Closes every auction whose window has ended. Answers those this
+/// replica closed.
+pub async fn close_due(
+    db: &DatabaseConnection,
+    rules: &MarketRules,
+    fees: &account::Model,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<auction::Model>, MarketError> {
+    let due: Vec<String> = auction::Entity::find()
+        .select_only()
+        .column(auction::Column::Id)
+        .filter(auction::Column::Status.eq(AuctionStatus::Announced))
+        .filter(auction::Column::ClosesAt.lte(now))
+        .order_by_asc(auction::Column::ClosesAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut closed = Vec::new();
+    for id in due {
+        if close(db, rules, fees, &id, now).await? {
+            closed.push(find(db, &id).await?);
+        }
+    }
+    Ok(closed)
+}
+
+/// Closes one auction, once: allocates the lot, settles each winner at
+/// the clearing price, gives back the losers' cash and the unsold units,
+/// and publishes the bids. `false` when another replica closed it.
+pub async fn close(
+    db: &DatabaseConnection,
+    rules: &MarketRules,
+    fees: &account::Model,
+    id: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<bool, MarketError> {
+    let code = find(db, id).await?.instrument;
+    let txn = crate::db::begin_write(db).await?;
+    let i = lock_instrument(&txn, &code).await?;
+    let a = find(&txn, id).await?;
+    if a.status != AuctionStatus::Announced || a.closes_at > now {
+        return Ok(false);
+    }
+    let lot = order::Entity::find_by_id(a.sell_order_id.clone())
+        .one(&txn)
+        .await?
+        .ok_or(MarketError::NotFound)?;
+    let bids = order::Entity::find()
+        .filter(order::Column::AuctionId.eq(a.id.as_str()))
+        .filter(order::Column::Kind.eq(OrderKind::Bid))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
+        .order_by_asc(order::Column::Seq)
+        .all(&txn)
+        .await?;
+    let suspended = i.status == TradingStatus::Suspended;
+    let outcome = if suspended {
+        allocation::Allocation::default()
+    } else {
+        let ranked: Vec<Bid> = bids
+            .iter()
+            .map(|b| Bid {
+                seq: b.seq as u64,
+                price: b.price,
+                quantity: b.quantity,
+            })
+            .collect();
+        allocation::allocate(a.quantity, a.reserve_price, &ranked)
+    };
+    let day = crate::clock::china_day(now);
+    let seller = account::Entity::find_by_id(lot.account_id.clone())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(lot.account_id.clone()))?;
+    let won_by = |b: &order::Model| {
+        outcome
+            .awards
+            .iter()
+            .find(|(s, _)| *s == b.seq as u64)
+            .map_or(0, |(_, q)| *q)
+    };
+    // Winners trade in ranking order, so the tape reads as the ranking.
+    for (seq, won) in &outcome.awards {
+        let b = bids
+            .iter()
+            .find(|b| b.seq as u64 == *seq)
+            .expect("an award names a bid");
+        let price = outcome.clearing_price.expect("a winner has a price");
+        let buyer = account::Entity::find_by_id(b.account_id.clone())
+            .one(&txn)
+            .await?
+            .ok_or_else(|| sea_orm::DbErr::RecordNotFound(b.account_id.clone()))?;
+        settlement::settle(
+            &txn,
+            &Fill {
+                instrument: &i,
+                buy: b,
+                sell: &lot,
+                price,
+                quantity: *won,
+                method: "auction",
+                taker_side: None,
+            },
+            &Parties {
+                buyer: &buyer,
+                seller: &seller,
+                fees,
+            },
+            rules.fee_rate,
+            &day,
+            now,
+        )
+        .await?;
+    }
+    for b in &bids {
+        let won = won_by(b);
+        let (status, why) = match (won, suspended) {
+            (_, true) => (OrderStatus::Cancelled, Some("suspended")),
+            (w, _) if w == b.quantity => (OrderStatus::Filled, None),
+            (0, _) => (OrderStatus::Cancelled, Some("not_allocated")),
+            _ => (OrderStatus::Cancelled, Some("partly_allocated")),
+        };
+        end_order(&txn, b, won, status, why, now).await?;
+    }
+    let lot_status = match (outcome.sold == a.quantity, suspended) {
+        (_, true) => (OrderStatus::Cancelled, Some("suspended")),
+        (true, _) => (OrderStatus::Filled, None),
+        (false, _) => (OrderStatus::Cancelled, Some("unsold")),
+    };
+    end_order(&txn, &lot, outcome.sold, lot_status.0, lot_status.1, now).await?;
+    let status = if suspended {
+        AuctionStatus::Cancelled
+    } else {
+        AuctionStatus::Closed
+    };
+    let changed = auction::Entity::update_many()
+        .col_expr(auction::Column::Status, Expr::value(status))
+        .col_expr(
+            auction::Column::ClearingPrice,
+            Expr::value(outcome.clearing_price),
+        )
+        .col_expr(auction::Column::Sold, Expr::value(outcome.sold))
+        .col_expr(
+            auction::Column::Winners,
+            Expr::value(outcome.awards.len() as i64),
+        )
+        .col_expr(
+            auction::Column::Reason,
+            Expr::value(suspended.then_some("the instrument was suspended at the close")),
+        )
+        .col_expr(auction::Column::ClosedAt, Expr::value(now))
+        .filter(auction::Column::Id.eq(a.id.as_str()))
+        .filter(auction::Column::Status.eq(AuctionStatus::Announced))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    crate::audit::log::append(
+        &txn,
+        "market.auction_closed",
+        serde_json::json!({
+            "auction": a.id,
+            "instrument": a.instrument,
+            "status": status,
+            "clearing_price": outcome.clearing_price.map(money::yuan),
+            "sold": outcome.sold,
+            "unsold": a.quantity - outcome.sold,
+            // The sealed bids, opened: each one's commitment checks.
+            "bids": bids.iter().map(|b| serde_json::json!({
+                "order": b.id,
+                "seq": b.seq,
+                "organization": b.organization_id,
+                "price_fen": b.price,
+                "quantity": b.quantity,
+                "won": won_by(b),
+            })).collect::<Vec<_>>(),
+        }),
+        None,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Ends a bid or the lot with `filled` units traded, and gives back what
+/// it still holds.
+async fn end_order(
+    txn: &DatabaseTransaction,
+    o: &order::Model,
+    filled: i64,
+    status: OrderStatus,
+    why: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    order::Entity::update_many()
+        .col_expr(order::Column::Filled, Expr::value(filled))
+        .col_expr(order::Column::Remaining, Expr::value(o.quantity - filled))
+        .col_expr(order::Column::Status, Expr::value(status))
+        .col_expr(order::Column::Reason, Expr::value(why))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(o.id.as_str()))
+        .exec(txn)
+        .await?;
+    let done = order::Entity::find_by_id(o.id.clone())
+        .one(txn)
+        .await?
+        .ok_or(MarketError::NotFound)?;
+    settlement::release_all(txn, &done, now).await
+}

@@ -1,0 +1,873 @@
+//! The market's other trading methods through the HTTP API: block trades
+//! (大宗协议) proposed to one buyer and one-way bidding auctions (单向竞价)
+//! at one clearing price, with their refusals, holds and settlement.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, spawn_app_with, TestApp};
+use crate::helpers::{
+    balance, bank, enterprise, issued_forest_batch, registry, reserve_platform, Registry,
+};
+
+/// The start (00:00 China time) of the Monday after the app's today:
+/// take it once, before moving the clock.
+fn next_monday(app: &TestApp) -> DateTime<FixedOffset> {
+    use chrono::{Datelike, TimeZone};
+    let today = app.today();
+    let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    tanpuhui_server::clock::china_time()
+        .from_local_datetime(&monday.and_hms_opt(0, 0, 0).unwrap())
+        .unwrap()
+}
+
+fn at(day: DateTime<FixedOffset>, hh: i64, mm: i64) -> DateTime<FixedOffset> {
+    day + Duration::hours(hh) + Duration::minutes(mm)
+}
+
+/// Lists the registry's forest instrument at 36.00 and answers its code,
+/// the batch id and the seller's grams of it.
+async fn listed_forest(app: &TestApp, r: &Registry, parcel: &str) -> (String, String, i64) {
+    let (_, batch) = issued_forest_batch(app, r, parcel).await;
+    let code = batch["instrument"].as_str().unwrap().to_string();
+    let batch_id = batch["id"].as_str().unwrap().to_string();
+    let (status, i) = app
+        .post_as(
+            &r.g.gov,
+            "/api/v1/market/instruments",
+            &json!({"code": code, "reference_price": "36.00"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{i}");
+    let grams = balance(app, &r.op, r.account_id(), &format!("credit:{batch_id}"))
+        .await
+        .0;
+    (code, batch_id, grams)
+}
+
+async fn deposit(app: &TestApp, teller: &str, bank_id: &str, org: &str, reference: &str) {
+    let (status, d) = app
+        .post_as(
+            teller,
+            "/api/v1/market/deposits",
+            &json!({"bank_id": bank_id, "reference": reference, "organization_id": org, "amount": "100000000"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{d}");
+}
+
+/// Polls `path` (public) until `done` holds, for up to ten seconds.
+async fn eventually(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = app.get(path).await.json().await.unwrap();
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{path} never got there: {last}");
+}
+
+/// The sealed audit log as text, once it holds an entry of `kind`.
+async fn sealed_log(app: &TestApp, kind: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..100 {
+        let entries: Value = app
+            .get("/api/v1/audit/entries?start=0&end=1000")
+            .await
+            .json()
+            .await
+            .unwrap();
+        text = entries.to_string();
+        if text.contains(kind) {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {kind} in the sealed log: {text}");
+}
+
+fn code_of(p: &Value) -> Option<&str> {
+    p["code"].as_str()
+}
+
+#[tokio::test]
+async fn block_trades_are_proposed_to_one_buyer_and_settle_on_acceptance() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 1;
+            s.market.block_min_units = 20;
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 12, 58));
+        let r = registry(&app, 1).await;
+        let (code, batch_id, grams) = listed_forest(&app, &r, "LZ-K-1").await;
+        assert!(grams >= 100_000_000, "the batch has {grams} g");
+        let seller = r.org_id().to_string();
+        let credits = format!("credit:{batch_id}");
+        let (buyer_org, buyer_op) = enterprise(&app, &r.g, "buyer@lz.cn", 12).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let buyer_account = buyer_org["account_id"].as_str().unwrap().to_string();
+        let (_, outsider_op) = enterprise(&app, &r.g, "other@lz.cn", 13).await;
+        let (bank_id, teller) = bank(&app, &r.g, 1).await;
+        deposit(&app, &teller, &bank_id, &buyer, "B-1").await;
+
+        let propose = |client: &str, price: &str, quantity: &str, to: &str| {
+            json!({"organization_id": seller, "client_order_id": client, "instrument": code,
+                   "buyer_organization_id": to, "price": price, "quantity": quantity})
+        };
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/blocks",
+                &propose("b-1", "40.00", "30", &buyer),
+            )
+            .await;
+        assert_eq!((status, code_of(&p)), (409, Some("market_closed")), "{p}");
+        app.clock.set(at(monday, 13, 1));
+        for (body, status, param) in [
+            (propose("b-x", "40.00", "19", &buyer), 422, "quantity"),
+            (propose("b-x", "46.81", "30", &buyer), 422, "price"),
+            (propose("b-x", "25.19", "30", &buyer), 422, "price"),
+            (propose("b-x", "40.001", "30", &buyer), 422, "price"),
+            (
+                propose("b-x", "40.00", "30", &seller),
+                422,
+                "buyer_organization_id",
+            ),
+        ] {
+            let (got, p) = app.post_as(&r.op, "/api/v1/market/blocks", &body).await;
+            assert_eq!(
+                (got, p["param"].as_str()),
+                (status, Some(param)),
+                "{body}: {p}"
+            );
+        }
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/blocks",
+                &propose("b-x", "46.81", "30", &buyer),
+            )
+            .await;
+        assert_eq!((status, code_of(&p)), (422, Some("outside_band")), "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("25.20 to 46.80"),
+            "{p}"
+        );
+
+        let (status, b1) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/blocks",
+                &propose("b-1", "40.00", "30", &buyer),
+            )
+            .await;
+        assert_eq!(status, 201, "{b1}");
+        assert_eq!(b1["block"]["status"], "proposed", "{b1}");
+        let id = b1["block"]["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            balance(&app, &r.op, r.account_id(), &credits).await,
+            (grams, 30_000_000),
+            "the proposal holds its units"
+        );
+        let (status, again) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/blocks",
+                &propose("b-1", "40.00", "30", &buyer),
+            )
+            .await;
+        assert_eq!((status, again["replayed"].as_bool()), (200, Some(true)));
+        assert_eq!(again["block"]["id"], id.as_str());
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/blocks",
+                &propose("b-1", "41.00", "30", &buyer),
+            )
+            .await;
+        assert_eq!((status, code_of(&p)), (409, Some("id_reused")), "{p}");
+        // Not in the book, not on the seller's cancel path.
+        let depth: Value = app
+            .get(&format!("/api/v1/market/instruments/{code}/book"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(depth["asks"], json!([]), "{depth}");
+        let sell_order = b1["block"]["sell_order_id"].as_str().unwrap();
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                &format!("/api/v1/market/orders/{sell_order}/cancel"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!((status, code_of(&p)), (409, Some("order_not_open")), "{p}");
+
+        // Only the named buyer sees and answers it.
+        let path = |what: &str| format!("/api/v1/market/blocks/{id}{what}");
+        let (status, _) = app.get_as(&outsider_op, &path("")).await;
+        assert_eq!(status, 404);
+        let (status, seen) = app.get_as(&buyer_op, &path("")).await;
+        assert_eq!(
+            (status, seen["block"]["price"].as_str()),
+            (200, Some("40.00"))
+        );
+        let as_buyer = json!({"organization_id": buyer});
+        let (status, _) = app.post_as(&outsider_op, &path("/accept"), &as_buyer).await;
+        assert_eq!(status, 404, "not the outsider's organisation");
+        let (status, _) = app
+            .post_as(&r.op, &path("/accept"), &json!({"organization_id": seller}))
+            .await;
+        assert_eq!(status, 404, "the seller is not the buyer");
+        let (status, list) = app
+            .get_as(
+                &buyer_op,
+                &format!("/api/v1/market/blocks?organization_id={buyer}&status=proposed"),
+            )
+            .await;
+        assert_eq!(
+            (status, list["data"].as_array().map(Vec::len)),
+            (200, Some(1)),
+            "{list}"
+        );
+
+        let (status, done) = app.post_as(&buyer_op, &path("/accept"), &as_buyer).await;
+        assert_eq!(status, 201, "{done}");
+        assert_eq!(done["block"]["status"], "accepted");
+        assert_eq!(
+            (
+                done["trade"]["method"].as_str(),
+                done["trade"]["price"].as_str(),
+                done["trade"]["quantity"].as_str(),
+                done["trade"]["taker_side"].as_str()
+            ),
+            (Some("block"), Some("40.00"), Some("30"), None),
+            "{done}"
+        );
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, "cash:CNY").await,
+            (100_000_000 - 30 * 4_000, 0)
+        );
+        assert_eq!(
+            balance(&app, &r.op, r.account_id(), "cash:CNY").await,
+            (30 * 4_000, 0)
+        );
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, &credits).await,
+            (30_000_000, 0)
+        );
+        assert_eq!(
+            balance(&app, &r.op, r.account_id(), &credits).await,
+            (grams - 30_000_000, 0)
+        );
+        let (status, again) = app.post_as(&buyer_op, &path("/accept"), &as_buyer).await;
+        assert_eq!(
+            (
+                status,
+                again["replayed"].as_bool(),
+                again["trade"]["id"].clone()
+            ),
+            (200, Some(true), done["trade"]["id"].clone())
+        );
+        let (status, p) = app.post_as(&buyer_op, &path("/decline"), &as_buyer).await;
+        assert_eq!((status, code_of(&p)), (409, Some("block_not_open")), "{p}");
+        // Block trades are published after the close, not on the tape.
+        let tape: Value = app
+            .get(&format!("/api/v1/market/instruments/{code}/trades"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(tape["data"], json!([]), "{tape}");
+        let reports_path = format!("/api/v1/market/instruments/{code}/blocks");
+        let reports: Value = app.get(&reports_path).await.json().await.unwrap();
+        assert_eq!(reports["data"], json!([]), "{reports}");
+
+        // Declined and withdrawn proposals give their units back.
+        let mut held = 0;
+        for (client, answer, by) in [("b-2", "/decline", &buyer_op), ("b-3", "/withdraw", &r.op)] {
+            let (status, b) = app
+                .post_as(
+                    &r.op,
+                    "/api/v1/market/blocks",
+                    &propose(client, "36.00", "20", &buyer),
+                )
+                .await;
+            assert_eq!(status, 201, "{b}");
+            let other = b["block"]["id"].as_str().unwrap();
+            let org = if answer == "/decline" {
+                &buyer
+            } else {
+                &seller
+            };
+            let (status, b) = app
+                .post_as(
+                    by,
+                    &format!("/api/v1/market/blocks/{other}{answer}"),
+                    &json!({"organization_id": org, "reason": "价格未谈妥"}),
+                )
+                .await;
+            assert_eq!(status, 200, "{b}");
+            let expect = if answer == "/decline" {
+                "declined"
+            } else {
+                "withdrawn"
+            };
+            assert_eq!(
+                (b["block"]["status"].as_str(), b["block"]["reason"].as_str()),
+                (Some(expect), Some("价格未谈妥"))
+            );
+            assert_eq!(balance(&app, &r.op, r.account_id(), &credits).await.1, held);
+        }
+        // One left unanswered expires at the close.
+        let (status, b4) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/blocks",
+                &propose("b-4", "36.00", "20", &buyer),
+            )
+            .await;
+        assert_eq!(status, 201, "{b4}");
+        held += 20_000_000;
+        assert_eq!(balance(&app, &r.op, r.account_id(), &credits).await.1, held);
+        app.clock.set(at(monday, 15, 0) + Duration::seconds(1));
+        let bars = eventually(
+            &app,
+            &format!("/api/v1/market/instruments/{code}/bars"),
+            |b| !b["data"].as_array().unwrap().is_empty(),
+        )
+        .await;
+        assert_eq!(
+            (
+                bars["data"][0]["block_volume"].as_str(),
+                bars["data"][0]["volume"].as_str(),
+                bars["data"][0]["close"].as_str()
+            ),
+            (Some("30"), Some("0"), Some("36.00")),
+            "block trades are not in the close: {bars}"
+        );
+        let seller_op = app.token("forest1@lz.cn").await;
+        let (_, b4) = app
+            .get_as(
+                &seller_op,
+                &format!(
+                    "/api/v1/market/blocks/{}",
+                    b4["block"]["id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(b4["block"]["status"], "expired", "{b4}");
+        assert_eq!(
+            balance(&app, &seller_op, r.account_id(), &credits).await.1,
+            0
+        );
+        let reports: Value = app.get(&reports_path).await.json().await.unwrap();
+        assert_eq!(
+            reports["data"],
+            json!([{"trading_day": monday.format("%Y-%m-%d").to_string(),
+                    "price": "40.00", "quantity": "30", "value": "120000",
+                    "time": done["trade"]["created_at"]}]),
+            "{reports}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_reserve_platform_sells_a_lot_by_one_way_bidding_at_one_price() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 1;
+            s.market.auction_min_bid_units = 10;
+            // Over half, so the bids can add up to more than the lot.
+            s.market.auction_bidder_cap = rust_decimal::Decimal::new(6, 1);
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 9, 35));
+        let r = registry(&app, 1).await;
+        let (code, batch_id, _) = listed_forest(&app, &r, "LZ-A-1").await;
+        let credits = format!("credit:{batch_id}");
+        let (bank_id, teller) = bank(&app, &r.g, 1).await;
+        let (reserve, reserve_op) = reserve_platform(&app, &r.g, 1).await;
+        let (a_org, _) = enterprise(&app, &r.g, "a@lz.cn", 21).await;
+        let (b_org, _) = enterprise(&app, &r.g, "b@lz.cn", 22).await;
+        let a = a_org["id"].as_str().unwrap().to_string();
+        let b = b_org["id"].as_str().unwrap().to_string();
+        for (org, reference) in [(&reserve, "R-1"), (&a, "R-2"), (&b, "R-3")] {
+            deposit(&app, &teller, &bank_id, org, reference).await;
+        }
+        // The reserve platform buys 100 units in the book.
+        let order = |org: &str, client: &str, side: &str| {
+            json!({"organization_id": org, "client_order_id": client, "instrument": code,
+                   "side": side, "price": "36.00", "quantity": "100"})
+        };
+        let (status, s) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(r.org_id(), "s-1", "sell"),
+            )
+            .await;
+        assert_eq!(status, 201, "{s}");
+        let (status, bought) = app
+            .post_as(
+                &reserve_op,
+                "/api/v1/market/orders",
+                &order(&reserve, "r-1", "buy"),
+            )
+            .await;
+        assert_eq!(
+            (status, bought["order"]["status"].as_str()),
+            (201, Some("filled")),
+            "{bought}"
+        );
+        let reserve_account = {
+            let (_, pos) = app
+                .get_as(
+                    &reserve_op,
+                    &format!("/api/v1/market/positions?organization_id={reserve}"),
+                )
+                .await;
+            pos["account_id"].as_str().unwrap().to_string()
+        };
+        let text_of = |t: DateTime<FixedOffset>| t.to_rfc3339();
+        let lot = |client: &str,
+                   quantity: &str,
+                   opens: DateTime<FixedOffset>,
+                   closes: DateTime<FixedOffset>,
+                   min: Option<&str>| {
+            let mut body = json!({"organization_id": reserve, "client_order_id": client, "instrument": code,
+                   "quantity": quantity, "reserve_price": "35.00", "opens_at": text_of(opens), "closes_at": text_of(closes)});
+            if let Some(m) = min {
+                body["min_bid_units"] = json!(m);
+            }
+            body
+        };
+        let now = app.now();
+        let (status, p) = app
+            .post_as(
+                &reserve_op,
+                "/api/v1/market/auctions",
+                &lot("lot-1", "80", now, now + Duration::hours(1), None),
+            )
+            .await;
+        assert_eq!((status, code_of(&p)), (409, Some("t_plus_one")), "{p}");
+
+        // Tuesday: the lot of 80 and a second of 20 nobody bids for.
+        app.clock.set(at(monday + Duration::days(1), 9, 35));
+        let reserve_op = app.token("reserve1@reserve.cn").await;
+        let a_op = app.token("a@lz.cn").await;
+        let b_op = app.token("b@lz.cn").await;
+        let now = app.now();
+        let (opens, closes) = (now + Duration::minutes(1), now + Duration::minutes(10));
+        for (body, param) in [
+            (lot("lot-x", "80", closes, opens, None), "closes_at"),
+            (
+                lot(
+                    "lot-x",
+                    "80",
+                    now - Duration::hours(2),
+                    now - Duration::hours(1),
+                    None,
+                ),
+                "closes_at",
+            ),
+            (
+                lot("lot-x", "80", opens, now + Duration::days(31), None),
+                "closes_at",
+            ),
+            (
+                lot("lot-x", "80", opens, closes, Some("49")),
+                "min_bid_units",
+            ),
+            (
+                lot("lot-x", "80", opens, closes, Some("0")),
+                "min_bid_units",
+            ),
+        ] {
+            let (status, p) = app
+                .post_as(&reserve_op, "/api/v1/market/auctions", &body)
+                .await;
+            assert_eq!(
+                (status, p["param"].as_str()),
+                (422, Some(param)),
+                "{body}: {p}"
+            );
+        }
+        let (status, announced) = app
+            .post_as(
+                &reserve_op,
+                "/api/v1/market/auctions",
+                &lot("lot-1", "80", opens, closes, None),
+            )
+            .await;
+        assert_eq!(status, 201, "{announced}");
+        let auction = &announced["auction"];
+        assert_eq!(
+            (
+                auction["status"].as_str(),
+                auction["min_bid_units"].as_str(),
+                auction["bidder_cap_units"].as_str()
+            ),
+            (Some("announced"), Some("10"), Some("48"))
+        );
+        let id = auction["id"].as_str().unwrap().to_string();
+        let (status, second) = app
+            .post_as(
+                &reserve_op,
+                "/api/v1/market/auctions",
+                &lot("lot-2", "20", opens, closes, None),
+            )
+            .await;
+        assert_eq!(status, 201, "{second}");
+        assert_eq!(
+            balance(&app, &reserve_op, &reserve_account, &credits).await,
+            (100_000_000, 100_000_000),
+            "both lots hold their units"
+        );
+
+        let bid = |org: &str, client: &str, price: &str, quantity: &str| json!({"organization_id": org, "client_order_id": client, "price": price, "quantity": quantity});
+        let bids_path = format!("/api/v1/market/auctions/{id}/bids");
+        let (status, p) = app
+            .post_as(&a_op, &bids_path, &bid(&a, "a-1", "38.00", "30"))
+            .await;
+        assert_eq!(
+            (status, code_of(&p)),
+            (409, Some("auction_not_open")),
+            "{p}"
+        );
+        app.clock.advance(Duration::minutes(2));
+        let (status, p) = app
+            .post_as(
+                &reserve_op,
+                &bids_path,
+                &bid(&reserve, "r-b", "38.00", "10"),
+            )
+            .await;
+        assert_eq!((status, code_of(&p)), (409, Some("self_trade")), "{p}");
+        let (status, a1) = app
+            .post_as(&a_op, &bids_path, &bid(&a, "a-1", "38.00", "30"))
+            .await;
+        assert_eq!(
+            (
+                status,
+                a1["order"]["kind"].as_str(),
+                a1["order"]["status"].as_str()
+            ),
+            (201, Some("bid"), Some("pending")),
+            "{a1}"
+        );
+        let (status, p) = app
+            .post_as(&a_op, &bids_path, &bid(&a, "a-2", "37.00", "19"))
+            .await;
+        assert_eq!((status, code_of(&p)), (409, Some("bidder_cap")), "{p}");
+        let (status, a2) = app
+            .post_as(&a_op, &bids_path, &bid(&a, "a-2", "35.50", "18"))
+            .await;
+        assert_eq!(status, 201, "{a2}");
+        let (status, p) = app
+            .post_as(&b_op, &bids_path, &bid(&b, "b-x", "34.99", "40"))
+            .await;
+        assert_eq!((status, code_of(&p)), (422, Some("below_reserve")), "{p}");
+        let (status, p) = app
+            .post_as(&b_op, &bids_path, &bid(&b, "b-x", "36.00", "9"))
+            .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (422, Some("quantity")),
+            "{p}"
+        );
+        let (status, b1) = app
+            .post_as(&b_op, &bids_path, &bid(&b, "b-1", "36.50", "40"))
+            .await;
+        assert_eq!(status, 201, "{b1}");
+        let (status, again) = app
+            .post_as(&b_op, &bids_path, &bid(&b, "b-1", "36.50", "40"))
+            .await;
+        assert_eq!((status, again["replayed"].as_bool()), (200, Some(true)));
+        // Irrevocable, and their cash is held.
+        let bid_id = a1["order"]["id"].as_str().unwrap();
+        let (status, p) = app
+            .post_as(
+                &a_op,
+                &format!("/api/v1/market/orders/{bid_id}/cancel"),
+                &json!(null),
+            )
+            .await;
+        assert_eq!((status, code_of(&p)), (409, Some("order_not_open")), "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("irrevocable"), "{p}");
+        let a_account = a_org["account_id"].as_str().unwrap();
+        let b_account = b_org["account_id"].as_str().unwrap();
+        assert_eq!(
+            balance(&app, &a_op, a_account, "cash:CNY").await,
+            (100_000_000, 30 * 3_800 + 18 * 3_550)
+        );
+        // Sealed: the public sees how many bids, neither prices nor who.
+        let public_path = format!("/api/v1/market/auctions/{id}");
+        let public: Value = app.get(&public_path).await.json().await.unwrap();
+        assert_eq!(
+            (public["auction"]["bids"].as_i64(), public["awards"].clone()),
+            (Some(3), json!([])),
+            "{public}"
+        );
+        let text = sealed_log(&app, "market.bid_placed").await;
+        assert!(
+            !text.contains("36.50") && !text.contains("38.00"),
+            "a bid's price is in the log before the close: {text}"
+        );
+
+        // The close: 30 @ 38.00 and 40 @ 36.50 win in full, the 35.50 bid
+        // gets the 10 left; all pay 35.50.
+        app.clock.set(closes + Duration::seconds(1));
+        let closed = eventually(&app, &public_path, |v| v["auction"]["status"] == "closed").await;
+        assert_eq!(
+            (
+                closed["auction"]["clearing_price"].as_str(),
+                closed["auction"]["sold"].as_str(),
+                closed["auction"]["winners"].as_i64()
+            ),
+            (Some("35.50"), Some("80"), Some(3)),
+            "{closed}"
+        );
+        assert_eq!(
+            closed["awards"],
+            json!([{"quantity": "30", "price": "35.50"}, {"quantity": "40", "price": "35.50"}, {"quantity": "10", "price": "35.50"}])
+        );
+        let a_op = app.token("a@lz.cn").await;
+        let b_op = app.token("b@lz.cn").await;
+        let reserve_op = app.token("reserve1@reserve.cn").await;
+        assert_eq!(
+            balance(&app, &a_op, a_account, "cash:CNY").await,
+            (100_000_000 - 40 * 3_550, 0),
+            "A pays the clearing price; the rest of its hold is back"
+        );
+        assert_eq!(
+            balance(&app, &b_op, b_account, "cash:CNY").await,
+            (100_000_000 - 40 * 3_550, 0)
+        );
+        assert_eq!(
+            balance(&app, &a_op, a_account, &credits).await,
+            (40_000_000, 0)
+        );
+        assert_eq!(
+            balance(&app, &reserve_op, &reserve_account, "cash:CNY").await,
+            (100_000_000 - 100 * 3_600 + 80 * 3_550, 0)
+        );
+        let (_, a2_now) = app
+            .get_as(
+                &a_op,
+                &format!(
+                    "/api/v1/market/orders/{}",
+                    a2["order"]["id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(
+            (
+                a2_now["order"]["status"].as_str(),
+                a2_now["order"]["filled"].as_str(),
+                a2_now["order"]["reason"].as_str()
+            ),
+            (Some("cancelled"), Some("10"), Some("partly_allocated")),
+            "{a2_now}"
+        );
+        // Nobody bid for the second lot: it all goes back.
+        let second_id = second["auction"]["id"].as_str().unwrap();
+        let second = eventually(&app, &format!("/api/v1/market/auctions/{second_id}"), |v| {
+            v["auction"]["status"] == "closed"
+        })
+        .await;
+        assert_eq!(
+            (
+                second["auction"]["sold"].as_str(),
+                second["auction"]["clearing_price"].as_str()
+            ),
+            (Some("0"), None),
+            "{second}"
+        );
+        assert_eq!(
+            balance(&app, &reserve_op, &reserve_account, &credits).await,
+            (20_000_000, 0)
+        );
+        // The close opened the sealed bids in the public log.
+        let text = sealed_log(&app, "market.auction_closed").await;
+        assert!(text.contains(r#"\"price_fen\":3650"#), "{text}");
+
+        // A buyer retires what it bought: the certificate names the batch.
+        let (status, ret) = app
+            .post_as(
+                &b_op,
+                "/api/v1/retirements",
+                &json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": b_account, "batch_id": batch_id,
+                        "quantity_g": "40000000", "beneficiary": "甘肃某光伏有限公司", "purpose": "2026 年度碳中和"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{ret}");
+        let cert: Value = app
+            .get(&format!(
+                "/api/v1/retirements/{}/certificate",
+                ret["id"].as_str().unwrap()
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(cert.to_string().contains(&batch_id), "{cert}");
+    }
+}
+
+/// An open SSE stream: reads until a chunk holds `needle`.
+struct Events(reqwest::Response, String);
+
+impl Events {
+    async fn open(app: &TestApp, code: &str) -> Events {
+        let res = app
+            .client
+            .get(format!(
+                "{}/api/v1/market/instruments/{code}/stream",
+                app.address
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        Events(res, String::new())
+    }
+
+    /// Everything read so far once it contains `needle` (ten seconds at
+    /// most).
+    async fn until(&mut self, needle: &str) -> &str {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.1.contains(needle) {
+            let chunk = tokio::time::timeout_at(deadline, self.0.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no {needle:?} on the stream: {}", self.1))
+                .unwrap()
+                .expect("the stream stays open");
+            self.1.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+        &self.1
+    }
+}
+
+/// A forest instrument listed with a seller holding it and a buyer with
+/// cash; answers the code, the seller's and the buyer's (org, token).
+async fn two_traders(app: &TestApp) -> (String, (String, String), (String, String)) {
+    let r = registry(app, 1).await;
+    let (code, _, _) = listed_forest(app, &r, "LZ-S-1").await;
+    let (buyer_org, buyer_op) = enterprise(app, &r.g, "buyer@lz.cn", 12).await;
+    let buyer = buyer_org["id"].as_str().unwrap().to_string();
+    let (bank_id, teller) = bank(app, &r.g, 1).await;
+    deposit(app, &teller, &bank_id, &buyer, "S-1").await;
+    (
+        code,
+        (r.org_id().to_string(), r.op.clone()),
+        (buyer, buyer_op),
+    )
+}
+
+#[tokio::test]
+async fn the_stream_shows_book_changes_and_trades_never_who() {
+    let app = spawn_app_with(crate::helpers::any_backend(), |s| {
+        s.registry.notice_working_days = 0;
+        s.market.round_the_clock = true;
+    })
+    .await;
+    let (code, (seller, seller_op), (buyer, buyer_op)) = two_traders(&app).await;
+    assert_eq!(
+        app.get("/api/v1/market/instruments/TPH-PER-2020/stream")
+            .await
+            .status(),
+        404
+    );
+    let mut events = Events::open(&app, &code).await;
+    events.until("event: book").await;
+    let order = |org: &str, client: &str, side: &str, quantity: &str| {
+        json!({"organization_id": org, "client_order_id": client, "instrument": code,
+               "side": side, "price": "36.10", "quantity": quantity})
+    };
+    let (status, _) = app
+        .post_as(
+            &seller_op,
+            "/api/v1/market/orders",
+            &order(&seller, "s-1", "sell", "30"),
+        )
+        .await;
+    assert_eq!(status, 201);
+    events
+        .until(r#""asks":[{"orders":1,"price":"36.10","quantity":"30"}]"#)
+        .await;
+    let (status, _) = app
+        .post_as(
+            &buyer_op,
+            "/api/v1/market/orders",
+            &order(&buyer, "b-1", "buy", "10"),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let seen = events
+        .until(r#""asks":[{"orders":1,"price":"36.10","quantity":"20"}]"#)
+        .await
+        .to_string();
+    assert!(seen.contains("event: trade\ndata: {"), "{seen}");
+    assert!(
+        seen.contains(r#""method":"book","price":"36.10","quantity":"10""#),
+        "{seen}"
+    );
+    assert!(
+        !seen.contains(&seller) && !seen.contains(&buyer),
+        "who traded is on the stream: {seen}"
+    );
+}
+
+/// Two replicas on one PostgreSQL database and one Redis: an order taken
+/// by one is on the other's stream.
+#[tokio::test]
+async fn a_replica_streams_what_another_replica_traded() {
+    use crate::helpers::{fresh_database, start, test_settings, Backend};
+    if !backends().contains(&Backend::Postgres) || std::env::var("TEST_REDIS_URL").is_err() {
+        eprintln!("needs TEST_DATABASE_URL and TEST_REDIS_URL (CI sets both)");
+        return;
+    }
+    let (url, _) = fresh_database(Backend::Postgres).await;
+    let mut settings = test_settings(Backend::Postgres, &url);
+    settings.registry.notice_working_days = 0;
+    settings.market.round_the_clock = true;
+    let a = start(&settings, None).await;
+    let b = start(&settings, None).await;
+    let (code, (seller, seller_op), (buyer, buyer_op)) = two_traders(&a).await;
+    let mut on_b = Events::open(&b, &code).await;
+    on_b.until("event: book").await;
+    for (op, org, client, side) in [
+        (&seller_op, &seller, "s-1", "sell"),
+        (&buyer_op, &buyer, "b-1", "buy"),
+    ] {
+        let (status, p) = a
+            .post_as(
+                op,
+                "/api/v1/market/orders",
+                &json!({"organization_id": org, "client_order_id": client, "instrument": code,
+                        "side": side, "price": "36.20", "quantity": "15"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{p}");
+    }
+    let seen = on_b
+        .until(r#""method":"book","price":"36.20","quantity":"15""#)
+        .await;
+    assert!(
+        seen.contains(r#""asks":[{"orders":1,"price":"36.20","quantity":"15"}]"#),
+        "{seen}"
+    );
+}
