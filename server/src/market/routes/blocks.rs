@@ -300,16 +300,7 @@ pub async fn block_reports(
     code: web::Path<String>,
     query: web::Query<ReportsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = match query.limit {
-        None => 50,
-        Some(n @ 1..=100) => n,
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                param: "limit".into(),
-                detail: "limit: must be 1 to 100".into(),
-            })
-        }
-    };
+    let limit = super::orders::limit_of(query.limit, 50, 100)?;
     let i = crate::market::listing::find(db.get_ref(), &code).await?;
     let data = blocks::reports(&db, &i.code, limit)
         .await?

@@ -372,6 +372,18 @@ pub(super) async fn depth_of(
     })
 }
 
+/// A public list's `limit`: `default` when absent, 1 to `max`.
+pub(super) fn limit_of(limit: Option<u64>, default: u64, max: u64) -> Result<u64, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::Invalid {
+            param: "limit".into(),
+            detail: format!("limit: must be 1 to {max}"),
+        }),
+    }
+}
+
 /// A trade on the public tape: never who.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TapeEntry {
@@ -427,16 +439,7 @@ pub async fn get_tape(
     code: web::Path<String>,
     query: web::Query<TapeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = match query.limit {
-        None => 50,
-        Some(n @ 1..=100) => n,
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                param: "limit".into(),
-                detail: "limit: must be 1 to 100".into(),
-            })
-        }
-    };
+    let limit = limit_of(query.limit, 50, 100)?;
     let i = crate::market::listing::find(db.get_ref(), &code).await?;
     let data = book::tape(db.get_ref(), &i.code, limit)
         .await?
@@ -517,16 +520,7 @@ pub async fn get_bars(
     query: web::Query<BarsQuery>,
     format: web::Query<crate::registry::disclosure::FormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = match query.limit {
-        None => 250,
-        Some(n @ 1..=1000) => n,
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                param: "limit".into(),
-                detail: "limit: must be 1 to 1000".into(),
-            })
-        }
-    };
+    let limit = limit_of(query.limit, 250, 1000)?;
     let i = crate::market::listing::find(db.get_ref(), &code).await?;
     let data: Vec<BarView> = crate::market::close::bars(db.get_ref(), &i.code, limit)
         .await?
