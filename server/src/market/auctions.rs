@@ -21,8 +21,8 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -587,14 +587,14 @@ pub async fn close(
             (0, _) => (OrderStatus::Cancelled, Some("not_allocated")),
             _ => (OrderStatus::Cancelled, Some("partly_allocated")),
         };
-        end_order(&txn, b, won, status, why, now).await?;
+        super::orders::end_order(&txn, b, won, status, why, now).await?;
     }
     let lot_status = match (outcome.sold == a.quantity, suspended) {
         (_, true) => (OrderStatus::Cancelled, Some("suspended")),
         (true, _) => (OrderStatus::Filled, None),
         (false, _) => (OrderStatus::Cancelled, Some("unsold")),
     };
-    end_order(&txn, &lot, outcome.sold, lot_status.0, lot_status.1, now).await?;
+    super::orders::end_order(&txn, &lot, outcome.sold, lot_status.0, lot_status.1, now).await?;
     let status = if suspended {
         AuctionStatus::Cancelled
     } else {
@@ -650,30 +650,4 @@ pub async fn close(
     .await?;
     txn.commit().await?;
     Ok(true)
-}
-
-/// Ends a bid or the lot with `filled` units traded, and gives back what
-/// it still holds.
-async fn end_order(
-    txn: &DatabaseTransaction,
-    o: &order::Model,
-    filled: i64,
-    status: OrderStatus,
-    why: Option<&str>,
-    now: DateTime<FixedOffset>,
-) -> Result<(), MarketError> {
-    order::Entity::update_many()
-        .col_expr(order::Column::Filled, Expr::value(filled))
-        .col_expr(order::Column::Remaining, Expr::value(o.quantity - filled))
-        .col_expr(order::Column::Status, Expr::value(status))
-        .col_expr(order::Column::Reason, Expr::value(why))
-        .col_expr(order::Column::UpdatedAt, Expr::value(now))
-        .filter(order::Column::Id.eq(o.id.as_str()))
-        .exec(txn)
-        .await?;
-    let done = order::Entity::find_by_id(o.id.clone())
-        .one(txn)
-        .await?
-        .ok_or(MarketError::NotFound)?;
-    settlement::release_all(txn, &done, now).await
 }

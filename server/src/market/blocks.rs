@@ -468,18 +468,11 @@ async fn end_proposal(
     why: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<(), MarketError> {
-    order::Entity::update_many()
-        .col_expr(order::Column::Status, Expr::value(status))
-        .col_expr(order::Column::Reason, Expr::value(why))
-        .col_expr(order::Column::UpdatedAt, Expr::value(now))
-        .filter(order::Column::Id.eq(b.sell_order_id.as_str()))
-        .exec(txn)
-        .await?;
     let sell = order::Entity::find_by_id(b.sell_order_id.clone())
         .one(txn)
         .await?
         .ok_or(MarketError::NotFound)?;
-    settlement::release_all(txn, &sell, now).await
+    super::orders::end_order(txn, &sell, 0, status, Some(why), now).await
 }
 
 /// Records the block's outcome and logs it.

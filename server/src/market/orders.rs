@@ -699,3 +699,30 @@ pub async fn cancel(
     txn.commit().await?;
     Ok(cancelled)
 }
+
+/// Ends an order that is not in the book (a block proposal, an auction
+/// lot or bid) with `filled` units traded, and gives back what it still
+/// holds.
+pub(super) async fn end_order(
+    txn: &DatabaseTransaction,
+    o: &order::Model,
+    filled: i64,
+    status: OrderStatus,
+    why: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    order::Entity::update_many()
+        .col_expr(order::Column::Filled, Expr::value(filled))
+        .col_expr(order::Column::Remaining, Expr::value(o.quantity - filled))
+        .col_expr(order::Column::Status, Expr::value(status))
+        .col_expr(order::Column::Reason, Expr::value(why))
+        .col_expr(order::Column::UpdatedAt, Expr::value(now))
+        .filter(order::Column::Id.eq(o.id.as_str()))
+        .exec(txn)
+        .await?;
+    let done = order::Entity::find_by_id(o.id.clone())
+        .one(txn)
+        .await?
+        .ok_or(MarketError::NotFound)?;
+    settlement::release_all(txn, &done, now).await
+}
