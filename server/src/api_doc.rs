@@ -149,6 +149,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::market::routes::get_order)
         .service(crate::market::routes::cancel_order)
         .service(crate::market::routes::list_trades)
+        .service(crate::market::routes::get_attestation)
+        .service(crate::market::routes::public_trade)
         .service(crate::market::routes::get_depth)
         .service(crate::market::routes::get_tape)
         .service(crate::market::routes::get_bars)

@@ -106,6 +106,12 @@ pub fn china_day(t: Timestamp) -> String {
     china_date(t).format("%Y-%m-%d").to_string()
 }
 
+/// `t` as printed for people in China: China time, to the second.
+pub fn china_seconds(t: Timestamp) -> String {
+    t.with_timezone(&china_time())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 /// Dates and times the API accepts as input lie in these years (China
 /// time). Far-off years are typing mistakes or probes, and some overflow a
 /// database column (a trip in 9999 has the China day `+10000-01-01`).

@@ -29,6 +29,7 @@ pub mod orgs;
 pub mod pagination;
 pub mod partners;
 pub mod points;
+pub mod printable;
 pub mod problem;
 pub mod rate_limit;
 pub mod registry;

@@ -18,18 +18,30 @@ let base;
 
 before(async () => {
   const fixture = fs.readFileSync(path.join(root, 'tests/wasm/fixtures/certificate.json'), 'utf8');
+  const attestation = fs.readFileSync(path.join(root, 'tests/wasm/fixtures/attestation.json'), 'utf8');
+  // The server-made certificate and attestation, and copies whose logged
+  // quantity was raised by one gram (the certificate) or whose stated
+  // price was raised by one fen (the attestation).
+  const docs = {
+    '/certificate.json': fixture,
+    '/tampered.json': (() => {
+      const cert = JSON.parse(fixture);
+      cert.audit.leaf = cert.audit.leaf.replace(`"quantity_g":${cert.quantity_g}`, `"quantity_g":${Number(cert.quantity_g) + 1}`);
+      return JSON.stringify(cert);
+    })(),
+    '/attestation.json': attestation,
+    '/tampered-attestation.json': (() => {
+      const a = JSON.parse(attestation);
+      const [yuan, fen] = a.price.split('.').map(Number);
+      const more = yuan * 100 + fen + 1;
+      a.price = `${Math.floor(more / 100)}.${String(more % 100).padStart(2, '0')}`;
+      return JSON.stringify(a);
+    })(),
+  };
   server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
-    // The server-made certificate, and a copy whose logged quantity was
-    // raised by one gram.
-    if (url.pathname === '/certificate.json' || url.pathname === '/tampered.json') {
-      let body = fixture;
-      if (url.pathname === '/tampered.json') {
-        const cert = JSON.parse(fixture);
-        cert.audit.leaf = cert.audit.leaf.replace(`"quantity_g":${cert.quantity_g}`, `"quantity_g":${Number(cert.quantity_g) + 1}`);
-        body = JSON.stringify(cert);
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    if (docs[url.pathname] !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(docs[url.pathname]);
       return;
     }
     const file = path.normalize(path.join(served, decodeURIComponent(url.pathname)));
@@ -93,4 +105,14 @@ test('the certificate page checks a server-made certificate in the browser', asy
   assert.match(bad, /data-verdict="the logged retirement differs from the certificate"|data-verdict="inclusion proof invalid"/);
   const other = await renderedDom(`${base}/demo/certificate.html?src=/certificate.json&key=${'00'.repeat(32)}`);
   assert.match(other, /data-verdict="signed by another key"/);
+});
+
+test('the same page checks a server-made trade attestation', async () => {
+  const key = JSON.parse(fs.readFileSync(path.join(root, 'tests/wasm/fixtures/attestation.json'), 'utf8'))
+    .audit.tree_head.public_key;
+  const good = await renderedDom(`${base}/demo/certificate.html?src=/attestation.json&key=${key}`);
+  assert.match(good, /data-verdict="valid"/);
+  assert.match(good, /TPH-FOR-\d{4} \d+ tCO2e @ /);
+  const bad = await renderedDom(`${base}/demo/certificate.html?src=/tampered-attestation.json&key=${key}`);
+  assert.match(bad, /data-verdict="the logged trade differs from the attestation"/);
 });

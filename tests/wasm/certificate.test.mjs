@@ -1,14 +1,17 @@
-// A retirement certificate made by the real server (tests/wasm/fixtures/
-// certificate.json, see its README) checked as a phone checks it, with the
-// Node build: the tree head's signature, then the leaf's inclusion proof.
-// Any change to the leaf, the proof or the head fails the check.
+// A retirement certificate and a trade attestation made by the real server
+// (tests/wasm/fixtures/, see its README) checked as a phone checks them,
+// with the Node build: the tree head's signature, then the leaf's
+// inclusion proof. Any change to the leaf, the proof or the head fails the
+// check.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { calc, root } from './load.mjs';
 
-const cert = JSON.parse(fs.readFileSync(path.join(root, 'tests/wasm/fixtures/certificate.json'), 'utf8'));
+const fixture = (name) => JSON.parse(fs.readFileSync(path.join(root, 'tests/wasm/fixtures', name), 'utf8'));
+const cert = fixture('certificate.json');
+const attestation = fixture('attestation.json');
 const hex = (text) => Buffer.from(text, 'utf8').toString('hex');
 
 function verifies(c) {
@@ -51,4 +54,21 @@ test('any change to the certificate fails the check', () => {
     bent.audit.inclusion.proof[0] = (p[0] === '0' ? '1' : '0') + p.slice(1);
     assert.equal(verifies(bent), false);
   }
+});
+
+test('a real trade attestation verifies, and its leaf is the trade it states', () => {
+  assert.equal(verifies(attestation), true);
+  const leaf = JSON.parse(attestation.audit.leaf);
+  assert.equal(leaf.kind, 'market.trade');
+  assert.equal(leaf.body.trade, attestation.attestation_id);
+  assert.equal(leaf.body.price, attestation.price);
+  assert.equal(String(leaf.body.quantity), attestation.quantity);
+  assert.deepEqual(
+    leaf.body.deliveries.map((d) => [d.batch, String(d.grams)]),
+    attestation.deliveries.map((d) => [d.batch_id, d.amount]),
+  );
+  const changed = structuredClone(attestation);
+  changed.audit.leaf = attestation.audit.leaf.replace(`"price":"${attestation.price}"`, '"price":"0.01"');
+  assert.notEqual(changed.audit.leaf, attestation.audit.leaf);
+  assert.equal(verifies(changed), false);
 });

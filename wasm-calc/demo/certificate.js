@@ -1,14 +1,34 @@
-// Checks a retirement certificate's audit proof in the browser, as a phone
-// does offline: verifyTreeHead, then merkleLeafHash + verifyInclusion.
+// Checks a retirement certificate's or a trade attestation's audit proof in
+// the browser, as a phone does offline: verifyTreeHead, then that the
+// logged leaf states what the document does, then merkleLeafHash +
+// verifyInclusion.
 import init, { verifyTreeHead, verifyInclusion, merkleLeafHash } from '../pkg/carbon_calc.js';
 
 const $ = (id) => document.getElementById(id);
 
 const hexOf = (text) => [...new TextEncoder().encode(text)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
+/** Why the logged leaf differs from the document, or null when it states it. */
+function stated(leaf, doc) {
+  const b = leaf.body;
+  if (doc.attestation_id !== undefined) {
+    const delivered = (doc.deliveries ?? []).map((d) => `${d.batch_id}:${d.amount}`).join(',');
+    const logged = (b.deliveries ?? []).map((d) => `${d.batch}:${d.grams}`).join(',');
+    const same = leaf.kind === 'market.trade' && b.trade === doc.attestation_id
+      && b.instrument === doc.instrument && b.price === doc.price && String(b.quantity) === doc.quantity
+      && b.buyer === doc.buyer?.organization_id && b.seller === doc.seller?.organization_id
+      && logged === delivered;
+    return same ? null : 'the logged trade differs from the attestation';
+  }
+  const same = leaf.kind === 'registry.retirement' && b.retirement === doc.certificate_id
+    && b.quantity_g === Number(doc.quantity_g) && b.serial_first === doc.serial_first
+    && b.serial_last === doc.serial_last && b.beneficiary === doc.beneficiary;
+  return same ? null : 'the logged retirement differs from the certificate';
+}
+
 /** 'valid', or why not. `key` pins the log's public key when given. */
-export function check(cert, key) {
-  const audit = cert.audit;
+export function check(doc, key) {
+  const audit = doc.audit;
   if (!audit) return 'not sealed yet';
   const head = audit.tree_head;
   if (key && key !== head.public_key) return 'signed by another key';
@@ -17,12 +37,8 @@ export function check(cert, key) {
     signature: head.signature, public_key: head.public_key,
   });
   if (!signed) return 'tree head signature invalid';
-  const leaf = JSON.parse(audit.leaf);
-  if (leaf.kind !== 'registry.retirement' || leaf.body.retirement !== cert.certificate_id
-      || leaf.body.quantity_g !== Number(cert.quantity_g) || leaf.body.serial_first !== cert.serial_first
-      || leaf.body.serial_last !== cert.serial_last || leaf.body.beneficiary !== cert.beneficiary) {
-    return 'the logged retirement differs from the certificate';
-  }
+  const differs = stated(JSON.parse(audit.leaf), doc);
+  if (differs) return differs;
   const included = verifyInclusion({
     leaf_hash: merkleLeafHash(hexOf(audit.leaf)), leaf_index: audit.leaf_index,
     tree_size: head.tree_size, proof: audit.inclusion.proof, root_hash: head.root_hash,
@@ -39,8 +55,11 @@ function show(cert, key) {
   }
   $('verdict').textContent = verdict;
   $('verdict').dataset.verdict = verdict;
+  const what = cert.attestation_id !== undefined
+    ? `${cert.instrument} ${cert.quantity} ${cert.unit} @ ${cert.price}, ${cert.traded_at}`
+    : `${cert.quantity_t} t, ${cert.serial_first} … ${cert.serial_last}`;
   $('detail').textContent = cert.audit
-    ? `${cert.quantity_t} t, ${cert.serial_first} … ${cert.serial_last}, leaf ${cert.audit.leaf_index} of ${cert.audit.tree_head.tree_size}`
+    ? `${what}, leaf ${cert.audit.leaf_index} of ${cert.audit.tree_head.tree_size}`
     : '';
 }
 

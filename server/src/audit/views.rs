@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::entity::tree_head;
-use super::proofs::Inclusion;
+use super::proofs::{Inclusion, Receipt};
 
 /// A signed tree head (RFC 9162 `TreeHeadDataV2` signed with Ed25519):
 /// check it with carbon-calc's `verifyTreeHead`.
@@ -51,6 +51,29 @@ impl From<Inclusion> for InclusionView {
             tree_size: p.tree_size,
             leaf_hash: hex::encode(p.leaf_hash),
             proof: p.proof.iter().map(hex::encode).collect(),
+        }
+    }
+}
+
+/// A record's place in the audit log, as certificates and attestations
+/// carry it: check the head with `verifyTreeHead`, then the leaf with
+/// `verifyInclusion`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditReceipt {
+    pub leaf_index: u64,
+    /// The canonical leaf bytes (UTF-8 JSON) whose hash the proof covers.
+    pub leaf: String,
+    pub inclusion: InclusionView,
+    pub tree_head: TreeHeadView,
+}
+
+impl From<Receipt> for AuditReceipt {
+    fn from(r: Receipt) -> Self {
+        AuditReceipt {
+            leaf_index: r.inclusion.leaf_index,
+            leaf: r.leaf,
+            inclusion: r.inclusion.into(),
+            tree_head: r.head.into(),
         }
     }
 }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::entity::{bar, block, order, trade, BlockStatus, OrderKind, OrderStatus};
+use super::entity::{block, order, trade, BlockStatus, OrderKind, OrderStatus};
 use super::error::MarketError;
 use super::matching::{Side, TimeInForce};
 use super::orders::{
@@ -603,18 +603,13 @@ pub async fn reports(
     limit: u64,
 ) -> Result<Vec<trade::Model>, MarketError> {
     use sea_orm::QuerySelect;
-    let last_closed = bar::Entity::find()
-        .filter(bar::Column::Instrument.eq(code))
-        .order_by_desc(bar::Column::Day)
-        .one(db)
-        .await?;
-    let Some(last) = last_closed else {
+    let Some(last) = super::close::last_closed_day(db, code).await? else {
         return Ok(Vec::new());
     };
     Ok(trade::Entity::find()
         .filter(trade::Column::Instrument.eq(code))
         .filter(trade::Column::Method.eq("block"))
-        .filter(trade::Column::TradingDay.lte(last.day.as_str()))
+        .filter(trade::Column::TradingDay.lte(last.as_str()))
         .order_by_desc(trade::Column::Seq)
         .limit(limit)
         .all(db)

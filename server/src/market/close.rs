@@ -176,6 +176,20 @@ pub async fn run_due(
     Ok(closed)
 }
 
+/// The last day of `code` that has closed (its bar is written), if any:
+/// what happened on it and before may be published.
+pub async fn last_closed_day(
+    db: &impl sea_orm::ConnectionTrait,
+    code: &str,
+) -> Result<Option<String>, MarketError> {
+    Ok(bar::Entity::find()
+        .filter(bar::Column::Instrument.eq(code))
+        .order_by_desc(bar::Column::Day)
+        .one(db)
+        .await?
+        .map(|b| b.day))
+}
+
 /// The latest `limit` bars of an instrument, oldest first.
 pub async fn bars(
     db: &DatabaseConnection,

@@ -4,6 +4,7 @@
 //! of right.
 
 pub mod allocation;
+pub mod attestation;
 pub mod auctions;
 pub mod blocks;
 pub mod book;

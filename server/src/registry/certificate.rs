@@ -13,16 +13,8 @@ use super::entity::{batch, project, retirement};
 use super::error::RegistryError;
 use super::issuance::serial;
 use crate::audit::proofs;
-use crate::audit::views::{InclusionView, TreeHeadView};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditReceipt {
-    pub leaf_index: u64,
-    /// The canonical leaf bytes (UTF-8 JSON) whose hash the proof covers.
-    pub leaf: String,
-    pub inclusion: InclusionView,
-    pub tree_head: TreeHeadView,
-}
+use crate::audit::views::AuditReceipt;
+use crate::printable::{self, row};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Certificate {
@@ -69,12 +61,7 @@ pub async fn build(
             proofs::ProofError::Database(e) => RegistryError::Database(e),
             other => RegistryError::Database(sea_orm::DbErr::Custom(other.to_string())),
         })?
-        .map(|receipt| AuditReceipt {
-            leaf_index: receipt.inclusion.leaf_index,
-            leaf: receipt.leaf,
-            inclusion: receipt.inclusion.into(),
-            tree_head: receipt.head.into(),
-        });
+        .map(AuditReceipt::from);
     Ok(Certificate {
         certificate_id: r.id.clone(),
         beneficiary: r.beneficiary.clone(),
@@ -93,10 +80,7 @@ pub async fn build(
         project_id: p.as_ref().map(|p| p.id.clone()),
         project_name: p.map(|p| p.name),
         // Printed for people in China: China time, to the second.
-        retired_at: r
-            .created_at
-            .with_timezone(&crate::clock::china_time())
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        retired_at: crate::clock::china_seconds(r.created_at),
         verification_url: format!(
             "{}/api/v1/public/retirements/{}",
             base_url.trim_end_matches('/'),
@@ -106,35 +90,8 @@ pub async fn build(
     })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// The QR code of `url` as inline SVG.
-fn qr_svg(url: &str) -> String {
-    use qrcode::render::svg;
-    match qrcode::QrCode::new(url.as_bytes()) {
-        Ok(code) => {
-            let svg = code.render::<svg::Color>().min_dimensions(180, 180).build();
-            // Inline in HTML: drop the XML declaration.
-            match svg.find("<svg") {
-                Some(i) => svg[i..].to_string(),
-                None => svg,
-            }
-        }
-        // A URL too long for a QR code (over ~2,900 bytes) cannot come from
-        // a sane base URL; print none rather than fail the certificate.
-        Err(_) => String::new(),
-    }
-}
-
 /// The printable page (every value escaped).
 pub fn html(c: &Certificate) -> String {
-    let row = |k: &str, v: &str| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
     let mut rows = vec![
         row("Certificate", &c.certificate_id),
         row("Beneficiary", &c.beneficiary),
@@ -158,44 +115,14 @@ pub fn html(c: &Certificate) -> String {
         rows.push(row("Project", name));
     }
     rows.push(row("Retired at", &c.retired_at));
-    let audit = match &c.audit {
-        Some(a) => format!(
-            "<p class=\"audit\">Recorded in the public audit log as leaf {} of a tree of {} leaves, root {}, signed by key {}.</p>",
-            a.leaf_index,
-            a.tree_head.tree_size,
-            escape(&a.tree_head.root_hash),
-            escape(&a.tree_head.public_key)
-        ),
-        None => "<p class=\"audit\">The audit-log proof is being sealed; fetch the certificate again in a few seconds.</p>".into(),
-    };
-    format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Retirement certificate {id}</title>
-<style>
-body {{ font-family: "Noto Sans", "PingFang SC", sans-serif; max-width: 46rem; margin: 2rem auto; color: #111; }}
-h1 {{ font-size: 1.6rem; border-bottom: 2px solid #2d6a4f; padding-bottom: .4rem; }}
-table {{ border-collapse: collapse; width: 100%; }}
-th {{ text-align: left; width: 12rem; padding: .3rem .6rem .3rem 0; color: #444; vertical-align: top; }}
-td {{ padding: .3rem 0; word-break: break-all; }}
-.qr {{ float: right; margin-left: 1rem; text-align: center; font-size: .75rem; }}
-.audit {{ font-size: .8rem; color: #444; word-break: break-all; }}
-@media print {{ body {{ margin: 0; }} }}
-</style></head>
-<body>
-<h1>碳普惠 Carbon credit retirement certificate</h1>
-<div class="qr">{qr}<br>Scan to verify</div>
-<table>{rows}</table>
-<p>Verify at <a href="{url}">{url}</a></p>
-{audit}
-</body></html>
-"#,
-        id = escape(&c.certificate_id),
-        qr = qr_svg(&c.verification_url),
-        rows = rows.join("\n"),
-        url = escape(&c.verification_url),
-        audit = audit,
-    )
+    printable::render(&printable::Page {
+        title: format!("Retirement certificate {}", c.certificate_id),
+        heading: "碳普惠 Carbon credit retirement certificate",
+        rows,
+        extra: String::new(),
+        check_url: &c.verification_url,
+        audit: c.audit.as_ref(),
+    })
 }
 
 #[cfg(test)]

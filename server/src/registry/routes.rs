@@ -4,7 +4,7 @@
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::certificate;
 use super::entity::retirement;
@@ -22,6 +22,7 @@ use crate::clock::Now;
 use crate::error::ApiError;
 use crate::methodologies::Methodologies;
 use crate::pagination::{Page, PageQuery};
+use crate::printable::PrintFormat;
 
 async fn project_view(
     db: &DatabaseConnection,
@@ -491,19 +492,11 @@ pub async fn retire(
     Ok(res.json(RetirementView::from(r)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CertificateQuery {
-    /// `json` (default) or `html` (printable, with a QR code); an `Accept:
-    /// text/html` header asks for the page too.
-    pub format: Option<String>,
-}
-
 /// A retirement's certificate (public: anyone holding the link may check
 /// it). Carries the audit-log proof once sealed.
 #[utoipa::path(
     tag = "registry",
-    params(CertificateQuery),
+    params(PrintFormat),
     responses(
         (status = 200, description = "The certificate (JSON, or the printable HTML page)", content((certificate::Certificate = "application/json"), (String = "text/html"))),
         (status = 404, description = "No such retirement (`not_found`)", content_type = "application/problem+json"),
@@ -516,7 +509,7 @@ pub async fn get_certificate(
     rules: web::Data<RegistryRules>,
     req: HttpRequest,
     id: web::Path<String>,
-    q: web::Query<CertificateQuery>,
+    q: web::Query<PrintFormat>,
 ) -> Result<HttpResponse, ApiError> {
     use sea_orm::EntityTrait;
     let r = retirement::Entity::find_by_id(id.into_inner())
@@ -524,23 +517,7 @@ pub async fn get_certificate(
         .await?
         .ok_or(ApiError::NotFound)?;
     let c = certificate::build(db.get_ref(), &rules.public_base_url, &r).await?;
-    let wants_html = match q.format.as_deref() {
-        Some("html") => true,
-        Some("json") | None => {
-            q.format.is_none()
-                && req
-                    .headers()
-                    .get(actix_web::http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|a| a.starts_with("text/html"))
-        }
-        Some(_) => {
-            return Err(ApiError::Invalid {
-                param: "format".into(),
-                detail: "format: json or html".into(),
-            })
-        }
-    };
+    let wants_html = crate::printable::wants_html(q.format.as_deref(), &req)?;
     if wants_html {
         Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")

@@ -625,6 +625,16 @@ async fn every_object_route_refuses_the_wrong_user() {
             &[],
             404,
         ));
+        // A trade's attestation is its parties' (a third party's refusal
+        // of a real trade: market_methods).
+        rows.push((
+            "/api/v1/market/trades/{id}/attestation",
+            Method::GET,
+            format!("/api/v1/market/trades/{nobody}/attestation"),
+            None,
+            &[],
+            404,
+        ));
         let sees_but_may_not_act = |method: &Method, path: &str, name: &str| {
             *method != Method::GET
                 && path.contains(&draft_id)

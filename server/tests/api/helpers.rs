@@ -491,3 +491,60 @@ pub fn through_proxy(url: &str) -> (String, impl FnOnce(u16) -> String) {
         format!("{scheme}://{user}127.0.0.1:{port}{path}")
     })
 }
+
+/// The object keys of a JSON value, recursively (values left out): what a
+/// committed fixture must still match.
+pub fn shape(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.iter().take(1).map(shape).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// Checks an audit receipt (`leaf_index`, `leaf`, `inclusion`,
+/// `tree_head`) of a certificate or attestation as a phone does with
+/// carbon-calc: the head's signature, then the leaf's inclusion in it.
+/// Answers the leaf, parsed.
+pub fn verified_leaf(a: &serde_json::Value) -> serde_json::Value {
+    use carbon_calc::merkle::{leaf_hash, verify_inclusion, TreeHead};
+    let hex32 = |v: &serde_json::Value| -> [u8; 32] {
+        hex::decode(v.as_str().expect("hex"))
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes")
+    };
+    let h = &a["tree_head"];
+    let head = TreeHead {
+        tree_size: h["tree_size"].as_u64().unwrap(),
+        timestamp: h["timestamp"].as_u64().unwrap(),
+        root_hash: hex32(&h["root_hash"]),
+    };
+    let sig: [u8; 64] = hex::decode(h["signature"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert!(
+        head.verify(&sig, &hex32(&h["public_key"])),
+        "signature: {a}"
+    );
+    let leaf = a["leaf"].as_str().unwrap();
+    let proof: Vec<[u8; 32]> = a["inclusion"]["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hex32)
+        .collect();
+    assert!(
+        verify_inclusion(
+            &leaf_hash(leaf.as_bytes()),
+            a["leaf_index"].as_u64().unwrap(),
+            head.tree_size,
+            &proof,
+            &head.root_hash
+        ),
+        "inclusion: {a}"
+    );
+    serde_json::from_str(leaf).unwrap()
+}

@@ -1,11 +1,12 @@
 //! The market's other trading methods through the HTTP API: block trades
 //! (大宗协议) proposed to one buyer and one-way bidding auctions (单向竞价)
-//! at one clearing price, with their refusals, holds and settlement.
+//! at one clearing price, with their refusals, holds and settlement; the
+//! trade attestations (交易鉴证) of every method; the live stream.
 
 use chrono::{DateTime, Duration, FixedOffset};
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, spawn_app_with, TestApp};
+use crate::helpers::{backends, shape, spawn_app_with, verified_leaf, TestApp};
 use crate::helpers::{
     balance, bank, enterprise, issued_forest_batch, registry, reserve_platform, Registry,
 };
@@ -288,6 +289,28 @@ async fn block_trades_are_proposed_to_one_buyer_and_settle_on_acceptance() {
         let reports_path = format!("/api/v1/market/instruments/{code}/blocks");
         let reports: Value = app.get(&reports_path).await.json().await.unwrap();
         assert_eq!(reports["data"], json!([]), "{reports}");
+        let trade_id = done["trade"]["id"].as_str().unwrap().to_string();
+        let check = format!("/api/v1/public/trades/{trade_id}");
+        assert_eq!(
+            app.get(&check).await.status(),
+            404,
+            "a block trade is not public before its day closes"
+        );
+        let (status, att) = app
+            .get_as(
+                &buyer_op,
+                &format!("/api/v1/market/trades/{trade_id}/attestation"),
+            )
+            .await;
+        assert_eq!(
+            (
+                status,
+                att["method"].as_str(),
+                att["buyer"]["organization_id"].as_str()
+            ),
+            (200, Some("block"), Some(buyer.as_str())),
+            "its parties have its attestation at once: {att}"
+        );
 
         // Declined and withdrawn proposals give their units back.
         let mut held = 0;
@@ -367,6 +390,12 @@ async fn block_trades_are_proposed_to_one_buyer_and_settle_on_acceptance() {
             balance(&app, &seller_op, r.account_id(), &credits).await.1,
             0
         );
+        let public: Value = app.get(&check).await.json().await.unwrap();
+        assert_eq!(
+            (public["method"].as_str(), public["quantity"].as_str()),
+            (Some("block"), Some("30")),
+            "{public}"
+        );
         let reports: Value = app.get(&reports_path).await.json().await.unwrap();
         assert_eq!(
             reports["data"],
@@ -374,6 +403,218 @@ async fn block_trades_are_proposed_to_one_buyer_and_settle_on_acceptance() {
                     "price": "40.00", "quantity": "30", "value": "120000",
                     "time": done["trade"]["created_at"]}]),
             "{reports}"
+        );
+    }
+}
+
+/// A book trade that delivers from two batches: both parties get its
+/// attestation (JSON and a printable page), which names both and the
+/// batches and, once sealed, carries a proof that verifies as a phone
+/// checks it; anyone checks the trade at the attestation's link, never
+/// seeing who traded.
+#[tokio::test]
+async fn a_trade_is_attested_to_both_parties_and_checked_by_anyone() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.registry.public_base_url = "https://registry.example.cn/".into();
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 9, 31));
+        let r = registry(&app, 1).await;
+        let (code, first, grams) = listed_forest(&app, &r, "LZ-T-1").await;
+        let (_, second) = issued_forest_batch(&app, &r, "LZ-T-2").await;
+        let second = second["id"].as_str().unwrap().to_string();
+        let (buyer_org, buyer_op) = enterprise(&app, &r.g, "buyer@lz.cn", 12).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let (_, outsider_op) = enterprise(&app, &r.g, "other@lz.cn", 13).await;
+        let (bank_id, teller) = bank(&app, &r.g, 1).await;
+        deposit(&app, &teller, &bank_id, &buyer, "B-1").await;
+        // More than the first batch holds: the rest comes from the second.
+        let units = grams / 1_000_000 + 5;
+        let order = |org: &str, client: &str, side: &str| {
+            json!({"organization_id": org, "client_order_id": client, "instrument": code,
+                   "side": side, "price": "36.00", "quantity": units.to_string()})
+        };
+        let (status, s) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(r.org_id(), "s-1", "sell"),
+            )
+            .await;
+        assert_eq!(status, 201, "{s}");
+        let (status, b) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "b-1", "buy"),
+            )
+            .await;
+        assert_eq!(status, 201, "{b}");
+        let id = b["trades"][0]["id"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/market/trades/{id}/attestation");
+
+        let (status, _) = app.get_as(&outsider_op, &path).await;
+        assert_eq!(status, 404, "a third organisation finds no such trade");
+        assert_eq!(app.get(&path).await.status(), 401);
+        let (status, p) = app.get_as(&buyer_op, &format!("{path}?format=pdf")).await;
+        assert_eq!((status, p["param"].as_str()), (422, Some("format")), "{p}");
+        let (status, by_seller) = app.get_as(&r.op, &path).await;
+        assert_eq!(status, 200, "{by_seller}");
+        let att = loop {
+            let (status, a) = app.get_as(&buyer_op, &path).await;
+            assert_eq!(status, 200, "{a}");
+            if !a["audit"].is_null() {
+                break a;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let value = units * 3_600;
+        assert_eq!(
+            (
+                att["instrument"].as_str(),
+                att["method"].as_str(),
+                att["price"].as_str(),
+                att["quantity"].as_str(),
+                att["unit"].as_str(),
+                att["value"].as_str(),
+            ),
+            (
+                Some(code.as_str()),
+                Some("book"),
+                Some("36.00"),
+                Some(units.to_string().as_str()),
+                Some("tCO2e"),
+                Some(format!("{}.{:02}", value / 100, value % 100).as_str()),
+            ),
+            "{att}"
+        );
+        assert_eq!(att["buyer"]["organization_id"], buyer.as_str());
+        assert_eq!(att["seller"]["organization_id"], r.org_id());
+        assert_eq!(att["seller"]["name"], r.org["name"]);
+        let at = att["traded_at"].as_str().unwrap();
+        assert!(at.ends_with("+08:00") && !at.contains('.'), "{at}");
+        let rest = units * 1_000_000 - grams;
+        assert_eq!(
+            att["deliveries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| (
+                    d["batch_id"].as_str().unwrap(),
+                    d["amount"].as_str().unwrap()
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                (first.as_str(), grams.to_string().as_str()),
+                (second.as_str(), rest.to_string().as_str())
+            ],
+            "oldest batch first: {att}"
+        );
+        assert_eq!(att["deliveries"][1]["quantity"], "5");
+        assert_eq!(
+            att["verification_url"],
+            format!("https://registry.example.cn/api/v1/public/trades/{id}")
+        );
+        // The proof verifies, and the leaf states what the attestation does.
+        let leaf = verified_leaf(&att["audit"]);
+        assert_eq!(leaf["kind"], "market.trade");
+        let body = &leaf["body"];
+        assert_eq!(
+            (
+                body["trade"].as_str(),
+                body["price"].as_str(),
+                body["quantity"].as_i64(),
+                body["buyer"].as_str(),
+                body["seller"].as_str()
+            ),
+            (
+                Some(id.as_str()),
+                Some("36.00"),
+                Some(units),
+                Some(buyer.as_str()),
+                Some(r.org_id())
+            ),
+            "{leaf}"
+        );
+        assert_eq!(
+            body["deliveries"],
+            json!([{"batch": first, "grams": grams}, {"batch": second, "grams": rest}])
+        );
+        // The Node and browser tests check a committed attestation made
+        // here: it must keep this shape (remake: tests/wasm/fixtures/README.md).
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/wasm/fixtures/attestation.json");
+        if std::env::var_os("TANPUHUI_WRITE_FIXTURES").is_some() && backend == backends()[0] {
+            std::fs::write(&fixture, serde_json::to_string_pretty(&att).unwrap() + "\n").unwrap();
+        }
+        let committed: Value =
+            serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+        assert_eq!(
+            shape(&att),
+            shape(&committed),
+            "remake tests/wasm/fixtures/attestation.json (see its README)"
+        );
+
+        // The printable page, with the QR code of the public check.
+        let res = app
+            .send(
+                reqwest::Method::GET,
+                &format!("{path}?format=html"),
+                Some(&buyer_op),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let page = res.text().await.unwrap();
+        for needle in [
+            "<svg",
+            &format!("/api/v1/public/trades/{id}"),
+            buyer_org["name"].as_str().unwrap(),
+            r.org["name"].as_str().unwrap(),
+            &first,
+            &second,
+        ] {
+            assert!(page.contains(needle), "the page lacks {needle}");
+        }
+
+        // Anyone checks it at the link: what the tape shows, the batches,
+        // the leaf — never who.
+        let res = app.get(&format!("/api/v1/public/trades/{id}")).await;
+        assert_eq!(res.status(), 200);
+        let public: Value = res.json().await.unwrap();
+        assert_eq!(
+            (
+                public["price"].as_str(),
+                public["quantity"].as_str(),
+                public["method"].as_str(),
+                public["audit_leaf_index"].as_u64()
+            ),
+            (
+                Some("36.00"),
+                Some(units.to_string().as_str()),
+                Some("book"),
+                att["audit"]["leaf_index"].as_u64()
+            ),
+            "{public}"
+        );
+        assert_eq!(public["deliveries"][1]["batch_id"], second.as_str());
+        let text = public.to_string();
+        assert!(
+            !text.contains(&buyer) && !text.contains(r.org_id()),
+            "the public check names nobody: {public}"
+        );
+        assert_eq!(
+            app.get("/api/v1/public/trades/0190a0c1-0000-7000-8000-000000000000")
+                .await
+                .status(),
+            404
         );
     }
 }

@@ -3,20 +3,9 @@
 
 use serde_json::{json, Value};
 
-use carbon_calc::merkle::{leaf_hash, verify_inclusion, TreeHead};
-
-use crate::helpers::enterprise;
 use crate::helpers::{backends, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{enterprise, shape};
 use crate::helpers::{forest_project, forest_report, issued_forest_batch, registry};
-
-/// The object keys of a JSON value, recursively (values left out).
-fn shape(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
-        Value::Array(a) => Value::Array(a.iter().take(1).map(shape).collect()),
-        _ => Value::Null,
-    }
-}
 
 async fn balance(app: &TestApp, token: &str, account: &str, asset: &str) -> i64 {
     let (status, b) = app
@@ -244,41 +233,9 @@ async fn a_forest_sink_goes_from_draft_to_certificate() {
             "remake tests/wasm/fixtures/certificate.json with its make-certificate.sh"
         );
         assert_eq!(cert["beneficiary"], "兰州新区马拉松 2026");
-        let a = &cert["audit"];
-        let h = &a["tree_head"];
-        let hex32 = |v: &Value| -> [u8; 32] {
-            hex::decode(v.as_str().unwrap())
-                .unwrap()
-                .try_into()
-                .unwrap()
-        };
-        let head = TreeHead {
-            tree_size: h["tree_size"].as_u64().unwrap(),
-            timestamp: h["timestamp"].as_u64().unwrap(),
-            root_hash: hex32(&h["root_hash"]),
-        };
-        let sig: [u8; 64] = hex::decode(h["signature"].as_str().unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap();
-        assert!(head.verify(&sig, &hex32(&h["public_key"])));
-        let leaf = a["leaf"].as_str().unwrap();
-        let body: Value = serde_json::from_str(leaf).unwrap();
+        let body = crate::helpers::verified_leaf(&cert["audit"]);
         assert_eq!(body["kind"], "registry.retirement");
         assert_eq!(body["body"]["retirement"], ret_id);
-        let proof: Vec<[u8; 32]> = a["inclusion"]["proof"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(hex32)
-            .collect();
-        assert!(verify_inclusion(
-            &leaf_hash(leaf.as_bytes()),
-            a["leaf_index"].as_u64().unwrap(),
-            head.tree_size,
-            &proof,
-            &head.root_hash
-        ));
         let res = app
             .get(&format!(
                 "/api/v1/retirements/{ret_id}/certificate?format=html"
