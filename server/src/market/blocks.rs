@@ -387,7 +387,7 @@ pub async fn accept(
     .await?;
     for o in [&buy, &sell] {
         order::Entity::update_many()
-            .col_expr(order::Column::Remaining, Expr::value(0))
+            .col_expr(order::Column::Remaining, Expr::value(0i64))
             .col_expr(order::Column::Filled, Expr::value(o.quantity))
             .col_expr(order::Column::Status, Expr::value(OrderStatus::Filled))
             .col_expr(order::Column::UpdatedAt, Expr::value(now))

@@ -17,6 +17,7 @@ mod journey;
 mod ledger;
 mod market;
 mod market_methods;
+mod market_simulation;
 mod methodologies;
 mod migrations;
 mod openapi;

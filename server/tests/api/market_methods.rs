@@ -6,25 +6,11 @@
 use chrono::{DateTime, Duration, FixedOffset};
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, shape, spawn_app_with, verified_leaf, TestApp};
 use crate::helpers::{
-    balance, bank, enterprise, issued_forest_batch, registry, reserve_platform, Registry,
+    at, balance, bank, enterprise, issued_forest_batch, next_monday, registry, reserve_platform,
+    Registry,
 };
-
-/// The start (00:00 China time) of the Monday after the app's today:
-/// take it once, before moving the clock.
-fn next_monday(app: &TestApp) -> DateTime<FixedOffset> {
-    use chrono::{Datelike, TimeZone};
-    let today = app.today();
-    let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
-    tanpuhui_server::clock::china_time()
-        .from_local_datetime(&monday.and_hms_opt(0, 0, 0).unwrap())
-        .unwrap()
-}
-
-fn at(day: DateTime<FixedOffset>, hh: i64, mm: i64) -> DateTime<FixedOffset> {
-    day + Duration::hours(hh) + Duration::minutes(mm)
-}
+use crate::helpers::{backends, shape, spawn_app_with, verified_leaf, TestApp};
 
 /// Lists the registry's forest instrument at 36.00 and answers its code,
 /// the batch id and the seller's grams of it.

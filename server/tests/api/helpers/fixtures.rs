@@ -281,6 +281,22 @@ pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (
     (p, batch)
 }
 
+/// The start (00:00 China time) of the Monday after the app's today:
+/// take it once, before moving the clock.
+pub fn next_monday(app: &TestApp) -> DateTime<FixedOffset> {
+    use chrono::Datelike;
+    let today = app.today();
+    let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
+    tanpuhui_server::clock::china_time()
+        .from_local_datetime(&monday.and_hms_opt(0, 0, 0).unwrap())
+        .unwrap()
+}
+
+/// `hh:mm` on the day that starts at `day`.
+pub fn at(day: DateTime<FixedOffset>, hh: i64, mm: i64) -> DateTime<FixedOffset> {
+    day + Duration::hours(hh) + Duration::minutes(mm)
+}
+
 /// A start time such that a few hours of trips after it fall in one China
 /// calendar day, all in the past and inside the claim window.
 pub fn base_time(app: &TestApp) -> DateTime<FixedOffset> {

@@ -1,0 +1,1601 @@
+//! A randomized simulation of the market through the HTTP API: rounds of
+//! concurrent clients placing, cancelling and picking orders on two
+//! instruments, proposing and answering block trades, announcing auctions
+//! and bidding in them, depositing and withdrawing cash, with invalid
+//! requests mixed in, across daily closes. After every round:
+//! - the round's book and pick trades are exactly those a small model
+//!   here produces by replaying the accepted orders in sequence-number
+//!   order (cancels where the public log placed them), and the book's open
+//!   orders are the model's resting ones; block trades are the accepted
+//!   proposals, auction trades the model's allocation of the accepted bids;
+//! - the book is not crossed;
+//! - per participant, cash and units are what deposits, withdrawals and
+//!   the trades make them, fees are the fee rate of each trade's value,
+//!   and every batch's units add up to what was issued;
+//! - nothing is negative, and what is held is what open orders, pending
+//!   proposals, lots and bids and pending withdrawals still need.
+//!
+//! The seed is printed; `MARKET_SEED=<n>` replays the run's choices (the
+//! interleaving of concurrent requests is the machine's),
+//! `MARKET_SIM_OPS=<n>` sets its length (default 720 operations).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, Weekday};
+use futures_util::future::{join_all, BoxFuture};
+use futures_util::FutureExt;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{json, Value};
+
+use tanpuhui_server::audit::entity::event;
+use tanpuhui_server::ledger::entity::{balance, hold};
+use tanpuhui_server::market::entity::{
+    auction, bar, delivery, order, trade, withdrawal, AuctionStatus, OrderKind, OrderStatus,
+    WithdrawalStatus,
+};
+use tanpuhui_server::registry::entity::batch;
+
+use crate::helpers::{at, bank, enterprise, issued_forest_batch, next_monday, registry};
+use crate::helpers::{backends, spawn_app_with, Rng, TestApp};
+
+const CLIENTS: usize = 6;
+/// Rounds in a trading day before its close.
+const DAY_ROUNDS: usize = 12;
+/// Fen of the fee on each side: 5 in 10,000 of the value.
+const FEE_RATE: (i64, u32) = (5, 4);
+const GRAMS: i64 = 1_000_000;
+
+fn fee_rate() -> Decimal {
+    Decimal::new(FEE_RATE.0, FEE_RATE.1)
+}
+
+#[derive(Clone)]
+struct Trader {
+    email: String,
+    org: String,
+    account: String,
+    token: String,
+}
+
+#[derive(Clone)]
+struct Instr {
+    code: String,
+    /// Today's reference price, fen.
+    reference: i64,
+}
+
+#[derive(Clone)]
+struct Proposal {
+    id: String,
+    seller: usize,
+    buyer: usize,
+    price: i64,
+    qty: i64,
+}
+
+#[derive(Clone)]
+struct Lot {
+    id: String,
+    code: String,
+    seller: usize,
+    reserve: i64,
+    cap: i64,
+}
+
+/// What a client was told happened.
+#[derive(Debug, Clone)]
+enum Event {
+    /// A limit order or a pick, accepted (201).
+    Order {
+        id: String,
+        trader: usize,
+        code: String,
+        side: String,
+        price: i64,
+        qty: i64,
+        tif: String,
+        picked: Option<String>,
+        /// The request (limit orders), to send again.
+        body: Value,
+    },
+    /// The first answer again (200, replayed) for an order sent before.
+    Replayed,
+    Cancelled(String),
+    /// (block, seller, buyer, price, quantity)
+    Proposed(String, usize, usize, i64, i64),
+    /// An accepted proposal's trade id.
+    BlockTrade(String, String),
+    Announced(String, String, usize, i64, i64),
+    Bid {
+        id: String,
+        seq: i64,
+        auction: String,
+        price: i64,
+        qty: i64,
+    },
+    Deposited(usize, i64),
+    Withdrawn(usize, i64),
+    Nothing,
+}
+
+type Op = BoxFuture<'static, Result<Vec<Event>, String>>;
+
+fn fen_of(yuan: &str) -> i64 {
+    let (y, f) = yuan.split_once('.').unwrap_or((yuan, "0"));
+    y.parse::<i64>().unwrap() * 100 + format!("{f:0<2}")[..2].parse::<i64>().unwrap()
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+fn unexpected(what: &str, status: u16, body: &Value) -> String {
+    format!("{what}: unexpected {status} {body}")
+}
+
+/// `status` is one of `allowed`, and a refusal is a problem document with
+/// a code.
+fn answered(what: &str, status: u16, allowed: &[u16], body: &Value) -> Result<(), String> {
+    if !allowed.contains(&status) {
+        return Err(unexpected(what, status, body));
+    }
+    if status >= 400 && body["code"].as_str().is_none() {
+        return Err(format!("{what}: {status} without a problem code: {body}"));
+    }
+    Ok(())
+}
+
+struct World {
+    traders: Vec<Trader>,
+    teller: (String, String),
+    bank_id: String,
+    instruments: Vec<Instr>,
+    /// Accepted limit orders: (owner, body sent, order id).
+    orders: Vec<(usize, Value, String)>,
+    proposals: Vec<Proposal>,
+    lots: Vec<Lot>,
+    next_client: u64,
+}
+
+impl World {
+    fn client_id(&mut self) -> String {
+        self.next_client += 1;
+        format!("sim-{}", self.next_client)
+    }
+}
+
+#[tokio::test]
+async fn random_market_operations_keep_every_invariant() {
+    let ops: usize = std::env::var("MARKET_SIM_OPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(720);
+    for backend in backends() {
+        // A 500 in the simulation is a bug: show its logged cause.
+        tanpuhui_server::telemetry::init(
+            tanpuhui_server::config::LogFormat::Text,
+            "off,tanpuhui_server::error=error",
+        );
+        let mut rng = Rng::from_env("MARKET_SEED");
+        let app = Arc::new(
+            spawn_app_with(backend, |s| {
+                s.registry.notice_working_days = 0;
+                s.market.close_check_secs = 1;
+                s.market.block_min_units = 5;
+                s.market.auction_min_bid_units = 1;
+                s.market.fee_rate = fee_rate();
+                // Everybody signs in again each simulated day.
+                s.auth_rate_per_minute = 10_000;
+            })
+            .await,
+        );
+        let mut day = next_monday(&app);
+        app.clock.set(at(day, 13, 1));
+        let mut w = setup(&app).await;
+        let mut model = Model::default();
+        let mut ledger = Expected::default();
+        for t in 0..w.traders.len() {
+            ledger.initial(&app.db, t, &w.traders[t].account).await;
+        }
+        let mut last_event = 0i64;
+        let mut last_trade: HashMap<String, i64> = HashMap::new();
+        let (mut done, mut round, mut days) = (0, 0, 0);
+        let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
+        while done < ops {
+            round += 1;
+            let context =
+                format!("{backend:?} round {round} (replay with the printed MARKET_SEED)");
+            let batch: Vec<Op> = (0..CLIENTS)
+                .map(|_| next_op(&mut rng, &mut w, &app, at(day, 14, 50)))
+                .collect();
+            done += batch.len();
+            let mut events = Vec::new();
+            for res in join_all(batch).await {
+                match res {
+                    Ok(e) => events.extend(e),
+                    Err(e) => panic!("{context}: {e}"),
+                }
+            }
+            for e in &events {
+                *totals.entry(event_name(e)).or_default() += 1;
+            }
+            journal(&mut w, &mut ledger, &events);
+            let new_trades = replay(
+                &app.db,
+                &mut model,
+                &w,
+                &events,
+                &mut last_event,
+                &mut last_trade,
+                &context,
+            )
+            .await;
+            ledger.trades(&w, &new_trades);
+            check(&app.db, &w, &model, &ledger, &context).await;
+
+            if round % DAY_ROUNDS == 0 {
+                days += 1;
+                let today = day.format("%Y-%m-%d").to_string();
+                app.clock.set(at(day, 15, 0) + Duration::seconds(1));
+                closed(&app.db, &w, &today, &context).await;
+                model.expire_day_orders();
+                let auction_trades = auctions_closed(&app.db, &mut w, &model.bids, &context).await;
+                model.bids.clear();
+                let new_trades = replay(
+                    &app.db,
+                    &mut model,
+                    &w,
+                    &[],
+                    &mut last_event,
+                    &mut last_trade,
+                    &context,
+                )
+                .await;
+                assert_eq!(
+                    sorted(new_trades.iter().map(|t| t.id.clone()).collect()),
+                    sorted(auction_trades),
+                    "{context}: the close made other trades than the auctions' awards"
+                );
+                ledger.trades(&w, &new_trades);
+                check_bars(&app.db, &mut w, &today, &context).await;
+                w.proposals.clear();
+                check(&app.db, &w, &model, &ledger, &context).await;
+                day = next_trading_day(day);
+                app.clock.set(at(day, 13, 1));
+                for t in w.traders.iter_mut() {
+                    t.token = app.token(&t.email).await;
+                }
+                w.teller.1 = app.token(&w.teller.0).await;
+            }
+        }
+        eprintln!(
+            "{backend:?}: {done} operations in {round} rounds over {days} closes; {} trades; {totals:?}",
+            trade::Entity::find().all(&app.db).await.unwrap().len()
+        );
+    }
+}
+
+fn event_name(e: &Event) -> &'static str {
+    match e {
+        Event::Order { picked: None, .. } => "orders",
+        Event::Order { .. } => "picks",
+        Event::Replayed => "replays",
+        Event::Cancelled(_) => "cancels",
+        Event::Proposed(..) => "proposals",
+        Event::BlockTrade(..) => "block trades",
+        Event::Announced(..) => "auctions",
+        Event::Bid { .. } => "bids",
+        Event::Deposited(..) => "deposits",
+        Event::Withdrawn(..) => "withdrawals",
+        Event::Nothing => "refused or empty",
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn next_trading_day(day: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    let mut next = day + Duration::days(1);
+    while matches!(next.weekday(), Weekday::Sat | Weekday::Sun) {
+        next += Duration::days(1);
+    }
+    next
+}
+
+/// Two forest instruments (vintages year − 1 and year − 2) listed at 36.00
+/// and 20.00; the registry's enterprise holds both, two other enterprises
+/// get 1,000 t of each by transfer, a third holds only cash; everybody
+/// has cash from the bank.
+async fn setup(app: &Arc<TestApp>) -> World {
+    let r = registry(app, 7).await;
+    let (project, first) = issued_forest_batch(app, &r, "SIM-M-1").await;
+    let project = project["id"].as_str().unwrap().to_string();
+    let year = app.year() - 2;
+    let (status, rep) = app
+        .post_as(
+            &r.op,
+            &format!("/api/v1/projects/{project}/reports"),
+            &crate::helpers::forest_report(year),
+        )
+        .await;
+    assert_eq!(status, 201, "{rep}");
+    let rid = rep["id"].as_str().unwrap();
+    let (status, _) = app
+        .post_as(
+            &r.verifier,
+            &format!("/api/v1/reports/{rid}/verification"),
+            &json!({"verdict": "accept"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, second) = app
+        .post_as(
+            &r.verifier,
+            &format!("/api/v1/reports/{rid}/issuance"),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(status, 201, "{second}");
+    let mut traders = vec![Trader {
+        email: "forest7@lz.cn".into(),
+        org: r.org_id().to_string(),
+        account: r.account_id().to_string(),
+        token: r.op.clone(),
+    }];
+    for n in 0..3u32 {
+        let email = format!("trader{n}@lz.cn");
+        let (org, token) = enterprise(app, &r.g, &email, 830_000 + n).await;
+        traders.push(Trader {
+            email,
+            org: org["id"].as_str().unwrap().to_string(),
+            account: org["account_id"].as_str().unwrap().to_string(),
+            token,
+        });
+    }
+    let mut instruments = Vec::new();
+    for (b, price) in [(&first, "36.00"), (&second, "20.00")] {
+        let code = b["instrument"].as_str().unwrap().to_string();
+        let (status, i) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": code, "reference_price": price}),
+            )
+            .await;
+        assert_eq!(status, 201, "{i}");
+        for to in &traders[1..3] {
+            let (status, t) = app
+                .post_as(
+                    &r.op,
+                    "/api/v1/transfers",
+                    &json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": r.account_id(),
+                            "to_account_id": to.account, "batch_id": b["id"], "quantity_g": 1_000 * GRAMS}),
+                )
+                .await;
+            assert_eq!(status, 200, "{t}");
+        }
+        instruments.push(Instr {
+            code,
+            reference: fen_of(price),
+        });
+    }
+    let (bank_id, teller) = bank(app, &r.g, 7).await;
+    for (n, t) in traders.iter().enumerate() {
+        let (status, d) = app
+            .post_as(
+                &teller,
+                "/api/v1/market/deposits",
+                &json!({"bank_id": bank_id, "reference": format!("SIM-INIT-{n}"),
+                        "organization_id": t.org, "amount": "20000000"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{d}");
+    }
+    World {
+        traders,
+        teller: ("bank7@bank.cn".into(), teller),
+        bank_id,
+        instruments,
+        orders: Vec::new(),
+        proposals: Vec::new(),
+        lots: Vec::new(),
+        next_client: 0,
+    }
+}
+
+/// A price on a 5-fen grid around the reference, inside the ±10 % band.
+fn book_price(rng: &mut Rng, reference: i64) -> i64 {
+    let steps = rng.below(13) as i64 - 6;
+    reference + 5 * steps
+}
+
+fn next_op(
+    rng: &mut Rng,
+    w: &mut World,
+    app: &Arc<TestApp>,
+    auctions_close: DateTime<FixedOffset>,
+) -> Op {
+    let app = app.clone();
+    let i = rng.below(w.instruments.len() as u64) as usize;
+    let instr = w.instruments[i].clone();
+    let t = rng.below(w.traders.len() as u64) as usize;
+    let trader = w.traders[t].clone();
+    match rng.below(100) {
+        // Limit orders, a few outside the band, off the tick or empty.
+        0..=39 => {
+            let side = if rng.below(2) == 0 { "buy" } else { "sell" };
+            let tif = *rng.pick(&["gtc", "gtc", "day", "day", "ioc"]);
+            let qty = 1 + rng.below(40) as i64;
+            let (price, quantity, refused) = match rng.below(25) {
+                0 => (yuan(instr.reference * 12 / 10), qty.to_string(), true),
+                1 => (format!("{}1", yuan(instr.reference)), qty.to_string(), true),
+                2 => (yuan(instr.reference), "0".into(), true),
+                _ => (
+                    yuan(book_price(rng, instr.reference)),
+                    qty.to_string(),
+                    false,
+                ),
+            };
+            let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
+                              "instrument": instr.code, "side": side, "price": price,
+                              "quantity": quantity, "time_in_force": tif});
+            async move {
+                let (status, o) = app
+                    .post_as(&trader.token, "/api/v1/market/orders", &body)
+                    .await;
+                if refused {
+                    answered("bad order", status, &[422], &o)?;
+                    return Ok(vec![Event::Nothing]);
+                }
+                answered("order", status, &[201, 409], &o)?;
+                if status == 409 {
+                    return Ok(vec![Event::Nothing]);
+                }
+                Ok(vec![Event::Order {
+                    id: o["order"]["id"].as_str().unwrap().to_string(),
+                    trader: t,
+                    code: instr.code,
+                    side: side.into(),
+                    price: fen_of(&price),
+                    qty,
+                    tif: tif.into(),
+                    picked: None,
+                    body,
+                }])
+            }
+            .boxed()
+        }
+        // The same order again (the first answer), or its id with other
+        // terms (refused).
+        40..=45 if !w.orders.is_empty() => {
+            let (owner, body, id) = rng.pick(&w.orders).clone();
+            let token = w.traders[owner].token.clone();
+            let changed = rng.below(2) == 0;
+            let mut sent = body.clone();
+            if changed {
+                sent["quantity"] = json!("99999");
+            }
+            async move {
+                let (status, o) = app.post_as(&token, "/api/v1/market/orders", &sent).await;
+                if changed {
+                    answered("reused id", status, &[409], &o)?;
+                    if o["code"] != "id_reused" {
+                        return Err(format!("reused id: {o}"));
+                    }
+                    return Ok(vec![Event::Nothing]);
+                }
+                answered("replay", status, &[200], &o)?;
+                if o["order"]["id"] != id.as_str() || o["replayed"] != true {
+                    return Err(format!("replay of {id} answered {o}"));
+                }
+                Ok(vec![Event::Replayed])
+            }
+            .boxed()
+        }
+        // Picks of one of the best levels' orders, some too large.
+        46..=57 => {
+            let (which, part, too_much) = (rng.next(), rng.next(), rng.below(10) == 0);
+            let client = w.client_id();
+            async move {
+                let (status, list) = app
+                    .get_as(
+                        &trader.token,
+                        &format!("/api/v1/market/instruments/{}/orders", instr.code),
+                    )
+                    .await;
+                answered("pickable", status, &[200], &list)?;
+                let orders = list["data"].as_array().unwrap();
+                if orders.is_empty() {
+                    return Ok(vec![Event::Nothing]);
+                }
+                let target = &orders[(which % orders.len() as u64) as usize];
+                let left: i64 = target["remaining"].as_str().unwrap().parse().unwrap();
+                let qty = if too_much {
+                    left + 1
+                } else {
+                    1 + (part % left as u64) as i64
+                };
+                let body = json!({"organization_id": trader.org, "client_order_id": client,
+                                  "order_id": target["id"], "quantity": qty.to_string()});
+                let (status, o) = app
+                    .post_as(&trader.token, "/api/v1/market/picks", &body)
+                    .await;
+                answered("pick", status, &[201, 409, 422], &o)?;
+                if too_much && status == 201 {
+                    return Err(format!("a pick of {qty} of {target} was taken: {o}"));
+                }
+                if status != 201 {
+                    return Ok(vec![Event::Nothing]);
+                }
+                let side = if target["side"] == "buy" {
+                    "sell"
+                } else {
+                    "buy"
+                };
+                Ok(vec![Event::Order {
+                    id: o["order"]["id"].as_str().unwrap().to_string(),
+                    trader: t,
+                    code: instr.code,
+                    side: side.into(),
+                    price: fen_of(target["price"].as_str().unwrap()),
+                    qty,
+                    tif: "ioc".into(),
+                    picked: Some(target["id"].as_str().unwrap().to_string()),
+                    body,
+                }])
+            }
+            .boxed()
+        }
+        // Cancels, by the owner or (404) by someone else.
+        58..=72 if !w.orders.is_empty() => {
+            // Recent ones: most older orders are long filled or expired.
+            let recent = &w.orders[w.orders.len().saturating_sub(30)..];
+            let (owner, _, id) = rng.pick(recent).clone();
+            let stranger = rng.below(10) == 0 && owner != t;
+            let token = if stranger {
+                trader.token.clone()
+            } else {
+                w.traders[owner].token.clone()
+            };
+            async move {
+                let (status, o) = app
+                    .post_as(
+                        &token,
+                        &format!("/api/v1/market/orders/{id}/cancel"),
+                        &json!(null),
+                    )
+                    .await;
+                if stranger {
+                    answered("stranger's cancel", status, &[404], &o)?;
+                    return Ok(vec![Event::Nothing]);
+                }
+                answered("cancel", status, &[200, 409], &o)?;
+                Ok(vec![if status == 200 {
+                    Event::Cancelled(id)
+                } else {
+                    Event::Nothing
+                }])
+            }
+            .boxed()
+        }
+        // Block proposals to another participant, inside the ±30 % band.
+        73..=78 => {
+            let buyer = (t + 1 + rng.below(w.traders.len() as u64 - 1) as usize) % w.traders.len();
+            let price = instr.reference + 5 * (rng.below(121) as i64 - 60);
+            let qty = 5 + rng.below(26) as i64;
+            let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
+                              "instrument": instr.code, "buyer_organization_id": w.traders[buyer].org,
+                              "price": yuan(price), "quantity": qty.to_string()});
+            async move {
+                let (status, b) = app
+                    .post_as(&trader.token, "/api/v1/market/blocks", &body)
+                    .await;
+                answered("block proposal", status, &[201, 409], &b)?;
+                if status == 409 {
+                    return Ok(vec![Event::Nothing]);
+                }
+                let id = b["block"]["id"].as_str().unwrap().to_string();
+                Ok(vec![Event::Proposed(id, t, buyer, price, qty)])
+            }
+            .boxed()
+        }
+        // An answer to an open proposal: accepted, declined or withdrawn.
+        79..=84 if !w.proposals.is_empty() => {
+            let n = rng.below(w.proposals.len() as u64) as usize;
+            let p = w.proposals.swap_remove(n);
+            let how = *rng.pick(&["accept", "accept", "accept", "decline", "withdraw"]);
+            let (by, org) = if how == "withdraw" {
+                (p.seller, w.traders[p.seller].org.clone())
+            } else {
+                (p.buyer, w.traders[p.buyer].org.clone())
+            };
+            let token = w.traders[by].token.clone();
+            async move {
+                let (status, b) = app
+                    .post_as(
+                        &token,
+                        &format!("/api/v1/market/blocks/{}/{how}", p.id),
+                        &json!({"organization_id": org, "reason": "模拟"}),
+                    )
+                    .await;
+                if how != "accept" {
+                    answered(how, status, &[200], &b)?;
+                    return Ok(vec![Event::Nothing]);
+                }
+                answered("accept", status, &[201, 409], &b)?;
+                if status == 409 {
+                    return Ok(vec![Event::Nothing]);
+                }
+                let tr = &b["trade"];
+                if (tr["price"].as_str(), tr["quantity"].as_str())
+                    != (
+                        Some(yuan(p.price).as_str()),
+                        Some(p.qty.to_string().as_str()),
+                    )
+                {
+                    return Err(format!("block {} settled as {tr}", p.id));
+                }
+                Ok(vec![Event::BlockTrade(
+                    tr["id"].as_str().unwrap().to_string(),
+                    p.id,
+                )])
+            }
+            .boxed()
+        }
+        // An auction lot on an instrument without one today.
+        85..=87 if !w.lots.iter().any(|l| l.code == instr.code) => {
+            let qty = 20 + rng.below(41) as i64;
+            let reserve = instr.reference - 50;
+            let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
+                              "instrument": instr.code, "quantity": qty.to_string(),
+                              "reserve_price": yuan(reserve), "min_bid_units": "1",
+                              "opens_at": app.now().to_rfc3339(), "closes_at": auctions_close.to_rfc3339()});
+            // Held back so no second lot is announced before this answers.
+            w.lots.push(Lot {
+                id: String::new(),
+                code: instr.code.clone(),
+                seller: t,
+                reserve,
+                cap: qty / 2,
+            });
+            async move {
+                let (status, a) = app
+                    .post_as(&trader.token, "/api/v1/market/auctions", &body)
+                    .await;
+                answered("auction", status, &[201, 409], &a)?;
+                if status == 409 {
+                    return Ok(vec![Event::Nothing]);
+                }
+                let cap: i64 = a["auction"]["bidder_cap_units"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                Ok(vec![Event::Announced(
+                    a["auction"]["id"].as_str().unwrap().to_string(),
+                    instr.code,
+                    t,
+                    reserve,
+                    cap,
+                )])
+            }
+            .boxed()
+        }
+        // Sealed bids, some under the reserve.
+        88..=93 if w.lots.iter().any(|l| !l.id.is_empty()) => {
+            let open: Vec<&Lot> = w.lots.iter().filter(|l| !l.id.is_empty()).collect();
+            let lot = (*rng.pick(&open)).clone();
+            let low = rng.below(12) == 0;
+            let price = if low {
+                lot.reserve - 5
+            } else {
+                lot.reserve + 5 * rng.below(15) as i64
+            };
+            let qty = 1 + rng.below(lot.cap.max(1) as u64 / 2 + 1) as i64;
+            let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
+                              "price": yuan(price), "quantity": qty.to_string()});
+            async move {
+                let (status, o) = app
+                    .post_as(
+                        &trader.token,
+                        &format!("/api/v1/market/auctions/{}/bids", lot.id),
+                        &body,
+                    )
+                    .await;
+                if low {
+                    answered("low bid", status, &[422, 409], &o)?;
+                    return Ok(vec![Event::Nothing]);
+                }
+                // 409: the seller's own bid, over the cap, not enough cash.
+                answered("bid", status, &[201, 409], &o)?;
+                if status == 409 {
+                    return Ok(vec![Event::Nothing]);
+                }
+                if t == lot.seller {
+                    return Err(format!("the seller bid in its own auction: {o}"));
+                }
+                Ok(vec![Event::Bid {
+                    id: o["order"]["id"].as_str().unwrap().to_string(),
+                    seq: o["order"]["seq"].as_i64().unwrap(),
+                    auction: lot.id,
+                    price,
+                    qty,
+                }])
+            }
+            .boxed()
+        }
+        // Cash in, and out (executed, refused or left pending).
+        94..=95 => {
+            let amount = 1 + rng.below(3_000_000) as i64;
+            let (teller, bank_id) = (w.teller.1.clone(), w.bank_id.clone());
+            let reference = format!("SIM-{}", w.client_id());
+            async move {
+                let (status, d) = app
+                    .post_as(
+                        &teller,
+                        "/api/v1/market/deposits",
+                        &json!({"bank_id": bank_id, "reference": reference,
+                                "organization_id": trader.org, "amount": amount.to_string()}),
+                    )
+                    .await;
+                answered("deposit", status, &[201], &d)?;
+                Ok(vec![Event::Deposited(t, amount)])
+            }
+            .boxed()
+        }
+        96..=97 => {
+            let amount = 1 + rng.below(2_000_000) as i64;
+            let decision = *rng.pick(&["execute", "refuse", "leave"]);
+            let (teller, bank_id) = (w.teller.1.clone(), w.bank_id.clone());
+            let reference = format!("SIM-OUT-{}", w.client_id());
+            async move {
+                let (status, wd) = app
+                    .post_as(
+                        &trader.token,
+                        "/api/v1/market/withdrawals",
+                        &json!({"organization_id": trader.org, "bank_id": bank_id,
+                                "bank_account": "6222 0000 0000", "amount": amount.to_string()}),
+                    )
+                    .await;
+                answered("withdrawal", status, &[201, 409], &wd)?;
+                if status == 409 || decision == "leave" {
+                    return Ok(vec![Event::Nothing]);
+                }
+                let body = if decision == "execute" {
+                    json!({"decision": "execute", "reference": reference})
+                } else {
+                    json!({"decision": "refuse", "reason": "账户信息不符"})
+                };
+                let (status, d) = app
+                    .post_as(
+                        &teller,
+                        &format!(
+                            "/api/v1/market/withdrawals/{}/decision",
+                            wd["id"].as_str().unwrap()
+                        ),
+                        &body,
+                    )
+                    .await;
+                answered("decision", status, &[200], &d)?;
+                Ok(vec![if decision == "execute" {
+                    Event::Withdrawn(t, amount)
+                } else {
+                    Event::Nothing
+                }])
+            }
+            .boxed()
+        }
+        // Requests that are wrong in themselves.
+        _ => {
+            let other = w.traders[(t + 1) % w.traders.len()].org.clone();
+            let body = match rng.below(4) {
+                0 => {
+                    json!({"organization_id": trader.org, "client_order_id": "x", "instrument": "TPH-FOR-1999",
+                            "side": "buy", "price": "1.00", "quantity": "1"})
+                }
+                1 => {
+                    json!({"organization_id": other, "client_order_id": "x", "instrument": instr.code,
+                            "side": "buy", "price": "1.00", "quantity": "1"})
+                }
+                2 => {
+                    json!({"organization_id": trader.org, "client_order_id": "x", "instrument": instr.code,
+                            "side": "hold", "price": "1.00", "quantity": "1"})
+                }
+                _ => {
+                    json!({"organization_id": trader.org, "client_order_id": "x", "instrument": instr.code,
+                            "side": "buy", "price": "-1", "quantity": "1"})
+                }
+            };
+            async move {
+                let (status, o) = app
+                    .post_as(&trader.token, "/api/v1/market/orders", &body)
+                    .await;
+                answered("invalid order", status, &[400, 404, 422], &o)?;
+                Ok(vec![Event::Nothing])
+            }
+            .boxed()
+        }
+    }
+}
+
+/// Takes what clients were told into the world: orders to replay and
+/// cancel, proposals to answer, lots to bid in; cash expected.
+fn journal(w: &mut World, ledger: &mut Expected, events: &[Event]) {
+    for e in events {
+        match e {
+            Event::Order {
+                id,
+                trader,
+                body,
+                picked: None,
+                ..
+            } => w.orders.push((*trader, body.clone(), id.clone())),
+            Event::Proposed(id, seller, buyer, price, qty) => w.proposals.push(Proposal {
+                id: id.clone(),
+                seller: *seller,
+                buyer: *buyer,
+                price: *price,
+                qty: *qty,
+            }),
+            Event::Announced(id, code, seller, reserve, cap) => {
+                let lot = w
+                    .lots
+                    .iter_mut()
+                    .find(|l| &l.code == code && l.id.is_empty())
+                    .expect("announced lot held back");
+                assert_eq!((lot.seller, lot.reserve), (*seller, *reserve));
+                lot.id = id.clone();
+                lot.cap = *cap;
+            }
+            Event::Deposited(t, amount) => *ledger.cash.entry(*t).or_default() += amount,
+            Event::Withdrawn(t, amount) => *ledger.cash.entry(*t).or_default() -= amount,
+            _ => {}
+        }
+    }
+    // A refused lot frees its instrument for another.
+    w.lots.retain(|l| !l.id.is_empty());
+}
+
+// ---------------------------------------------------------------- model
+
+#[derive(Debug, Clone)]
+struct Resting {
+    id: String,
+    seq: i64,
+    org: String,
+    buy: bool,
+    price: i64,
+    remaining: i64,
+    tif: String,
+}
+
+/// A trade as the model makes it, and as the server recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fill {
+    buy: String,
+    sell: String,
+    price: i64,
+    qty: i64,
+    method: String,
+}
+
+#[derive(Default)]
+struct Model {
+    books: HashMap<String, Vec<Resting>>,
+    /// Accepted bids by auction: (seq, order id, price, quantity).
+    bids: HashMap<String, Vec<(i64, String, i64, i64)>>,
+    pick_levels: usize,
+}
+
+impl Model {
+    /// An incoming limit order: price then time, at the resting price,
+    /// never with its own organisation (the rest is cancelled), the rest
+    /// rests or (ioc) is cancelled.
+    fn limit(&mut self, code: &str, mut o: Resting) -> Vec<Fill> {
+        let book = self.books.entry(code.to_string()).or_default();
+        let mut fills = Vec::new();
+        loop {
+            let best = book
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.buy != o.buy)
+                .filter(|(_, r)| {
+                    if o.buy {
+                        r.price <= o.price
+                    } else {
+                        r.price >= o.price
+                    }
+                })
+                .min_by_key(|(_, r)| (if o.buy { r.price } else { -r.price }, r.seq))
+                .map(|(n, _)| n);
+            let Some(n) = best else { break };
+            if book[n].org == o.org {
+                return fills;
+            }
+            let q = o.remaining.min(book[n].remaining);
+            let r = &mut book[n];
+            fills.push(Fill {
+                buy: if o.buy { o.id.clone() } else { r.id.clone() },
+                sell: if o.buy { r.id.clone() } else { o.id.clone() },
+                price: r.price,
+                qty: q,
+                method: "book".into(),
+            });
+            r.remaining -= q;
+            o.remaining -= q;
+            if r.remaining == 0 {
+                book.remove(n);
+            }
+            if o.remaining == 0 {
+                return fills;
+            }
+        }
+        if o.tif != "ioc" {
+            book.push(o);
+        }
+        fills
+    }
+
+    /// A pick of `target`: it must be resting, another organisation's,
+    /// among the best levels of its side, with at least `qty` left.
+    fn pick(&mut self, code: &str, o: &Resting, target: &str) -> Result<Fill, String> {
+        let book = self.books.entry(code.to_string()).or_default();
+        let n = book
+            .iter()
+            .position(|r| r.id == target)
+            .ok_or_else(|| format!("picked {target}, which the model has not resting"))?;
+        let t = book[n].clone();
+        let mut levels: Vec<i64> = book
+            .iter()
+            .filter(|r| r.buy == t.buy)
+            .map(|r| if t.buy { -r.price } else { r.price })
+            .collect();
+        levels.sort();
+        levels.dedup();
+        let rank = levels
+            .iter()
+            .position(|p| *p == if t.buy { -t.price } else { t.price })
+            .unwrap();
+        if rank >= self.pick_levels || t.org == o.org || t.remaining < o.remaining {
+            return Err(format!(
+                "pick of {} by {} from level {rank}: the model refuses it",
+                o.remaining, o.org
+            ));
+        }
+        book[n].remaining -= o.remaining;
+        if book[n].remaining == 0 {
+            book.remove(n);
+        }
+        Ok(Fill {
+            buy: if t.buy { t.id.clone() } else { o.id.clone() },
+            sell: if t.buy { o.id.clone() } else { t.id.clone() },
+            price: t.price,
+            qty: o.remaining,
+            method: "pick".into(),
+        })
+    }
+
+    fn cancel(&mut self, id: &str) -> bool {
+        for book in self.books.values_mut() {
+            if let Some(n) = book.iter().position(|r| r.id == id) {
+                book.remove(n);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn expire_day_orders(&mut self) {
+        for book in self.books.values_mut() {
+            book.retain(|r| r.tif != "day");
+        }
+    }
+}
+
+fn leaf_body(e: &event::Model) -> Value {
+    let leaf: Value = serde_json::from_str(&e.leaf).unwrap();
+    leaf["body"].clone()
+}
+
+/// Replays the round: the public log's order and cancel entries since the
+/// last round, in the order it recorded them, each order the one a client
+/// was told was accepted; answers the round's new trades after checking
+/// that the book and pick ones are the model's and the block ones the
+/// accepted proposals.
+async fn replay(
+    db: &DatabaseConnection,
+    model: &mut Model,
+    w: &World,
+    events: &[Event],
+    last_event: &mut i64,
+    last_trade: &mut HashMap<String, i64>,
+    context: &str,
+) -> Vec<trade::Model> {
+    model.pick_levels = 5;
+    let mut accepted: HashMap<String, &Event> = HashMap::new();
+    let mut cancelled: HashSet<String> = HashSet::new();
+    let mut blocks: HashMap<String, String> = HashMap::new();
+    for e in events {
+        match e {
+            Event::Order { id, .. } => {
+                accepted.insert(id.clone(), e);
+            }
+            Event::Cancelled(id) => {
+                cancelled.insert(id.clone());
+            }
+            Event::BlockTrade(trade, proposal) => {
+                blocks.insert(trade.clone(), proposal.clone());
+            }
+            Event::Bid {
+                id,
+                seq,
+                auction,
+                price,
+                qty,
+            } => model.bids.entry(auction.clone()).or_default().push((
+                *seq,
+                id.clone(),
+                *price,
+                *qty,
+            )),
+            _ => {}
+        }
+    }
+    let logged = event::Entity::find()
+        .filter(event::Column::Id.gt(*last_event))
+        .order_by_asc(event::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    if let Some(e) = logged.last() {
+        *last_event = e.id;
+    }
+    let mut expected: HashMap<String, Vec<Fill>> = HashMap::new();
+    let mut seqs: HashMap<String, i64> = HashMap::new();
+    for e in &logged {
+        let body = leaf_body(e);
+        match e.kind.as_str() {
+            "market.order_placed" | "market.bid_placed" => {
+                let code = body["instrument"].as_str().unwrap().to_string();
+                let seq = body["seq"].as_i64().unwrap();
+                let last = seqs.entry(code.clone()).or_insert(0);
+                assert!(
+                    seq > *last,
+                    "{context}: {code} seq {seq} logged after {last}"
+                );
+                *last = seq;
+                let kind = body["kind"].as_str().unwrap_or("bid");
+                if kind != "limit" && kind != "pick" {
+                    continue;
+                }
+                let id = body["order"].as_str().unwrap();
+                let Some(Event::Order {
+                    trader,
+                    code: sent_code,
+                    side,
+                    price,
+                    qty,
+                    tif,
+                    picked,
+                    ..
+                }) = accepted.remove(id)
+                else {
+                    panic!("{context}: the log has order {id} that no client was told of: {body}");
+                };
+                let o = Resting {
+                    id: id.to_string(),
+                    seq,
+                    org: w.traders[*trader].org.clone(),
+                    buy: side == "buy",
+                    price: *price,
+                    remaining: *qty,
+                    tif: tif.clone(),
+                };
+                assert_eq!(
+                    (
+                        sent_code.as_str(),
+                        body["organization"].as_str(),
+                        body["side"].as_str(),
+                        body["price"].as_str(),
+                        body["quantity"].as_i64(),
+                        body["time_in_force"].as_str(),
+                        body["picked"].as_str(),
+                    ),
+                    (
+                        code.as_str(),
+                        Some(o.org.as_str()),
+                        Some(side.as_str()),
+                        Some(yuan(*price).as_str()),
+                        Some(*qty),
+                        Some(tif.as_str()),
+                        picked.as_deref(),
+                    ),
+                    "{context}: logged order differs from the one sent"
+                );
+                let fills = match picked {
+                    None => model.limit(&code, o),
+                    Some(target) => vec![model
+                        .pick(&code, &o, target)
+                        .unwrap_or_else(|e| panic!("{context}: {e}"))],
+                };
+                expected.entry(code).or_default().extend(fills);
+            }
+            "market.order_cancelled" => {
+                let id = body["order"].as_str().unwrap();
+                assert!(
+                    model.cancel(id),
+                    "{context}: cancelled {id}, which the model has not resting"
+                );
+                assert!(
+                    cancelled.remove(id),
+                    "{context}: the log cancelled {id} and no client was told"
+                );
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        accepted.is_empty() && cancelled.is_empty(),
+        "{context}: told but not logged: orders {:?}, cancels {cancelled:?}",
+        accepted.keys().collect::<Vec<_>>()
+    );
+    let mut new_trades = Vec::new();
+    for i in &w.instruments {
+        let after = last_trade.get(&i.code).copied().unwrap_or(0);
+        let rows = trade::Entity::find()
+            .filter(trade::Column::Instrument.eq(i.code.as_str()))
+            .filter(trade::Column::Seq.gt(after))
+            .order_by_asc(trade::Column::Seq)
+            .all(db)
+            .await
+            .unwrap();
+        if let Some(t) = rows.last() {
+            last_trade.insert(i.code.clone(), t.seq);
+        }
+        let book: Vec<Fill> = rows
+            .iter()
+            .filter(|t| t.method == "book" || t.method == "pick")
+            .map(|t| Fill {
+                buy: t.buy_order_id.clone().unwrap(),
+                sell: t.sell_order_id.clone().unwrap(),
+                price: t.price,
+                qty: t.quantity,
+                method: t.method.clone(),
+            })
+            .collect();
+        assert_eq!(
+            book,
+            expected.remove(&i.code).unwrap_or_default(),
+            "{context}: {} trades differ from the model's",
+            i.code
+        );
+        for t in rows.iter().filter(|t| t.method == "block") {
+            assert!(
+                blocks.remove(&t.id).is_some(),
+                "{context}: block trade {} no client accepted",
+                t.id
+            );
+        }
+        new_trades.extend(rows);
+    }
+    assert!(
+        blocks.is_empty(),
+        "{context}: accepted blocks without a trade: {blocks:?}"
+    );
+    new_trades
+}
+
+/// Waits until the day's close has run for every instrument and every
+/// lot of the day is closed.
+async fn closed(db: &DatabaseConnection, w: &World, day: &str, context: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let bars = bar::Entity::find()
+            .filter(bar::Column::Day.eq(day))
+            .all(db)
+            .await
+            .unwrap()
+            .len();
+        let open = auction::Entity::find()
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.status == AuctionStatus::Announced)
+            .count();
+        if bars == w.instruments.len() && open == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{context}: the close of {day} never ran ({bars} bars, {open} auctions open)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The lots' allocation as the rule states it (price, then time; filled
+/// down; everybody pays the lowest winning bid); answers the trades the
+/// close should have made, after checking the recorded ones.
+async fn auctions_closed(
+    db: &DatabaseConnection,
+    w: &mut World,
+    bids: &HashMap<String, Vec<(i64, String, i64, i64)>>,
+    context: &str,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for lot in w.lots.drain(..).filter(|l| !l.id.is_empty()) {
+        let a = auction::Entity::find_by_id(lot.id.clone())
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut ranked = bids.get(&lot.id).cloned().unwrap_or_default();
+        ranked.sort_by(|x, y| y.2.cmp(&x.2).then(x.0.cmp(&y.0)));
+        let mut left = a.quantity;
+        let mut awards = Vec::new();
+        for (_, id, price, qty) in &ranked {
+            if left == 0 {
+                break;
+            }
+            let won = left.min(*qty);
+            left -= won;
+            awards.push((id.clone(), won, *price));
+        }
+        let clearing = awards.last().map(|a| a.2);
+        let mut expected: Vec<(String, i64, i64)> = awards
+            .iter()
+            .map(|(id, won, _)| (id.clone(), *won, clearing.unwrap()))
+            .collect();
+        let sell = a.sell_order_id.clone();
+        let mut got: Vec<(String, i64, i64)> = trade::Entity::find()
+            .filter(trade::Column::SellOrderId.eq(sell.as_str()))
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| {
+                ids.push(t.id.clone());
+                (t.buy_order_id.unwrap(), t.quantity, t.price)
+            })
+            .collect();
+        expected.sort();
+        got.sort();
+        assert_eq!(
+            got, expected,
+            "{context}: auction {} allocated otherwise",
+            lot.id
+        );
+    }
+    ids
+}
+
+/// Each instrument's bar of `day`: the close is the VWAP of the day's book
+/// and pick trades (the previous close without any), and it is the next
+/// day's reference.
+async fn check_bars(db: &DatabaseConnection, w: &mut World, day: &str, context: &str) {
+    for i in w.instruments.iter_mut() {
+        let trades = trade::Entity::find()
+            .filter(trade::Column::Instrument.eq(i.code.as_str()))
+            .filter(trade::Column::TradingDay.eq(day))
+            .all(db)
+            .await
+            .unwrap();
+        let book: Vec<&trade::Model> = trades
+            .iter()
+            .filter(|t| t.method == "book" || t.method == "pick")
+            .collect();
+        let volume: i64 = book.iter().map(|t| t.quantity).sum();
+        let turnover: i64 = book.iter().map(|t| t.price * t.quantity).sum();
+        let close = if volume == 0 {
+            i.reference
+        } else {
+            (Decimal::from(turnover) / Decimal::from(volume))
+                .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+                .to_i64()
+                .unwrap()
+        };
+        let b = bar::Entity::find()
+            .filter(bar::Column::Instrument.eq(i.code.as_str()))
+            .filter(bar::Column::Day.eq(day))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (b.close, b.volume),
+            (close, volume),
+            "{context}: {} bar of {day}",
+            i.code
+        );
+        let listed = tanpuhui_server::instruments::instrument::Entity::find_by_id(i.code.clone())
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            listed.reference_price, close,
+            "{context}: {} reference",
+            i.code
+        );
+        i.reference = close;
+    }
+}
+
+// ------------------------------------------------------------- balances
+
+/// What each participant's cash and units should be, from its deposits,
+/// withdrawals and trades.
+#[derive(Default)]
+struct Expected {
+    cash: HashMap<usize, i64>,
+    /// (trader, instrument) → grams.
+    units: HashMap<(usize, String), i64>,
+    fees: i64,
+}
+
+impl Expected {
+    async fn initial(&mut self, db: &DatabaseConnection, t: usize, account: &str) {
+        for b in balance::Entity::find()
+            .filter(balance::Column::AccountId.eq(account))
+            .all(db)
+            .await
+            .unwrap()
+        {
+            if b.asset == "cash:CNY" {
+                *self.cash.entry(t).or_default() += b.posted;
+            } else if let Some(id) = b.asset.strip_prefix("credit:") {
+                let code = batch::Entity::find_by_id(id.to_string())
+                    .one(db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .instrument
+                    .unwrap();
+                *self.units.entry((t, code)).or_default() += b.posted;
+            }
+        }
+    }
+
+    fn trades(&mut self, w: &World, trades: &[trade::Model]) {
+        let who = |org: &str| w.traders.iter().position(|t| t.org == org).unwrap();
+        for t in trades {
+            let fee = (Decimal::from(t.value) * fee_rate())
+                .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+                .to_i64()
+                .unwrap();
+            assert_eq!(t.value, t.price * t.quantity, "trade {} value", t.id);
+            assert_eq!(
+                (t.buyer_fee, t.seller_fee),
+                (fee, fee),
+                "trade {} fees",
+                t.id
+            );
+            let (b, s) = (
+                who(&t.buyer_organization_id),
+                who(&t.seller_organization_id),
+            );
+            *self.cash.entry(b).or_default() -= t.value + fee;
+            *self.cash.entry(s).or_default() += t.value - fee;
+            self.fees += 2 * fee;
+            *self.units.entry((b, t.instrument.clone())).or_default() += t.quantity * GRAMS;
+            *self.units.entry((s, t.instrument.clone())).or_default() -= t.quantity * GRAMS;
+        }
+    }
+}
+
+/// What a buy of `remaining` at `limit` holds: the value, the most its
+/// fees can be (rounded up) and a fen per unit for each fill's rounding.
+fn buy_hold(limit: i64, remaining: i64) -> i64 {
+    let value = limit * remaining;
+    let fee = (Decimal::from(value) * fee_rate()).ceil().to_i64().unwrap();
+    value + fee + remaining
+}
+
+async fn check(
+    db: &DatabaseConnection,
+    w: &World,
+    model: &Model,
+    ledger: &Expected,
+    context: &str,
+) {
+    let orders = order::Entity::find().all(db).await.unwrap();
+    // The book is the model's, and not crossed.
+    for i in &w.instruments {
+        let mut open: Vec<(String, i64)> = orders
+            .iter()
+            .filter(|o| o.instrument == i.code && o.status == OrderStatus::Open)
+            .map(|o| (o.id.clone(), o.remaining))
+            .collect();
+        open.sort();
+        let mut resting: Vec<(String, i64)> = model
+            .books
+            .get(&i.code)
+            .map(|b| b.iter().map(|r| (r.id.clone(), r.remaining)).collect())
+            .unwrap_or_default();
+        resting.sort();
+        assert_eq!(
+            open, resting,
+            "{context}: {} book differs from the model's",
+            i.code
+        );
+        let best = |side: &str| {
+            orders
+                .iter()
+                .filter(|o| {
+                    o.instrument == i.code && o.status == OrderStatus::Open && o.side == side
+                })
+                .map(|o| o.price)
+                .collect::<Vec<_>>()
+        };
+        if let (Some(bid), Some(ask)) = (
+            best("buy").into_iter().max(),
+            best("sell").into_iter().min(),
+        ) {
+            assert!(
+                bid < ask,
+                "{context}: {} crossed: bid {bid} ask {ask}",
+                i.code
+            );
+        }
+    }
+    // Every trade delivered its units, batch by batch.
+    let mut delivered: HashMap<String, i64> = HashMap::new();
+    for d in delivery::Entity::find().all(db).await.unwrap() {
+        *delivered.entry(d.trade_id).or_default() += d.grams;
+    }
+    for t in trade::Entity::find().all(db).await.unwrap() {
+        assert_eq!(
+            delivered.get(&t.id).copied(),
+            Some(t.quantity * GRAMS),
+            "{context}: deliveries of {}",
+            t.id
+        );
+    }
+    let batches: HashMap<String, batch::Model> = batch::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| (format!("credit:{}", b.id), b))
+        .collect();
+    // Issuers' balances are spread over shard rows: one total per account
+    // and asset.
+    let mut totals: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for b in balance::Entity::find().all(db).await.unwrap() {
+        let e = totals.entry((b.account_id, b.asset)).or_default();
+        e.0 += b.posted;
+        e.1 += b.held;
+    }
+    let balances: Vec<balance::Model> = totals
+        .into_iter()
+        .map(|((account_id, asset), (posted, held))| balance::Model {
+            account_id,
+            asset,
+            shard: 0,
+            posted,
+            held,
+        })
+        .collect();
+    let holds = hold::Entity::find().all(db).await.unwrap();
+    let withdrawals = withdrawal::Entity::find().all(db).await.unwrap();
+    let fee_account = tanpuhui_server::accounts::entity::Entity::find()
+        .filter(tanpuhui_server::accounts::entity::Column::Code.eq("fees:market"))
+        .one(db)
+        .await
+        .unwrap()
+        .map(|a| a.id)
+        .unwrap_or_default();
+    let mut fee_account_cash = 0;
+    let mut cash_total = 0;
+    let mut units_by_batch: HashMap<String, i64> = HashMap::new();
+    for b in &balances {
+        if b.asset == "cash:CNY" {
+            cash_total += b.posted;
+        }
+        if let Some(batch) = batches.get(&b.asset) {
+            *units_by_batch.entry(batch.id.clone()).or_default() += b.posted;
+        }
+    }
+    assert_eq!(
+        cash_total, 0,
+        "{context}: cash is made only by the bank's issuer"
+    );
+    for (id, sum) in &units_by_batch {
+        assert_eq!(*sum, 0, "{context}: batch {id} units unbalanced");
+    }
+    for b in &balances {
+        let open: i64 = holds
+            .iter()
+            .filter(|h| h.status == "held" && h.account_id == b.account_id && h.asset == b.asset)
+            .map(|h| h.amount - h.drawn)
+            .sum();
+        assert_eq!(b.held, open, "{context}: held {} {}", b.account_id, b.asset);
+        if w.traders.iter().any(|t| t.account == b.account_id) {
+            assert!(
+                b.held >= 0 && b.posted - b.held >= 0,
+                "{context}: {} {} posted {} held {}",
+                b.account_id,
+                b.asset,
+                b.posted,
+                b.held
+            );
+        } else if b.asset == "cash:CNY" && b.account_id == fee_account {
+            fee_account_cash += b.posted;
+        } else if b.asset == "cash:CNY" {
+            assert!(
+                b.posted <= 0,
+                "{context}: cash outside the participants, the fee account and the bank: {b:?}"
+            );
+        }
+    }
+    assert_eq!(fee_account_cash, ledger.fees, "{context}: fees collected");
+    for (n, t) in w.traders.iter().enumerate() {
+        let of = |asset: &str| {
+            balances
+                .iter()
+                .find(|b| b.account_id == t.account && b.asset == asset)
+                .map_or((0, 0), |b| (b.posted, b.held))
+        };
+        // Cash: deposits, withdrawals and trades.
+        let (cash, cash_held) = of("cash:CNY");
+        assert_eq!(
+            cash,
+            ledger.cash.get(&n).copied().unwrap_or(0),
+            "{context}: {} cash",
+            t.org
+        );
+        let mine = |o: &&order::Model| o.organization_id == t.org;
+        let needed: i64 = orders
+            .iter()
+            .filter(mine)
+            .filter(|o| o.side == "buy")
+            .filter(|o| {
+                o.status == OrderStatus::Open
+                    || (o.status == OrderStatus::Pending && o.kind == OrderKind::Bid)
+            })
+            .map(|o| buy_hold(o.price, o.remaining))
+            .sum::<i64>()
+            + withdrawals
+                .iter()
+                .filter(|x| x.organization_id == t.org && x.status == WithdrawalStatus::Requested)
+                .map(|x| x.amount)
+                .sum::<i64>();
+        assert_eq!(cash_held, needed, "{context}: {} cash held", t.org);
+        // Units, per instrument.
+        for i in &w.instruments {
+            let (mut posted, mut held) = (0, 0);
+            for (asset, b) in &batches {
+                if b.instrument.as_deref() == Some(i.code.as_str()) {
+                    let (p, h) = of(asset);
+                    posted += p;
+                    held += h;
+                }
+            }
+            assert_eq!(
+                posted,
+                ledger.units.get(&(n, i.code.clone())).copied().unwrap_or(0),
+                "{context}: {} units of {}",
+                t.org,
+                i.code
+            );
+            let selling: i64 = orders
+                .iter()
+                .filter(mine)
+                .filter(|o| o.instrument == i.code && o.side == "sell")
+                .filter(|o| matches!(o.status, OrderStatus::Open | OrderStatus::Pending))
+                .map(|o| o.remaining * GRAMS)
+                .sum();
+            assert_eq!(
+                held, selling,
+                "{context}: {} units of {} held",
+                t.org, i.code
+            );
+        }
+    }
+}
