@@ -24,6 +24,7 @@ mod m20261130_000018_methodology_documents;
 mod m20261130_000019_market_foundation;
 mod m20261130_000020_orders_and_trades;
 mod m20261201_000021_blocks_and_auctions;
+mod m20261201_000022_instrument_rules;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000019_market_foundation::Migration),
             Box::new(m20261130_000020_orders_and_trades::Migration),
             Box::new(m20261201_000021_blocks_and_auctions::Migration),
+            Box::new(m20261201_000022_instrument_rules::Migration),
         ]
     }
 }

@@ -139,6 +139,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::market::routes::get_instrument)
         .service(crate::market::routes::suspend_instrument)
         .service(crate::market::routes::resume_instrument)
+        .service(crate::market::routes::set_instrument_rules)
         .service(crate::market::routes::record_deposit)
         .service(crate::market::routes::list_deposits)
         .service(crate::market::routes::request_withdrawal)

@@ -149,6 +149,12 @@ pub mod instrument {
         /// Fen per unit: set at listing, then each day's close.
         pub reference_price: i64,
         pub last_sequence: i64,
+        /// This instrument's smallest block trade, units; `None`: the
+        /// market-wide `block_min_units`.
+        pub block_min_units: Option<i64>,
+        /// This instrument's fee rate per side (a decimal share of the
+        /// value); `None`: the market-wide `fee_rate`.
+        pub fee_rate: Option<String>,
         pub listed_by: String,
         pub listed_at: DateTimeWithTimeZone,
         pub updated_at: DateTimeWithTimeZone,

@@ -573,7 +573,7 @@ pub async fn close(
                 seller: &seller,
                 fees,
             },
-            rules.fee_rate,
+            rules,
             &day,
             now,
         )

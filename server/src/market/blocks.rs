@@ -141,7 +141,7 @@ pub async fn propose(
     let entry = begin_entry(
         db,
         who,
-        rules.block_min_units..=money::MAX_UNITS,
+        1..=money::MAX_UNITS,
         &input.organization_id,
         &input.client_order_id,
         input.quantity,
@@ -167,6 +167,17 @@ pub async fn propose(
     refuse_suspended(&i)?;
     if !rules.block_window_open(now) {
         return Err(window_closed(rules));
+    }
+    let smallest = rules.block_min_of(&i);
+    if input.quantity < smallest {
+        return Err(MarketError::invalid(
+            "quantity",
+            format!(
+                "a block trade in {} is {smallest} to {} whole units",
+                i.code,
+                money::MAX_UNITS
+            ),
+        ));
     }
     check_band(i.reference_price, rules.block_band, price, "block trades")?;
     let terms = Terms {
@@ -380,7 +391,7 @@ pub async fn accept(
             seller: &seller,
             fees,
         },
-        rules.fee_rate,
+        rules,
         &day,
         now,
     )

@@ -182,6 +182,10 @@ pub mod order {
         pub updated_at: DateTimeWithTimeZone,
         /// The auction a bid or a lot belongs to.
         pub auction_id: Option<String>,
+        /// The fee rate the order was entered under: its holds and its
+        /// side's fees follow it, whatever the rate becomes later. `None`
+        /// for orders older than per-order rates (the market-wide rate).
+        pub fee_rate: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -147,7 +147,7 @@ pub(super) async fn hold_for(
                 ));
             }
         }
-        let amount = settlement::buy_hold(o.price, o.quantity, rules.fee_rate)
+        let amount = settlement::buy_hold(o.price, o.quantity, rules.fee_rate_of_order(o))
             .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
         let held = ledger::apply_within(
             txn,

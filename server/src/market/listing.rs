@@ -5,6 +5,8 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
+use rust_decimal::Decimal;
+
 use super::error::MarketError;
 use crate::auth::extract::Principal;
 use crate::auth::roles::Role;
@@ -51,12 +53,73 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<instrument::Model>, Ma
         .await?)
 }
 
-/// Lists an instrument with its first reference price (fen per unit).
+/// An instrument's own rules, each replacing the market-wide setting when
+/// set.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OwnRules {
+    pub block_min_units: Option<i64>,
+    pub fee_rate: Option<Decimal>,
+}
+
+impl OwnRules {
+    /// Checked: a block minimum of 1 to `MAX_UNITS` units, a fee rate from
+    /// 0 to `MAX_FEE_RATE` with at most 8 decimals.
+    pub fn parse(
+        block_min_units: Option<i64>,
+        fee_rate: Option<&str>,
+    ) -> Result<OwnRules, MarketError> {
+        if let Some(n) = block_min_units {
+            if !(1..=super::money::MAX_UNITS).contains(&n) {
+                return Err(MarketError::invalid(
+                    "block_min_units",
+                    format!("1 to {} whole units", super::money::MAX_UNITS),
+                ));
+            }
+        }
+        let fee_rate = match fee_rate {
+            None => None,
+            Some(text) => {
+                let bad = || {
+                    MarketError::invalid(
+                        "fee_rate",
+                        format!(
+                            "a decimal share from 0 to {} with at most 8 decimals (0.0003 is 3 in 10,000)",
+                            super::rules::MAX_FEE_RATE
+                        ),
+                    )
+                };
+                // The spec's pattern: digits, then at most 8 decimals.
+                let (whole, frac) = text.split_once('.').unwrap_or((text, "1"));
+                let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                if !digits(whole) || !digits(frac) || frac.len() > 8 {
+                    return Err(bad());
+                }
+                let rate: Decimal = text.parse().map_err(|_| bad())?;
+                if rate.scale() > 8 || rate < Decimal::ZERO || rate > super::rules::MAX_FEE_RATE {
+                    return Err(bad());
+                }
+                Some(rate.normalize())
+            }
+        };
+        Ok(OwnRules {
+            block_min_units,
+            fee_rate,
+        })
+    }
+
+    fn fee_rate_text(&self) -> Option<String> {
+        self.fee_rate.map(|r| r.to_string())
+    }
+}
+
+/// Lists an instrument with its first reference price (fen per unit) and
+/// its own rules, if any.
 pub async fn list(
     db: &sea_orm::DatabaseConnection,
     who: &Principal,
     code: &Code,
     reference_price: i64,
+    own: OwnRules,
     now: DateTime<FixedOffset>,
 ) -> Result<instrument::Model, MarketError> {
     authorise(who)?;
@@ -71,6 +134,8 @@ pub async fn list(
         status: Set(TradingStatus::Listed),
         reference_price: Set(reference_price),
         last_sequence: Set(0),
+        block_min_units: Set(own.block_min_units),
+        fee_rate: Set(own.fee_rate_text()),
         listed_by: Set(who.user_id.to_string()),
         listed_at: Set(now),
         updated_at: Set(now),
@@ -97,6 +162,8 @@ pub async fn list(
             "vintage": code.vintage,
             "unit": unit,
             "reference_price": super::money::yuan(reference_price),
+            "block_min_units": own.block_min_units,
+            "fee_rate": own.fee_rate_text(),
             "by": who.user_id,
         }),
         None,
@@ -106,6 +173,60 @@ pub async fn list(
     let listed = find(&txn, &code.to_string()).await?;
     txn.commit().await?;
     Ok(listed)
+}
+
+/// Sets (or, with `None`, clears) an instrument's own rules, with the
+/// reason in the audit log. Resting orders keep the fee rate they were
+/// entered under; orders from now on take the new one.
+pub async fn set_rules(
+    db: &sea_orm::DatabaseConnection,
+    who: &Principal,
+    code: &str,
+    own: OwnRules,
+    reason: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<instrument::Model, MarketError> {
+    authorise(who)?;
+    let reason = crate::text::clean(
+        reason,
+        crate::text::REASON_MAX,
+        crate::text::Shape::Paragraph,
+    )
+    .map_err(|e| MarketError::invalid("reason", e.to_string()))?;
+    let txn = crate::db::begin_write(db).await?;
+    // In line with the instrument's orders: one entered meanwhile takes
+    // either the old rate or the new one, whole.
+    super::orders::lock_instrument(&txn, code).await?;
+    instrument::Entity::update_many()
+        .col_expr(
+            instrument::Column::BlockMinUnits,
+            Expr::value(own.block_min_units),
+        )
+        .col_expr(
+            instrument::Column::FeeRate,
+            Expr::value(own.fee_rate_text()),
+        )
+        .col_expr(instrument::Column::UpdatedAt, Expr::value(now))
+        .filter(instrument::Column::Code.eq(code))
+        .exec(&txn)
+        .await?;
+    crate::audit::log::append(
+        &txn,
+        "market.instrument_rules",
+        serde_json::json!({
+            "instrument": code,
+            "block_min_units": own.block_min_units,
+            "fee_rate": own.fee_rate_text(),
+            "reason": reason,
+            "by": who.user_id,
+        }),
+        None,
+        now,
+    )
+    .await?;
+    let updated = find(&txn, code).await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Suspends (`to = Suspended`) or resumes (`to = Listed`) trading, with

@@ -336,6 +336,7 @@ pub(super) async fn open_order(
         created_at: Set(now),
         updated_at: Set(now),
         auction_id: Set(terms.auction.clone()),
+        fee_rate: Set(Some(rules.fee_rate_of(i).normalize().to_string())),
     })
     .exec_with_returning(txn)
     .await;
@@ -583,7 +584,7 @@ pub(super) async fn trade_with(
             seller,
             fees,
         },
-        rules.fee_rate,
+        rules,
         day,
         now,
     )

@@ -116,7 +116,7 @@ impl MarketRules {
         };
         share("band", self.band, Decimal::ONE)?;
         share("block_band", self.block_band, Decimal::ONE)?;
-        share("fee_rate", self.fee_rate, Decimal::new(1, 1))?;
+        share("fee_rate", self.fee_rate, MAX_FEE_RATE)?;
         share("auction_bidder_cap", self.auction_bidder_cap, Decimal::ONE)?;
         if self.auction_bidder_cap.is_zero() {
             return Err("auction_bidder_cap must be above 0".into());
@@ -181,6 +181,22 @@ impl MarketRules {
             .collect()
     }
 
+    /// The fee rate of `i`: its own, or the market-wide one.
+    pub fn fee_rate_of(&self, i: &crate::instruments::instrument::Model) -> Decimal {
+        stored_rate(i.fee_rate.as_deref()).unwrap_or(self.fee_rate)
+    }
+
+    /// The fee rate `o` was entered under (the market-wide one for orders
+    /// older than per-order rates).
+    pub fn fee_rate_of_order(&self, o: &super::entity::order::Model) -> Decimal {
+        stored_rate(o.fee_rate.as_deref()).unwrap_or(self.fee_rate)
+    }
+
+    /// The smallest block trade in `i`: its own, or the market-wide one.
+    pub fn block_min_of(&self, i: &crate::instruments::instrument::Model) -> i64 {
+        i.block_min_units.unwrap_or(self.block_min_units)
+    }
+
     /// Block trades may be proposed and answered at `now`.
     pub fn block_window_open(&self, now: Timestamp) -> bool {
         self.within(&self.block_window, now)
@@ -201,6 +217,15 @@ impl MarketRules {
             .any(|(a, b)| *a <= t && t < *b)
     }
 }
+
+/// A fee rate as stored (a decimal string the API checked).
+fn stored_rate(text: Option<&str>) -> Option<Decimal> {
+    text.and_then(|t| t.parse().ok())
+}
+
+/// The largest fee rate per side, for the market-wide setting and each
+/// instrument's.
+pub const MAX_FEE_RATE: Decimal = Decimal::from_parts(1, 0, 0, false, 1);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ use sea_orm::{
 use super::entity::{delivery, order, order_lot, trade};
 use super::error::MarketError;
 use super::money;
+use super::rules::MarketRules;
 use crate::accounts::entity as account;
 use crate::instruments::instrument;
 use crate::ledger::entity::hold;
@@ -84,12 +85,15 @@ pub struct Parties<'a> {
 
 /// Settles one fill: units and cash move, fees are paid, the buy order's
 /// surplus cash is given back; the trade, its deliveries and its event are
-/// written. The orders' rows are the caller's to update.
+/// written. The orders' rows are the caller's to update. Each side pays
+/// the fee rate its order was entered under (`rules`' market-wide rate for
+/// orders older than per-order rates), so what a buy order holds always
+/// covers its fees.
 pub async fn settle(
     txn: &DatabaseTransaction,
     fill: &Fill<'_>,
     parties: &Parties<'_>,
-    fee_rate: Decimal,
+    rules: &MarketRules,
     trading_day: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<trade::Model, MarketError> {
@@ -103,8 +107,9 @@ pub async fn settle(
     } = *fill;
     let value = money::value(price, quantity)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
-    let buyer_fee = money::fee(value, fee_rate);
-    let seller_fee = money::fee(value, fee_rate);
+    let buyer_rate = rules.fee_rate_of_order(buy);
+    let buyer_fee = money::fee(value, buyer_rate);
+    let seller_fee = money::fee(value, rules.fee_rate_of_order(sell));
     let mut draws = Vec::new();
 
     // Units, from the sell order's batches in the order it held them.
@@ -147,7 +152,7 @@ pub async fn settle(
     let left = left_in(txn, &cash).await?;
     let paid = value + buyer_fee;
     let after = buy.remaining - quantity;
-    let needed = buy_hold(buy.price, after, fee_rate)
+    let needed = buy_hold(buy.price, after, buyer_rate)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let surplus = left - paid - needed;
     if surplus < 0 {

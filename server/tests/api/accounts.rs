@@ -504,6 +504,14 @@ async fn every_object_route_refuses_the_wrong_user() {
         // The market: listing decisions by role; a withdrawal is decided by
         // its bank's staff only (none of these users): even the
         // organisation that asked for it sees no such withdrawal to decide.
+        rows.push((
+            "/api/v1/market/instruments/{code}/rules",
+            Method::POST,
+            format!("/api/v1/market/instruments/TPH-FOR-{}/rules", year - 1),
+            Some(json!({"reason": "x"})),
+            &["government", "admin"],
+            403,
+        ));
         for what in ["suspend", "resume"] {
             rows.push((
                 if what == "suspend" {

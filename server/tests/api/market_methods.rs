@@ -393,6 +393,177 @@ async fn block_trades_are_proposed_to_one_buyer_and_settle_on_acceptance() {
     }
 }
 
+/// An instrument's own block minimum and fee rate replace the market-wide
+/// settings (government staff set them, with a reason); an order pays the
+/// rate it was entered under, so a buy resting across a change still pays
+/// the old rate and its holds cover it, while the seller entering after
+/// pays the new one.
+#[tokio::test]
+async fn an_instrument_has_its_own_block_minimum_and_fee_rate() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.block_min_units = 20;
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 9, 31));
+        let r = registry(&app, 1).await;
+        let (code, _, _) = listed_forest(&app, &r, "LZ-R-1").await;
+        let (buyer_org, buyer_op) = enterprise(&app, &r.g, "buyer@lz.cn", 12).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let buyer_account = buyer_org["account_id"].as_str().unwrap().to_string();
+        let (bank_id, teller) = bank(&app, &r.g, 1).await;
+        deposit(&app, &teller, &bank_id, &buyer, "B-1").await;
+        let path = format!("/api/v1/market/instruments/{code}/rules");
+        let set = |min: &str, rate: &str| json!({"block_min_units": min, "fee_rate": rate, "reason": "2027 年收费标准"});
+
+        let (status, _) = app.post_as(&r.op, &path, &set("50", "0.001")).await;
+        assert_eq!(status, 403, "only government staff and administrators");
+        for (body, want, param) in [
+            (set("50", "0.2"), 422, "fee_rate"),
+            (set("50", "1e-3"), 422, "fee_rate"),
+            (set("50", "0.000000001"), 422, "fee_rate"),
+            (set("50", "-0.1"), 422, "fee_rate"),
+            (set("0", "0.001"), 422, "block_min_units"),
+            (json!({"fee_rate": "0.001"}), 400, "reason"),
+        ] {
+            let (status, p) = app.post_as(&r.g.gov, &path, &body).await;
+            assert_eq!(
+                (status, p["param"].as_str()),
+                (want, Some(param)),
+                "{body}: {p}"
+            );
+        }
+        let (status, i) = app.post_as(&r.g.gov, &path, &set("50", "0.001")).await;
+        assert_eq!(status, 200, "{i}");
+        assert_eq!(
+            (i["block_min_units"].as_str(), i["fee_rate"].as_str()),
+            (Some("50"), Some("0.001"))
+        );
+        let listed: Value = app
+            .get(&format!("/api/v1/market/instruments/{code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                listed["block_min_units"].as_str(),
+                listed["fee_rate"].as_str()
+            ),
+            (Some("50"), Some("0.001"))
+        );
+
+        // A buy rests at 0.001: it holds 36,000 fen, at most 36 of fee
+        // and a fen per unit for rounding.
+        let order = |org: &str, client: &str, side: &str| {
+            json!({"organization_id": org, "client_order_id": client, "instrument": code,
+                   "side": side, "price": "36.00", "quantity": "10"})
+        };
+        let (status, b) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "b-1", "buy"),
+            )
+            .await;
+        assert_eq!(status, 201, "{b}");
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, "cash:CNY").await,
+            (100_000_000, 36_000 + 36 + 10)
+        );
+        // The rate doubles; the seller enters under the new one.
+        let (status, _) = app.post_as(&r.g.gov, &path, &set("50", "0.002")).await;
+        assert_eq!(status, 200);
+        let (status, s) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(r.org_id(), "s-1", "sell"),
+            )
+            .await;
+        assert_eq!(status, 201, "{s}");
+        let t = &s["trades"][0];
+        assert_eq!(
+            (t["buyer_fee"].as_str(), t["seller_fee"].as_str()),
+            (Some("36"), Some("72")),
+            "each side pays its order's rate: {s}"
+        );
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, "cash:CNY").await,
+            (100_000_000 - 36_000 - 36, 0)
+        );
+        assert_eq!(
+            balance(&app, &r.op, r.account_id(), "cash:CNY").await,
+            (36_000 - 72, 0)
+        );
+
+        // Block trades in this instrument start at its own minimum.
+        app.clock.set(at(monday, 13, 1));
+        let seller_op = app.token("forest1@lz.cn").await;
+        let gov = app.token("gov1@tph.cn").await;
+        let propose = |client: &str, quantity: &str| {
+            json!({"organization_id": r.org_id(), "client_order_id": client, "instrument": code,
+                   "buyer_organization_id": buyer, "price": "36.00", "quantity": quantity})
+        };
+        let (status, p) = app
+            .post_as(&seller_op, "/api/v1/market/blocks", &propose("k-1", "30"))
+            .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (422, Some("quantity")),
+            "{p}"
+        );
+        assert!(p["detail"].as_str().unwrap().contains("50 to"), "{p}");
+        let (status, p) = app
+            .post_as(&seller_op, "/api/v1/market/blocks", &propose("k-2", "50"))
+            .await;
+        assert_eq!(status, 201, "{p}");
+        // Cleared, the market-wide settings apply again.
+        let (status, i) = app
+            .post_as(&gov, &path, &json!({"reason": "恢复统一标准"}))
+            .await;
+        assert_eq!(status, 200, "{i}");
+        assert_eq!(
+            (i["block_min_units"].as_str(), i["fee_rate"].as_str()),
+            (Some("20"), Some("0"))
+        );
+        let (status, p) = app
+            .post_as(&seller_op, "/api/v1/market/blocks", &propose("k-3", "30"))
+            .await;
+        assert_eq!(status, 201, "{p}");
+        // Listing takes them too, checked the same way.
+        let (status, p) = app
+            .post_as(
+                &gov,
+                "/api/v1/market/instruments",
+                &json!({"code": "TPH-PRJ-2024", "reference_price": "20.00", "fee_rate": "0.5"}),
+            )
+            .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (422, Some("fee_rate")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &gov,
+                "/api/v1/market/instruments",
+                &json!({"code": "TPH-PRJ-2024", "reference_price": "20.00", "fee_rate": "0.0003", "block_min_units": "500"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{p}");
+        assert_eq!(
+            (p["block_min_units"].as_str(), p["fee_rate"].as_str()),
+            (Some("500"), Some("0.0003"))
+        );
+        // The changes and their reasons are public.
+        let log = sealed_log(&app, "恢复统一标准").await;
+        assert!(log.contains("market.instrument_rules") && log.contains("2027 年收费标准"));
+    }
+}
+
 /// A book trade that delivers from two batches: both parties get its
 /// attestation (JSON and a printable page), which names both and the
 /// batches and, once sealed, carries a proof that verifies as a phone

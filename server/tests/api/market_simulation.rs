@@ -44,12 +44,23 @@ use crate::helpers::{backends, spawn_app_with, Rng, TestApp};
 const CLIENTS: usize = 6;
 /// Rounds in a trading day before its close.
 const DAY_ROUNDS: usize = 12;
-/// Fen of the fee on each side: 5 in 10,000 of the value.
-const FEE_RATE: (i64, u32) = (5, 4);
 const GRAMS: i64 = 1_000_000;
 
+/// The market-wide fee on each side: 5 in 10,000 of the value.
 fn fee_rate() -> Decimal {
-    Decimal::new(FEE_RATE.0, FEE_RATE.1)
+    Decimal::new(5, 4)
+}
+
+/// The second instrument's own rate, set at listing: 12 in 10,000.
+const OWN_FEE_RATE: &str = "0.0012";
+
+/// The fee rate of an instrument (the second has its own).
+fn rate_of(w: &World, code: &str) -> Decimal {
+    if w.instruments.get(1).is_some_and(|i| i.code == code) {
+        OWN_FEE_RATE.parse().unwrap()
+    } else {
+        fee_rate()
+    }
 }
 
 #[derive(Clone)]
@@ -308,7 +319,7 @@ fn next_trading_day(day: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
 }
 
 /// Two forest instruments (vintages year − 1 and year − 2) listed at 36.00
-/// and 20.00; the registry's enterprise holds both, two other enterprises
+/// and 20.00, the second with its own fee rate; the registry's enterprise holds both, two other enterprises
 /// get 1,000 t of each by transfer, a third holds only cash; everybody
 /// has cash from the bank.
 async fn setup(app: &Arc<TestApp>) -> World {
@@ -360,12 +371,12 @@ async fn setup(app: &Arc<TestApp>) -> World {
     let mut instruments = Vec::new();
     for (b, price) in [(&first, "36.00"), (&second, "20.00")] {
         let code = b["instrument"].as_str().unwrap().to_string();
+        let mut listing = json!({"code": code, "reference_price": price});
+        if !instruments.is_empty() {
+            listing["fee_rate"] = json!(OWN_FEE_RATE);
+        }
         let (status, i) = app
-            .post_as(
-                &r.g.gov,
-                "/api/v1/market/instruments",
-                &json!({"code": code, "reference_price": price}),
-            )
+            .post_as(&r.g.gov, "/api/v1/market/instruments", &listing)
             .await;
         assert_eq!(status, 201, "{i}");
         for to in &traders[1..3] {
@@ -1365,7 +1376,7 @@ impl Expected {
     fn trades(&mut self, w: &World, trades: &[trade::Model]) {
         let who = |org: &str| w.traders.iter().position(|t| t.org == org).unwrap();
         for t in trades {
-            let fee = (Decimal::from(t.value) * fee_rate())
+            let fee = (Decimal::from(t.value) * rate_of(w, &t.instrument))
                 .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
                 .to_i64()
                 .unwrap();
@@ -1391,9 +1402,9 @@ impl Expected {
 
 /// What a buy of `remaining` at `limit` holds: the value, the most its
 /// fees can be (rounded up) and a fen per unit for each fill's rounding.
-fn buy_hold(limit: i64, remaining: i64) -> i64 {
+fn buy_hold(limit: i64, remaining: i64, rate: Decimal) -> i64 {
     let value = limit * remaining;
-    let fee = (Decimal::from(value) * fee_rate()).ceil().to_i64().unwrap();
+    let fee = (Decimal::from(value) * rate).ceil().to_i64().unwrap();
     value + fee + remaining
 }
 
@@ -1559,7 +1570,7 @@ async fn check(
                 o.status == OrderStatus::Open
                     || (o.status == OrderStatus::Pending && o.kind == OrderKind::Bid)
             })
-            .map(|o| buy_hold(o.price, o.remaining))
+            .map(|o| buy_hold(o.price, o.remaining, rate_of(w, &o.instrument)))
             .sum::<i64>()
             + withdrawals
                 .iter()

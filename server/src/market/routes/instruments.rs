@@ -57,11 +57,14 @@ pub struct InstrumentView {
     /// Quantities are whole multiples of this many units.
     #[schema(example = "1")]
     pub quantity_step: String,
-    /// Smallest block trade, in units.
+    /// Smallest block trade, in units: the instrument's own, or the
+    /// market-wide setting.
     pub block_min_units: String,
     /// Largest book order, in units.
     pub max_order_units: String,
-    /// Fee on each side of a trade, a share of its value.
+    /// Fee on each side of a trade, a share of its value: the
+    /// instrument's own, or the market-wide setting. An order pays the
+    /// rate it was entered under.
     #[schema(example = "0")]
     pub fee_rate: String,
     pub listed_at: String,
@@ -70,6 +73,7 @@ pub struct InstrumentView {
 
 impl InstrumentView {
     pub fn new(i: instrument::Model, rules: &MarketRules) -> InstrumentView {
+        let (block_min_units, fee_rate) = (rules.block_min_of(&i), rules.fee_rate_of(&i));
         InstrumentView {
             band: PriceBand::around(i.reference_price, rules.band),
             block_band: PriceBand::around(i.reference_price, rules.block_band),
@@ -82,9 +86,9 @@ impl InstrumentView {
             reference_price: yuan(i.reference_price),
             tick: "0.01".into(),
             quantity_step: "1".into(),
-            block_min_units: rules.block_min_units.to_string(),
+            block_min_units: block_min_units.to_string(),
             max_order_units: rules.max_order_units.to_string(),
-            fee_rate: rules.fee_rate.normalize().to_string(),
+            fee_rate: fee_rate.normalize().to_string(),
             listed_at: i.listed_at.to_rfc3339(),
             updated_at: i.updated_at.to_rfc3339(),
         }
@@ -144,6 +148,15 @@ pub struct ListingInput {
     /// first close.
     #[schema(example = "36.00")]
     pub reference_price: String,
+    /// This instrument's smallest block trade, whole units (default: the
+    /// market-wide `block_min_units`).
+    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    #[schema(value_type = Option<String>, example = "100000")]
+    pub block_min_units: Option<i64>,
+    /// This instrument's fee per side, a decimal share of the value, 0 to
+    /// 0.1 (default: the market-wide `fee_rate`).
+    #[schema(example = "0.0003", pattern = "^[0-9]+(\\.[0-9]{1,8})?$")]
+    pub fee_rate: Option<String>,
 }
 
 /// List an instrument for trading (government staff, administrators).
@@ -169,8 +182,56 @@ pub async fn list_instrument(
     let code = listing::parse_code("code", &body.code)?;
     let price = money::parse_price(&body.reference_price)
         .map_err(|e| MarketError::invalid("reference_price", e.to_string()))?;
-    let i = listing::list(db.get_ref(), &who, &code, price, now).await?;
+    let own = listing::OwnRules::parse(body.block_min_units, body.fee_rate.as_deref())?;
+    let i = listing::list(db.get_ref(), &who, &code, price, own, now).await?;
     Ok(HttpResponse::Created().json(InstrumentView::new(i, &rules)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentRulesInput {
+    /// The smallest block trade, whole units; absent: the market-wide
+    /// setting.
+    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    #[schema(value_type = Option<String>, example = "100000")]
+    pub block_min_units: Option<i64>,
+    /// The fee per side, a decimal share of the value, 0 to 0.1; absent:
+    /// the market-wide setting.
+    #[schema(example = "0.0003", pattern = "^[0-9]+(\\.[0-9]{1,8})?$")]
+    pub fee_rate: Option<String>,
+    /// Why, for the public record (audit log).
+    #[schema(example = "fee schedule of 2027", max_length = 500)]
+    pub reason: String,
+}
+
+/// Set an instrument's own rules (government staff, administrators): its
+/// block-trade minimum and fee rate, each replacing the market-wide
+/// setting; a field left out goes back to the setting. Orders resting now
+/// keep the fee rate they were entered under.
+#[utoipa::path(
+    tag = "market",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025")),
+    request_body = InstrumentRulesInput,
+    responses(
+        (status = 200, description = "The instrument with its rules", body = InstrumentView),
+        (status = 403, description = "Not government staff or an administrator (`forbidden`)", content_type = "application/problem+json"),
+        (status = 404, description = "Not listed (`not_found`)", content_type = "application/problem+json"),
+        (status = 422, description = "A minimum or rate out of range, or no reason (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/market/instruments/{code}/rules")]
+pub async fn set_instrument_rules(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    who: Principal,
+    code: web::Path<String>,
+    body: web::Json<InstrumentRulesInput>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let own = listing::OwnRules::parse(body.block_min_units, body.fee_rate.as_deref())?;
+    let i = listing::set_rules(db.get_ref(), &who, &code, own, &body.reason, now).await?;
+    Ok(HttpResponse::Ok().json(InstrumentView::new(i, &rules)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

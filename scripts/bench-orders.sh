@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Order entry under load on PostgreSQL (issue 13's goal,
+# docs/benchmarks.md): POST /api/v1/market/orders from 64 connections,
+# limit orders on a tick grid around the reference so about half cross the
+# book and settle (delivery versus payment, fees, the audit event) while
+# the rest rest — first all on one instrument (one instrument row every
+# order locks), then spread over 16 — with pgbench's tpcb-like run on the
+# same server in the same run as the baseline. Goal: ≥ 0.5 × pgbench,
+# p99 ≤ 100 ms.
+# Settings: see scripts/bench-lib.sh; BENCH_TRADERS (default 32),
+# BENCH_INSTRUMENTS_N (default 16).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+source scripts/bench-lib.sh
+config=$(mktemp --suffix=.toml)
+market=$(mktemp)
+cat >"$config" <<'TOML'
+[registry]
+notice_working_days = 0
+
+[market]
+round_the_clock = true
+position_limit_units = 1000000000
+TOML
+export TANPUHUI_CONFIG=$config
+start_server
+trap 'bench_cleanup; rm -f "$config" "$market"' EXIT
+traders=${BENCH_TRADERS:-32}
+spread_n=${BENCH_INSTRUMENTS_N:-16}
+bin=${BENCH_BIN:-target/release/tanpuhui}
+
+echo "admin password 0123" | TANPUHUI_DATABASE_URL="$base/$db" TANPUHUI_LOG=error \
+  "$bin" admin create --email admin@bench.cn --password-stdin >/dev/null
+admin=$(curl -fs -X POST "$url/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"login":"admin@bench.cn","password":"admin password 0123"}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+python3 tests/load/market_setup.py "$url" "$admin" "$traders" "$spread_n" >"$market"
+
+pgbench -i -q -s 10 "$base/$db" >/dev/null 2>&1
+pg=$(pgbench -n -c 64 -j 2 -T "$seconds" "$base/$db" 2>/dev/null |
+  sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+
+export BENCH_MARKET=$market
+run() {
+  BENCH_INSTRUMENTS=$1 wrk -t2 -c"$conns" -d"${seconds}s" --latency -s tests/load/orders.lua \
+    "$url/api/v1/market/orders" 2>/dev/null | summarise
+}
+one=$(run 1)
+spread=$(run "$spread_n")
+read -r one_rps one_p50 one_p99 one_bad <<<"$one"
+read -r spread_rps spread_p50 spread_p99 spread_bad <<<"$spread"
+counts=$(psql -tA "$base/$db" -c "SELECT (SELECT count(*) FROM orders) || ' orders, ' || (SELECT count(*) FROM trades) || ' trades, ' || (SELECT count(*) FROM orders WHERE status = 'open') || ' resting'")
+
+echo "| measure | per second | p50 ms | p99 ms | non-2xx |"
+echo "|---|---|---|---|---|"
+printf '| pgbench tpcb-like, 64 clients (tps) | %.0f | | | |\n' "$pg"
+echo "| POST /api/v1/market/orders, 1 instrument, $conns connections | $one_rps | $one_p50 | $one_p99 | $one_bad |"
+echo "| POST /api/v1/market/orders, $spread_n instruments, $conns connections | $spread_rps | $spread_p50 | $spread_p99 | $spread_bad |"
+echo
+python3 -c "print(f'1 instrument ÷ pgbench = {$one_rps / $pg:.2f}; $spread_n instruments ÷ pgbench = {$spread_rps / $pg:.2f} (goal ≥ 0.5, p99 ≤ 100 ms)')"
+echo "after both runs: $counts"
+echo "cache: $(cache_name); pool: ${BENCH_POOL:-default}; $traders traders; $(nproc) cores; ${seconds} s each"
