@@ -151,6 +151,20 @@ pub fn is_outage(e: &DbErr) -> bool {
     }
 }
 
+/// Whether the database aborted the transaction to break a deadlock
+/// (PostgreSQL 40P01) or a serialization conflict (40001): nothing of it
+/// committed, and running it again may succeed.
+pub fn is_deadlock(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+            matches!(s.as_ref(), sea_orm::sqlx::Error::Database(d)
+                if d.code().is_some_and(|c| c == "40P01" || c == "40001"))
+        }
+        _ => false,
+    }
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbSetupError> {
     Migrator::up(db, None).await.map_err(DbSetupError::Migrate)

@@ -3,12 +3,16 @@
 //! once: a government department with an official, the carbon-neutral
 //! service centre with a verifier, an approved forestry enterprise whose
 //! afforestation project is registered, reported, verified and issued, a
-//! retirement with its certificate, and two residents with credited trips.
+//! retirement with its certificate, two residents with credited trips, and
+//! a market: the forest instrument listed, a settlement bank that has
+//! deposited a buyer's cash, resting orders on both sides of the book and
+//! one trade with its attestation.
 //!
 //! Everything goes through the same services the API calls, with the rules
-//! of the configuration, except one: the demo project skips its public
-//! notice (a demo cannot wait seven working days). Every account shares one
-//! fresh random password, printed once.
+//! of the configuration, except two: the demo project skips its public
+//! notice (a demo cannot wait seven working days), and the demo's orders
+//! are entered as if the market were open (a demo made at night still has
+//! a book). Every account shares one fresh random password, printed once.
 
 use chrono::{Datelike, Duration};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
@@ -262,6 +266,25 @@ pub async fn fill(
         format!("/api/v1/public/retirements/{}", retirement.id),
     ));
 
+    market(
+        db,
+        settings,
+        Market {
+            admin: &admin,
+            official: &official,
+            seller: &operator,
+            seller_org: &firm.id,
+            code: batch.instrument.as_deref().unwrap_or_default(),
+            bank_uscc: uscc(4),
+            buyer_uscc: uscc(5),
+        },
+        &person,
+        &load,
+        &mut made,
+        now,
+    )
+    .await?;
+
     // Two residents with this morning's commutes (each their own journey).
     let cache = Cache::memory();
     let systems = SystemAccounts::default();
@@ -297,6 +320,138 @@ pub async fn fill(
         ));
     }
     Ok(made)
+}
+
+struct Market<'a> {
+    admin: &'a Principal,
+    official: &'a Principal,
+    seller: &'a Principal,
+    seller_org: &'a str,
+    code: &'a str,
+    bank_uscc: String,
+    buyer_uscc: String,
+}
+
+/// The forest instrument listed at 36.00, a bank and a buying enterprise
+/// with a million yuan deposited, asks at 36.50 and 37.00, a bid at 35.80,
+/// and one trade of 100 t at 36.50 (a buy that took part of the best ask).
+async fn market<P, PF, L, LF>(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    m: Market<'_>,
+    person: &P,
+    load: &L,
+    made: &mut Made,
+    now: Timestamp,
+) -> Result<(), String>
+where
+    P: Fn(&'static str) -> PF,
+    PF: std::future::Future<Output = Result<String, String>>,
+    L: Fn(String) -> LF,
+    LF: std::future::Future<Output = Result<Principal, String>>,
+{
+    use crate::market::{cash, listing, orders, settlement};
+    let email = |name: &str| format!("{name}@{DOMAIN}");
+    let code = listing::parse_code("instrument", m.code).map_err(|e| fail("the instrument")(&e))?;
+    listing::list(
+        db,
+        m.official,
+        &code,
+        3_600,
+        listing::OwnRules::default(),
+        now,
+    )
+    .await
+    .map_err(|e| fail("listing the instrument")(&e))?;
+    made.objects
+        .push(("listed instrument".into(), code.to_string()));
+    let new_org = |kind: OrgKind, name: &'static str, uscc: String, by: &Principal| {
+        let by = by.clone();
+        async move {
+            orgs::create(
+                db,
+                &by,
+                NewOrganization {
+                    kind,
+                    name: name.into(),
+                    uscc,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| fail(name)(&e))
+        }
+    };
+    let (bank, _) = new_org(OrgKind::Bank, "兰州银行新区支行", m.bank_uscc, m.admin).await?;
+    let teller = person("teller").await?;
+    orgs::grant_role(db, m.admin, &bank.id, &teller, Role::Bank, now)
+        .await
+        .map_err(|e| fail("granting the bank role")(&e))?;
+    let teller = load(teller).await?;
+    made.accounts
+        .push((email("teller"), format!("settlement bank: {}", bank.name)));
+    let trader = person("trader").await?;
+    let (buyer, _) = new_org(
+        OrgKind::Enterprise,
+        "兰州新区光伏新能源有限公司",
+        m.buyer_uscc,
+        &load(trader.clone()).await?,
+    )
+    .await?;
+    orgs::decide(db, m.official, &buyer.id, true, None, now)
+        .await
+        .map_err(|e| fail("approving the buyer")(&e))?;
+    let trader = load(trader).await?;
+    made.accounts.push((
+        email("trader"),
+        format!("enterprise operator: {}", buyer.name),
+    ));
+    let deposit: cash::DepositInput = serde_json::from_value(json!({
+        "bank_id": bank.id, "reference": "DEMO-0001", "organization_id": buyer.id,
+        "amount": "100000000"
+    }))
+    .map_err(|e| fail("the deposit")(&e))?;
+    cash::deposit(db, &teller, &deposit, now)
+        .await
+        .map_err(|e| fail("the deposit")(&e))?;
+
+    let open = crate::market::rules::MarketRules {
+        round_the_clock: true,
+        ..settings.market.clone()
+    };
+    let fees = SystemAccounts::default()
+        .get(db, settlement::FEE_ACCOUNT, now)
+        .await
+        .map_err(|e| fail("the fee account")(&e))?;
+    let mut trade = None;
+    for (who, org, n, side, price, quantity) in [
+        (m.seller, m.seller_org, 1, "sell", "36.50", 200),
+        (m.seller, m.seller_org, 2, "sell", "37.00", 300),
+        (&trader, buyer.id.as_str(), 1, "buy", "35.80", 50),
+        (&trader, buyer.id.as_str(), 2, "buy", "36.50", 100),
+    ] {
+        let input: orders::OrderInput = serde_json::from_value(json!({
+            "organization_id": org, "client_order_id": format!("demo-{n}"),
+            "instrument": m.code, "side": side, "price": price,
+            "quantity": quantity.to_string(), "time_in_force": "gtc"
+        }))
+        .map_err(|e| fail("an order")(&e))?;
+        let placed = orders::place(db, who, &open, &fees, &input, now)
+            .await
+            .map_err(|e| fail("an order")(&e))?;
+        trade = placed.trades.into_iter().next().or(trade);
+    }
+    if let Some(t) = trade {
+        made.objects.push((
+            "trade attestation".into(),
+            format!("/api/v1/market/trades/{}/attestation", t.id),
+        ));
+        made.objects.push((
+            "public trade check".into(),
+            format!("/api/v1/public/trades/{}", t.id),
+        ));
+    }
+    Ok(())
 }
 
 /// A GPS trace northwards from Lanzhou New Area over `minutes` (about 8 km),

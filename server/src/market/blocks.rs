@@ -310,9 +310,23 @@ async fn still_proposed(
     Ok(b)
 }
 
+/// The buyer accepts: its cash is held and the trade settles at once
+/// (run again if a deadlock aborted it).
+pub async fn accept(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &MarketRules,
+    fees: &account::Model,
+    id: &str,
+    answer: &BlockAnswer,
+    now: DateTime<FixedOffset>,
+) -> Result<Answered, MarketError> {
+    super::retry::retrying(|| accept_once(db, who, rules, fees, id, answer, now)).await
+}
+
 /// The buyer accepts: its cash is held and the trade settles at once.
 /// Accepting again answers the first acceptance.
-pub async fn accept(
+async fn accept_once(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,

@@ -31,6 +31,16 @@ pub enum MarketError {
 }
 
 impl MarketError {
+    /// The database chose this transaction as a deadlock's victim.
+    pub fn is_deadlock(&self) -> bool {
+        match self {
+            MarketError::Database(e) | MarketError::Ledger(LedgerError::Database(e)) => {
+                crate::db::is_deadlock(e)
+            }
+            _ => false,
+        }
+    }
+
     pub fn invalid(param: &'static str, detail: impl Into<String>) -> MarketError {
         MarketError::Invalid {
             param,

@@ -21,6 +21,7 @@ pub mod orders;
 pub mod participants;
 pub mod picks;
 pub mod positions;
+mod retry;
 pub mod routes;
 pub mod rules;
 pub mod settlement;

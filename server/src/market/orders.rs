@@ -379,9 +379,21 @@ pub(super) async fn open_order(
     Ok(Some(o))
 }
 
+/// Places a limit order (run again if a deadlock aborted it).
+pub async fn place(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &MarketRules,
+    fees: &account::Model,
+    input: &OrderInput,
+    now: DateTime<FixedOffset>,
+) -> Result<Placed, MarketError> {
+    super::retry::retrying(|| place_once(db, who, rules, fees, input, now)).await
+}
+
 /// Places a limit order: checks, holds, matches, settles each fill, rests
 /// or cancels the rest.
-pub async fn place(
+async fn place_once(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,

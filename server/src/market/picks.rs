@@ -40,8 +40,20 @@ pub struct PickInput {
     pub quantity: i64,
 }
 
-/// Takes a chosen resting order (点选), in full or in part, at its price.
+/// Takes a chosen resting order (run again if a deadlock aborted it).
 pub async fn pick(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &MarketRules,
+    fees: &account::Model,
+    input: &PickInput,
+    now: DateTime<FixedOffset>,
+) -> Result<Placed, MarketError> {
+    super::retry::retrying(|| pick_once(db, who, rules, fees, input, now)).await
+}
+
+/// Takes a chosen resting order (点选), in full or in part, at its price.
+async fn pick_once(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,

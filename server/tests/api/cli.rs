@@ -348,7 +348,8 @@ fn admin_create_bootstraps_an_administrator() {
 }
 
 /// `tanpuhui demo` fills an empty database with data the API then serves:
-/// accounts that sign in, a credited trip, a public retirement; a second
+/// accounts that sign in, a credited trip, a public retirement, a market
+/// with a book, a trade and its attestation; a second
 /// run refuses to touch a database that has users.
 #[test]
 fn demo_fills_an_empty_database_once() {
@@ -422,6 +423,73 @@ fn demo_fills_an_empty_database_once() {
             .await
             .unwrap();
         assert_eq!(trips["data"][0]["status"], "credited", "{trips}");
+        // The market: a book on both sides, one trade on the tape, and its
+        // attestation for the buyer.
+        let address = server.address.clone();
+        let get = |path: String| {
+            let (client, address) = (client.clone(), address.clone());
+            async move {
+                client
+                    .get(format!("{address}{path}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        use chrono::Datelike;
+        let year = tanpuhui_server::clock::china_date(chrono::Utc::now().fixed_offset()).year();
+        let code = format!("TPH-FOR-{}", year - 1);
+        let book = get(format!("/api/v1/market/instruments/{code}/book")).await;
+        assert_eq!(
+            (
+                book["bids"][0]["price"].as_str(),
+                book["asks"][0]["price"].as_str(),
+                book["asks"][0]["quantity"].as_str()
+            ),
+            (Some("35.80"), Some("36.50"), Some("100")),
+            "{book}"
+        );
+        let tape = get(format!("/api/v1/market/instruments/{code}/trades")).await;
+        assert_eq!(tape["data"].as_array().map(Vec::len), Some(1), "{tape}");
+        let attestation = text
+            .lines()
+            .find_map(|l| l.split_whitespace().find(|w| w.ends_with("/attestation")))
+            .unwrap()
+            .to_string();
+        let trader: serde_json::Value = client
+            .post(format!("{}/api/v1/auth/login", server.address))
+            .json(&serde_json::json!({"login": "trader@demo.tanpuhui.cn", "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let a: serde_json::Value = client
+            .get(format!("{}{attestation}", server.address))
+            .bearer_auth(trader["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                a["price"].as_str(),
+                a["quantity"].as_str(),
+                a["buyer"]["name"].as_str()
+            ),
+            (
+                Some("36.50"),
+                Some("100"),
+                Some("兰州新区光伏新能源有限公司")
+            ),
+            "{a}"
+        );
     });
 }
 
