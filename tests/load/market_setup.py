@@ -88,7 +88,7 @@ for vintage in range(year - k, year):
     for token, account, _ in ents[1:]:
         call("POST", "/api/v1/transfers", first_token, {
             "transfer_id": str(uuid.uuid4()), "from_account_id": first_account,
-            "to_account_id": account, "batch_id": batch["id"], "quantity_g": 50_000_000_000})
+            "to_account_id": account, "batch_id": batch["id"], "quantity_g": 10_000_000_000})
     call("POST", "/api/v1/market/instruments", admin,
          {"code": batch["instrument"], "reference_price": "36.00"})
     print("instrument", batch["instrument"])
