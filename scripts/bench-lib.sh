@@ -6,6 +6,7 @@
 #   BENCH_SECONDS       per measurement (default 20)
 #   BENCH_CONNECTIONS   concurrent connections (default 64)
 #   BENCH_BIN           run this server binary instead of building the tree
+#   BENCH_LOG           the server's log filter (default warn)
 
 admin_url=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 seconds=${BENCH_SECONDS:-20}
@@ -66,6 +67,17 @@ bench_user() {
     -d "{\"email\":\"$login\",\"password\":\"$password\"}" >/dev/null
   curl -fs -X POST "$url/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"login\":\"$login\",\"password\":\"$password\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# Makes the platform administrator as `tanpuhui admin create` does (on
+# the server's database) and signs it in; prints the access token.
+bench_admin() {
+  local bin=${BENCH_BIN:-target/release/tanpuhui}
+  echo "admin password 0123" | TANPUHUI_DATABASE_URL="$base/$db" TANPUHUI_LOG=error \
+    "$bin" admin create --email admin@bench.cn --password-stdin >/dev/null
+  curl -fs -X POST "$url/api/v1/auth/login" -H 'content-type: application/json' \
+    -d '{"login":"admin@bench.cn","password":"admin password 0123"}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 

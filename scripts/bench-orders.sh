@@ -28,13 +28,8 @@ start_server
 trap 'bench_cleanup; rm -f "$config" "$market"' EXIT
 traders=${BENCH_TRADERS:-32}
 spread_n=${BENCH_INSTRUMENTS_N:-16}
-bin=${BENCH_BIN:-target/release/tanpuhui}
 
-echo "admin password 0123" | TANPUHUI_DATABASE_URL="$base/$db" TANPUHUI_LOG=error \
-  "$bin" admin create --email admin@bench.cn --password-stdin >/dev/null
-admin=$(curl -fs -X POST "$url/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"login":"admin@bench.cn","password":"admin password 0123"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+admin=$(bench_admin)
 python3 tests/load/market_setup.py "$url" "$admin" "$traders" "$spread_n" >"$market"
 
 pgbench -i -q -s 10 "$base/$db" >/dev/null 2>&1

@@ -26,11 +26,7 @@ n=${BENCH_ACCOUNTS_N:-32}
 seal_events=${BENCH_SEAL_EVENTS:-200000}
 bin=${BENCH_BIN:-target/release/tanpuhui}
 
-echo "admin password 0123" | TANPUHUI_DATABASE_URL="$base/$db" TANPUHUI_LOG=error \
-  "$bin" admin create --email admin@bench.cn --password-stdin >/dev/null
-admin=$(curl -fs -X POST "$url/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"login":"admin@bench.cn","password":"admin password 0123"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+admin=$(bench_admin)
 python3 tests/load/registry_setup.py "$url" "$admin" "$n" >"$accounts"
 batch=$(sed -n 's/^batch //p' "$accounts")
 

@@ -38,7 +38,9 @@ use tanpuhui_server::market::entity::{
 };
 use tanpuhui_server::registry::entity::batch;
 
-use crate::helpers::{at, bank, enterprise, issued_forest_batch, next_monday, registry};
+use crate::helpers::{
+    at, bank, enterprise, issued_forest_batch, issued_report, next_monday, registry,
+};
 use crate::helpers::{backends, spawn_app_with, Rng, TestApp};
 
 const CLIENTS: usize = 6;
@@ -326,32 +328,7 @@ async fn setup(app: &Arc<TestApp>) -> World {
     let r = registry(app, 7).await;
     let (project, first) = issued_forest_batch(app, &r, "SIM-M-1").await;
     let project = project["id"].as_str().unwrap().to_string();
-    let year = app.year() - 2;
-    let (status, rep) = app
-        .post_as(
-            &r.op,
-            &format!("/api/v1/projects/{project}/reports"),
-            &crate::helpers::forest_report(year),
-        )
-        .await;
-    assert_eq!(status, 201, "{rep}");
-    let rid = rep["id"].as_str().unwrap();
-    let (status, _) = app
-        .post_as(
-            &r.verifier,
-            &format!("/api/v1/reports/{rid}/verification"),
-            &json!({"verdict": "accept"}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, second) = app
-        .post_as(
-            &r.verifier,
-            &format!("/api/v1/reports/{rid}/issuance"),
-            &json!(null),
-        )
-        .await;
-    assert_eq!(status, 201, "{second}");
+    let second = issued_report(app, &r, &project, app.year() - 2).await;
     let mut traders = vec![Trader {
         email: "forest7@lz.cn".into(),
         org: r.org_id().to_string(),

@@ -252,7 +252,13 @@ pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (
         )
         .await;
     assert_eq!(status, 200, "{p}");
-    let year = app.year() - 1;
+    let batch = issued_report(app, r, p["id"].as_str().unwrap(), app.year() - 1).await;
+    (p, batch)
+}
+
+/// A forest report of `year` on the approved project `id`, verified as
+/// claimed and issued; answers the batch.
+pub async fn issued_report(app: &TestApp, r: &Registry, id: &str, year: i32) -> Value {
     let (status, rep) = app
         .post_as(
             &r.op,
@@ -278,7 +284,7 @@ pub async fn issued_forest_batch(app: &TestApp, r: &Registry, parcel: &str) -> (
         )
         .await;
     assert_eq!(status, 201, "{batch}");
-    (p, batch)
+    batch
 }
 
 /// The start (00:00 China time) of the Monday after the app's today:
