@@ -504,6 +504,21 @@ impl Cache {
     }
 
     /// Readiness: Redis answers (the in-process cache always does).
+    /// Publishes `payload` on the pub/sub `channel`, through the breaker:
+    /// while Redis is believed down, this fails at once (`Down`) instead of
+    /// waiting for the timeout. The in-process cache has no channels.
+    pub async fn publish(&self, channel: &str, payload: &str) -> Result<(), CacheError> {
+        match self {
+            Cache::Memory(_) => Err(CacheError::Down),
+            Cache::Redis(r) => {
+                let mut conn = r.conn.clone();
+                let mut cmd = redis::cmd("PUBLISH");
+                cmd.arg(channel).arg(payload);
+                r.run(cmd.query_async::<i64>(&mut conn)).await.map(|_| ())
+            }
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), CacheError> {
         match self {
             Cache::Memory(_) => Ok(()),

@@ -129,6 +129,7 @@ impl Application {
             settings.redis_url.as_ref(),
             &settings.redis_prefix,
             std::time::Duration::from_millis(settings.redis_timeout_ms),
+            cache.clone(),
         )
         .await?;
         spawn_daily_close(

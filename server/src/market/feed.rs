@@ -11,11 +11,10 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::cache::CacheError;
+use crate::cache::{Cache, CacheError};
 use crate::config::Secret;
 
 /// Updates a replica keeps for slow streams before they fall behind.
@@ -38,11 +37,13 @@ pub struct Feed {
     redis: Option<Publisher>,
 }
 
+/// Publishes through the cache's Redis connection and its circuit
+/// breaker: while Redis is down, an order's announcement does not wait for
+/// the timeout.
 #[derive(Clone)]
 struct Publisher {
-    conn: ConnectionManager,
+    cache: Cache,
     channel: String,
-    timeout: Duration,
 }
 
 impl Feed {
@@ -55,20 +56,19 @@ impl Feed {
     }
 
     /// Through Redis at `url` when one is configured (every replica with
-    /// the same prefix shares the feed), else [`Feed::local`]. Starts the
-    /// task that forwards the channel to this replica's streams.
+    /// the same prefix shares the feed), publishing through `cache` (the
+    /// same Redis), else [`Feed::local`]. Starts the task that forwards the
+    /// channel to this replica's streams.
     pub async fn connect(
         url: Option<&Secret>,
         prefix: &str,
         timeout: Duration,
+        cache: Cache,
     ) -> Result<Feed, CacheError> {
         let Some(url) = url else {
             return Ok(Feed::local());
         };
         let client = redis::Client::open(url.expose())?;
-        let conn = tokio::time::timeout(timeout, ConnectionManager::new(client.clone()))
-            .await
-            .map_err(|_| CacheError::Timeout(timeout))??;
         let channel = format!("{prefix}market");
         let local = broadcast::channel(BACKLOG).0;
         let (ready, subscribed) = tokio::sync::oneshot::channel();
@@ -78,11 +78,7 @@ impl Feed {
         let _ = tokio::time::timeout(timeout, subscribed).await;
         Ok(Feed {
             local,
-            redis: Some(Publisher {
-                conn,
-                channel,
-                timeout,
-            }),
+            redis: Some(Publisher { cache, channel }),
         })
     }
 
@@ -109,23 +105,14 @@ impl Feed {
                     continue;
                 }
             };
-            let mut conn = p.conn.clone();
-            let sent = tokio::time::timeout(
-                p.timeout,
-                redis::cmd("PUBLISH")
-                    .arg(&p.channel)
-                    .arg(payload)
-                    .query_async::<i64>(&mut conn),
-            )
-            .await;
-            match sent {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "the market feed could not publish to redis");
+            match p.cache.publish(&p.channel, &payload).await {
+                Ok(()) => {}
+                // The breaker is open: already logged when it opened.
+                Err(CacheError::Down) => {
                     let _ = self.local.send(u);
                 }
-                Err(_) => {
-                    tracing::warn!("the market feed timed out publishing to redis");
+                Err(e) => {
+                    tracing::warn!(error = %e, "the market feed could not publish to redis");
                     let _ = self.local.send(u);
                 }
             }

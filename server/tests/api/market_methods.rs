@@ -1269,3 +1269,70 @@ async fn a_replica_streams_what_another_replica_traded() {
         "{seen}"
     );
 }
+
+/// With Redis down, orders answer about as fast as before: the feed
+/// publishes through the cache's circuit breaker, so once Redis failed
+/// nobody waits for it again (without the breaker every order would wait
+/// out the Redis timeout); this replica's streams still show every change.
+#[tokio::test]
+async fn orders_do_not_wait_for_a_redis_that_is_down() {
+    use crate::helpers::{through_proxy, FaultProxy};
+    let Ok(redis) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("needs TEST_REDIS_URL (CI sets it)");
+        return;
+    };
+    let (target, via) = through_proxy(&redis);
+    let proxy = FaultProxy::to(&target).await;
+    let app = spawn_app_with(crate::helpers::any_backend(), |s| {
+        s.registry.notice_working_days = 0;
+        s.market.round_the_clock = true;
+        s.redis_url = Some(tanpuhui_server::config::Secret::new(via(proxy.port)));
+        // Long enough that waiting for it once per order would show.
+        s.redis_timeout_ms = 400;
+    })
+    .await;
+    let (code, (seller, seller_op), _) = two_traders(&app).await;
+    let mut events = Events::open(&app, &code).await;
+    events.until("event: book").await;
+    // Resting asks of one unit each: every one changes the book.
+    let median_of = |from: usize| {
+        let (app, code, seller, seller_op) = (&app, &code, &seller, &seller_op);
+        async move {
+            let mut took = Vec::new();
+            for n in from..from + 9 {
+                let t = std::time::Instant::now();
+                let (status, p) = app
+                    .post_as(
+                        seller_op,
+                        "/api/v1/market/orders",
+                        &json!({"organization_id": seller, "client_order_id": format!("s-{n}"),
+                                "instrument": code, "side": "sell", "price": "36.00", "quantity": "1"}),
+                    )
+                    .await;
+                assert_eq!(status, 201, "{p}");
+                took.push(t.elapsed());
+            }
+            took.sort();
+            took[took.len() / 2]
+        }
+    };
+    let normal = median_of(0).await;
+    events
+        .until(r#""asks":[{"orders":9,"price":"36.00","quantity":"9"}]"#)
+        .await;
+    proxy.cut();
+    // The first call that meets the outage waits it out and opens the
+    // breaker.
+    let (status, _) = app.get_as(&seller_op, "/api/v1/me").await;
+    assert_eq!(status, 200);
+    let down = median_of(100).await;
+    eprintln!("orders: median {normal:?} with Redis, {down:?} without");
+    assert!(
+        down <= normal * 2 + std::time::Duration::from_millis(100),
+        "orders wait for Redis: median {down:?}, {normal:?} before"
+    );
+    events
+        .until(r#""asks":[{"orders":18,"price":"36.00","quantity":"18"}]"#)
+        .await;
+    proxy.restore().await;
+}
