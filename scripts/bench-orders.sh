@@ -8,20 +8,21 @@
 # same server in the same run as the baseline. Goal: ≥ 0.5 × pgbench,
 # p99 ≤ 100 ms.
 # Settings: see scripts/bench-lib.sh; BENCH_TRADERS (default 32),
-# BENCH_INSTRUMENTS_N (default 16).
+# BENCH_INSTRUMENTS_N (default 16), BENCH_FEE_RATE (default 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/bench-lib.sh
 config=$(mktemp --suffix=.toml)
 market=$(mktemp)
-cat >"$config" <<'TOML'
+cat >"$config" <<TOML
 [registry]
 notice_working_days = 0
 
 [market]
 round_the_clock = true
 position_limit_units = 1000000000
+fee_rate = "${BENCH_FEE_RATE:-0}"
 TOML
 export TANPUHUI_CONFIG=$config
 start_server
@@ -55,4 +56,4 @@ echo "| POST /api/v1/market/orders, $spread_n instruments, $conns connections | 
 echo
 python3 -c "print(f'1 instrument ÷ pgbench = {$one_rps / $pg:.2f}; $spread_n instruments ÷ pgbench = {$spread_rps / $pg:.2f} (goal ≥ 0.5, p99 ≤ 100 ms)')"
 echo "after both runs: $counts"
-echo "cache: $(cache_name); pool: ${BENCH_POOL:-default}; $traders traders; $(nproc) cores; ${seconds} s each"
+echo "cache: $(cache_name); pool: ${BENCH_POOL:-default}; $traders traders; fee rate ${BENCH_FEE_RATE:-0}; $(nproc) cores; ${seconds} s each"

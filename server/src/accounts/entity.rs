@@ -40,7 +40,26 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// The codes of system accounts that only ever receive and that busy
+/// paths credit (the market's fee account: every trade with a fee).
+const RECEIVE_ONLY_PREFIX: &str = "fees:";
+
 impl Model {
+    /// A system account that only receives: it never holds or pays out.
+    pub fn receive_only(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|c| c.starts_with(RECEIVE_ONLY_PREFIX))
+    }
+
+    /// Its postings spread over shard rows (issuers, whose balance every
+    /// issuance lowers, and receive-only accounts, which every trade may
+    /// credit): one row would make every such transaction wait for the
+    /// one before it to commit.
+    pub fn spreads_postings(&self) -> bool {
+        self.allow_negative || self.receive_only()
+    }
+
     /// The stored id as the type the ledger's readers take.
     pub fn account_id(&self) -> crate::ids::AccountId {
         crate::ids::AccountId::new(self.id.clone())

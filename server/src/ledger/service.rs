@@ -9,8 +9,9 @@
 //! posted + Δ − held ≥ 0` itself, so concurrent transactions cannot both
 //! spend the same units. Rows are changed in (account, asset) order so two
 //! transfers in opposite directions cannot deadlock, and issuer accounts
-//! spread their postings over [`ISSUER_SHARDS`] rows so the account every
-//! trip touches is not one hot row.
+//! (and receive-only ones such as the market's fee account) spread their
+//! postings over [`ISSUER_SHARDS`] rows so the account every trip or trade
+//! touches is not one hot row.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,7 +29,7 @@ use super::entity::{balance, entry, hold, transaction};
 use crate::accounts::entity::{self as account, Entity as Accounts};
 use crate::ids::AccountId;
 
-/// Rows an issuer account's balance is spread over.
+/// Rows an issuer's (or a receive-only account's) balance is spread over.
 pub const ISSUER_SHARDS: i32 = 16;
 /// Largest amount of one posting or hold, in the asset's minor unit (10^15
 /// grams is a gigatonne; 10^15 fen is ten trillion yuan).
@@ -550,6 +551,13 @@ async fn run(
                 "issuer account {account_id} cannot hold"
             )));
         }
+        // Its balance is spread over shard rows that no single guarded
+        // update could check.
+        if account.receive_only() && (d.posted < 0 || d.held != 0) {
+            return Err(LedgerError::Invalid(format!(
+                "account {account_id} only receives"
+            )));
+        }
         if d.posted == 0 && d.held == 0 {
             continue;
         }
@@ -703,7 +711,7 @@ async fn lower_balance(
 /// A change that cannot make the balance negative (or is an issuer's,
 /// spread over a random shard row), as a row to upsert.
 fn raise(account: &account::Model, asset: &Asset, d: &Delta) -> balance::ActiveModel {
-    let shard = if account.allow_negative {
+    let shard = if account.spreads_postings() {
         crate::crypto::random_below(ISSUER_SHARDS as u64) as i32
     } else {
         0

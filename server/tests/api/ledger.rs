@@ -602,3 +602,61 @@ async fn concurrent_replays_and_resolutions_take_effect_once() {
         assert_eq!(a.posted + moved, 100, "{backend:?}");
     }
 }
+
+/// A receive-only account (the market's fee account, which every trade
+/// with a fee credits) spreads its credits over shard rows like an issuer,
+/// so trades on different instruments do not queue on one row; its
+/// balance is still their sum, and it refuses to pay out or hold (no one
+/// guarded update could check a spread balance).
+#[tokio::test]
+async fn the_fee_account_receives_on_many_rows_and_never_pays_out() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tanpuhui_server::ledger::entity::balance;
+    for backend in backends() {
+        let (db, _dir) = migrated_database(backend).await;
+        let (issuer, users) = open_accounts(&db, 1).await;
+        let fees = accounts::system(&db, "fees:market", now()).await.unwrap();
+        assert!(fees.receive_only() && !fees.allow_negative);
+        let cash = Asset::cny();
+        for n in 0..40 {
+            let req = transfer(
+                &format!("fee-{n}"),
+                &[(&issuer, &cash, -3), (&fees.id, &cash, 3)],
+            );
+            ledger::apply(&db, &req, now()).await.unwrap();
+        }
+        let rows = balance::Entity::find()
+            .filter(balance::Column::AccountId.eq(fees.id.as_str()))
+            .all(&db)
+            .await
+            .unwrap();
+        assert!(rows.len() > 1, "{backend:?}: one hot row");
+        let total = ledger::balances(&db, &fees.account_id()).await.unwrap();
+        assert_eq!(
+            (total[0].posted, total[0].held),
+            (120, 0),
+            "{backend:?}: the balance is the rows' sum"
+        );
+        let out = transfer("fee-out", &[(&fees.id, &cash, -1), (&users[0], &cash, 1)]);
+        assert!(
+            matches!(ledger::apply(&db, &out, now()).await, Err(LedgerError::Invalid(m)) if m.contains("only receives")),
+            "{backend:?}"
+        );
+        let hold = Request {
+            id: "fee-hold".into(),
+            memo: None,
+            command: Command::Hold {
+                account_id: fees.id.clone(),
+                asset: cash.clone(),
+                amount: 1,
+            },
+        };
+        assert!(
+            matches!(
+                ledger::apply(&db, &hold, now()).await,
+                Err(LedgerError::Invalid(_))
+            ),
+            "{backend:?}"
+        );
+    }
+}
