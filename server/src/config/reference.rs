@@ -129,6 +129,7 @@ pub const SETTINGS: &[Setting] = &[
     in_section("market", "round_the_clock", "false", "trade at every hour of every day, the daily close at midnight China time (development and demos only)"),
     in_section("market", "sessions", "\"09:30-11:30,13:00-15:00\"", "continuous-trading sessions, Monday to Friday, China time"),
     in_section("market", "block_window", "\"13:00-15:00\"", "when block trades may be proposed and answered, Monday to Friday, China time"),
+    in_section("market", "holidays", "\"\"", "weekdays the market is closed (public holidays): China dates YYYY-MM-DD separated by commas; no sessions, no close"),
     in_section("market", "band", "\"0.1\"", "book and pick orders within this share of the reference price (the previous close)"),
     in_section("market", "block_band", "\"0.3\"", "block trades within this share of the reference price"),
     in_section("market", "block_min_units", "100000", "smallest block trade, in units (tonnes), for instruments without their own (`POST /api/v1/market/instruments/{code}/rules`)"),

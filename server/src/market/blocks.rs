@@ -94,12 +94,13 @@ async fn answered(
     })
 }
 
-fn window_closed(rules: &MarketRules) -> MarketError {
+fn window_closed(rules: &MarketRules, now: DateTime<FixedOffset>) -> MarketError {
     MarketError::Conflict(
         ProblemCode::MarketClosed,
-        format!(
-            "block trades are proposed and answered Monday to Friday {} China time",
-            rules.block_window
+        rules.closed_detail(
+            "block trades are proposed and answered",
+            &rules.block_window,
+            now,
         ),
     )
 }
@@ -166,7 +167,7 @@ pub async fn propose(
     let i = lock_instrument(&txn, &code).await?;
     refuse_suspended(&i)?;
     if !rules.block_window_open(now) {
-        return Err(window_closed(rules));
+        return Err(window_closed(rules, now));
     }
     let smallest = rules.block_min_of(&i);
     if input.quantity < smallest {
@@ -358,7 +359,7 @@ async fn accept_once(
     };
     refuse_suspended(&i)?;
     if !rules.block_window_open(now) {
-        return Err(window_closed(rules));
+        return Err(window_closed(rules, now));
     }
     let sell = order::Entity::find_by_id(b.sell_order_id.clone())
         .one(&txn)

@@ -137,8 +137,8 @@ pub(super) fn refuse_unless_open(
         return Err(MarketError::Conflict(
             ProblemCode::MarketClosed,
             format!(
-                "the market is closed: sessions are Monday to Friday {} China time",
-                rules.sessions
+                "the market is closed: {}",
+                rules.closed_detail("sessions are", &rules.sessions, now)
             ),
         ));
     }

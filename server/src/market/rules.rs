@@ -19,6 +19,9 @@ pub struct MarketRules {
     pub sessions: String,
     /// When block trades may be proposed and answered.
     pub block_window: String,
+    /// Weekdays the market is closed (public holidays), China dates
+    /// `YYYY-MM-DD` separated by commas: no sessions and no close.
+    pub holidays: String,
     /// Book and pick orders within this share of the reference price.
     #[serde(with = "rust_decimal::serde::str")]
     pub band: Decimal,
@@ -60,6 +63,7 @@ impl Default for MarketRules {
             round_the_clock: false,
             sessions: "09:30-11:30,13:00-15:00".into(),
             block_window: "13:00-15:00".into(),
+            holidays: String::new(),
             band: Decimal::new(1, 1),
             block_band: Decimal::new(3, 1),
             block_min_units: 100_000,
@@ -75,6 +79,17 @@ impl Default for MarketRules {
             stream_keepalive_secs: 15,
         }
     }
+}
+
+/// `"2027-01-01,2027-02-16"` as dates (empty: none).
+pub fn parse_holidays(text: &str) -> Result<Vec<NaiveDate>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| format!("{d:?} is not YYYY-MM-DD"))
+        })
+        .collect()
 }
 
 /// `"09:30-11:30,13:00-15:00"` as ranges, each start before its end, in
@@ -107,6 +122,7 @@ impl MarketRules {
     pub fn validate(&self) -> Result<(), String> {
         parse_sessions(&self.sessions).map_err(|e| format!("sessions: {e}"))?;
         parse_sessions(&self.block_window).map_err(|e| format!("block_window: {e}"))?;
+        parse_holidays(&self.holidays).map_err(|e| format!("holidays: {e}"))?;
         let share = |name: &str, d: Decimal, max: Decimal| {
             if d < Decimal::ZERO || d > max {
                 Err(format!("{name} must be from 0 to {max}"))
@@ -161,7 +177,7 @@ impl MarketRules {
         if self.round_the_clock {
             return at(day.succ_opt()?, NaiveTime::MIN);
         }
-        if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        if !self.trading_day(day) {
             return None;
         }
         let (_, end) = *parse_sessions(&self.sessions).ok()?.last()?;
@@ -197,6 +213,30 @@ impl MarketRules {
         i.block_min_units.unwrap_or(self.block_min_units)
     }
 
+    /// Whether `day` is a trading day outside round-the-clock mode: a
+    /// weekday that is not one of the holidays.
+    fn trading_day(&self, day: NaiveDate) -> bool {
+        !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+            && !parse_holidays(&self.holidays)
+                .unwrap_or_default()
+                .contains(&day)
+    }
+
+    /// What a market-closed problem says of `ranges` (the sessions or the
+    /// block window), naming the holiday when `now` is on one.
+    pub fn closed_detail(&self, what: &str, ranges: &str, now: Timestamp) -> String {
+        let day = now.with_timezone(&china_time()).date_naive();
+        let mut detail = format!("{what} Monday to Friday {ranges} China time");
+        if !self.round_the_clock
+            && parse_holidays(&self.holidays)
+                .unwrap_or_default()
+                .contains(&day)
+        {
+            detail.push_str(&format!(", except holidays: {day} is one"));
+        }
+        detail
+    }
+
     /// Block trades may be proposed and answered at `now`.
     pub fn block_window_open(&self, now: Timestamp) -> bool {
         self.within(&self.block_window, now)
@@ -207,7 +247,7 @@ impl MarketRules {
             return true;
         }
         let local = now.with_timezone(&china_time());
-        if matches!(local.weekday(), Weekday::Sat | Weekday::Sun) {
+        if !self.trading_day(local.date_naive()) {
             return false;
         }
         let t = local.time();
@@ -255,6 +295,47 @@ mod tests {
             ..r
         };
         assert!(always.is_open(at("2026-11-29T03:00:00+08:00")));
+    }
+
+    #[test]
+    fn holidays_have_no_sessions_and_no_close() {
+        let r = MarketRules {
+            holidays: "2026-11-30, 2026-12-02".into(),
+            ..MarketRules::default()
+        };
+        r.validate().unwrap();
+        assert!(
+            !r.is_open(at("2026-11-30T10:00:00+08:00")),
+            "a holiday Monday"
+        );
+        assert!(!r.block_window_open(at("2026-11-30T13:30:00+08:00")));
+        assert!(r.is_open(at("2026-12-01T10:00:00+08:00")), "Tuesday trades");
+        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert_eq!(
+            r.close_of(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()),
+            None
+        );
+        // From Friday to Thursday 15:00: Tuesday and Thursday close.
+        assert_eq!(
+            r.closes_due(friday, at("2026-12-03T15:00:00+08:00"), 10),
+            vec![
+                NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()
+            ]
+        );
+        // Round the clock ignores them.
+        let always = MarketRules {
+            round_the_clock: true,
+            ..r.clone()
+        };
+        assert!(always.is_open(at("2026-11-30T10:00:00+08:00")));
+        for bad in ["2026-13-01", "30.11.2026", "2026-11-30,x"] {
+            let r = MarketRules {
+                holidays: bad.into(),
+                ..MarketRules::default()
+            };
+            assert!(r.validate().unwrap_err().starts_with("holidays:"), "{bad}");
+        }
     }
 
     #[test]

@@ -564,6 +564,67 @@ async fn an_instrument_has_its_own_block_minimum_and_fee_rate() {
     }
 }
 
+/// A weekday set as a holiday has no sessions and no close: orders are
+/// refused as on a weekend (the problem names the holiday), the next day
+/// trades, and the holiday gets no bar.
+#[tokio::test]
+async fn holidays_have_no_trading_and_no_close() {
+    // The app's clock starts at the real time.
+    let today = tanpuhui_server::clock::china_date(chrono::Utc::now().fixed_offset());
+    let monday = crate::helpers::monday_after(today);
+    let holiday = monday.format("%Y-%m-%d").to_string();
+    let app = spawn_app_with(crate::helpers::any_backend(), |s| {
+        s.registry.notice_working_days = 0;
+        s.market.close_check_secs = 1;
+        s.market.holidays = holiday.clone();
+    })
+    .await;
+    app.clock.set(at(monday, 10, 0));
+    let r = registry(&app, 1).await;
+    let (code, _, _) = listed_forest(&app, &r, "LZ-H-1").await;
+    let sell = |client: &str| {
+        json!({"organization_id": r.org_id(), "client_order_id": client, "instrument": code,
+               "side": "sell", "price": "36.00", "quantity": "10"})
+    };
+    let (status, p) = app
+        .post_as(&r.op, "/api/v1/market/orders", &sell("h-1"))
+        .await;
+    assert_eq!((status, code_of(&p)), (409, Some("market_closed")), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{holiday} is one")),
+        "{p}"
+    );
+    // Past the holiday's would-be close, and on into Tuesday's session.
+    app.clock.set(at(monday, 24 + 10, 0));
+    let op = app.token("forest1@lz.cn").await;
+    let (status, p) = app
+        .post_as(&op, "/api/v1/market/orders", &sell("h-2"))
+        .await;
+    assert_eq!(status, 201, "{p}");
+    app.clock.set(at(monday, 24 + 15, 0) + Duration::seconds(1));
+    let bars = eventually(
+        &app,
+        &format!("/api/v1/market/instruments/{code}/bars"),
+        |b| !b["data"].as_array().unwrap().is_empty(),
+    )
+    .await;
+    let tuesday = (monday + Duration::days(1)).format("%Y-%m-%d").to_string();
+    let days: Vec<&str> = bars["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        days,
+        vec![tuesday.as_str()],
+        "no bar for the holiday: {bars}"
+    );
+}
+
 /// A book trade that delivers from two batches: both parties get its
 /// attestation (JSON and a printable page), which names both and the
 /// batches and, once sealed, carries a proof that verifies as a phone

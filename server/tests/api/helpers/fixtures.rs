@@ -290,8 +290,12 @@ pub async fn issued_report(app: &TestApp, r: &Registry, id: &str, year: i32) -> 
 /// The start (00:00 China time) of the Monday after the app's today:
 /// take it once, before moving the clock.
 pub fn next_monday(app: &TestApp) -> DateTime<FixedOffset> {
+    monday_after(app.today())
+}
+
+/// The start (00:00 China time) of the Monday after `today`.
+pub fn monday_after(today: chrono::NaiveDate) -> DateTime<FixedOffset> {
     use chrono::Datelike;
-    let today = app.today();
     let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
     tanpuhui_server::clock::china_time()
         .from_local_datetime(&monday.and_hms_opt(0, 0, 0).unwrap())
