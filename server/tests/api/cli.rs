@@ -439,9 +439,11 @@ fn demo_fills_an_empty_database_once() {
                     .unwrap()
             }
         };
-        use chrono::Datelike;
-        let year = tanpuhui_server::clock::china_date(chrono::Utc::now().fixed_offset()).year();
-        let code = format!("TPH-FOR-{}", year - 1);
+        let code = text
+            .lines()
+            .find_map(|l| l.split_whitespace().find(|w| w.starts_with("TPH-FOR-")))
+            .unwrap()
+            .to_string();
         let book = get(format!("/api/v1/market/instruments/{code}/book")).await;
         assert_eq!(
             (

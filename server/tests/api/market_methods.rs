@@ -569,10 +569,11 @@ async fn an_instrument_has_its_own_block_minimum_and_fee_rate() {
 /// trades, and the holiday gets no bar.
 #[tokio::test]
 async fn holidays_have_no_trading_and_no_close() {
-    // The app's clock starts at the real time.
-    let today = tanpuhui_server::clock::china_date(chrono::Utc::now().fixed_offset());
-    let monday = crate::helpers::monday_after(today);
+    // A Monday the test clock is set to.
+    let monday =
+        crate::helpers::monday_after(chrono::NaiveDate::from_ymd_opt(2027, 2, 27).unwrap());
     let holiday = monday.format("%Y-%m-%d").to_string();
+    assert_eq!(holiday, "2027-03-01");
     let app = spawn_app_with(crate::helpers::any_backend(), |s| {
         s.registry.notice_working_days = 0;
         s.market.close_check_secs = 1;
