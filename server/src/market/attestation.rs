@@ -8,7 +8,7 @@
 //! `market.trade` event and states the same figures.
 
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -77,28 +77,33 @@ pub struct Attestation {
     pub audit: Option<AuditReceipt>,
 }
 
-/// What a trade delivered, batch by batch, oldest batch first.
+/// What a trade delivered, batch by batch, with the batches, oldest batch
+/// first (as a sell order holds them: by issuance, then id; batch serials
+/// sort by issuance only within a project).
 pub async fn deliveries(
     db: &DatabaseConnection,
     trade_id: &str,
-) -> Result<Vec<delivery::Model>, MarketError> {
-    let mut rows = delivery::Entity::find()
+) -> Result<Vec<(delivery::Model, batch::Model)>, MarketError> {
+    let rows = delivery::Entity::find()
         .filter(delivery::Column::TradeId.eq(trade_id))
         .all(db)
         .await?;
-    // Batch serials sort by issuance (`TPH-<project>-<vintage>-<n>`) only
-    // within a project; the ledger's order is the batch's issuance time.
-    let mut issued = std::collections::HashMap::new();
-    for b in batch::Entity::find()
+    let mut batches: std::collections::HashMap<String, batch::Model> = batch::Entity::find()
         .filter(batch::Column::Id.is_in(rows.iter().map(|d| d.batch_id.clone())))
-        .order_by_asc(batch::Column::IssuedAt)
         .all(db)
         .await?
-    {
-        issued.insert(b.id.clone(), (b.issued_at, b.id));
+        .into_iter()
+        .map(|b| (b.id.clone(), b))
+        .collect();
+    let mut out = Vec::new();
+    for d in rows {
+        let b = batches
+            .remove(&d.batch_id)
+            .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("batch {}", d.batch_id)))?;
+        out.push((d, b));
     }
-    rows.sort_by(|a, b| issued.get(&a.batch_id).cmp(&issued.get(&b.batch_id)));
-    Ok(rows)
+    out.sort_by(|(_, a), (_, b)| (a.issued_at, &a.id).cmp(&(b.issued_at, &b.id)));
+    Ok(out)
 }
 
 /// The trade `id`, for staff of its buyer or its seller; anyone else finds
@@ -151,11 +156,7 @@ pub async fn build(
         .await?
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("instrument {}", t.instrument)))?;
     let mut delivered = Vec::new();
-    for d in deliveries(db, &t.id).await? {
-        let b = batch::Entity::find_by_id(d.batch_id.clone())
-            .one(db)
-            .await?
-            .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("batch {}", d.batch_id)))?;
+    for (d, b) in deliveries(db, &t.id).await? {
         let project_name = match &b.project_id {
             Some(id) => project::Entity::find_by_id(id.clone())
                 .one(db)
@@ -291,7 +292,11 @@ pub async fn public_trade(
         .await?
         .and_then(|e| e.leaf_index)
         .map(|i| i as u64);
-    let d = deliveries(db, &t.id).await?;
+    let d = deliveries(db, &t.id)
+        .await?
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
     Ok((t, d, leaf))
 }
 
