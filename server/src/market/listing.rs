@@ -13,6 +13,12 @@ use crate::auth::roles::Role;
 use crate::instruments::{instrument, Code, TradingStatus};
 use crate::problem::ProblemCode;
 
+/// The reason a listing decision gives for the public record.
+fn public_reason(text: &str) -> Result<String, MarketError> {
+    crate::text::clean(text, crate::text::REASON_MAX, crate::text::Shape::Paragraph)
+        .map_err(|e| MarketError::invalid("reason", e.to_string()))
+}
+
 fn authorise(who: &Principal) -> Result<(), MarketError> {
     if who.is_admin() || who.has_role(Role::Government) {
         Ok(())
@@ -187,12 +193,7 @@ pub async fn set_rules(
     now: DateTime<FixedOffset>,
 ) -> Result<instrument::Model, MarketError> {
     authorise(who)?;
-    let reason = crate::text::clean(
-        reason,
-        crate::text::REASON_MAX,
-        crate::text::Shape::Paragraph,
-    )
-    .map_err(|e| MarketError::invalid("reason", e.to_string()))?;
+    let reason = public_reason(reason)?;
     let txn = crate::db::begin_write(db).await?;
     // In line with the instrument's orders: one entered meanwhile takes
     // either the old rate or the new one, whole.
@@ -240,12 +241,7 @@ pub async fn set_status(
     now: DateTime<FixedOffset>,
 ) -> Result<instrument::Model, MarketError> {
     authorise(who)?;
-    let reason = crate::text::clean(
-        reason,
-        crate::text::REASON_MAX,
-        crate::text::Shape::Paragraph,
-    )
-    .map_err(|e| MarketError::invalid("reason", e.to_string()))?;
+    let reason = public_reason(reason)?;
     let txn = crate::db::begin_write(db).await?;
     let from = match to {
         TradingStatus::Listed => TradingStatus::Suspended,

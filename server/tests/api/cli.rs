@@ -398,53 +398,47 @@ fn demo_fills_an_empty_database_once() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let client = reqwest::Client::new();
-        let res = client
-            .get(format!("{}{certificate}", server.address))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let tokens: serde_json::Value = client
-            .post(format!("{}/api/v1/auth/login", server.address))
-            .json(&serde_json::json!({"login": "li.ming@demo.tanpuhui.cn", "password": password}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let trips: serde_json::Value = client
-            .get(format!("{}/api/v1/trips", server.address))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(trips["data"][0]["status"], "credited", "{trips}");
-        // The market: a book on both sides, one trade on the tape, and its
-        // attestation for the buyer.
         let address = server.address.clone();
-        let get = |path: String| {
+        // GET `path`, signed in when a token is given: the JSON answer.
+        let get = |path: String, token: Option<String>| {
             let (client, address) = (client.clone(), address.clone());
             async move {
-                client
-                    .get(format!("{address}{path}"))
+                let mut req = client.get(format!("{address}{path}"));
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                let res = req.send().await.unwrap();
+                assert_eq!(res.status(), 200, "{path}");
+                res.json::<serde_json::Value>().await.unwrap()
+            }
+        };
+        let login = |email: &'static str| {
+            let (client, address, password) = (client.clone(), address.clone(), password.clone());
+            async move {
+                let tokens: serde_json::Value = client
+                    .post(format!("{address}/api/v1/auth/login"))
+                    .json(&serde_json::json!({"login": email, "password": password}))
                     .send()
                     .await
                     .unwrap()
-                    .json::<serde_json::Value>()
+                    .json()
                     .await
-                    .unwrap()
+                    .unwrap();
+                tokens["access_token"].as_str().unwrap().to_string()
             }
         };
+        get(certificate.clone(), None).await;
+        let walker = login("li.ming@demo.tanpuhui.cn").await;
+        let trips = get("/api/v1/trips".into(), Some(walker)).await;
+        assert_eq!(trips["data"][0]["status"], "credited", "{trips}");
+        // The market: a book on both sides, one trade on the tape, and its
+        // attestation for the buyer.
         let code = text
             .lines()
             .find_map(|l| l.split_whitespace().find(|w| w.starts_with("TPH-FOR-")))
             .unwrap()
             .to_string();
-        let book = get(format!("/api/v1/market/instruments/{code}/book")).await;
+        let book = get(format!("/api/v1/market/instruments/{code}/book"), None).await;
         assert_eq!(
             (
                 book["bids"][0]["price"].as_str(),
@@ -454,31 +448,15 @@ fn demo_fills_an_empty_database_once() {
             (Some("35.80"), Some("36.50"), Some("100")),
             "{book}"
         );
-        let tape = get(format!("/api/v1/market/instruments/{code}/trades")).await;
+        let tape = get(format!("/api/v1/market/instruments/{code}/trades"), None).await;
         assert_eq!(tape["data"].as_array().map(Vec::len), Some(1), "{tape}");
         let attestation = text
             .lines()
             .find_map(|l| l.split_whitespace().find(|w| w.ends_with("/attestation")))
             .unwrap()
             .to_string();
-        let trader: serde_json::Value = client
-            .post(format!("{}/api/v1/auth/login", server.address))
-            .json(&serde_json::json!({"login": "trader@demo.tanpuhui.cn", "password": password}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let a: serde_json::Value = client
-            .get(format!("{}{attestation}", server.address))
-            .bearer_auth(trader["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let trader = login("trader@demo.tanpuhui.cn").await;
+        let a = get(attestation, Some(trader)).await;
         assert_eq!(
             (
                 a["price"].as_str(),
