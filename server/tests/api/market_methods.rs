@@ -275,6 +275,16 @@ async fn block_trades_are_proposed_to_one_buyer_and_settle_on_acceptance() {
         let reports_path = format!("/api/v1/market/instruments/{code}/blocks");
         let reports: Value = app.get(&reports_path).await.json().await.unwrap();
         assert_eq!(reports["data"], json!([]), "{reports}");
+        // The public lists take 1 to 100 of the newest.
+        for path in [
+            reports_path.clone(),
+            format!("/api/v1/market/instruments/{code}/trades"),
+        ] {
+            for (limit, status) in [("0", 422), ("101", 422), ("x", 400), ("100", 200)] {
+                let res = app.get(&format!("{path}?limit={limit}")).await;
+                assert_eq!(res.status(), status, "{path}?limit={limit}");
+            }
+        }
         let trade_id = done["trade"]["id"].as_str().unwrap().to_string();
         let check = format!("/api/v1/public/trades/{trade_id}");
         assert_eq!(

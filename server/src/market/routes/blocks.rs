@@ -275,19 +275,11 @@ pub struct BlockReports {
     pub data: Vec<BlockReport>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReportsQuery {
-    /// Reports, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u64>,
-}
-
 /// Block trades of an instrument, published after the close of their
 /// day: day, price, quantity, time — never who. Public.
 #[utoipa::path(
     tag = "market",
-    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025"), ReportsQuery),
+    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025"), super::orders::RecentQuery),
     responses(
         (status = 200, description = "Block-trade reports", body = BlockReports),
         (status = 404, description = "Not listed (`not_found`)", content_type = "application/problem+json"),
@@ -298,9 +290,9 @@ pub struct ReportsQuery {
 pub async fn block_reports(
     db: web::Data<DatabaseConnection>,
     code: web::Path<String>,
-    query: web::Query<ReportsQuery>,
+    query: web::Query<super::orders::RecentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = super::orders::limit_of(query.limit, 50, 100)?;
+    let limit = query.limit()?;
     let i = crate::market::listing::find(db.get_ref(), &code).await?;
     let data = blocks::reports(&db, &i.code, limit)
         .await?

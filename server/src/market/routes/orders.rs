@@ -414,19 +414,27 @@ pub struct Tape {
     pub data: Vec<TapeEntry>,
 }
 
+/// How many of the newest entries of a public list (the tape, block
+/// reports) to answer.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct TapeQuery {
-    /// Trades, 1 to 100 (default 50).
+pub struct RecentQuery {
+    /// Entries, 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+}
+
+impl RecentQuery {
+    pub(super) fn limit(&self) -> Result<u64, ApiError> {
+        limit_of(self.limit, 50, 100)
+    }
 }
 
 /// The latest book and pick trades of an instrument: price, quantity,
 /// time, never who. Public.
 #[utoipa::path(
     tag = "market",
-    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025"), TapeQuery),
+    params(("code" = String, Path, description = "Instrument code", example = "TPH-FOR-2025"), RecentQuery),
     responses(
         (status = 200, description = "The tape", body = Tape),
         (status = 404, description = "Not listed (`not_found`)", content_type = "application/problem+json"),
@@ -437,9 +445,9 @@ pub struct TapeQuery {
 pub async fn get_tape(
     db: web::Data<DatabaseConnection>,
     code: web::Path<String>,
-    query: web::Query<TapeQuery>,
+    query: web::Query<RecentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = limit_of(query.limit, 50, 100)?;
+    let limit = query.limit()?;
     let i = crate::market::listing::find(db.get_ref(), &code).await?;
     let data = book::tape(db.get_ref(), &i.code, limit)
         .await?
