@@ -405,6 +405,11 @@ fn run(
     });
     let trip_rules = web::Data::new(policies.trip_rules);
     let registry_rules = web::Data::new(policies.registry);
+    let lanes = web::Data::new(crate::market::lanes::Lanes::new(
+        db.clone(),
+        policies.market.clone(),
+        policies.feed.clone(),
+    ));
     let market_rules = web::Data::new(policies.market);
     let feed = web::Data::new(policies.feed);
     let log_key = web::Data::new(policies.log_key);
@@ -441,6 +446,7 @@ fn run(
             .app_data(registry_rules.clone())
             .app_data(market_rules.clone())
             .app_data(feed.clone())
+            .app_data(lanes.clone())
             .app_data(log_key.clone())
             .app_data(clock.clone())
             .app_data(methodologies.clone())

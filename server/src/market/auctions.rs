@@ -237,7 +237,7 @@ pub async fn announce(
     }
     let day = crate::clock::china_day(now);
     let txn = crate::db::begin_write(db).await?;
-    let i = lock_instrument(&txn, &code).await?;
+    let i = lock_instrument(&txn, &code, 1).await?;
     refuse_suspended(&i)?;
     let id = uuid::Uuid::now_v7().to_string();
     let terms = Terms {
@@ -341,7 +341,7 @@ pub async fn bid(
     let a = find(db, auction_id).await?;
     let day = crate::clock::china_day(now);
     let txn = crate::db::begin_write(db).await?;
-    let i = lock_instrument(&txn, &a.instrument).await?;
+    let i = lock_instrument(&txn, &a.instrument, 1).await?;
     // Read again under the lock: a close may have run meanwhile.
     let a = find(&txn, auction_id).await?;
     refuse_suspended(&i)?;
@@ -504,7 +504,7 @@ pub async fn close(
 ) -> Result<bool, MarketError> {
     let code = find(db, id).await?.instrument;
     let txn = crate::db::begin_write(db).await?;
-    let i = lock_instrument(&txn, &code).await?;
+    let i = lock_instrument(&txn, &code, 1).await?;
     let a = find(&txn, id).await?;
     if a.status != AuctionStatus::Announced || a.closes_at > now {
         return Ok(false);

@@ -164,7 +164,7 @@ pub async fn propose(
     }
     let day = crate::clock::china_day(now);
     let txn = crate::db::begin_write(db).await?;
-    let i = lock_instrument(&txn, &code).await?;
+    let i = lock_instrument(&txn, &code, 1).await?;
     refuse_suspended(&i)?;
     if !rules.block_window_open(now) {
         return Err(window_closed(rules, now));
@@ -341,7 +341,7 @@ async fn accept_once(
         return answered(db, b, true).await;
     }
     let txn = crate::db::begin_write(db).await?;
-    let i = lock_instrument(&txn, &b.instrument).await?;
+    let i = lock_instrument(&txn, &b.instrument, 1).await?;
     let b = match still_proposed(&txn, id, now).await {
         Ok(b) => b,
         Err(e) => {
@@ -453,7 +453,7 @@ async fn refuse(
     .map_err(|e| MarketError::invalid("reason", e.to_string()))?;
     let (b, _) = block_for(db, who, id, answer, party).await?;
     let txn = crate::db::begin_write(db).await?;
-    lock_instrument(&txn, &b.instrument).await?;
+    lock_instrument(&txn, &b.instrument, 1).await?;
     let b = still_proposed(&txn, id, now).await?;
     let (status, why) = match party {
         Party::Buyer => (BlockStatus::Declined, "declined"),

@@ -63,7 +63,7 @@ pub async fn close_day(
 ) -> Result<bool, MarketError> {
     let day_text = day.format("%Y-%m-%d").to_string();
     let txn = crate::db::begin_write(db).await?;
-    let i = lock_instrument(&txn, code).await?;
+    let i = lock_instrument(&txn, code, 1).await?;
     if bar::Entity::find_by_id((code.to_string(), day_text.clone()))
         .one(&txn)
         .await?

@@ -28,6 +28,9 @@ pub enum MarketError {
     Ledger(#[from] LedgerError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
+    /// The market cannot take the request now; the client retries.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl MarketError {
@@ -38,6 +41,28 @@ impl MarketError {
                 crate::db::is_deadlock(e)
             }
             _ => false,
+        }
+    }
+
+    /// The same error for another request of a batch that failed as a
+    /// whole.
+    pub fn replicate(&self) -> MarketError {
+        match self {
+            MarketError::Forbidden(why) => MarketError::Forbidden(why),
+            MarketError::NotFound => MarketError::NotFound,
+            MarketError::Unknown { param, detail } => MarketError::unknown(param, detail.clone()),
+            MarketError::Invalid { param, detail } => MarketError::invalid(param, detail.clone()),
+            MarketError::Conflict(code, detail) => MarketError::Conflict(*code, detail.clone()),
+            MarketError::Rule(code, param, detail) => {
+                MarketError::Rule(*code, param, detail.clone())
+            }
+            MarketError::Busy(detail) => MarketError::Busy(detail.clone()),
+            MarketError::Database(e) | MarketError::Ledger(LedgerError::Database(e))
+                if crate::db::is_outage(e) =>
+            {
+                MarketError::Busy("the database cannot be reached just now; retry shortly".into())
+            }
+            other => MarketError::Database(DbErr::Custom(other.to_string())),
         }
     }
 
@@ -79,6 +104,7 @@ impl From<MarketError> for ApiError {
             // cash or units) where it knows which; any other is a bug.
             MarketError::Ledger(e) => ApiError::internal(e),
             MarketError::Database(e) => e.into(),
+            MarketError::Busy(detail) => ApiError::Unavailable(detail),
         }
     }
 }

@@ -197,7 +197,7 @@ pub async fn set_rules(
     let txn = crate::db::begin_write(db).await?;
     // In line with the instrument's orders: one entered meanwhile takes
     // either the old rate or the new one, whole.
-    super::orders::lock_instrument(&txn, code).await?;
+    super::orders::lock_instrument(&txn, code, 1).await?;
     instrument::Entity::update_many()
         .col_expr(
             instrument::Column::BlockMinUnits,

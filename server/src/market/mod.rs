@@ -14,6 +14,7 @@ pub mod entity;
 pub mod error;
 pub mod feed;
 mod holds;
+pub mod lanes;
 pub mod listing;
 pub mod matching;
 pub mod money;

@@ -99,15 +99,17 @@ pub async fn trades_of(
 }
 
 /// Locks the instrument's row for this transaction and takes its next
-/// sequence number: every order of one instrument after this waits.
+/// `n` sequence numbers (the last is the returned `last_sequence`): every
+/// order of one instrument after this waits.
 pub(super) async fn lock_instrument(
     txn: &DatabaseTransaction,
     code: &str,
+    n: i64,
 ) -> Result<instrument::Model, MarketError> {
     let locked = instrument::Entity::update_many()
         .col_expr(
             instrument::Column::LastSequence,
-            Expr::col(instrument::Column::LastSequence).add(1),
+            Expr::col(instrument::Column::LastSequence).add(n),
         )
         .filter(instrument::Column::Code.eq(code))
         .exec_with_returning(txn)
@@ -379,28 +381,32 @@ pub(super) async fn open_order(
     Ok(Some(o))
 }
 
-/// Places a limit order (run again if a deadlock aborted it).
-pub async fn place(
-    db: &DatabaseConnection,
-    who: &Principal,
-    rules: &MarketRules,
-    fees: &account::Model,
-    input: &OrderInput,
-    now: DateTime<FixedOffset>,
-) -> Result<Placed, MarketError> {
-    super::retry::retrying(|| place_once(db, who, rules, fees, input, now)).await
+/// A book order checked as far as it can be outside its instrument's
+/// turn: who it is for, its client id, price, size.
+pub struct Prepared {
+    pub code: String,
+    price: i64,
+    quantity: i64,
+    side: Side,
+    tif: TimeInForce,
+    entry: Entry,
 }
 
-/// Places a limit order: checks, holds, matches, settles each fill, rests
-/// or cancels the rest.
-async fn place_once(
+/// What checking an order's request found: an order to place, or the
+/// first answer to its `client_order_id`.
+pub enum Ready {
+    New(Prepared),
+    Replay(Placed),
+}
+
+/// Checks an order's request and looks for an earlier use of its client
+/// id; reads only.
+pub async fn prepare(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,
-    fees: &account::Model,
     input: &OrderInput,
-    now: DateTime<FixedOffset>,
-) -> Result<Placed, MarketError> {
+) -> Result<Ready, MarketError> {
     let code = listing::parse_code("instrument", &input.instrument)?.to_string();
     let price = money::parse_price(&input.price)
         .map_err(|e| MarketError::invalid("price", e.to_string()))?;
@@ -417,31 +423,93 @@ async fn place_once(
     )
     .await?;
     if let Some(first) = replay_of(db, &entry).await? {
-        return Ok(first);
+        return Ok(Ready::Replay(first));
     }
-    let day = crate::clock::china_day(now);
-    let txn = crate::db::begin_write(db).await?;
-    let i = lock_instrument(&txn, &code).await?;
-    refuse_unless_open(rules, &i, now)?;
-    check_band(i.reference_price, rules.band, price, "book orders")?;
-    let terms = Terms {
-        instrument: &i,
-        kind: OrderKind::Limit,
-        side: input.side,
+    Ok(Ready::New(Prepared {
+        code,
         price,
         quantity: input.quantity,
+        side: input.side,
         tif,
+        entry,
+    }))
+}
+
+/// Places a limit order on its own (run again if a deadlock aborted it);
+/// the HTTP route goes through the instrument's lane
+/// ([`super::lanes`]), which places many in one transaction.
+pub async fn place(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &MarketRules,
+    fees: &account::Model,
+    input: &OrderInput,
+    now: DateTime<FixedOffset>,
+) -> Result<Placed, MarketError> {
+    let order = match prepare(db, who, rules, input).await? {
+        Ready::Replay(first) => return Ok(first),
+        Ready::New(order) => order,
+    };
+    let placed = super::retry::retrying(|| async {
+        let txn = crate::db::begin_write(db).await?;
+        let i = lock_instrument(&txn, &order.code, 1).await?;
+        let placed = place_in(&txn, who, rules, fees, &order, &i, now).await?;
+        txn.commit().await?;
+        Ok(placed)
+    })
+    .await?;
+    settled(db, &order, placed).await
+}
+
+/// The answer to an order once its transaction committed: `placed` is
+/// `None` when a concurrent request with the same client id won.
+pub async fn settled(
+    db: &DatabaseConnection,
+    order: &Prepared,
+    placed: Option<order::Model>,
+) -> Result<Placed, MarketError> {
+    match placed {
+        Some(o) => answer(db, o, false).await,
+        None => replay_of(db, &order.entry)
+            .await?
+            .ok_or(MarketError::NotFound),
+    }
+}
+
+/// Places a limit order in the caller's transaction, which holds the
+/// instrument's lock (`i`, its `last_sequence` the order's number):
+/// checks, holds, matches, settles each fill, rests or cancels the rest.
+/// `None` when a concurrent request with the same client id won; the
+/// caller must then roll back what this wrote.
+pub async fn place_in(
+    txn: &DatabaseTransaction,
+    who: &Principal,
+    rules: &MarketRules,
+    fees: &account::Model,
+    order: &Prepared,
+    i: &instrument::Model,
+    now: DateTime<FixedOffset>,
+) -> Result<Option<order::Model>, MarketError> {
+    let day = crate::clock::china_day(now);
+    refuse_unless_open(rules, i, now)?;
+    check_band(i.reference_price, rules.band, order.price, "book orders")?;
+    let terms = Terms {
+        instrument: i,
+        kind: OrderKind::Limit,
+        side: order.side,
+        price: order.price,
+        quantity: order.quantity,
+        tif: order.tif,
         picked: None,
         status: OrderStatus::Open,
         auction: None,
     };
-    let Some(taker) = open_order(&txn, who, rules, &entry, terms, &day, now).await? else {
-        txn.rollback().await?;
-        return replay_of(db, &entry).await?.ok_or(MarketError::NotFound);
+    let Some(taker) = open_order(txn, who, rules, &order.entry, terms, &day, now).await? else {
+        return Ok(None);
     };
-    let taker = match_incoming(&txn, rules, fees, &i, &entry.me, taker, tif, &day, now).await?;
-    txn.commit().await?;
-    answer(db, taker, false).await
+    let me = &order.entry.me;
+    let taker = match_incoming(txn, rules, fees, i, me, taker, order.tif, &day, now).await?;
+    Ok(Some(taker))
 }
 
 pub(super) fn tif_str(tif: TimeInForce) -> &'static str {
@@ -659,7 +727,8 @@ pub async fn find_for(
     Ok(o)
 }
 
-/// Cancels the rest of an open order and gives back what it holds.
+/// Cancels the rest of an open order and gives back what it holds, on
+/// its own; the HTTP route goes through the instrument's lane.
 pub async fn cancel(
     db: &DatabaseConnection,
     who: &Principal,
@@ -670,14 +739,26 @@ pub async fn cancel(
     let txn = crate::db::begin_write(db).await?;
     // In line with the instrument's matching, so a fill and a cancel of
     // one order never interleave.
-    lock_instrument(&txn, &o.instrument).await?;
+    lock_instrument(&txn, &o.instrument, 1).await?;
+    let cancelled = cancel_in(&txn, &o, now).await?;
+    txn.commit().await?;
+    Ok(cancelled)
+}
+
+/// Cancels `o` in the caller's transaction, which holds its instrument's
+/// lock.
+pub async fn cancel_in(
+    txn: &DatabaseTransaction,
+    o: &order::Model,
+    now: DateTime<FixedOffset>,
+) -> Result<order::Model, MarketError> {
     let changed = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Cancelled))
         .col_expr(order::Column::Reason, Expr::value("cancelled"))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
-        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::Id.eq(o.id.as_str()))
         .filter(order::Column::Status.eq(OrderStatus::Open))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if changed.rows_affected != 1 {
         let detail = match o.kind {
@@ -691,13 +772,13 @@ pub async fn cancel(
             detail.into(),
         ));
     }
-    let cancelled = order::Entity::find_by_id(id.to_string())
-        .one(&txn)
+    let cancelled = order::Entity::find_by_id(o.id.clone())
+        .one(txn)
         .await?
         .ok_or(MarketError::NotFound)?;
-    settlement::release_all(&txn, &cancelled, now).await?;
+    settlement::release_all(txn, &cancelled, now).await?;
     crate::audit::log::append(
-        &txn,
+        txn,
         "market.order_cancelled",
         serde_json::json!({
             "order": cancelled.id,
@@ -709,7 +790,6 @@ pub async fn cancel(
         now,
     )
     .await?;
-    txn.commit().await?;
     Ok(cancelled)
 }
 

@@ -87,7 +87,7 @@ async fn pick_once(
         .instrument;
     let day = crate::clock::china_day(now);
     let txn = crate::db::begin_write(db).await?;
-    let i = lock_instrument(&txn, &code).await?;
+    let i = lock_instrument(&txn, &code, 1).await?;
     refuse_unless_open(rules, &i, now)?;
     // Read again under the lock: what it has left now.
     let target = order::Entity::find_by_id(input.order_id.clone())

@@ -55,6 +55,12 @@ pub struct MarketRules {
     pub close_check_secs: u64,
     /// Seconds between keep-alive comments on the live market stream.
     pub stream_keepalive_secs: u64,
+    /// Most book orders and cancels one instrument's lane places in one
+    /// database transaction (`market::lanes`).
+    pub batch_orders: usize,
+    /// Most book orders and cancels waiting for one instrument's lane on a
+    /// replica; more are refused (503) until it catches up.
+    pub queue_orders: usize,
 }
 
 impl Default for MarketRules {
@@ -77,6 +83,8 @@ impl Default for MarketRules {
             auction_max_days: 30,
             close_check_secs: 30,
             stream_keepalive_secs: 15,
+            batch_orders: 64,
+            queue_orders: 4096,
         }
     }
 }
@@ -155,6 +163,12 @@ impl MarketRules {
         }
         if !(1..=3600).contains(&self.close_check_secs) {
             return Err("close_check_secs must be 1 to 3600".into());
+        }
+        if !(1..=1024).contains(&self.batch_orders) {
+            return Err("batch_orders must be 1 to 1024".into());
+        }
+        if !(1..=1_000_000).contains(&self.queue_orders) {
+            return Err("queue_orders must be 1 to 1000000".into());
         }
         if !(1..=20).contains(&self.pick_levels) {
             return Err("pick_levels must be 1 to 20".into());

@@ -1158,3 +1158,204 @@ async fn an_order_fills_through_more_resting_orders_than_one_page() {
         "{depth}"
     );
 }
+
+/// Orders of one instrument queue in its lane and are placed together in
+/// one transaction: while the instrument's row is locked elsewhere, what
+/// arrives waits (up to `queue_orders`, then 503); once free, a refused
+/// order in the batch leaves the others placed, and a client id used twice
+/// in one batch answers the first.
+#[tokio::test]
+async fn orders_queue_in_their_instruments_lane() {
+    use std::time::Duration;
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.round_the_clock = true;
+            s.market.queue_orders = 4;
+        })
+        .await;
+        let (code, (seller, seller_op), (buyer, buyer_op)) =
+            crate::market_methods::two_traders(&app).await;
+        let order = |org: &str, id: &str, side: &str, price: &str, quantity: &str| {
+            json!({"organization_id": org, "client_order_id": id, "instrument": code,
+                   "side": side, "price": price, "quantity": quantity})
+        };
+        let (status, resting) = app
+            .post_as(
+                &seller_op,
+                "/api/v1/market/orders",
+                &order(&seller, "s-0", "sell", "36.50", "10"),
+            )
+            .await;
+        assert_eq!(status, 201, "{resting}");
+
+        // Someone else holds the instrument's row (SQLite: the write lock).
+        let blocker = tanpuhui_server::db::begin_write(&app.db).await.unwrap();
+        sea_orm::ConnectionTrait::execute_raw(
+            &blocker,
+            sea_orm::Statement::from_string(
+                sea_orm::ConnectionTrait::get_database_backend(&blocker),
+                format!(
+                    "UPDATE instruments SET last_sequence = last_sequence WHERE code = '{code}'"
+                ),
+            ),
+        )
+        .await
+        .unwrap();
+        let after = |ms: u64, token: String, body: serde_json::Value| {
+            let app = &app;
+            async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                app.post_as(&token, "/api/v1/market/orders", &body).await
+            }
+        };
+        let a = after(
+            0,
+            buyer_op.clone(),
+            order(&buyer, "b-a", "buy", "36.50", "1"),
+        );
+        // The lane has taken `a` and waits for the row; these queue.
+        let b = after(
+            400,
+            buyer_op.clone(),
+            order(&buyer, "b-b", "buy", "36.00", "99999"),
+        );
+        let c = after(
+            500,
+            seller_op.clone(),
+            order(&seller, "s-c", "sell", "37.00", "5"),
+        );
+        let c_again = after(
+            600,
+            seller_op.clone(),
+            order(&seller, "s-c", "sell", "37.00", "5"),
+        );
+        let c_other = after(
+            700,
+            seller_op.clone(),
+            order(&seller, "s-c", "sell", "37.10", "5"),
+        );
+        let full = async {
+            tokio::time::sleep(Duration::from_millis(900)).await;
+            let res = app
+                .send(
+                    reqwest::Method::POST,
+                    "/api/v1/market/orders",
+                    Some(&seller_op),
+                    Some(&order(&seller, "s-e", "sell", "38.00", "1")),
+                )
+                .await;
+            let retry = res.headers().get("retry-after").cloned();
+            let status = res.status().as_u16();
+            let p: serde_json::Value = res.json().await.unwrap();
+            // Only now let the lane go on.
+            blocker.commit().await.unwrap();
+            (status, p, retry)
+        };
+        let (a, b, c, c_again, c_other, (full_status, full, retry)) =
+            tokio::join!(a, b, c, c_again, c_other, full);
+
+        assert_eq!(
+            (full_status, full["code"].as_str()),
+            (503, Some("unavailable")),
+            "{full}"
+        );
+        assert!(retry.is_some(), "a full lane says when to retry");
+        assert_eq!(a.0, 201, "{}", a.1);
+        assert_eq!(
+            (
+                a.1["order"]["status"].as_str(),
+                a.1["trades"].as_array().map(Vec::len)
+            ),
+            (Some("filled"), Some(1)),
+            "{}",
+            a.1
+        );
+        assert_eq!(
+            (b.0, b.1["code"].as_str()),
+            (409, Some("insufficient_cash")),
+            "{}",
+            b.1
+        );
+        assert_eq!(
+            (c.0, c.1["order"]["status"].as_str()),
+            (201, Some("open")),
+            "{}",
+            c.1
+        );
+        assert_eq!(
+            (
+                c_again.0,
+                c_again.1["replayed"].as_bool(),
+                &c_again.1["order"]["id"]
+            ),
+            (200, Some(true), &c.1["order"]["id"]),
+            "{}",
+            c_again.1
+        );
+        assert_eq!(
+            (c_other.0, c_other.1["code"].as_str()),
+            (409, Some("id_reused")),
+            "{}",
+            c_other.1
+        );
+        assert!(
+            c.1["order"]["seq"].as_i64() > a.1["order"]["seq"].as_i64(),
+            "queued in arrival order: {} then {}",
+            a.1["order"],
+            c.1["order"]
+        );
+
+        // What was refused holds nothing; what rests holds its own.
+        let (status, mine) = app
+            .get_as(
+                &buyer_op,
+                &format!("/api/v1/market/orders?organization_id={buyer}"),
+            )
+            .await;
+        assert_eq!(status, 200, "{mine}");
+        assert_eq!(mine["data"].as_array().map(Vec::len), Some(1), "{mine}");
+        let buyer_account = app
+            .get_as(&buyer_op, &format!("/api/v1/organizations/{buyer}"))
+            .await
+            .1["account_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            balance(&app, &buyer_op, &buyer_account, "cash:CNY").await,
+            (100_000_000 - 3_650, 0)
+        );
+        let (_, sells) = app
+            .get_as(
+                &seller_op,
+                &format!("/api/v1/market/orders?organization_id={seller}&status=open"),
+            )
+            .await;
+        let open: Vec<(&str, &str)> = sells["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["client_order_id"].as_str().unwrap(),
+                    o["remaining"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(open.len(), 2, "{sells}");
+        assert!(
+            open.contains(&("s-0", "9")) && open.contains(&("s-c", "5")),
+            "{sells}"
+        );
+        // The refused order was never placed: its id is free.
+        let (status, e) = app
+            .post_as(
+                &seller_op,
+                "/api/v1/market/orders",
+                &order(&seller, "s-e", "sell", "38.00", "1"),
+            )
+            .await;
+        assert_eq!((status, e["replayed"].as_bool()), (201, Some(false)), "{e}");
+    }
+}

@@ -1233,7 +1233,7 @@ impl Events {
 
 /// A forest instrument listed with a seller holding it and a buyer with
 /// cash; answers the code, the seller's and the buyer's (org, token).
-async fn two_traders(app: &TestApp) -> (String, (String, String), (String, String)) {
+pub(crate) async fn two_traders(app: &TestApp) -> (String, (String, String), (String, String)) {
     let r = registry(app, 1).await;
     let (code, _, _) = listed_forest(app, &r, "LZ-S-1").await;
     let (buyer_org, buyer_op) = enterprise(app, &r.g, "buyer@lz.cn", 12).await;

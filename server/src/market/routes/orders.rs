@@ -8,6 +8,7 @@ use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
 use crate::market::entity::{order, trade, OrderKind, OrderStatus};
+use crate::market::lanes::{Done, Lanes, Work};
 use crate::market::money::yuan;
 use crate::market::orders::{self, OrderInput};
 use crate::market::rules::MarketRules;
@@ -154,26 +155,35 @@ pub(super) fn placed_response(placed: orders::Placed) -> HttpResponse {
         (status = 200, description = "Placed before with this `client_order_id` (`replayed`)", body = PlacedView),
         (status = 404, description = "Not an organisation the caller acts for, or not a listed instrument (`not_found`, `param` names it)", content_type = "application/problem+json"),
         (status = 409, description = "Market closed (`market_closed`), instrument suspended (`instrument_suspended`), not enough cash (`insufficient_cash`) or units (`insufficient_units`), units bought today (`t_plus_one`), over the position limit (`position_limit`), `client_order_id` used for another order (`id_reused`), the organisation does not trade (`not_a_participant`)", content_type = "application/problem+json"),
-        (status = 422, description = "Price outside today's band (`outside_band`, `detail` states it); a price off the tick, a quantity of no whole units or over the largest order (`invalid_field`)", content_type = "application/problem+json")
+        (status = 422, description = "Price outside today's band (`outside_band`, `detail` states it); a price off the tick, a quantity of no whole units or over the largest order (`invalid_field`)", content_type = "application/problem+json"),
+        (status = 503, description = "The instrument has `queue_orders` orders waiting on this replica, or the database cannot be reached (`unavailable`, `Retry-After`); nothing was placed, or the same `client_order_id` replays it", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/market/orders")]
 pub async fn place_order(
     db: web::Data<DatabaseConnection>,
     rules: web::Data<MarketRules>,
-    feed: web::Data<crate::market::feed::Feed>,
+    lanes: web::Data<Lanes>,
     systems: web::Data<SystemAccounts>,
     who: Principal,
     body: web::Json<OrderInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
+    let order = match orders::prepare(&db, &who, &rules, &body).await? {
+        orders::Ready::Replay(first) => return Ok(placed_response(first)),
+        orders::Ready::New(order) => order,
+    };
     let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
-    let placed = orders::place(&db, &who, &rules, &fees, &body, now).await?;
-    if !placed.replayed {
-        let code = placed.order.instrument.clone();
-        super::announce(&feed, &db, &rules, &code, &placed.trades).await;
-    }
-    Ok(placed_response(placed))
+    let order = std::sync::Arc::new(order);
+    let work = Work::Place {
+        who: Box::new(who),
+        order: order.clone(),
+        fees: Box::new(fees),
+    };
+    let Done::Placed(placed) = lanes.run(&order.code, work, now).await? else {
+        unreachable!("a lane answers an order with what it placed")
+    };
+    Ok(placed_response(orders::settled(&db, &order, placed).await?))
 }
 
 /// Cancel the rest of an open order: what it still holds is available
@@ -185,20 +195,23 @@ pub async fn place_order(
     responses(
         (status = 200, description = "Cancelled", body = OrderView),
         (status = 404, description = "No such order of an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Filled, cancelled or expired already (`order_not_open`)", content_type = "application/problem+json")
+        (status = 409, description = "Filled, cancelled or expired already (`order_not_open`)", content_type = "application/problem+json"),
+        (status = 503, description = "The instrument has `queue_orders` requests waiting on this replica, or the database cannot be reached (`unavailable`, `Retry-After`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/market/orders/{id}/cancel")]
 pub async fn cancel_order(
     db: web::Data<DatabaseConnection>,
-    rules: web::Data<MarketRules>,
-    feed: web::Data<crate::market::feed::Feed>,
+    lanes: web::Data<Lanes>,
     who: Principal,
     id: web::Path<String>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let o = orders::cancel(&db, &who, &id, now).await?;
-    super::announce(&feed, &db, &rules, &o.instrument, &[]).await;
+    let o = orders::find_for(db.get_ref(), &who, &id).await?;
+    let code = o.instrument.clone();
+    let Done::Cancelled(o) = lanes.run(&code, Work::Cancel(Box::new(o)), now).await? else {
+        unreachable!("a lane answers a cancel with the cancelled order")
+    };
     Ok(HttpResponse::Ok().json(OrderView::from(o)))
 }
 

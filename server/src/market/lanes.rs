@@ -1,0 +1,309 @@
+//! Order entry's lanes: one queue and one task per instrument on each
+//! replica. The task takes what is queued (up to `batch_orders`) and
+//! places and cancels it in one database transaction under one lock of
+//! the instrument's row, each order in its own savepoint, so an order that
+//! is refused leaves the others alone. Then it commits once, answers
+//! every request and tells the live feed once.
+//!
+//! Why: an order's own transaction held its instrument's row for about 37
+//! statements and a commit, and every request of that instrument queued
+//! for the row on a connection of its own. A lane keeps one connection per
+//! busy instrument, takes the lock and commits once per batch, and reads
+//! the book's depth for the feed once per batch. Matching stays serialised
+//! in the database (the row lock), so several replicas may each run a lane
+//! of one instrument and take turns, as before.
+//!
+//! Every request is answered only after its batch committed (or failed):
+//! nothing is reported placed that is not. A batch the database aborts as
+//! a deadlock's victim runs again; when it keeps failing, each request in
+//! it runs alone, so one participant's rows cannot fail the others.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use super::entity::{order, trade};
+use super::error::MarketError;
+use super::feed::Feed;
+use super::orders::{self, Prepared};
+use super::retry::retrying;
+use super::rules::MarketRules;
+use crate::accounts::entity as account;
+use crate::auth::extract::Principal;
+
+/// How long a lane with nothing to do stays; the next request starts a
+/// new one. Not a business rule: it only bounds the idle tasks of
+/// instruments nobody trades.
+const IDLE: Duration = Duration::from_secs(30);
+
+/// What a request asks of its instrument's lane.
+pub enum Work {
+    Place {
+        who: Box<Principal>,
+        order: Arc<Prepared>,
+        fees: Box<account::Model>,
+    },
+    Cancel(Box<order::Model>),
+}
+
+/// What a lane did with a request.
+pub enum Done {
+    /// The order as its transaction left it; `None` when a concurrent
+    /// request with the same client id won.
+    Placed(Option<order::Model>),
+    Cancelled(order::Model),
+}
+
+struct Job {
+    work: Work,
+    now: DateTime<FixedOffset>,
+    reply: oneshot::Sender<Result<Done, MarketError>>,
+}
+
+#[derive(Clone)]
+pub struct Lanes {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    rules: MarketRules,
+    feed: Feed,
+    /// The open lanes by instrument code, each with a number that tells a
+    /// retiring lane whether the entry is still its own.
+    open: Mutex<HashMap<String, (u64, mpsc::Sender<Job>)>>,
+    started: std::sync::atomic::AtomicU64,
+}
+
+impl Lanes {
+    pub fn new(db: DatabaseConnection, rules: MarketRules, feed: Feed) -> Lanes {
+        Lanes {
+            inner: Arc::new(Inner {
+                db,
+                rules,
+                feed,
+                open: Mutex::new(HashMap::new()),
+                started: Default::default(),
+            }),
+        }
+    }
+
+    /// Queues `work` on the lane of instrument `code` and waits for its
+    /// answer. A full queue is refused at once (503): the instrument has
+    /// more waiting than it can take in time.
+    pub async fn run(
+        &self,
+        code: &str,
+        work: Work,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Done, MarketError> {
+        let (reply, answer) = oneshot::channel();
+        let mut job = Job { work, now, reply };
+        // A lane that retired after we took its sender gives the job back.
+        loop {
+            let lane = self.lane(code);
+            match lane.try_send(job) {
+                Ok(()) => break,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    return Err(MarketError::Busy(format!(
+                        "{code} has {} orders waiting; retry shortly",
+                        self.inner.rules.queue_orders
+                    )))
+                }
+                Err(mpsc::error::TrySendError::Closed(back)) => {
+                    self.forget(code, &lane);
+                    job = back;
+                }
+            }
+        }
+        answer.await.unwrap_or_else(|_| {
+            // The lane's task ended without answering (a panic): whether
+            // the order was placed is unknown; its client id tells.
+            Err(MarketError::Busy(
+                "the order's outcome is unknown; send it again with the same client_order_id"
+                    .into(),
+            ))
+        })
+    }
+
+    fn lane(&self, code: &str) -> mpsc::Sender<Job> {
+        let mut open = self.inner.open.lock().expect("lanes lock");
+        if let Some((_, tx)) = open.get(code) {
+            if !tx.is_closed() {
+                return tx.clone();
+            }
+        }
+        let (tx, rx) = mpsc::channel(self.inner.rules.queue_orders);
+        let n = self
+            .inner
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        open.insert(code.to_string(), (n, tx.clone()));
+        tokio::spawn(lane(self.inner.clone(), code.to_string(), n, rx));
+        tx
+    }
+
+    fn forget(&self, code: &str, lane: &mpsc::Sender<Job>) {
+        let mut open = self.inner.open.lock().expect("lanes lock");
+        if open.get(code).is_some_and(|(_, tx)| tx.same_channel(lane)) {
+            open.remove(code);
+        }
+    }
+}
+
+async fn lane(inner: Arc<Inner>, code: String, n: u64, mut rx: mpsc::Receiver<Job>) {
+    loop {
+        let first = match tokio::time::timeout(IDLE, rx.recv()).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return,
+            Err(_) => {
+                {
+                    let mut open = inner.open.lock().expect("lanes lock");
+                    if open.get(&code).is_some_and(|(m, _)| *m == n) {
+                        open.remove(&code);
+                    }
+                }
+                // Senders taken before the removal are refused from now on
+                // (and start a new lane); what they queued already is done.
+                rx.close();
+                let mut left = Vec::new();
+                while let Some(job) = rx.recv().await {
+                    left.push(job);
+                }
+                while !left.is_empty() {
+                    let rest = left.split_off(left.len().min(inner.rules.batch_orders));
+                    run_batch(&inner, &code, left).await;
+                    left = rest;
+                }
+                return;
+            }
+        };
+        let mut batch = vec![first];
+        while batch.len() < inner.rules.batch_orders {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&inner, &code, batch).await;
+    }
+}
+
+async fn run_batch(inner: &Inner, code: &str, jobs: Vec<Job>) {
+    let (works, replies): (Vec<(Work, DateTime<FixedOffset>)>, Vec<_>) =
+        jobs.into_iter().map(|j| ((j.work, j.now), j.reply)).unzip();
+    let outcomes = match retrying(|| attempt(inner, code, &works)).await {
+        Ok(outcomes) => outcomes,
+        Err(e) if e.is_deadlock() && works.len() > 1 => {
+            tracing::info!(
+                instrument = code,
+                orders = works.len(),
+                "batch kept deadlocking; placing its orders one by one"
+            );
+            let mut outcomes = Vec::with_capacity(works.len());
+            for w in works.chunks(1) {
+                outcomes.push(match retrying(|| attempt(inner, code, w)).await {
+                    Ok(mut one) => one.remove(0),
+                    Err(e) => Err(e),
+                });
+            }
+            outcomes
+        }
+        Err(e) => works.iter().map(|_| Err(e.replicate())).collect(),
+    };
+    let mut placed: Vec<String> = Vec::new();
+    let mut changed = false;
+    for (outcome, reply) in outcomes.into_iter().zip(replies) {
+        match &outcome {
+            Ok(Done::Placed(Some(o))) => {
+                placed.push(o.id.clone());
+                changed = true;
+            }
+            Ok(Done::Cancelled(_)) => changed = true,
+            _ => {}
+        }
+        // A client that went away still has its order; its id replays it.
+        let _ = reply.send(outcome);
+    }
+    if changed {
+        announce(inner, code, placed).await;
+    }
+}
+
+/// One transaction for the batch: the instrument's lock and a sequence
+/// number for each request, each in its own savepoint. `Err` when the
+/// batch as a whole failed (nothing of it committed).
+async fn attempt(
+    inner: &Inner,
+    code: &str,
+    works: &[(Work, DateTime<FixedOffset>)],
+) -> Result<Vec<Result<Done, MarketError>>, MarketError> {
+    let txn = crate::db::begin_write(&inner.db).await?;
+    let n = works.len() as i64;
+    let locked = orders::lock_instrument(&txn, code, n).await?;
+    let mut out = Vec::with_capacity(works.len());
+    for (k, (work, now)) in (0i64..).zip(works) {
+        let mut i = locked.clone();
+        i.last_sequence = locked.last_sequence - n + 1 + k;
+        let one = txn.begin().await?;
+        let done = match work {
+            Work::Place { who, order, fees } => {
+                orders::place_in(&one, who, &inner.rules, fees, order, &i, *now)
+                    .await
+                    .map(|placed| (placed.is_some(), Done::Placed(placed)))
+            }
+            Work::Cancel(o) => orders::cancel_in(&one, o, *now)
+                .await
+                .map(|o| (true, Done::Cancelled(o))),
+        };
+        match done {
+            Ok((true, done)) => {
+                one.commit().await?;
+                out.push(Ok(done));
+            }
+            Ok((false, lost)) => {
+                one.rollback().await?;
+                out.push(Ok(lost));
+            }
+            Err(e) if e.is_deadlock() => {
+                one.rollback().await.ok();
+                txn.rollback().await.ok();
+                return Err(e);
+            }
+            Err(e) => {
+                one.rollback().await?;
+                out.push(Err(e));
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Tells the live feed what a committed batch did: its trades, then the
+/// book once.
+async fn announce(inner: &Inner, code: &str, placed: Vec<String>) {
+    let trades = if placed.is_empty() {
+        Ok(Vec::new())
+    } else {
+        trade::Entity::find()
+            .filter(
+                sea_orm::Condition::any()
+                    .add(trade::Column::BuyOrderId.is_in(placed.clone()))
+                    .add(trade::Column::SellOrderId.is_in(placed)),
+            )
+            .filter(trade::Column::Instrument.eq(code))
+            .all(&inner.db)
+            .await
+    };
+    let mut trades = trades.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, instrument = code, "the batch's trades for the feed could not be read");
+        Vec::new()
+    });
+    trades.sort_by_key(|t| t.seq);
+    super::routes::announce(&inner.feed, &inner.db, &inner.rules, code, &trades).await;
+}
