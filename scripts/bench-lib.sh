@@ -7,6 +7,7 @@
 #   BENCH_CONNECTIONS   concurrent connections (default 64)
 #   BENCH_BIN           run this server binary instead of building the tree
 #   BENCH_LOG           the server's log filter (default warn)
+#   BENCH_KEEP_LOG      copy the server's log to this file at the end
 
 admin_url=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 seconds=${BENCH_SECONDS:-20}
@@ -23,6 +24,7 @@ fi
 bench_cleanup() {
   [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   psql -q "$admin_url" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true
+  if [[ -n ${BENCH_KEEP_LOG:-} ]]; then cp "$log" "$BENCH_KEEP_LOG"; fi
   rm -f "$log"
 }
 trap bench_cleanup EXIT

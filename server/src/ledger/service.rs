@@ -19,7 +19,7 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -619,16 +619,15 @@ async fn resolve_hold(
         .col_expr(hold::Column::ResolvedBy, Expr::value(by))
         .filter(hold::Column::Id.eq(hold_id))
         .filter(hold::Column::Status.eq("held"))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await?;
-    let h = find_hold(txn, hold_id).await?;
-    if changed.rows_affected != 1 {
-        return Err(LedgerError::HoldResolved {
+    match changed.into_iter().next() {
+        Some(h) => Ok(h),
+        None => Err(LedgerError::HoldResolved {
             id: hold_id.to_string(),
-            status: h.status,
-        });
+            status: find_hold(txn, hold_id).await?.status,
+        }),
     }
-    Ok(h)
 }
 
 /// Takes `amount` from what hold `hold_id` still holds, at most all of it,
@@ -656,23 +655,23 @@ async fn draw_hold(
         .filter(C::Id.eq(hold_id))
         .filter(C::Status.eq("held"))
         .filter(Expr::col(C::Amount).sub(Expr::col(C::Drawn)).gte(amount))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await?;
-    let h = find_hold(txn, hold_id).await?;
-    if changed.rows_affected != 1 {
-        return Err(if h.status != "held" {
-            LedgerError::HoldResolved {
-                id: hold_id.to_string(),
-                status: h.status,
-            }
-        } else {
-            LedgerError::Invalid(format!(
-                "the amount {amount} exceeds the {} held",
-                h.amount - h.drawn
-            ))
-        });
+    if let Some(h) = changed.into_iter().next() {
+        return Ok(h);
     }
-    Ok(h)
+    let h = find_hold(txn, hold_id).await?;
+    Err(if h.status != "held" {
+        LedgerError::HoldResolved {
+            id: hold_id.to_string(),
+            status: h.status,
+        }
+    } else {
+        LedgerError::Invalid(format!(
+            "the amount {amount} exceeds the {} held",
+            h.amount - h.drawn
+        ))
+    })
 }
 
 /// Lowers what is available in a balance that may not go negative: the
@@ -754,6 +753,37 @@ async fn raise_balances(
             .to_owned(),
         )
         .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Locks the balance rows of `accounts` in `asset` (shard 0) until the
+/// transaction ends, in account order: the order every ledger transaction
+/// changes balances in. A transaction that will touch many of them in an
+/// order it cannot know yet (a batch of orders and their fills) takes them
+/// all first, so it may wait but never deadlocks with another that does
+/// the same. PostgreSQL only: SQLite's write transactions are exclusive.
+pub async fn lock_balances(
+    txn: &DatabaseTransaction,
+    accounts: &[String],
+    asset: &Asset,
+) -> Result<(), DbErr> {
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres || accounts.is_empty() {
+        return Ok(());
+    }
+    let mut sorted = accounts.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    balance::Entity::find()
+        .select_only()
+        .column(balance::Column::AccountId)
+        .filter(balance::Column::AccountId.is_in(sorted))
+        .filter(balance::Column::Asset.eq(asset.as_str()))
+        .filter(balance::Column::Shard.eq(0))
+        .order_by_asc(balance::Column::AccountId)
+        .lock_exclusive()
+        .into_tuple::<String>()
+        .all(txn)
         .await?;
     Ok(())
 }

@@ -52,9 +52,9 @@ pub enum Work {
 
 /// What a lane did with a request.
 pub enum Done {
-    /// The order as its transaction left it; `None` when a concurrent
-    /// request with the same client id won.
-    Placed(Option<order::Model>),
+    /// The order as its transaction left it, with its trades; `None` when
+    /// a concurrent request with the same client id won.
+    Placed(Option<orders::Placed>),
     Cancelled(order::Model),
 }
 
@@ -215,12 +215,12 @@ async fn run_batch(inner: &Inner, code: &str, jobs: Vec<Job>) {
         }
         Err(e) => works.iter().map(|_| Err(e.replicate())).collect(),
     };
-    let mut placed: Vec<String> = Vec::new();
+    let mut trades: Vec<trade::Model> = Vec::new();
     let mut changed = false;
     for (outcome, reply) in outcomes.into_iter().zip(replies) {
         match &outcome {
-            Ok(Done::Placed(Some(o))) => {
-                placed.push(o.id.clone());
+            Ok(Done::Placed(Some(p))) => {
+                trades.extend(p.trades.iter().cloned());
                 changed = true;
             }
             Ok(Done::Cancelled(_)) => changed = true,
@@ -230,7 +230,7 @@ async fn run_batch(inner: &Inner, code: &str, jobs: Vec<Job>) {
         let _ = reply.send(outcome);
     }
     if changed {
-        announce(inner, code, placed).await;
+        super::routes::announce(&inner.feed, &inner.db, &inner.rules, code, &trades).await;
     }
 }
 
@@ -245,6 +245,8 @@ async fn attempt(
     let txn = crate::db::begin_write(&inner.db).await?;
     let n = works.len() as i64;
     let locked = orders::lock_instrument(&txn, code, n).await?;
+    let cash = touched_cash(&txn, code, works).await?;
+    crate::ledger::lock_balances(&txn, &cash, &crate::ledger::Asset::cny()).await?;
     let mut out = Vec::with_capacity(works.len());
     for (k, (work, now)) in (0i64..).zip(works) {
         let mut i = locked.clone();
@@ -284,26 +286,66 @@ async fn attempt(
     Ok(out)
 }
 
-/// Tells the live feed what a committed batch did: its trades, then the
-/// book once.
-async fn announce(inner: &Inner, code: &str, placed: Vec<String>) {
-    let trades = if placed.is_empty() {
-        Ok(Vec::new())
-    } else {
-        trade::Entity::find()
-            .filter(
-                sea_orm::Condition::any()
-                    .add(trade::Column::BuyOrderId.is_in(placed.clone()))
-                    .add(trade::Column::SellOrderId.is_in(placed)),
-            )
-            .filter(trade::Column::Instrument.eq(code))
-            .all(&inner.db)
-            .await
-    };
-    let mut trades = trades.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, instrument = code, "the batch's trades for the feed could not be read");
-        Vec::new()
-    });
-    trades.sort_by_key(|t| t.seq);
-    super::routes::announce(&inner.feed, &inner.db, &inner.rules, code, &trades).await;
+/// The accounts whose cash the batch may change: its participants' and
+/// those of the resting orders its orders could cross. Taken first, in
+/// account order, so that two instruments' batches never wait for each
+/// other's cash in a circle (each would otherwise take them as matching
+/// reached them, and PostgreSQL would abort one of them after a second).
+async fn touched_cash(
+    txn: &sea_orm::DatabaseTransaction,
+    code: &str,
+    works: &[(Work, DateTime<FixedOffset>)],
+) -> Result<Vec<String>, MarketError> {
+    use super::matching::Side;
+    use sea_orm::ConnectionTrait;
+    let mut accounts = Vec::new();
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // SQLite's write transactions are exclusive: nothing to order.
+        return Ok(accounts);
+    }
+    let (mut highest_bid, mut lowest_ask) = (None::<i64>, None::<i64>);
+    for (work, _) in works {
+        match work {
+            Work::Place { order, .. } => {
+                accounts.push(order.entry.me.account.id.clone());
+                match order.side {
+                    Side::Buy => highest_bid = highest_bid.max(Some(order.price)),
+                    Side::Sell => {
+                        lowest_ask = Some(lowest_ask.map_or(order.price, |p| p.min(order.price)))
+                    }
+                }
+            }
+            Work::Cancel(o) => accounts.push(o.account_id.clone()),
+        }
+    }
+    let mut crossed = sea_orm::Condition::any();
+    if let Some(p) = highest_bid {
+        crossed = crossed.add(
+            sea_orm::Condition::all()
+                .add(order::Column::Side.eq(Side::Sell.as_str()))
+                .add(order::Column::Price.lte(p)),
+        );
+    }
+    if let Some(p) = lowest_ask {
+        crossed = crossed.add(
+            sea_orm::Condition::all()
+                .add(order::Column::Side.eq(Side::Buy.as_str()))
+                .add(order::Column::Price.gte(p)),
+        );
+    }
+    if highest_bid.is_some() || lowest_ask.is_some() {
+        use sea_orm::QuerySelect;
+        let makers: Vec<String> = order::Entity::find()
+            .select_only()
+            .column(order::Column::AccountId)
+            .distinct()
+            .filter(order::Column::Instrument.eq(code))
+            .filter(order::Column::Status.eq(super::entity::OrderStatus::Open))
+            .filter(crossed)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        accounts.extend(makers);
+    }
+    Ok(accounts)
 }

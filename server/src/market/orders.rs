@@ -385,11 +385,11 @@ pub(super) async fn open_order(
 /// turn: who it is for, its client id, price, size.
 pub struct Prepared {
     pub code: String,
-    price: i64,
+    pub(super) price: i64,
     quantity: i64,
-    side: Side,
+    pub(super) side: Side,
     tif: TimeInForce,
-    entry: Entry,
+    pub(super) entry: Entry,
 }
 
 /// What checking an order's request found: an order to place, or the
@@ -466,10 +466,10 @@ pub async fn place(
 pub async fn settled(
     db: &DatabaseConnection,
     order: &Prepared,
-    placed: Option<order::Model>,
+    placed: Option<Placed>,
 ) -> Result<Placed, MarketError> {
     match placed {
-        Some(o) => answer(db, o, false).await,
+        Some(placed) => Ok(placed),
         None => replay_of(db, &order.entry)
             .await?
             .ok_or(MarketError::NotFound),
@@ -489,7 +489,7 @@ pub async fn place_in(
     order: &Prepared,
     i: &instrument::Model,
     now: DateTime<FixedOffset>,
-) -> Result<Option<order::Model>, MarketError> {
+) -> Result<Option<Placed>, MarketError> {
     let day = crate::clock::china_day(now);
     refuse_unless_open(rules, i, now)?;
     check_band(i.reference_price, rules.band, order.price, "book orders")?;
@@ -508,8 +508,8 @@ pub async fn place_in(
         return Ok(None);
     };
     let me = &order.entry.me;
-    let taker = match_incoming(txn, rules, fees, i, me, taker, order.tif, &day, now).await?;
-    Ok(Some(taker))
+    let placed = match_incoming(txn, rules, fees, i, me, taker, order.tif, &day, now).await?;
+    Ok(Some(placed))
 }
 
 pub(super) fn tif_str(tif: TimeInForce) -> &'static str {
@@ -521,7 +521,8 @@ pub(super) fn tif_str(tif: TimeInForce) -> &'static str {
 }
 
 /// Matches a just-placed order against the book, settles the fills and
-/// leaves the order resting, filled or with its rest cancelled.
+/// leaves the order resting, filled or with its rest cancelled; answers
+/// it with its trades in tape order.
 #[allow(clippy::too_many_arguments)]
 async fn match_incoming(
     txn: &DatabaseTransaction,
@@ -533,9 +534,10 @@ async fn match_incoming(
     tif: TimeInForce,
     day: &str,
     now: DateTime<FixedOffset>,
-) -> Result<order::Model, MarketError> {
+) -> Result<Placed, MarketError> {
     let side = side_of(&taker);
     let mut left = taker.remaining;
+    let mut trades = Vec::new();
     let reason;
     loop {
         let makers = crossing(txn, &i.code, side.opposite(), taker.price, MATCH_PAGE).await?;
@@ -570,7 +572,7 @@ async fn match_incoming(
                 quantity: f.quantity,
                 method: "book",
             };
-            trade_with(txn, rules, fees, i, me, &taker, maker, at, day, now).await?;
+            trades.push(trade_with(txn, rules, fees, i, me, &taker, maker, at, day, now).await?);
             taker.remaining -= f.quantity;
             taker.filled += f.quantity;
         }
@@ -592,23 +594,26 @@ async fn match_incoming(
         (_, Some(r)) => (OrderStatus::Cancelled, Some(r.as_str())),
         _ => (OrderStatus::Open, None),
     };
-    order::Entity::update_many()
+    let taker = order::Entity::update_many()
         .col_expr(order::Column::Remaining, Expr::value(taker.remaining))
         .col_expr(order::Column::Filled, Expr::value(taker.filled))
         .col_expr(order::Column::Status, Expr::value(status))
         .col_expr(order::Column::Reason, Expr::value(why))
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(taker.id.as_str()))
-        .exec(txn)
-        .await?;
-    let taker = order::Entity::find_by_id(taker.id.clone())
-        .one(txn)
+        .exec_with_returning(txn)
         .await?
+        .into_iter()
+        .next()
         .ok_or(MarketError::NotFound)?;
     if taker.status != OrderStatus::Open {
         settlement::release_all(txn, &taker, now).await?;
     }
-    Ok(taker)
+    Ok(Placed {
+        order: taker,
+        trades,
+        replayed: false,
+    })
 }
 
 /// Where and how much one fill trades.
@@ -621,7 +626,7 @@ pub(super) struct Trade {
 
 /// Settles one fill of `taker` against the resting `maker` and records it
 /// on the maker (a filled buy order gives back the cash it no longer
-/// needs). The taker's row is the caller's to update.
+/// needs); answers the trade. The taker's row is the caller's to update.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn trade_with(
     txn: &DatabaseTransaction,
@@ -634,7 +639,7 @@ pub(super) async fn trade_with(
     at: Trade,
     day: &str,
     now: DateTime<FixedOffset>,
-) -> Result<(), MarketError> {
+) -> Result<trade::Model, MarketError> {
     let maker_account = if maker.account_id == me.account.id {
         me.account.clone()
     } else {
@@ -648,7 +653,7 @@ pub(super) async fn trade_with(
         Side::Buy => (taker, maker, &me.account, &maker_account),
         Side::Sell => (maker, taker, &maker_account, &me.account),
     };
-    settlement::settle(
+    let made = settlement::settle(
         txn,
         &Fill {
             instrument: i,
@@ -669,24 +674,20 @@ pub(super) async fn trade_with(
         now,
     )
     .await?;
-    record_fill(txn, maker, at.quantity, now).await?;
-    if maker.remaining == at.quantity && maker.side == "buy" {
-        let done = order::Entity::find_by_id(maker.id.clone())
-            .one(txn)
-            .await?
-            .ok_or(MarketError::NotFound)?;
+    let done = record_fill(txn, maker, at.quantity, now).await?;
+    if done.status == OrderStatus::Filled && done.side == "buy" {
         settlement::release_all(txn, &done, now).await?;
     }
-    Ok(())
+    Ok(made)
 }
 
-/// A resting order lost `quantity` to a fill.
+/// A resting order lost `quantity` to a fill; answers it as it is now.
 pub(super) async fn record_fill(
     txn: &impl ConnectionTrait,
     maker: &order::Model,
     quantity: i64,
     now: DateTime<FixedOffset>,
-) -> Result<(), MarketError> {
+) -> Result<order::Model, MarketError> {
     let left = maker.remaining - quantity;
     order::Entity::update_many()
         .col_expr(order::Column::Remaining, Expr::value(left))
@@ -701,9 +702,11 @@ pub(super) async fn record_fill(
         )
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(maker.id.as_str()))
-        .exec(txn)
-        .await?;
-    Ok(())
+        .exec_with_returning(txn)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(MarketError::NotFound)
 }
 
 /// The order `id`, when `who` acts for its organisation (otherwise it
@@ -758,9 +761,9 @@ pub async fn cancel_in(
         .col_expr(order::Column::UpdatedAt, Expr::value(now))
         .filter(order::Column::Id.eq(o.id.as_str()))
         .filter(order::Column::Status.eq(OrderStatus::Open))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await?;
-    if changed.rows_affected != 1 {
+    let Some(cancelled) = changed.into_iter().next() else {
         let detail = match o.kind {
             OrderKind::Bid => "bids are irrevocable: the auction's close decides them",
             OrderKind::Auction => "an auction lot stays offered until the auction closes",
@@ -771,11 +774,7 @@ pub async fn cancel_in(
             ProblemCode::OrderNotOpen,
             detail.into(),
         ));
-    }
-    let cancelled = order::Entity::find_by_id(o.id.clone())
-        .one(txn)
-        .await?
-        .ok_or(MarketError::NotFound)?;
+    };
     settlement::release_all(txn, &cancelled, now).await?;
     crate::audit::log::append(
         txn,

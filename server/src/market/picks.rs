@@ -181,11 +181,7 @@ async fn settle_pick(
         method: "pick",
     };
     trade_with(txn, rules, fees, i, me, &taker, maker, at, day, now).await?;
-    record_fill(txn, &taker, taker.quantity, now).await?;
-    let done = order::Entity::find_by_id(taker.id.clone())
-        .one(txn)
-        .await?
-        .ok_or(MarketError::NotFound)?;
+    let done = record_fill(txn, &taker, taker.quantity, now).await?;
     settlement::release_all(txn, &done, now).await?;
     Ok(done)
 }

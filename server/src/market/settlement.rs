@@ -120,13 +120,25 @@ pub async fn settle(
         .order_by_asc(order_lot::Column::Position)
         .all(txn)
         .await?;
+    // What each of the orders' holds still holds, in one read.
+    let cash = cash_hold_id(&buy.id);
+    let mut ids: Vec<String> = lots.iter().map(|l| l.hold_id.clone()).collect();
+    ids.push(cash.clone());
+    let holding: std::collections::HashMap<String, i64> = hold::Entity::find()
+        .filter(hold::Column::Id.is_in(ids))
+        .filter(hold::Column::Status.eq("held"))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h.amount - h.drawn))
+        .collect();
+    let left_in = |id: &str| holding.get(id).copied().unwrap_or(0);
     let mut deliveries: Vec<(String, i64)> = Vec::new();
     for lot in lots {
         if grams == 0 {
             break;
         }
-        let left = left_in(txn, &lot.hold_id).await?;
-        let take = left.min(grams);
+        let take = left_in(&lot.hold_id).min(grams);
         if take == 0 {
             continue;
         }
@@ -148,8 +160,7 @@ pub async fn settle(
 
     // Cash, from the buy order's hold: the seller's proceeds net of its
     // fee, both fees, and what the rest of the order no longer needs.
-    let cash = cash_hold_id(&buy.id);
-    let left = left_in(txn, &cash).await?;
+    let left = left_in(&cash);
     let paid = value + buyer_fee;
     let after = buy.remaining - quantity;
     let needed = buy_hold(buy.price, after, buyer_rate)
