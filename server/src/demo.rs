@@ -419,8 +419,7 @@ where
         round_the_clock: true,
         ..settings.market.clone()
     };
-    let fees = SystemAccounts::default()
-        .get(db, settlement::FEE_ACCOUNT, now)
+    let fees = settlement::fees_of(&SystemAccounts::default(), db, m.code, now)
         .await
         .map_err(|e| fail("the fee account")(&e))?;
     let mut trade = None;

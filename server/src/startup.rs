@@ -269,13 +269,7 @@ fn spawn_daily_close(
         loop {
             tick.tick().await;
             let now = clock.now();
-            let auctions = match systems
-                .get(&db, crate::market::settlement::FEE_ACCOUNT, now)
-                .await
-            {
-                Ok(fees) => crate::market::auctions::close_due(&db, &rules, &fees, now).await,
-                Err(e) => Err(e.into()),
-            };
+            let auctions = crate::market::auctions::close_due(&db, &rules, &systems, now).await;
             match auctions {
                 Ok(closed) => {
                     for a in &closed {

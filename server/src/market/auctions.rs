@@ -39,6 +39,7 @@ use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
 use super::{listing, money};
 use crate::accounts::entity as account;
+use crate::accounts::service::SystemAccounts;
 use crate::auth::extract::Principal;
 use crate::instruments::TradingStatus;
 use crate::pagination::{self, Order};
@@ -471,7 +472,7 @@ pub async fn results(
 pub async fn close_due(
     db: &DatabaseConnection,
     rules: &MarketRules,
-    fees: &account::Model,
+    systems: &SystemAccounts,
     now: DateTime<FixedOffset>,
 ) -> Result<Vec<auction::Model>, MarketError> {
     let due: Vec<String> = auction::Entity::find()
@@ -485,7 +486,7 @@ pub async fn close_due(
         .await?;
     let mut closed = Vec::new();
     for id in due {
-        if close(db, rules, fees, &id, now).await? {
+        if close(db, rules, systems, &id, now).await? {
             closed.push(find(db, &id).await?);
         }
     }
@@ -498,11 +499,12 @@ pub async fn close_due(
 pub async fn close(
     db: &DatabaseConnection,
     rules: &MarketRules,
-    fees: &account::Model,
+    systems: &SystemAccounts,
     id: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<bool, MarketError> {
     let code = find(db, id).await?.instrument;
+    let fees = &super::settlement::fees_of(systems, db, &code, now).await?;
     let txn = crate::db::begin_write(db).await?;
     let i = lock_instrument(&txn, &code, 1).await?;
     let a = find(&txn, id).await?;

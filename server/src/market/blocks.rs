@@ -32,6 +32,7 @@ use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
 use super::{listing, money};
 use crate::accounts::entity as account;
+use crate::accounts::service::SystemAccounts;
 use crate::auth::extract::Principal;
 use crate::pagination::{self, Order};
 use crate::problem::ProblemCode;
@@ -317,12 +318,12 @@ pub async fn accept(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,
-    fees: &account::Model,
+    systems: &SystemAccounts,
     id: &str,
     answer: &BlockAnswer,
     now: DateTime<FixedOffset>,
 ) -> Result<Answered, MarketError> {
-    super::retry::retrying(|| accept_once(db, who, rules, fees, id, answer, now)).await
+    super::retry::retrying(|| accept_once(db, who, rules, systems, id, answer, now)).await
 }
 
 /// The buyer accepts: its cash is held and the trade settles at once.
@@ -331,7 +332,7 @@ async fn accept_once(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,
-    fees: &account::Model,
+    systems: &SystemAccounts,
     id: &str,
     answer: &BlockAnswer,
     now: DateTime<FixedOffset>,
@@ -340,6 +341,7 @@ async fn accept_once(
     if b.status == BlockStatus::Accepted {
         return answered(db, b, true).await;
     }
+    let fees = &super::settlement::fees_of(systems, db, &b.instrument, now).await?;
     let txn = crate::db::begin_write(db).await?;
     let i = lock_instrument(&txn, &b.instrument, 1).await?;
     let b = match still_proposed(&txn, id, now).await {

@@ -20,6 +20,7 @@ use super::participants::Participant;
 use super::rules::MarketRules;
 use super::settlement;
 use crate::accounts::entity as account;
+use crate::accounts::service::SystemAccounts;
 use crate::auth::extract::Principal;
 use crate::instruments::instrument;
 use crate::problem::ProblemCode;
@@ -45,11 +46,11 @@ pub async fn pick(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,
-    fees: &account::Model,
+    systems: &SystemAccounts,
     input: &PickInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Placed, MarketError> {
-    super::retry::retrying(|| pick_once(db, who, rules, fees, input, now)).await
+    super::retry::retrying(|| pick_once(db, who, rules, systems, input, now)).await
 }
 
 /// Takes a chosen resting order (点选), in full or in part, at its price.
@@ -57,7 +58,7 @@ async fn pick_once(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,
-    fees: &account::Model,
+    systems: &SystemAccounts,
     input: &PickInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Placed, MarketError> {
@@ -85,6 +86,7 @@ async fn pick_once(
         .await?
         .ok_or_else(unknown)?
         .instrument;
+    let fees = &settlement::fees_of(systems, db, &code, now).await?;
     let day = crate::clock::china_day(now);
     let txn = crate::db::begin_write(db).await?;
     let i = lock_instrument(&txn, &code, 1).await?;

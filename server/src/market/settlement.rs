@@ -22,8 +22,27 @@ use crate::instruments::instrument;
 use crate::ledger::entity::hold;
 use crate::ledger::{self, Command, Draw, Request};
 
-/// The system account that collects trading fees.
+/// The prefix of the system accounts that collect trading fees.
 pub const FEE_ACCOUNT: &str = "fees:market";
+
+/// The account that collects the trading fees of instrument `code`. One
+/// per instrument: every credit to it happens under its instrument's row
+/// lock, so the batches of two instruments never wait (or deadlock) on
+/// each other's fee rows, as they did on one account for all.
+pub fn fee_account(code: &str) -> String {
+    format!("{FEE_ACCOUNT}:{code}")
+}
+
+/// [`fee_account`]'s account, opened on first use (outside any
+/// transaction: `systems` remembers it).
+pub async fn fees_of(
+    systems: &crate::accounts::service::SystemAccounts,
+    db: &sea_orm::DatabaseConnection,
+    code: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<account::Model, MarketError> {
+    Ok(systems.get(db, &fee_account(code), now).await?)
+}
 
 /// Cash a buy order of `remaining` units at `limit` must hold: the value,
 /// the most its fees can come to (rounded up), and, when there are fees,

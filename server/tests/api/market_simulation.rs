@@ -1324,7 +1324,8 @@ struct Expected {
     cash: HashMap<usize, i64>,
     /// (trader, instrument) → grams.
     units: HashMap<(usize, String), i64>,
-    fees: i64,
+    /// Instrument → fees its trades paid.
+    fees: BTreeMap<String, i64>,
 }
 
 impl Expected {
@@ -1370,7 +1371,7 @@ impl Expected {
             );
             *self.cash.entry(b).or_default() -= t.value + fee;
             *self.cash.entry(s).or_default() += t.value - fee;
-            self.fees += 2 * fee;
+            *self.fees.entry(t.instrument.clone()).or_default() += 2 * fee;
             *self.units.entry((b, t.instrument.clone())).or_default() += t.quantity * GRAMS;
             *self.units.entry((s, t.instrument.clone())).or_default() -= t.quantity * GRAMS;
         }
@@ -1472,14 +1473,23 @@ async fn check(
         .collect();
     let holds = hold::Entity::find().all(db).await.unwrap();
     let withdrawals = withdrawal::Entity::find().all(db).await.unwrap();
-    let fee_account = tanpuhui_server::accounts::entity::Entity::find()
-        .filter(tanpuhui_server::accounts::entity::Column::Code.eq("fees:market"))
-        .one(db)
+    // Each instrument's fees go to its own account.
+    let fee_accounts: HashMap<String, String> = tanpuhui_server::accounts::entity::Entity::find()
+        .filter(tanpuhui_server::accounts::entity::Column::Code.starts_with("fees:"))
+        .all(db)
         .await
         .unwrap()
-        .map(|a| a.id)
-        .unwrap_or_default();
-    let mut fee_account_cash = 0;
+        .into_iter()
+        .map(|a| {
+            let code = a.code.unwrap_or_default();
+            let instrument = code
+                .strip_prefix("fees:market:")
+                .unwrap_or(&code)
+                .to_string();
+            (a.id, instrument)
+        })
+        .collect();
+    let mut fee_account_cash: BTreeMap<String, i64> = BTreeMap::new();
     let mut cash_total = 0;
     let mut units_by_batch: HashMap<String, i64> = HashMap::new();
     for b in &balances {
@@ -1513,8 +1523,10 @@ async fn check(
                 b.posted,
                 b.held
             );
-        } else if b.asset == "cash:CNY" && b.account_id == fee_account {
-            fee_account_cash += b.posted;
+        } else if let (true, Some(instrument)) =
+            (b.asset == "cash:CNY", fee_accounts.get(&b.account_id))
+        {
+            *fee_account_cash.entry(instrument.clone()).or_default() += b.posted;
         } else if b.asset == "cash:CNY" {
             assert!(
                 b.posted <= 0,
@@ -1522,7 +1534,13 @@ async fn check(
             );
         }
     }
-    assert_eq!(fee_account_cash, ledger.fees, "{context}: fees collected");
+    fee_account_cash.retain(|_, v| *v != 0);
+    let mut fees = ledger.fees.clone();
+    fees.retain(|_, v| *v != 0);
+    assert_eq!(
+        fee_account_cash, fees,
+        "{context}: fees collected per instrument"
+    );
     for (n, t) in w.traders.iter().enumerate() {
         let of = |asset: &str| {
             balances

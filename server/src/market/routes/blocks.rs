@@ -12,7 +12,6 @@ use crate::market::blocks::{self, Answered, BlockAnswer, BlockInput};
 use crate::market::entity::{block, BlockStatus};
 use crate::market::money::yuan;
 use crate::market::rules::MarketRules;
-use crate::market::settlement;
 use crate::pagination::{Page, PageQuery};
 
 /// A block trade (大宗协议) as its two parties see it.
@@ -195,8 +194,7 @@ pub async fn accept_block(
     body: web::Json<BlockAnswer>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
-    let a = blocks::accept(&db, &who, &rules, &fees, &id, &body, now).await?;
+    let a = blocks::accept(&db, &who, &rules, &systems, &id, &body, now).await?;
     Ok(if a.replayed {
         HttpResponse::Ok().json(detail(a))
     } else {

@@ -173,7 +173,7 @@ pub async fn place_order(
         orders::Ready::Replay(first) => return Ok(placed_response(first)),
         orders::Ready::New(order) => order,
     };
-    let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
+    let fees = settlement::fees_of(&systems, &db, &order.code, now).await?;
     let order = std::sync::Arc::new(order);
     let work = Work::Place {
         who: Box::new(who),
@@ -595,8 +595,7 @@ pub async fn pick_order(
     body: web::Json<crate::market::picks::PickInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let fees = systems.get(&db, settlement::FEE_ACCOUNT, now).await?;
-    let placed = crate::market::picks::pick(&db, &who, &rules, &fees, &body, now).await?;
+    let placed = crate::market::picks::pick(&db, &who, &rules, &systems, &body, now).await?;
     if !placed.replayed {
         let code = placed.order.instrument.clone();
         super::announce(&feed, &db, &rules, &code, &placed.trades).await;
