@@ -77,9 +77,15 @@ struct Inner {
     /// retiring lane whether the entry is still its own.
     open: Mutex<HashMap<String, (u64, mpsc::Sender<Job>)>>,
     started: std::sync::atomic::AtomicU64,
+    /// Where lanes run: the runtime the server was built on, not the HTTP
+    /// worker that happened to take an instrument's first order, so a lane
+    /// outlives any one worker during a graceful shutdown and lanes share
+    /// the runtime's threads.
+    runtime: tokio::runtime::Handle,
 }
 
 impl Lanes {
+    /// Must be called inside a Tokio runtime, which the lanes then run on.
     pub fn new(db: DatabaseConnection, rules: MarketRules, feed: Feed) -> Lanes {
         Lanes {
             inner: Arc::new(Inner {
@@ -88,6 +94,7 @@ impl Lanes {
                 feed,
                 open: Mutex::new(HashMap::new()),
                 started: Default::default(),
+                runtime: tokio::runtime::Handle::current(),
             }),
         }
     }
@@ -143,7 +150,9 @@ impl Lanes {
             .started
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         open.insert(code.to_string(), (n, tx.clone()));
-        tokio::spawn(lane(self.inner.clone(), code.to_string(), n, rx));
+        self.inner
+            .runtime
+            .spawn(lane(self.inner.clone(), code.to_string(), n, rx));
         tx
     }
 
