@@ -33,6 +33,7 @@ use super::orders::{self, Prepared};
 use super::retry::retrying;
 use super::rules::MarketRules;
 use crate::accounts::entity as account;
+use crate::accounts::service::SystemAccounts;
 use crate::auth::extract::Principal;
 
 /// How long a lane with nothing to do stays; the next request starts a
@@ -45,7 +46,6 @@ pub enum Work {
     Place {
         who: Box<Principal>,
         order: Arc<Prepared>,
-        fees: Box<account::Model>,
     },
     Cancel(Box<order::Model>),
 }
@@ -82,6 +82,7 @@ struct Inner {
     /// outlives any one worker during a graceful shutdown and lanes share
     /// the runtime's threads.
     runtime: tokio::runtime::Handle,
+    systems: SystemAccounts,
 }
 
 impl Lanes {
@@ -95,6 +96,7 @@ impl Lanes {
                 open: Mutex::new(HashMap::new()),
                 started: Default::default(),
                 runtime: tokio::runtime::Handle::current(),
+                systems: SystemAccounts::default(),
             }),
         }
     }
@@ -165,6 +167,7 @@ impl Lanes {
 }
 
 async fn lane(inner: Arc<Inner>, code: String, n: u64, mut rx: mpsc::Receiver<Job>) {
+    let mut fees = None;
     loop {
         let first = match tokio::time::timeout(IDLE, rx.recv()).await {
             Ok(Some(job)) => job,
@@ -185,7 +188,7 @@ async fn lane(inner: Arc<Inner>, code: String, n: u64, mut rx: mpsc::Receiver<Jo
                 }
                 while !left.is_empty() {
                     let rest = left.split_off(left.len().min(inner.rules.batch_orders));
-                    run_batch(&inner, &code, left).await;
+                    run_batch(&inner, &code, &mut fees, left).await;
                     left = rest;
                 }
                 return;
@@ -198,14 +201,49 @@ async fn lane(inner: Arc<Inner>, code: String, n: u64, mut rx: mpsc::Receiver<Jo
                 Err(_) => break,
             }
         }
-        run_batch(&inner, &code, batch).await;
+        run_batch(&inner, &code, &mut fees, batch).await;
     }
 }
 
-async fn run_batch(inner: &Inner, code: &str, jobs: Vec<Job>) {
+/// The instrument's fee account, opened once the instrument is known to
+/// be listed (no account for a code nobody listed), outside the batch's
+/// transaction.
+async fn fees_of(
+    inner: &Inner,
+    code: &str,
+    known: &mut Option<account::Model>,
+    now: DateTime<FixedOffset>,
+) -> Result<account::Model, MarketError> {
+    if let Some(fees) = known {
+        return Ok(fees.clone());
+    }
+    super::listing::find(&inner.db, code)
+        .await
+        .map_err(|e| match e {
+            MarketError::NotFound => {
+                MarketError::unknown("instrument", format!("{code} is not a listed instrument"))
+            }
+            other => other,
+        })?;
+    let fees = super::settlement::fees_of(&inner.systems, &inner.db, code, now).await?;
+    *known = Some(fees.clone());
+    Ok(fees)
+}
+
+async fn run_batch(inner: &Inner, code: &str, fees: &mut Option<account::Model>, jobs: Vec<Job>) {
     let (works, replies): (Vec<(Work, DateTime<FixedOffset>)>, Vec<_>) =
         jobs.into_iter().map(|j| ((j.work, j.now), j.reply)).unzip();
-    let outcomes = match retrying(|| attempt(inner, code, &works)).await {
+    let fees = match fees_of(inner, code, fees, works[0].1).await {
+        Ok(fees) => fees,
+        Err(e) => {
+            for reply in replies {
+                let _ = reply.send(Err(e.replicate()));
+            }
+            return;
+        }
+    };
+    let fees = &fees;
+    let outcomes = match retrying(|| attempt(inner, code, fees, &works)).await {
         Ok(outcomes) => outcomes,
         Err(e) if e.is_deadlock() && works.len() > 1 => {
             tracing::info!(
@@ -215,7 +253,7 @@ async fn run_batch(inner: &Inner, code: &str, jobs: Vec<Job>) {
             );
             let mut outcomes = Vec::with_capacity(works.len());
             for w in works.chunks(1) {
-                outcomes.push(match retrying(|| attempt(inner, code, w)).await {
+                outcomes.push(match retrying(|| attempt(inner, code, fees, w)).await {
                     Ok(mut one) => one.remove(0),
                     Err(e) => Err(e),
                 });
@@ -249,6 +287,7 @@ async fn run_batch(inner: &Inner, code: &str, jobs: Vec<Job>) {
 async fn attempt(
     inner: &Inner,
     code: &str,
+    fees: &account::Model,
     works: &[(Work, DateTime<FixedOffset>)],
 ) -> Result<Vec<Result<Done, MarketError>>, MarketError> {
     let txn = crate::db::begin_write(&inner.db).await?;
@@ -262,7 +301,7 @@ async fn attempt(
         i.last_sequence = locked.last_sequence - n + 1 + k;
         let one = txn.begin().await?;
         let done = match work {
-            Work::Place { who, order, fees } => {
+            Work::Place { who, order } => {
                 orders::place_in(&one, who, &inner.rules, fees, order, &i, *now)
                     .await
                     .map(|placed| (placed.is_some(), Done::Placed(placed)))

@@ -454,7 +454,11 @@ pub async fn place(
         let txn = crate::db::begin_write(db).await?;
         let i = lock_instrument(&txn, &order.code, 1).await?;
         let placed = place_in(&txn, who, rules, fees, &order, &i, now).await?;
-        txn.commit().await?;
+        if placed.is_some() {
+            txn.commit().await?;
+        } else {
+            txn.rollback().await?;
+        }
         Ok(placed)
     })
     .await?;

@@ -1357,5 +1357,27 @@ async fn orders_queue_in_their_instruments_lane() {
             )
             .await;
         assert_eq!((status, e["replayed"].as_bool()), (201, Some(false)), "{e}");
+
+        // A code nobody listed: refused, and no lane opens accounts for it.
+        let mut unlisted = order(&seller, "s-x", "sell", "36.00", "1");
+        unlisted["instrument"] = json!("TPH-PRJ-2020");
+        let (status, p) = app
+            .post_as(&seller_op, "/api/v1/market/orders", &unlisted)
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str(), p["param"].as_str()),
+            (404, Some("not_found"), Some("instrument")),
+            "{p}"
+        );
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let fee_accounts: Vec<String> = tanpuhui_server::accounts::entity::Entity::find()
+            .filter(tanpuhui_server::accounts::entity::Column::Code.starts_with("fees:"))
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|a| a.code)
+            .collect();
+        assert_eq!(fee_accounts, vec![format!("fees:market:{code}")]);
     }
 }

@@ -7,12 +7,12 @@ use crate::accounts::service::SystemAccounts;
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
+use crate::market::book;
 use crate::market::entity::{order, trade, OrderKind, OrderStatus};
 use crate::market::lanes::{Done, Lanes, Work};
 use crate::market::money::yuan;
 use crate::market::orders::{self, OrderInput};
 use crate::market::rules::MarketRules;
-use crate::market::{book, settlement};
 use crate::pagination::{Page, PageQuery};
 
 /// One trade, as its parties see it.
@@ -164,7 +164,6 @@ pub async fn place_order(
     db: web::Data<DatabaseConnection>,
     rules: web::Data<MarketRules>,
     lanes: web::Data<Lanes>,
-    systems: web::Data<SystemAccounts>,
     who: Principal,
     body: web::Json<OrderInput>,
     Now(now): Now,
@@ -173,12 +172,10 @@ pub async fn place_order(
         orders::Ready::Replay(first) => return Ok(placed_response(first)),
         orders::Ready::New(order) => order,
     };
-    let fees = settlement::fees_of(&systems, &db, &order.code, now).await?;
     let order = std::sync::Arc::new(order);
     let work = Work::Place {
         who: Box::new(who),
         order: order.clone(),
-        fees: Box::new(fees),
     };
     let Done::Placed(placed) = lanes.run(&order.code, work, now).await? else {
         unreachable!("a lane answers an order with what it placed")
