@@ -48,7 +48,13 @@ pub async fn participant(
     param: &'static str,
     org_id: &str,
 ) -> Result<Participant, MarketError> {
-    let org = organization(db, param, org_id).await?;
+    as_participant(db, organization(db, param, org_id).await?).await
+}
+
+async fn as_participant(
+    db: &impl ConnectionTrait,
+    org: organization::Model,
+) -> Result<Participant, MarketError> {
     if org.status != Status::Approved || !trades(org.kind) {
         return Err(MarketError::Conflict(
             ProblemCode::NotAParticipant,
@@ -79,7 +85,7 @@ pub async fn acting_for(
             format!("{org_id} is not an organisation you act for"),
         ));
     }
-    participant(db, param, org_id).await
+    as_participant(db, org).await
 }
 
 /// The approved bank `bank_id` (named by field `param`).
