@@ -420,7 +420,11 @@ pub async fn reverse(
     let sink = accounts::system(db, CANCELLED, now).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let txn = crate::db::begin_write(db).await?;
-    // One reversal at a time: the pool's holdings are read, then spent.
+    // One reversal at a time, whatever its project: the pool's holdings
+    // (other projects' batches too) are read, then spent. A lock of the
+    // project alone let two reversals of different projects spend the same
+    // units of the rest of the pool (the second failed with 409).
+    crate::db::lock_named(&txn, BUFFER_POOL).await?;
     super::projects::lock(&txn, project_id).await?;
     let held = balance::Entity::find()
         .filter(balance::Column::AccountId.eq(pool.id.as_str()))
