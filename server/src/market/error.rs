@@ -108,3 +108,35 @@ impl From<MarketError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every request of a batch that failed as a whole gets the batch's
+    /// error: the same problem where it has one, 503 when the database
+    /// is away, and an internal error (not the original's text lost)
+    /// otherwise.
+    #[test]
+    fn a_batch_error_is_replicated_for_each_request() {
+        let conflict = MarketError::Conflict(ProblemCode::InsufficientCash, "short".into());
+        assert!(matches!(
+            conflict.replicate(),
+            MarketError::Conflict(ProblemCode::InsufficientCash, d) if d == "short"
+        ));
+        let unknown = MarketError::unknown("instrument", "TPH-PRJ-2020 is not listed");
+        assert!(matches!(
+            unknown.replicate(),
+            MarketError::Unknown { param: "instrument", detail } if detail.contains("not listed")
+        ));
+        let away = MarketError::Database(DbErr::ConnectionAcquire(
+            sea_orm::error::ConnAcquireErr::Timeout,
+        ));
+        assert!(matches!(away.replicate(), MarketError::Busy(_)));
+        let bug = MarketError::Database(DbErr::Custom("constraint".into()));
+        match bug.replicate() {
+            MarketError::Database(DbErr::Custom(text)) => assert!(text.contains("constraint")),
+            other => panic!("{other:?}"),
+        }
+    }
+}
