@@ -1202,39 +1202,23 @@ async fn orders_queue_in_their_instruments_lane() {
         )
         .await
         .unwrap();
-        let after = |ms: u64, token: String, body: serde_json::Value| {
-            let app = &app;
-            async move {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-                app.post_as(&token, "/api/v1/market/orders", &body).await
-            }
-        };
-        let a = after(
-            0,
-            buyer_op.clone(),
-            order(&buyer, "b-a", "buy", "36.50", "1"),
-        );
-        // The lane has taken `a` and waits for the row; these queue.
-        let b = after(
-            400,
-            buyer_op.clone(),
-            order(&buyer, "b-b", "buy", "36.00", "99999"),
-        );
-        let c = after(
-            500,
-            seller_op.clone(),
-            order(&seller, "s-c", "sell", "37.00", "5"),
-        );
-        let c_again = after(
-            600,
-            seller_op.clone(),
-            order(&seller, "s-c", "sell", "37.00", "5"),
-        );
-        let c_other = after(
-            700,
-            seller_op.clone(),
-            order(&seller, "s-c", "sell", "37.10", "5"),
-        );
+        // Sent 100 ms apart: the lane has taken the first and waits for the
+        // row; the others queue, in this order.
+        let sent = [
+            (&buyer_op, order(&buyer, "b-a", "buy", "36.50", "1")),
+            (&buyer_op, order(&buyer, "b-b", "buy", "36.00", "99999")),
+            (&seller_op, order(&seller, "s-c", "sell", "37.00", "5")),
+            (&seller_op, order(&seller, "s-c", "sell", "37.00", "5")),
+            (&seller_op, order(&seller, "s-c", "sell", "37.10", "5")),
+        ];
+        let app = &app;
+        let queued = futures_util::future::join_all(sent.iter().enumerate().map(
+            |(k, (token, body))| async move {
+                let wait = if k == 0 { 0 } else { 300 + 100 * k as u64 };
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                app.post_as(token, "/api/v1/market/orders", body).await
+            },
+        ));
         let full = async {
             tokio::time::sleep(Duration::from_millis(900)).await;
             let res = app
@@ -1252,8 +1236,9 @@ async fn orders_queue_in_their_instruments_lane() {
             blocker.commit().await.unwrap();
             (status, p, retry)
         };
-        let (a, b, c, c_again, c_other, (full_status, full, retry)) =
-            tokio::join!(a, b, c, c_again, c_other, full);
+        let (answers, (full_status, full, retry)) = tokio::join!(queued, full);
+        let [a, b, c, c_again, c_other]: [(u16, serde_json::Value); 5] =
+            answers.try_into().unwrap();
 
         assert_eq!(
             (full_status, full["code"].as_str()),
@@ -1323,7 +1308,7 @@ async fn orders_queue_in_their_instruments_lane() {
             .unwrap()
             .to_string();
         assert_eq!(
-            balance(&app, &buyer_op, &buyer_account, "cash:CNY").await,
+            balance(app, &buyer_op, &buyer_account, "cash:CNY").await,
             (100_000_000 - 3_650, 0)
         );
         let (_, sells) = app
