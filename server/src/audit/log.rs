@@ -60,17 +60,28 @@ pub async fn append(
     salt: Option<&Salt>,
     at: DateTime<FixedOffset>,
 ) -> Result<i64, DbErr> {
-    let res = event::Entity::insert(event::ActiveModel {
+    let res = event::Entity::insert(row(kind, body, salt, at))
+        .exec(db)
+        .await?;
+    Ok(res.last_insert_id)
+}
+
+/// An event's row as [`append`] writes it, for a caller that writes many
+/// in one statement.
+pub fn row(
+    kind: &str,
+    body: Value,
+    salt: Option<&Salt>,
+    at: DateTime<FixedOffset>,
+) -> event::ActiveModel {
+    event::ActiveModel {
         id: NotSet,
         kind: Set(kind.to_string()),
         leaf: Set(leaf(kind, body, at)),
         salt: Set(salt.map(Salt::hex)),
         leaf_index: Set(None),
         created_at: Set(at),
-    })
-    .exec(db)
-    .await?;
-    Ok(res.last_insert_id)
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession,
+    TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -102,7 +103,7 @@ impl Command {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Command::Transfer { .. } => "transfer",
             Command::Hold { .. } => "hold",
@@ -160,7 +161,7 @@ fn check_amount(amount: i64, what: &str) -> Result<(), LedgerError> {
 }
 
 /// Checks that need no database.
-fn validate(req: &Request) -> Result<(), LedgerError> {
+pub(super) fn validate(req: &Request) -> Result<(), LedgerError> {
     if req.id.is_empty() || req.id.len() > 100 {
         return Err(LedgerError::Invalid(
             "transaction ids are 1 to 100 characters".into(),
@@ -214,7 +215,7 @@ fn validate(req: &Request) -> Result<(), LedgerError> {
     Ok(())
 }
 
-fn request_hash(req: &Request) -> String {
+pub(super) fn request_hash(req: &Request) -> String {
     let bytes = serde_json::to_vec(req).expect("ledger requests serialise");
     hex::encode(Sha256::digest(bytes))
 }
@@ -284,20 +285,14 @@ async fn apply_on(
     // The transaction row is written first: on SQLite that takes the write
     // lock before anything is read, on PostgreSQL a concurrent use of the
     // same id waits here for the first to commit.
-    let inserted = transaction::Entity::insert(transaction::ActiveModel {
-        id: Set(req.id.clone()),
-        kind: Set(req.command.kind().to_string()),
-        request_hash: Set(hash.clone()),
-        memo: Set(req.memo.clone()),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(transaction::Column::Id)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+    let inserted = transaction::Entity::insert(transaction_row(req, &hash, now))
+        .on_conflict(
+            OnConflict::column(transaction::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
     if inserted == 0 {
         let first = transaction::Entity::find_by_id(req.id.clone())
             .one(txn)
@@ -323,15 +318,29 @@ async fn apply_on(
     })
 }
 
+pub(super) fn transaction_row(
+    req: &Request,
+    hash: &str,
+    now: DateTime<FixedOffset>,
+) -> transaction::ActiveModel {
+    transaction::ActiveModel {
+        id: Set(req.id.clone()),
+        kind: Set(req.command.kind().to_string()),
+        request_hash: Set(hash.to_string()),
+        memo: Set(req.memo.clone()),
+        created_at: Set(now),
+    }
+}
+
 /// A change to one balance.
-#[derive(Default)]
-struct Delta {
-    posted: i64,
-    held: i64,
+#[derive(Default, Clone, Copy, Debug)]
+pub(super) struct Delta {
+    pub posted: i64,
+    pub held: i64,
 }
 
 /// A balance the transaction changed, for the audit log.
-struct Change {
+pub(super) struct Change {
     account_id: String,
     personal: bool,
     asset: Asset,
@@ -351,7 +360,19 @@ async fn record(
     note: Option<serde_json::Value>,
     now: DateTime<FixedOffset>,
 ) -> Result<(), LedgerError> {
-    use crate::audit::log::{append, Salt};
+    let (body, salt) = event_body(req, changes, note);
+    crate::audit::log::append(txn, "ledger", body, salt.as_ref(), now).await?;
+    Ok(())
+}
+
+/// The transaction's audit event (kind `ledger`) and the salt of its
+/// commitments, if it touched a personal account.
+pub(super) fn event_body(
+    req: &Request,
+    changes: &[Change],
+    note: Option<serde_json::Value>,
+) -> (serde_json::Value, Option<crate::audit::log::Salt>) {
+    use crate::audit::log::Salt;
     let personal = changes.iter().any(|c| c.personal);
     let salt = personal.then(Salt::fresh);
     let shown = |text: &str| match &salt {
@@ -384,8 +405,7 @@ async fn record(
     if let Some(note) = note {
         body["note"] = note;
     }
-    append(txn, "ledger", body, salt.as_ref(), now).await?;
-    Ok(())
+    (body, salt)
 }
 
 async fn run(
@@ -394,8 +414,172 @@ async fn run(
     known: &[&account::Model],
     now: DateTime<FixedOffset>,
 ) -> Result<(Vec<entry::Model>, Vec<Change>), LedgerError> {
-    let mut deltas: BTreeMap<(String, Asset), Delta> = BTreeMap::new();
+    let holds = touch_holds(txn, req, now).await?;
+    let (deltas, postings) = effects(req, &holds)?;
+    let ids: Vec<String> = deltas.keys().map(|(a, _)| a.clone()).collect();
+    let mut accounts: HashMap<String, account::Model> = known
+        .iter()
+        .filter(|a| ids.contains(&a.id))
+        .map(|a| (a.id.clone(), (*a).clone()))
+        .collect();
+    let unknown: Vec<String> = ids
+        .iter()
+        .filter(|id| !accounts.contains_key(*id))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        accounts.extend(
+            Accounts::find()
+                .filter(account::Column::Id.is_in(unknown))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|a| (a.id.clone(), a)),
+        );
+    }
+    check_accounts(&deltas, &accounts)?;
+    // Balances change in (account, asset) order. Changes that cannot make
+    // a balance negative are upserts; consecutive ones go in one statement
+    // (a credited trip's two postings are one round trip), which keeps the
+    // order, so concurrent transactions still cannot deadlock.
+    let mut raises: Vec<balance::ActiveModel> = Vec::new();
+    for ((account_id, asset), d) in &deltas {
+        let account = &accounts[account_id];
+        if d.posted == 0 && d.held == 0 {
+            continue;
+        }
+        if lowers(account, d) {
+            raise_balances(txn, std::mem::take(&mut raises)).await?;
+            lower_balance(txn, account, asset, d).await?;
+        } else {
+            raises.push(raise(account, asset, d));
+        }
+    }
+    raise_balances(txn, raises).await?;
+    let changes = changes(&deltas, &accounts);
+    if postings.is_empty() {
+        return Ok((Vec::new(), changes));
+    }
+    // One statement for all the entries.
+    let mut entries = entry::Entity::insert_many(entry_rows(req, postings, now))
+        .exec_with_returning(txn)
+        .await?;
+    entries.sort_by_key(|e| e.id);
+    Ok((entries, changes))
+}
+
+/// The balance changes of one transaction, by (account, asset): the
+/// order they are written in.
+pub(super) type Deltas = BTreeMap<(String, Asset), Delta>;
+
+/// Writes what `req` does to the holds it creates or names, each change
+/// guarded by its `WHERE` (no read-then-write race); answers the named
+/// holds as [`effects`] takes them.
+async fn touch_holds(
+    txn: &impl ConnectionTrait,
+    req: &Request,
+    now: DateTime<FixedOffset>,
+) -> Result<HashMap<String, hold::Model>, LedgerError> {
+    let mut holds = HashMap::new();
+    match &req.command {
+        Command::Transfer { .. } => {}
+        Command::Hold {
+            account_id,
+            asset,
+            amount,
+        } => {
+            hold::Entity::insert(
+                new_hold(req, account_id, asset, *amount, now).into_active_model(),
+            )
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| match e.sql_err() {
+                Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                    LedgerError::UnknownAccount(account_id.clone())
+                }
+                _ => e.into(),
+            })?;
+        }
+        Command::Release { hold_id } => {
+            let h = resolve_hold(txn, hold_id, "released", &req.id).await?;
+            holds.insert(h.id.clone(), h);
+        }
+        Command::Execute {
+            hold_id, amount, ..
+        } => {
+            check_execute(&find_hold(txn, hold_id).await?, *amount)?;
+            let h = resolve_hold(txn, hold_id, "executed", &req.id).await?;
+            holds.insert(h.id.clone(), h);
+        }
+        Command::Settle { draws } => {
+            // One guarded update per hold, in hold-id order (no deadlock
+            // between two settlements drawing the same holds).
+            for (hold_id, total) in drawn_per_hold(draws) {
+                let h = draw_hold(txn, hold_id, total, &req.id).await?;
+                holds.insert(h.id.clone(), h);
+            }
+        }
+    }
+    Ok(holds)
+}
+
+pub(super) fn new_hold(
+    req: &Request,
+    account_id: &str,
+    asset: &Asset,
+    amount: i64,
+    now: DateTime<FixedOffset>,
+) -> hold::Model {
+    hold::Model {
+        id: req.id.clone(),
+        account_id: account_id.to_string(),
+        asset: asset.to_string(),
+        amount,
+        status: "held".into(),
+        created_at: now,
+        resolved_by: None,
+        drawn: 0,
+    }
+}
+
+/// What a settlement draws from each hold, in hold-id order.
+pub(super) fn drawn_per_hold(draws: &[Draw]) -> BTreeMap<&str, i64> {
+    let mut per_hold: BTreeMap<&str, i64> = BTreeMap::new();
+    for d in draws {
+        *per_hold.entry(d.hold_id.as_str()).or_default() += d.amount;
+    }
+    per_hold
+}
+
+pub(super) fn check_execute(h: &hold::Model, amount: i64) -> Result<(), LedgerError> {
+    if amount > h.amount - h.drawn {
+        return Err(LedgerError::Invalid(format!(
+            "the amount {amount} exceeds the {} held",
+            h.amount - h.drawn
+        )));
+    }
+    Ok(())
+}
+
+/// The balance changes and the entries of `req`: the one place that says
+/// what each command does. `holds` are the holds it names (not one a
+/// `Hold` creates), with `amount − drawn` what they held before it.
+pub(super) fn effects(
+    req: &Request,
+    holds: &HashMap<String, hold::Model>,
+) -> Result<(Deltas, Vec<Posting>), LedgerError> {
+    let mut deltas: Deltas = BTreeMap::new();
     let mut postings: Vec<Posting> = Vec::new();
+    let named = |id: &str| {
+        holds
+            .get(id)
+            .ok_or_else(|| LedgerError::UnknownHold(id.to_string()))
+            .and_then(|h| {
+                let asset =
+                    Asset::parse(&h.asset).map_err(|e| LedgerError::Invalid(e.to_string()))?;
+                Ok((h, asset))
+            })
+    };
     match &req.command {
         Command::Transfer { postings: ps } => {
             for p in ps {
@@ -411,48 +595,24 @@ async fn run(
             asset,
             amount,
         } => {
-            hold::Entity::insert(hold::ActiveModel {
-                id: Set(req.id.clone()),
-                account_id: Set(account_id.clone()),
-                asset: Set(asset.to_string()),
-                amount: Set(*amount),
-                status: Set("held".into()),
-                created_at: Set(now),
-                resolved_by: Set(None),
-                drawn: Set(0),
-            })
-            .exec_without_returning(txn)
-            .await
-            .map_err(|e| match e.sql_err() {
-                Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
-                    LedgerError::UnknownAccount(account_id.clone())
-                }
-                _ => e.into(),
-            })?;
             deltas
                 .entry((account_id.clone(), asset.clone()))
                 .or_default()
                 .held += amount;
         }
         Command::Release { hold_id } => {
-            let h = resolve_hold(txn, hold_id, "released", &req.id).await?;
-            let asset = Asset::parse(&h.asset).map_err(|e| LedgerError::Invalid(e.to_string()))?;
-            deltas.entry((h.account_id, asset)).or_default().held -= h.amount - h.drawn;
+            let (h, asset) = named(hold_id)?;
+            deltas
+                .entry((h.account_id.clone(), asset))
+                .or_default()
+                .held -= h.amount - h.drawn;
         }
         Command::Execute {
             hold_id,
             to_account_id,
             amount,
         } => {
-            let h = find_hold(txn, hold_id).await?;
-            if *amount > h.amount - h.drawn {
-                return Err(LedgerError::Invalid(format!(
-                    "the amount {amount} exceeds the {} held",
-                    h.amount - h.drawn
-                )));
-            }
-            let h = resolve_hold(txn, hold_id, "executed", &req.id).await?;
-            let asset = Asset::parse(&h.asset).map_err(|e| LedgerError::Invalid(e.to_string()))?;
+            let (h, asset) = named(hold_id)?;
             let from = deltas
                 .entry((h.account_id.clone(), asset.clone()))
                 .or_default();
@@ -464,7 +624,7 @@ async fn run(
                 .posted += amount;
             postings = vec![
                 Posting {
-                    account_id: h.account_id,
+                    account_id: h.account_id.clone(),
                     asset: asset.clone(),
                     amount: -amount,
                 },
@@ -476,20 +636,8 @@ async fn run(
             ];
         }
         Command::Settle { draws } => {
-            // One guarded update per hold, in hold-id order (no deadlock
-            // between two settlements drawing the same holds).
-            let mut per_hold: BTreeMap<&str, i64> = BTreeMap::new();
             for d in draws {
-                *per_hold.entry(d.hold_id.as_str()).or_default() += d.amount;
-            }
-            let mut holds: HashMap<&str, hold::Model> = HashMap::new();
-            for (hold_id, total) in per_hold {
-                holds.insert(hold_id, draw_hold(txn, hold_id, total, &req.id).await?);
-            }
-            for d in draws {
-                let h = &holds[d.hold_id.as_str()];
-                let asset =
-                    Asset::parse(&h.asset).map_err(|e| LedgerError::Invalid(e.to_string()))?;
+                let (h, asset) = named(&d.hold_id)?;
                 let from = deltas
                     .entry((h.account_id.clone(), asset.clone()))
                     .or_default();
@@ -515,61 +663,43 @@ async fn run(
             }
         }
     }
-    let ids: Vec<String> = deltas.keys().map(|(a, _)| a.clone()).collect();
-    let mut accounts: HashMap<String, account::Model> = known
-        .iter()
-        .filter(|a| ids.contains(&a.id))
-        .map(|a| (a.id.clone(), (*a).clone()))
-        .collect();
-    let unknown: Vec<String> = ids
-        .iter()
-        .filter(|id| !accounts.contains_key(*id))
-        .cloned()
-        .collect();
-    if !unknown.is_empty() {
-        accounts.extend(
-            Accounts::find()
-                .filter(account::Column::Id.is_in(unknown))
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|a| (a.id.clone(), a)),
-        );
-    }
-    if let Some(missing) = ids.iter().find(|id| !accounts.contains_key(*id)) {
-        return Err(LedgerError::UnknownAccount(missing.clone()));
-    }
-    // Balances change in (account, asset) order. Changes that cannot make
-    // a balance negative are upserts; consecutive ones go in one statement
-    // (a credited trip's two postings are one round trip), which keeps the
-    // order, so concurrent transactions still cannot deadlock.
-    let mut raises: Vec<balance::ActiveModel> = Vec::new();
-    for ((account_id, asset), d) in &deltas {
-        let account = &accounts[account_id];
+    Ok((deltas, postings))
+}
+
+/// What accounts refuse whatever their balance: an issuer cannot hold; a
+/// receive-only account (its balance spread over shard rows that no
+/// single guarded update could check) cannot pay or hold. `accounts` must
+/// hold every account of `deltas`.
+pub(super) fn check_accounts(
+    deltas: &Deltas,
+    accounts: &HashMap<String, account::Model>,
+) -> Result<(), LedgerError> {
+    for ((account_id, _), d) in deltas {
+        let Some(account) = accounts.get(account_id) else {
+            return Err(LedgerError::UnknownAccount(account_id.clone()));
+        };
         if account.allow_negative && d.held != 0 {
             return Err(LedgerError::Invalid(format!(
                 "issuer account {account_id} cannot hold"
             )));
         }
-        // Its balance is spread over shard rows that no single guarded
-        // update could check.
         if account.receive_only() && (d.posted < 0 || d.held != 0) {
             return Err(LedgerError::Invalid(format!(
                 "account {account_id} only receives"
             )));
         }
-        if d.posted == 0 && d.held == 0 {
-            continue;
-        }
-        if d.posted - d.held < 0 && !account.allow_negative {
-            raise_balances(txn, std::mem::take(&mut raises)).await?;
-            lower_balance(txn, account, asset, d).await?;
-        } else {
-            raises.push(raise(account, asset, d));
-        }
     }
-    raise_balances(txn, raises).await?;
-    let changes = deltas
+    Ok(())
+}
+
+/// The change lowers what is available in a balance that may not go
+/// negative, so it must be guarded.
+pub(super) fn lowers(account: &account::Model, d: &Delta) -> bool {
+    d.posted - d.held < 0 && !account.allow_negative
+}
+
+pub(super) fn changes(deltas: &Deltas, accounts: &HashMap<String, account::Model>) -> Vec<Change> {
+    deltas
         .iter()
         .filter(|(_, d)| d.posted != 0 || d.held != 0)
         .map(|((account_id, asset), d)| Change {
@@ -579,24 +709,25 @@ async fn run(
             posted: d.posted,
             held: d.held,
         })
-        .collect();
-    if postings.is_empty() {
-        return Ok((Vec::new(), changes));
-    }
-    // One statement for all the entries.
-    let mut entries =
-        entry::Entity::insert_many(postings.into_iter().map(|p| entry::ActiveModel {
+        .collect()
+}
+
+pub(super) fn entry_rows(
+    req: &Request,
+    postings: Vec<Posting>,
+    now: DateTime<FixedOffset>,
+) -> Vec<entry::ActiveModel> {
+    postings
+        .into_iter()
+        .map(|p| entry::ActiveModel {
             id: NotSet,
             transaction_id: Set(req.id.clone()),
             account_id: Set(p.account_id),
             asset: Set(p.asset.to_string()),
             amount: Set(p.amount),
             created_at: Set(now),
-        }))
-        .exec_with_returning(txn)
-        .await?;
-    entries.sort_by_key(|e| e.id);
-    Ok((entries, changes))
+        })
+        .collect()
 }
 
 async fn find_hold(txn: &impl ConnectionTrait, hold_id: &str) -> Result<hold::Model, LedgerError> {
@@ -709,7 +840,7 @@ async fn lower_balance(
 
 /// A change that cannot make the balance negative (or is an issuer's,
 /// spread over a random shard row), as a row to upsert.
-fn raise(account: &account::Model, asset: &Asset, d: &Delta) -> balance::ActiveModel {
+pub(super) fn raise(account: &account::Model, asset: &Asset, d: &Delta) -> balance::ActiveModel {
     let shard = if account.spreads_postings() {
         crate::crypto::random_below(ISSUER_SHARDS as u64) as i32
     } else {
@@ -726,7 +857,7 @@ fn raise(account: &account::Model, asset: &Asset, d: &Delta) -> balance::ActiveM
 
 /// Adds the rows' changes to their balances, opening those that do not
 /// exist yet, in one statement.
-async fn raise_balances(
+pub(super) async fn raise_balances(
     txn: &impl ConnectionTrait,
     rows: Vec<balance::ActiveModel>,
 ) -> Result<(), LedgerError> {
