@@ -71,8 +71,21 @@ impl Batch {
     ) -> Result<Batch, DbErr> {
         let mut batch = Batch::default();
         batch.add_accounts(txn, accounts).await?;
+        batch.lock_balances(txn, accounts, assets).await?;
+        Ok(batch)
+    }
+
+    /// Reads and locks the shard-0 balances of `accounts` in `assets`, in
+    /// (account, asset) order; the batch may then lower them. Rows that do
+    /// not exist are taken as empty.
+    pub async fn lock_balances(
+        &mut self,
+        txn: &DatabaseTransaction,
+        accounts: &[String],
+        assets: &[Asset],
+    ) -> Result<(), DbErr> {
         if accounts.is_empty() || assets.is_empty() {
-            return Ok(batch);
+            return Ok(());
         }
         let mut ids = accounts.to_vec();
         ids.sort();
@@ -88,17 +101,30 @@ impl Batch {
         if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             q = q.lock_exclusive();
         }
+        let rows = q.all(txn).await?;
+        // A balance loaded before keeps what the batch did to it.
+        let mut fresh = HashSet::new();
         for a in &ids {
             for n in &names {
-                batch.balances.insert((a.clone(), n.clone()), (0, 0));
+                let key = (a.clone(), n.clone());
+                if !self.balances.contains_key(&key) {
+                    self.balances.insert(key.clone(), (0, 0));
+                    fresh.insert(key);
+                }
             }
         }
-        for row in q.all(txn).await? {
-            batch
-                .balances
-                .insert((row.account_id, row.asset), (row.posted, row.held));
+        for row in rows {
+            let key = (row.account_id, row.asset);
+            if fresh.contains(&key) {
+                self.balances.insert(key, (row.posted, row.held));
+            }
         }
-        Ok(batch)
+        Ok(())
+    }
+
+    /// An account the batch knows.
+    pub fn account(&self, id: &str) -> Option<&account::Model> {
+        self.accounts.get(id)
     }
 
     /// Reads the accounts not known yet (accounts are never deleted and

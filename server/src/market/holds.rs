@@ -21,7 +21,10 @@ use crate::problem::ProblemCode;
 use crate::registry::entity::batch;
 
 /// The ids of the instrument's credit batches, oldest first.
-async fn batches_of(txn: &impl ConnectionTrait, code: &str) -> Result<Vec<String>, MarketError> {
+pub(super) async fn batches_of(
+    txn: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Vec<String>, MarketError> {
     Ok(batch::Entity::find()
         .select_only()
         .column(batch::Column::Id)

@@ -23,40 +23,22 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::entity::{order, trade};
+use super::entity::trade;
 use super::error::MarketError;
 use super::feed::Feed;
-use super::orders::{self, Prepared};
-use super::retry::retrying;
 use super::rules::MarketRules;
 use crate::accounts::entity as account;
 use crate::accounts::service::SystemAccounts;
-use crate::auth::extract::Principal;
 
 /// How long a lane with nothing to do stays; the next request starts a
 /// new one. Not a business rule: it only bounds the idle tasks of
 /// instruments nobody trades.
 const IDLE: Duration = Duration::from_secs(30);
 
-/// What a request asks of its instrument's lane.
-pub enum Work {
-    Place {
-        who: Box<Principal>,
-        order: Arc<Prepared>,
-    },
-    Cancel(Box<order::Model>),
-}
-
-/// What a lane did with a request.
-pub enum Done {
-    /// The order as its transaction left it, with its trades; `None` when
-    /// a concurrent request with the same client id won.
-    Placed(Option<orders::Placed>),
-    Cancelled(order::Model),
-}
+pub use super::engine::{Done, Work};
 
 struct Job {
     work: Work,
@@ -168,6 +150,7 @@ impl Lanes {
 
 async fn lane(inner: Arc<Inner>, code: String, n: u64, mut rx: mpsc::Receiver<Job>) {
     let mut fees = None;
+    let mut state = super::engine::Lane::default();
     loop {
         let first = match tokio::time::timeout(IDLE, rx.recv()).await {
             Ok(Some(job)) => job,
@@ -188,7 +171,7 @@ async fn lane(inner: Arc<Inner>, code: String, n: u64, mut rx: mpsc::Receiver<Jo
                 }
                 while !left.is_empty() {
                     let rest = left.split_off(left.len().min(inner.rules.batch_orders));
-                    run_batch(&inner, &code, &mut fees, left).await;
+                    run_batch(&inner, &code, &mut fees, &mut state, left).await;
                     left = rest;
                 }
                 return;
@@ -201,7 +184,7 @@ async fn lane(inner: Arc<Inner>, code: String, n: u64, mut rx: mpsc::Receiver<Jo
                 Err(_) => break,
             }
         }
-        run_batch(&inner, &code, &mut fees, batch).await;
+        run_batch(&inner, &code, &mut fees, &mut state, batch).await;
     }
 }
 
@@ -230,7 +213,13 @@ async fn fees_of(
     Ok(fees)
 }
 
-async fn run_batch(inner: &Inner, code: &str, fees: &mut Option<account::Model>, jobs: Vec<Job>) {
+async fn run_batch(
+    inner: &Inner,
+    code: &str,
+    fees: &mut Option<account::Model>,
+    state: &mut super::engine::Lane,
+    jobs: Vec<Job>,
+) {
     let (works, replies): (Vec<(Work, DateTime<FixedOffset>)>, Vec<_>) =
         jobs.into_iter().map(|j| ((j.work, j.now), j.reply)).unzip();
     let fees = match fees_of(inner, code, fees, works[0].1).await {
@@ -243,7 +232,9 @@ async fn run_batch(inner: &Inner, code: &str, fees: &mut Option<account::Model>,
         }
     };
     let fees = &fees;
-    let outcomes = match retrying(|| attempt(inner, code, fees, &works)).await {
+    let outcomes = match super::engine::run(&inner.db, &inner.rules, code, fees, state, &works)
+        .await
+    {
         Ok(outcomes) => outcomes,
         Err(e) if e.is_deadlock() && works.len() > 1 => {
             tracing::info!(
@@ -253,10 +244,12 @@ async fn run_batch(inner: &Inner, code: &str, fees: &mut Option<account::Model>,
             );
             let mut outcomes = Vec::with_capacity(works.len());
             for w in works.chunks(1) {
-                outcomes.push(match retrying(|| attempt(inner, code, fees, w)).await {
-                    Ok(mut one) => one.remove(0),
-                    Err(e) => Err(e),
-                });
+                outcomes.push(
+                    match super::engine::run(&inner.db, &inner.rules, code, fees, state, w).await {
+                        Ok(mut one) => one.remove(0),
+                        Err(e) => Err(e),
+                    },
+                );
             }
             outcomes
         }
@@ -279,121 +272,4 @@ async fn run_batch(inner: &Inner, code: &str, fees: &mut Option<account::Model>,
     if changed {
         super::routes::announce(&inner.feed, &inner.db, &inner.rules, code, &trades).await;
     }
-}
-
-/// One transaction for the batch: the instrument's lock and a sequence
-/// number for each request, each in its own savepoint. `Err` when the
-/// batch as a whole failed (nothing of it committed).
-async fn attempt(
-    inner: &Inner,
-    code: &str,
-    fees: &account::Model,
-    works: &[(Work, DateTime<FixedOffset>)],
-) -> Result<Vec<Result<Done, MarketError>>, MarketError> {
-    let txn = crate::db::begin_write(&inner.db).await?;
-    let n = works.len() as i64;
-    let locked = orders::lock_instrument(&txn, code, n).await?;
-    let cash = touched_cash(&txn, code, works).await?;
-    crate::ledger::lock_balances(&txn, &cash, &crate::ledger::Asset::cny()).await?;
-    let mut out = Vec::with_capacity(works.len());
-    for (k, (work, now)) in (0i64..).zip(works) {
-        let mut i = locked.clone();
-        i.last_sequence = locked.last_sequence - n + 1 + k;
-        let one = txn.begin().await?;
-        let done = match work {
-            Work::Place { who, order } => {
-                orders::place_in(&one, who, &inner.rules, fees, order, &i, *now)
-                    .await
-                    .map(|placed| (placed.is_some(), Done::Placed(placed)))
-            }
-            Work::Cancel(o) => orders::cancel_in(&one, o, *now)
-                .await
-                .map(|o| (true, Done::Cancelled(o))),
-        };
-        match done {
-            Ok((true, done)) => {
-                one.commit().await?;
-                out.push(Ok(done));
-            }
-            Ok((false, lost)) => {
-                one.rollback().await?;
-                out.push(Ok(lost));
-            }
-            Err(e) if e.is_deadlock() => {
-                one.rollback().await.ok();
-                txn.rollback().await.ok();
-                return Err(e);
-            }
-            Err(e) => {
-                one.rollback().await?;
-                out.push(Err(e));
-            }
-        }
-    }
-    txn.commit().await?;
-    Ok(out)
-}
-
-/// The accounts whose cash the batch may change: its participants' and
-/// those of the resting orders its orders could cross. Taken first, in
-/// account order, so that two instruments' batches never wait for each
-/// other's cash in a circle (each would otherwise take them as matching
-/// reached them, and PostgreSQL would abort one of them after a second).
-async fn touched_cash(
-    txn: &sea_orm::DatabaseTransaction,
-    code: &str,
-    works: &[(Work, DateTime<FixedOffset>)],
-) -> Result<Vec<String>, MarketError> {
-    use super::matching::Side;
-    use sea_orm::ConnectionTrait;
-    let mut accounts = Vec::new();
-    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
-        // SQLite's write transactions are exclusive: nothing to order.
-        return Ok(accounts);
-    }
-    let (mut highest_bid, mut lowest_ask) = (None::<i64>, None::<i64>);
-    for (work, _) in works {
-        match work {
-            Work::Place { order, .. } => {
-                accounts.push(order.entry.me.account.id.clone());
-                match order.side {
-                    Side::Buy => highest_bid = highest_bid.max(Some(order.price)),
-                    Side::Sell => {
-                        lowest_ask = Some(lowest_ask.map_or(order.price, |p| p.min(order.price)))
-                    }
-                }
-            }
-            Work::Cancel(o) => accounts.push(o.account_id.clone()),
-        }
-    }
-    let mut crossed = sea_orm::Condition::any();
-    if let Some(p) = highest_bid {
-        crossed = crossed.add(
-            sea_orm::Condition::all()
-                .add(order::Column::Side.eq(Side::Sell.as_str()))
-                .add(order::Column::Price.lte(p)),
-        );
-    }
-    if let Some(p) = lowest_ask {
-        crossed = crossed.add(
-            sea_orm::Condition::all()
-                .add(order::Column::Side.eq(Side::Buy.as_str()))
-                .add(order::Column::Price.gte(p)),
-        );
-    }
-    if highest_bid.is_some() || lowest_ask.is_some() {
-        use sea_orm::QuerySelect;
-        let makers: Vec<String> = order::Entity::find()
-            .select_only()
-            .column(order::Column::AccountId)
-            .distinct()
-            .filter(order::Column::Instrument.eq(code))
-            .filter(order::Column::Status.eq(super::entity::OrderStatus::Open))
-            .filter(crossed)
-            .into_tuple()
-            .all(txn)
-            .await?;
-        accounts.extend(makers);
-    }
-    Ok(accounts)
 }

@@ -234,8 +234,9 @@ pub fn pick<O: PartialEq>(
 }
 
 /// A whole order book in memory: the reference model of the rules, used by
-/// the tests, the market simulation's independent check and the benchmark.
-/// The server keeps its book in the database and calls [`take`] and
+/// the tests, the market simulation's independent check and the benchmark,
+/// and the book each instrument's lane keeps between its batches
+/// ([`super::engine`]). Picks, which run one by one on the database, call
 /// [`pick`] directly.
 #[derive(Debug, Clone)]
 pub struct Book<O> {
@@ -384,6 +385,17 @@ impl<O: PartialEq + Clone> Book<O> {
         )?;
         self.reduce(target, quantity);
         Ok(fill)
+    }
+
+    /// Puts an order that rests already (read back from storage) at the
+    /// back of its price level: given in sequence order, the levels keep
+    /// time priority.
+    pub fn rest(&mut self, r: Resting<O>) {
+        self.index.insert(r.seq, (r.side, r.price));
+        self.side_mut(r.side)
+            .entry(r.price)
+            .or_default()
+            .push_back(r);
     }
 
     /// Removes a resting order: what it had left, or `None` if it was not

@@ -10,6 +10,7 @@ pub mod blocks;
 pub mod book;
 pub mod cash;
 pub mod close;
+pub mod engine;
 pub mod entity;
 pub mod error;
 pub mod feed;

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 
 use super::entity::{order, trade, OrderKind, OrderStatus};
 use super::error::MarketError;
-use super::matching::{self, Incoming, Resting, Side, TimeInForce};
+use super::matching::{Side, TimeInForce};
 use super::participants::{self, Participant};
 use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
@@ -171,30 +171,6 @@ pub(super) fn check_band(
     }
 }
 
-/// The resting orders of `side` that an order at `limit` crosses, best
-/// first, at most `n`.
-async fn crossing(
-    txn: &impl ConnectionTrait,
-    code: &str,
-    side: Side,
-    limit: i64,
-    n: u64,
-) -> Result<Vec<order::Model>, MarketError> {
-    let mut q = order::Entity::find()
-        .filter(order::Column::Instrument.eq(code))
-        .filter(order::Column::Status.eq(OrderStatus::Open))
-        .filter(order::Column::Side.eq(side.as_str()));
-    q = match side {
-        Side::Sell => q
-            .filter(order::Column::Price.lte(limit))
-            .order_by_asc(order::Column::Price),
-        Side::Buy => q
-            .filter(order::Column::Price.gte(limit))
-            .order_by_desc(order::Column::Price),
-    };
-    Ok(q.order_by_asc(order::Column::Seq).limit(n).all(txn).await?)
-}
-
 pub(super) fn side_of(o: &order::Model) -> Side {
     if o.side == "buy" {
         Side::Buy
@@ -202,9 +178,6 @@ pub(super) fn side_of(o: &order::Model) -> Side {
         Side::Sell
     }
 }
-
-/// Resting orders fetched per round of matching.
-const MATCH_PAGE: u64 = 100;
 
 /// An order entry's participant and client id, checked.
 pub(super) struct Entry {
@@ -214,6 +187,10 @@ pub(super) struct Entry {
 }
 
 impl Entry {
+    pub(super) fn client_id(&self) -> String {
+        self.client_order_id.clone()
+    }
+
     /// An entry the platform makes for a participant, under a client id of
     /// its own making (a block trade's acceptance).
     pub(super) fn on_behalf(me: Participant, client_order_id: String, hash: String) -> Entry {
@@ -315,47 +292,75 @@ pub(super) async fn open_order(
     now: DateTime<FixedOffset>,
 ) -> Result<Option<order::Model>, MarketError> {
     let i = terms.instrument;
-    let inserted = order::Entity::insert(order::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        instrument: Set(i.code.clone()),
-        seq: Set(i.last_sequence),
-        organization_id: Set(entry.me.org.id.clone()),
-        account_id: Set(entry.me.account.id.clone()),
-        placed_by: Set(who.user_id.to_string()),
-        client_order_id: Set(entry.client_order_id.clone()),
-        request_hash: Set(entry.hash.clone()),
-        kind: Set(terms.kind),
-        side: Set(terms.side.as_str().into()),
-        price: Set(terms.price),
-        quantity: Set(terms.quantity),
-        remaining: Set(terms.quantity),
-        filled: Set(0),
-        tif: Set(tif_str(terms.tif).into()),
-        status: Set(terms.status),
-        reason: Set(None),
-        picked_order_id: Set(terms.picked.clone()),
-        trading_day: Set(day.to_string()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        auction_id: Set(terms.auction.clone()),
-        fee_rate: Set(Some(rules.fee_rate_of(i).normalize().to_string())),
-    })
-    .exec_with_returning(txn)
-    .await;
+    let row = new_order(who, rules, entry, &terms, i.last_sequence, day, now);
+    let inserted = order::Entity::insert(row.into_active_model())
+        .exec_with_returning(txn)
+        .await;
     let o = match inserted {
         Ok(o) => o,
         Err(e) if crate::registry::error::unique_violation(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     super::holds::hold_for(txn, &o, &entry.me, i, rules, now).await?;
-    let event = if o.kind == OrderKind::Bid {
-        // Sealed: the public log commits to the bid and the auction's
-        // close reveals it (with the order id that opens the commitment).
+    let event = placed_event(&o, &terms.picked);
+    let kind = if o.kind == OrderKind::Bid {
+        "market.bid_placed"
+    } else {
+        "market.order_placed"
+    };
+    crate::audit::log::append(txn, kind, event, None, now).await?;
+    Ok(Some(o))
+}
+
+/// A new order's row, numbered `seq`.
+pub(super) fn new_order(
+    who: &Principal,
+    rules: &MarketRules,
+    entry: &Entry,
+    terms: &Terms<'_>,
+    seq: i64,
+    day: &str,
+    now: DateTime<FixedOffset>,
+) -> order::Model {
+    let i = terms.instrument;
+    order::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        instrument: i.code.clone(),
+        seq,
+        organization_id: entry.me.org.id.clone(),
+        account_id: entry.me.account.id.clone(),
+        placed_by: who.user_id.to_string(),
+        client_order_id: entry.client_order_id.clone(),
+        request_hash: entry.hash.clone(),
+        kind: terms.kind,
+        side: terms.side.as_str().into(),
+        price: terms.price,
+        quantity: terms.quantity,
+        remaining: terms.quantity,
+        filled: 0,
+        tif: tif_str(terms.tif).into(),
+        status: terms.status,
+        reason: None,
+        picked_order_id: terms.picked.clone(),
+        trading_day: day.to_string(),
+        created_at: now,
+        updated_at: now,
+        auction_id: terms.auction.clone(),
+        fee_rate: Some(rules.fee_rate_of(i).normalize().to_string()),
+    }
+}
+
+/// The audit event of a new order (`market.order_placed`), or of a bid
+/// (`market.bid_placed`): sealed, the public log commits to the bid and
+/// the auction's close reveals it (with the order id that opens the
+/// commitment).
+pub(super) fn placed_event(o: &order::Model, picked: &Option<String>) -> serde_json::Value {
+    if o.kind == OrderKind::Bid {
         serde_json::json!({
             "auction": o.auction_id,
             "instrument": o.instrument,
             "seq": o.seq,
-            "commitment": super::auctions::bid_commitment(&o),
+            "commitment": super::auctions::bid_commitment(o),
         })
     } else {
         serde_json::json!({
@@ -368,17 +373,10 @@ pub(super) async fn open_order(
             "price": money::yuan(o.price),
             "quantity": o.quantity,
             "time_in_force": o.tif,
-            "picked": terms.picked,
+            "picked": picked,
             "auction": o.auction_id,
         })
-    };
-    let kind = if o.kind == OrderKind::Bid {
-        "market.bid_placed"
-    } else {
-        "market.order_placed"
-    };
-    crate::audit::log::append(txn, kind, event, None, now).await?;
-    Ok(Some(o))
+    }
 }
 
 /// A book order checked as far as it can be outside its instrument's
@@ -390,6 +388,16 @@ pub struct Prepared {
     pub(super) side: Side,
     tif: TimeInForce,
     pub(super) entry: Entry,
+}
+
+impl Prepared {
+    pub(super) fn quantity(&self) -> i64 {
+        self.quantity
+    }
+
+    pub(super) fn tif(&self) -> TimeInForce {
+        self.tif
+    }
 }
 
 /// What checking an order's request found: an order to place, or the
@@ -450,19 +458,18 @@ pub async fn place(
         Ready::Replay(first) => return Ok(first),
         Ready::New(order) => order,
     };
-    let placed = super::retry::retrying(|| async {
-        let txn = crate::db::begin_write(db).await?;
-        let i = lock_instrument(&txn, &order.code, 1).await?;
-        let placed = place_in(&txn, who, rules, fees, &order, &i, now).await?;
-        if placed.is_some() {
-            txn.commit().await?;
-        } else {
-            txn.rollback().await?;
-        }
-        Ok(placed)
-    })
-    .await?;
-    settled(db, &order, placed).await
+    let order = std::sync::Arc::new(order);
+    let work = super::engine::Work::Place {
+        who: Box::new(who.clone()),
+        order: order.clone(),
+    };
+    let mut lane = super::engine::Lane::default();
+    let mut done =
+        super::engine::run(db, rules, &order.code, fees, &mut lane, &[(work, now)]).await?;
+    match done.pop().expect("one answer per request")? {
+        super::engine::Done::Placed(placed) => settled(db, &order, placed).await,
+        super::engine::Done::Cancelled(_) => Err(MarketError::NotFound),
+    }
 }
 
 /// The answer to an order once its transaction committed: `placed` is
@@ -480,144 +487,12 @@ pub async fn settled(
     }
 }
 
-/// Places a limit order in the caller's transaction, which holds the
-/// instrument's lock (`i`, its `last_sequence` the order's number):
-/// checks, holds, matches, settles each fill, rests or cancels the rest.
-/// `None` when a concurrent request with the same client id won; the
-/// caller must then roll back what this wrote.
-pub async fn place_in(
-    txn: &DatabaseTransaction,
-    who: &Principal,
-    rules: &MarketRules,
-    fees: &account::Model,
-    order: &Prepared,
-    i: &instrument::Model,
-    now: DateTime<FixedOffset>,
-) -> Result<Option<Placed>, MarketError> {
-    let day = crate::clock::china_day(now);
-    refuse_unless_open(rules, i, now)?;
-    check_band(i.reference_price, rules.band, order.price, "book orders")?;
-    let terms = Terms {
-        instrument: i,
-        kind: OrderKind::Limit,
-        side: order.side,
-        price: order.price,
-        quantity: order.quantity,
-        tif: order.tif,
-        picked: None,
-        status: OrderStatus::Open,
-        auction: None,
-    };
-    let Some(taker) = open_order(txn, who, rules, &order.entry, terms, &day, now).await? else {
-        return Ok(None);
-    };
-    let me = &order.entry.me;
-    let placed = match_incoming(txn, rules, fees, i, me, taker, order.tif, &day, now).await?;
-    Ok(Some(placed))
-}
-
 pub(super) fn tif_str(tif: TimeInForce) -> &'static str {
     match tif {
         TimeInForce::Gtc => "gtc",
         TimeInForce::Day => "day",
         TimeInForce::Ioc => "ioc",
     }
-}
-
-/// Matches a just-placed order against the book, settles the fills and
-/// leaves the order resting, filled or with its rest cancelled; answers
-/// it with its trades in tape order.
-#[allow(clippy::too_many_arguments)]
-async fn match_incoming(
-    txn: &DatabaseTransaction,
-    rules: &MarketRules,
-    fees: &account::Model,
-    i: &instrument::Model,
-    me: &Participant,
-    mut taker: order::Model,
-    tif: TimeInForce,
-    day: &str,
-    now: DateTime<FixedOffset>,
-) -> Result<Placed, MarketError> {
-    let side = side_of(&taker);
-    let mut left = taker.remaining;
-    let mut trades = Vec::new();
-    let reason;
-    loop {
-        let makers = crossing(txn, &i.code, side.opposite(), taker.price, MATCH_PAGE).await?;
-        let resting: Vec<Resting<String>> = makers
-            .iter()
-            .map(|m| Resting {
-                seq: m.seq as u64,
-                owner: m.organization_id.clone(),
-                side: side.opposite(),
-                price: m.price,
-                remaining: m.remaining,
-            })
-            .collect();
-        let matched = matching::take(
-            &resting,
-            &Incoming {
-                seq: taker.seq as u64,
-                owner: taker.organization_id.clone(),
-                side,
-                price: taker.price,
-                quantity: left,
-                tif,
-            },
-        );
-        for f in &matched.fills {
-            let maker = makers
-                .iter()
-                .find(|m| m.seq as u64 == f.maker)
-                .expect("a fill names a resting order");
-            let at = Trade {
-                price: f.price,
-                quantity: f.quantity,
-                method: "book",
-            };
-            trades.push(trade_with(txn, rules, fees, i, me, &taker, maker, at, day, now).await?);
-            taker.remaining -= f.quantity;
-            taker.filled += f.quantity;
-        }
-        left = matched.rests + matched.cancelled;
-        // A full page of crossing orders, every one filled, and some of
-        // the order left: more may cross on the next page, whatever the
-        // rule would do with the rest (rest it, or cancel an ioc's).
-        let next_page = makers.len() as u64 == MATCH_PAGE
-            && matched.fills.len() == makers.len()
-            && matched.reason != Some(matching::CancelReason::SelfTrade)
-            && left > 0;
-        if !next_page {
-            reason = matched.reason;
-            break;
-        }
-    }
-    let (status, why) = match (taker.remaining, reason) {
-        (0, _) => (OrderStatus::Filled, None),
-        (_, Some(r)) => (OrderStatus::Cancelled, Some(r.as_str())),
-        _ => (OrderStatus::Open, None),
-    };
-    let taker = order::Entity::update_many()
-        .col_expr(order::Column::Remaining, Expr::value(taker.remaining))
-        .col_expr(order::Column::Filled, Expr::value(taker.filled))
-        .col_expr(order::Column::Status, Expr::value(status))
-        .col_expr(order::Column::Reason, Expr::value(why))
-        .col_expr(order::Column::UpdatedAt, Expr::value(now))
-        .filter(order::Column::Id.eq(taker.id.as_str()))
-        .exec_with_returning(txn)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(MarketError::NotFound)?;
-    if taker.status != OrderStatus::Open {
-        settlement::release_all(txn, &taker, now).await?;
-    }
-    Ok(Placed {
-        order: taker,
-        trades,
-        replayed: false,
-    })
 }
 
 /// Where and how much one fill trades.
@@ -768,32 +643,39 @@ pub async fn cancel_in(
         .exec_with_returning(txn)
         .await?;
     let Some(cancelled) = changed.into_iter().next() else {
-        let detail = match o.kind {
-            OrderKind::Bid => "bids are irrevocable: the auction's close decides them",
-            OrderKind::Auction => "an auction lot stays offered until the auction closes",
-            OrderKind::Block => "a block proposal is withdrawn (POST /api/v1/market/blocks/{id}/withdraw), not cancelled",
-            _ => "the order is filled, cancelled or expired",
-        };
-        return Err(MarketError::Conflict(
-            ProblemCode::OrderNotOpen,
-            detail.into(),
-        ));
+        return Err(not_open(o));
     };
     settlement::release_all(txn, &cancelled, now).await?;
     crate::audit::log::append(
         txn,
         "market.order_cancelled",
-        serde_json::json!({
-            "order": cancelled.id,
-            "instrument": cancelled.instrument,
-            "organization": cancelled.organization_id,
-            "remaining": cancelled.remaining,
-        }),
+        cancelled_event(&cancelled),
         None,
         now,
     )
     .await?;
     Ok(cancelled)
+}
+
+/// Why order `o` cannot be cancelled: it is not open.
+pub(super) fn not_open(o: &order::Model) -> MarketError {
+    let detail = match o.kind {
+        OrderKind::Bid => "bids are irrevocable: the auction's close decides them",
+        OrderKind::Auction => "an auction lot stays offered until the auction closes",
+        OrderKind::Block => "a block proposal is withdrawn (POST /api/v1/market/blocks/{id}/withdraw), not cancelled",
+        _ => "the order is filled, cancelled or expired",
+    };
+    MarketError::Conflict(ProblemCode::OrderNotOpen, detail.into())
+}
+
+/// The audit event of a cancelled order.
+pub(super) fn cancelled_event(o: &order::Model) -> serde_json::Value {
+    serde_json::json!({
+        "order": o.id,
+        "instrument": o.instrument,
+        "organization": o.organization_id,
+        "remaining": o.remaining,
+    })
 }
 
 /// Ends an order that is not in the book (a block proposal, an auction

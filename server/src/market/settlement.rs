@@ -10,7 +10,8 @@ use chrono::{DateTime, FixedOffset};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
 };
 
 use super::entity::{delivery, order, order_lot, trade};
@@ -102,20 +103,27 @@ pub struct Parties<'a> {
     pub fees: &'a account::Model,
 }
 
-/// Settles one fill: units and cash move, fees are paid, the buy order's
-/// surplus cash is given back; the trade, its deliveries and its event are
-/// written. The orders' rows are the caller's to update. Each side pays
-/// the fee rate its order was entered under (`rules`' market-wide rate for
-/// orders older than per-order rates), so what a buy order holds always
-/// covers its fees.
-pub async fn settle(
-    txn: &DatabaseTransaction,
+/// What one fill moves (the DvP rule, in one place for the one-trade path
+/// and the lanes' batches): the value and each side's fee, the draws on
+/// the orders' holds and the units delivered per batch.
+pub(super) struct Settlement {
+    pub value: i64,
+    pub buyer_fee: i64,
+    pub seller_fee: i64,
+    pub draws: Vec<Draw>,
+    /// (batch, grams), in the order the sell order held them.
+    pub deliveries: Vec<(String, i64)>,
+}
+
+/// Works out one fill from the sell order's lots (in position order) and
+/// what each of the orders' holds still holds (`left_in`).
+pub(super) fn plan(
     fill: &Fill<'_>,
     parties: &Parties<'_>,
     rules: &MarketRules,
-    trading_day: &str,
-    now: DateTime<FixedOffset>,
-) -> Result<trade::Model, MarketError> {
+    lots: &[order_lot::Model],
+    left_in: impl Fn(&str) -> i64,
+) -> Result<Settlement, MarketError> {
     let Fill {
         instrument,
         buy,
@@ -134,24 +142,6 @@ pub async fn settle(
     // Units, from the sell order's batches in the order it held them.
     let mut grams = money::to_minor(quantity, instrument.minor_per_unit)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
-    let lots = order_lot::Entity::find()
-        .filter(order_lot::Column::OrderId.eq(sell.id.as_str()))
-        .order_by_asc(order_lot::Column::Position)
-        .all(txn)
-        .await?;
-    // What each of the orders' holds still holds, in one read.
-    let cash = cash_hold_id(&buy.id);
-    let mut ids: Vec<String> = lots.iter().map(|l| l.hold_id.clone()).collect();
-    ids.push(cash.clone());
-    let holding: std::collections::HashMap<String, i64> = hold::Entity::find()
-        .filter(hold::Column::Id.is_in(ids))
-        .filter(hold::Column::Status.eq("held"))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|h| (h.id, h.amount - h.drawn))
-        .collect();
-    let left_in = |id: &str| holding.get(id).copied().unwrap_or(0);
     let mut deliveries: Vec<(String, i64)> = Vec::new();
     for lot in lots {
         if grams == 0 {
@@ -179,6 +169,7 @@ pub async fn settle(
 
     // Cash, from the buy order's hold: the seller's proceeds net of its
     // fee, both fees, and what the rest of the order no longer needs.
+    let cash = cash_hold_id(&buy.id);
     let left = left_in(&cash);
     let paid = value + buyer_fee;
     let after = buy.remaining - quantity;
@@ -203,79 +194,170 @@ pub async fn settle(
     pay(Some(parties.seller), value - seller_fee);
     pay(Some(parties.fees), buyer_fee + seller_fee);
     pay(None, surplus);
+    Ok(Settlement {
+        value,
+        buyer_fee,
+        seller_fee,
+        draws,
+        deliveries,
+    })
+}
 
-    let id = uuid::Uuid::now_v7().to_string();
-    let seq = next_trade_seq(txn, &instrument.code).await?;
-    let body = serde_json::json!({
-        "trade": id,
-        "instrument": instrument.code,
-        "seq": seq,
-        "method": fill.method,
-        "price": money::yuan(price),
-        "quantity": quantity,
-        "value_fen": value,
-        "buyer": buy.organization_id,
-        "seller": sell.organization_id,
-        "buyer_fee_fen": buyer_fee,
-        "seller_fee_fen": seller_fee,
-        "deliveries": deliveries.iter().map(|(b, g)| serde_json::json!({"batch": b, "grams": g})).collect::<Vec<_>>(),
-    });
-    ledger::apply_within_noted(
-        txn,
-        &Request {
+/// The ledger transaction of trade `id`, and the note its audit event
+/// carries.
+pub(super) fn ledger_request(
+    fill: &Fill<'_>,
+    s: &Settlement,
+    id: &str,
+) -> (Request, serde_json::Value) {
+    (
+        Request {
             id: format!("trade:{id}"),
             memo: Some(format!(
                 "{} {} @ {}",
-                instrument.code,
-                quantity,
-                money::yuan(price)
+                fill.instrument.code,
+                fill.quantity,
+                money::yuan(fill.price)
             )),
-            command: Command::Settle { draws },
+            command: Command::Settle {
+                draws: s.draws.clone(),
+            },
         },
-        &[parties.buyer, parties.seller, parties.fees],
         serde_json::json!({ "trade": id }),
+    )
+}
+
+/// The trade's audit event (`market.trade`).
+pub(super) fn event_body(fill: &Fill<'_>, s: &Settlement, id: &str, seq: i64) -> serde_json::Value {
+    serde_json::json!({
+        "trade": id,
+        "instrument": fill.instrument.code,
+        "seq": seq,
+        "method": fill.method,
+        "price": money::yuan(fill.price),
+        "quantity": fill.quantity,
+        "value_fen": s.value,
+        "buyer": fill.buy.organization_id,
+        "seller": fill.sell.organization_id,
+        "buyer_fee_fen": s.buyer_fee,
+        "seller_fee_fen": s.seller_fee,
+        "deliveries": s.deliveries.iter().map(|(b, g)| serde_json::json!({"batch": b, "grams": g})).collect::<Vec<_>>(),
+    })
+}
+
+/// The trade's row and its deliveries' rows.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn rows(
+    fill: &Fill<'_>,
+    parties: &Parties<'_>,
+    s: &Settlement,
+    id: &str,
+    seq: i64,
+    trading_day: &str,
+    event: i64,
+    now: DateTime<FixedOffset>,
+) -> (trade::Model, Vec<delivery::ActiveModel>) {
+    let row = trade::Model {
+        id: id.to_string(),
+        instrument: fill.instrument.code.clone(),
+        seq,
+        method: fill.method.into(),
+        buy_order_id: Some(fill.buy.id.clone()),
+        sell_order_id: Some(fill.sell.id.clone()),
+        buyer_organization_id: fill.buy.organization_id.clone(),
+        seller_organization_id: fill.sell.organization_id.clone(),
+        buyer_account_id: parties.buyer.id.clone(),
+        seller_account_id: parties.seller.id.clone(),
+        price: fill.price,
+        quantity: fill.quantity,
+        value: s.value,
+        buyer_fee: s.buyer_fee,
+        seller_fee: s.seller_fee,
+        taker_side: fill.taker_side.map(Into::into),
+        trading_day: trading_day.to_string(),
+        audit_event_id: event,
+        created_at: now,
+    };
+    let deliveries = s
+        .deliveries
+        .iter()
+        .map(|(batch_id, grams)| delivery::ActiveModel {
+            trade_id: Set(id.to_string()),
+            batch_id: Set(batch_id.clone()),
+            grams: Set(*grams),
+        })
+        .collect();
+    (row, deliveries)
+}
+
+/// Settles one fill: units and cash move, fees are paid, the buy order's
+/// surplus cash is given back; the trade, its deliveries and its event are
+/// written. The orders' rows are the caller's to update. Each side pays
+/// the fee rate its order was entered under (`rules`' market-wide rate for
+/// orders older than per-order rates), so what a buy order holds always
+/// covers its fees.
+pub async fn settle(
+    txn: &DatabaseTransaction,
+    fill: &Fill<'_>,
+    parties: &Parties<'_>,
+    rules: &MarketRules,
+    trading_day: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<trade::Model, MarketError> {
+    let lots = order_lot::Entity::find()
+        .filter(order_lot::Column::OrderId.eq(fill.sell.id.as_str()))
+        .order_by_asc(order_lot::Column::Position)
+        .all(txn)
+        .await?;
+    // What each of the orders' holds still holds, in one read.
+    let mut ids: Vec<String> = lots.iter().map(|l| l.hold_id.clone()).collect();
+    ids.push(cash_hold_id(&fill.buy.id));
+    let holding: std::collections::HashMap<String, i64> = hold::Entity::find()
+        .filter(hold::Column::Id.is_in(ids))
+        .filter(hold::Column::Status.eq("held"))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h.amount - h.drawn))
+        .collect();
+    let s = plan(fill, parties, rules, &lots, |id| {
+        holding.get(id).copied().unwrap_or(0)
+    })?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let seq = next_trade_seq(txn, &fill.instrument.code).await?;
+    let (request, note) = ledger_request(fill, &s, &id);
+    ledger::apply_within_noted(
+        txn,
+        &request,
+        &[parties.buyer, parties.seller, parties.fees],
+        note,
         now,
     )
     .await?;
-    let event = crate::audit::log::append(txn, "market.trade", body, None, now).await?;
-    let row = trade::Entity::insert(trade::ActiveModel {
-        id: Set(id.clone()),
-        instrument: Set(instrument.code.clone()),
-        seq: Set(seq),
-        method: Set(fill.method.into()),
-        buy_order_id: Set(Some(buy.id.clone())),
-        sell_order_id: Set(Some(sell.id.clone())),
-        buyer_organization_id: Set(buy.organization_id.clone()),
-        seller_organization_id: Set(sell.organization_id.clone()),
-        buyer_account_id: Set(parties.buyer.id.clone()),
-        seller_account_id: Set(parties.seller.id.clone()),
-        price: Set(price),
-        quantity: Set(quantity),
-        value: Set(value),
-        buyer_fee: Set(buyer_fee),
-        seller_fee: Set(seller_fee),
-        taker_side: Set(fill.taker_side.map(Into::into)),
-        trading_day: Set(trading_day.to_string()),
-        audit_event_id: Set(event),
-        created_at: Set(now),
-    })
-    .exec_with_returning(txn)
+    let event = crate::audit::log::append(
+        txn,
+        "market.trade",
+        event_body(fill, &s, &id, seq),
+        None,
+        now,
+    )
     .await?;
-    delivery::Entity::insert_many(deliveries.into_iter().map(|(batch_id, grams)| {
-        delivery::ActiveModel {
-            trade_id: Set(id.clone()),
-            batch_id: Set(batch_id),
-            grams: Set(grams),
-        }
-    }))
-    .exec_without_returning(txn)
-    .await?;
+    let (row, deliveries) = rows(fill, parties, &s, &id, seq, trading_day, event, now);
+    let row = trade::Entity::insert(row.into_active_model())
+        .exec_with_returning(txn)
+        .await?;
+    delivery::Entity::insert_many(deliveries)
+        .exec_without_returning(txn)
+        .await?;
     Ok(row)
 }
 
 /// The next number of the instrument's tape. The caller holds the
 /// instrument's row lock, so no other transaction numbers at once.
-async fn next_trade_seq(txn: &impl ConnectionTrait, code: &str) -> Result<i64, MarketError> {
+pub(super) async fn next_trade_seq(
+    txn: &impl ConnectionTrait,
+    code: &str,
+) -> Result<i64, MarketError> {
     let last = trade::Entity::find()
         .filter(trade::Column::Instrument.eq(code))
         .order_by_desc(trade::Column::Seq)

@@ -1,0 +1,971 @@
+//! Book orders and cancels of one instrument, a batch at a time, matched
+//! in memory and written together: the lane's write path.
+//!
+//! A batch takes its instrument's row lock (and a sequence number per
+//! request), locks the balance rows it may lower, works every request out
+//! in memory with the rules of the one-order path (the same functions:
+//! [`matching`], [`settlement::plan`], the ledger's [`Batch`]) and writes
+//! the orders, ledger rows, audit events, trades and deliveries in about
+//! fifteen multi-row statements, however many requests it holds. An order
+//! that trades cost about 34 round trips on its own.
+//!
+//! The lane keeps its book between batches ([`Book`]): the open orders,
+//! their lots and holds. It is valid while the instrument's
+//! `last_sequence` is the value the lane's last batch left, because every
+//! writer of an instrument's orders or their holds (lanes on any replica,
+//! picks, block trades, auctions, the daily close, listing) takes the
+//! row's next sequence numbers; otherwise the batch reads the book again.
+//! Every check that can refuse a request runs before the request changes
+//! anything, so a refused request leaves the batch as it was; an error
+//! after that (a broken invariant or the database) fails the whole batch,
+//! and the lane forgets its book.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, FixedOffset};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entity::{delivery, order, order_lot, trade, OrderKind, OrderStatus};
+use super::error::MarketError;
+use super::matching::{self, Incoming, Resting, Side};
+use super::orders::{self, Placed, Prepared};
+use super::rules::MarketRules;
+use super::settlement::{self, Fill, Parties};
+use super::{holds, money};
+use crate::accounts::entity as account;
+use crate::auth::extract::Principal;
+use crate::instruments::instrument;
+use crate::ledger::entity::hold;
+use crate::ledger::{Asset, Batch, Command, EventRef, LedgerError, Request};
+use crate::orgs::entity::OrgKind;
+use crate::problem::ProblemCode;
+
+/// Ids per `IN (…)` list when reading a book back.
+const IDS_PER_READ: usize = 1000;
+
+/// What a request asks of its instrument's lane.
+pub enum Work {
+    Place {
+        who: Box<Principal>,
+        order: std::sync::Arc<Prepared>,
+    },
+    Cancel(Box<order::Model>),
+}
+
+/// What a lane did with a request.
+pub enum Done {
+    /// The order as its transaction left it, with its trades; `None` when
+    /// a concurrent request with the same client id won.
+    Placed(Option<Placed>),
+    Cancelled(order::Model),
+}
+
+/// An instrument's open orders as the lane's last batch left them.
+pub struct Book {
+    /// The instrument's `last_sequence` this picture is of.
+    seq: i64,
+    book: matching::Book<String>,
+    /// The open orders by sequence number.
+    orders: HashMap<i64, order::Model>,
+    /// Sell orders' lots, in position order, by order id.
+    lots: HashMap<String, Vec<order_lot::Model>>,
+    /// The open orders' holds by id.
+    holds: HashMap<String, hold::Model>,
+    last_trade: i64,
+}
+
+impl Book {
+    async fn read(txn: &DatabaseTransaction, code: &str, seq: i64) -> Result<Book, MarketError> {
+        let open = order::Entity::find()
+            .filter(order::Column::Instrument.eq(code))
+            .filter(order::Column::Status.eq(OrderStatus::Open))
+            .order_by_asc(order::Column::Seq)
+            .all(txn)
+            .await?;
+        let sells: Vec<String> = open
+            .iter()
+            .filter(|o| o.side == "sell")
+            .map(|o| o.id.clone())
+            .collect();
+        let mut lots: HashMap<String, Vec<order_lot::Model>> = HashMap::new();
+        for ids in sells.chunks(IDS_PER_READ) {
+            for l in order_lot::Entity::find()
+                .filter(order_lot::Column::OrderId.is_in(ids.to_vec()))
+                .order_by_asc(order_lot::Column::OrderId)
+                .order_by_asc(order_lot::Column::Position)
+                .all(txn)
+                .await?
+            {
+                lots.entry(l.order_id.clone()).or_default().push(l);
+            }
+        }
+        let hold_ids: Vec<String> = open
+            .iter()
+            .filter(|o| o.side == "buy")
+            .map(|o| settlement::cash_hold_id(&o.id))
+            .chain(lots.values().flatten().map(|l| l.hold_id.clone()))
+            .collect();
+        let mut holds = HashMap::new();
+        for ids in hold_ids.chunks(IDS_PER_READ) {
+            for h in hold::Entity::find()
+                .filter(hold::Column::Id.is_in(ids.to_vec()))
+                .all(txn)
+                .await?
+            {
+                holds.insert(h.id.clone(), h);
+            }
+        }
+        let last_trade = settlement::next_trade_seq(txn, code).await? - 1;
+        let mut book = matching::Book::new();
+        let mut orders = HashMap::new();
+        for o in open {
+            book.rest(resting(&o));
+            orders.insert(o.seq, o);
+        }
+        Ok(Book {
+            seq,
+            book,
+            orders,
+            lots,
+            holds,
+            last_trade,
+        })
+    }
+
+    /// The open orders of `side` an order at `limit` crosses.
+    fn crossing(&self, side: Side, limit: i64) -> impl Iterator<Item = &order::Model> + '_ {
+        self.book
+            .orders(side.opposite())
+            .take_while(move |r| side.crosses(limit, r.price))
+            .map(|r| &self.orders[&(r.seq as i64)])
+    }
+
+    fn find(&self, id: &str, seq: i64) -> Option<&order::Model> {
+        self.orders.get(&seq).filter(|o| o.id == id)
+    }
+}
+
+fn resting(o: &order::Model) -> Resting<String> {
+    Resting {
+        seq: o.seq as u64,
+        owner: o.organization_id.clone(),
+        side: orders::side_of(o),
+        price: o.price,
+        remaining: o.remaining,
+    }
+}
+
+/// The lane's state across batches.
+#[derive(Default)]
+pub struct Lane {
+    book: Option<Book>,
+    /// Accounts seen (never deleted; their flags never change).
+    accounts: HashMap<String, account::Model>,
+}
+
+/// Runs a batch (again after a deadlock, up to three times; after a lost
+/// client-id race without the losers, which are answered `None`).
+pub async fn run(
+    db: &DatabaseConnection,
+    rules: &MarketRules,
+    code: &str,
+    fees: &account::Model,
+    lane: &mut Lane,
+    works: &[(Work, DateTime<FixedOffset>)],
+) -> Result<Vec<Result<Done, MarketError>>, MarketError> {
+    let mut lost = HashSet::new();
+    let mut deadlocks = 0;
+    loop {
+        match attempt(db, rules, code, fees, lane, works, &lost).await {
+            Ok(out) => return Ok(out),
+            Err(Failed::Lost(ids)) => {
+                lane.book = None;
+                lost.extend(ids);
+            }
+            Err(Failed::Error(e)) => {
+                lane.book = None;
+                if e.is_deadlock() && deadlocks < 3 {
+                    deadlocks += 1;
+                    tracing::info!(error = %e, "deadlock victim; running the batch again");
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
+enum Failed {
+    /// Requests whose client id a concurrent request took first.
+    Lost(Vec<usize>),
+    Error(MarketError),
+}
+
+impl<E: Into<MarketError>> From<E> for Failed {
+    fn from(e: E) -> Failed {
+        Failed::Error(e.into())
+    }
+}
+
+/// One batch's working state.
+struct Work_<'a> {
+    rules: &'a MarketRules,
+    i: &'a instrument::Model,
+    fees: &'a account::Model,
+    book: &'a mut Book,
+    ledger: Batch,
+    /// The instrument's credit assets, oldest batch first.
+    credits: Vec<(String, Asset)>,
+    /// Open and pending buy orders' remaining units, by organisation.
+    buying: HashMap<String, i64>,
+    /// Units bought, by (organisation, trading day).
+    bought: HashMap<(String, String), i64>,
+    new_orders: Vec<order::Model>,
+    /// Orders from before the batch that it changed, by sequence.
+    changed: BTreeSet<i64>,
+    /// Changed orders no longer open, by sequence (no longer in the book).
+    closed: HashMap<i64, order::Model>,
+    lots: Vec<order_lot::Model>,
+    trades: Vec<(trade::Model, EventRef)>,
+    deliveries: Vec<delivery::ActiveModel>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn attempt(
+    db: &DatabaseConnection,
+    rules: &MarketRules,
+    code: &str,
+    fees: &account::Model,
+    lane: &mut Lane,
+    works: &[(Work, DateTime<FixedOffset>)],
+    lost: &HashSet<usize>,
+) -> Result<Vec<Result<Done, MarketError>>, Failed> {
+    let txn = crate::db::begin_write(db).await?;
+    let n = works.len() as i64;
+    let i = orders::lock_instrument(&txn, code, n).await?;
+    let before = i.last_sequence - n;
+    if lane.book.as_ref().map(|b| b.seq) != Some(before) {
+        lane.book = Some(Book::read(&txn, code, before).await?);
+    }
+    let book = lane.book.as_mut().expect("read above");
+
+    // Who the batch may touch: its participants, and the owners of the
+    // resting orders its orders could cross.
+    let mut touched: Vec<String> = Vec::new();
+    let mut known: Vec<account::Model> = vec![fees.clone()];
+    let (mut highest_bid, mut lowest_ask) = (None::<i64>, None::<i64>);
+    let mut buyers = Vec::new();
+    let mut sellers = Vec::new();
+    let mut days = BTreeSet::new();
+    for (work, now) in works {
+        match work {
+            Work::Place { order, .. } => {
+                let me = &order.entry.me;
+                touched.push(me.account.id.clone());
+                known.push(me.account.clone());
+                days.insert(crate::clock::china_day(*now));
+                match order.side {
+                    Side::Buy => {
+                        highest_bid = highest_bid.max(Some(order.price));
+                        if me.org.kind != OrgKind::ReservePlatform {
+                            buyers.push(me.org.id.clone());
+                        }
+                    }
+                    Side::Sell => {
+                        lowest_ask = Some(lowest_ask.map_or(order.price, |p| p.min(order.price)));
+                        sellers.push(me.org.id.clone());
+                    }
+                }
+            }
+            Work::Cancel(o) => touched.push(o.account_id.clone()),
+        }
+    }
+    let mut makers: Vec<&order::Model> = Vec::new();
+    if let Some(p) = highest_bid {
+        makers.extend(book.crossing(Side::Buy, p));
+    }
+    if let Some(p) = lowest_ask {
+        makers.extend(book.crossing(Side::Sell, p));
+    }
+    touched.extend(makers.iter().map(|m| m.account_id.clone()));
+
+    let batches = holds::batches_of(&txn, code).await?;
+    let credits: Vec<(String, Asset)> = batches
+        .into_iter()
+        .map(|b| {
+            let asset = Asset::parse(&format!("credit:{b}"))
+                .map_err(|e| MarketError::Database(sea_orm::DbErr::Custom(e.to_string())))?;
+            Ok((b, asset))
+        })
+        .collect::<Result<_, MarketError>>()?;
+    let mut assets = vec![Asset::cny()];
+    assets.extend(credits.iter().map(|(_, a)| a.clone()));
+    let mut ledger = Batch::default();
+    for a in lane.accounts.values().chain(&known) {
+        ledger.know_account(a.clone());
+    }
+    ledger.lock_balances(&txn, &touched, &assets).await?;
+    ledger.add_accounts(&txn, &touched).await?;
+    for id in &touched {
+        if let Some(a) = ledger.account(id) {
+            lane.accounts.insert(id.clone(), a.clone());
+        }
+    }
+    for h in book.holds.values() {
+        ledger.know_hold(h.clone());
+    }
+    let buying = buying(&txn, code, &buyers).await?;
+    let bought = if rules.t_plus_one {
+        bought(&txn, code, &sellers, &days).await?
+    } else {
+        HashMap::new()
+    };
+
+    let mut w = Work_ {
+        rules,
+        i: &i,
+        fees,
+        book,
+        ledger,
+        credits,
+        buying,
+        bought,
+        new_orders: Vec::new(),
+        changed: BTreeSet::new(),
+        closed: HashMap::new(),
+        lots: Vec::new(),
+        trades: Vec::new(),
+        deliveries: Vec::new(),
+    };
+    // What each request came to: an order's place in `new_orders` and its
+    // trades' places in `trades`, or the cancelled order's sequence.
+    enum Outcome {
+        /// The order as its placing left it, and its trades' places.
+        Placed(Box<order::Model>, Vec<usize>),
+        Lost,
+        Cancelled(i64),
+        Refused(MarketError),
+    }
+    let mut outcomes = Vec::with_capacity(works.len());
+    let mut client_ids = HashSet::new();
+    for (k, (work, now)) in works.iter().enumerate() {
+        let seq = before + 1 + k as i64;
+        let outcome = match work {
+            Work::Place { who, order } => {
+                let key = (order.entry.me.org.id.clone(), order.entry.client_id());
+                if lost.contains(&k) || client_ids.contains(&key) {
+                    // Its first use is answered once the batch committed.
+                    Outcome::Lost
+                } else {
+                    match w.place(who, order, seq, *now)? {
+                        Ok((placed, trades)) => {
+                            client_ids.insert(key);
+                            Outcome::Placed(Box::new(w.new_orders[placed].clone()), trades)
+                        }
+                        Err(refused) => Outcome::Refused(refused),
+                    }
+                }
+            }
+            Work::Cancel(o) => match w.cancel(o, *now)? {
+                Ok(seq) => Outcome::Cancelled(seq),
+                Err(refused) => Outcome::Refused(refused),
+            },
+        };
+        outcomes.push(outcome);
+    }
+
+    // The orders first: a client id a concurrent request took meanwhile
+    // shows here, before anything else is written.
+    let wanted: HashSet<String> = w.new_orders.iter().map(|o| o.id.clone()).collect();
+    let mut inserted = HashSet::new();
+    for rows in w.new_orders.chunks(IDS_PER_READ) {
+        let written =
+            order::Entity::insert_many(rows.iter().cloned().map(|o| o.into_active_model()))
+                .on_conflict(
+                    OnConflict::columns([
+                        order::Column::OrganizationId,
+                        order::Column::ClientOrderId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_with_returning(&txn)
+                .await?;
+        inserted.extend(written.into_iter().map(|o| o.id));
+    }
+    if inserted.len() != wanted.len() {
+        txn.rollback().await?;
+        let losers = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(k, o)| match o {
+                Outcome::Placed(o, _) if !inserted.contains(&o.id) => Some(k),
+                _ => None,
+            })
+            .collect();
+        return Err(Failed::Lost(losers));
+    }
+    let changed: Vec<order::ActiveModel> = w
+        .changed
+        .iter()
+        .map(|seq| {
+            w.closed
+                .get(seq)
+                .or_else(|| w.book.orders.get(seq))
+                .expect("a changed order is open or closed")
+                .clone()
+                .into_active_model()
+        })
+        .collect();
+    for rows in changed.chunks(IDS_PER_READ) {
+        order::Entity::insert_many(rows.to_vec())
+            .on_conflict(
+                OnConflict::column(order::Column::Id)
+                    .update_columns([
+                        order::Column::Remaining,
+                        order::Column::Filled,
+                        order::Column::Status,
+                        order::Column::Reason,
+                        order::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let Work_ {
+        book,
+        ledger,
+        lots,
+        trades,
+        deliveries,
+        closed,
+        ..
+    } = w;
+    // What the lane keeps of the holds: those of the orders still open.
+    let mut kept_holds: Vec<String> = Vec::new();
+    for o in book.orders.values() {
+        if o.side == "buy" {
+            kept_holds.push(settlement::cash_hold_id(&o.id));
+        } else if let Some(ls) = book.lots.get(&o.id) {
+            kept_holds.extend(ls.iter().map(|l| l.hold_id.clone()));
+        }
+    }
+    let holds_after: HashMap<String, hold::Model> = kept_holds
+        .into_iter()
+        .filter_map(|id| ledger.hold(&id).cloned().map(|h| (id, h)))
+        .collect();
+    let events = ledger.write(&txn).await?;
+    let trades: Vec<trade::Model> = trades
+        .into_iter()
+        .map(|(mut t, e)| {
+            t.audit_event_id = events[e.0];
+            t
+        })
+        .collect();
+    for rows in trades.chunks(IDS_PER_READ) {
+        trade::Entity::insert_many(rows.iter().cloned().map(|t| t.into_active_model()))
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for rows in deliveries.chunks(IDS_PER_READ) {
+        delivery::Entity::insert_many(rows.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for rows in lots.chunks(IDS_PER_READ) {
+        order_lot::Entity::insert_many(rows.iter().cloned().map(|l| l.into_active_model()))
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    book.holds = holds_after;
+    book.seq = i.last_sequence;
+
+    Ok(outcomes
+        .into_iter()
+        .map(|o| match o {
+            Outcome::Placed(order, ts) => Ok(Done::Placed(Some(Placed {
+                order: *order,
+                trades: ts.into_iter().map(|t| trades[t].clone()).collect(),
+                replayed: false,
+            }))),
+            Outcome::Lost => Ok(Done::Placed(None)),
+            Outcome::Cancelled(seq) => Ok(Done::Cancelled(
+                closed
+                    .get(&seq)
+                    .cloned()
+                    .expect("a cancelled order is closed"),
+            )),
+            Outcome::Refused(e) => Err(e),
+        })
+        .collect())
+}
+
+/// Open and pending buy orders' remaining units of the instrument, by
+/// organisation (the position limit counts them).
+async fn buying(
+    txn: &impl ConnectionTrait,
+    code: &str,
+    orgs: &[String],
+) -> Result<HashMap<String, i64>, MarketError> {
+    if orgs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, i64)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::OrganizationId)
+        .column(order::Column::Remaining)
+        .filter(order::Column::OrganizationId.is_in(orgs.to_vec()))
+        .filter(order::Column::Instrument.eq(code))
+        .filter(order::Column::Side.eq("buy"))
+        .filter(order::Column::Status.is_in([OrderStatus::Open, OrderStatus::Pending]))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut sums = HashMap::new();
+    for (org, n) in rows {
+        *sums.entry(org).or_default() += n;
+    }
+    Ok(sums)
+}
+
+/// Units of the instrument each organisation bought on each of `days`
+/// (locked by T+1).
+async fn bought(
+    txn: &impl ConnectionTrait,
+    code: &str,
+    orgs: &[String],
+    days: &BTreeSet<String>,
+) -> Result<HashMap<(String, String), i64>, MarketError> {
+    if orgs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, String, i64)> = trade::Entity::find()
+        .select_only()
+        .column(trade::Column::BuyerOrganizationId)
+        .column(trade::Column::TradingDay)
+        .column(trade::Column::Quantity)
+        .filter(trade::Column::BuyerOrganizationId.is_in(orgs.to_vec()))
+        .filter(trade::Column::Instrument.eq(code))
+        .filter(trade::Column::TradingDay.is_in(days.iter().cloned()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut sums = HashMap::new();
+    for (org, day, n) in rows {
+        *sums.entry((org, day)).or_default() += n;
+    }
+    Ok(sums)
+}
+
+/// A refusal (nothing of the request happened) inside a batch that goes
+/// on, or the batch's failure.
+type Step<T> = Result<Result<T, MarketError>, Failed>;
+
+/// An error after a request began to change the batch: the batch fails.
+fn broken(e: impl Into<MarketError>) -> Failed {
+    Failed::Error(e.into())
+}
+
+impl Work_<'_> {
+    /// Places a book order: checks, holds, matches, settles each fill,
+    /// rests or cancels the rest (the rules of `orders::place_in`).
+    fn place(
+        &mut self,
+        who: &Principal,
+        order: &Prepared,
+        seq: i64,
+        now: DateTime<FixedOffset>,
+    ) -> Step<(usize, Vec<usize>)> {
+        let day = crate::clock::china_day(now);
+        let i = self.i;
+        let rules = self.rules;
+        if let Err(e) = orders::refuse_unless_open(rules, i, now).and_then(|_| {
+            orders::check_band(i.reference_price, rules.band, order.price, "book orders")
+        }) {
+            return Ok(Err(e));
+        }
+        let me = &order.entry.me;
+        let taker = orders::new_order(
+            who,
+            rules,
+            &order.entry,
+            &orders::Terms {
+                instrument: i,
+                kind: OrderKind::Limit,
+                side: order.side,
+                price: order.price,
+                quantity: order.quantity(),
+                tif: order.tif(),
+                picked: None,
+                status: OrderStatus::Open,
+                auction: None,
+            },
+            seq,
+            &day,
+            now,
+        );
+        // What the order holds, checked before anything changes.
+        let holds = match self.holds_for(&taker, me, &day) {
+            Ok(h) => h,
+            Err(e) => return Ok(Err(e)),
+        };
+        for (req, _) in &holds {
+            self.ledger.apply(req, None, now).map_err(broken)?;
+        }
+        for (req, lot) in holds {
+            if let Some(lot) = lot {
+                debug_assert_eq!(lot.hold_id, req.id);
+                self.book
+                    .lots
+                    .entry(taker.id.clone())
+                    .or_default()
+                    .push(lot.clone());
+                self.lots.push(lot);
+            }
+        }
+        self.ledger.event(
+            "market.order_placed",
+            orders::placed_event(&taker, &None),
+            now,
+        );
+        if order.side == Side::Buy {
+            *self.buying.entry(me.org.id.clone()).or_default() += taker.quantity;
+        }
+
+        let matched = self.book.book.submit(Incoming {
+            seq: seq as u64,
+            owner: me.org.id.clone(),
+            side: order.side,
+            price: order.price,
+            quantity: taker.quantity,
+            tif: order.tif(),
+        });
+        let mut taker = taker;
+        let mut trades = Vec::new();
+        for f in &matched.fills {
+            let maker_seq = f.maker as i64;
+            let maker = self.book.orders[&maker_seq].clone();
+            let t = self.trade(me, &taker, &maker, f.price, f.quantity, &day, now)?;
+            trades.push(t);
+            taker.remaining -= f.quantity;
+            taker.filled += f.quantity;
+            self.fill_maker(maker, f.quantity, now)?;
+        }
+        let (status, why) = match (taker.remaining, matched.reason) {
+            (0, _) => (OrderStatus::Filled, None),
+            (_, Some(r)) => (OrderStatus::Cancelled, Some(r.as_str().to_string())),
+            _ => (OrderStatus::Open, None),
+        };
+        taker.status = status;
+        taker.reason = why;
+        taker.updated_at = now;
+        if taker.status == OrderStatus::Open {
+            self.book.orders.insert(taker.seq, taker.clone());
+        } else {
+            if taker.side == "buy" {
+                *self.buying.entry(me.org.id.clone()).or_default() -= taker.remaining;
+            }
+            self.release_all(&taker, now)?;
+            self.book.lots.remove(&taker.id);
+        }
+        self.new_orders.push(taker);
+        Ok(Ok((self.new_orders.len() - 1, trades)))
+    }
+
+    /// The ledger holds a new order needs, each with the lot it records
+    /// (sell orders), after the position-limit and T+1 checks; refused
+    /// with the problem the one-order path gives.
+    #[allow(clippy::type_complexity)]
+    fn holds_for(
+        &self,
+        o: &order::Model,
+        who: &super::participants::Participant,
+        day: &str,
+    ) -> Result<Vec<(Request, Option<order_lot::Model>)>, MarketError> {
+        let i = self.i;
+        let rules = self.rules;
+        let account = &who.account.id;
+        let balance = |asset: &Asset| self.ledger.balance(account, asset).unwrap_or((0, 0));
+        if o.side == "buy" {
+            if who.org.kind != OrgKind::ReservePlatform {
+                let holding: i64 =
+                    self.credits.iter().map(|(_, a)| balance(a).0).sum::<i64>() / i.minor_per_unit;
+                let after =
+                    holding + self.buying.get(&who.org.id).copied().unwrap_or(0) + o.quantity;
+                if after > rules.position_limit_units {
+                    return Err(MarketError::Conflict(
+                        ProblemCode::PositionLimit,
+                        format!(
+                            "holding and buying {after} units would pass the position limit of {} units in {}",
+                            rules.position_limit_units, i.code
+                        ),
+                    ));
+                }
+            }
+            let amount = settlement::buy_hold(o.price, o.quantity, rules.fee_rate_of_order(o))
+                .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+            let (posted, held) = balance(&Asset::cny());
+            if posted - held < amount {
+                return Err(MarketError::Conflict(
+                    ProblemCode::InsufficientCash,
+                    format!(
+                        "the order needs {} yuan of cash available (price × quantity and the most its fees can be)",
+                        money::yuan(amount)
+                    ),
+                ));
+            }
+            return Ok(vec![(
+                Request {
+                    id: settlement::cash_hold_id(&o.id),
+                    memo: Some(format!("buy order {}", o.id)),
+                    command: Command::Hold {
+                        account_id: account.clone(),
+                        asset: Asset::cny(),
+                        amount,
+                    },
+                },
+                None,
+            )]);
+        }
+        let lots: Vec<(&String, &Asset, i64)> = self
+            .credits
+            .iter()
+            .map(|(b, a)| {
+                let (posted, held) = balance(a);
+                (b, a, posted - held)
+            })
+            .filter(|(_, _, g)| *g > 0)
+            .collect();
+        let available: i64 = lots.iter().map(|(_, _, g)| g).sum::<i64>() / i.minor_per_unit;
+        let locked = if rules.t_plus_one {
+            self.bought
+                .get(&(who.org.id.clone(), day.to_string()))
+                .copied()
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        if o.quantity > available {
+            return Err(MarketError::Conflict(
+                ProblemCode::InsufficientUnits,
+                format!("{available} units of {} are available to sell", i.code),
+            ));
+        }
+        if o.quantity > available - locked {
+            return Err(MarketError::Conflict(
+                ProblemCode::TPlusOne,
+                format!(
+                    "{locked} of the {available} units available were bought today and can be sold from the next trading day"
+                ),
+            ));
+        }
+        let mut grams = money::to_minor(o.quantity, i.minor_per_unit)
+            .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+        let mut out = Vec::new();
+        for (position, (batch_id, asset, available)) in (0i32..).zip(lots) {
+            if grams == 0 {
+                break;
+            }
+            let take = available.min(grams);
+            let hold_id = settlement::lot_hold_id(&o.id, position);
+            out.push((
+                Request {
+                    id: hold_id.clone(),
+                    memo: Some(format!("sell order {}", o.id)),
+                    command: Command::Hold {
+                        account_id: account.clone(),
+                        asset: asset.clone(),
+                        amount: take,
+                    },
+                },
+                Some(order_lot::Model {
+                    order_id: o.id.clone(),
+                    position,
+                    batch_id: batch_id.clone(),
+                    hold_id,
+                    grams: take,
+                }),
+            ));
+            grams -= take;
+        }
+        Ok(out)
+    }
+
+    /// Settles one fill of `taker` against `maker` (the one-order path's
+    /// `trade_with`); answers the trade's place in the batch.
+    #[allow(clippy::too_many_arguments)]
+    fn trade(
+        &mut self,
+        me: &super::participants::Participant,
+        taker: &order::Model,
+        maker: &order::Model,
+        price: i64,
+        quantity: i64,
+        day: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<usize, Failed> {
+        let maker_account = self
+            .ledger
+            .account(&maker.account_id)
+            .cloned()
+            .ok_or_else(|| broken(sea_orm::DbErr::RecordNotFound(maker.account_id.clone())))?;
+        let side = orders::side_of(taker);
+        let (buy, sell, buyer, seller) = match side {
+            Side::Buy => (taker, maker, &me.account, &maker_account),
+            Side::Sell => (maker, taker, &maker_account, &me.account),
+        };
+        let fill = Fill {
+            instrument: self.i,
+            buy,
+            sell,
+            price,
+            quantity,
+            method: "book",
+            taker_side: Some(side.as_str()),
+        };
+        let parties = Parties {
+            buyer,
+            seller,
+            fees: self.fees,
+        };
+        let no_lots = Vec::new();
+        let lots = self.book.lots.get(&sell.id).unwrap_or(&no_lots);
+        let s = settlement::plan(&fill, &parties, self.rules, lots, |id| {
+            self.ledger.left_in(id)
+        })
+        .map_err(broken)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let (request, note) = settlement::ledger_request(&fill, &s, &id);
+        self.ledger
+            .apply(&request, Some(note), now)
+            .map_err(broken)?;
+        self.book.last_trade += 1;
+        let seq = self.book.last_trade;
+        let event = self.ledger.event(
+            "market.trade",
+            settlement::event_body(&fill, &s, &id, seq),
+            now,
+        );
+        let (row, deliveries) = settlement::rows(&fill, &parties, &s, &id, seq, day, 0, now);
+        self.deliveries.extend(deliveries);
+        *self
+            .bought
+            .entry((buy.organization_id.clone(), day.to_string()))
+            .or_default() += quantity;
+        *self.buying.entry(buy.organization_id.clone()).or_default() -= quantity;
+        self.trades.push((row, event));
+        Ok(self.trades.len() - 1)
+    }
+
+    /// A resting order lost `quantity` to a fill (the one-order path's
+    /// `record_fill`); a filled buy order gives back the cash it no longer
+    /// needs.
+    fn fill_maker(
+        &mut self,
+        mut maker: order::Model,
+        quantity: i64,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(), Failed> {
+        maker.remaining -= quantity;
+        maker.filled += quantity;
+        maker.status = if maker.remaining == 0 {
+            OrderStatus::Filled
+        } else {
+            OrderStatus::Open
+        };
+        maker.updated_at = now;
+        self.note_changed(&maker);
+        if maker.status == OrderStatus::Filled {
+            if maker.side == "buy" {
+                self.release_all(&maker, now)?;
+            }
+            self.book.lots.remove(&maker.id);
+            self.book.orders.remove(&maker.seq);
+            self.closed.insert(maker.seq, maker);
+        } else {
+            self.book.orders.insert(maker.seq, maker);
+        }
+        Ok(())
+    }
+
+    /// Orders from before the batch are written back once; orders of this
+    /// batch are written whole at the end.
+    fn note_changed(&mut self, o: &order::Model) {
+        if !self.new_orders.iter().any(|n| n.id == o.id) {
+            self.changed.insert(o.seq);
+        } else if let Some(n) = self.new_orders.iter_mut().find(|n| n.id == o.id) {
+            *n = o.clone();
+        }
+    }
+
+    /// Gives back what an order still holds (the one-order path's
+    /// `settlement::release_all`).
+    fn release_all(&mut self, o: &order::Model, now: DateTime<FixedOffset>) -> Result<(), Failed> {
+        let holds: Vec<String> = if o.side == "buy" {
+            vec![settlement::cash_hold_id(&o.id)]
+        } else {
+            self.book
+                .lots
+                .get(&o.id)
+                .map(|ls| ls.iter().map(|l| l.hold_id.clone()).collect())
+                .unwrap_or_default()
+        };
+        for hold_id in holds {
+            if self.ledger.left_in(&hold_id) == 0 {
+                continue;
+            }
+            self.ledger
+                .apply(
+                    &Request {
+                        id: format!("{hold_id}:released"),
+                        memo: None,
+                        command: Command::Release { hold_id },
+                    },
+                    None,
+                    now,
+                )
+                .map_err(|e: LedgerError| broken(e))?;
+        }
+        Ok(())
+    }
+
+    /// Cancels the rest of an open order and gives back what it holds
+    /// (the one-order path's `cancel_in`); answers its sequence.
+    fn cancel(&mut self, o: &order::Model, now: DateTime<FixedOffset>) -> Step<i64> {
+        let Some(open) = self.book.find(&o.id, o.seq).cloned() else {
+            return Ok(Err(orders::not_open(o)));
+        };
+        let mut cancelled = open;
+        cancelled.status = OrderStatus::Cancelled;
+        cancelled.reason = Some("cancelled".into());
+        cancelled.updated_at = now;
+        self.book.book.cancel(cancelled.seq as u64);
+        self.book.orders.remove(&cancelled.seq);
+        if cancelled.side == "buy" {
+            *self
+                .buying
+                .entry(cancelled.organization_id.clone())
+                .or_default() -= cancelled.remaining;
+        }
+        self.release_all(&cancelled, now)?;
+        self.book.lots.remove(&cancelled.id);
+        self.ledger.event(
+            "market.order_cancelled",
+            orders::cancelled_event(&cancelled),
+            now,
+        );
+        let seq = cancelled.seq;
+        self.note_changed(&cancelled);
+        if let Some(n) = self.new_orders.iter().position(|n| n.id == cancelled.id) {
+            self.new_orders[n] = cancelled.clone();
+        }
+        self.closed.insert(seq, cancelled);
+        Ok(Ok(seq))
+    }
+}
