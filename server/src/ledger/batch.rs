@@ -348,11 +348,14 @@ impl Batch {
     /// Writes the batch in the caller's transaction; answers the audit
     /// events' ids in the order they were added.
     pub async fn write(self, txn: &DatabaseTransaction) -> Result<Vec<i64>, DbErr> {
+        let t0 = std::time::Instant::now();
+        let mut marks: Vec<(&str, f64)> = Vec::new();
         for rows in chunks(self.transactions) {
             transaction::Entity::insert_many(rows)
                 .exec_without_returning(txn)
                 .await?;
         }
+        marks.push(("txns", t0.elapsed().as_secs_f64() * 1e3));
         let holds: Vec<hold::ActiveModel> = self
             .changed_holds
             .iter()
@@ -375,6 +378,7 @@ impl Batch {
                 .exec_without_returning(txn)
                 .await?;
         }
+        marks.push(("holds", t0.elapsed().as_secs_f64() * 1e3));
         let balances: Vec<_> = self
             .deltas
             .iter()
@@ -386,11 +390,13 @@ impl Batch {
                 other => DbErr::Custom(other.to_string()),
             })?;
         }
+        marks.push(("balances", t0.elapsed().as_secs_f64() * 1e3));
         for rows in chunks(self.entries) {
             entry::Entity::insert_many(rows)
                 .exec_without_returning(txn)
                 .await?;
         }
+        marks.push(("entries", t0.elapsed().as_secs_f64() * 1e3));
         let mut ids = Vec::with_capacity(self.events.len());
         for rows in chunks(self.events) {
             let leaves: Vec<String> = rows
@@ -417,6 +423,8 @@ impl Batch {
             }
             ids.extend(written.into_iter().map(|e| e.id));
         }
+        marks.push(("events", t0.elapsed().as_secs_f64() * 1e3));
+        tracing::debug!(marks = ?marks, "ledger batch");
         Ok(ids)
     }
 }

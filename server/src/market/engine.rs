@@ -23,7 +23,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Alias, Expr, Func, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -136,12 +136,38 @@ impl Book {
         })
     }
 
-    /// The open orders of `side` an order at `limit` crosses.
-    fn crossing(&self, side: Side, limit: i64) -> impl Iterator<Item = &order::Model> + '_ {
+    /// The resting orders that orders of `side` for `units` in all, at
+    /// limits up to `limit`, can trade with: matching always takes the
+    /// other side's best order first, so whatever a batch's orders fill of
+    /// the book from before it is a prefix of it (orders of the batch that
+    /// rest better only shorten it), never longer than `units`.
+    fn consumed(
+        &self,
+        side: Side,
+        limit: i64,
+        units: i64,
+    ) -> impl Iterator<Item = &order::Model> + '_ {
+        let mut before = 0;
         self.book
             .orders(side.opposite())
-            .take_while(move |r| side.crosses(limit, r.price))
+            .take_while(move |r| {
+                let more = before < units && side.crosses(limit, r.price);
+                before += r.remaining;
+                more
+            })
             .map(|r| &self.orders[&(r.seq as i64)])
+    }
+
+    /// The ledger holds of an open order.
+    fn hold_ids(&self, o: &order::Model) -> Vec<String> {
+        if o.side == "buy" {
+            vec![settlement::cash_hold_id(&o.id)]
+        } else {
+            self.lots
+                .get(&o.id)
+                .map(|ls| ls.iter().map(|l| l.hold_id.clone()).collect())
+                .unwrap_or_default()
+        }
     }
 
     fn find(&self, id: &str, seq: i64) -> Option<&order::Model> {
@@ -232,6 +258,10 @@ struct Work_<'a> {
     lots: Vec<order_lot::Model>,
     trades: Vec<(trade::Model, EventRef)>,
     deliveries: Vec<delivery::ActiveModel>,
+    /// Orders whose holds the batch changed, by sequence; and the holds of
+    /// the orders it closed (the lane forgets them).
+    refresh: BTreeSet<i64>,
+    dropped: Vec<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -244,20 +274,26 @@ async fn attempt(
     works: &[(Work, DateTime<FixedOffset>)],
     lost: &HashSet<usize>,
 ) -> Result<Vec<Result<Done, MarketError>>, Failed> {
+    let t0 = std::time::Instant::now();
     let txn = crate::db::begin_write(db).await?;
+    let t_begin = t0.elapsed();
     let n = works.len() as i64;
     let i = orders::lock_instrument(&txn, code, n).await?;
+    let t_lock = t0.elapsed();
     let before = i.last_sequence - n;
-    if lane.book.as_ref().map(|b| b.seq) != Some(before) {
+    let reread = lane.book.as_ref().map(|b| b.seq) != Some(before);
+    if reread {
         lane.book = Some(Book::read(&txn, code, before).await?);
     }
     let book = lane.book.as_mut().expect("read above");
 
     // Who the batch may touch: its participants, and the owners of the
-    // resting orders its orders could cross.
+    // resting orders its orders can fill (only those: every cash row
+    // locked here is one the other instruments' batches wait for).
     let mut touched: Vec<String> = Vec::new();
     let mut known: Vec<account::Model> = vec![fees.clone()];
     let (mut highest_bid, mut lowest_ask) = (None::<i64>, None::<i64>);
+    let (mut buying_units, mut selling_units) = (0i64, 0i64);
     let mut buyers = Vec::new();
     let mut sellers = Vec::new();
     let mut days = BTreeSet::new();
@@ -270,12 +306,14 @@ async fn attempt(
                 days.insert(crate::clock::china_day(*now));
                 match order.side {
                     Side::Buy => {
+                        buying_units += order.quantity();
                         highest_bid = highest_bid.max(Some(order.price));
                         if me.org.kind != OrgKind::ReservePlatform {
                             buyers.push(me.org.id.clone());
                         }
                     }
                     Side::Sell => {
+                        selling_units += order.quantity();
                         lowest_ask = Some(lowest_ask.map_or(order.price, |p| p.min(order.price)));
                         sellers.push(me.org.id.clone());
                     }
@@ -286,12 +324,19 @@ async fn attempt(
     }
     let mut makers: Vec<&order::Model> = Vec::new();
     if let Some(p) = highest_bid {
-        makers.extend(book.crossing(Side::Buy, p));
+        makers.extend(book.consumed(Side::Buy, p, buying_units));
     }
     if let Some(p) = lowest_ask {
-        makers.extend(book.crossing(Side::Sell, p));
+        makers.extend(book.consumed(Side::Sell, p, selling_units));
     }
     touched.extend(makers.iter().map(|m| m.account_id.clone()));
+    let mut named: Vec<&order::Model> = makers.clone();
+    for (work, _) in works {
+        if let Work::Cancel(o) = work {
+            named.extend(book.find(&o.id, o.seq));
+        }
+    }
+    let named_holds: Vec<String> = named.iter().flat_map(|o| book.hold_ids(o)).collect();
 
     let batches = holds::batches_of(&txn, code).await?;
     let credits: Vec<(String, Asset)> = batches
@@ -315,8 +360,10 @@ async fn attempt(
             lane.accounts.insert(id.clone(), a.clone());
         }
     }
-    for h in book.holds.values() {
-        ledger.know_hold(h.clone());
+    for id in named_holds {
+        if let Some(h) = book.holds.get(&id) {
+            ledger.know_hold(h.clone());
+        }
     }
     let buying = buying(&txn, code, &buyers).await?;
     let bought = if rules.t_plus_one {
@@ -325,6 +372,7 @@ async fn attempt(
         HashMap::new()
     };
 
+    let t_read = t0.elapsed();
     let mut w = Work_ {
         rules,
         i: &i,
@@ -340,6 +388,8 @@ async fn attempt(
         lots: Vec::new(),
         trades: Vec::new(),
         deliveries: Vec::new(),
+        refresh: BTreeSet::new(),
+        dropped: Vec::new(),
     };
     // What each request came to: an order's place in `new_orders` and its
     // trades' places in `trades`, or the cancelled order's sequence.
@@ -378,6 +428,9 @@ async fn attempt(
         outcomes.push(outcome);
     }
 
+    let t_work = t0.elapsed();
+    let mut marks: Vec<(&str, f64)> = Vec::new();
+    let mut mark = |what: &'static str| marks.push((what, t0.elapsed().as_secs_f64() * 1e3));
     // The orders first: a client id a concurrent request took meanwhile
     // shows here, before anything else is written.
     let wanted: HashSet<String> = w.new_orders.iter().map(|o| o.id.clone()).collect();
@@ -397,6 +450,7 @@ async fn attempt(
                 .await?;
         inserted.extend(written.into_iter().map(|o| o.id));
     }
+    mark("orders");
     if inserted.len() != wanted.len() {
         txn.rollback().await?;
         let losers = outcomes
@@ -444,22 +498,24 @@ async fn attempt(
         trades,
         deliveries,
         closed,
+        refresh,
+        dropped,
         ..
     } = w;
-    // What the lane keeps of the holds: those of the orders still open.
-    let mut kept_holds: Vec<String> = Vec::new();
-    for o in book.orders.values() {
-        if o.side == "buy" {
-            kept_holds.push(settlement::cash_hold_id(&o.id));
-        } else if let Some(ls) = book.lots.get(&o.id) {
-            kept_holds.extend(ls.iter().map(|l| l.hold_id.clone()));
+    // What the lane keeps of the holds: those of the orders still open,
+    // as the batch left the ones it touched.
+    let mut holds_after: Vec<(String, Option<hold::Model>)> =
+        dropped.into_iter().map(|id| (id, None)).collect();
+    for seq in &refresh {
+        if let Some(o) = book.orders.get(seq) {
+            for id in book.hold_ids(o) {
+                holds_after.push((id.clone(), ledger.hold(&id).cloned()));
+            }
         }
     }
-    let holds_after: HashMap<String, hold::Model> = kept_holds
-        .into_iter()
-        .filter_map(|id| ledger.hold(&id).cloned().map(|h| (id, h)))
-        .collect();
+    mark("changed");
     let events = ledger.write(&txn).await?;
+    mark("ledger");
     let trades: Vec<trade::Model> = trades
         .into_iter()
         .map(|(mut t, e)| {
@@ -472,6 +528,7 @@ async fn attempt(
             .exec_without_returning(&txn)
             .await?;
     }
+    mark("trades");
     for rows in deliveries.chunks(IDS_PER_READ) {
         delivery::Entity::insert_many(rows.to_vec())
             .exec_without_returning(&txn)
@@ -482,8 +539,26 @@ async fn attempt(
             .exec_without_returning(&txn)
             .await?;
     }
+    let t_write = t0.elapsed();
     txn.commit().await?;
-    book.holds = holds_after;
+    tracing::debug!(
+        instrument = code,
+        reread,
+        begin = t_begin.as_secs_f64() * 1e3,
+        lock = t_lock.as_secs_f64() * 1e3,
+        read = t_read.as_secs_f64() * 1e3,
+        work = t_work.as_secs_f64() * 1e3,
+        write = t_write.as_secs_f64() * 1e3,
+        marks = ?marks,
+        commit = t0.elapsed().as_secs_f64() * 1e3,
+        "batch phases"
+    );
+    for (id, h) in holds_after {
+        match h {
+            Some(h) => book.holds.insert(id, h),
+            None => book.holds.remove(&id),
+        };
+    }
     book.seq = i.last_sequence;
 
     Ok(outcomes
@@ -506,6 +581,12 @@ async fn attempt(
         .collect())
 }
 
+/// A column's sum as a 64-bit integer on both databases (PostgreSQL sums
+/// BIGINTs as NUMERIC).
+fn sum_of(e: Expr) -> Expr {
+    Expr::from(Func::cast_as(Func::sum(e), Alias::new("BIGINT")))
+}
+
 /// Open and pending buy orders' remaining units of the instrument, by
 /// organisation (the position limit counts them).
 async fn buying(
@@ -519,19 +600,16 @@ async fn buying(
     let rows: Vec<(String, i64)> = order::Entity::find()
         .select_only()
         .column(order::Column::OrganizationId)
-        .column(order::Column::Remaining)
+        .column_as(sum_of(Expr::col(order::Column::Remaining)), "remaining")
         .filter(order::Column::OrganizationId.is_in(orgs.to_vec()))
         .filter(order::Column::Instrument.eq(code))
         .filter(order::Column::Side.eq("buy"))
         .filter(order::Column::Status.is_in([OrderStatus::Open, OrderStatus::Pending]))
+        .group_by(order::Column::OrganizationId)
         .into_tuple()
         .all(txn)
         .await?;
-    let mut sums = HashMap::new();
-    for (org, n) in rows {
-        *sums.entry(org).or_default() += n;
-    }
-    Ok(sums)
+    Ok(rows.into_iter().collect())
 }
 
 /// Units of the instrument each organisation bought on each of `days`
@@ -549,18 +627,19 @@ async fn bought(
         .select_only()
         .column(trade::Column::BuyerOrganizationId)
         .column(trade::Column::TradingDay)
-        .column(trade::Column::Quantity)
+        .column_as(sum_of(Expr::col(trade::Column::Quantity)), "quantity")
         .filter(trade::Column::BuyerOrganizationId.is_in(orgs.to_vec()))
         .filter(trade::Column::Instrument.eq(code))
         .filter(trade::Column::TradingDay.is_in(days.iter().cloned()))
+        .group_by(trade::Column::BuyerOrganizationId)
+        .group_by(trade::Column::TradingDay)
         .into_tuple()
         .all(txn)
         .await?;
-    let mut sums = HashMap::new();
-    for (org, day, n) in rows {
-        *sums.entry((org, day)).or_default() += n;
-    }
-    Ok(sums)
+    Ok(rows
+        .into_iter()
+        .map(|(org, day, n)| ((org, day), n))
+        .collect())
 }
 
 /// A refusal (nothing of the request happened) inside a batch that goes
@@ -667,12 +746,13 @@ impl Work_<'_> {
         taker.updated_at = now;
         if taker.status == OrderStatus::Open {
             self.book.orders.insert(taker.seq, taker.clone());
+            self.refresh.insert(taker.seq);
         } else {
             if taker.side == "buy" {
                 *self.buying.entry(me.org.id.clone()).or_default() -= taker.remaining;
             }
             self.release_all(&taker, now)?;
-            self.book.lots.remove(&taker.id);
+            self.forget(&taker);
         }
         self.new_orders.push(taker);
         Ok(Ok((self.new_orders.len() - 1, trades)))
@@ -885,13 +965,21 @@ impl Work_<'_> {
             if maker.side == "buy" {
                 self.release_all(&maker, now)?;
             }
-            self.book.lots.remove(&maker.id);
+            self.forget(&maker);
             self.book.orders.remove(&maker.seq);
             self.closed.insert(maker.seq, maker);
         } else {
+            self.refresh.insert(maker.seq);
             self.book.orders.insert(maker.seq, maker);
         }
         Ok(())
+    }
+
+    /// A closed order leaves the lane's book with its lots and holds.
+    fn forget(&mut self, o: &order::Model) {
+        self.dropped.extend(self.book.hold_ids(o));
+        self.book.lots.remove(&o.id);
+        self.refresh.remove(&o.seq);
     }
 
     /// Orders from before the batch are written back once; orders of this
@@ -954,7 +1042,7 @@ impl Work_<'_> {
                 .or_default() -= cancelled.remaining;
         }
         self.release_all(&cancelled, now)?;
-        self.book.lots.remove(&cancelled.id);
+        self.forget(&cancelled);
         self.ledger.event(
             "market.order_cancelled",
             orders::cancelled_event(&cancelled),

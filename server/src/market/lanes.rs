@@ -220,6 +220,7 @@ async fn run_batch(
     state: &mut super::engine::Lane,
     jobs: Vec<Job>,
 ) {
+    let n = jobs.len();
     let (works, replies): (Vec<(Work, DateTime<FixedOffset>)>, Vec<_>) =
         jobs.into_iter().map(|j| ((j.work, j.now), j.reply)).unzip();
     let fees = match fees_of(inner, code, fees, works[0].1).await {
@@ -232,6 +233,7 @@ async fn run_batch(
         }
     };
     let fees = &fees;
+    let started = std::time::Instant::now();
     let outcomes = match super::engine::run(&inner.db, &inner.rules, code, fees, state, &works)
         .await
     {
@@ -269,7 +271,15 @@ async fn run_batch(
         // A client that went away still has its order; its id replays it.
         let _ = reply.send(outcome);
     }
+    let ran = started.elapsed();
     if changed {
         super::routes::announce(&inner.feed, &inner.db, &inner.rules, code, &trades).await;
     }
+    tracing::debug!(
+        instrument = code,
+        requests = n,
+        ran_ms = ran.as_secs_f64() * 1e3,
+        announced_ms = (started.elapsed() - ran).as_secs_f64() * 1e3,
+        "batch"
+    );
 }

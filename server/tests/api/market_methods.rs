@@ -1408,3 +1408,97 @@ async fn orders_do_not_wait_for_a_redis_that_is_down() {
         .await;
     proxy.restore().await;
 }
+
+/// A client id is its organisation's across instruments: an order that
+/// waited in its lane while an order on another instrument took its id
+/// is refused (409 `id_reused`) and leaves nothing behind: no order, no
+/// cash held. PostgreSQL only: SQLite's one write lock would hold the
+/// other instrument's lane too.
+#[tokio::test]
+async fn an_order_whose_client_id_was_taken_meanwhile_leaves_nothing() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use tanpuhui_server::ledger::entity::hold;
+    use tanpuhui_server::market::entity::order;
+    for backend in backends() {
+        if backend != crate::helpers::Backend::Postgres {
+            continue;
+        }
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.round_the_clock = true;
+        })
+        .await;
+        let r = registry(&app, 1).await;
+        let (first_code, _, _) = listed_forest(&app, &r, "LZ-S-1").await;
+        let other = "TPH-PRJ-2025";
+        let (status, i) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": other, "reference_price": "36.00"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{i}");
+        let (buyer_org, buyer_op) = enterprise(&app, &r.g, "buyer@lz.cn", 12).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let (bank_id, teller) = bank(&app, &r.g, 1).await;
+        deposit(&app, &teller, &bank_id, &buyer, "S-1").await;
+        let buy = |code: &str, quantity: &str| {
+            json!({"organization_id": buyer, "client_order_id": "dup", "instrument": code,
+                   "side": "buy", "price": "36.00", "quantity": quantity})
+        };
+
+        // The other instrument's row is held, so its order waits in its
+        // lane, past the check of its client id.
+        let blocker = tanpuhui_server::db::begin_write(&app.db).await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &blocker,
+            &format!("UPDATE instruments SET last_sequence = last_sequence WHERE code = '{other}'"),
+        )
+        .await
+        .unwrap();
+        let app = &app;
+        let waiting = async {
+            app.post_as(&buyer_op, "/api/v1/market/orders", &buy(other, "1"))
+                .await
+        };
+        let meanwhile = async {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let placed = app
+                .post_as(&buyer_op, "/api/v1/market/orders", &buy(&first_code, "2"))
+                .await;
+            blocker.commit().await.unwrap();
+            placed
+        };
+        let ((status, refused), (first_status, first)) = tokio::join!(waiting, meanwhile);
+        assert_eq!(first_status, 201, "{first}");
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (409, Some("id_reused")),
+            "{refused}"
+        );
+        let orders = order::Entity::find()
+            .filter(order::Column::OrganizationId.eq(buyer.as_str()))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].instrument, first_code);
+        let held = hold::Entity::find()
+            .filter(hold::Column::AccountId.eq(orders[0].account_id.as_str()))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(held, 1, "only the first order holds cash");
+        // The other instrument's lane goes on.
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &json!({"organization_id": buyer, "client_order_id": "dup-2", "instrument": other,
+                        "side": "buy", "price": "36.00", "quantity": "1"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{p}");
+    }
+}
