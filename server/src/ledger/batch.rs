@@ -47,6 +47,14 @@ pub struct Batch {
     /// Shard-0 balances that were read and locked, as the batch has left
     /// them: (posted, held) by (account, asset).
     balances: HashMap<(String, String), (i64, i64)>,
+    /// The balances were read without a lock ([`Batch::read_balances`]):
+    /// [`Batch::write_balances`] checks them.
+    unlocked: bool,
+    /// For each loaded balance the batch lowered: the lowest its available
+    /// went, relative to what was read (≤ 0). The requests one by one
+    /// would all have passed iff the balance had at least that much
+    /// available.
+    floors: HashMap<(String, String), i64>,
     holds: HashMap<String, hold::Model>,
     changed_holds: BTreeSet<String>,
     /// Every balance a request changed, with the sum of its changes
@@ -84,6 +92,32 @@ impl Batch {
         accounts: &[String],
         assets: &[Asset],
     ) -> Result<(), DbErr> {
+        self.load_balances(txn, accounts, assets, true).await
+    }
+
+    /// Reads the shard-0 balances of `accounts` in `assets` without
+    /// locking them: other batches do not wait for them until
+    /// [`Batch::write_balances`] locks and checks them, as its last
+    /// statement. On SQLite, whose write transactions are exclusive, this
+    /// is [`Batch::lock_balances`].
+    pub async fn read_balances(
+        &mut self,
+        txn: &DatabaseTransaction,
+        accounts: &[String],
+        assets: &[Asset],
+    ) -> Result<(), DbErr> {
+        let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
+        self.unlocked |= postgres;
+        self.load_balances(txn, accounts, assets, false).await
+    }
+
+    async fn load_balances(
+        &mut self,
+        txn: &DatabaseTransaction,
+        accounts: &[String],
+        assets: &[Asset],
+        lock: bool,
+    ) -> Result<(), DbErr> {
         if accounts.is_empty() || assets.is_empty() {
             return Ok(());
         }
@@ -98,7 +132,7 @@ impl Batch {
             .filter(balance::Column::Shard.eq(0))
             .order_by_asc(balance::Column::AccountId)
             .order_by_asc(balance::Column::Asset);
-        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        if lock && txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             q = q.lock_exclusive();
         }
         let rows = q.all(txn).await?;
@@ -225,9 +259,16 @@ impl Batch {
             if d.posted == 0 && d.held == 0 {
                 continue;
             }
-            if let Some(b) = self.balances.get_mut(&(key.0.clone(), key.1.to_string())) {
+            let loaded = (key.0.clone(), key.1.to_string());
+            if let Some(b) = self.balances.get_mut(&loaded) {
                 b.0 += d.posted;
                 b.1 += d.held;
+                let moved =
+                    self.deltas.get(key).map_or(0, |s| s.posted - s.held) + d.posted - d.held;
+                if moved < 0 && !self.accounts[&key.0].allow_negative {
+                    let floor = self.floors.entry(loaded).or_insert(0);
+                    *floor = (*floor).min(moved);
+                }
             }
             let sum = self.deltas.entry(key.clone()).or_default();
             sum.posted += d.posted;
@@ -346,16 +387,24 @@ impl Batch {
     }
 
     /// Writes the batch in the caller's transaction; answers the audit
-    /// events' ids in the order they were added.
-    pub async fn write(self, txn: &DatabaseTransaction) -> Result<Vec<i64>, DbErr> {
-        let t0 = std::time::Instant::now();
-        let mut marks: Vec<(&str, f64)> = Vec::new();
-        for rows in chunks(self.transactions) {
+    /// events' ids in the order they were added, or `None` when balances
+    /// read by [`Batch::read_balances`] changed meanwhile so that a
+    /// request would have been refused (the caller rolls back and runs
+    /// again with [`Batch::lock_balances`]).
+    pub async fn write(mut self, txn: &DatabaseTransaction) -> Result<Option<Vec<i64>>, DbErr> {
+        let ids = self.write_rows(txn).await?;
+        Ok(self.write_balances(txn).await?.then_some(ids))
+    }
+
+    /// Writes everything but the balances; answers the audit events' ids
+    /// in the order they were added. [`Batch::write_balances`] must follow
+    /// in the same transaction.
+    pub async fn write_rows(&mut self, txn: &DatabaseTransaction) -> Result<Vec<i64>, DbErr> {
+        for rows in chunks(std::mem::take(&mut self.transactions)) {
             transaction::Entity::insert_many(rows)
                 .exec_without_returning(txn)
                 .await?;
         }
-        marks.push(("txns", t0.elapsed().as_secs_f64() * 1e3));
         let holds: Vec<hold::ActiveModel> = self
             .changed_holds
             .iter()
@@ -378,27 +427,13 @@ impl Batch {
                 .exec_without_returning(txn)
                 .await?;
         }
-        marks.push(("holds", t0.elapsed().as_secs_f64() * 1e3));
-        let balances: Vec<_> = self
-            .deltas
-            .iter()
-            .map(|((account_id, asset), d)| raise(&self.accounts[account_id], asset, d))
-            .collect();
-        for rows in chunks(balances) {
-            raise_balances(txn, rows).await.map_err(|e| match e {
-                LedgerError::Database(e) => e,
-                other => DbErr::Custom(other.to_string()),
-            })?;
-        }
-        marks.push(("balances", t0.elapsed().as_secs_f64() * 1e3));
-        for rows in chunks(self.entries) {
+        for rows in chunks(std::mem::take(&mut self.entries)) {
             entry::Entity::insert_many(rows)
                 .exec_without_returning(txn)
                 .await?;
         }
-        marks.push(("entries", t0.elapsed().as_secs_f64() * 1e3));
         let mut ids = Vec::with_capacity(self.events.len());
-        for rows in chunks(self.events) {
+        for rows in chunks(std::mem::take(&mut self.events)) {
             let leaves: Vec<String> = rows
                 .iter()
                 .map(|r| match &r.leaf {
@@ -423,10 +458,77 @@ impl Batch {
             }
             ids.extend(written.into_iter().map(|e| e.id));
         }
-        marks.push(("events", t0.elapsed().as_secs_f64() * 1e3));
-        tracing::debug!(marks = ?marks, "ledger batch");
         Ok(ids)
     }
+
+    /// Writes the balances, last: the rows other batches wait for are
+    /// locked only from here to the commit. Balances read without a lock
+    /// are locked now (in account, asset order) and checked: `false` when
+    /// one has less available than the batch's requests needed (it was
+    /// read before another transaction lowered it); nothing is written
+    /// then.
+    pub async fn write_balances(self, txn: &DatabaseTransaction) -> Result<bool, DbErr> {
+        if self.unlocked {
+            let keys: Vec<(String, String)> = self
+                .deltas
+                .keys()
+                .filter(|(a, _)| !self.accounts[a].spreads_postings())
+                .map(|(a, asset)| (a.clone(), asset.to_string()))
+                .collect();
+            let now = locked(txn, &keys).await?;
+            for (key, floor) in &self.floors {
+                let (posted, held) = now.get(key).copied().unwrap_or((0, 0));
+                if posted - held + floor < 0 {
+                    return Ok(false);
+                }
+            }
+        }
+        let balances: Vec<_> = self
+            .deltas
+            .iter()
+            .map(|((account_id, asset), d)| raise(&self.accounts[account_id], asset, d))
+            .collect();
+        for rows in chunks(balances) {
+            raise_balances(txn, rows).await.map_err(|e| match e {
+                LedgerError::Database(e) => e,
+                other => DbErr::Custom(other.to_string()),
+            })?;
+        }
+        Ok(true)
+    }
+}
+
+/// Locks the shard-0 rows of `keys` (account, asset), in that order;
+/// answers their (posted, held).
+async fn locked(
+    txn: &DatabaseTransaction,
+    keys: &[(String, String)],
+) -> Result<HashMap<(String, String), (i64, i64)>, DbErr> {
+    use super::entity::balance;
+    let mut out = HashMap::new();
+    if keys.is_empty() || txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(out);
+    }
+    let mut which = sea_orm::Condition::any();
+    for (account, asset) in keys {
+        which = which.add(
+            sea_orm::Condition::all()
+                .add(balance::Column::AccountId.eq(account.as_str()))
+                .add(balance::Column::Asset.eq(asset.as_str())),
+        );
+    }
+    let rows = balance::Entity::find()
+        .filter(which)
+        .filter(balance::Column::Shard.eq(0))
+        .order_by_asc(balance::Column::AccountId)
+        .order_by_asc(balance::Column::Asset)
+        .lock_exclusive()
+        .all(txn)
+        .await?;
+    for r in rows {
+        out.insert((r.account_id, r.asset), (r.posted, r.held));
+    }
+    Ok(out)
 }
 
 fn chunks<T>(mut rows: Vec<T>) -> Vec<Vec<T>> {

@@ -205,9 +205,18 @@ pub async fn run(
 ) -> Result<Vec<Result<Done, MarketError>>, MarketError> {
     let mut lost = HashSet::new();
     let mut deadlocks = 0;
+    let mut optimistic = true;
     loop {
-        match attempt(db, rules, code, fees, lane, works, &lost).await {
+        match attempt(db, rules, code, fees, lane, works, &lost, optimistic).await {
             Ok(out) => return Ok(out),
+            Err(Failed::Stale) => {
+                tracing::debug!(
+                    instrument = code,
+                    "balances changed meanwhile; locking them"
+                );
+                lane.book = None;
+                optimistic = false;
+            }
             Err(Failed::Lost(ids)) => {
                 lane.book = None;
                 lost.extend(ids);
@@ -228,6 +237,9 @@ pub async fn run(
 enum Failed {
     /// Requests whose client id a concurrent request took first.
     Lost(Vec<usize>),
+    /// A balance read without a lock had changed so that a request would
+    /// have been refused: the batch runs again with its balances locked.
+    Stale,
     Error(MarketError),
 }
 
@@ -273,16 +285,13 @@ async fn attempt(
     lane: &mut Lane,
     works: &[(Work, DateTime<FixedOffset>)],
     lost: &HashSet<usize>,
+    optimistic: bool,
 ) -> Result<Vec<Result<Done, MarketError>>, Failed> {
-    let t0 = std::time::Instant::now();
     let txn = crate::db::begin_write(db).await?;
-    let t_begin = t0.elapsed();
     let n = works.len() as i64;
     let i = orders::lock_instrument(&txn, code, n).await?;
-    let t_lock = t0.elapsed();
     let before = i.last_sequence - n;
-    let reread = lane.book.as_ref().map(|b| b.seq) != Some(before);
-    if reread {
+    if lane.book.as_ref().map(|b| b.seq) != Some(before) {
         lane.book = Some(Book::read(&txn, code, before).await?);
     }
     let book = lane.book.as_mut().expect("read above");
@@ -353,7 +362,11 @@ async fn attempt(
     for a in lane.accounts.values().chain(&known) {
         ledger.know_account(a.clone());
     }
-    ledger.lock_balances(&txn, &touched, &assets).await?;
+    if optimistic {
+        ledger.read_balances(&txn, &touched, &assets).await?;
+    } else {
+        ledger.lock_balances(&txn, &touched, &assets).await?;
+    }
     ledger.add_accounts(&txn, &touched).await?;
     for id in &touched {
         if let Some(a) = ledger.account(id) {
@@ -372,7 +385,6 @@ async fn attempt(
         HashMap::new()
     };
 
-    let t_read = t0.elapsed();
     let mut w = Work_ {
         rules,
         i: &i,
@@ -401,7 +413,9 @@ async fn attempt(
         Refused(MarketError),
     }
     let mut outcomes = Vec::with_capacity(works.len());
-    let mut client_ids = HashSet::new();
+    // Client ids used before (committed): those requests are answered
+    // with their first use, or refused, once the batch committed.
+    let mut client_ids = taken(&txn, works).await?;
     for (k, (work, now)) in works.iter().enumerate() {
         let seq = before + 1 + k as i64;
         let outcome = match work {
@@ -428,9 +442,6 @@ async fn attempt(
         outcomes.push(outcome);
     }
 
-    let t_work = t0.elapsed();
-    let mut marks: Vec<(&str, f64)> = Vec::new();
-    let mut mark = |what: &'static str| marks.push((what, t0.elapsed().as_secs_f64() * 1e3));
     // The orders first: a client id a concurrent request took meanwhile
     // shows here, before anything else is written.
     let wanted: HashSet<String> = w.new_orders.iter().map(|o| o.id.clone()).collect();
@@ -450,7 +461,6 @@ async fn attempt(
                 .await?;
         inserted.extend(written.into_iter().map(|o| o.id));
     }
-    mark("orders");
     if inserted.len() != wanted.len() {
         txn.rollback().await?;
         let losers = outcomes
@@ -513,9 +523,8 @@ async fn attempt(
             }
         }
     }
-    mark("changed");
-    let events = ledger.write(&txn).await?;
-    mark("ledger");
+    let mut ledger = ledger;
+    let events = ledger.write_rows(&txn).await?;
     let trades: Vec<trade::Model> = trades
         .into_iter()
         .map(|(mut t, e)| {
@@ -528,7 +537,6 @@ async fn attempt(
             .exec_without_returning(&txn)
             .await?;
     }
-    mark("trades");
     for rows in deliveries.chunks(IDS_PER_READ) {
         delivery::Entity::insert_many(rows.to_vec())
             .exec_without_returning(&txn)
@@ -539,20 +547,11 @@ async fn attempt(
             .exec_without_returning(&txn)
             .await?;
     }
-    let t_write = t0.elapsed();
+    if !ledger.write_balances(&txn).await? {
+        txn.rollback().await?;
+        return Err(Failed::Stale);
+    }
     txn.commit().await?;
-    tracing::debug!(
-        instrument = code,
-        reread,
-        begin = t_begin.as_secs_f64() * 1e3,
-        lock = t_lock.as_secs_f64() * 1e3,
-        read = t_read.as_secs_f64() * 1e3,
-        work = t_work.as_secs_f64() * 1e3,
-        write = t_write.as_secs_f64() * 1e3,
-        marks = ?marks,
-        commit = t0.elapsed().as_secs_f64() * 1e3,
-        "batch phases"
-    );
     for (id, h) in holds_after {
         match h {
             Some(h) => book.holds.insert(id, h),
@@ -579,6 +578,38 @@ async fn attempt(
             Outcome::Refused(e) => Err(e),
         })
         .collect())
+}
+
+/// The (organisation, client id) pairs of the batch's orders that are
+/// taken already.
+async fn taken(
+    txn: &impl ConnectionTrait,
+    works: &[(Work, DateTime<FixedOffset>)],
+) -> Result<HashSet<(String, String)>, MarketError> {
+    let asked: HashSet<(String, String)> = works
+        .iter()
+        .filter_map(|(w, _)| match w {
+            Work::Place { order, .. } => {
+                Some((order.entry.me.org.id.clone(), order.entry.client_id()))
+            }
+            Work::Cancel(_) => None,
+        })
+        .collect();
+    if asked.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let orgs: BTreeSet<&String> = asked.iter().map(|(o, _)| o).collect();
+    let ids: BTreeSet<&String> = asked.iter().map(|(_, c)| c).collect();
+    let rows: Vec<(String, String)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::OrganizationId)
+        .column(order::Column::ClientOrderId)
+        .filter(order::Column::OrganizationId.is_in(orgs))
+        .filter(order::Column::ClientOrderId.is_in(ids))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().filter(|r| asked.contains(r)).collect())
 }
 
 /// A column's sum as a 64-bit integer on both databases (PostgreSQL sums

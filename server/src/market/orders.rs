@@ -400,21 +400,15 @@ impl Prepared {
     }
 }
 
-/// What checking an order's request found: an order to place, or the
-/// first answer to its `client_order_id`.
-pub enum Ready {
-    New(Prepared),
-    Replay(Placed),
-}
-
-/// Checks an order's request and looks for an earlier use of its client
-/// id; reads only.
+/// Checks an order's request; reads only. An earlier use of its client id
+/// is found in its lane's batch (one read for the batch), which answers it
+/// as [`settled`] does.
 pub async fn prepare(
     db: &DatabaseConnection,
     who: &Principal,
     rules: &MarketRules,
     input: &OrderInput,
-) -> Result<Ready, MarketError> {
+) -> Result<Prepared, MarketError> {
     let code = listing::parse_code("instrument", &input.instrument)?.to_string();
     let price = money::parse_price(&input.price)
         .map_err(|e| MarketError::invalid("price", e.to_string()))?;
@@ -430,17 +424,14 @@ pub async fn prepare(
         hash,
     )
     .await?;
-    if let Some(first) = replay_of(db, &entry).await? {
-        return Ok(Ready::Replay(first));
-    }
-    Ok(Ready::New(Prepared {
+    Ok(Prepared {
         code,
         price,
         quantity: input.quantity,
         side: input.side,
         tif,
         entry,
-    }))
+    })
 }
 
 /// Places a limit order on its own (run again if a deadlock aborted it);
@@ -454,10 +445,7 @@ pub async fn place(
     input: &OrderInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Placed, MarketError> {
-    let order = match prepare(db, who, rules, input).await? {
-        Ready::Replay(first) => return Ok(first),
-        Ready::New(order) => order,
-    };
+    let order = prepare(db, who, rules, input).await?;
     let order = std::sync::Arc::new(order);
     let work = super::engine::Work::Place {
         who: Box::new(who.clone()),

@@ -4,6 +4,8 @@
 //! not trade (as in the national CCER market); banks settle cash but do
 //! not trade.
 
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::error::MarketError;
@@ -61,12 +63,39 @@ async fn as_participant(
             format!("{} does not trade: it must be an approved enterprise, government department, reserve platform or service centre", org.name),
         ));
     }
+    let account = account_of(db, &org.id).await?;
+    Ok(Participant { org, account })
+}
+
+/// Organisations' accounts by organisation id, remembered: an
+/// organisation's account is opened with it and never changes or goes
+/// away, and every order would otherwise read it again. (Its
+/// organisation is read every time: its status may change.)
+static ACCOUNTS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, account::Model>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Entries remembered at most; past it the map starts again (a bound, not
+/// a business rule).
+const ACCOUNTS_REMEMBERED: usize = 100_000;
+
+async fn account_of(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+) -> Result<account::Model, MarketError> {
+    if let Some(a) = ACCOUNTS.lock().expect("accounts lock").get(org_id) {
+        return Ok(a.clone());
+    }
     let account = account::Entity::find()
-        .filter(account::Column::OrganizationId.eq(org.id.as_str()))
+        .filter(account::Column::OrganizationId.eq(org_id))
         .one(db)
         .await?
-        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("account of {}", org.id)))?;
-    Ok(Participant { org, account })
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(format!("account of {org_id}")))?;
+    let mut known = ACCOUNTS.lock().expect("accounts lock");
+    if known.len() >= ACCOUNTS_REMEMBERED {
+        known.clear();
+    }
+    known.insert(org_id.to_string(), account.clone());
+    Ok(account)
 }
 
 /// The participant `org_id`, when `who` is its staff; otherwise the

@@ -791,7 +791,16 @@ async fn a_batch_writes_what_the_requests_one_by_one_write() {
             let all = db.begin().await.unwrap();
             let mut ids = users.clone();
             ids.push(issuer.clone());
-            let mut batch = ledger::Batch::load(&all, &ids, &assets).await.unwrap();
+            // Even cases lock the balances first; odd ones read them and
+            // lock them only to write (nothing changes them meanwhile).
+            let mut batch = if case % 2 == 0 {
+                ledger::Batch::load(&all, &ids, &assets).await.unwrap()
+            } else {
+                let mut b = ledger::Batch::default();
+                b.add_accounts(&all, &ids).await.unwrap();
+                b.read_balances(&all, &ids, &assets).await.unwrap();
+                b
+            };
             for h in hold::Entity::find().all(&all).await.unwrap() {
                 batch.know_hold(h);
             }
@@ -804,13 +813,73 @@ async fn a_batch_writes_what_the_requests_one_by_one_write() {
                     req.command
                 );
             }
-            batch.write(&all).await.unwrap();
+            assert!(batch.write(&all).await.unwrap().is_some());
             let written = ledger_rows(&all).await;
             all.rollback().await.unwrap();
             assert_eq!(written.len(), expected.len(), "{backend:?} case {case}");
             for (w, e) in written.iter().zip(&expected) {
                 assert_eq!(w, e, "{backend:?} case {case}");
             }
+        }
+    }
+}
+
+/// A batch that read a balance without locking it finds, when it writes,
+/// that another transaction spent part of it meanwhile, and writes
+/// nothing: the caller runs it again with the balance locked. Money that
+/// arrived meanwhile is no reason to refuse. PostgreSQL only (SQLite's
+/// write transactions exclude each other).
+#[tokio::test]
+async fn a_batch_that_read_a_balance_spent_meanwhile_writes_nothing() {
+    use sea_orm::TransactionTrait;
+    for backend in backends() {
+        if backend != crate::helpers::Backend::Postgres {
+            continue;
+        }
+        let (db, _dir) = migrated_database(backend).await;
+        let (issuer, users) = open_accounts(&db, 2).await;
+        let cny = Asset::cny();
+        let fund = |id: &str, n: i64| transfer(id, &[(&issuer, &cny, -n), (&users[0], &cny, n)]);
+        ledger::apply(&db, &fund("fund", 100), now()).await.unwrap();
+        let hold = |id: &str, n: i64| Request {
+            id: id.into(),
+            memo: None,
+            command: Command::Hold {
+                account_id: users[0].clone(),
+                asset: cny.clone(),
+                amount: n,
+            },
+        };
+        for (spent, fine) in [(50, false), (-50, true)] {
+            if spent < 0 {
+                // Back to 100 available after the first round's spending.
+                ledger::apply(&db, &fund("refill", 50), now())
+                    .await
+                    .unwrap();
+            }
+            let txn = db.begin().await.unwrap();
+            let mut batch = ledger::Batch::default();
+            batch.add_accounts(&txn, &users).await.unwrap();
+            batch
+                .read_balances(&txn, &users[..1], std::slice::from_ref(&cny))
+                .await
+                .unwrap();
+            // Another transaction moves money meanwhile and commits.
+            let other = if spent > 0 {
+                transfer(
+                    &format!("spend-{spent}"),
+                    &[(&users[0], &cny, -spent), (&users[1], &cny, spent)],
+                )
+            } else {
+                fund(&format!("more-{spent}"), -spent)
+            };
+            ledger::apply(&db, &other, now()).await.unwrap();
+            batch
+                .apply(&hold(&format!("h{spent}"), 80), None, now())
+                .unwrap();
+            let written = batch.write(&txn).await.unwrap();
+            assert_eq!(written.is_some(), fine, "spent {spent}");
+            txn.rollback().await.unwrap();
         }
     }
 }

@@ -168,11 +168,7 @@ pub async fn place_order(
     body: web::Json<OrderInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let order = match orders::prepare(&db, &who, &rules, &body).await? {
-        orders::Ready::Replay(first) => return Ok(placed_response(first)),
-        orders::Ready::New(order) => order,
-    };
-    let order = std::sync::Arc::new(order);
+    let order = std::sync::Arc::new(orders::prepare(&db, &who, &rules, &body).await?);
     let work = Work::Place {
         who: Box::new(who),
         order: order.clone(),
