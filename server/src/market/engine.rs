@@ -140,7 +140,8 @@ impl Book {
     /// limits up to `limit`, can trade with: matching always takes the
     /// other side's best order first, so whatever a batch's orders fill of
     /// the book from before it is a prefix of it (orders of the batch that
-    /// rest better only shorten it), never longer than `units`.
+    /// rest better only shorten it), never longer than `units` plus what
+    /// the batch's cancels take out of that side.
     fn consumed(
         &self,
         side: Side,
@@ -182,6 +183,24 @@ fn resting(o: &order::Model) -> Resting<String> {
         side: orders::side_of(o),
         price: o.price,
         remaining: o.remaining,
+    }
+}
+
+impl Lane {
+    /// The best `n` levels of each side (bids, asks) as the last batch
+    /// left the book: (price, quantity, orders). `None` when the lane does
+    /// not know its book (its last batch failed).
+    #[allow(clippy::type_complexity)]
+    pub fn depth(&self, n: usize) -> Option<(Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>)> {
+        let book = self.book.as_ref()?;
+        let side = |s| {
+            book.book
+                .levels(s, n)
+                .into_iter()
+                .map(|(p, q, k)| (p, q, k as i64))
+                .collect()
+        };
+        Some((side(Side::Buy), side(Side::Sell)))
     }
 }
 
@@ -329,6 +348,18 @@ async fn attempt(
                 }
             }
             Work::Cancel(o) => touched.push(o.account_id.clone()),
+        }
+    }
+    // A cancel in the batch takes its order out of the book, and the
+    // orders behind it move up: what it had left widens the prefix.
+    for (work, _) in works {
+        if let Work::Cancel(o) = work {
+            if let Some(open) = book.find(&o.id, o.seq) {
+                match orders::side_of(open) {
+                    Side::Sell => buying_units += open.remaining,
+                    Side::Buy => selling_units += open.remaining,
+                }
+            }
         }
     }
     let mut makers: Vec<&order::Model> = Vec::new();

@@ -273,7 +273,9 @@ async fn run_batch(
     }
     let ran = started.elapsed();
     if changed {
-        super::routes::announce(&inner.feed, &inner.db, &inner.rules, code, &trades).await;
+        let depth = state.depth(inner.rules.pick_levels as usize);
+        super::routes::announce_with(&inner.feed, &inner.db, &inner.rules, code, &trades, depth)
+            .await;
     }
     tracing::debug!(
         instrument = code,

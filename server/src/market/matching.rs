@@ -293,6 +293,17 @@ impl<O: PartialEq + Clone> Book<O> {
         }
     }
 
+    /// The best `n` price levels of a side: (price, quantity, orders).
+    pub fn levels(&self, side: Side, n: usize) -> Vec<(Price, Qty, usize)> {
+        let level = |(p, l): (&Price, &VecDeque<Resting<O>>)| {
+            (*p, l.iter().map(|r| r.remaining).sum(), l.len())
+        };
+        match side {
+            Side::Buy => self.bids.iter().rev().take(n).map(level).collect(),
+            Side::Sell => self.asks.iter().take(n).map(level).collect(),
+        }
+    }
+
     pub fn best(&self, side: Side) -> Option<Price> {
         match side {
             Side::Buy => self.bids.keys().next_back().copied(),

@@ -1366,3 +1366,92 @@ async fn orders_queue_in_their_instruments_lane() {
         assert_eq!(fee_accounts, vec![format!("fees:market:{code}")]);
     }
 }
+
+/// A cancel and an order in one batch: the cancelled bid leaves the book
+/// and the sell trades with the bid behind it (whose cash the batch must
+/// have taken in hand, though the sell's quantity alone would not have
+/// reached it).
+#[tokio::test]
+async fn a_batch_trades_past_a_bid_it_cancels() {
+    use std::time::Duration;
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.round_the_clock = true;
+        })
+        .await;
+        let (code, (seller, seller_op), (buyer, buyer_op)) =
+            crate::market_methods::two_traders(&app).await;
+        let order = |org: &str, id: &str, side: &str, price: &str| {
+            json!({"organization_id": org, "client_order_id": id, "instrument": code,
+                   "side": side, "price": price, "quantity": "10"})
+        };
+        let mut bids = Vec::new();
+        for (id, price) in [("b-best", "36.00"), ("b-next", "35.90")] {
+            let (status, b) = app
+                .post_as(
+                    &buyer_op,
+                    "/api/v1/market/orders",
+                    &order(&buyer, id, "buy", price),
+                )
+                .await;
+            assert_eq!(status, 201, "{b}");
+            bids.push(b["order"]["id"].as_str().unwrap().to_string());
+        }
+        // Both requests wait in the lane for the instrument's row.
+        let blocker = tanpuhui_server::db::begin_write(&app.db).await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &blocker,
+            &format!("UPDATE instruments SET last_sequence = last_sequence WHERE code = '{code}'"),
+        )
+        .await
+        .unwrap();
+        let app = &app;
+        // The lane takes a first order into a batch of its own and waits
+        // for the row; the cancel and the sell queue behind it, together.
+        let first = async {
+            app.post_as(
+                &seller_op,
+                "/api/v1/market/orders",
+                &order(&seller, "s-0", "sell", "37.00"),
+            )
+            .await
+        };
+        let cancel = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            app.post_as(
+                &buyer_op,
+                &format!("/api/v1/market/orders/{}/cancel", bids[0]),
+                &json!({}),
+            )
+            .await
+        };
+        let sell = async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            app.post_as(
+                &seller_op,
+                "/api/v1/market/orders",
+                &order(&seller, "s-1", "sell", "35.90"),
+            )
+            .await
+        };
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(900)).await;
+            blocker.commit().await.unwrap();
+        };
+        let ((first_status, _), (cancel_status, cancelled), (sell_status, sold), ()) =
+            tokio::join!(first, cancel, sell, release);
+        assert_eq!(first_status, 201);
+        assert_eq!(cancel_status, 200, "{cancelled}");
+        assert_eq!(cancelled["status"], "cancelled");
+        assert_eq!(sell_status, 201, "{sold}");
+        assert_eq!(sold["order"]["status"], "filled", "{sold}");
+        let trades = sold["trades"].as_array().unwrap();
+        assert_eq!(trades.len(), 1, "{sold}");
+        assert_eq!(trades[0]["price"], "35.90");
+        let (_, next) = app
+            .get_as(&buyer_op, &format!("/api/v1/market/orders/{}", bids[1]))
+            .await;
+        assert_eq!(next["order"]["status"], "filled", "{next}");
+    }
+}

@@ -19,6 +19,20 @@ pub async fn announce(
     code: &str,
     trades: &[trade::Model],
 ) {
+    announce_with(feed, db, rules, code, trades, None).await
+}
+
+/// [`announce`], with the book's depth when the caller knows it (a lane
+/// keeps its book), as (bids, asks) of (price, quantity, orders).
+#[allow(clippy::type_complexity)]
+pub async fn announce_with(
+    feed: &Feed,
+    db: &DatabaseConnection,
+    rules: &MarketRules,
+    code: &str,
+    trades: &[trade::Model],
+    known: Option<(Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>)>,
+) {
     let mut updates: Vec<Update> = trades
         .iter()
         .filter(|t| t.method != "block")
@@ -28,7 +42,11 @@ pub async fn announce(
             data: serde_json::to_value(TapeEntry::from(t.clone())).unwrap_or_default(),
         })
         .collect();
-    match depth_of(db, code, rules.pick_levels as u64).await {
+    let depth = match known {
+        Some((bids, asks)) => Ok(super::orders::depth_view(code, bids, asks)),
+        None => depth_of(db, code, rules.pick_levels as u64).await,
+    };
+    match depth {
         Ok(depth) => updates.push(Update {
             instrument: code.to_string(),
             event: "book".into(),

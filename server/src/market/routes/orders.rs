@@ -360,6 +360,17 @@ pub(super) async fn depth_of(
     n: u64,
 ) -> Result<Depth, ApiError> {
     use crate::market::matching::Side;
+    let bids = book::depth(db, code, Side::Buy, n).await?;
+    let asks = book::depth(db, code, Side::Sell, n).await?;
+    Ok(depth_view(code, bids, asks))
+}
+
+/// The depth as the API shows it, from (price, quantity, orders) levels.
+pub(super) fn depth_view(
+    code: &str,
+    bids: Vec<(i64, i64, i64)>,
+    asks: Vec<(i64, i64, i64)>,
+) -> Depth {
     let levels = |rows: Vec<(i64, i64, i64)>| {
         rows.into_iter()
             .map(|(price, quantity, orders)| Level {
@@ -369,13 +380,11 @@ pub(super) async fn depth_of(
             })
             .collect()
     };
-    let bids = book::depth(db, code, Side::Buy, n).await?;
-    let asks = book::depth(db, code, Side::Sell, n).await?;
-    Ok(Depth {
+    Depth {
         instrument: code.to_string(),
         bids: levels(bids),
         asks: levels(asks),
-    })
+    }
 }
 
 /// A public list's `limit`: `default` when absent, 1 to `max`.
