@@ -238,6 +238,13 @@ pub async fn run(
             }
             Err(Failed::Lost(ids)) => {
                 lane.book = None;
+                // Each run without the losers has fewer orders to insert;
+                // one that names none would only run again.
+                if ids.iter().all(|k| lost.contains(k)) {
+                    return Err(MarketError::Database(sea_orm::DbErr::Custom(
+                        "an order was not inserted, yet no client id was taken".into(),
+                    )));
+                }
                 lost.extend(ids);
             }
             Err(Failed::Error(e)) => {
