@@ -8,6 +8,6 @@ pub mod service;
 pub use asset::Asset;
 pub use batch::{Batch, EventRef};
 pub use service::{
-    apply, apply_within, apply_within_noted, balances, entries_page, lock_balances, Command, Draw,
-    LedgerError, Outcome, Posting, Request,
+    apply, apply_within, apply_within_noted, balances, entries_page, Command, Draw, LedgerError,
+    Outcome, Posting, Request,
 };

@@ -19,8 +19,7 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession,
-    TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -884,37 +883,6 @@ pub(super) async fn raise_balances(
             .to_owned(),
         )
         .exec_without_returning(txn)
-        .await?;
-    Ok(())
-}
-
-/// Locks the balance rows of `accounts` in `asset` (shard 0) until the
-/// transaction ends, in account order: the order every ledger transaction
-/// changes balances in. A transaction that will touch many of them in an
-/// order it cannot know yet (a batch of orders and their fills) takes them
-/// all first, so it may wait but never deadlocks with another that does
-/// the same. PostgreSQL only: SQLite's write transactions are exclusive.
-pub async fn lock_balances(
-    txn: &DatabaseTransaction,
-    accounts: &[String],
-    asset: &Asset,
-) -> Result<(), DbErr> {
-    if txn.get_database_backend() != sea_orm::DbBackend::Postgres || accounts.is_empty() {
-        return Ok(());
-    }
-    let mut sorted = accounts.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    balance::Entity::find()
-        .select_only()
-        .column(balance::Column::AccountId)
-        .filter(balance::Column::AccountId.is_in(sorted))
-        .filter(balance::Column::Asset.eq(asset.as_str()))
-        .filter(balance::Column::Shard.eq(0))
-        .order_by_asc(balance::Column::AccountId)
-        .lock_exclusive()
-        .into_tuple::<String>()
-        .all(txn)
         .await?;
     Ok(())
 }

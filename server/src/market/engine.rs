@@ -31,18 +31,17 @@ use sea_orm::{
 
 use super::entity::{delivery, order, order_lot, trade, OrderKind, OrderStatus};
 use super::error::MarketError;
+use super::holds::{self, Standing};
 use super::matching::{self, Incoming, Resting, Side};
 use super::orders::{self, Placed, Prepared};
 use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
-use super::{holds, money};
 use crate::accounts::entity as account;
 use crate::auth::extract::Principal;
 use crate::instruments::instrument;
 use crate::ledger::entity::hold;
 use crate::ledger::{Asset, Batch, Command, EventRef, LedgerError, Request};
 use crate::orgs::entity::OrgKind;
-use crate::problem::ProblemCode;
 
 /// Ids per `IN (…)` list when reading a book back.
 const IDS_PER_READ: usize = 1000;
@@ -276,7 +275,7 @@ impl<E: Into<MarketError>> From<E> for Failed {
 }
 
 /// One batch's working state.
-struct Work_<'a> {
+struct BatchState<'a> {
     rules: &'a MarketRules,
     i: &'a instrument::Model,
     fees: &'a account::Model,
@@ -389,8 +388,7 @@ async fn attempt(
     let credits: Vec<(String, Asset)> = batches
         .into_iter()
         .map(|b| {
-            let asset = Asset::parse(&format!("credit:{b}"))
-                .map_err(|e| MarketError::Database(sea_orm::DbErr::Custom(e.to_string())))?;
+            let asset = holds::credit_asset(&b)?;
             Ok((b, asset))
         })
         .collect::<Result<_, MarketError>>()?;
@@ -423,7 +421,7 @@ async fn attempt(
         HashMap::new()
     };
 
-    let mut w = Work_ {
+    let mut w = BatchState {
         rules,
         i: &i,
         fees,
@@ -539,7 +537,7 @@ async fn attempt(
             .exec_without_returning(&txn)
             .await?;
     }
-    let Work_ {
+    let BatchState {
         book,
         ledger,
         lots,
@@ -720,7 +718,7 @@ fn broken(e: impl Into<MarketError>) -> Failed {
     Failed::Error(e.into())
 }
 
-impl Work_<'_> {
+impl BatchState<'_> {
     /// Places a book order: checks, holds, matches, settles each fill,
     /// rests or cancels the rest (the rules of `orders::place_in`).
     fn place(
@@ -827,123 +825,43 @@ impl Work_<'_> {
         Ok(Ok((self.new_orders.len() - 1, trades)))
     }
 
-    /// The ledger holds a new order needs, each with the lot it records
-    /// (sell orders), after the position-limit and T+1 checks; refused
-    /// with the problem the one-order path gives.
-    #[allow(clippy::type_complexity)]
+    /// The ledger holds a new order needs ([`holds::holds_needed`] on the
+    /// batch's balances and sums as they stand).
     fn holds_for(
         &self,
         o: &order::Model,
         who: &super::participants::Participant,
         day: &str,
-    ) -> Result<Vec<(Request, Option<order_lot::Model>)>, MarketError> {
-        let i = self.i;
-        let rules = self.rules;
+    ) -> Result<Vec<holds::Hold>, MarketError> {
         let account = &who.account.id;
         let balance = |asset: &Asset| self.ledger.balance(account, asset).unwrap_or((0, 0));
-        if o.side == "buy" {
-            if who.org.kind != OrgKind::ReservePlatform {
-                let holding: i64 =
-                    self.credits.iter().map(|(_, a)| balance(a).0).sum::<i64>() / i.minor_per_unit;
-                let after =
-                    holding + self.buying.get(&who.org.id).copied().unwrap_or(0) + o.quantity;
-                if after > rules.position_limit_units {
-                    return Err(MarketError::Conflict(
-                        ProblemCode::PositionLimit,
-                        format!(
-                            "holding and buying {after} units would pass the position limit of {} units in {}",
-                            rules.position_limit_units, i.code
-                        ),
-                    ));
-                }
-            }
-            let amount = settlement::buy_hold(o.price, o.quantity, rules.fee_rate_of_order(o))
-                .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+        let standing = if o.side == "buy" {
             let (posted, held) = balance(&Asset::cny());
-            if posted - held < amount {
-                return Err(MarketError::Conflict(
-                    ProblemCode::InsufficientCash,
-                    format!(
-                        "the order needs {} yuan of cash available (price × quantity and the most its fees can be)",
-                        money::yuan(amount)
-                    ),
-                ));
+            Standing::Buy {
+                holding: self.credits.iter().map(|(_, a)| balance(a).0).sum::<i64>()
+                    / self.i.minor_per_unit,
+                buying: self.buying.get(&who.org.id).copied().unwrap_or(0),
+                cash: posted - held,
             }
-            return Ok(vec![(
-                Request {
-                    id: settlement::cash_hold_id(&o.id),
-                    memo: Some(format!("buy order {}", o.id)),
-                    command: Command::Hold {
-                        account_id: account.clone(),
-                        asset: Asset::cny(),
-                        amount,
-                    },
-                },
-                None,
-            )]);
-        }
-        let lots: Vec<(&String, &Asset, i64)> = self
-            .credits
-            .iter()
-            .map(|(b, a)| {
-                let (posted, held) = balance(a);
-                (b, a, posted - held)
-            })
-            .filter(|(_, _, g)| *g > 0)
-            .collect();
-        let available: i64 = lots.iter().map(|(_, _, g)| g).sum::<i64>() / i.minor_per_unit;
-        let locked = if rules.t_plus_one {
-            self.bought
-                .get(&(who.org.id.clone(), day.to_string()))
-                .copied()
-                .unwrap_or(0)
         } else {
-            0
-        };
-        if o.quantity > available {
-            return Err(MarketError::Conflict(
-                ProblemCode::InsufficientUnits,
-                format!("{available} units of {} are available to sell", i.code),
-            ));
-        }
-        if o.quantity > available - locked {
-            return Err(MarketError::Conflict(
-                ProblemCode::TPlusOne,
-                format!(
-                    "{locked} of the {available} units available were bought today and can be sold from the next trading day"
-                ),
-            ));
-        }
-        let mut grams = money::to_minor(o.quantity, i.minor_per_unit)
-            .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
-        let mut out = Vec::new();
-        for (position, (batch_id, asset, available)) in (0i32..).zip(lots) {
-            if grams == 0 {
-                break;
+            Standing::Sell {
+                lots: self
+                    .credits
+                    .iter()
+                    .map(|(b, a)| {
+                        let (posted, held) = balance(a);
+                        (b.clone(), a.clone(), posted - held)
+                    })
+                    .filter(|(_, _, g)| *g > 0)
+                    .collect(),
+                bought_today: self
+                    .bought
+                    .get(&(who.org.id.clone(), day.to_string()))
+                    .copied()
+                    .unwrap_or(0),
             }
-            let take = available.min(grams);
-            let hold_id = settlement::lot_hold_id(&o.id, position);
-            out.push((
-                Request {
-                    id: hold_id.clone(),
-                    memo: Some(format!("sell order {}", o.id)),
-                    command: Command::Hold {
-                        account_id: account.clone(),
-                        asset: asset.clone(),
-                        amount: take,
-                    },
-                },
-                Some(order_lot::Model {
-                    order_id: o.id.clone(),
-                    position,
-                    batch_id: batch_id.clone(),
-                    hold_id,
-                    grams: take,
-                }),
-            ));
-            grams -= take;
-        }
-        Ok(out)
+        };
+        holds::holds_needed(o, who, self.i, self.rules, standing)
     }
 
     /// Settles one fill of `taker` against `maker` (the one-order path's
