@@ -151,7 +151,8 @@ pub(super) type Hold = (Request, Option<order_lot::Model>);
 /// The rule for what a new order holds: cash for a buy (price × quantity
 /// and the most its fees can be) within the position limit; units for a
 /// sell, batch by batch, oldest first, none bought on its trading day
-/// (T+1). Refuses with the problem the caller gives.
+/// (T+1). Refuses with the problem the API answers (`position_limit`,
+/// `insufficient_cash`, `insufficient_units`, `t_plus_one`).
 pub(super) fn holds_needed(
     o: &order::Model,
     who: &Participant,
