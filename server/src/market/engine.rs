@@ -384,21 +384,7 @@ async fn attempt(
     }
     let named_holds: Vec<String> = named.iter().flat_map(|o| book.hold_ids(o)).collect();
 
-    let Facts {
-        batches,
-        buying,
-        bought,
-        taken: mut client_ids,
-    } = facts(
-        &txn,
-        code,
-        works,
-        &buyers,
-        &sellers,
-        &days,
-        rules.t_plus_one,
-    )
-    .await?;
+    let batches = holds::batches_of(&txn, code).await?;
     let credits: Vec<(String, Asset)> = batches
         .into_iter()
         .map(|b| {
@@ -428,6 +414,12 @@ async fn attempt(
             ledger.know_hold(h.clone());
         }
     }
+    let buying = buying(&txn, code, &buyers).await?;
+    let bought = if rules.t_plus_one {
+        bought(&txn, code, &sellers, &days).await?
+    } else {
+        HashMap::new()
+    };
 
     let mut w = BatchState {
         rules,
@@ -459,6 +451,7 @@ async fn attempt(
     let mut outcomes = Vec::with_capacity(works.len());
     // Client ids used before (committed): those requests are answered
     // with their first use, or refused, once the batch committed.
+    let mut client_ids = taken(&txn, works).await?;
     for (k, (work, now)) in works.iter().enumerate() {
         let seq = before + 1 + k as i64;
         let outcome = match work {
@@ -623,48 +616,12 @@ async fn attempt(
         .collect())
 }
 
-/// What a batch reads before it works its requests out.
-struct Facts {
-    /// The instrument's credit batches, oldest first.
-    batches: Vec<String>,
-    /// Open and pending buy orders' remaining units of the instrument, by
-    /// organisation (the position limit counts them).
-    buying: HashMap<String, i64>,
-    /// Units of the instrument bought, by (organisation, trading day):
-    /// locked by T+1.
-    bought: HashMap<(String, String), i64>,
-    /// The (organisation, client id) pairs of the batch's orders taken
-    /// already.
-    taken: HashSet<(String, String)>,
-}
-
-/// [`Facts`] in one statement (a UNION ALL of four reads, tagged by its
-/// first column): each read is a round trip that every batch waits for,
-/// and on sixteen instruments batches are a few orders each.
-async fn facts(
+/// The (organisation, client id) pairs of the batch's orders that are
+/// taken already.
+async fn taken(
     txn: &impl ConnectionTrait,
-    code: &str,
     works: &[(Work, DateTime<FixedOffset>)],
-    buyers: &[String],
-    sellers: &[String],
-    days: &BTreeSet<String>,
-    t_plus_one: bool,
-) -> Result<Facts, MarketError> {
-    use crate::registry::entity::batch;
-    use sea_orm::sea_query::UnionType;
-    use sea_orm::QueryTrait;
-    let tag = |t: &str| Expr::val(t.to_string());
-    let mut q = batch::Entity::find()
-        .select_only()
-        .column_as(tag("batch"), "k")
-        .column_as(batch::Column::Id, "a")
-        .column_as(tag(""), "b")
-        .column_as(
-            Expr::cust("CAST(ROW_NUMBER() OVER (ORDER BY issued_at, id) AS BIGINT)"),
-            "n",
-        )
-        .filter(batch::Column::Instrument.eq(code))
-        .into_query();
+) -> Result<HashSet<(String, String)>, MarketError> {
     let asked: HashSet<(String, String)> = works
         .iter()
         .filter_map(|(w, _)| match w {
@@ -674,91 +631,82 @@ async fn facts(
             Work::Cancel(_) => None,
         })
         .collect();
-    if !asked.is_empty() {
-        let orgs: BTreeSet<&String> = asked.iter().map(|(o, _)| o).collect();
-        let ids: BTreeSet<&String> = asked.iter().map(|(_, c)| c).collect();
-        q.union(
-            UnionType::All,
-            order::Entity::find()
-                .select_only()
-                .column_as(tag("taken"), "k")
-                .column(order::Column::OrganizationId)
-                .column(order::Column::ClientOrderId)
-                .column_as(Expr::val(0i64), "n")
-                .filter(order::Column::OrganizationId.is_in(orgs))
-                .filter(order::Column::ClientOrderId.is_in(ids))
-                .into_query(),
-        );
+    if asked.is_empty() {
+        return Ok(HashSet::new());
     }
-    if !buyers.is_empty() {
-        q.union(
-            UnionType::All,
-            order::Entity::find()
-                .select_only()
-                .column_as(tag("buying"), "k")
-                .column(order::Column::OrganizationId)
-                .column_as(tag(""), "b")
-                .column_as(sum_of(Expr::col(order::Column::Remaining)), "n")
-                .filter(order::Column::OrganizationId.is_in(buyers.to_vec()))
-                .filter(order::Column::Instrument.eq(code))
-                .filter(order::Column::Side.eq("buy"))
-                .filter(order::Column::Status.is_in([OrderStatus::Open, OrderStatus::Pending]))
-                .group_by(order::Column::OrganizationId)
-                .into_query(),
-        );
-    }
-    if t_plus_one && !sellers.is_empty() {
-        q.union(
-            UnionType::All,
-            trade::Entity::find()
-                .select_only()
-                .column_as(tag("bought"), "k")
-                .column(trade::Column::BuyerOrganizationId)
-                .column(trade::Column::TradingDay)
-                .column_as(sum_of(Expr::col(trade::Column::Quantity)), "n")
-                .filter(trade::Column::BuyerOrganizationId.is_in(sellers.to_vec()))
-                .filter(trade::Column::Instrument.eq(code))
-                .filter(trade::Column::TradingDay.is_in(days.iter().cloned()))
-                .group_by(trade::Column::BuyerOrganizationId)
-                .group_by(trade::Column::TradingDay)
-                .into_query(),
-        );
-    }
-    let mut f = Facts {
-        batches: Vec::new(),
-        buying: HashMap::new(),
-        bought: HashMap::new(),
-        taken: HashSet::new(),
-    };
-    let mut batches = Vec::new();
-    for row in txn.query_all(&q).await? {
-        let kind: String = row.try_get_by_index(0)?;
-        let a: String = row.try_get_by_index(1)?;
-        let b: String = row.try_get_by_index(2)?;
-        let n: i64 = row.try_get_by_index(3)?;
-        match kind.as_str() {
-            "batch" => batches.push((n, a)),
-            "taken" if asked.contains(&(a.clone(), b.clone())) => {
-                f.taken.insert((a, b));
-            }
-            "taken" => {}
-            "buying" => {
-                f.buying.insert(a, n);
-            }
-            _ => {
-                f.bought.insert((a, b), n);
-            }
-        }
-    }
-    batches.sort();
-    f.batches = batches.into_iter().map(|(_, b)| b).collect();
-    Ok(f)
+    let orgs: BTreeSet<&String> = asked.iter().map(|(o, _)| o).collect();
+    let ids: BTreeSet<&String> = asked.iter().map(|(_, c)| c).collect();
+    let rows: Vec<(String, String)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::OrganizationId)
+        .column(order::Column::ClientOrderId)
+        .filter(order::Column::OrganizationId.is_in(orgs))
+        .filter(order::Column::ClientOrderId.is_in(ids))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().filter(|r| asked.contains(r)).collect())
 }
 
 /// A column's sum as a 64-bit integer on both databases (PostgreSQL sums
 /// BIGINTs as NUMERIC).
 fn sum_of(e: Expr) -> Expr {
     Expr::from(Func::cast_as(Func::sum(e), Alias::new("BIGINT")))
+}
+
+/// Open and pending buy orders' remaining units of the instrument, by
+/// organisation (the position limit counts them).
+async fn buying(
+    txn: &impl ConnectionTrait,
+    code: &str,
+    orgs: &[String],
+) -> Result<HashMap<String, i64>, MarketError> {
+    if orgs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, i64)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::OrganizationId)
+        .column_as(sum_of(Expr::col(order::Column::Remaining)), "remaining")
+        .filter(order::Column::OrganizationId.is_in(orgs.to_vec()))
+        .filter(order::Column::Instrument.eq(code))
+        .filter(order::Column::Side.eq("buy"))
+        .filter(order::Column::Status.is_in([OrderStatus::Open, OrderStatus::Pending]))
+        .group_by(order::Column::OrganizationId)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Units of the instrument each organisation bought on each of `days`
+/// (locked by T+1).
+async fn bought(
+    txn: &impl ConnectionTrait,
+    code: &str,
+    orgs: &[String],
+    days: &BTreeSet<String>,
+) -> Result<HashMap<(String, String), i64>, MarketError> {
+    if orgs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, String, i64)> = trade::Entity::find()
+        .select_only()
+        .column(trade::Column::BuyerOrganizationId)
+        .column(trade::Column::TradingDay)
+        .column_as(sum_of(Expr::col(trade::Column::Quantity)), "quantity")
+        .filter(trade::Column::BuyerOrganizationId.is_in(orgs.to_vec()))
+        .filter(trade::Column::Instrument.eq(code))
+        .filter(trade::Column::TradingDay.is_in(days.iter().cloned()))
+        .group_by(trade::Column::BuyerOrganizationId)
+        .group_by(trade::Column::TradingDay)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(org, day, n)| ((org, day), n))
+        .collect())
 }
 
 /// A refusal (nothing of the request happened) inside a batch that goes
