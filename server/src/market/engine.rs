@@ -37,7 +37,6 @@ use super::orders::{self, Placed, Prepared};
 use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
 use crate::accounts::entity as account;
-use crate::auth::extract::Principal;
 use crate::instruments::instrument;
 use crate::ledger::entity::hold;
 use crate::ledger::{Asset, Batch, Command, EventRef, LedgerError, Request};
@@ -48,10 +47,7 @@ const IDS_PER_READ: usize = 1000;
 
 /// What a request asks of its instrument's lane.
 pub enum Work {
-    Place {
-        who: Box<Principal>,
-        order: std::sync::Arc<Prepared>,
-    },
+    Place(std::sync::Arc<Prepared>),
     Cancel(Box<order::Model>),
 }
 
@@ -313,6 +309,31 @@ async fn attempt(
     optimistic: bool,
 ) -> Result<Vec<Result<Done, MarketError>>, Failed> {
     let txn = crate::db::begin_write(db).await?;
+    // Whom each order is for, read in the batch's transaction: one read
+    // of the organisations and one of the grants for all its orders.
+    let asks: Vec<(&crate::ids::UserId, &str)> = works
+        .iter()
+        .filter_map(|(w, _)| match w {
+            Work::Place(order) => Some((&order.placed_by, order.organization_id.as_str())),
+            Work::Cancel(_) => None,
+        })
+        .collect();
+    let mut acting = super::participants::acting_for_each(&txn, "organization_id", &asks)
+        .await?
+        .into_iter();
+    // Each request's entry (`None` for cancels), or why it is refused.
+    let entries: Vec<Option<Result<orders::Entry, MarketError>>> = works
+        .iter()
+        .map(|(w, _)| match w {
+            Work::Place(order) => Some(
+                acting
+                    .next()
+                    .expect("one answer per order")
+                    .map(|me| order.entry(me)),
+            ),
+            Work::Cancel(_) => None,
+        })
+        .collect();
     let n = works.len() as i64;
     let i = orders::lock_instrument(&txn, code, n).await?;
     let before = i.last_sequence - n;
@@ -331,10 +352,11 @@ async fn attempt(
     let mut buyers = Vec::new();
     let mut sellers = Vec::new();
     let mut days = BTreeSet::new();
-    for (work, now) in works {
+    for ((work, now), entry) in works.iter().zip(&entries) {
         match work {
-            Work::Place { order, .. } => {
-                let me = &order.entry.me;
+            Work::Place(order) => {
+                let Some(Ok(entry)) = entry else { continue };
+                let me = &entry.me;
                 touched.push(me.account.id.clone());
                 known.push(me.account.clone());
                 days.insert(crate::clock::china_day(*now));
@@ -451,17 +473,18 @@ async fn attempt(
     let mut outcomes = Vec::with_capacity(works.len());
     // Client ids used before (committed): those requests are answered
     // with their first use, or refused, once the batch committed.
-    let mut client_ids = taken(&txn, works).await?;
-    for (k, (work, now)) in works.iter().enumerate() {
+    let mut client_ids = taken(&txn, &entries).await?;
+    for (k, ((work, now), entry)) in works.iter().zip(&entries).enumerate() {
         let seq = before + 1 + k as i64;
-        let outcome = match work {
-            Work::Place { who, order } => {
-                let key = (order.entry.me.org.id.clone(), order.entry.client_id());
+        let outcome = match (work, entry) {
+            (Work::Place(_), Some(Err(refused))) => Outcome::Refused(refused.replicate()),
+            (Work::Place(order), Some(Ok(entry))) => {
+                let key = (entry.me.org.id.clone(), entry.client_id());
                 if lost.contains(&k) || client_ids.contains(&key) {
                     // Its first use is answered once the batch committed.
                     Outcome::Lost
                 } else {
-                    match w.place(who, order, seq, *now)? {
+                    match w.place(order, entry, seq, *now)? {
                         Ok((placed, trades)) => {
                             client_ids.insert(key);
                             Outcome::Placed(Box::new(w.new_orders[placed].clone()), trades)
@@ -470,10 +493,11 @@ async fn attempt(
                     }
                 }
             }
-            Work::Cancel(o) => match w.cancel(o, *now)? {
+            (Work::Cancel(o), _) => match w.cancel(o, *now)? {
                 Ok(seq) => Outcome::Cancelled(seq),
                 Err(refused) => Outcome::Refused(refused),
             },
+            (Work::Place(_), None) => unreachable!("every order has its entry"),
         };
         outcomes.push(outcome);
     }
@@ -620,15 +644,13 @@ async fn attempt(
 /// taken already.
 async fn taken(
     txn: &impl ConnectionTrait,
-    works: &[(Work, DateTime<FixedOffset>)],
+    entries: &[Option<Result<orders::Entry, MarketError>>],
 ) -> Result<HashSet<(String, String)>, MarketError> {
-    let asked: HashSet<(String, String)> = works
+    let asked: HashSet<(String, String)> = entries
         .iter()
-        .filter_map(|(w, _)| match w {
-            Work::Place { order, .. } => {
-                Some((order.entry.me.org.id.clone(), order.entry.client_id()))
-            }
-            Work::Cancel(_) => None,
+        .filter_map(|e| match e {
+            Some(Ok(entry)) => Some((entry.me.org.id.clone(), entry.client_id())),
+            _ => None,
         })
         .collect();
     if asked.is_empty() {
@@ -723,8 +745,8 @@ impl BatchState<'_> {
     /// rests or cancels the rest (the rules of `orders::place_in`).
     fn place(
         &mut self,
-        who: &Principal,
         order: &Prepared,
+        entry: &orders::Entry,
         seq: i64,
         now: DateTime<FixedOffset>,
     ) -> Step<(usize, Vec<usize>)> {
@@ -736,11 +758,11 @@ impl BatchState<'_> {
         }) {
             return Ok(Err(e));
         }
-        let me = &order.entry.me;
+        let me = &entry.me;
         let taker = orders::new_order(
-            who,
+            &order.placed_by,
             rules,
-            &order.entry,
+            entry,
             &orders::Terms {
                 instrument: i,
                 kind: OrderKind::Limit,

@@ -28,6 +28,7 @@ use super::settlement::{self, Fill, Parties};
 use super::{listing, money};
 use crate::accounts::entity as account;
 use crate::auth::extract::Principal;
+use crate::ids::UserId;
 use crate::instruments::{instrument, TradingStatus};
 use crate::problem::ProblemCode;
 
@@ -208,21 +209,27 @@ pub(super) async fn replay_of(
     db: &DatabaseConnection,
     entry: &Entry,
 ) -> Result<Option<Placed>, MarketError> {
+    replay_of_id(db, &entry.me.org.id, &entry.client_order_id, &entry.hash).await
+}
+
+async fn replay_of_id(
+    db: &DatabaseConnection,
+    organization_id: &str,
+    client_order_id: &str,
+    hash: &str,
+) -> Result<Option<Placed>, MarketError> {
     let Some(first) = order::Entity::find()
-        .filter(order::Column::OrganizationId.eq(entry.me.org.id.as_str()))
-        .filter(order::Column::ClientOrderId.eq(entry.client_order_id.as_str()))
+        .filter(order::Column::OrganizationId.eq(organization_id))
+        .filter(order::Column::ClientOrderId.eq(client_order_id))
         .one(db)
         .await?
     else {
         return Ok(None);
     };
-    if first.request_hash != entry.hash {
+    if first.request_hash != hash {
         return Err(MarketError::Conflict(
             ProblemCode::IdReused,
-            format!(
-                "client_order_id {:?} was used for a different order",
-                entry.client_order_id
-            ),
+            format!("client_order_id {client_order_id:?} was used for a different order"),
         ));
     }
     Ok(Some(answer(db, first, true).await?))
@@ -241,6 +248,21 @@ pub(super) async fn begin_entry(
     hash: String,
 ) -> Result<Entry, MarketError> {
     let me = participants::acting_for(db, who, "organization_id", organization_id).await?;
+    let client_order_id = entry_fields(sizes, client_order_id, quantity)?;
+    Ok(Entry {
+        me,
+        client_order_id,
+        hash,
+    })
+}
+
+/// An entry's client id, cleaned, and its quantity checked against
+/// `sizes`.
+fn entry_fields(
+    sizes: std::ops::RangeInclusive<i64>,
+    client_order_id: &str,
+    quantity: i64,
+) -> Result<String, MarketError> {
     let client_order_id = crate::text::clean(
         client_order_id,
         crate::text::CODE_MAX,
@@ -257,11 +279,7 @@ pub(super) async fn begin_entry(
             ),
         ));
     }
-    Ok(Entry {
-        me,
-        client_order_id,
-        hash,
-    })
+    Ok(client_order_id)
 }
 
 /// A new order's terms.
@@ -292,7 +310,15 @@ pub(super) async fn open_order(
     now: DateTime<FixedOffset>,
 ) -> Result<Option<order::Model>, MarketError> {
     let i = terms.instrument;
-    let row = new_order(who, rules, entry, &terms, i.last_sequence, day, now);
+    let row = new_order(
+        &who.user_id,
+        rules,
+        entry,
+        &terms,
+        i.last_sequence,
+        day,
+        now,
+    );
     let inserted = order::Entity::insert(row.into_active_model())
         .exec_with_returning(txn)
         .await;
@@ -314,7 +340,7 @@ pub(super) async fn open_order(
 
 /// A new order's row, numbered `seq`.
 pub(super) fn new_order(
-    who: &Principal,
+    placed_by: &UserId,
     rules: &MarketRules,
     entry: &Entry,
     terms: &Terms<'_>,
@@ -329,7 +355,7 @@ pub(super) fn new_order(
         seq,
         organization_id: entry.me.org.id.clone(),
         account_id: entry.me.account.id.clone(),
-        placed_by: who.user_id.to_string(),
+        placed_by: placed_by.to_string(),
         client_order_id: entry.client_order_id.clone(),
         request_hash: entry.hash.clone(),
         kind: terms.kind,
@@ -379,15 +405,20 @@ pub(super) fn placed_event(o: &order::Model, picked: &Option<String>) -> serde_j
     }
 }
 
-/// A book order checked as far as it can be outside its instrument's
-/// turn: who it is for, its client id, price, size.
+/// A book order checked as far as it can be without the database: its
+/// instrument code, price, size and client id. Who it is for is checked
+/// in its lane's batch (one read of the organisations and the users'
+/// grants for the batch), so a role revoked a moment ago stops it.
 pub struct Prepared {
     pub code: String,
     pub(super) price: i64,
     quantity: i64,
     pub(super) side: Side,
     tif: TimeInForce,
-    pub(super) entry: Entry,
+    pub(super) placed_by: UserId,
+    pub(super) organization_id: String,
+    client_order_id: String,
+    hash: String,
 }
 
 impl Prepared {
@@ -398,14 +429,23 @@ impl Prepared {
     pub(super) fn tif(&self) -> TimeInForce {
         self.tif
     }
+
+    /// The order's entry once its batch found `me` to be the participant
+    /// its user acts for.
+    pub(super) fn entry(&self, me: Participant) -> Entry {
+        Entry {
+            me,
+            client_order_id: self.client_order_id.clone(),
+            hash: self.hash.clone(),
+        }
+    }
 }
 
-/// Checks an order's request; reads only. An earlier use of its client id
-/// is found in its lane's batch (one read for the batch), which answers it
-/// as [`settled`] does.
-pub async fn prepare(
-    db: &DatabaseConnection,
-    who: &Principal,
+/// Checks an order's request without reading anything. Who it is for,
+/// and an earlier use of its client id, are found in its lane's batch,
+/// which answers a replay as [`settled`] does.
+pub fn prepare(
+    placed_by: &UserId,
     rules: &MarketRules,
     input: &OrderInput,
 ) -> Result<Prepared, MarketError> {
@@ -414,23 +454,21 @@ pub async fn prepare(
         .map_err(|e| MarketError::invalid("price", e.to_string()))?;
     let tif = input.time_in_force.unwrap_or(TimeInForce::Gtc);
     let hash = request_hash(input, tif, price);
-    let entry = begin_entry(
-        db,
-        who,
+    let client_order_id = entry_fields(
         1..=rules.max_order_units,
-        &input.organization_id,
         &input.client_order_id,
         input.quantity,
-        hash,
-    )
-    .await?;
+    )?;
     Ok(Prepared {
         code,
         price,
         quantity: input.quantity,
         side: input.side,
         tif,
-        entry,
+        placed_by: placed_by.clone(),
+        organization_id: input.organization_id.clone(),
+        client_order_id,
+        hash,
     })
 }
 
@@ -445,12 +483,8 @@ pub async fn place(
     input: &OrderInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Placed, MarketError> {
-    let order = prepare(db, who, rules, input).await?;
-    let order = std::sync::Arc::new(order);
-    let work = super::engine::Work::Place {
-        who: Box::new(who.clone()),
-        order: order.clone(),
-    };
+    let order = std::sync::Arc::new(prepare(&who.user_id, rules, input)?);
+    let work = super::engine::Work::Place(order.clone());
     let mut lane = super::engine::Lane::default();
     let mut done =
         super::engine::run(db, rules, &order.code, fees, &mut lane, &[(work, now)]).await?;
@@ -469,9 +503,14 @@ pub async fn settled(
 ) -> Result<Placed, MarketError> {
     match placed {
         Some(placed) => Ok(placed),
-        None => replay_of(db, &order.entry)
-            .await?
-            .ok_or(MarketError::NotFound),
+        None => replay_of_id(
+            db,
+            &order.organization_id,
+            &order.client_order_id,
+            &order.hash,
+        )
+        .await?
+        .ok_or(MarketError::NotFound),
     }
 }
 

@@ -4,14 +4,15 @@
 //! not trade (as in the national CCER market); banks settle cash but do
 //! not trade.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::error::MarketError;
 use crate::accounts::entity as account;
 use crate::auth::extract::Principal;
-use crate::auth::roles::Role;
+use crate::auth::roles::{grant, Role};
+use crate::ids::UserId;
 use crate::orgs::entity::{organization, OrgKind, Status};
 use crate::problem::ProblemCode;
 
@@ -108,13 +109,68 @@ pub async fn acting_for(
     org_id: &str,
 ) -> Result<Participant, MarketError> {
     let org = organization(db, param, org_id).await?;
-    if !who.has_role_in(org.kind.staff_role(), &org.id) {
-        return Err(MarketError::unknown(
-            param,
-            format!("{org_id} is not an organisation you act for"),
-        ));
-    }
+    let staff = who.has_role_in(org.kind.staff_role(), &org.id);
+    may_act(staff, param, &org)?;
     as_participant(db, org).await
+}
+
+/// For a batch of requests, each (user, organisation) as [`acting_for`]
+/// answers it, with one read of the organisations and one of the users'
+/// grants in them, however many requests there are.
+pub async fn acting_for_each(
+    db: &impl ConnectionTrait,
+    param: &'static str,
+    asks: &[(&UserId, &str)],
+) -> Result<Vec<Result<Participant, MarketError>>, MarketError> {
+    if asks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let org_ids: BTreeSet<&str> = asks.iter().map(|(_, o)| *o).collect();
+    let users: BTreeSet<&str> = asks.iter().map(|(u, _)| u.as_str()).collect();
+    let orgs: HashMap<String, organization::Model> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(org_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    let grants: HashSet<(String, Role, String)> = grant::Entity::find()
+        .filter(grant::Column::UserId.is_in(users))
+        .filter(grant::Column::OrganizationId.is_in(org_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|g| Some((g.user_id, g.role, g.organization_id?)))
+        .collect();
+    let mut answers = Vec::with_capacity(asks.len());
+    for (user, org_id) in asks {
+        let Some(org) = orgs.get(*org_id) else {
+            answers.push(Err(MarketError::unknown(
+                param,
+                format!("no organisation {org_id}"),
+            )));
+            continue;
+        };
+        let staff = grants.contains(&(user.to_string(), org.kind.staff_role(), org.id.clone()));
+        answers.push(match may_act(staff, param, org) {
+            Ok(()) => as_participant(db, org.clone()).await,
+            Err(e) => Err(e),
+        });
+    }
+    Ok(answers)
+}
+
+/// Only an organisation's staff act for it; to anyone else it looks
+/// absent.
+fn may_act(staff: bool, param: &'static str, org: &organization::Model) -> Result<(), MarketError> {
+    if staff {
+        Ok(())
+    } else {
+        Err(MarketError::unknown(
+            param,
+            format!("{} is not an organisation you act for", org.id),
+        ))
+    }
 }
 
 /// The approved bank `bank_id` (named by field `param`).

@@ -1171,7 +1171,7 @@ async fn orders_queue_in_their_instruments_lane() {
         let app = spawn_app_with(backend, |s| {
             s.registry.notice_working_days = 0;
             s.market.round_the_clock = true;
-            s.market.queue_orders = 4;
+            s.market.queue_orders = 5;
         })
         .await;
         let (code, (seller, seller_op), (buyer, buyer_op)) =
@@ -1207,6 +1207,8 @@ async fn orders_queue_in_their_instruments_lane() {
         let sent = [
             (&buyer_op, order(&buyer, "b-a", "buy", "36.50", "1")),
             (&buyer_op, order(&buyer, "b-b", "buy", "36.00", "99999")),
+            // Whom an order is for is checked in the batch, alone.
+            (&buyer_op, order(&seller, "b-x", "sell", "36.00", "1")),
             (&seller_op, order(&seller, "s-c", "sell", "37.00", "5")),
             (&seller_op, order(&seller, "s-c", "sell", "37.00", "5")),
             (&seller_op, order(&seller, "s-c", "sell", "37.10", "5")),
@@ -1220,7 +1222,7 @@ async fn orders_queue_in_their_instruments_lane() {
             },
         ));
         let full = async {
-            tokio::time::sleep(Duration::from_millis(900)).await;
+            tokio::time::sleep(Duration::from_millis(1000)).await;
             let res = app
                 .send(
                     reqwest::Method::POST,
@@ -1237,7 +1239,7 @@ async fn orders_queue_in_their_instruments_lane() {
             (status, p, retry)
         };
         let (answers, (full_status, full, retry)) = tokio::join!(queued, full);
-        let [a, b, c, c_again, c_other]: [(u16, serde_json::Value); 5] =
+        let [a, b, x, c, c_again, c_other]: [(u16, serde_json::Value); 6] =
             answers.try_into().unwrap();
 
         assert_eq!(
@@ -1261,6 +1263,12 @@ async fn orders_queue_in_their_instruments_lane() {
             (409, Some("insufficient_cash")),
             "{}",
             b.1
+        );
+        assert_eq!(
+            (x.0, x.1["param"].as_str()),
+            (404, Some("organization_id")),
+            "{}",
+            x.1
         );
         assert_eq!(
             (c.0, c.1["order"]["status"].as_str()),

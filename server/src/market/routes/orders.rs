@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::service::SystemAccounts;
-use crate::auth::extract::Principal;
+use crate::auth::extract::{AuthUser, Principal};
 use crate::clock::Now;
 use crate::error::ApiError;
 use crate::market::book;
@@ -164,15 +164,12 @@ pub async fn place_order(
     db: web::Data<DatabaseConnection>,
     rules: web::Data<MarketRules>,
     lanes: web::Data<Lanes>,
-    who: Principal,
+    who: AuthUser,
     body: web::Json<OrderInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let order = std::sync::Arc::new(orders::prepare(&db, &who, &rules, &body).await?);
-    let work = Work::Place {
-        who: Box::new(who),
-        order: order.clone(),
-    };
+    let order = std::sync::Arc::new(orders::prepare(&who.0, &rules, &body)?);
+    let work = Work::Place(order.clone());
     let Done::Placed(placed) = lanes.run(&order.code, work, now).await? else {
         unreachable!("a lane answers an order with what it placed")
     };
