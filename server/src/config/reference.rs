@@ -143,6 +143,8 @@ pub const SETTINGS: &[Setting] = &[
     in_section("market", "auction_max_days", "30", "longest an auction may run from its announcement to its close, in days (1 to 366)"),
     in_section("market", "stream_keepalive_secs", "15", "seconds between keep-alive comments on an instrument's live stream (1 to 3600)"),
     in_section("market", "batch_orders", "64", "most book orders and cancels one instrument's lane matches in memory and writes in one database transaction (1 to 1024; 1 is one transaction per order)"),
+    in_section("market", "batch_instruments", "16", "most instruments whose queued book orders and cancels one lane batch places in one database transaction (1 to 256; 1 is a transaction per instrument)"),
+    in_section("market", "lane_workers", "2", "lane batches a replica runs at once, each on a database connection of its own (1 to 64)"),
     in_section("market", "queue_orders", "4096", "most book orders and cancels waiting for one instrument on a replica; more are refused with 503 and Retry-After (1 to 1000000)"),
     in_section("market", "close_check_secs", "30", "seconds between a replica's looks for trading days to close and auctions due (1 to 3600)"),
 ];

@@ -207,32 +207,46 @@ pub struct Lane {
     accounts: HashMap<String, account::Model>,
 }
 
-/// Runs a batch (again after a deadlock, up to three times; after a lost
-/// client-id race without the losers, which are answered `None`).
+/// One instrument's share of a batch: its requests and its lane.
+pub struct Group<'a> {
+    pub code: &'a str,
+    /// The instrument's fee account.
+    pub fees: &'a account::Model,
+    pub lane: &'a mut Lane,
+    pub works: &'a [(Work, DateTime<FixedOffset>)],
+}
+
+/// Runs a batch of one or more instruments' requests in one transaction
+/// (again after a deadlock, up to three times; after a lost client-id
+/// race without the losers, which are answered `None`). Answers each
+/// group's requests in its order.
 pub async fn run(
     db: &DatabaseConnection,
     rules: &MarketRules,
-    code: &str,
-    fees: &account::Model,
-    lane: &mut Lane,
-    works: &[(Work, DateTime<FixedOffset>)],
-) -> Result<Vec<Result<Done, MarketError>>, MarketError> {
+    groups: &mut [Group<'_>],
+) -> Result<Vec<Vec<Result<Done, MarketError>>>, MarketError> {
     let mut lost = HashSet::new();
     let mut deadlocks = 0;
     let mut optimistic = true;
     loop {
-        match attempt(db, rules, code, fees, lane, works, &lost, optimistic).await {
+        let outcome = attempt(db, rules, groups, &lost, optimistic).await;
+        if outcome.is_err() {
+            // The books were worked on in memory: what the rollback undid
+            // is read again.
+            for g in groups.iter_mut() {
+                g.lane.book = None;
+            }
+        }
+        match outcome {
             Ok(out) => return Ok(out),
             Err(Failed::Stale) => {
                 tracing::debug!(
-                    instrument = code,
+                    instruments = groups.len(),
                     "balances changed meanwhile; locking them"
                 );
-                lane.book = None;
                 optimistic = false;
             }
             Err(Failed::Lost(ids)) => {
-                lane.book = None;
                 // Each run without the losers has fewer orders to insert;
                 // one that names none would only run again.
                 if ids.iter().all(|k| lost.contains(k)) {
@@ -243,7 +257,6 @@ pub async fn run(
                 lost.extend(ids);
             }
             Err(Failed::Error(e)) => {
-                lane.book = None;
                 if e.is_deadlock() && deadlocks < 3 {
                     deadlocks += 1;
                     tracing::info!(error = %e, "deadlock victim; running the batch again");
@@ -256,8 +269,9 @@ pub async fn run(
 }
 
 enum Failed {
-    /// Requests whose client id a concurrent request took first.
-    Lost(Vec<usize>),
+    /// Requests (group, place in it) whose client id a concurrent request
+    /// took first.
+    Lost(Vec<(usize, usize)>),
     /// A balance read without a lock had changed so that a request would
     /// have been refused: the batch runs again with its balances locked.
     Stale,
@@ -270,12 +284,13 @@ impl<E: Into<MarketError>> From<E> for Failed {
     }
 }
 
-/// One batch's working state.
+/// One instrument's working state in a batch.
 struct BatchState<'a> {
     rules: &'a MarketRules,
     i: &'a instrument::Model,
     fees: &'a account::Model,
     book: &'a mut Book,
+    /// The batch's ledger, lent to each instrument in turn.
     ledger: Batch,
     /// The instrument's credit assets, oldest batch first.
     credits: Vec<(String, Asset)>,
@@ -297,62 +312,112 @@ struct BatchState<'a> {
     dropped: Vec<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn attempt(
-    db: &DatabaseConnection,
-    rules: &MarketRules,
-    code: &str,
-    fees: &account::Model,
-    lane: &mut Lane,
-    works: &[(Work, DateTime<FixedOffset>)],
-    lost: &HashSet<usize>,
-    optimistic: bool,
-) -> Result<Vec<Result<Done, MarketError>>, Failed> {
-    let txn = crate::db::begin_write(db).await?;
-    // Whom each order is for, read in the batch's transaction: one read
-    // of the organisations and one of the grants for all its orders.
-    let asks: Vec<(&crate::ids::UserId, &str)> = works
+/// What an instrument's requests need read before they are worked out.
+struct Plan {
+    i: instrument::Model,
+    /// The sequence number before the batch's.
+    before: i64,
+    /// Accounts whose balances the requests may change.
+    touched: Vec<String>,
+    known: Vec<account::Model>,
+    /// Holds of the resting orders the requests may fill or cancel.
+    named_holds: Vec<hold::Model>,
+    credits: Vec<(String, Asset)>,
+    buyers: Vec<String>,
+    sellers: Vec<String>,
+    days: BTreeSet<String>,
+}
+
+/// What each request came to: an order's place in its group's
+/// `new_orders` and its trades' places in its `trades`, or the cancelled
+/// order's sequence.
+enum Outcome {
+    /// The order as its placing left it, and its trades' places.
+    Placed(Box<order::Model>, Vec<usize>),
+    Lost,
+    Cancelled(i64),
+    Refused(MarketError),
+}
+
+/// What an instrument's requests came to, to be written with the others'.
+struct Worked {
+    outcomes: Vec<Outcome>,
+    new_orders: Vec<order::Model>,
+    changed: Vec<order::ActiveModel>,
+    closed: HashMap<i64, order::Model>,
+    lots: Vec<order_lot::Model>,
+    trades: Vec<(trade::Model, EventRef)>,
+    deliveries: Vec<delivery::ActiveModel>,
+    refresh: BTreeSet<i64>,
+    dropped: Vec<String>,
+}
+
+type Entries = Vec<Option<Result<orders::Entry, MarketError>>>;
+
+/// Whom each order of each group is for, read in the batch's transaction:
+/// one read of the organisations and one of the grants for all of them.
+/// `None` for cancels.
+async fn entries_of(
+    txn: &DatabaseTransaction,
+    groups: &[Group<'_>],
+) -> Result<Vec<Entries>, MarketError> {
+    let asks: Vec<(&crate::ids::UserId, &str)> = groups
         .iter()
+        .flat_map(|g| g.works.iter())
         .filter_map(|(w, _)| match w {
             Work::Place(order) => Some((&order.placed_by, order.organization_id.as_str())),
             Work::Cancel(_) => None,
         })
         .collect();
-    let mut acting = super::participants::acting_for_each(&txn, "organization_id", &asks)
+    let mut acting = super::participants::acting_for_each(txn, "organization_id", &asks)
         .await?
         .into_iter();
-    // Each request's entry (`None` for cancels), or why it is refused.
-    let entries: Vec<Option<Result<orders::Entry, MarketError>>> = works
+    Ok(groups
         .iter()
-        .map(|(w, _)| match w {
-            Work::Place(order) => Some(
-                acting
-                    .next()
-                    .expect("one answer per order")
-                    .map(|me| order.entry(me)),
-            ),
-            Work::Cancel(_) => None,
+        .map(|g| {
+            g.works
+                .iter()
+                .map(|(w, _)| match w {
+                    Work::Place(order) => Some(
+                        acting
+                            .next()
+                            .expect("one answer per order")
+                            .map(|me| order.entry(me)),
+                    ),
+                    Work::Cancel(_) => None,
+                })
+                .collect()
         })
-        .collect();
-    let n = works.len() as i64;
-    let i = orders::lock_instrument(&txn, code, n).await?;
-    let before = i.last_sequence - n;
-    if lane.book.as_ref().map(|b| b.seq) != Some(before) {
-        lane.book = Some(Book::read(&txn, code, before).await?);
-    }
-    let book = lane.book.as_mut().expect("read above");
+        .collect())
+}
 
-    // Who the batch may touch: its participants, and the owners of the
-    // resting orders its orders can fill (only those: every cash row
-    // locked here is one the other instruments' batches wait for).
+/// Takes the instrument's row (and a sequence number per request), makes
+/// sure the lane's book is the instrument's, and finds what the requests
+/// may touch: their participants, and the owners of the resting orders
+/// they can fill (only those: every cash row locked here is one the
+/// other instruments' batches wait for).
+async fn plan(
+    txn: &DatabaseTransaction,
+    g: &mut Group<'_>,
+    entries: &Entries,
+) -> Result<Plan, MarketError> {
+    let (code, works) = (g.code, g.works);
+    let n = works.len() as i64;
+    let i = orders::lock_instrument(txn, code, n).await?;
+    let before = i.last_sequence - n;
+    if g.lane.book.as_ref().map(|b| b.seq) != Some(before) {
+        g.lane.book = Some(Book::read(txn, code, before).await?);
+    }
+    let book = g.lane.book.as_ref().expect("read above");
+
     let mut touched: Vec<String> = Vec::new();
-    let mut known: Vec<account::Model> = vec![fees.clone()];
+    let mut known: Vec<account::Model> = vec![g.fees.clone()];
     let (mut highest_bid, mut lowest_ask) = (None::<i64>, None::<i64>);
     let (mut buying_units, mut selling_units) = (0i64, 0i64);
     let mut buyers = Vec::new();
     let mut sellers = Vec::new();
     let mut days = BTreeSet::new();
-    for ((work, now), entry) in works.iter().zip(&entries) {
+    for ((work, now), entry) in works.iter().zip(entries) {
         match work {
             Work::Place(order) => {
                 let Some(Ok(entry)) = entry else { continue };
@@ -398,27 +463,70 @@ async fn attempt(
         makers.extend(book.consumed(Side::Sell, p, selling_units));
     }
     touched.extend(makers.iter().map(|m| m.account_id.clone()));
-    let mut named: Vec<&order::Model> = makers.clone();
+    let mut named: Vec<&order::Model> = makers;
     for (work, _) in works {
         if let Work::Cancel(o) = work {
             named.extend(book.find(&o.id, o.seq));
         }
     }
-    let named_holds: Vec<String> = named.iter().flat_map(|o| book.hold_ids(o)).collect();
+    let named_holds = named
+        .iter()
+        .flat_map(|o| book.hold_ids(o))
+        .filter_map(|id| book.holds.get(&id).cloned())
+        .collect();
 
-    let batches = holds::batches_of(&txn, code).await?;
-    let credits: Vec<(String, Asset)> = batches
+    let credits: Vec<(String, Asset)> = holds::batches_of(txn, code)
+        .await?
         .into_iter()
         .map(|b| {
             let asset = holds::credit_asset(&b)?;
             Ok((b, asset))
         })
         .collect::<Result<_, MarketError>>()?;
+    Ok(Plan {
+        i,
+        before,
+        touched,
+        known,
+        named_holds,
+        credits,
+        buyers,
+        sellers,
+        days,
+    })
+}
+
+async fn attempt(
+    db: &DatabaseConnection,
+    rules: &MarketRules,
+    groups: &mut [Group<'_>],
+    lost: &HashSet<(usize, usize)>,
+    optimistic: bool,
+) -> Result<Vec<Vec<Result<Done, MarketError>>>, Failed> {
+    let txn = crate::db::begin_write(db).await?;
+    let entries = entries_of(&txn, groups).await?;
+    // Instruments' rows are taken in code order, so batches of
+    // overlapping instruments (other replicas') wait rather than deadlock.
+    let mut by_code: Vec<usize> = (0..groups.len()).collect();
+    by_code.sort_by_key(|&k| groups[k].code);
+    let mut plans: Vec<Option<Plan>> = (0..groups.len()).map(|_| None).collect();
+    for &k in &by_code {
+        plans[k] = Some(plan(&txn, &mut groups[k], &entries[k]).await?);
+    }
+    let plans: Vec<Plan> = plans.into_iter().map(|p| p.expect("planned")).collect();
+
+    // One ledger for the batch: every balance it may lower read (or
+    // locked) in one statement, in account order.
+    let touched: Vec<String> = plans.iter().flat_map(|p| p.touched.clone()).collect();
     let mut assets = vec![Asset::cny()];
-    assets.extend(credits.iter().map(|(_, a)| a.clone()));
+    for p in &plans {
+        assets.extend(p.credits.iter().map(|(_, a)| a.clone()));
+    }
     let mut ledger = Batch::default();
-    for a in lane.accounts.values().chain(&known) {
-        ledger.know_account(a.clone());
+    for (g, p) in groups.iter().zip(&plans) {
+        for a in g.lane.accounts.values().chain(&p.known) {
+            ledger.know_account(a.clone());
+        }
     }
     if optimistic {
         ledger.read_balances(&txn, &touched, &assets).await?;
@@ -426,89 +534,122 @@ async fn attempt(
         ledger.lock_balances(&txn, &touched, &assets).await?;
     }
     ledger.add_accounts(&txn, &touched).await?;
-    for id in &touched {
-        if let Some(a) = ledger.account(id) {
-            lane.accounts.insert(id.clone(), a.clone());
+    for (g, p) in groups.iter_mut().zip(&plans) {
+        for id in &p.touched {
+            if let Some(a) = ledger.account(id) {
+                g.lane.accounts.insert(id.clone(), a.clone());
+            }
         }
-    }
-    for id in named_holds {
-        if let Some(h) = book.holds.get(&id) {
+        for h in &p.named_holds {
             ledger.know_hold(h.clone());
         }
     }
-    let buying = buying(&txn, code, &buyers).await?;
-    let bought = if rules.t_plus_one {
-        bought(&txn, code, &sellers, &days).await?
-    } else {
-        HashMap::new()
-    };
-
-    let mut w = BatchState {
-        rules,
-        i: &i,
-        fees,
-        book,
-        ledger,
-        credits,
-        buying,
-        bought,
-        new_orders: Vec::new(),
-        changed: BTreeSet::new(),
-        closed: HashMap::new(),
-        lots: Vec::new(),
-        trades: Vec::new(),
-        deliveries: Vec::new(),
-        refresh: BTreeSet::new(),
-        dropped: Vec::new(),
-    };
-    // What each request came to: an order's place in `new_orders` and its
-    // trades' places in `trades`, or the cancelled order's sequence.
-    enum Outcome {
-        /// The order as its placing left it, and its trades' places.
-        Placed(Box<order::Model>, Vec<usize>),
-        Lost,
-        Cancelled(i64),
-        Refused(MarketError),
-    }
-    let mut outcomes = Vec::with_capacity(works.len());
     // Client ids used before (committed): those requests are answered
     // with their first use, or refused, once the batch committed.
-    let mut client_ids = taken(&txn, &entries).await?;
-    for (k, ((work, now), entry)) in works.iter().zip(&entries).enumerate() {
-        let seq = before + 1 + k as i64;
-        let outcome = match (work, entry) {
-            (Work::Place(_), Some(Err(refused))) => Outcome::Refused(refused.replicate()),
-            (Work::Place(order), Some(Ok(entry))) => {
-                let key = (entry.me.org.id.clone(), entry.client_id());
-                if lost.contains(&k) || client_ids.contains(&key) {
-                    // Its first use is answered once the batch committed.
-                    Outcome::Lost
-                } else {
-                    match w.place(order, entry, seq, *now)? {
-                        Ok((placed, trades)) => {
-                            client_ids.insert(key);
-                            Outcome::Placed(Box::new(w.new_orders[placed].clone()), trades)
+    let mut client_ids = taken(&txn, entries.iter().flatten()).await?;
+
+    let mut worked = Vec::with_capacity(groups.len());
+    for (gk, ((g, p), entries)) in groups.iter_mut().zip(plans).zip(&entries).enumerate() {
+        let buying = buying(&txn, g.code, &p.buyers).await?;
+        let bought = if rules.t_plus_one {
+            bought(&txn, g.code, &p.sellers, &p.days).await?
+        } else {
+            HashMap::new()
+        };
+        let book = g.lane.book.as_mut().expect("planned");
+        let mut w = BatchState {
+            rules,
+            i: &p.i,
+            fees: g.fees,
+            book,
+            ledger: std::mem::take(&mut ledger),
+            credits: p.credits,
+            buying,
+            bought,
+            new_orders: Vec::new(),
+            changed: BTreeSet::new(),
+            closed: HashMap::new(),
+            lots: Vec::new(),
+            trades: Vec::new(),
+            deliveries: Vec::new(),
+            refresh: BTreeSet::new(),
+            dropped: Vec::new(),
+        };
+        let mut outcomes = Vec::with_capacity(g.works.len());
+        for (k, ((work, now), entry)) in g.works.iter().zip(entries).enumerate() {
+            let seq = p.before + 1 + k as i64;
+            let outcome = match (work, entry) {
+                (Work::Place(_), Some(Err(refused))) => Outcome::Refused(refused.replicate()),
+                (Work::Place(order), Some(Ok(entry))) => {
+                    let key = (entry.me.org.id.clone(), entry.client_id());
+                    if lost.contains(&(gk, k)) || client_ids.contains(&key) {
+                        // Its first use is answered once the batch committed.
+                        Outcome::Lost
+                    } else {
+                        match w.place(order, entry, seq, *now)? {
+                            Ok((placed, trades)) => {
+                                client_ids.insert(key);
+                                Outcome::Placed(Box::new(w.new_orders[placed].clone()), trades)
+                            }
+                            Err(refused) => Outcome::Refused(refused),
                         }
-                        Err(refused) => Outcome::Refused(refused),
                     }
                 }
-            }
-            (Work::Cancel(o), _) => match w.cancel(o, *now)? {
-                Ok(seq) => Outcome::Cancelled(seq),
-                Err(refused) => Outcome::Refused(refused),
+                (Work::Cancel(o), _) => match w.cancel(o, *now)? {
+                    Ok(seq) => Outcome::Cancelled(seq),
+                    Err(refused) => Outcome::Refused(refused),
+                },
+                (Work::Place(_), None) => unreachable!("every order has its entry"),
+            };
+            outcomes.push(outcome);
+        }
+        let changed: Vec<order::ActiveModel> = w
+            .changed
+            .iter()
+            .map(|seq| {
+                w.closed
+                    .get(seq)
+                    .or_else(|| w.book.orders.get(seq))
+                    .expect("a changed order is open or closed")
+                    .clone()
+                    .into_active_model()
+            })
+            .collect();
+        let BatchState {
+            ledger: lent,
+            new_orders,
+            closed,
+            lots,
+            trades,
+            deliveries,
+            refresh,
+            dropped,
+            ..
+        } = w;
+        ledger = lent;
+        worked.push((
+            p.i,
+            Worked {
+                outcomes,
+                new_orders,
+                changed,
+                closed,
+                lots,
+                trades,
+                deliveries,
+                refresh,
+                dropped,
             },
-            (Work::Place(_), None) => unreachable!("every order has its entry"),
-        };
-        outcomes.push(outcome);
+        ));
     }
 
     // The orders first: a client id a concurrent request took meanwhile
     // shows here, before anything else is written.
-    let wanted: HashSet<String> = w.new_orders.iter().map(|o| o.id.clone()).collect();
+    let new_orders: Vec<&order::Model> = worked.iter().flat_map(|(_, w)| &w.new_orders).collect();
     let mut inserted = HashSet::new();
-    for rows in w.new_orders.chunks(IDS_PER_READ) {
+    for rows in new_orders.chunks(IDS_PER_READ) {
         let written =
-            order::Entity::insert_many(rows.iter().cloned().map(|o| o.into_active_model()))
+            order::Entity::insert_many(rows.iter().map(|o| (*o).clone().into_active_model()))
                 .on_conflict(
                     OnConflict::columns([
                         order::Column::OrganizationId,
@@ -521,29 +662,28 @@ async fn attempt(
                 .await?;
         inserted.extend(written.into_iter().map(|o| o.id));
     }
-    if inserted.len() != wanted.len() {
+    if inserted.len() != new_orders.len() {
         txn.rollback().await?;
-        let losers = outcomes
+        let inserted = &inserted;
+        let losers = worked
             .iter()
             .enumerate()
-            .filter_map(|(k, o)| match o {
-                Outcome::Placed(o, _) if !inserted.contains(&o.id) => Some(k),
-                _ => None,
+            .flat_map(|(gk, (_, w))| {
+                w.outcomes
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(k, o)| match o {
+                        Outcome::Placed(o, _) if !inserted.contains(&o.id) => Some((gk, k)),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect();
         return Err(Failed::Lost(losers));
     }
-    let changed: Vec<order::ActiveModel> = w
-        .changed
-        .iter()
-        .map(|seq| {
-            w.closed
-                .get(seq)
-                .or_else(|| w.book.orders.get(seq))
-                .expect("a changed order is open or closed")
-                .clone()
-                .into_active_model()
-        })
+    let changed: Vec<order::ActiveModel> = worked
+        .iter_mut()
+        .flat_map(|(_, w)| std::mem::take(&mut w.changed))
         .collect();
     for rows in changed.chunks(IDS_PER_READ) {
         order::Entity::insert_many(rows.to_vec())
@@ -561,47 +701,60 @@ async fn attempt(
             .exec_without_returning(&txn)
             .await?;
     }
-    let BatchState {
-        book,
-        ledger,
-        lots,
-        trades,
-        deliveries,
-        closed,
-        refresh,
-        dropped,
-        ..
-    } = w;
-    // What the lane keeps of the holds: those of the orders still open,
+    // What each lane keeps of the holds: those of the orders still open,
     // as the batch left the ones it touched.
-    let mut holds_after: Vec<(String, Option<hold::Model>)> =
-        dropped.into_iter().map(|id| (id, None)).collect();
-    for seq in &refresh {
-        if let Some(o) = book.orders.get(seq) {
-            for id in book.hold_ids(o) {
-                holds_after.push((id.clone(), ledger.hold(&id).cloned()));
+    let holds_after: Vec<Vec<(String, Option<hold::Model>)>> = groups
+        .iter()
+        .zip(&mut worked)
+        .map(|(g, (_, w))| {
+            let book = g.lane.book.as_ref().expect("planned");
+            let mut after: Vec<(String, Option<hold::Model>)> = std::mem::take(&mut w.dropped)
+                .into_iter()
+                .map(|id| (id, None))
+                .collect();
+            for seq in &w.refresh {
+                if let Some(o) = book.orders.get(seq) {
+                    for id in book.hold_ids(o) {
+                        let h = ledger.hold(&id).cloned();
+                        after.push((id, h));
+                    }
+                }
             }
-        }
-    }
-    let mut ledger = ledger;
-    let events = ledger.write_rows(&txn).await?;
-    let trades: Vec<trade::Model> = trades
-        .into_iter()
-        .map(|(mut t, e)| {
-            t.audit_event_id = events[e.0];
-            t
+            after
         })
         .collect();
-    for rows in trades.chunks(IDS_PER_READ) {
-        trade::Entity::insert_many(rows.iter().cloned().map(|t| t.into_active_model()))
+    let events = ledger.write_rows(&txn).await?;
+    let trades: Vec<Vec<trade::Model>> = worked
+        .iter_mut()
+        .map(|(_, w)| {
+            std::mem::take(&mut w.trades)
+                .into_iter()
+                .map(|(mut t, e)| {
+                    t.audit_event_id = events[e.0];
+                    t
+                })
+                .collect()
+        })
+        .collect();
+    let all_trades: Vec<&trade::Model> = trades.iter().flatten().collect();
+    for rows in all_trades.chunks(IDS_PER_READ) {
+        trade::Entity::insert_many(rows.iter().map(|t| (*t).clone().into_active_model()))
             .exec_without_returning(&txn)
             .await?;
     }
+    let deliveries: Vec<delivery::ActiveModel> = worked
+        .iter_mut()
+        .flat_map(|(_, w)| std::mem::take(&mut w.deliveries))
+        .collect();
     for rows in deliveries.chunks(IDS_PER_READ) {
         delivery::Entity::insert_many(rows.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
+    let lots: Vec<order_lot::Model> = worked
+        .iter_mut()
+        .flat_map(|(_, w)| std::mem::take(&mut w.lots))
+        .collect();
     for rows in lots.chunks(IDS_PER_READ) {
         order_lot::Entity::insert_many(rows.iter().cloned().map(|l| l.into_active_model()))
             .exec_without_returning(&txn)
@@ -612,42 +765,53 @@ async fn attempt(
         return Err(Failed::Stale);
     }
     txn.commit().await?;
-    for (id, h) in holds_after {
-        match h {
-            Some(h) => book.holds.insert(id, h),
-            None => book.holds.remove(&id),
-        };
-    }
-    book.seq = i.last_sequence;
 
-    Ok(outcomes
-        .into_iter()
-        .map(|o| match o {
-            Outcome::Placed(order, ts) => Ok(Done::Placed(Some(Placed {
-                order: *order,
-                trades: ts.into_iter().map(|t| trades[t].clone()).collect(),
-                replayed: false,
-            }))),
-            Outcome::Lost => Ok(Done::Placed(None)),
-            Outcome::Cancelled(seq) => Ok(Done::Cancelled(
-                closed
-                    .get(&seq)
-                    .cloned()
-                    .expect("a cancelled order is closed"),
-            )),
-            Outcome::Refused(e) => Err(e),
-        })
-        .collect())
+    let mut answers = Vec::with_capacity(groups.len());
+    for ((g, (i, w)), (after, trades)) in groups
+        .iter_mut()
+        .zip(worked)
+        .zip(holds_after.into_iter().zip(trades))
+    {
+        let book = g.lane.book.as_mut().expect("planned");
+        for (id, h) in after {
+            match h {
+                Some(h) => book.holds.insert(id, h),
+                None => book.holds.remove(&id),
+            };
+        }
+        book.seq = i.last_sequence;
+        let closed = w.closed;
+        answers.push(
+            w.outcomes
+                .into_iter()
+                .map(|o| match o {
+                    Outcome::Placed(order, ts) => Ok(Done::Placed(Some(Placed {
+                        order: *order,
+                        trades: ts.into_iter().map(|t| trades[t].clone()).collect(),
+                        replayed: false,
+                    }))),
+                    Outcome::Lost => Ok(Done::Placed(None)),
+                    Outcome::Cancelled(seq) => Ok(Done::Cancelled(
+                        closed
+                            .get(&seq)
+                            .cloned()
+                            .expect("a cancelled order is closed"),
+                    )),
+                    Outcome::Refused(e) => Err(e),
+                })
+                .collect(),
+        );
+    }
+    Ok(answers)
 }
 
 /// The (organisation, client id) pairs of the batch's orders that are
 /// taken already.
 async fn taken(
     txn: &impl ConnectionTrait,
-    entries: &[Option<Result<orders::Entry, MarketError>>],
+    entries: impl Iterator<Item = &Option<Result<orders::Entry, MarketError>>>,
 ) -> Result<HashSet<(String, String)>, MarketError> {
     let asked: HashSet<(String, String)> = entries
-        .iter()
         .filter_map(|e| match e {
             Some(Ok(entry)) => Some((entry.me.org.id.clone(), entry.client_id())),
             _ => None,

@@ -486,9 +486,15 @@ pub async fn place(
     let order = std::sync::Arc::new(prepare(&who.user_id, rules, input)?);
     let work = super::engine::Work::Place(order.clone());
     let mut lane = super::engine::Lane::default();
-    let mut done =
-        super::engine::run(db, rules, &order.code, fees, &mut lane, &[(work, now)]).await?;
-    match done.pop().expect("one answer per request")? {
+    let works = [(work, now)];
+    let mut group = [super::engine::Group {
+        code: &order.code,
+        fees,
+        lane: &mut lane,
+        works: &works,
+    }];
+    let mut done = super::engine::run(db, rules, &mut group).await?;
+    match done.remove(0).pop().expect("one answer per request")? {
         super::engine::Done::Placed(placed) => settled(db, &order, placed).await,
         super::engine::Done::Cancelled(_) => Err(MarketError::NotFound),
     }

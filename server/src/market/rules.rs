@@ -61,6 +61,12 @@ pub struct MarketRules {
     /// Most book orders and cancels waiting for one instrument's lane on a
     /// replica; more are refused (503) until it catches up.
     pub queue_orders: usize,
+    /// Most instruments whose queued requests one lane batch takes
+    /// (`market::lanes`).
+    pub batch_instruments: usize,
+    /// Lane batches one replica runs at once (each on a database
+    /// connection of its own).
+    pub lane_workers: usize,
 }
 
 impl Default for MarketRules {
@@ -85,6 +91,8 @@ impl Default for MarketRules {
             stream_keepalive_secs: 15,
             batch_orders: 64,
             queue_orders: 4096,
+            batch_instruments: 16,
+            lane_workers: 2,
         }
     }
 }
@@ -169,6 +177,12 @@ impl MarketRules {
         }
         if !(1..=1_000_000).contains(&self.queue_orders) {
             return Err("queue_orders must be 1 to 1000000".into());
+        }
+        if !(1..=256).contains(&self.batch_instruments) {
+            return Err("batch_instruments must be 1 to 256".into());
+        }
+        if !(1..=64).contains(&self.lane_workers) {
+            return Err("lane_workers must be 1 to 64".into());
         }
         if !(1..=20).contains(&self.pick_levels) {
             return Err("pick_levels must be 1 to 20".into());

@@ -1190,18 +1190,7 @@ async fn orders_queue_in_their_instruments_lane() {
         assert_eq!(status, 201, "{resting}");
 
         // Someone else holds the instrument's row (SQLite: the write lock).
-        let blocker = tanpuhui_server::db::begin_write(&app.db).await.unwrap();
-        sea_orm::ConnectionTrait::execute_raw(
-            &blocker,
-            sea_orm::Statement::from_string(
-                sea_orm::ConnectionTrait::get_database_backend(&blocker),
-                format!(
-                    "UPDATE instruments SET last_sequence = last_sequence WHERE code = '{code}'"
-                ),
-            ),
-        )
-        .await
-        .unwrap();
+        let blocker = hold_instrument_row(&app, &code).await;
         // Sent 100 ms apart: the lane has taken the first and waits for the
         // row; the others queue, in this order.
         let sent = [
@@ -1372,6 +1361,147 @@ async fn orders_queue_in_their_instruments_lane() {
             .filter_map(|a| a.code)
             .collect();
         assert_eq!(fee_accounts, vec![format!("fees:market:{code}")]);
+    }
+}
+
+/// A transaction of another writer holding instrument `code`'s row
+/// (SQLite: the write lock) until it ends.
+async fn hold_instrument_row(
+    app: &crate::helpers::TestApp,
+    code: &str,
+) -> sea_orm::DatabaseTransaction {
+    let blocker = tanpuhui_server::db::begin_write(&app.db).await.unwrap();
+    sea_orm::ConnectionTrait::execute_raw(
+        &blocker,
+        sea_orm::Statement::from_string(
+            sea_orm::ConnectionTrait::get_database_backend(&blocker),
+            format!("UPDATE instruments SET last_sequence = last_sequence WHERE code = '{code}'"),
+        ),
+    )
+    .await
+    .unwrap();
+    blocker
+}
+
+/// With one lane worker, requests of two instruments that queued while it
+/// waited go in one batch: each is answered as on its own — a client id
+/// first used on one instrument is refused on the other, an order without
+/// units is refused alone.
+#[tokio::test]
+async fn one_batch_takes_several_instruments_queued_orders() {
+    use std::time::Duration;
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.round_the_clock = true;
+            s.market.lane_workers = 1;
+        })
+        .await;
+        let r = registry(&app, 1).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-M-1").await;
+        let a = batch["instrument"].as_str().unwrap().to_string();
+        let b = "TPH-PRJ-2025".to_string();
+        for code in [&a, &b] {
+            let (status, i) = app
+                .post_as(
+                    &r.g.gov,
+                    "/api/v1/market/instruments",
+                    &json!({"code": code, "reference_price": "36.00"}),
+                )
+                .await;
+            assert_eq!(status, 201, "{i}");
+        }
+        let seller = r.org_id().to_string();
+        let (buyer_org, buyer_op) = enterprise(&app, &r.g, "buyer@lz.cn", 12).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let (bank_id, teller) = bank(&app, &r.g, 1).await;
+        let (status, d) = app
+            .post_as(
+                &teller,
+                "/api/v1/market/deposits",
+                &json!({"bank_id": bank_id, "reference": "M-1", "organization_id": buyer, "amount": "100000000"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{d}");
+        let order = |org: &str, code: &str, id: &str, side: &str, quantity: &str| {
+            json!({"organization_id": org, "client_order_id": id, "instrument": code,
+                   "side": side, "price": "36.50", "quantity": quantity})
+        };
+        let (status, resting) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(&seller, &a, "s-0", "sell", "10"),
+            )
+            .await;
+        assert_eq!(status, 201, "{resting}");
+
+        let blocker = hold_instrument_row(&app, &a).await;
+        // The worker takes the first and waits for the row; the rest
+        // queue, 100 ms apart, for both instruments.
+        let sent = [
+            (&buyer_op, order(&buyer, &a, "b-a", "buy", "1")),
+            (&buyer_op, order(&buyer, &b, "b-1", "buy", "2")),
+            (&buyer_op, order(&buyer, &b, "b-2", "buy", "3")),
+            (&buyer_op, order(&buyer, &a, "b-2", "buy", "1")),
+            (&r.op, order(&seller, &b, "s-b", "sell", "1")),
+            (&buyer_op, order(&buyer, &a, "b-3", "buy", "1")),
+        ];
+        let app = &app;
+        let queued = futures_util::future::join_all(sent.iter().enumerate().map(
+            |(k, (token, body))| async move {
+                let wait = if k == 0 { 0 } else { 300 + 100 * k as u64 };
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                app.post_as(token, "/api/v1/market/orders", body).await
+            },
+        ));
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            blocker.commit().await.unwrap();
+        };
+        let (answers, ()) = tokio::join!(queued, release);
+        let got: Vec<(u16, Option<&str>)> = answers
+            .iter()
+            .map(|(status, v)| {
+                (
+                    *status,
+                    v["order"]["status"].as_str().or(v["code"].as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (201, Some("filled")),
+                (201, Some("open")),
+                (201, Some("open")),
+                (409, Some("id_reused")),
+                (409, Some("insufficient_units")),
+                (201, Some("filled")),
+            ],
+            "{answers:?}"
+        );
+        // Both instruments' books as the answers say.
+        for (code, side, level) in [
+            (
+                &b,
+                "bids",
+                json!([{"price": "36.50", "quantity": "5", "orders": 2}]),
+            ),
+            (
+                &a,
+                "asks",
+                json!([{"price": "36.50", "quantity": "8", "orders": 1}]),
+            ),
+        ] {
+            let depth: serde_json::Value = app
+                .get(&format!("/api/v1/market/instruments/{code}/book"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(depth[side], level, "{depth}");
+        }
     }
 }
 
