@@ -298,18 +298,7 @@ struct BatchState<'a> {
     buying: HashMap<String, i64>,
     /// Units bought, by (organisation, trading day).
     bought: HashMap<(String, String), i64>,
-    new_orders: Vec<order::Model>,
-    /// Orders from before the batch that it changed, by sequence.
-    changed: BTreeSet<i64>,
-    /// Changed orders no longer open, by sequence (no longer in the book).
-    closed: HashMap<i64, order::Model>,
-    lots: Vec<order_lot::Model>,
-    trades: Vec<(trade::Model, EventRef)>,
-    deliveries: Vec<delivery::ActiveModel>,
-    /// Orders whose holds the batch changed, by sequence; and the holds of
-    /// the orders it closed (the lane forgets them).
-    refresh: BTreeSet<i64>,
-    dropped: Vec<String>,
+    out: Written,
 }
 
 /// What an instrument's requests need read before they are worked out.
@@ -339,17 +328,30 @@ enum Outcome {
     Refused(MarketError),
 }
 
-/// What an instrument's requests came to, to be written with the others'.
-struct Worked {
-    outcomes: Vec<Outcome>,
+/// What an instrument's requests write, kept until the batch writes every
+/// instrument's rows together.
+#[derive(Default)]
+struct Written {
     new_orders: Vec<order::Model>,
-    changed: Vec<order::ActiveModel>,
+    /// Orders from before the batch that it changed, by sequence.
+    changed: BTreeSet<i64>,
+    /// Changed orders no longer open, by sequence (no longer in the book).
     closed: HashMap<i64, order::Model>,
     lots: Vec<order_lot::Model>,
     trades: Vec<(trade::Model, EventRef)>,
     deliveries: Vec<delivery::ActiveModel>,
+    /// Orders whose holds the batch changed, by sequence; and the holds of
+    /// the orders it closed (the lane forgets them).
     refresh: BTreeSet<i64>,
     dropped: Vec<String>,
+}
+
+/// What an instrument's requests came to.
+struct Worked {
+    outcomes: Vec<Outcome>,
+    /// The orders from before the batch that it changed, as it left them.
+    changed: Vec<order::ActiveModel>,
+    out: Written,
 }
 
 type Entries = Vec<Option<Result<orders::Entry, MarketError>>>;
@@ -566,14 +568,7 @@ async fn attempt(
             credits: p.credits,
             buying,
             bought,
-            new_orders: Vec::new(),
-            changed: BTreeSet::new(),
-            closed: HashMap::new(),
-            lots: Vec::new(),
-            trades: Vec::new(),
-            deliveries: Vec::new(),
-            refresh: BTreeSet::new(),
-            dropped: Vec::new(),
+            out: Written::default(),
         };
         let mut outcomes = Vec::with_capacity(g.works.len());
         for (k, ((work, now), entry)) in g.works.iter().zip(entries).enumerate() {
@@ -589,7 +584,7 @@ async fn attempt(
                         match w.place(order, entry, seq, *now)? {
                             Ok((placed, trades)) => {
                                 client_ids.insert(key);
-                                Outcome::Placed(Box::new(w.new_orders[placed].clone()), trades)
+                                Outcome::Placed(Box::new(w.out.new_orders[placed].clone()), trades)
                             }
                             Err(refused) => Outcome::Refused(refused),
                         }
@@ -604,10 +599,12 @@ async fn attempt(
             outcomes.push(outcome);
         }
         let changed: Vec<order::ActiveModel> = w
+            .out
             .changed
             .iter()
             .map(|seq| {
-                w.closed
+                w.out
+                    .closed
                     .get(seq)
                     .or_else(|| w.book.orders.get(seq))
                     .expect("a changed order is open or closed")
@@ -616,36 +613,23 @@ async fn attempt(
             })
             .collect();
         let BatchState {
-            ledger: lent,
-            new_orders,
-            closed,
-            lots,
-            trades,
-            deliveries,
-            refresh,
-            dropped,
-            ..
+            ledger: lent, out, ..
         } = w;
         ledger = lent;
         worked.push((
             p.i,
             Worked {
                 outcomes,
-                new_orders,
                 changed,
-                closed,
-                lots,
-                trades,
-                deliveries,
-                refresh,
-                dropped,
+                out,
             },
         ));
     }
 
     // The orders first: a client id a concurrent request took meanwhile
     // shows here, before anything else is written.
-    let new_orders: Vec<&order::Model> = worked.iter().flat_map(|(_, w)| &w.new_orders).collect();
+    let new_orders: Vec<&order::Model> =
+        worked.iter().flat_map(|(_, w)| &w.out.new_orders).collect();
     let mut inserted = HashSet::new();
     for rows in new_orders.chunks(IDS_PER_READ) {
         let written =
@@ -708,11 +692,11 @@ async fn attempt(
         .zip(&mut worked)
         .map(|(g, (_, w))| {
             let book = g.lane.book.as_ref().expect("planned");
-            let mut after: Vec<(String, Option<hold::Model>)> = std::mem::take(&mut w.dropped)
+            let mut after: Vec<(String, Option<hold::Model>)> = std::mem::take(&mut w.out.dropped)
                 .into_iter()
                 .map(|id| (id, None))
                 .collect();
-            for seq in &w.refresh {
+            for seq in &w.out.refresh {
                 if let Some(o) = book.orders.get(seq) {
                     for id in book.hold_ids(o) {
                         let h = ledger.hold(&id).cloned();
@@ -727,7 +711,7 @@ async fn attempt(
     let trades: Vec<Vec<trade::Model>> = worked
         .iter_mut()
         .map(|(_, w)| {
-            std::mem::take(&mut w.trades)
+            std::mem::take(&mut w.out.trades)
                 .into_iter()
                 .map(|(mut t, e)| {
                     t.audit_event_id = events[e.0];
@@ -744,7 +728,7 @@ async fn attempt(
     }
     let deliveries: Vec<delivery::ActiveModel> = worked
         .iter_mut()
-        .flat_map(|(_, w)| std::mem::take(&mut w.deliveries))
+        .flat_map(|(_, w)| std::mem::take(&mut w.out.deliveries))
         .collect();
     for rows in deliveries.chunks(IDS_PER_READ) {
         delivery::Entity::insert_many(rows.to_vec())
@@ -753,7 +737,7 @@ async fn attempt(
     }
     let lots: Vec<order_lot::Model> = worked
         .iter_mut()
-        .flat_map(|(_, w)| std::mem::take(&mut w.lots))
+        .flat_map(|(_, w)| std::mem::take(&mut w.out.lots))
         .collect();
     for rows in lots.chunks(IDS_PER_READ) {
         order_lot::Entity::insert_many(rows.iter().cloned().map(|l| l.into_active_model()))
@@ -780,7 +764,7 @@ async fn attempt(
             };
         }
         book.seq = i.last_sequence;
-        let closed = w.closed;
+        let closed = w.out.closed;
         answers.push(
             w.outcomes
                 .into_iter()
@@ -958,7 +942,7 @@ impl BatchState<'_> {
                     .entry(taker.id.clone())
                     .or_default()
                     .push(lot.clone());
-                self.lots.push(lot);
+                self.out.lots.push(lot);
             }
         }
         self.ledger.event(
@@ -999,7 +983,7 @@ impl BatchState<'_> {
         taker.updated_at = now;
         if taker.status == OrderStatus::Open {
             self.book.orders.insert(taker.seq, taker.clone());
-            self.refresh.insert(taker.seq);
+            self.out.refresh.insert(taker.seq);
         } else {
             if taker.side == "buy" {
                 *self.buying.entry(me.org.id.clone()).or_default() -= taker.remaining;
@@ -1007,8 +991,8 @@ impl BatchState<'_> {
             self.release_all(&taker, now)?;
             self.forget(&taker);
         }
-        self.new_orders.push(taker);
-        Ok(Ok((self.new_orders.len() - 1, trades)))
+        self.out.new_orders.push(taker);
+        Ok(Ok((self.out.new_orders.len() - 1, trades)))
     }
 
     /// The ledger holds a new order needs ([`holds::holds_needed`] on the
@@ -1106,14 +1090,14 @@ impl BatchState<'_> {
             now,
         );
         let (row, deliveries) = settlement::rows(&fill, &parties, &s, &id, seq, day, 0, now);
-        self.deliveries.extend(deliveries);
+        self.out.deliveries.extend(deliveries);
         *self
             .bought
             .entry((buy.organization_id.clone(), day.to_string()))
             .or_default() += quantity;
         *self.buying.entry(buy.organization_id.clone()).or_default() -= quantity;
-        self.trades.push((row, event));
-        Ok(self.trades.len() - 1)
+        self.out.trades.push((row, event));
+        Ok(self.out.trades.len() - 1)
     }
 
     /// A resting order lost `quantity` to a fill (the one-order path's
@@ -1140,9 +1124,9 @@ impl BatchState<'_> {
             }
             self.forget(&maker);
             self.book.orders.remove(&maker.seq);
-            self.closed.insert(maker.seq, maker);
+            self.out.closed.insert(maker.seq, maker);
         } else {
-            self.refresh.insert(maker.seq);
+            self.out.refresh.insert(maker.seq);
             self.book.orders.insert(maker.seq, maker);
         }
         Ok(())
@@ -1150,17 +1134,17 @@ impl BatchState<'_> {
 
     /// A closed order leaves the lane's book with its lots and holds.
     fn forget(&mut self, o: &order::Model) {
-        self.dropped.extend(self.book.hold_ids(o));
+        self.out.dropped.extend(self.book.hold_ids(o));
         self.book.lots.remove(&o.id);
-        self.refresh.remove(&o.seq);
+        self.out.refresh.remove(&o.seq);
     }
 
     /// Orders from before the batch are written back once; orders of this
     /// batch are written whole at the end.
     fn note_changed(&mut self, o: &order::Model) {
-        if !self.new_orders.iter().any(|n| n.id == o.id) {
-            self.changed.insert(o.seq);
-        } else if let Some(n) = self.new_orders.iter_mut().find(|n| n.id == o.id) {
+        if !self.out.new_orders.iter().any(|n| n.id == o.id) {
+            self.out.changed.insert(o.seq);
+        } else if let Some(n) = self.out.new_orders.iter_mut().find(|n| n.id == o.id) {
             *n = o.clone();
         }
     }
@@ -1223,10 +1207,15 @@ impl BatchState<'_> {
         );
         let seq = cancelled.seq;
         self.note_changed(&cancelled);
-        if let Some(n) = self.new_orders.iter().position(|n| n.id == cancelled.id) {
-            self.new_orders[n] = cancelled.clone();
+        if let Some(n) = self
+            .out
+            .new_orders
+            .iter()
+            .position(|n| n.id == cancelled.id)
+        {
+            self.out.new_orders[n] = cancelled.clone();
         }
-        self.closed.insert(seq, cancelled);
+        self.out.closed.insert(seq, cancelled);
         Ok(Ok(seq))
     }
 }

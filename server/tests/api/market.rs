@@ -1203,13 +1203,7 @@ async fn orders_queue_in_their_instruments_lane() {
             (&seller_op, order(&seller, "s-c", "sell", "37.10", "5")),
         ];
         let app = &app;
-        let queued = futures_util::future::join_all(sent.iter().enumerate().map(
-            |(k, (token, body))| async move {
-                let wait = if k == 0 { 0 } else { 300 + 100 * k as u64 };
-                tokio::time::sleep(Duration::from_millis(wait)).await;
-                app.post_as(token, "/api/v1/market/orders", body).await
-            },
-        ));
+        let queued = send_queued(app, &sent);
         let full = async {
             tokio::time::sleep(Duration::from_millis(1000)).await;
             let res = app
@@ -1364,6 +1358,25 @@ async fn orders_queue_in_their_instruments_lane() {
     }
 }
 
+/// Sends orders `sent` (token, body): the first at once, so that its lane
+/// takes it and waits, the others from 400 ms on, 100 ms apart, so that
+/// they queue in this order. Their answers, in the same order.
+async fn send_queued(
+    app: &crate::helpers::TestApp,
+    sent: &[(&String, serde_json::Value)],
+) -> Vec<(u16, serde_json::Value)> {
+    futures_util::future::join_all(
+        sent.iter()
+            .enumerate()
+            .map(|(k, (token, body))| async move {
+                let wait = if k == 0 { 0 } else { 300 + 100 * k as u64 };
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                app.post_as(token, "/api/v1/market/orders", body).await
+            }),
+    )
+    .await
+}
+
 /// A transaction of another writer holding instrument `code`'s row
 /// (SQLite: the write lock) until it ends.
 async fn hold_instrument_row(
@@ -1448,13 +1461,7 @@ async fn one_batch_takes_several_instruments_queued_orders() {
             (&buyer_op, order(&buyer, &a, "b-3", "buy", "1")),
         ];
         let app = &app;
-        let queued = futures_util::future::join_all(sent.iter().enumerate().map(
-            |(k, (token, body))| async move {
-                let wait = if k == 0 { 0 } else { 300 + 100 * k as u64 };
-                tokio::time::sleep(Duration::from_millis(wait)).await;
-                app.post_as(token, "/api/v1/market/orders", body).await
-            },
-        ));
+        let queued = send_queued(app, &sent);
         let release = async {
             tokio::time::sleep(Duration::from_millis(1100)).await;
             blocker.commit().await.unwrap();
