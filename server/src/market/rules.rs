@@ -166,26 +166,22 @@ impl MarketRules {
         if !(1..=366).contains(&self.auction_max_days) {
             return Err("auction_max_days must be 1 to 366".into());
         }
-        if !(1..=3600).contains(&self.stream_keepalive_secs) {
-            return Err("stream_keepalive_secs must be 1 to 3600".into());
-        }
-        if !(1..=3600).contains(&self.close_check_secs) {
-            return Err("close_check_secs must be 1 to 3600".into());
-        }
-        if !(1..=1024).contains(&self.batch_orders) {
-            return Err("batch_orders must be 1 to 1024".into());
-        }
-        if !(1..=1_000_000).contains(&self.queue_orders) {
-            return Err("queue_orders must be 1 to 1000000".into());
-        }
-        if !(1..=256).contains(&self.batch_instruments) {
-            return Err("batch_instruments must be 1 to 256".into());
-        }
-        if !(1..=64).contains(&self.lane_workers) {
-            return Err("lane_workers must be 1 to 64".into());
-        }
-        if !(1..=20).contains(&self.pick_levels) {
-            return Err("pick_levels must be 1 to 20".into());
+        for (name, v, max) in [
+            (
+                "stream_keepalive_secs",
+                self.stream_keepalive_secs as usize,
+                3600,
+            ),
+            ("close_check_secs", self.close_check_secs as usize, 3600),
+            ("batch_orders", self.batch_orders, 1024),
+            ("queue_orders", self.queue_orders, 1_000_000),
+            ("batch_instruments", self.batch_instruments, 256),
+            ("lane_workers", self.lane_workers, 64),
+            ("pick_levels", self.pick_levels as usize, 20),
+        ] {
+            if !(1..=max).contains(&v) {
+                return Err(format!("{name} must be 1 to {max}"));
+            }
         }
         Ok(())
     }
@@ -446,6 +442,25 @@ mod tests {
             },
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn lanes_take_bounded_batches_and_workers() {
+        let with = |batch_instruments, lane_workers| MarketRules {
+            batch_instruments,
+            lane_workers,
+            ..MarketRules::default()
+        };
+        for (rules, problem) in [
+            (with(0, 2), Some("batch_instruments must be 1 to 256")),
+            (with(257, 2), Some("batch_instruments must be 1 to 256")),
+            (with(16, 0), Some("lane_workers must be 1 to 64")),
+            (with(16, 65), Some("lane_workers must be 1 to 64")),
+            (with(1, 1), None),
+            (with(256, 64), None),
+        ] {
+            assert_eq!(rules.validate().err().as_deref(), problem);
         }
     }
 }

@@ -14,7 +14,11 @@ use crate::helpers::{backends, shape, spawn_app_with, verified_leaf, TestApp};
 
 /// Lists the registry's forest instrument at 36.00 and answers its code,
 /// the batch id and the seller's grams of it.
-async fn listed_forest(app: &TestApp, r: &Registry, parcel: &str) -> (String, String, i64) {
+pub(crate) async fn listed_forest(
+    app: &TestApp,
+    r: &Registry,
+    parcel: &str,
+) -> (String, String, i64) {
     let (_, batch) = issued_forest_batch(app, r, parcel).await;
     let code = batch["instrument"].as_str().unwrap().to_string();
     let batch_id = batch["id"].as_str().unwrap().to_string();
