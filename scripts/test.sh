@@ -31,14 +31,18 @@ fi
 step "Node packages (npm ci)"
 npm ci --no-audit --no-fund
 
-step "Chromium for the browser test"
-if ! command -v chromium >/dev/null; then
+step "Chromium and CJK fonts for the browser tests"
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+# Without them Chinese renders as boxes in the console's screenshots.
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "chromium is missing; install Debian's 'chromium' package (needs root)" >&2
+    echo "missing Debian packages: ${missing[*]} (installing them needs root)" >&2
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 step "cargo fmt --check"
@@ -63,5 +67,8 @@ cargo build -p carbon-calc --bin carbon-calc
 
 step "Node and browser tests of the WebAssembly package"
 CARBON_CALC_BIN="$PWD/target/debug/carbon-calc" node --test tests/wasm/
+
+step "the web console: vendored files, types against the spec, browser tests"
+scripts/console-check.sh
 
 step "all tests passed"

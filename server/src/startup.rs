@@ -457,6 +457,7 @@ fn run(
             .route("/openapi.json", web::get().to(api_doc::openapi_json))
             .service(api_doc::docs_redirect)
             .service(api_doc::docs_file)
+            .configure(crate::console::configure)
             // Innermost first: replays and 409s of the idempotency layer,
             // 429s of the rate limit and refusals of the input guard all
             // pass the request-id echo on their way out.

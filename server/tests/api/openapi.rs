@@ -56,6 +56,38 @@ async fn swagger_ui_is_served_from_vendored_files() {
     assert_eq!(app.get("/docs/../../etc/passwd").await.status(), 404);
 }
 
+/// The console is served from the binary, under its policy, and nothing
+/// outside console/ (nor its type declarations) can be read through it.
+#[tokio::test]
+async fn the_console_is_served_from_embedded_files() {
+    let app = spawn_app(any_backend()).await;
+    let page = app.get("/console/").await;
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(r#"src="./app/main.js""#) && !html.contains("<script>"),
+        "{html}"
+    );
+    assert_eq!(app.get("/console/app/main.js").await.status(), 200);
+    for hidden in [
+        "/console/../Cargo.toml",
+        "/console/../../etc/passwd",
+        "/console/tsconfig.json",
+        "/console/package.json",
+        "/console/wasm/carbon_calc.d.ts",
+    ] {
+        assert_eq!(app.get(hidden).await.status(), 404, "{hidden}");
+    }
+}
+
 /// Every type the spec documents under its own name has a name no other
 /// documented type has: two `ToSchema` types called `Status` would share
 /// one component schema, and the spec would describe one of them wrongly.

@@ -1,0 +1,57 @@
+// @ts-check
+// Every page, who may open it and where the navigation lists it. A page's
+// `who` is `public` (no sign-in), `signed_in`, or the roles any one of
+// which opens it (administrators open every page). The API decides what is
+// really allowed; this only keeps people from pages that would refuse them.
+import { holds } from './session.js';
+import { Welcome } from './pages/welcome.js';
+import { SignIn, Register } from './pages/signin.js';
+import { Account } from './pages/account.js';
+import { Overview } from './pages/explorer/overview.js';
+import { Projects, Batches, Retirements } from './pages/explorer/lists.js';
+import { Markets, MarketData } from './pages/explorer/market.js';
+import { AuditLog } from './pages/explorer/audit.js';
+import { Check } from './pages/check.js';
+import { Calculators } from './pages/calculators.js';
+import { ReviewQueue, ReviewTrip } from './pages/reviews.js';
+
+/** @typedef {import('./session.js').Me} Me */
+/** @typedef {import('./session.js').Role} Role */
+/** @typedef {import('./i18n.js').Key} Key */
+/** @typedef {{ path: string, page: any, who: 'public' | 'signed_in' | Role[], nav?: Key, signInPage: any }} Route */
+
+/** @param {string} path @param {any} page @param {Route['who']} who @param {Key} [nav] @returns {Route} */
+const route = (path, page, who, nav) => ({ path, page, who, nav, signInPage: SignIn });
+
+/** @type {Route[]} */
+export const ROUTES = [
+  route('/', Welcome, 'public'),
+  route('/signin', SignIn, 'public'),
+  route('/register', Register, 'public'),
+  route('/account', Account, 'signed_in', 'nav.account'),
+  route('/reviews/trips', ReviewQueue, ['verifier'], 'nav.reviews'),
+  route('/reviews/trips/:id', ReviewTrip, ['verifier']),
+  route('/explorer', Overview, 'public', 'nav.explorer'),
+  route('/explorer/projects', Projects, 'public'),
+  route('/explorer/batches', Batches, 'public'),
+  route('/explorer/retirements', Retirements, 'public'),
+  route('/explorer/market', Markets, 'public', 'nav.market_data'),
+  route('/explorer/market/:code', MarketData, 'public'),
+  route('/explorer/audit', AuditLog, 'public', 'nav.audit'),
+  route('/check', Check, 'public', 'nav.check'),
+  route('/calculators', Calculators, 'public', 'nav.calculators'),
+];
+
+/** Whether `me` may open `route`. */
+export function allowed(/** @type {Route} */ route, /** @type {Me | null} */ me) {
+  if (route.who === 'public') return true;
+  if (!me) return false;
+  if (route.who === 'signed_in') return true;
+  return route.who.some((role) => holds(me, role));
+}
+
+/** The navigation `me` sees: their work first, then the public pages. */
+export function navFor(/** @type {Me | null} */ me) {
+  const items = ROUTES.filter((r) => r.nav && allowed(r, me)).map((r) => ({ path: r.path, label: /** @type {Key} */ (r.nav), mine: r.who !== 'public' }));
+  return [...items.filter((i) => i.mine), ...items.filter((i) => !i.mine)];
+}

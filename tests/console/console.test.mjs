@@ -1,0 +1,286 @@
+// The web console in headless Chromium against the real server: the public
+// explorer and its charts, the certificate check (a genuine certificate
+// passes, an altered one fails with the reason), the calculators, sign-in
+// and sign-out on refresh-token reuse, the language switch, a verifier's
+// trip review, the live book on the explorer, and axe-core over each page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  accessibilityViolations, apiClient, launchBrowser, openPage, screenshot, signInAs, startServer,
+} from './harness.mjs';
+
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+
+before(async () => {
+  // Refresh tokens are single-use at once, so reuse is seen without waiting out the grace.
+  server = await startServer({ TANPUHUI_REFRESH_GRACE_SECS: '0' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const consoleUrl = (/** @type {string} */ hash) => `${server.base}/console/#${hash}`;
+
+/** Opens a page, runs `body`, then checks there were no script errors or CSP refusals. */
+async function withPage(/** @type {(page: import('playwright-core').Page) => Promise<void>} */ body, options = {}) {
+  const { page, context, errors } = await openPage(browser, options);
+  try {
+    await body(page);
+    assert.deepEqual(errors, [], 'no script errors or CSP refusals');
+  } finally {
+    await context.close();
+  }
+}
+
+async function assertAccessible(/** @type {import('playwright-core').Page} */ page, /** @type {string} */ what) {
+  const violations = await accessibilityViolations(page);
+  assert.deepEqual(violations, [], `${what}: axe-core serious or critical violations`);
+}
+
+test('the server serves the console with its policy and revalidation', async () => {
+  const res = await fetch(`${server.base}/console/`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+  const csp = res.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.equal(res.headers.get('cache-control'), 'no-cache');
+  const etag = res.headers.get('etag');
+  assert.ok(etag, 'an ETag');
+  const again = await fetch(`${server.base}/console/`, { headers: { 'if-none-match': etag } });
+  assert.equal(again.status, 304);
+  const wasm = await fetch(`${server.base}/console/wasm/carbon_calc_bg.wasm`);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  assert.equal((await fetch(`${server.base}/console/app/schema.d.ts`)).status, 404, 'type declarations are not served');
+  assert.equal((await fetch(`${server.base}/console/nothing.js`)).status, 404);
+  const root = await fetch(`${server.base}/`, { redirect: 'manual' });
+  assert.equal(root.headers.get('location'), '/console/');
+  const explorer = await fetch(`${server.base}/explorer`, { redirect: 'manual' });
+  assert.equal(explorer.headers.get('location'), '/console/#/explorer');
+});
+
+test('the public explorer: totals, charts, lists and their CSV', async () => {
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/explorer'));
+    await page.getByRole('heading', { name: '公开登记簿' }).waitFor();
+    const stats = await (await fetch(`${server.base}/api/v1/public/statistics`)).json();
+    const issuedT = String(Number(stats.totals.issued_g) / 1e6);
+    const shown = (await page.locator('[data-total="issued"]').textContent()) ?? '';
+    assert.equal(shown.replace(/[,\s t]/g, ''), issuedT, 'issued total as the API says, in tonnes');
+    assert.equal(await page.locator('figure.chart canvas').count(), 2, 'two charts drawn');
+    await screenshot(page, 'explorer-overview');
+    await assertAccessible(page, 'explorer overview');
+
+    await page.getByRole('link', { name: '项目', exact: true }).click();
+    const project = page.getByRole('link', { name: /林/ }).first();
+    await project.waitFor();
+    await assertAccessible(page, 'projects');
+    await screenshot(page, 'explorer-projects');
+    await project.click();
+    await page.getByRole('heading', { name: '签发批次' }).waitFor();
+    const batch = page.getByRole('link', { name: server.demo['issued batch'] });
+    await batch.waitFor();
+    await batch.click();
+    await page.getByRole('heading', { name: '注销记录' }).waitFor();
+    await page.getByRole('cell', { name: '2026 兰州新区马拉松' }).waitFor();
+    await assertAccessible(page, 'retirements');
+    await screenshot(page, 'explorer-retirements');
+    const csv = await page.getByRole('link', { name: '下载 CSV' }).getAttribute('href');
+    assert.ok(csv, 'a CSV link');
+    const res = await fetch(`${server.base}${csv}`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/csv/);
+    assert.match(await res.text(), /兰州新区马拉松/);
+
+    // A filter the API refuses is said in words.
+    await page.goto(consoleUrl('/explorer/batches?vintage=abc'));
+    await page.getByRole('alert').waitFor();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /请求未能完成.*Query deserialize error/);
+  });
+});
+
+test('the certificate check: a genuine certificate passes, an altered one fails saying why', async () => {
+  const retirement = server.demo['retirement certificate'].split('/').pop();
+  const cert = await (await fetch(`${server.base}/api/v1/retirements/${retirement}/certificate`)).json();
+  await withPage(async (page) => {
+    await page.goto(consoleUrl(`/check?retirement=${retirement}`));
+    const verdict = page.locator('[data-verdict]');
+    await verdict.waitFor();
+    assert.equal(await verdict.getAttribute('data-verdict'), 'valid');
+    for (const step of ['signature', 'key', 'statement', 'inclusion']) {
+      assert.equal(await page.locator(`[data-step="${step}"]`).getAttribute('data-ok'), 'true', step);
+    }
+    await screenshot(page, 'certificate-check-valid');
+    await assertAccessible(page, 'certificate check');
+
+    // One gram more on the certificate than the log says.
+    const altered = { ...cert, quantity_g: String(Number(cert.quantity_g) + 1) };
+    await page.getByLabel('证书 JSON 或网址').fill(JSON.stringify(altered));
+    await page.getByRole('button', { name: '核验' }).click();
+    await page.locator('[data-verdict="invalid"]').waitFor();
+    assert.equal(await page.locator('[data-step="statement"]').getAttribute('data-ok'), 'false');
+    assert.match((await page.locator('[data-step="statement"]').textContent()) ?? '', /quantity_g/);
+    await screenshot(page, 'certificate-check-altered');
+
+    // The logged leaf altered to match: its inclusion proof no longer holds.
+    const leaf = cert.audit.leaf.replace(`"quantity_g":${cert.quantity_g}`, `"quantity_g":${altered.quantity_g}`);
+    await page.getByLabel('证书 JSON 或网址').fill(JSON.stringify({ ...altered, audit: { ...cert.audit, leaf } }));
+    await page.getByRole('button', { name: '核验' }).click();
+    await page.locator('[data-step="inclusion"][data-ok="false"]').waitFor();
+    assert.equal(await page.locator('[data-step="statement"]').getAttribute('data-ok'), 'true');
+
+    // The QR code's URL works too.
+    await page.getByLabel('证书 JSON 或网址').fill(cert.verification_url);
+    await page.getByRole('button', { name: '核验' }).click();
+    await page.locator('[data-verdict="valid"]').waitFor();
+  }, { width: 390, height: 844 });
+});
+
+test('the calculators compute in WebAssembly what the server estimates', async () => {
+  const server_estimate = await (await fetch(`${server.base}/api/v1/estimates/commute`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ legs: [{ mode: 'metro', distance_km: '7.35' }, { mode: 'bus' }] }),
+  })).json();
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/calculators'));
+    const credited = page.getByTestId('commute-credited');
+    await credited.waitFor();
+    assert.equal(await credited.textContent(), server_estimate.credited_g);
+    // A bad distance is shown on its field, as the calculator names it.
+    await page.getByLabel('距离（公里）').first().fill('7.3.5');
+    await page.locator('.field.invalid').first().waitFor();
+    assert.equal(await page.getByLabel('距离（公里）').first().getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('距离（公里）').first().fill('7.35');
+    await credited.waitFor();
+    await screenshot(page, 'calculators');
+    await assertAccessible(page, 'calculators');
+  });
+});
+
+test('English on request, 简体中文 by default', async () => {
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/'));
+    await page.getByRole('heading', { name: '碳普惠环境权益平台' }).waitFor();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+    await page.getByLabel('语言').selectOption('en');
+    await page.getByRole('heading', { name: 'Tanpuhui environmental-rights platform' }).waitFor();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Tanpuhui environmental-rights platform' }).waitFor();
+    await assertAccessible(page, 'welcome (English)');
+  });
+});
+
+test('a wrong password is said in words; a reused refresh token signs the tab out', async () => {
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/signin'));
+    await page.getByLabel('邮箱或手机号').fill(server.accounts.verifier);
+    await page.getByLabel('密码', { exact: true }).fill('not the password');
+    await page.getByRole('button', { name: '登录' }).last().click();
+    await page.getByRole('alert').waitFor();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /登录名或密码不正确/);
+    await assertAccessible(page, 'sign-in with a problem');
+
+    await signInAs(page, server.base, server.accounts.verifier, server.password);
+    await screenshot(page, 'account');
+    await assertAccessible(page, 'account');
+    const stored = JSON.parse(await page.evaluate(() => sessionStorage.getItem('tph.session') ?? 'null'));
+    assert.ok(stored?.refresh, 'the tab keeps its refresh token');
+    // Someone else uses the tab's refresh token first (a stolen copy) ...
+    const thief = await fetch(`${server.base}/api/v1/auth/refresh`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: stored.refresh }),
+    });
+    assert.equal(thief.status, 200);
+    // ... so the tab's own refresh presents a used token: the sign-in is revoked and the tab says so.
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('tph.session') ?? '{}');
+      sessionStorage.setItem('tph.session', JSON.stringify({ ...s, expiresAt: 0 }));
+    });
+    await page.reload();
+    await page.getByText('此登录已被撤销').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('tph.session')), null);
+  });
+});
+
+test('a verifier reviews a trip whose trace is shorter than claimed, seeing it drawn to scale', async () => {
+  // A resident logs a 7.35 km metro ride whose GPS trace covers about 3 km.
+  const resident = apiClient(server.base);
+  const email = `reviewed-${Date.now()}@example.cn`;
+  await resident.post('/api/v1/auth/register', { email, password: 'a long passphrase' });
+  await resident.signIn(email, 'a long passphrase');
+  const start = Date.now() - 60 * 60 * 1000;
+  const trace = Array.from({ length: 31 }, (_, i) => ({
+    lat: 36.5 + (0.027 * i) / 30, lon: 103.68, t: new Date(start + i * 60 * 1000).toISOString(),
+  }));
+  const trip = await resident.post('/api/v1/trips', {
+    client_trip_id: crypto.randomUUID(), legs: [{ mode: 'metro', distance_km: '7.35' }],
+    started_at: new Date(start).toISOString(), ended_at: new Date(start + 30 * 60 * 1000).toISOString(), trace,
+  });
+  assert.equal(trip.status, 'pending_review');
+
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.verifier, server.password);
+    await page.getByRole('link', { name: '行程审核' }).first().click();
+    await page.getByRole('heading', { name: '行程审核' }).waitFor();
+    await assertAccessible(page, 'review queue');
+    await page.locator(`a[href="#/reviews/trips/${trip.id}"]`).click();
+    await page.getByRole('heading', { name: '审核行程' }).waitFor();
+    await page.locator('[data-reason="trace_shorter_than_claimed"]').waitFor();
+    const points = await page.locator('svg polyline.trace-line').getAttribute('points');
+    assert.equal(points?.split(' ').length, 31, 'every fix drawn');
+    assert.match((await page.locator('figure.trace figcaption').textContent()) ?? '', /\d+ (m|km)/, 'a scale bar');
+    await screenshot(page, 'review-trip');
+    await assertAccessible(page, 'review a trip');
+    // Deciding needs a reason: the API's refusal is shown on the field.
+    await page.getByRole('button', { name: '通过' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.equal(await page.getByLabel('审核意见').getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('审核意见').fill('乘车记录与站点吻合，轨迹在隧道中断');
+    await page.getByRole('button', { name: '通过' }).click();
+    await page.getByRole('heading', { name: '行程审核' }).waitFor();
+    assert.equal(await page.locator(`a[href="#/reviews/trips/${trip.id}"]`).count(), 0, 'gone from the queue');
+  });
+  const decided = await resident.get(`/api/v1/trips/${trip.id}`);
+  assert.equal(decided.status, 'credited');
+});
+
+test('the explorer book updates live from the market stream', async () => {
+  const code = server.demo['listed instrument'];
+  const trader = apiClient(server.base);
+  await trader.signIn(server.accounts.trader, server.password);
+  const me = await trader.get('/api/v1/me');
+  const org = me.roles.find((/** @type {any} */ g) => g.role === 'enterprise_operator').organization_id;
+  await withPage(async (page) => {
+    await page.goto(consoleUrl(`/explorer/market/${code}`));
+    await page.locator('.live[data-state="live"]').waitFor();
+    const depth = page.getByTestId('depth');
+    await depth.waitFor();
+    assert.doesNotMatch((await depth.textContent()) ?? '', /33\.33/);
+    const order = await trader.post('/api/v1/market/orders', {
+      client_order_id: crypto.randomUUID(), organization_id: org, instrument: code,
+      side: 'buy', price: '33.33', quantity: '7', time_in_force: 'gtc',
+    });
+    await depth.getByText('33.33').waitFor();
+    await screenshot(page, 'explorer-market');
+    await assertAccessible(page, 'market data');
+    await trader.post(`/api/v1/market/orders/${order.order.id}/cancel`, {});
+    await page.waitForFunction(() => !document.querySelector('[data-testid="depth"]')?.textContent?.includes('33.33'));
+  });
+});
+
+test('the audit log page checks the current tree head in the browser', async () => {
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/explorer/audit'));
+    const signature = page.locator('[data-signature]');
+    await signature.waitFor();
+    assert.equal(await signature.getAttribute('data-signature'), 'valid');
+    await screenshot(page, 'audit-log');
+    await assertAccessible(page, 'audit log');
+  }, { width: 390, height: 844 });
+});
