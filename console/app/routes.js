@@ -14,6 +14,8 @@ import { AuditLog } from './pages/explorer/audit.js';
 import { Check } from './pages/check.js';
 import { Calculators } from './pages/calculators.js';
 import { ReviewQueue, ReviewTrip } from './pages/reviews.js';
+import { Trade } from './pages/trade.js';
+import { Bank } from './pages/bank.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -31,6 +33,8 @@ export const ROUTES = [
   route('/account', Account, 'signed_in', 'nav.account'),
   route('/reviews/trips', ReviewQueue, ['verifier'], 'nav.reviews'),
   route('/reviews/trips/:id', ReviewTrip, ['verifier']),
+  route('/trade', Trade, ['enterprise_operator', 'reserve'], 'nav.trade'),
+  route('/bank', Bank, ['bank'], 'nav.bank'),
   route('/explorer', Overview, 'public', 'nav.explorer'),
   route('/explorer/projects', Projects, 'public'),
   route('/explorer/batches', Batches, 'public'),

@@ -284,3 +284,83 @@ test('the audit log page checks the current tree head in the browser', async () 
     await assertAccessible(page, 'audit log');
   }, { width: 390, height: 844 });
 });
+
+test('an enterprise places and cancels an order, and a second page sees the book change through the stream', async () => {
+  const code = server.demo['listed instrument'];
+  const { page: watcher, context: watching, errors: watcherErrors } = await openPage(browser);
+  try {
+    await watcher.goto(consoleUrl(`/explorer/market/${code}`));
+    await watcher.locator('.live[data-state="live"]').waitFor();
+    const book = watcher.getByTestId('depth');
+    await book.waitFor();
+    await withPage(async (page) => {
+      await signInAs(page, server.base, server.accounts.trader, server.password);
+      await page.getByRole('link', { name: '交易', exact: true }).first().click();
+      await page.getByRole('heading', { name: '委托下单' }).waitFor();
+      await page.locator('[data-testid="rules"]').waitFor();
+      // The band and tick are shown, and a price outside the band is refused before sending.
+      const hint = (await page.getByText(/今日可报价/).textContent()) ?? '';
+      const instrument = await (await fetch(`${server.base}/api/v1/market/instruments/${code}`)).json();
+      assert.ok(hint.includes(instrument.band.low) && hint.includes(instrument.band.high) && hint.includes(instrument.tick), hint);
+      await page.getByLabel('价格（元）').fill('999.00');
+      await page.getByLabel(/^数量/).fill('5');
+      await page.getByRole('button', { name: '买入下单' }).click();
+      assert.equal(await page.getByLabel('价格（元）').getAttribute('aria-invalid'), 'true');
+      assert.match((await page.getByRole('alert').textContent()) ?? '', /涨跌幅/);
+
+      await page.getByLabel('价格（元）').fill('33.34');
+      await page.getByRole('button', { name: '买入下单' }).click();
+      const placed = page.getByTestId('placed');
+      await placed.waitFor();
+      const orderId = await placed.getAttribute('data-order');
+      await book.getByText('33.34').waitFor();
+      const cancel = page.locator(`[data-cancel="${orderId}"]`);
+      await cancel.waitFor();
+      await screenshot(page, 'trade');
+      await assertAccessible(page, 'trading screen');
+      await cancel.click();
+      await cancel.waitFor({ state: 'detached' });
+      await watcher.waitForFunction(() => !document.querySelector('[data-testid="depth"]')?.textContent?.includes('33.34'));
+
+      // The trade the demo made, checked from the trading screen.
+      const attestation = page.locator('[data-attestation]').last();
+      await attestation.waitFor();
+      await attestation.click();
+      await page.locator('[data-verdict="valid"]').waitFor();
+    });
+    assert.deepEqual(watcherErrors, []);
+  } finally {
+    await watching.close();
+  }
+});
+
+test('a bank records a deposit once per reference, and the participant has the cash', async () => {
+  const trader = apiClient(server.base);
+  await trader.signIn(server.accounts.trader, server.password);
+  const me = await trader.get('/api/v1/me');
+  const org = me.roles.find((/** @type {any} */ g) => g.role === 'enterprise_operator').organization_id;
+  const before = await trader.get(`/api/v1/market/positions?organization_id=${org}`);
+  const name = (await trader.get(`/api/v1/organizations/${org}`)).name;
+  const reference = `BOL-${Date.now()}`;
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.teller, server.password);
+    await page.getByRole('link', { name: '结算银行' }).first().click();
+    await page.getByRole('heading', { name: '登记入金' }).waitFor();
+    await page.getByLabel('交易机构').selectOption({ label: name });
+    await page.getByLabel('金额（元）').fill('1000.5');
+    await page.getByLabel('银行流水号').fill(reference);
+    await page.getByRole('button', { name: '登记', exact: true }).click();
+    await page.getByTestId('deposited').waitFor();
+    assert.match((await page.getByTestId('deposited').textContent()) ?? '', /已登记 1,000\.50 元/);
+    await page.getByRole('cell', { name: reference }).waitFor();
+    await screenshot(page, 'bank');
+    await assertAccessible(page, 'bank');
+    // The same reference again: said, and not credited twice.
+    await page.getByLabel('金额（元）').fill('1000.5');
+    await page.getByLabel('银行流水号').fill(reference);
+    await page.getByRole('button', { name: '登记', exact: true }).click();
+    await page.getByText('此流水号已登记过').waitFor();
+  });
+  const after_ = await trader.get(`/api/v1/market/positions?organization_id=${org}`);
+  assert.equal(BigInt(after_.cash_available) - BigInt(before.cash_available), 100050n);
+});

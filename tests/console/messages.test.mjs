@@ -26,6 +26,8 @@ const ENUMS = {
   trip_status: schemas.TripStatus.enum,
   reason: schemas.Reason.enum,
   review_decision: prop('ReviewView', 'decision'),
+  order_status: schemas.OrderStatus.enum,
+  withdrawal_status: schemas.WithdrawalStatus.enum,
 };
 
 test('both languages have the same keys, none empty', () => {

@@ -52,6 +52,19 @@ export function Check(/** @type {{ query: URLSearchParams }} */ { query }) {
     const id = query.get('retirement');
     if (id) run(id);
   }, [query.get('retirement')]);
+  // A party's own trade (from the trading screen): its attestation, read with the sign-in.
+  useEffect(() => {
+    const trade = query.get('trade');
+    if (!trade) return;
+    action.run(async () => {
+      const doc = await ok(client.GET('/api/v1/market/trades/{id}/attestation', { params: { path: { id: trade }, query: { format: 'json' } } }));
+      const text = JSON.stringify(doc, null, 2);
+      setInput(text);
+      setOutcome(null);
+      const [calc, key] = await Promise.all([carbonCalc(), publishedKey()]);
+      setOutcome({ doc: /** @type {Document} */ (doc), fetched: true, steps: checkDocument(/** @type {Document} */ (doc), calc, key) });
+    });
+  }, [query.get('trade')]);
   const valid = outcome && outcome.steps.every((s) => s.ok !== false) && outcome.steps.some((s) => s.step === 'inclusion');
   return html`<${Page} title=${t('check.title')}>
     <p>${t('check.lead')}</p>
