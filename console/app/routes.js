@@ -16,6 +16,10 @@ import { Calculators } from './pages/calculators.js';
 import { ReviewQueue, ReviewTrip } from './pages/reviews.js';
 import { Trade } from './pages/trade.js';
 import { Bank } from './pages/bank.js';
+import { NewProject, ProjectDetail, ProjectList } from './pages/projects.js';
+import { Holdings, ServiceCentre } from './pages/holdings.js';
+import { Approvals, Instruments } from './pages/government.js';
+import { Apply, Members } from './pages/organization.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -35,6 +39,15 @@ export const ROUTES = [
   route('/reviews/trips/:id', ReviewTrip, ['verifier']),
   route('/trade', Trade, ['enterprise_operator', 'reserve'], 'nav.trade'),
   route('/bank', Bank, ['bank'], 'nav.bank'),
+  route('/projects', ProjectList, ['enterprise_operator', 'verifier', 'government'], 'nav.projects'),
+  route('/projects/new', NewProject, ['enterprise_operator']),
+  route('/projects/:id', ProjectDetail, ['enterprise_operator', 'verifier', 'government']),
+  route('/holdings', Holdings, ['enterprise_operator', 'reserve'], 'nav.holdings'),
+  route('/centre', ServiceCentre, ['verifier'], 'nav.centre'),
+  route('/approvals', Approvals, ['government'], 'nav.approvals'),
+  route('/instruments', Instruments, ['government'], 'nav.instruments'),
+  route('/members', Members, ['enterprise_operator', 'verifier', 'government', 'reserve', 'bank'], 'nav.members'),
+  route('/organizations/new', Apply, 'signed_in'),
   route('/explorer', Overview, 'public', 'nav.explorer'),
   route('/explorer/projects', Projects, 'public'),
   route('/explorer/batches', Batches, 'public'),

@@ -5,6 +5,7 @@
 // trip review, the live book on the explorer, and axe-core over each page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import {
   accessibilityViolations, apiClient, launchBrowser, openPage, screenshot, signInAs, startServer,
 } from './harness.mjs';
@@ -16,7 +17,11 @@ let browser;
 
 before(async () => {
   // Refresh tokens are single-use at once, so reuse is seen without waiting out the grace.
-  server = await startServer({ TANPUHUI_REFRESH_GRACE_SECS: '0' });
+  server = await startServer({
+    TANPUHUI_REFRESH_GRACE_SECS: '0',
+    // A project can be decided as soon as it is submitted (a test cannot wait seven working days).
+    TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS: '0',
+  });
   browser = await launchBrowser();
 });
 
@@ -24,6 +29,15 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
+
+/** A fresh unified social credit code with its check character (GB 32100-2015). */
+function uscc() {
+  const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  const body = `91620100MA${Array.from({ length: 7 }, () => alphabet[crypto.randomInt(alphabet.length)]).join('')}`;
+  const sum = [...body].reduce((a, c, i) => a + alphabet.indexOf(c) * weights[i], 0);
+  return body + alphabet[(31 - (sum % 31)) % 31];
+}
 
 const consoleUrl = (/** @type {string} */ hash) => `${server.base}/console/#${hash}`;
 
@@ -363,4 +377,114 @@ test('a bank records a deposit once per reference, and the participant has the c
   });
   const after_ = await trader.get(`/api/v1/market/positions?organization_id=${org}`);
   assert.equal(BigInt(after_.cash_available) - BigInt(before.cash_available), 100050n);
+});
+
+test('an enterprise registers a project and reports; the service centre approves, verifies with a reduction and issues', async () => {
+  const name = `北山二期造林 ${Date.now()}`;
+  const pdf = Buffer.from('%PDF-1.4 monitoring plan');
+  const digest = crypto.createHash('sha256').update(pdf).digest('hex');
+  const year = new Date().getFullYear();
+  const { page: enterprise, context: ec, errors: ee } = await openPage(browser);
+  const { page: centre, context: cc, errors: ce } = await openPage(browser);
+  try {
+    await signInAs(enterprise, server.base, server.accounts.forester, server.password);
+    await enterprise.goto(consoleUrl('/projects'));
+    await enterprise.getByRole('link', { name: '新建项目' }).click();
+    await enterprise.getByLabel('项目名称').fill(name);
+    await enterprise.getByLabel('计入期开始').fill(`${year - 2}-01-01`);
+    await enterprise.getByLabel('第 1 个小班编号').fill('LZXQ-BS2-001');
+    await enterprise.getByLabel('第 1 个小班面积（公顷）').fill('50');
+    await enterprise.getByLabel('项目文件').setInputFiles({ name: '监测计划.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await enterprise.getByTestId('documents').getByText(digest).waitFor();
+    await assertAccessible(enterprise, 'new project');
+    await screenshot(enterprise, 'project-new');
+    await enterprise.getByRole('button', { name: '保存草稿' }).click();
+    await enterprise.locator('[data-status="draft"]').waitFor();
+    await enterprise.getByRole('button', { name: '提交公示' }).click();
+    await enterprise.locator('[data-status="notice"]').waitFor();
+
+    await signInAs(centre, server.base, server.accounts.verifier, server.password);
+    await centre.goto(consoleUrl('/projects?status=notice'));
+    await centre.getByRole('link', { name }).click();
+    await centre.getByLabel('意见').fill('公示期满无异议');
+    await centre.getByRole('button', { name: '批准备案' }).click();
+    await centre.locator('[data-status="approved"]').waitFor();
+
+    await enterprise.reload();
+    await enterprise.getByRole('heading', { name: '提交监测报告' }).waitFor();
+    await enterprise.getByLabel('面积（公顷）').fill('50');
+    await enterprise.getByLabel('期初蓄积（立方米/公顷）').fill('20');
+    await enterprise.getByLabel('期末蓄积（立方米/公顷）').fill('50');
+    await enterprise.getByRole('button', { name: '提交报告' }).click();
+    const report = enterprise.locator('[data-report][data-status="submitted"]');
+    await report.waitFor();
+    const reportId = await report.getAttribute('data-report');
+    await screenshot(enterprise, 'project-reported');
+
+    await centre.reload();
+    await centre.locator(`[data-report="${reportId}"][data-status="submitted"]`).waitFor();
+    await assertAccessible(centre, 'project with a report to verify');
+    await centre.getByLabel('核证结论').selectOption('accept_reduced');
+    await centre.getByLabel('核证量（吨）').fill('100');
+    await centre.getByLabel('核证意见').fill('样地复测蓄积偏低，核减');
+    await centre.getByRole('button', { name: '提交核证结论' }).click();
+    await centre.locator(`[data-report="${reportId}"][data-status="verified"]`).waitFor();
+    await centre.getByRole('button', { name: '签发' }).click();
+    await centre.locator(`[data-report="${reportId}"][data-status="issued"]`).waitFor();
+    await screenshot(centre, 'project-issued');
+    assert.deepEqual([...ee, ...ce], []);
+  } finally {
+    await ec.close();
+    await cc.close();
+  }
+  const reports = await (await fetch(`${server.base}/api/v1/public/batches?project_id=${encodeURIComponent((await (await fetch(`${server.base}/api/v1/public/projects?limit=100`)).json()).data.find((/** @type {any} */ p) => p.name === name).id)}`)).json();
+  assert.equal(reports.data.length, 1, 'one batch issued');
+  // 100 t verified; a forest sink holds its buffer share back (20 % by default).
+  assert.equal(reports.data[0].quantity_g, '100000000');
+});
+
+test('a government official approves an enterprise\'s application and suspends and resumes an instrument', async () => {
+  const applicant = apiClient(server.base);
+  const email = `applicant-${Date.now()}@example.cn`;
+  await applicant.post('/api/v1/auth/register', { email, password: 'a long passphrase' });
+  await applicant.signIn(email, 'a long passphrase');
+  const code = server.demo['listed instrument'];
+  await withPage(async (page) => {
+    // The applicant's side, through the console.
+    await signInAs(page, server.base, email, 'a long passphrase');
+    await page.goto(consoleUrl('/organizations/new'));
+    await page.getByLabel('名称', { exact: true }).first().fill('兰州新区测试科技有限公司');
+    await page.getByLabel('统一社会信用代码').fill('91620100MA74XXXX');
+    await page.getByRole('button', { name: '提交申请' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.equal(await page.getByLabel('统一社会信用代码').getAttribute('aria-invalid'), 'true', 'a bad code is marked on its field');
+    await page.getByLabel('统一社会信用代码').fill(uscc());
+    await page.getByRole('button', { name: '提交申请' }).click();
+    await page.getByTestId('applied').waitFor();
+    await assertAccessible(page, 'apply');
+  });
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.official, server.password);
+    await page.getByRole('link', { name: '机构审批' }).first().click();
+    const row = page.getByRole('row', { name: /兰州新区测试科技有限公司/ });
+    await row.waitFor();
+    await screenshot(page, 'approvals');
+    await assertAccessible(page, 'approvals');
+    await row.getByRole('button', { name: '批准' }).click();
+    await row.waitFor({ state: 'detached' });
+
+    await page.getByRole('link', { name: '交易品种管理' }).first().click();
+    const status = page.locator(`[data-instrument="${code}"]`);
+    await status.waitFor();
+    assert.equal(await status.getAttribute('data-status'), 'listed');
+    await page.getByLabel(`对 ${code} 的意见`).fill('系统维护');
+    await page.getByRole('button', { name: '停牌' }).click();
+    await page.locator(`[data-instrument="${code}"][data-status="suspended"]`).waitFor();
+    await assertAccessible(page, 'instruments');
+    await page.getByLabel(`对 ${code} 的意见`).fill('维护完成');
+    await page.getByRole('button', { name: '复牌' }).click();
+    await page.locator(`[data-instrument="${code}"][data-status="listed"]`).waitFor();
+  });
+  const orgs = await applicant.get('/api/v1/me');
+  assert.equal(orgs.roles.some((/** @type {any} */ g) => g.role === 'enterprise_operator'), true, 'the applicant operates the approved enterprise');
 });

@@ -21,6 +21,7 @@ export function Account() {
       <dt>${t('account.since')}</dt><dd>${when(me.created_at)}</dd>
       ${admin ? html`<dt>${t('account.platform')}</dt><dd>${t('role.admin')}</dd>` : null}
     </dl>
+    <p><a class="button secondary" href="#/organizations/new">${t('org.apply')}</a></p>
     ${orgs.loading ? html`<${Busy} />` : null}
     <${ProblemNote} problem=${orgs.problem} />
     ${orgs.data
