@@ -62,14 +62,17 @@ function Join() {
   </form>`;
 }
 
-/** The organisations in which `me` is staff (holds the kind's staff role), or all for an administrator's choice. */
+/** The organisations in which `me` is staff (holds the kind's staff role). */
 function staffOrgs(/** @type {import('../session.js').Me | null} */ me) {
   return [...new Set((me?.roles ?? []).filter((g) => g.organization_id && g.role !== 'person').map((g) => /** @type {string} */ (g.organization_id)))];
 }
 
 export function Members(/** @type {{ query: URLSearchParams }} */ { query }) {
   const me = useMe();
-  const orgs = staffOrgs(me);
+  const admin = !!me?.roles.some((g) => g.role === 'admin');
+  // An administrator manages any organisation (they set the first staff up).
+  const every = useApprovedOrgs();
+  const orgs = admin ? (every.data ?? []).map((o) => o.id) : staffOrgs(me);
   const names = useOrgNames(orgs);
   const org = query.get('org') ?? orgs[0] ?? '';
   return html`<${Page} title=${t('org.members')}>
