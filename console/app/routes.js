@@ -20,6 +20,7 @@ import { NewProject, ProjectDetail, ProjectList } from './pages/projects.js';
 import { Holdings, ServiceCentre } from './pages/holdings.js';
 import { Approvals, Instruments } from './pages/government.js';
 import { Apply, Members } from './pages/organization.js';
+import { Auction, Auctions, Blocks } from './pages/auctions.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -48,6 +49,9 @@ export const ROUTES = [
   route('/instruments', Instruments, ['government'], 'nav.instruments'),
   route('/members', Members, ['enterprise_operator', 'verifier', 'government', 'reserve', 'bank'], 'nav.members'),
   route('/organizations/new', Apply, 'signed_in'),
+  route('/blocks', Blocks, ['enterprise_operator', 'reserve'], 'nav.blocks'),
+  route('/auctions', Auctions, 'public', 'nav.auctions'),
+  route('/auctions/:id', Auction, 'public'),
   route('/explorer', Overview, 'public', 'nav.explorer'),
   route('/explorer/projects', Projects, 'public'),
   route('/explorer/batches', Batches, 'public'),

@@ -21,6 +21,8 @@ before(async () => {
     TANPUHUI_REFRESH_GRACE_SECS: '0',
     // A project can be decided as soon as it is submitted (a test cannot wait seven working days).
     TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS: '0',
+    // Auctions are closed within a second of their end, so a test's auction can be short.
+    TANPUHUI_MARKET__CLOSE_CHECK_SECS: '1',
   });
   browser = await launchBrowser();
 });
@@ -487,4 +489,53 @@ test('a government official approves an enterprise\'s application and suspends a
   });
   const orgs = await applicant.get('/api/v1/me');
   assert.equal(orgs.roles.some((/** @type {any} */ g) => g.role === 'enterprise_operator'), true, 'the applicant operates the approved enterprise');
+});
+
+test('a seller runs a one-way bidding auction to its uniform price', async () => {
+  const china = (/** @type {number} */ ms) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 19);
+  const { page: seller, context: sc, errors: se } = await openPage(browser);
+  const { page: bidder, context: bc, errors: be } = await openPage(browser);
+  try {
+    await signInAs(seller, server.base, server.accounts.forester, server.password);
+    await seller.getByRole('link', { name: '单向竞价' }).first().click();
+    await seller.getByRole('heading', { name: '发布竞价公告' }).waitFor();
+    await seller.getByLabel('数量', { exact: true }).fill('2000');
+    await seller.getByLabel('底价（元）').fill('30.00');
+    await seller.getByLabel('最小申报数量').fill('500');
+    const now = Date.now();
+    await seller.getByLabel('开始时间').fill(china(now));
+    await seller.getByLabel('截止时间').fill(china(now + 20_000));
+    await seller.getByRole('button', { name: '发布', exact: true }).click();
+    await seller.locator('[data-testid="auction"][data-status="announced"]').waitFor();
+    const auctionUrl = seller.url();
+    await assertAccessible(seller, 'an announced auction');
+
+    await signInAs(bidder, server.base, server.accounts.trader, server.password);
+    await bidder.goto(auctionUrl);
+    for (const [price, quantity] of [['36.00', '500'], ['34.00', '500']]) {
+      await bidder.getByLabel('价格（元）').fill(price);
+      await bidder.getByLabel('申报数量').fill(quantity);
+      await bidder.getByRole('button', { name: '提交出价' }).click();
+      await bidder.getByTestId('bid-placed').getByText(`${price} 元`).waitFor();
+    }
+    await screenshot(bidder, 'auction-bidding');
+    // A bid over the bidder's cap is refused in words.
+    await bidder.getByLabel('价格（元）').fill('40.00');
+    await bidder.getByLabel('申报数量').fill('500');
+    await bidder.getByRole('button', { name: '提交出价' }).click();
+    await bidder.getByRole('alert').waitFor();
+
+    // The server closes it at its end; the page looks again until the results are in.
+    await seller.locator('[data-testid="auction"][data-status="closed"]').waitFor({ timeout: 60_000 });
+    assert.equal(await seller.getByTestId('clearing-price').textContent(), '34.00', 'every winner pays the lowest winning price');
+    const awards = seller.getByRole('table', { name: /中标结果/ }).locator('tbody tr');
+    assert.equal(await awards.count(), 2);
+    for (const row of await awards.all()) assert.match((await row.textContent()) ?? '', /34\.00/);
+    await screenshot(seller, 'auction-closed');
+    await assertAccessible(seller, 'a closed auction');
+    assert.deepEqual([...se, ...be], []);
+  } finally {
+    await sc.close();
+    await bc.close();
+  }
 });

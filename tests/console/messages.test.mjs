@@ -28,6 +28,8 @@ const ENUMS = {
   review_decision: prop('ReviewView', 'decision'),
   order_status: schemas.OrderStatus.enum,
   withdrawal_status: schemas.WithdrawalStatus.enum,
+  auction_status: schemas.AuctionStatus.enum,
+  block_status: schemas.BlockStatus.enum,
 };
 
 test('both languages have the same keys, none empty', () => {
