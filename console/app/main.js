@@ -8,7 +8,7 @@ import { html } from './html.js';
 import { client, isSignedIn, keepFresh, ok, onSession, signOut } from './api.js';
 import { currentLang, onLang, setLang, t } from './i18n.js';
 import { match, useLocation } from './router.js';
-import { ROUTES, allowed, navFor } from './routes.js';
+import { ROUTES, allowed, navFor, publicNav } from './routes.js';
 import { asProblem, Busy, ProblemNote } from './ui.js';
 import { Session } from './session.js';
 
@@ -92,7 +92,11 @@ function App() {
       <${ProblemNote} problem=${session.problem} />
       ${page}
     </main>
-    <footer class="bottom"><a href="/docs/">${t('app.api_docs')}</a></footer>
+    <footer class="bottom">
+      <nav aria-label=${t('app.public_nav')}>
+        <ul>${publicNav().map((item) => html`<li><a href=${`#${item.path}`}>${t(item.label)}</a></li>`)}<li><a href="/docs/">${t('app.api_docs')}</a></li></ul>
+      </nav>
+    </footer>
   </${Session.Provider}>`;
 }
 

@@ -21,6 +21,9 @@ import { Holdings, ServiceCentre } from './pages/holdings.js';
 import { Approvals, Instruments } from './pages/government.js';
 import { Apply, Members } from './pages/organization.js';
 import { Auction, Auctions, Blocks } from './pages/auctions.js';
+import { Admin } from './pages/admin.js';
+import { Claim, NewClaim } from './pages/claims.js';
+import { Statistics } from './pages/statistics.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -52,6 +55,10 @@ export const ROUTES = [
   route('/blocks', Blocks, ['enterprise_operator', 'reserve'], 'nav.blocks'),
   route('/auctions', Auctions, 'public', 'nav.auctions'),
   route('/auctions/:id', Auction, 'public'),
+  route('/statistics', Statistics, ['government', 'enterprise_operator'], 'nav.statistics'),
+  route('/claims/new', NewClaim, ['enterprise_operator', 'government'], 'nav.claims'),
+  route('/claims/:id', Claim, 'public'),
+  route('/admin', Admin, ['admin'], 'nav.admin'),
   route('/explorer', Overview, 'public', 'nav.explorer'),
   route('/explorer/projects', Projects, 'public'),
   route('/explorer/batches', Batches, 'public'),
@@ -71,8 +78,15 @@ export function allowed(/** @type {Route} */ route, /** @type {Me | null} */ me)
   return route.who.some((role) => holds(me, role));
 }
 
-/** The navigation `me` sees: their work first, then the public pages. */
+/** The navigation `me` sees: their work when signed in (with the public
+ * explorer), the public pages otherwise; `publicNav` lists the public pages
+ * for the footer. */
 export function navFor(/** @type {Me | null} */ me) {
   const items = ROUTES.filter((r) => r.nav && allowed(r, me)).map((r) => ({ path: r.path, label: /** @type {Key} */ (r.nav), mine: r.who !== 'public' }));
-  return [...items.filter((i) => i.mine), ...items.filter((i) => !i.mine)];
+  const mine = items.filter((i) => i.mine);
+  return mine.length ? [...mine, ...items.filter((i) => i.path === '/explorer')] : items;
+}
+
+export function publicNav() {
+  return ROUTES.filter((r) => r.nav && r.who === 'public').map((r) => ({ path: r.path, label: /** @type {Key} */ (r.nav) }));
 }

@@ -23,6 +23,8 @@ before(async () => {
     TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS: '0',
     // Auctions are closed within a second of their end, so a test's auction can be short.
     TANPUHUI_MARKET__CLOSE_CHECK_SECS: '1',
+    // Partner feeds on, so the administrator can issue keys.
+    TANPUHUI_PARTNER_SECRETS_KEY: crypto.randomBytes(32).toString('hex'),
   });
   browser = await launchBrowser();
 });
@@ -47,7 +49,11 @@ const consoleUrl = (/** @type {string} */ hash) => `${server.base}/console/#${ha
 async function withPage(/** @type {(page: import('playwright-core').Page) => Promise<void>} */ body, options = {}) {
   const { page, context, errors } = await openPage(browser, options);
   try {
-    await body(page);
+    await body(page).catch(async (e) => {
+      // What the page showed when it failed, for whoever reads the CI log.
+      await screenshot(page, `failed-${Date.now()}`).catch(() => {});
+      throw e;
+    });
     assert.deepEqual(errors, [], 'no script errors or CSP refusals');
   } finally {
     await context.close();
@@ -538,4 +544,94 @@ test('a seller runs a one-way bidding auction to its uniform price', async () =>
     await sc.close();
     await bc.close();
   }
+});
+
+test('an enterprise retires credits for a claim and makes it carbon-neutral; the service centre retires on its behalf', async () => {
+  const batch = server.demo['issued batch'];
+  const account = server.demo['enterprise account'];
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.forester, server.password);
+    await page.getByRole('link', { name: '持有与注销' }).first().click();
+    const available = page.locator(`[data-available="${batch}"]`);
+    await available.waitFor();
+    const before = (await available.textContent()) ?? '';
+    const form = page.locator('form[aria-labelledby="retire-title"]');
+    await form.getByLabel('批次编号').fill(batch);
+    await form.getByLabel('数量（吨）').fill('2.5');
+    await form.getByLabel('受益方').fill('兰州新区绿源林业有限公司');
+    await form.getByLabel('用途').fill('2026 年度碳中和');
+    await form.getByRole('button', { name: '注销' }).click();
+    const retired = page.getByTestId('retired');
+    await retired.waitFor();
+    const retirement = await retired.getAttribute('data-retirement');
+    await page.waitForFunction(([b, text]) => document.querySelector(`[data-available="${b}"]`)?.textContent !== text, [batch, before]);
+    const printable = await retired.getByRole('link', { name: '打印证书' }).getAttribute('href');
+    const res = await fetch(`${server.base}${printable}`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /兰州新区绿源林业有限公司/);
+    await screenshot(page, 'holdings');
+    await assertAccessible(page, 'holdings');
+
+    await page.getByRole('link', { name: '碳中和声明' }).first().click();
+    await page.getByLabel('声明对象').fill('绿源林业 2026 年度');
+    await page.getByLabel('排放量（吨）').fill('2.5');
+    await page.getByRole('button', { name: '建立声明' }).click();
+    await page.locator('[data-testid="claim"][data-neutral="false"]').waitFor();
+    await page.getByLabel('注销编号').fill(retirement ?? '');
+    await page.getByRole('button', { name: '用于抵消' }).click();
+    await page.locator('[data-testid="claim"][data-neutral="true"]').waitFor();
+    await assertAccessible(page, 'claim');
+  });
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.verifier, server.password);
+    await page.getByRole('link', { name: '服务中心' }).first().click();
+    const form = page.locator('form[aria-labelledby="retire-title"]');
+    await form.getByLabel('持有人账户').fill(account);
+    await form.getByLabel('批次编号').fill(batch);
+    await form.getByLabel('数量（吨）').fill('1');
+    await form.getByLabel('受益方').fill('兰州新区机关事务管理局');
+    await form.getByLabel('用途').fill('代为注销：2026 年会议碳中和');
+    await form.getByRole('button', { name: '注销' }).click();
+    await page.getByTestId('retired').waitFor();
+    await page.getByTestId('retired').getByRole('link', { name: '核验' }).click();
+    await page.locator('[data-verdict]').waitFor();
+    await screenshot(page, 'centre-retired');
+    await assertAccessible(page, 'service centre');
+  });
+});
+
+test('an administrator issues a partner key, shown once, and adds a reward', async () => {
+  const admin = apiClient(server.base);
+  await admin.signIn(server.accounts.admin, server.password);
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.admin, server.password);
+    await page.getByRole('link', { name: '平台管理' }).first().click();
+    await page.getByRole('heading', { name: '合作方密钥' }).waitFor();
+    await page.getByRole('button', { name: '签发新密钥' }).click();
+    const secret = page.getByTestId('secret');
+    await secret.waitFor();
+    assert.match((await secret.textContent()) ?? '', /签名密钥：?\s*\S{20,}/);
+    await page.getByRole('button', { name: '撤销' }).first().waitFor();
+    await page.getByLabel('名称', { exact: true }).fill('公交月票 9 折券');
+    await page.getByLabel('所需积分', { exact: true }).fill('500');
+    await page.getByLabel('库存', { exact: true }).fill('20');
+    await page.getByRole('button', { name: '新增' }).click();
+    await page.getByRole('cell', { name: '公交月票 9 折券', exact: true }).waitFor();
+    await screenshot(page, 'admin');
+    await assertAccessible(page, 'administration');
+  });
+  const rewards = await admin.get('/api/v1/rewards?limit=100');
+  assert.ok(rewards.data.some((/** @type {any} */ r) => r.name === '公交月票 9 折券' && r.stock === '20'));
+});
+
+test('a government official reads their department\'s monthly statistics', async () => {
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.official, server.password);
+    await page.getByRole('link', { name: '统计' }).first().click();
+    await page.getByRole('table', { name: '按月汇总' }).waitFor();
+    assert.equal(await page.getByRole('table', { name: '按月汇总' }).locator('tbody tr').count(), 12);
+    assert.equal(await page.locator('figure.chart canvas').count(), 2);
+    await screenshot(page, 'statistics');
+    await assertAccessible(page, 'statistics');
+  });
 });
