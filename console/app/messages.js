@@ -149,9 +149,9 @@ const zh = {
   "audit.kind": "类型",
   "audit.leaf": "内容",
   "check.title": "证书核验",
-  "check.lead": "粘贴注销证书或交易鉴证的 JSON，或证书二维码中的网址。核验在您的浏览器中由 carbon-calc WebAssembly 完成。",
+  "check.lead": "粘贴注销证书或交易鉴证的 JSON，或证书、鉴证二维码中的网址。核验在您的浏览器中由 carbon-calc WebAssembly 完成。",
   "check.input": "证书 JSON 或网址",
-  "check.input_hint": "JSON 在本地核验；网址只用于从本登记簿读取该证书。",
+  "check.input_hint": "JSON 在本地核验；证书或交易的网址只用于从本登记簿读取它及其审计证明。",
   "check.submit": "核验",
   "check.working": "正在核验…",
   "check.valid": "核验通过",
@@ -168,7 +168,7 @@ const zh = {
   "check.statement_bad": "日志条目与文件不一致：{fields}。",
   "check.inclusion_ok": "第 {index} 号条目的包含证明有效：它在已签名的树中。",
   "check.inclusion_bad": "包含证明无效：该条目不在已签名的树中。",
-  "check.fetched": "证书从本登记簿读取，并在浏览器中核验。",
+  "check.fetched": "文件及其审计证明从本登记簿读取，并在浏览器中核验。",
   "check.offline": "只在您的浏览器中核验了粘贴的文件（另读取了公布的公钥）。",
   "check.certificate": "证书编号",
   "check.trade": "交易编号",
@@ -620,6 +620,7 @@ const zh = {
   "admin.new_reward": "新增兑换品",
   "admin.add_reward": "新增",
   "app.public_nav": "公开页面",
+  "check.no_entry": "审计日志中找不到第 {index} 号条目。",
 };
 
 /** @type {Record<keyof typeof zh, string>} */
@@ -769,9 +770,9 @@ const en = {
   "audit.kind": "Kind",
   "audit.leaf": "Leaf",
   "check.title": "Certificate check",
-  "check.lead": "Paste a retirement certificate or trade attestation as JSON, or the URL in a certificate's QR code. The check runs in your browser with carbon-calc's WebAssembly verifier.",
+  "check.lead": "Paste a retirement certificate or trade attestation as JSON, or the URL in a certificate's or an attestation's QR code. The check runs in your browser with carbon-calc's WebAssembly verifier.",
   "check.input": "Certificate JSON or URL",
-  "check.input_hint": "JSON is checked locally; a URL is only used to read that certificate from this registry.",
+  "check.input_hint": "JSON is checked locally; a certificate's or trade's URL is only used to read it and its audit proof from this registry.",
   "check.submit": "Check",
   "check.working": "Checking…",
   "check.valid": "Valid",
@@ -788,7 +789,7 @@ const en = {
   "check.statement_bad": "The logged entry differs from the document: {fields}.",
   "check.inclusion_ok": "The inclusion proof of entry {index} is valid: it is in the signed tree.",
   "check.inclusion_bad": "The inclusion proof is invalid: the entry is not in the signed tree.",
-  "check.fetched": "The certificate was read from this registry and checked in your browser.",
+  "check.fetched": "The document and its audit proof were read from this registry and checked in your browser.",
   "check.offline": "Only the pasted document was checked, in your browser (the published key was read too).",
   "check.certificate": "Certificate",
   "check.trade": "Trade",
@@ -1240,6 +1241,7 @@ const en = {
   "admin.new_reward": "Add a reward",
   "admin.add_reward": "Add",
   "app.public_nav": "Public pages",
+  "check.no_entry": "The audit log has no entry {index}.",
 };
 
 export const messages = { zh, en };

@@ -5,7 +5,13 @@
 // proof. Nothing here trusts the server beyond the key it publishes.
 
 /** @typedef {import('./api.js').Schemas} Schemas */
-/** @typedef {Schemas['Certificate'] | Schemas['Attestation']} Document */
+/**
+ * A trade as anyone may check it from its QR code's URL: the public trade
+ * (never who) with its audit entry, inclusion proof and the current signed
+ * head, read from this registry.
+ * @typedef {{ public_trade: Schemas['PublicTrade'], audit: Schemas['AuditReceipt'] }} PublicTradeCheck
+ */
+/** @typedef {Schemas['Certificate'] | Schemas['Attestation'] | PublicTradeCheck} Document */
 /** @typedef {{ step: 'sealed' | 'signature' | 'key' | 'statement' | 'inclusion', ok: boolean | null, detail: string }} Step */
 
 const hexOf = (/** @type {string} */ text) => [...new TextEncoder().encode(text)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -17,7 +23,18 @@ export const isAttestation = (/** @type {Document} */ doc) => 'attestation_id' i
 export function differences(/** @type {any} */ leaf, /** @type {Document} */ doc) {
   const b = leaf?.body ?? {};
   /** @type {Array<[string, unknown, unknown]>} */
-  const pairs = 'attestation_id' in doc
+  const pairs = 'public_trade' in doc
+    ? [
+        ['kind', leaf?.kind, 'market.trade'],
+        ['id', b.trade, doc.public_trade.id],
+        ['instrument', b.instrument, doc.public_trade.instrument],
+        ['method', b.method, doc.public_trade.method],
+        ['price', b.price, doc.public_trade.price],
+        ['quantity', String(b.quantity), doc.public_trade.quantity],
+        ['deliveries', (b.deliveries ?? []).map((/** @type {any} */ d) => `${d.batch}:${d.grams}`).join(','),
+          doc.public_trade.deliveries.map((d) => `${d.batch_id}:${d.amount}`).join(',')],
+      ]
+    : 'attestation_id' in doc
     ? [
         ['kind', leaf?.kind, 'market.trade'],
         ['attestation_id', b.trade, doc.attestation_id],

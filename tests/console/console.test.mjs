@@ -349,6 +349,13 @@ test('an enterprise places and cancels an order, and a second page sees the book
       await attestation.waitFor();
       await attestation.click();
       await page.locator('[data-verdict="valid"]').waitFor();
+      // Anyone with the attestation's QR code checks the public trade the same way.
+      const doc = JSON.parse(await page.getByLabel('证书 JSON 或网址').inputValue());
+      await page.goto(consoleUrl('/check'));
+      await page.getByLabel('证书 JSON 或网址').fill(doc.verification_url);
+      await page.getByRole('button', { name: '核验' }).click();
+      await page.locator('[data-verdict="valid"]').waitFor();
+      assert.equal(await page.locator('[data-step="statement"]').getAttribute('data-ok'), 'true');
     });
     assert.deepEqual(watcherErrors, []);
   } finally {

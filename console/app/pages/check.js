@@ -5,7 +5,7 @@
 import { useEffect, useState } from '../../vendor/preact-hooks.js';
 import { html } from '../html.js';
 import { client, ok } from '../api.js';
-import { t } from '../i18n.js';
+import { label, t } from '../i18n.js';
 import { carbonCalc } from '../wasm.js';
 import { checkDocument } from '../verify.js';
 import { Busy, Field, Page, ProblemNote, tonnes, useAction, when } from '../ui.js';
@@ -14,6 +14,22 @@ import { Busy, Field, Page, ProblemNote, tonnes, useAction, when } from '../ui.j
 /** @typedef {import('../verify.js').Step} Step */
 
 const RETIREMENT_URL = /\/api\/v1\/(?:public\/retirements|retirements)\/([0-9a-f-]{36})/i;
+const TRADE_URL = /\/api\/v1\/public\/trades\/([0-9a-f-]{36})/i;
+
+/** A public trade with its audit entry, proof and the current signed head. */
+async function publicTrade(/** @type {string} */ id) {
+  const trade = await ok(client.GET('/api/v1/public/trades/{id}', { params: { path: { id } } }));
+  const index = trade.audit_leaf_index;
+  if (index === null || index === undefined) return /** @type {Document} */ ({ public_trade: trade, audit: /** @type {any} */ (null) });
+  const head = await ok(client.GET('/api/v1/audit/tree-head'));
+  const [inclusion, entries] = await Promise.all([
+    ok(client.GET('/api/v1/audit/proofs/inclusion', { params: { query: { leaf_index: index, tree_size: head.tree_size } } })),
+    ok(client.GET('/api/v1/audit/entries', { params: { query: { start: index, end: index + 1 } } })),
+  ]);
+  const entry = entries.entries.find((e) => e.leaf_index === index);
+  if (!entry) throw new Error(t('check.no_entry', { index }));
+  return /** @type {Document} */ ({ public_trade: trade, audit: { leaf: entry.leaf, leaf_index: index, inclusion, tree_head: head } });
+}
 
 /** The document `input` names: pasted JSON, or a certificate URL read from this registry. */
 async function documentOf(/** @type {string} */ input) {
@@ -25,6 +41,8 @@ async function documentOf(/** @type {string} */ input) {
       throw new Error(t('check.not_json', { why: e instanceof Error ? e.message : String(e) }));
     }
   }
+  const trade = TRADE_URL.exec(text)?.[1];
+  if (trade) return { doc: await publicTrade(trade), fetched: true };
   const id = RETIREMENT_URL.exec(text)?.[1] ?? (/^[0-9a-f-]{36}$/i.test(text) ? text : null);
   if (!id) throw new Error(t('check.not_understood'));
   const doc = await ok(client.GET('/api/v1/retirements/{id}/certificate', { params: { path: { id }, query: { format: 'json' } } }));
@@ -91,6 +109,17 @@ export function Check(/** @type {{ query: URLSearchParams }} */ { query }) {
 }
 
 function Stated(/** @type {{ doc: Document }} */ { doc }) {
+  if ('public_trade' in doc) {
+    const p = doc.public_trade;
+    return html`<dl class="facts">
+      <dt>${t('check.trade')}</dt><dd class="mono">${p.id}</dd>
+      <dt>${t('market.code')}</dt><dd>${p.instrument}</dd>
+      <dt>${t('market.price')}</dt><dd>${p.price}</dd>
+      <dt>${t('market.quantity')}</dt><dd>${p.quantity}</dd>
+      <dt>${t('market.method')}</dt><dd>${label('method', p.method)}</dd>
+      <dt>${t('market.time')}</dt><dd>${when(p.time)}</dd>
+    </dl>`;
+  }
   if ('attestation_id' in doc) {
     return html`<dl class="facts">
       <dt>${t('check.trade')}</dt><dd class="mono">${doc.attestation_id}</dd>
