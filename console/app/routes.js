@@ -24,6 +24,7 @@ import { Auction, Auctions, Blocks } from './pages/auctions.js';
 import { Admin } from './pages/admin.js';
 import { Claim, NewClaim } from './pages/claims.js';
 import { Statistics } from './pages/statistics.js';
+import { Methodologies } from './pages/methodologies.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -67,6 +68,7 @@ export const ROUTES = [
   route('/explorer/market/:code', MarketData, 'public'),
   route('/explorer/audit', AuditLog, 'public', 'nav.audit'),
   route('/check', Check, 'public', 'nav.check'),
+  route('/methodologies', Methodologies, 'public', 'nav.methodologies'),
   route('/calculators', Calculators, 'public', 'nav.calculators'),
 ];
 

@@ -392,6 +392,40 @@ test('a bank records a deposit once per reference, and the participant has the c
   });
   const after_ = await trader.get(`/api/v1/market/positions?organization_id=${org}`);
   assert.equal(BigInt(after_.cash_available) - BigInt(before.cash_available), 100050n);
+
+  // The participant asks for 100 yuan back; the bank pays it, naming its payment.
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.trader, server.password);
+    await page.getByRole('link', { name: '持有与注销' }).first().click();
+    const form = page.locator('form[aria-labelledby="cash-out-title"]');
+    await form.getByLabel('金额（元）').fill('100');
+    await form.getByLabel('收款账户').fill('6228 4800 1234 5678');
+    await form.getByRole('button', { name: '提交出金申请' }).click();
+    await page.locator('[data-withdrawal][data-status="requested"]').waitFor();
+  });
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.teller, server.password);
+    await page.getByRole('link', { name: '结算银行' }).first().click();
+    const row = page.getByRole('row', { name: /6228 4800 1234 5678/ });
+    await row.waitFor();
+    await row.getByRole('textbox').fill(`PAY-${reference}`);
+    await row.getByRole('button', { name: '已支付' }).click();
+    await row.waitFor({ state: 'detached' });
+  });
+  const paid = await trader.get(`/api/v1/market/withdrawals?organization_id=${org}`);
+  assert.equal(paid.data[0].status, 'executed');
+  assert.equal(paid.data[0].reference, `PAY-${reference}`);
+  const end = await trader.get(`/api/v1/market/positions?organization_id=${org}`);
+  assert.equal(BigInt(after_.cash_available) - BigInt(end.cash_available), 10000n);
+});
+
+test('the methodology tables are public, with their sources', async () => {
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/methodologies'));
+    await page.getByRole('cell', { name: /lanzhou-interim/ }).waitFor();
+    await page.getByRole('table', { name: '电网排放因子' }).getByText('0.5395 t/MWh (2022)').first().waitFor();
+    await assertAccessible(page, 'methodologies');
+  });
 });
 
 test('an enterprise registers a project and reports; the service centre approves, verifies with a reduction and issues', async () => {

@@ -116,3 +116,49 @@ function Withdrawals({ bank, version, decided }) {
       ]} />
     <${More} pages=${pages} />`;
 }
+
+/** A participant's staff: ask the settlement bank to pay cash out, and follow the requests. */
+export function CashOut(/** @type {{ org: string }} */ { org }) {
+  const banks = useApprovedOrgs('bank');
+  const [v, setV] = useState({ bank_id: '', amount: '', bank_account: '' });
+  const [local, setLocal] = useState(/** @type {import('../api.js').Problem | null} */ (null));
+  const [version, setVersion] = useState(0);
+  const pages = usePages((after) => ok(client.GET('/api/v1/market/withdrawals', { params: { query: { organization_id: org, limit: 20, starting_after: after } } })), [org, version]);
+  const action = useAction();
+  const set = (/** @type {keyof typeof v} */ k) => (/** @type {string} */ x) => setV({ ...v, [k]: x });
+  const bank = v.bank_id || banks.data?.[0]?.id || '';
+  const submit = (/** @type {Event} */ e) => {
+    e.preventDefault();
+    const fen = fenOf(v.amount);
+    if (fen === null || fen === 0n) {
+      setLocal({ type: 'about:blank', title: 'Invalid', status: 422, code: 'local', detail: t('bank.amount_not_money'), param: 'amount' });
+      return;
+    }
+    setLocal(null);
+    action.run(async () => {
+      const made = await ok(client.POST('/api/v1/market/withdrawals', {
+        body: { organization_id: org, bank_id: bank, amount: String(fen), bank_account: v.bank_account.trim() },
+      }));
+      setVersion((x) => x + 1);
+      return made;
+    });
+  };
+  const problem = local ?? action.problem ?? banks.problem;
+  return html`<form class="form" onSubmit=${submit} aria-labelledby="cash-out-title">
+      <h2 id="cash-out-title">${t('bank.cash_out')}</h2>
+      <${Field} label=${t('bank.bank')} name="bank_id" value=${bank} onInput=${set('bank_id')} options=${(banks.data ?? []).map((b) => /** @type {[string, string]} */ ([b.id, b.name]))} problem=${problem} />
+      <${Field} label=${t('bank.amount')} name="amount" inputmode="decimal" value=${v.amount} onInput=${set('amount')} required problem=${problem} />
+      <${Field} label=${t('bank.bank_account')} name="bank_account" value=${v.bank_account} onInput=${set('bank_account')} required problem=${problem} />
+      <${ProblemNote} problem=${problem} />
+      <button type="submit" disabled=${action.busy}>${t('bank.ask')}</button>
+    </form>
+    <${Table} caption=${t('bank.my_withdrawals')} rows=${pages.rows} rowKey=${(/** @type {Schemas['WithdrawalView']} */ w) => w.id}
+      columns=${[
+        [t('bank.when'), (/** @type {Schemas['WithdrawalView']} */ w) => when(w.requested_at)],
+        [t('bank.amount'), (/** @type {Schemas['WithdrawalView']} */ w) => yuan(w.amount)],
+        [t('bank.bank_account'), (/** @type {Schemas['WithdrawalView']} */ w) => w.bank_account],
+        [t('bank.status'), (/** @type {Schemas['WithdrawalView']} */ w) => html`<span data-withdrawal=${w.id} data-status=${w.status}>${label('withdrawal_status', w.status)}</span>${w.reason ? html` <small>${w.reason}</small>` : null}`],
+        [t('bank.reference'), (/** @type {Schemas['WithdrawalView']} */ w) => w.reference ?? ''],
+      ]} />
+    <${More} pages=${pages} />`;
+}

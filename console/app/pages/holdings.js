@@ -10,6 +10,7 @@ import { t } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { holds, orgsWith, useMe } from '../session.js';
 import { useOrgNames } from '../orgs.js';
+import { CashOut } from './bank.js';
 import { Busy, Field, More, Page, ProblemNote, Table, tonnes, useAction, useLoad, usePages, when, yuan } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
@@ -42,6 +43,7 @@ export function Holdings(/** @type {{ query: URLSearchParams }} */ { query }) {
         <${Transfer} account=${account} done=${() => setVersion((v) => v + 1)} />
         <${Retire} account=${account} done=${() => setVersion((v) => v + 1)} />
       </div>
+      <${CashOut} org=${org} />
       <${Entries} account=${account} version=${version} />` : organization.loading ? html`<${Busy} />` : null}
   </${Page}>`;
 }
