@@ -146,7 +146,7 @@ function stepText(/** @type {Step} */ s) {
     case 'sealed': return t('check.not_sealed');
     case 'signature': return s.ok ? t('check.signature_ok', { size: s.detail }) : t('check.signature_bad');
     case 'key': return s.ok === null ? t('check.key_unknown') : s.ok ? t('check.key_ok') : t('check.key_bad', { key: s.detail });
-    case 'statement': return s.ok ? t('check.statement_ok') : t('check.statement_bad', { fields: s.detail });
+    case 'statement': return s.ok ? t('check.statement_ok') : t('check.statement_bad', { fields: s.detail.split(', ').map((f) => `${label('field', f)} (${f})`).join('、') });
     case 'inclusion': return s.ok ? t('check.inclusion_ok', { index: s.detail }) : t('check.inclusion_bad');
     default: return '';
   }

@@ -95,8 +95,10 @@ function Trace(/** @type {{ fixes: Fix[] }} */ { fixes }) {
   const size = 400;
   const pad = 30;
   const k = (size - 2 * pad) / span;
-  const sx = (/** @type {number} */ x) => pad + (x - minX) * k;
-  const sy = (/** @type {number} */ y) => size - pad - (y - minY) * k;
+  // The trace centred on its shorter side, one scale for both axes.
+  const [cx, cy] = [(span - (maxX - minX)) / 2, (span - (maxY - minY)) / 2];
+  const sx = (/** @type {number} */ x) => pad + (x - minX + cx) * k;
+  const sy = (/** @type {number} */ y) => size - pad - (y - minY + cy) * k;
   const bar = niceLength(span / 3);
   const line = pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
   const barText = bar >= 1000 ? `${bar / 1000} km` : `${bar} m`;
