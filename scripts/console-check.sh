@@ -17,7 +17,8 @@ if [[ -f wasm-calc/pkg/carbon_calc.js ]]; then
     }
   done
 fi
-npx --no-install openapi-typescript mobile-api-spec/openapi.json -o console/app/schema.d.ts >/dev/null
+mkdir -p target/console-check
+npx --no-install openapi-typescript mobile-api-spec/openapi.json -o target/console-check/schema.d.ts >/dev/null
 npx --no-install tsc -p console/tsconfig.json
 
 bin=${TANPUHUI_BIN:-target/debug/tanpuhui}

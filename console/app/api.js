@@ -1,6 +1,6 @@
 // @ts-check
 // The console's one way to the server: the documented /api/v1 through
-// openapi-fetch, typed by the spec (schema.d.ts is generated from
+// openapi-fetch, typed by the spec (`tph-schema` is generated from
 // mobile-api-spec/openapi.json; tsc --checkJs fails on a path, parameter
 // or field the spec does not have).
 //
@@ -10,8 +10,8 @@
 // `token_reused` or 401 signs the tab out, as the API's rotation asks.
 import createClient from '../vendor/openapi-fetch.js';
 
-/** @typedef {import('./schema').paths} Paths */
-/** @typedef {import('./schema').components['schemas']} Schemas */
+/** @typedef {import('tph-schema').paths} Paths */
+/** @typedef {import('tph-schema').components['schemas']} Schemas */
 /** @typedef {Schemas['Problem']} Problem */
 
 const STORE = 'tph.session';

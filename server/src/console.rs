@@ -31,8 +31,7 @@ fn served(path: &str) -> bool {
         || path.ends_with("tsconfig.json")
         || path == "package.json"
         || path == "wasm/SOURCE"
-        || path.ends_with(".gitignore")
-        || path.starts_with("test/"))
+        || path.ends_with(".gitignore"))
 }
 
 fn content_type(path: &str) -> &'static str {

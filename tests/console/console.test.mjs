@@ -79,7 +79,7 @@ test('the server serves the console with its policy and revalidation', async () 
   assert.equal(again.status, 304);
   const wasm = await fetch(`${server.base}/console/wasm/carbon_calc_bg.wasm`);
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
-  assert.equal((await fetch(`${server.base}/console/app/schema.d.ts`)).status, 404, 'type declarations are not served');
+  assert.equal((await fetch(`${server.base}/console/vendor/preact.d.ts`)).status, 404, 'type declarations are not served');
   assert.equal((await fetch(`${server.base}/console/nothing.js`)).status, 404);
   const root = await fetch(`${server.base}/`, { redirect: 'manual' });
   assert.equal(root.headers.get('location'), '/console/');
