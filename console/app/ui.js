@@ -209,6 +209,23 @@ export const yuan = (/** @type {string} */ fen) => scaled(fen, 2, 2);
 /** An integer string with grouping. */
 export const count = (/** @type {string | number} */ n) => scaled(String(n), 0, 0);
 
+/** Yuan (a decimal string, at most two places) as integer fen, or null. */
+export function fenOf(/** @type {string} */ text) {
+  const m = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text.trim());
+  return m ? BigInt(m[1]) * 100n + BigInt((m[2] ?? '').padEnd(2, '0')) : null;
+}
+
+/** Tonnes (a decimal string, at most six places: one gram) as an integer string of grams, or null. */
+export function gramsOf(/** @type {string} */ text) {
+  const m = /^(\d{1,9})(?:\.(\d{1,6}))?$/.exec(text.trim());
+  return m ? String(BigInt(m[1]) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'))) : null;
+}
+
+/** A check a page makes before sending, in the API's problem shape, so fields show it the same way. */
+export function localProblem(/** @type {string} */ param, /** @type {string} */ detail) {
+  return /** @type {Problem} */ ({ type: 'about:blank', title: 'Invalid', status: 422, code: 'local', detail, param });
+}
+
 /** A time in China time, to the minute. */
 export function when(/** @type {string | null | undefined} */ iso) {
   if (!iso) return '';

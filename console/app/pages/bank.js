@@ -9,8 +9,7 @@ import { label, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { orgsWith, useMe } from '../session.js';
 import { useApprovedOrgs, useOrgNames } from '../orgs.js';
-import { fenOf } from './trade.js';
-import { Field, More, Page, ProblemNote, Table, useAction, usePages, when, yuan } from '../ui.js';
+import { Field, More, Page, ProblemNote, Table, fenOf, localProblem, useAction, usePages, when, yuan } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 
@@ -46,7 +45,7 @@ function Deposit(/** @type {{ bank: string, recorded: () => void }} */ { bank, r
     e.preventDefault();
     const fen = fenOf(amount);
     if (fen === null || fen === 0n) {
-      setLocal({ type: 'about:blank', title: 'Invalid', status: 422, code: 'local', detail: t('bank.amount_not_money'), param: 'amount' });
+      setLocal(localProblem('amount', t('bank.amount_not_money')));
       return;
     }
     setLocal(null);
@@ -131,7 +130,7 @@ export function CashOut(/** @type {{ org: string }} */ { org }) {
     e.preventDefault();
     const fen = fenOf(v.amount);
     if (fen === null || fen === 0n) {
-      setLocal({ type: 'about:blank', title: 'Invalid', status: 422, code: 'local', detail: t('bank.amount_not_money'), param: 'amount' });
+      setLocal(localProblem('amount', t('bank.amount_not_money')));
       return;
     }
     setLocal(null);

@@ -9,8 +9,7 @@ import { t } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { orgsWith, useMe } from '../session.js';
 import { useOrgNames } from '../orgs.js';
-import { gramsOf } from './holdings.js';
-import { Busy, Field, Page, ProblemNote, tonnes, useAction, useLoad, when } from '../ui.js';
+import { Busy, Field, Page, ProblemNote, gramsOf, tonnes, useAction, useLoad, when } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 

@@ -11,17 +11,11 @@ import { href, navigate } from '../router.js';
 import { holds, orgsWith, useMe } from '../session.js';
 import { useOrgNames } from '../orgs.js';
 import { CashOut } from './bank.js';
-import { Busy, Field, More, Page, ProblemNote, Table, tonnes, useAction, useLoad, usePages, when, yuan } from '../ui.js';
+import { Busy, Field, More, Page, ProblemNote, Table, gramsOf, tonnes, useAction, useLoad, usePages, when, yuan } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 
 const CREDIT = 'credit:';
-
-/** Tonnes (a decimal string, up to six places) as integer grams, or null. */
-export function gramsOf(/** @type {string} */ text) {
-  const m = /^(\d{1,9})(?:\.(\d{1,6}))?$/.exec(text.trim());
-  return m ? String(BigInt(m[1]) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'))) : null;
-}
 
 export function Holdings(/** @type {{ query: URLSearchParams }} */ { query }) {
   const me = useMe();

@@ -10,7 +10,7 @@ import { label, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { useMe } from '../session.js';
 import { useApprovedOrgs, useOrgNames } from '../orgs.js';
-import { Field, More, Page, ProblemNote, Table, useAction, usePages, when } from '../ui.js';
+import { Field, More, Page, ProblemNote, Table, useAction, useLoad, usePages, when } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 
@@ -107,11 +107,8 @@ function Requests(/** @type {{ org: string }} */ { org }) {
 function Grant(/** @type {{ org: string }} */ { org }) {
   const [who, setWho] = useState('');
   const action = useAction();
-  const organization = usePages(async () => {
-    const o = await ok(client.GET('/api/v1/organizations/{id}', { params: { path: { id: org } } }));
-    return { data: [o], has_more: false };
-  }, [org]);
-  const kind = organization.rows[0]?.kind;
+  const organization = useLoad(() => ok(client.GET('/api/v1/organizations/{id}', { params: { path: { id: org } } })), [org]);
+  const kind = organization.data?.kind;
   const role = kind ? STAFF_ROLE[kind] : null;
   return html`<form class="form" aria-labelledby="grant-title" onSubmit=${(/** @type {Event} */ e) => {
       e.preventDefault();

@@ -11,7 +11,7 @@ import { label, t } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { holds, orgsWith, useMe } from '../session.js';
 import { useOrgNames } from '../orgs.js';
-import { Busy, Field, More, Page, ProblemNote, Table, tonnes, useAction, useLoad, usePages, when } from '../ui.js';
+import { Busy, Field, More, Page, ProblemNote, Table, gramsOf, tonnes, useAction, useLoad, usePages, when } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 
@@ -259,15 +259,12 @@ function ReportActions(/** @type {{ report: Schemas['ReportView'], changed: () =
       })}>${action.busy ? t('ui.working') : t('reports.issue')}</button>`;
   }
   if (report.status !== 'submitted') return null;
-  const grams = /^\d+(\.\d{1,6})?$/.test(tonnesText.trim())
-    ? String(BigInt(tonnesText.trim().split('.')[0]) * 1_000_000n + BigInt((tonnesText.trim().split('.')[1] ?? '').padEnd(6, '0')))
-    : null;
   return html`<form class="form" onSubmit=${(/** @type {Event} */ e) => {
       e.preventDefault();
       action.run(async () => {
         await ok(client.POST('/api/v1/reports/{id}/verification', {
           params: { path: { id: report.id } },
-          body: { verdict, quantity_g: verdict === 'accept_reduced' ? grams ?? tonnesText.trim() : null, reason: reason.trim() || null },
+          body: { verdict, quantity_g: verdict === 'accept_reduced' ? gramsOf(tonnesText) ?? tonnesText.trim() : null, reason: reason.trim() || null },
         }));
         changed();
       });

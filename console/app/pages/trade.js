@@ -11,7 +11,7 @@ import { label, t } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { orgsWith, useMe } from '../session.js';
 import { Bars, DepthTable, Rules, TapeTable, useLiveMarket } from '../market-view.js';
-import { Busy, Field, More, Page, ProblemNote, Table, count, useAction, useLoad, usePages, when, yuan } from '../ui.js';
+import { Busy, Field, More, Page, ProblemNote, Table, count, fenOf, localProblem, useAction, useLoad, usePages, when, yuan } from '../ui.js';
 import { useOrgNames } from '../orgs.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
@@ -19,12 +19,6 @@ import { useOrgNames } from '../orgs.js';
 /** The organisations the signed-in person trades for. */
 export function tradingOrgs(/** @type {import('../session.js').Me | null} */ me) {
   return [...new Set([...orgsWith(me, 'enterprise_operator'), ...orgsWith(me, 'reserve')])];
-}
-
-/** Yuan (a decimal string) as integer fen, or null when it is not a price. */
-export function fenOf(/** @type {string} */ text) {
-  const m = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  return m ? BigInt(m[1]) * 100n + BigInt((m[2] ?? '').padEnd(2, '0')) : null;
 }
 
 /** What is wrong with a price or quantity before it is sent (the API checks again). */
@@ -41,9 +35,6 @@ export function entryProblem(/** @type {Schemas['InstrumentView']} */ i, /** @ty
   if (q > BigInt(i.max_order_units)) return { param: 'quantity', text: t('trade.quantity_over_max', { max: i.max_order_units }) };
   return null;
 }
-
-/** A client-side problem in the API's shape, so fields show it the same way. */
-const localProblem = (/** @type {{ param: string, text: string }} */ p) => ({ type: 'about:blank', title: 'Invalid', status: 422, code: 'local', detail: p.text, param: p.param });
 
 export function Trade(/** @type {{ query: URLSearchParams }} */ { query }) {
   const me = useMe();
@@ -107,7 +98,7 @@ function OrderEntry({ org, instrument, side, setSide, price, setPrice, changed }
   const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
     const wrong = entryProblem(instrument, price, quantity);
-    setLocal(wrong ? localProblem(wrong) : null);
+    setLocal(wrong ? localProblem(wrong.param, wrong.text) : null);
     if (wrong) return;
     action.run(async () => {
       const done = await ok(client.POST('/api/v1/market/orders', {
