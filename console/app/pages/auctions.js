@@ -96,12 +96,20 @@ export function Auction(/** @type {{ params: { id: string } }} */ { params }) {
   const [version, setVersion] = useState(0);
   const detail = useLoad(() => ok(client.GET('/api/v1/market/auctions/{id}', { params: { path: { id: params.id } } })), [params.id, version]);
   const a = detail.data?.auction;
-  // The close happens on the server at `closes_at`; look again until the results are in.
+  // The close happens on the server at `closes_at`: from then on, look again
+  // every few seconds until the results are in (not before: a lot may run for days).
   useEffect(() => {
     if (a?.status !== 'announced') return undefined;
-    const timer = setInterval(() => setVersion((x) => x + 1), 3000);
-    return () => clearInterval(timer);
-  }, [a?.status]);
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    let timer;
+    const start = setTimeout(() => {
+      timer = setInterval(() => setVersion((x) => x + 1), 3000);
+    }, Math.max(0, Date.parse(a.closes_at) - Date.now()));
+    return () => {
+      clearTimeout(start);
+      clearInterval(timer);
+    };
+  }, [a?.status, a?.closes_at]);
   const open = a && a.status === 'announced' && Date.parse(a.opens_at) <= Date.now() && Date.now() < Date.parse(a.closes_at);
   return html`<${Page} title=${a ? t('auctions.one', { instrument: a.instrument, quantity: count(a.quantity) }) : t('auctions.title')}>
     <p><a href="#/auctions">${t('auctions.back')}</a></p>
