@@ -16,7 +16,7 @@ import { Calculators } from './pages/calculators.js';
 import { ReviewQueue, ReviewTrip } from './pages/reviews.js';
 import { Trade } from './pages/trade.js';
 import { Bank } from './pages/bank.js';
-import { NewProject, ProjectDetail, ProjectList } from './pages/projects.js';
+import { EditProject, NewProject, ProjectDetail, ProjectList } from './pages/projects.js';
 import { Holdings, ServiceCentre } from './pages/holdings.js';
 import { Approvals, Instruments } from './pages/government.js';
 import { Apply, Members } from './pages/organization.js';
@@ -46,6 +46,7 @@ export const ROUTES = [
   route('/bank', Bank, ['bank'], 'nav.bank'),
   route('/projects', ProjectList, ['enterprise_operator', 'verifier', 'government'], 'nav.projects'),
   route('/projects/new', NewProject, ['enterprise_operator']),
+  route('/projects/:id/edit', EditProject, ['enterprise_operator']),
   route('/projects/:id', ProjectDetail, ['enterprise_operator', 'verifier', 'government']),
   route('/holdings', Holdings, ['enterprise_operator', 'reserve'], 'nav.holdings'),
   route('/centre', ServiceCentre, ['verifier'], 'nav.centre'),
@@ -56,7 +57,7 @@ export const ROUTES = [
   route('/blocks', Blocks, ['enterprise_operator', 'reserve'], 'nav.blocks'),
   route('/auctions', Auctions, 'public', 'nav.auctions'),
   route('/auctions/:id', Auction, 'public'),
-  route('/statistics', Statistics, ['government', 'enterprise_operator'], 'nav.statistics'),
+  route('/statistics', Statistics, ['government', 'verifier', 'enterprise_operator'], 'nav.statistics'),
   route('/claims/new', NewClaim, ['enterprise_operator', 'government'], 'nav.claims'),
   route('/claims/:id', Claim, 'public'),
   route('/admin', Admin, ['admin'], 'nav.admin'),

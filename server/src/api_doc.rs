@@ -125,6 +125,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(trips::routes::rebuild_leaderboard)
         .service(trips::routes::set_privacy)
         .service(trips::routes::organization_summary)
+        .service(trips::routes::region_summary)
         .service(rewards::routes::create_reward)
         .service(rewards::routes::update_reward)
         .service(rewards::routes::list_rewards)

@@ -5,7 +5,7 @@
 //! afforestation project is registered, reported, verified and issued, a
 //! retirement with its certificate, two residents with credited trips, and
 //! a market: the forest instrument listed, a settlement bank that has
-//! deposited a buyer's cash, resting orders on both sides of the book and
+//! deposited a buyer's and the reserve platform's cash, resting orders on both sides of the book and
 //! one trade with its attestation.
 //!
 //! Everything goes through the same services the API calls, with the rules
@@ -277,6 +277,7 @@ pub async fn fill(
             code: batch.instrument.as_deref().unwrap_or_default(),
             bank_uscc: uscc(4),
             buyer_uscc: uscc(5),
+            reserve_uscc: uscc(6),
         },
         &person,
         &load,
@@ -330,10 +331,11 @@ struct Market<'a> {
     code: &'a str,
     bank_uscc: String,
     buyer_uscc: String,
+    reserve_uscc: String,
 }
 
-/// The forest instrument listed at 36.00, a bank and a buying enterprise
-/// with a million yuan deposited, asks at 36.50 and 37.00, a bid at 35.80,
+/// The forest instrument listed at 36.00, a bank, a buying enterprise
+/// with a million yuan deposited, the reserve platform with five million, asks at 36.50 and 37.00, a bid at 35.80,
 /// and one trade of 100 t at 36.50 (a buy that took part of the best ask).
 async fn market<P, PF, L, LF>(
     db: &DatabaseConnection,
@@ -406,14 +408,38 @@ where
         email("trader"),
         format!("enterprise operator: {}", buyer.name),
     ));
-    let deposit: cash::DepositInput = serde_json::from_value(json!({
-        "bank_id": bank.id, "reference": "DEMO-0001", "organization_id": buyer.id,
-        "amount": "100000000"
-    }))
-    .map_err(|e| fail("the deposit")(&e))?;
-    cash::deposit(db, &teller, &deposit, now)
+    // Cash the bank confirms it received for an organisation.
+    let deposit = |reference: &'static str, org: String, fen: &'static str| {
+        let (bank, teller) = (bank.id.clone(), &teller);
+        async move {
+            let input: cash::DepositInput = serde_json::from_value(json!({
+                "bank_id": bank, "reference": reference, "organization_id": org, "amount": fen
+            }))
+            .map_err(|e| fail("a deposit")(&e))?;
+            cash::deposit(db, teller, &input, now)
+                .await
+                .map_err(|e| fail("a deposit")(&e))
+        }
+    };
+    deposit("DEMO-0001", buyer.id.clone(), "100000000").await?;
+
+    // The state reserve platform, with its budget deposited.
+    let (reserve, _) = new_org(
+        OrgKind::ReservePlatform,
+        "兰州新区环境权益收储平台",
+        m.reserve_uscc,
+        m.admin,
+    )
+    .await?;
+    let keeper = person("reserve").await?;
+    orgs::grant_role(db, m.admin, &reserve.id, &keeper, Role::Reserve, now)
         .await
-        .map_err(|e| fail("the deposit")(&e))?;
+        .map_err(|e| fail("granting the reserve role")(&e))?;
+    made.accounts.push((
+        email("reserve"),
+        format!("reserve platform: {}", reserve.name),
+    ));
+    deposit("DEMO-0002", reserve.id.clone(), "500000000").await?;
 
     let open = crate::market::rules::MarketRules {
         round_the_clock: true,

@@ -439,7 +439,7 @@ test('an enterprise registers a project and reports; the service centre approves
     await signInAs(enterprise, server.base, server.accounts.forester, server.password);
     await enterprise.goto(consoleUrl('/projects'));
     await enterprise.getByRole('link', { name: '新建项目' }).click();
-    await enterprise.getByLabel('项目名称').fill(name);
+    await enterprise.getByLabel('项目名称').fill(`${name}（初稿）`);
     await enterprise.getByLabel('计入期开始').fill(`${year - 2}-01-01`);
     await enterprise.getByLabel('第 1 个小班编号').fill('LZXQ-BS2-001');
     await enterprise.getByLabel('第 1 个小班面积（公顷）').fill('50');
@@ -449,6 +449,13 @@ test('an enterprise registers a project and reports; the service centre approves
     await screenshot(enterprise, 'project-new');
     await enterprise.getByRole('button', { name: '保存草稿' }).click();
     await enterprise.locator('[data-status="draft"]').waitFor();
+    // The draft is corrected before it goes to notice; its documents stay.
+    await enterprise.getByRole('link', { name: '编辑草稿' }).click();
+    assert.equal(await enterprise.getByLabel('第 1 个小班编号').inputValue(), 'LZXQ-BS2-001');
+    await enterprise.getByLabel('项目名称').fill(name);
+    await enterprise.getByRole('button', { name: '保存修改' }).click();
+    await enterprise.getByRole('heading', { name, exact: true }).waitFor();
+    await enterprise.getByTestId('project').getByText(digest).waitFor();
     await enterprise.getByRole('button', { name: '提交公示' }).click();
     await enterprise.locator('[data-status="notice"]').waitFor();
 
@@ -533,6 +540,20 @@ test('a government official approves an enterprise\'s application and suspends a
     await page.getByLabel(`对 ${code} 的意见`).fill('维护完成');
     await page.getByRole('button', { name: '复牌' }).click();
     await page.locator(`[data-instrument="${code}"][data-status="listed"]`).waitFor();
+
+    // The instrument's own fee rate, with a reason for the record; then back to the market-wide one.
+    const rules = page.getByRole('form', { name: '品种规则' });
+    await rules.getByLabel('品种代码').selectOption(code);
+    const before = (await page.getByTestId('rules-now').textContent()) ?? '';
+    await rules.getByLabel('手续费率').fill('0.0005');
+    await rules.getByLabel('调整理由（公开记录）').fill('2027 年收费标准');
+    await rules.getByRole('button', { name: '保存规则' }).click();
+    await page.locator('[data-testid="rules-now"]', { hasText: '0.0005' }).waitFor();
+    assert.equal((await (await fetch(`${server.base}/api/v1/market/instruments/${code}`)).json()).fee_rate, '0.0005');
+    await assertAccessible(page, 'instrument rules');
+    await rules.getByLabel('调整理由（公开记录）').fill('恢复全市场费率');
+    await rules.getByRole('button', { name: '保存规则' }).click();
+    await page.locator('[data-testid="rules-now"]', { hasText: before }).waitFor();
   });
   const orgs = await applicant.get('/api/v1/me');
   assert.equal(orgs.roles.some((/** @type {any} */ g) => g.role === 'enterprise_operator'), true, 'the applicant operates the approved enterprise');
@@ -665,14 +686,67 @@ test('an administrator issues a partner key, shown once, and adds a reward', asy
   assert.ok(rewards.data.some((/** @type {any} */ r) => r.name === '公交月票 9 折券' && r.stock === '20'));
 });
 
-test('a government official reads their department\'s monthly statistics', async () => {
+test('a government official reads the region\'s and their department\'s statistics, the registry\'s and the market\'s', async () => {
+  const official = apiClient(server.base);
+  await official.signIn(server.accounts.official, server.password);
+  const month = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7);
+  const region = await official.get(`/api/v1/statistics/personal?period=${month}`);
+  // The demo's trips began three hours before it ran: this month, or the last one just after a month began.
+  const before = new Date(Date.now() + 8 * 3600_000 - 3 * 3600_000).toISOString().slice(0, 7);
+  const earlier = before === month ? region : await official.get(`/api/v1/statistics/personal?period=${before}`);
+  assert.ok(region.participants + earlier.participants > 0, 'the demo residents travelled');
   await withPage(async (page) => {
     await signInAs(page, server.base, server.accounts.official, server.password);
     await page.getByRole('link', { name: '统计' }).first().click();
-    await page.getByRole('table', { name: '按月汇总' }).waitFor();
-    assert.equal(await page.getByRole('table', { name: '按月汇总' }).locator('tbody tr').count(), 12);
-    assert.equal(await page.locator('figure.chart canvas').count(), 2);
+    const regionTable = page.getByRole('table', { name: '全区按月汇总' });
+    await regionTable.waitFor();
+    assert.equal(await regionTable.locator('tbody tr').count(), 12);
+    // This month's row: the participants and the credited tonnes the API answers.
+    const thisMonth = regionTable.locator('tbody tr').last();
+    assert.equal(await thisMonth.locator('th').textContent(), month);
+    assert.equal(await thisMonth.locator('td').first().textContent(), String(region.participants));
+    await page.getByRole('table', { name: '成员按月汇总' }).waitFor();
+    assert.equal(await page.getByRole('table', { name: '成员按月汇总' }).locator('tbody tr').count(), 12);
+    // The market: each instrument with the demo's trade in its volume.
+    const market = page.getByRole('table', { name: /各品种近 \d+ 个交易日/ });
+    await market.waitFor();
+    assert.ok(await market.getByRole('link', { name: server.demo['listed instrument'] }).count() === 1, 'the demo instrument is listed');
+    await page.getByRole('img', { name: '按年份签发与注销（吨 CO₂e）' }).waitFor();
+    for (const chart of ['全区个人减排量（千克 CO₂e，按月）', '成员个人减排量（千克 CO₂e，按月）', '按项目类型签发（吨 CO₂e）']) {
+      assert.equal(await page.getByRole('img', { name: chart }).locator('canvas').count(), 1, `${chart} drawn`);
+    }
+    if (region.by_mode.length) await page.getByRole('img', { name: '全区按出行方式的计入行程数（按月）' }).locator('canvas').waitFor();
     await screenshot(page, 'statistics');
     await assertAccessible(page, 'statistics');
   });
+});
+
+test('the reserve platform sees its budget, buys from the book and holds what it bought', async () => {
+  const code = server.demo['listed instrument'];
+  const ask = (await (await fetch(`${server.base}/api/v1/market/instruments/${code}/book`)).json()).asks[0];
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.reserve, server.password);
+    await page.getByRole('link', { name: '持有与注销' }).first().click();
+    await page.getByText('可用资金: 5,000,000.00 元').waitFor();
+    await page.getByRole('link', { name: '交易', exact: true }).first().click();
+    await page.getByRole('heading', { name: '委托下单' }).waitFor();
+    await page.getByTestId('cash').getByText('5,000,000.00 元').first().waitFor();
+    await page.getByLabel('价格（元）').fill(ask.price);
+    await page.getByLabel(/^数量/).fill('10');
+    await page.getByRole('button', { name: '买入下单' }).click();
+    await page.getByTestId('placed').waitFor();
+    await page.getByRole('table', { name: '持仓与资金' }).getByRole('cell', { name: code }).waitFor();
+    await assertAccessible(page, 'the reserve trading');
+    await page.getByRole('link', { name: '持有与注销' }).first().click();
+    await page.getByRole('table', { name: '按批次持有' }).getByText('10 t', { exact: true }).first().waitFor();
+    await screenshot(page, 'reserve-holdings');
+    await assertAccessible(page, 'the reserve holdings');
+  });
+  const keeper = apiClient(server.base);
+  await keeper.signIn(server.accounts.reserve, server.password);
+  const org = (await keeper.get('/api/v1/me')).roles.find((/** @type {any} */ g) => g.role === 'reserve').organization_id;
+  const positions = await keeper.get(`/api/v1/market/positions?organization_id=${org}`);
+  // Paid at the resting ask (and a fee, if any): at least 10 t × the ask.
+  const paid = 500_000_000n - BigInt(positions.cash_available) - BigInt(positions.cash_held);
+  assert.ok(paid >= BigInt(Math.round(Number(ask.price) * 100)) * 10n, `paid ${paid} fen for 10 t at ${ask.price}`);
 });

@@ -4,7 +4,7 @@
 // its field, as the calculator's error names it (`legs[1].distance_km`).
 import { useEffect, useState } from '../../vendor/preact-hooks.js';
 import { html } from '../html.js';
-import { t } from '../i18n.js';
+import { label, t } from '../i18n.js';
 import { carbonCalc } from '../wasm.js';
 import { Busy, Field, Page, ProblemNote, asProblem, count } from '../ui.js';
 
@@ -74,7 +74,7 @@ function Commute(/** @type {{ calc: Calc }} */ { calc }) {
       ${legs.map((l, i) => html`<fieldset class="leg" key=${i}>
         <legend>${t('calc.leg', { n: i + 1 })}</legend>
         <${Field} label=${t('calc.mode')} name=${`legs[${i}].mode`} value=${l.mode} onInput=${(/** @type {string} */ v) => setLeg(i, { mode: v })}
-          options=${(modes.includes(l.mode) ? modes : [l.mode, ...modes]).map((m) => /** @type {[string, string]} */ ([m, m]))} problem=${out.problem} />
+          options=${(modes.includes(l.mode) ? modes : [l.mode, ...modes]).map((m) => /** @type {[string, string]} */ ([m, label('mode', m)]))} problem=${out.problem} />
         <${Field} label=${t('calc.distance_km')} name=${`legs[${i}].distance_km`} inputmode="decimal" value=${l.km} onInput=${(/** @type {string} */ v) => setLeg(i, { km: v })} problem=${out.problem} />
         ${legs.length > 1 ? html`<button type="button" class="secondary" onClick=${() => setLegs(legs.filter((_, j) => j !== i))}>${t('calc.remove_leg')}</button>` : null}
       </fieldset>`)}

@@ -6,7 +6,7 @@ import { html } from '../html.js';
 import { client, ok } from '../api.js';
 import { label, t } from '../i18n.js';
 import { href } from '../router.js';
-import { Busy, Field, More, Page, ProblemNote, Table, useAction, useLoad, usePages, when } from '../ui.js';
+import { Busy, Field, More, Page, ProblemNote, Table, count, useAction, useLoad, usePages, when } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 
@@ -65,8 +65,37 @@ export function Instruments() {
           <input value=${reasons[i.code] ?? ''} placeholder=${t('gov.reason')} onInput=${(/** @type {Event} */ e) => setReasons({ ...reasons, [i.code]: /** @type {HTMLInputElement} */ (e.currentTarget).value })} /></label>
           <button type="button" class=${i.status === 'listed' ? 'danger' : ''} disabled=${action.busy} onClick=${() => change(i)}>${i.status === 'listed' ? t('gov.suspend') : t('gov.resume')}</button>`],
       ]} />
+    ${list.data?.data.length ? html`<${InstrumentRules} instruments=${list.data.data} changed=${() => setVersion((v) => v + 1)} />` : null}
     <${ListInstrument} listed=${() => setVersion((v) => v + 1)} />
   </${Page}>`;
+}
+
+/** One instrument's own block-trade minimum and fee rate (blank: the market-wide setting), with a reason for the record. */
+function InstrumentRules(/** @type {{ instruments: Schemas['InstrumentView'][], changed: () => void }} */ { instruments, changed }) {
+  const [v, setV] = useState({ code: instruments[0].code, block_min_units: '', fee_rate: '', reason: '' });
+  const action = useAction();
+  const set = (/** @type {keyof typeof v} */ k) => (/** @type {string} */ x) => setV({ ...v, [k]: x });
+  const current = instruments.find((i) => i.code === v.code) ?? instruments[0];
+  return html`<form class="form" aria-labelledby="rules-title" onSubmit=${(/** @type {Event} */ e) => {
+      e.preventDefault();
+      action.run(async () => {
+        await ok(client.POST('/api/v1/market/instruments/{code}/rules', {
+          params: { path: { code: current.code } },
+          body: { block_min_units: v.block_min_units.trim() || null, fee_rate: v.fee_rate.trim() || null, reason: v.reason.trim() },
+        }));
+        setV({ ...v, block_min_units: '', fee_rate: '', reason: '' });
+        changed();
+      });
+    }}>
+    <h2 id="rules-title">${t('gov.rules')}</h2>
+    <${Field} label=${t('market.code')} name="code" value=${current.code} onInput=${set('code')} options=${instruments.map((i) => /** @type {[string, string]} */ ([i.code, i.code]))} />
+    <p class="note" data-testid="rules-now">${t('gov.rules_now', { block: count(current.block_min_units), fee: current.fee_rate })}</p>
+    <${Field} label=${t('gov.block_min')} name="block_min_units" inputmode="numeric" value=${v.block_min_units} onInput=${set('block_min_units')} hint=${t('gov.default_hint')} problem=${action.problem} />
+    <${Field} label=${t('market.fee_rate')} name="fee_rate" inputmode="decimal" value=${v.fee_rate} onInput=${set('fee_rate')} hint=${t('gov.default_hint')} problem=${action.problem} />
+    <${Field} label=${t('gov.rules_reason')} name="reason" value=${v.reason} onInput=${set('reason')} required problem=${action.problem} />
+    <${ProblemNote} problem=${action.problem} />
+    <button type="submit" disabled=${action.busy}>${t('gov.rules_save')}</button>
+  </form>`;
 }
 
 function ListInstrument(/** @type {{ listed: () => void }} */ { listed }) {

@@ -48,22 +48,57 @@ async function sha256(/** @type {File} */ file) {
 }
 
 export function NewProject() {
+  const year = new Date().getFullYear();
+  return html`<${Page} title=${t('projects.new')}>
+    <${ProjectForm} initial=${{
+      organization_id: '', name: '', kind: /** @type {Schemas['ProjectKind']} */ ('afforestation'), methodology: '', methodology_version: '1',
+      methodology_name: '', region_code: '620100', crediting_start: `${year}-01-01`, crediting_end: `${year + 29}-12-31`,
+      longitude: '', latitude: '', identities: '', parcels: [{ id: '', area_ha: '' }], documents: [],
+    }} save=${(/** @type {Schemas['ProjectInput']} */ body) => ok(client.POST('/api/v1/projects', { body }))} submitLabel=${t('projects.create')} />
+  </${Page}>`;
+}
+
+/** A draft's content in the form, to correct it before submitting it. */
+export function EditProject(/** @type {{ params: { id: string } }} */ { params }) {
+  const project = useLoad(() => ok(client.GET('/api/v1/projects/{id}', { params: { path: { id: params.id } } })), [params.id]);
+  const p = project.data;
+  // Parcels' identities are the server's (`parcel:<region>:<id>`), made again from the parcels.
+  const location = /** @type {{ parcels?: Array<{ id: string, area_ha: string }>, coordinates?: [string, string] }} */ (p?.location ?? {});
+  return html`<${Page} title=${t('projects.edit_title', { name: p?.name ?? '' })}>
+    ${project.loading ? html`<${Busy} />` : null}
+    <${ProblemNote} problem=${project.problem} />
+    ${p && p.status !== 'draft' ? html`<p class="note">${t('projects.not_a_draft')} <a href=${href(`/projects/${p.id}`)}>${p.name}</a></p>` : null}
+    ${p && p.status === 'draft' ? html`<${ProjectForm} initial=${{
+      organization_id: p.organization_id, name: p.name, kind: /** @type {Schemas['ProjectKind']} */ (p.kind), methodology: p.methodology,
+      methodology_version: String(p.methodology_version), methodology_name: p.methodology_name ?? '', region_code: p.region_code,
+      crediting_start: p.crediting_start, crediting_end: p.crediting_end,
+      longitude: location.coordinates?.[0] ?? '', latitude: location.coordinates?.[1] ?? '', identities: p.identities.filter((i) => !i.startsWith('parcel:')).join(' '),
+      parcels: location.parcels?.length ? location.parcels.map((x) => ({ id: x.id, area_ha: String(x.area_ha) })) : [{ id: '', area_ha: '' }],
+      documents: /** @type {Schemas['Document'][]} */ (p.documents),
+    }} save=${(/** @type {Schemas['ProjectInput']} */ body) => ok(client.PUT('/api/v1/projects/{id}', { params: { path: { id: p.id } }, body }))}
+      submitLabel=${t('projects.save_draft')} />` : null}
+  </${Page}>`;
+}
+
+/**
+ * @typedef {{ organization_id: string, name: string, kind: Schemas['ProjectKind'], methodology: string, methodology_version: string,
+ *   methodology_name: string, region_code: string, crediting_start: string, crediting_end: string, longitude: string, latitude: string,
+ *   identities: string, parcels: Array<{ id: string, area_ha: string }>, documents: Schemas['Document'][] }} Draft
+ */
+
+/** A project's content: `save` creates or replaces the draft, then its page opens. */
+function ProjectForm(/** @type {{ initial: Draft, save: (body: Schemas['ProjectInput']) => Promise<Schemas['ProjectView']>, submitLabel: string }} */ { initial, save, submitLabel }) {
   const me = useMe();
   const orgs = orgsWith(me, 'enterprise_operator');
   const names = useOrgNames(orgs);
   const catalog = useLoad(() => ok(client.GET('/api/v1/methodologies')), []);
   const forest = /** @type {Array<{ id: string, version: number, title: string }>} */ ((/** @type {any} */ (catalog.data))?.forest_methodologies ?? []);
-  const year = new Date().getFullYear();
-  const [v, setV] = useState({
-    organization_id: '', name: '', kind: /** @type {Schemas['ProjectKind']} */ ('afforestation'), methodology: '', methodology_version: '1',
-    methodology_name: '', region_code: '620100', crediting_start: `${year}-01-01`, crediting_end: `${year + 29}-12-31`,
-    longitude: '', latitude: '', identities: '',
-  });
-  const [parcels, setParcels] = useState([{ id: '', area_ha: '' }]);
-  const [documents, setDocuments] = useState(/** @type {Schemas['Document'][]} */ ([]));
+  const [v, setV] = useState(initial);
+  const [parcels, setParcels] = useState(initial.parcels);
+  const [documents, setDocuments] = useState(initial.documents);
   const [hashing, setHashing] = useState(false);
   const action = useAction();
-  const set = (/** @type {keyof typeof v} */ k) => (/** @type {string} */ x) => setV({ ...v, [k]: x });
+  const set = (/** @type {keyof Draft} */ k) => (/** @type {string} */ x) => setV({ ...v, [k]: x });
   const isForest = v.kind === 'afforestation';
   const methodology = v.methodology || (isForest ? forest[0]?.id ?? '' : '');
   const addFiles = async (/** @type {Event} */ e) => {
@@ -81,24 +116,21 @@ export function NewProject() {
   const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
     action.run(async () => {
-      const made = await ok(client.POST('/api/v1/projects', {
-        body: {
-          organization_id: v.organization_id || orgs[0] || '', name: v.name.trim(), kind: v.kind, methodology,
-          methodology_version: Number(isForest ? forest.find((m) => m.id === methodology)?.version ?? 1 : v.methodology_version),
-          methodology_name: v.methodology_name.trim() || null, region_code: v.region_code.trim(),
-          location: isForest
-            ? { parcels: parcels.filter((p) => p.id.trim()).map((p) => ({ id: p.id.trim(), area_ha: p.area_ha.trim() })) }
-            : { coordinates: [v.longitude.trim(), v.latitude.trim()] },
-          crediting_start: v.crediting_start, crediting_end: v.crediting_end,
-          documents, identities: v.identities.split(/[\s,，]+/).filter(Boolean),
-        },
-      }));
-      navigate(`/projects/${made.id}`);
+      const saved = await save({
+        organization_id: v.organization_id || orgs[0] || '', name: v.name.trim(), kind: v.kind, methodology,
+        methodology_version: Number(isForest ? forest.find((m) => m.id === methodology)?.version ?? 1 : v.methodology_version),
+        methodology_name: v.methodology_name.trim() || null, region_code: v.region_code.trim(),
+        location: isForest
+          ? { parcels: parcels.filter((p) => p.id.trim()).map((p) => ({ id: p.id.trim(), area_ha: p.area_ha.trim() })) }
+          : { coordinates: [v.longitude.trim(), v.latitude.trim()] },
+        crediting_start: v.crediting_start, crediting_end: v.crediting_end,
+        documents, identities: v.identities.split(/[\s,，]+/).filter(Boolean),
+      });
+      navigate(`/projects/${saved.id}`);
     });
   };
   const p = action.problem;
-  return html`<${Page} title=${t('projects.new')}>
-    <form class="form" onSubmit=${submit}>
+  return html`<form class="form" onSubmit=${submit}>
       ${orgs.length > 1 ? html`<${Field} label=${t('projects.owner')} name="organization_id" value=${v.organization_id || orgs[0]} onInput=${set('organization_id')}
         options=${orgs.map((id) => /** @type {[string, string]} */ ([id, names[id] ?? id]))} problem=${p} />` : null}
       <${Field} label=${t('project.name')} name="name" value=${v.name} onInput=${set('name')} required problem=${p} />
@@ -128,12 +160,12 @@ export function NewProject() {
         <input id="documents" type="file" multiple onChange=${addFiles} aria-describedby="documents-hint" />
         <small id="documents-hint">${t('projects.documents_hint')}</small>
         ${hashing ? html`<${Busy} label=${t('projects.hashing')} />` : null}
-        <ul class="plain" data-testid="documents">${documents.map((d) => html`<li>${d.name} <span class="mono">${d.sha256}</span></li>`)}</ul>
+        <ul class="plain" data-testid="documents">${documents.map((d, i) => html`<li key=${d.sha256}>${d.name} <span class="mono">${d.sha256}</span>
+          <button type="button" class="secondary" onClick=${() => setDocuments(documents.filter((_, j) => j !== i))}>${t('projects.remove_document', { name: d.name })}</button></li>`)}</ul>
       </div>
       <${ProblemNote} problem=${p} />
-      <button type="submit" disabled=${action.busy || hashing}>${action.busy ? t('ui.working') : t('projects.create')}</button>
-    </form>
-  </${Page}>`;
+      <button type="submit" disabled=${action.busy || hashing}>${action.busy ? t('ui.working') : submitLabel}</button>
+    </form>`;
 }
 
 export function ProjectDetail(/** @type {{ params: { id: string } }} */ { params }) {
@@ -162,7 +194,8 @@ export function ProjectDetail(/** @type {{ params: { id: string } }} */ { params
           <dt>${t('projects.documents')}</dt>
           <dd><ul class="plain">${p.documents.map((d) => html`<li>${/** @type {any} */ (d).name} <span class="mono wrap">${/** @type {any} */ (d).sha256}</span></li>`)}</ul></dd>
         </dl>
-        ${owner && p.status === 'draft' ? html`<${Submit} id=${p.id} changed=${changed} />` : null}
+        ${owner && p.status === 'draft' ? html`<p><a class="button secondary" href=${href(`/projects/${p.id}/edit`)}>${t('projects.edit')}</a></p>
+          <${Submit} id=${p.id} changed=${changed} />` : null}
         ${verifier && p.status === 'notice' ? html`<${Decide} project=${p} changed=${changed} />` : null}
         ${p.status !== 'draft' ? html`<${Objections} project=${p} version=${version} changed=${changed} />` : null}
         ${p.status === 'approved' ? html`<${Reports} project=${p} owner=${owner} verifier=${verifier} version=${version} changed=${changed} />` : null}`

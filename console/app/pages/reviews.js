@@ -47,7 +47,7 @@ export function ReviewTrip(/** @type {{ params: { id: string } }} */ { params })
           <dt>${t('reviews.status')}</dt><dd>${label('trip_status', r.status)}</dd>
           <dt>${t('reviews.reasons')}</dt><dd><ul class="plain">${r.reasons.map((x) => html`<li data-reason=${x}>${label('reason', x)}</li>`)}</ul></dd>
           <dt>${t('reviews.when')}</dt><dd>${when(r.started_at)} – ${when(r.ended_at)}</dd>
-          <dt>${t('reviews.legs')}</dt><dd>${r.legs.map((l) => `${/** @type {any} */ (l).mode}${/** @type {any} */ (l).distance_km ? ` ${/** @type {any} */ (l).distance_km} km` : ''}`).join(' + ')}</dd>
+          <dt>${t('reviews.legs')}</dt><dd>${r.legs.map((l) => `${label('mode', /** @type {any} */ (l).mode)}${/** @type {any} */ (l).distance_km ? ` ${/** @type {any} */ (l).distance_km} km` : ''}`).join(' + ')}</dd>
           <dt>${t('reviews.distance')}</dt><dd>${r.distance_km} km${r.measured_km ? ` (${t('reviews.measured')} ${r.measured_km} km)` : ''}</dd>
           <dt>${t('reviews.credited')}</dt><dd>${count(r.credited_g)} g · ${count(r.points)} ${t('reviews.points')}</dd>
           ${r.same_journey_as?.length ? html`<dt>${t('reviews.same_journey')}</dt><dd>${r.same_journey_as.map((id) => html`<a href=${href(`/reviews/trips/${id}`)}>${id.slice(0, 8)}</a> `)}</dd>` : null}

@@ -470,6 +470,23 @@ fn demo_fills_an_empty_database_once() {
             ),
             "{a}"
         );
+        // The reserve platform, with its budget to buy with.
+        let keeper = login("reserve@demo.tanpuhui.cn").await;
+        let me = get("/api/v1/me".into(), Some(keeper.clone())).await;
+        let reserve = me["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["role"] == "reserve")
+            .and_then(|g| g["organization_id"].as_str())
+            .unwrap()
+            .to_string();
+        let positions = get(
+            format!("/api/v1/market/positions?organization_id={reserve}"),
+            Some(keeper),
+        )
+        .await;
+        assert_eq!(positions["cash_available"], "500000000", "{positions}");
     });
 }
 

@@ -426,7 +426,7 @@ async fn reviewers_decide_trips_sent_to_review() {
 }
 
 #[tokio::test]
-async fn monthly_summaries_for_a_person_and_a_department() {
+async fn monthly_summaries_for_a_person_a_department_and_the_region() {
     for backend in backends() {
         let app = spawn_app(backend).await;
         let g = crate::helpers::government(&app, 88).await;
@@ -506,6 +506,61 @@ async fn monthly_summaries_for_a_person_and_a_department() {
             403,
             "members are not staff"
         );
+
+        // The region: everyone's trips, members or not, in aggregate.
+        let outsider = app.signed_in("resident@example.cn").await;
+        let (status, t) = app
+            .post_as(
+                &outsider,
+                "/api/v1/trips",
+                &commute(t0 + Duration::hours(3), 30, true),
+            )
+            .await;
+        assert_eq!(
+            (status, t["status"].as_str()),
+            (201, Some("credited")),
+            "{t}"
+        );
+        let path = format!("/api/v1/statistics/personal?period={period}");
+        let (status, r) = app.get_as(&g.gov, &path).await;
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(r["participants"], 2);
+        assert_eq!(
+            r["trips"],
+            json!({"logged": 4, "credited": 3, "rejected": 1, "pending_review": 0})
+        );
+        assert_eq!(
+            (r["credited_g"].as_str(), r["points"].as_str()),
+            (Some("2252"), Some("2252"))
+        );
+        assert_eq!(
+            r["by_mode"][2],
+            json!({"mode": "metro", "trips": 3, "distance_km": "22.05"})
+        );
+        assert!(!r.to_string().contains("trace"), "no trips exposed: {r}");
+        // Read a trip at a time, the same answer.
+        let month = tanpuhui_server::trips::summary::Period::parse(&period).unwrap();
+        for page in [1, 2, 3] {
+            let paged = tanpuhui_server::trips::summary::of_region_in_pages(&app.db, &month, page)
+                .await
+                .unwrap();
+            assert_eq!(serde_json::to_value(&paged).unwrap(), r, "pages of {page}");
+        }
+        let (_, empty) = app
+            .get_as(&g.gov, "/api/v1/statistics/personal?period=2001-02")
+            .await;
+        assert_eq!(
+            (empty["participants"].as_u64(), empty["credited_g"].as_str()),
+            (Some(0), Some("0"))
+        );
+        for who in [&clerk, &outsider] {
+            let (status, p) = app.get_as(who, &path).await;
+            assert_eq!((status, p["code"].as_str()), (403, Some("forbidden")));
+        }
+        let (status, p) = app
+            .get_as(&g.gov, "/api/v1/statistics/personal?period=2026-1")
+            .await;
+        assert_eq!((status, p["param"].as_str()), (422, Some("period")));
     }
 }
 

@@ -10,14 +10,6 @@ const asTonnes = (/** @type {string} */ g) => Number(g) / 1e6;
 
 /** The public registry at a glance: totals, and issued and retired by type and vintage. */
 export function Overview() {
-  const stats = useLoad(() => ok(client.GET('/api/v1/public/statistics')), []);
-  const s = stats.data;
-  const vintages = s ? [...new Set(s.by_type_and_vintage.map((r) => r.vintage))].sort((a, b) => a - b) : [];
-  const kinds = s ? [...new Set(s.by_type_and_vintage.map((r) => r.kind))].sort() : [];
-  const sum = (/** @type {number} */ vintage, /** @type {'issued_g' | 'retired_g'} */ field, /** @type {string | null} */ kind = null) =>
-    (s?.by_type_and_vintage ?? [])
-      .filter((r) => r.vintage === vintage && (kind === null || r.kind === kind))
-      .reduce((a, r) => a + asTonnes(r[field]), 0);
   return html`<${Page} title=${t('explorer.title')}>
     <nav class="subnav" aria-label=${t('explorer.title')}>
       <a href="#/explorer/projects">${t('explorer.projects')}</a>
@@ -26,6 +18,23 @@ export function Overview() {
       <a href="#/explorer/market">${t('nav.market_data')}</a>
       <a href="#/explorer/audit">${t('nav.audit')}</a>
     </nav>
+    <${RegistryFigures} />
+  </${Page}>`;
+}
+
+/** The registry's public statistics: totals, charts by vintage and by type,
+ * holdings by kind of account; `level` is its headings' level on the page. */
+export function RegistryFigures(/** @type {{ level?: 2 | 3 }} */ { level = 2 }) {
+  const H = `h${level}`;
+  const stats = useLoad(() => ok(client.GET('/api/v1/public/statistics')), []);
+  const s = stats.data;
+  const vintages = s ? [...new Set(s.by_type_and_vintage.map((r) => r.vintage))].sort((a, b) => a - b) : [];
+  const kinds = s ? [...new Set(s.by_type_and_vintage.map((r) => r.kind))].sort() : [];
+  const sum = (/** @type {number} */ vintage, /** @type {'issued_g' | 'retired_g'} */ field, /** @type {string | null} */ kind = null) =>
+    (s?.by_type_and_vintage ?? [])
+      .filter((r) => r.vintage === vintage && (kind === null || r.kind === kind))
+      .reduce((a, r) => a + asTonnes(r[field]), 0);
+  return html`
     ${stats.loading ? html`<${Busy} />` : null}
     <${ProblemNote} problem=${stats.problem} />
     ${s
@@ -42,10 +51,9 @@ export function Overview() {
           ]} />
         <${Chart} title=${t('stats.by_type')} bars x=${vintages} xLabels=${vintages.map(String)}
           series=${kinds.map((k) => ({ label: label('project_kind', k), values: vintages.map((v) => sum(v, 'issued_g', k)) }))} />
-        <h2>${t('stats.held_by')}</h2>
+        <${H}>${t('stats.held_by')}</${H}>
         <dl class="facts">
           ${Object.entries(s.held_by_account_kind).map(([kind, g]) => html`<dt>${label('account_kind', kind)}</dt><dd>${tonnes(g)} t</dd>`)}
         </dl>`
-      : null}
-  </${Page}>`;
+      : null}`;
 }

@@ -1,4 +1,5 @@
-//! Monthly summaries: a person's own and an organisation's members'.
+//! Monthly summaries: a person's own, an organisation's members' and the
+//! region's.
 
 use actix_web::{get, web, HttpResponse};
 use sea_orm::DatabaseConnection;
@@ -6,9 +7,10 @@ use serde::Deserialize;
 
 use crate::auth::extract::AuthUser;
 use crate::auth::extract::Principal;
+use crate::auth::roles::Role;
 use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
-use crate::trips::summary::{self, OrganizationSummary, Period, Summary};
+use crate::trips::summary::{self, OrganizationSummary, Period, RegionSummary, Summary};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -73,4 +75,33 @@ pub async fn organization_summary(
 ) -> Result<HttpResponse, ApiError> {
     let period = query.period(now)?;
     Ok(HttpResponse::Ok().json(summary::of_organization(db.get_ref(), &who, &id, &period).await?))
+}
+
+/// Everyone's trips of a month in aggregate: people with a credited trip,
+/// trips by outcome, credited grams and points, by mode (government staff,
+/// the service centre, administrators). No one's trips are shown.
+#[utoipa::path(
+    tag = "trips",
+    security(("bearer" = [])),
+    params(PeriodQuery),
+    responses(
+        (status = 200, description = "The region's month in aggregate", body = RegionSummary),
+        (status = 403, description = "Not government staff, the service centre or an administrator (`forbidden`)", content_type = "application/problem+json"),
+        (status = 422, description = "Bad `period` (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/statistics/personal")]
+pub async fn region_summary(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    query: web::Query<PeriodQuery>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    if !(who.is_admin() || who.has_role(Role::Government) || who.has_role(Role::Verifier)) {
+        return Err(ApiError::Forbidden(
+            "the region's statistics are for government staff, the service centre and administrators".into(),
+        ));
+    }
+    let period = query.period(now)?;
+    Ok(HttpResponse::Ok().json(summary::of_region(db.get_ref(), &period).await?))
 }
