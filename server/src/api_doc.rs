@@ -97,6 +97,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registry::routes::list_reports)
         .service(registry::routes::record_reversal)
         .service(registry::routes::get_report)
+        .service(registry::routes::report_queue)
         .service(registry::routes::verify_report)
         .service(registry::routes::issue_report)
         .service(registry::routes::get_batch)

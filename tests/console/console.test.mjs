@@ -477,7 +477,11 @@ test('an enterprise registers a project and reports; the service centre approves
     const reportId = await report.getAttribute('data-report');
     await screenshot(enterprise, 'project-reported');
 
-    await centre.reload();
+    // The service centre finds it in its queue of reports to verify.
+    await centre.goto(consoleUrl('/centre'));
+    await centre.getByRole('table', { name: '待核证的监测报告' }).waitFor();
+    await assertAccessible(centre, 'the service centre');
+    await centre.locator(`[data-queued="${reportId}"]`).click();
     await centre.locator(`[data-report="${reportId}"][data-status="submitted"]`).waitFor();
     await assertAccessible(centre, 'project with a report to verify');
     await centre.getByLabel('核证结论').selectOption('accept_reduced');
@@ -719,6 +723,95 @@ test('a government official reads the region\'s and their department\'s statisti
     await screenshot(page, 'statistics');
     await assertAccessible(page, 'statistics');
   });
+});
+
+test('an enterprise transfers credits and agrees a block trade that its buyer accepts', async () => {
+  const code = server.demo['listed instrument'];
+  const batch = server.demo['issued batch'];
+  const official = apiClient(server.base);
+  await official.signIn(server.accounts.official, server.password);
+  const trader = apiClient(server.base);
+  await trader.signIn(server.accounts.trader, server.password);
+  const buyer = (await trader.get('/api/v1/me')).roles.find((/** @type {any} */ g) => g.role === 'enterprise_operator').organization_id;
+  const { account_id: buyerAccount, name: buyerName } = await trader.get(`/api/v1/organizations/${buyer}`);
+  const held = async () => {
+    const { balances } = await trader.get(`/api/v1/accounts/${buyerAccount}/balances`);
+    return BigInt(balances.find((/** @type {any} */ b) => b.asset === `credit:${batch}`)?.posted ?? '0');
+  };
+  const before = await held();
+  // Block trades start at 100,000 t by default; this instrument's own minimum is 100 for the test.
+  await official.post(`/api/v1/market/instruments/${code}/rules`, { block_min_units: '100', reason: '大宗协议测试' });
+  try {
+    await withPage(async (page) => {
+      await signInAs(page, server.base, server.accounts.forester, server.password);
+      await page.getByRole('link', { name: '持有与注销' }).first().click();
+      const transfer = page.locator('form[aria-labelledby="transfer-title"]');
+      await transfer.getByLabel('批次编号').fill(batch);
+      await transfer.getByLabel('转入账户').fill(buyerAccount);
+      await transfer.getByLabel('数量（吨）').fill('2.5');
+      await transfer.getByRole('button', { name: '转让' }).click();
+      await transfer.getByRole('status').getByText('已转让 2.5 吨。').waitFor();
+
+      await page.getByRole('link', { name: '大宗协议' }).first().click();
+      const propose = page.locator('form[aria-labelledby="propose-title"]');
+      await propose.getByLabel('买方').selectOption({ label: buyerName });
+      await propose.getByLabel('品种代码').selectOption(code);
+      await propose.getByLabel('价格（元）').fill('36.00');
+      await propose.getByLabel('数量', { exact: true }).fill('200');
+      await propose.getByRole('button', { name: '发起' }).click();
+      await page.getByRole('table', { name: '我的大宗协议' }).getByRole('cell', { name: buyerName }).waitFor();
+      await screenshot(page, 'blocks');
+      await assertAccessible(page, 'block trades');
+    });
+    await withPage(async (page) => {
+      await signInAs(page, server.base, server.accounts.trader, server.password);
+      await page.getByRole('link', { name: '大宗协议' }).first().click();
+      const row = page.getByRole('row').filter({ has: page.getByRole('button', { name: '确认成交' }) }).first();
+      await row.getByRole('button', { name: '确认成交' }).click();
+      await page.getByRole('table', { name: '我的大宗协议' }).getByRole('cell', { name: '已成交' }).waitFor();
+    });
+  } finally {
+    await official.post(`/api/v1/market/instruments/${code}/rules`, { reason: '恢复全市场设置' });
+  }
+  assert.equal(await held() - before, 202_500_000n, '2.5 t transferred and 200 t bought in the block');
+});
+
+test('the service centre aggregates yesterday\'s personal reductions into a batch', async () => {
+  // A resident's commute of yesterday, credited.
+  const resident = apiClient(server.base);
+  const email = `aggregated-${Date.now()}@example.cn`;
+  await resident.post('/api/v1/auth/register', { email, password: 'a long passphrase' });
+  await resident.signIn(email, 'a long passphrase');
+  const chinaDay = (/** @type {number} */ ms) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+  const yesterday = chinaDay(Date.now() - 24 * 3600_000);
+  const start = Date.parse(`${yesterday}T08:00:00+08:00`);
+  const trace = Array.from({ length: 31 }, (_, i) => ({
+    lat: 36.06 + (0.077 * i) / 30, lon: 103.83, t: new Date(start + i * 60 * 1000).toISOString(),
+  }));
+  const trip = await resident.post('/api/v1/trips', {
+    client_trip_id: crypto.randomUUID(), preset: 'lanzhou-interim', legs: [{ mode: 'metro', distance_km: '8.55' }],
+    started_at: new Date(start).toISOString(), ended_at: new Date(start + 30 * 60 * 1000).toISOString(), trace,
+  });
+  assert.equal(trip.status, 'credited', JSON.stringify(trip));
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.verifier, server.password);
+    await page.getByRole('link', { name: '服务中心', exact: true }).first().click();
+    const form = page.locator('form[aria-labelledby="aggregate-title"]');
+    await form.getByLabel('方法学').selectOption('lanzhou-interim');
+    await form.getByLabel('开始日期').fill(yesterday);
+    await form.getByLabel('结束日期').fill(yesterday);
+    await form.getByRole('button', { name: '汇总' }).click();
+    const made = form.getByRole('status');
+    await made.waitFor();
+    assert.match((await made.textContent()) ?? '', /已汇总为批次 \S+：[\d.,]+ 吨，\d+ 人。/);
+    // Again: nothing is aggregated twice.
+    await form.getByRole('button', { name: '汇总' }).click();
+    await form.getByRole('alert').waitFor();
+    await screenshot(page, 'centre');
+    await assertAccessible(page, 'the service centre');
+  });
+  const batches = await (await fetch(`${server.base}/api/v1/public/batches?kind=personal&limit=100`)).json();
+  assert.ok(batches.data.some((/** @type {any} */ b) => b.kind === 'personal' && b.persons >= 1), 'a personal batch is public');
 });
 
 test('the reserve platform sees its budget, buys from the book and holds what it bought', async () => {

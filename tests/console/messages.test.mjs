@@ -52,3 +52,13 @@ test('placeholders are the same in both languages', () => {
   const names = (/** @type {string} */ s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
   for (const k of Object.keys(messages.zh)) assert.equal(names(messages.en[k]), names(messages.zh[k]), k);
 });
+
+test('every problem code the API answers has words in both languages', () => {
+  // The mobile guide's table is printed from the server's list of codes (a server test keeps them equal).
+  const guide = fs.readFileSync(path.join(root, 'mobile-api-spec/README.md'), 'utf8');
+  const codes = [...guide.matchAll(/^\| \d{3} \| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+  assert.ok(codes.length > 50, `the guide lists the codes (found ${codes.length})`);
+  for (const code of codes) {
+    for (const lang of ['zh', 'en']) assert.ok(`problem.${code}` in messages[lang], `${lang} has no words for ${code}`);
+  }
+});

@@ -129,15 +129,34 @@ function Entries(/** @type {{ account: string, version: number }} */ { account, 
     <${More} pages=${pages} />`;
 }
 
-/** The service centre: retire on a holder's behalf, and aggregate personal reductions into a batch. */
+/** The service centre: its queues of reports to verify and to issue, retirement on a holder's behalf, and aggregation of personal reductions into a batch. */
 export function ServiceCentre() {
   const me = useMe();
   return html`<${Page} title=${t('centre.title')}>
+    <${ReportQueue} status="submitted" title=${t('centre.to_verify')} />
+    <${ReportQueue} status="verified" title=${t('centre.to_issue')} />
     <div class="columns">
       <${Retire} />
       ${holds(me, 'verifier') ? html`<${Aggregate} />` : null}
     </div>
   </${Page}>`;
+}
+
+/** Every project's reports in one status, oldest first, each leading to its project's page where it is decided. */
+function ReportQueue(/** @type {{ status: 'submitted' | 'verified', title: string }} */ { status, title }) {
+  const pages = usePages((after) => ok(client.GET('/api/v1/reports', { params: { query: { status, limit: 50, starting_after: after } } })), [status]);
+  const ids = [...new Set(pages.rows.map((r) => r.project_id))];
+  const projects = useLoad(() => Promise.all(ids.map((id) => ok(client.GET('/api/v1/projects/{id}', { params: { path: { id } } })))), [ids.join(',')]);
+  /** @type {Record<string, string>} */
+  const names = Object.fromEntries((projects.data ?? []).map((p) => [p.id, p.name]));
+  return html`<${Table} caption=${title} rows=${pages.rows} rowKey=${(/** @type {Schemas['ReportView']} */ r) => r.id} empty=${t('centre.queue_empty')}
+      columns=${[
+        [t('project.name'), (/** @type {Schemas['ReportView']} */ r) => html`<a href=${href(`/projects/${r.project_id}`)} data-queued=${r.id}>${names[r.project_id] ?? r.project_id}</a>`],
+        [t('reports.period'), (/** @type {Schemas['ReportView']} */ r) => `${r.period_start} – ${r.period_end}`],
+        [status === 'submitted' ? t('reports.claimed') : t('reports.verified'), (/** @type {Schemas['ReportView']} */ r) => `${tonnes((status === 'submitted' ? r.claimed_g : r.verified_g) ?? '0')} t`],
+        [t('centre.submitted_at'), (/** @type {Schemas['ReportView']} */ r) => when(r.created_at)],
+      ]} />
+    <${More} pages=${pages} />`;
 }
 
 function Aggregate() {

@@ -511,3 +511,35 @@ pub async fn of_project(
     )
     .await?)
 }
+
+/// The service centre's queue: every project's reports in one status
+/// (`submitted` to verify, `verified` to issue), oldest first. For the
+/// service centre and administrators.
+pub async fn queue(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    status: &str,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<report::Model>, bool), RegistryError> {
+    if !(who.is_admin() || who.has_role(Role::Verifier)) {
+        return Err(RegistryError::Forbidden(
+            "the queue of reports is the service centre's",
+        ));
+    }
+    if !status::ALL.contains(&status) {
+        return Err(RegistryError::invalid(
+            "status",
+            format!("one of {}", status::ALL.join(", ")),
+        ));
+    }
+    Ok(crate::pagination::fetch(
+        db,
+        report::Entity::find().filter(report::Column::Status.eq(status)),
+        report::Column::Id,
+        crate::pagination::Order::Ascending,
+        after,
+        limit,
+    )
+    .await?)
+}

@@ -4,7 +4,7 @@
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::certificate;
 use super::entity::retirement;
@@ -315,6 +315,49 @@ pub async fn list_reports(
         db.get_ref(),
         &who,
         &id,
+        page.starting_after.as_deref(),
+        page.limit()?,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::<ReportView>::of(rows)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQueueQuery {
+    /// `submitted` (to verify, the default), `verified` (to issue),
+    /// `rejected` or `issued`.
+    #[param(value_type = Option<String>, pattern = "^(submitted|verified|rejected|issued)$")]
+    pub status: Option<String>,
+}
+
+/// Every project's monitoring reports in one status, oldest first: the
+/// service centre's queue of reports to verify (`submitted`) and to issue
+/// (`verified`). The service centre and administrators.
+#[utoipa::path(
+    tag = "registry",
+    security(("bearer" = [])),
+    params(ReportQueueQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of reports, oldest first", body = Page<ReportView>),
+        (status = 403, description = "Not the service centre or an administrator (`forbidden`)", content_type = "application/problem+json"),
+        (status = 422, description = "An unknown status, a bad page (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/reports")]
+pub async fn report_queue(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    query: web::Query<ReportQueueQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = reports::queue(
+        db.get_ref(),
+        &who,
+        query
+            .status
+            .as_deref()
+            .unwrap_or(reports::status::SUBMITTED),
         page.starting_after.as_deref(),
         page.limit()?,
     )

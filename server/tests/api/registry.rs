@@ -536,6 +536,31 @@ async fn reports_are_computed_checked_and_never_double_counted() {
         // free their period.
         let (status, rep) = app.post_as(&r.op, &path, &forest_report(year - 1)).await;
         assert_eq!(status, 201, "{rep}");
+        // It waits in the service centre's queue, across projects.
+        let queued = |status: &'static str| {
+            let (app, verifier) = (&app, &r.verifier);
+            async move {
+                let (code, q) = app
+                    .get_as(verifier, &format!("/api/v1/reports?status={status}"))
+                    .await;
+                assert_eq!(code, 200, "{q}");
+                q["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["id"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            }
+        };
+        let rep_id = rep["id"].as_str().unwrap().to_string();
+        assert_eq!(queued("submitted").await, vec![rep_id.clone()]);
+        assert_eq!(queued("issued").await.len(), 1, "the issued report");
+        let (status, p) = app.get_as(&r.op, "/api/v1/reports").await;
+        assert_eq!((status, p["code"].as_str()), (403, Some("forbidden")));
+        let (status, p) = app
+            .get_as(&r.verifier, "/api/v1/reports?status=draft")
+            .await;
+        assert_eq!((status, p["param"].as_str()), (422, Some("status")));
         let verify = format!(
             "/api/v1/reports/{}/verification",
             rep["id"].as_str().unwrap()
@@ -560,6 +585,11 @@ async fn reports_are_computed_checked_and_never_double_counted() {
             .post_as(&r.verifier, &verify, &json!({"verdict": "accept"}))
             .await;
         assert_eq!(status, 409, "decided once");
+        assert!(
+            queued("submitted").await.is_empty(),
+            "decided: out of the queue"
+        );
+        assert_eq!(queued("rejected").await, vec![rep_id]);
         let (status, _) = app.post_as(&r.op, &path, &forest_report(year - 1)).await;
         assert_eq!(status, 201, "a rejected period may be reported again");
     }
