@@ -123,7 +123,7 @@ test('the public explorer: totals, charts, lists and their CSV', async () => {
     // A filter the API refuses is said in words.
     await page.goto(consoleUrl('/explorer/batches?vintage=abc'));
     await page.getByRole('alert').waitFor();
-    assert.match((await page.getByRole('alert').textContent()) ?? '', /请求未能完成.*Query deserialize error/);
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /查询参数有误.*Query deserialize error/);
   });
 });
 
