@@ -7,6 +7,7 @@ import { useEffect, useState } from '../vendor/preact-hooks.js';
 import { html } from './html.js';
 import { client, json, ok } from './api.js';
 import { label, t } from './i18n.js';
+import { href } from './router.js';
 import { Chart } from './charts.js';
 import { Busy, ProblemNote, Table, clock, count, useLoad } from './ui.js';
 
@@ -106,6 +107,7 @@ export function Rules(/** @type {{ instrument: Schemas['InstrumentView'] }} */ {
     <dt>${t('market.step')}</dt><dd>${count(i.quantity_step)} ${i.unit}</dd>
     <dt>${t('market.max_order')}</dt><dd>${count(i.max_order_units)} ${i.unit}</dd>
     <dt>${t('market.fee_rate')}</dt><dd>${i.fee_rate}</dd>
+    ${i.guidance_price ? html`<dt>${t('market.guidance')}</dt><dd><a href=${href('/pricing', { code: i.code })}>${i.guidance_price}</a>${i.floor_price ? ` (${t('market.floor')})` : ''}</dd>` : null}
   </dl>`;
 }
 

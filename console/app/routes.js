@@ -25,6 +25,7 @@ import { Admin } from './pages/admin.js';
 import { Claim, NewClaim } from './pages/claims.js';
 import { Statistics } from './pages/statistics.js';
 import { Methodologies } from './pages/methodologies.js';
+import { GuidancePrices } from './pages/pricing.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -70,6 +71,7 @@ export const ROUTES = [
   route('/explorer/audit', AuditLog, 'public', 'nav.audit'),
   route('/check', Check, 'public', 'nav.check'),
   route('/methodologies', Methodologies, 'public', 'nav.methodologies'),
+  route('/pricing', GuidancePrices, 'public', 'nav.pricing'),
   route('/calculators', Calculators, 'public', 'nav.calculators'),
 ];
 

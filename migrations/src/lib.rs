@@ -26,6 +26,7 @@ mod m20261130_000020_orders_and_trades;
 mod m20261201_000021_blocks_and_auctions;
 mod m20261201_000022_instrument_rules;
 mod m20261207_000023_trips_by_day;
+mod m20261207_000024_guidance_prices;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_blocks_and_auctions::Migration),
             Box::new(m20261201_000022_instrument_rules::Migration),
             Box::new(m20261207_000023_trips_by_day::Migration),
+            Box::new(m20261207_000024_guidance_prices::Migration),
         ]
     }
 }

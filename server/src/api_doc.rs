@@ -30,6 +30,7 @@ use crate::{accounts, audit, auth, estimates, health, orgs, partners, registry, 
         (name = "reviews", description = "Trips sent to review, decided by the service centre's verifiers"),
         (name = "registry", description = "Enterprise projects and forest sinks: public notice, monitoring reports and verification, issuance with serial numbers, transfers, retirements and certificates"),
         (name = "market", description = "Trading credited reductions: instruments and their listing, cash deposited and withdrawn through a settlement bank; public market data"),
+        (name = "pricing", description = "Guidance prices: published versions per instrument with tiers by district and kind of organisation, floors, an organisation's applicable price"),
         (name = "public", description = "Public disclosure (no sign-in): projects, batches, retirements, statistics; JSON or CSV"),
         (name = "audit", description = "The public Merkle audit log (RFC 9162): signed tree heads, inclusion and consistency proofs, entries (no sign-in needed)"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
@@ -127,6 +128,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(trips::routes::set_privacy)
         .service(trips::routes::organization_summary)
         .service(trips::routes::region_summary)
+        .service(crate::pricing::routes::publish)
+        .service(crate::pricing::routes::history)
+        .service(crate::pricing::routes::applicable)
         .service(rewards::routes::create_reward)
         .service(rewards::routes::update_reward)
         .service(rewards::routes::list_rewards)

@@ -117,6 +117,8 @@ pub struct Settings {
     pub registry: crate::registry::rules::RegistryRules,
     /// Rules of the market (`[market]` in the file).
     pub market: crate::market::rules::MarketRules,
+    /// Guidance prices' review and corridor (`[pricing]` in the file).
+    pub pricing: crate::pricing::rules::PricingRules,
     /// Largest request head (every header's name and value together);
     /// larger ones are answered 431.
     pub max_header_bytes: usize,
@@ -164,6 +166,7 @@ pub struct FileSettings {
     pub methodology_refresh_secs: Option<u64>,
     pub registry: Option<crate::registry::rules::RegistryRules>,
     pub market: Option<crate::market::rules::MarketRules>,
+    pub pricing: Option<crate::pricing::rules::PricingRules>,
     pub max_header_bytes: Option<usize>,
     pub refresh_grace_secs: Option<u64>,
 }
@@ -488,6 +491,11 @@ impl Settings {
             name: "market",
             message,
         })?;
+        let pricing = file.pricing.unwrap_or_default();
+        pricing.validate().map_err(|message| ConfigError::Invalid {
+            name: "pricing",
+            message,
+        })?;
         let trip_rules = file.trip_rules.unwrap_or_default();
         trip_rules
             .validate()
@@ -508,6 +516,7 @@ impl Settings {
             methodology_refresh_secs,
             registry,
             market,
+            pricing,
             max_header_bytes,
             refresh_grace_secs,
             database_max_connections,
@@ -705,6 +714,7 @@ mod tests {
             ("trip_rules", accepted_keys(section("trip_rules"))),
             ("registry", accepted_keys(section("registry"))),
             ("market", accepted_keys(section("market"))),
+            ("pricing", accepted_keys(section("pricing"))),
         ] {
             let listed: Vec<&str> = reference::SETTINGS
                 .iter()
@@ -713,7 +723,9 @@ mod tests {
                 .collect();
             for k in &keys {
                 // Sections are listed by their keys.
-                if name.is_empty() && ["trip_rules", "registry", "market"].contains(&k.as_str()) {
+                if name.is_empty()
+                    && ["trip_rules", "registry", "market", "pricing"].contains(&k.as_str())
+                {
                     continue;
                 }
                 assert!(

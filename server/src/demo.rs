@@ -4,9 +4,10 @@
 //! service centre with a verifier, an approved forestry enterprise whose
 //! afforestation project is registered, reported, verified and issued, a
 //! retirement with its certificate, two residents with credited trips, and
-//! a market: the forest instrument listed, a settlement bank that has
-//! deposited a buyer's and the reserve platform's cash, resting orders on both sides of the book and
-//! one trade with its attestation.
+//! a market: the forest instrument's guidance price and its listing, a
+//! settlement bank that has deposited a buyer's and the reserve platform's
+//! cash, resting orders on both sides of the book and one trade with its
+//! attestation.
 //!
 //! Everything goes through the same services the API calls, with the rules
 //! of the configuration, except two: the demo project skips its public
@@ -334,7 +335,8 @@ struct Market<'a> {
     reserve_uscc: String,
 }
 
-/// The forest instrument listed at 36.00, a bank, a buying enterprise
+/// The forest instrument's guidance price of 36.00 and its listing at
+/// it, a bank, a buying enterprise
 /// with a million yuan deposited, the reserve platform with five million, asks at 36.50 and 37.00, a bid at 35.80,
 /// and one trade of 100 t at 36.50 (a buy that took part of the best ask).
 async fn market<P, PF, L, LF>(
@@ -355,11 +357,21 @@ where
     use crate::market::{cash, listing, orders, settlement};
     let email = |name: &str| format!("{name}@{DOMAIN}");
     let code = listing::parse_code("instrument", m.code).map_err(|e| fail("the instrument")(&e))?;
+    // The government's guidance price first: the listing's first
+    // reference price.
+    let guidance: crate::pricing::guidance::PublishInput = serde_json::from_value(json!({
+        "instrument": m.code, "price": "36.00",
+        "reason": "林业碳汇指导价（参照广东省林业碳普惠 2020 年价格）"
+    }))
+    .map_err(|e| fail("the guidance price")(&e))?;
+    crate::pricing::guidance::publish(db, m.official, guidance, None, now)
+        .await
+        .map_err(|e| fail("the guidance price")(&e))?;
     listing::list(
         db,
         m.official,
         &code,
-        3_600,
+        None,
         listing::OwnRules::default(),
         now,
     )

@@ -156,6 +156,13 @@ pub mod instrument {
         /// value); `None`: the market-wide `fee_rate`.
         pub fee_rate: Option<String>,
         pub listed_by: String,
+        /// The guidance price in force (its base price, fen per unit), if
+        /// one was published: `pricing` sets it at publication, listing
+        /// and each daily close.
+        pub guidance_price: Option<i64>,
+        /// No book order, pick, block trade or auction below this (fen per
+        /// unit): the guidance price in force when it is a floor.
+        pub floor_price: Option<i64>,
         pub listed_at: DateTimeWithTimeZone,
         pub updated_at: DateTimeWithTimeZone,
     }

@@ -30,6 +30,7 @@ pub mod orgs;
 pub mod pagination;
 pub mod partners;
 pub mod points;
+pub mod pricing;
 pub mod printable;
 pub mod problem;
 pub mod rate_limit;

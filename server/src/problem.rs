@@ -87,6 +87,7 @@ problem_codes! {
     NotAParticipant = 409, "not_a_participant", "(market) the organisation does not trade: it must be an approved enterprise, government department, reserve platform or service centre";
     AlreadyListed = 409, "already_listed", "(market) the instrument is listed already";
     InstrumentSuspended = 409, "instrument_suspended", "(market) the instrument is suspended: no orders, picks, block trades or bids until it resumes";
+    NoGuidancePrice = 409, "no_guidance_price", "(pricing) no guidance price of the instrument is in force: government staff publish one first";
     NotSuspended = 409, "not_suspended", "(market) the instrument is not suspended";
     InsufficientCash = 409, "insufficient_cash", "(market) not enough cash available (deposited, less what orders, bids and withdrawals hold)";
     ReferenceReused = 409, "reference_reused", "(market) the bank reference was recorded before for a different deposit";
@@ -104,6 +105,7 @@ problem_codes! {
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";
     InvalidField = 422, "invalid_field", "a field breaks a rule; `param` names it";
     OutsideBand = 422, "outside_band", "(market) the price is outside today's band around the reference price; `detail` states the band (also in the instrument's `band`)";
+    BelowFloor = 422, "below_floor", "(market) the price is below the instrument's guidance price, which is a floor (`floor_price`; the Lanzhou and Shanxi pollutant rules: no trade below the benchmark)";
     BelowReserve = 422, "below_reserve", "(market) a bid below the auction's reserve price";
     OutOfRange = 422, "out_of_range", "(calculator) a value outside its allowed range; `param` is the JSON path of the field (`legs[1].distance_km`)";
     UnknownMethodology = 422, "unknown_methodology", "(calculator) a preset or table id the catalogue does not hold";

@@ -843,3 +843,39 @@ test('the reserve platform sees its budget, buys from the book and holds what it
   const paid = 500_000_000n - BigInt(positions.cash_available) - BigInt(positions.cash_held);
   assert.ok(paid >= BigInt(Math.round(Number(ask.price) * 100)) * 10n, `paid ${paid} fen for 10 t at ${ask.price}`);
 });
+
+test('a government official publishes a tiered guidance price that is a floor; a trader sees its price and the floor', async () => {
+  const code = server.demo['listed instrument'];
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.official, server.password);
+    await page.goto(consoleUrl(`/pricing?code=${code}`));
+    const form = page.getByRole('form', { name: '发布新版本' });
+    await form.getByLabel('基准价（元/单位）').fill('35.00');
+    await form.getByLabel('作为价格下限（不得低于此价成交）').check();
+    await form.getByRole('button', { name: '添加分档' }).click();
+    await form.getByLabel('第 1 档名称').fill('兰州市企业');
+    await form.getByLabel('第 1 档地区代码').fill('6201');
+    await form.getByLabel('企业', { exact: true }).check();
+    await form.getByLabel('第 1 档调整比例').fill('-0.1');
+    await form.getByLabel('发布理由（公开记录）').fill('2026 年林业碳汇指导价');
+    await form.getByRole('button', { name: '发布', exact: true }).click();
+    const table = page.getByRole('table', { name: `${code} 的指导价版本` });
+    // The demo published version 1 (36.00); this is version 2.
+    await table.locator('[data-version="2"]').waitFor();
+    await table.getByText('兰州市企业：31.50').waitFor();
+    await screenshot(page, 'guidance-prices');
+    await assertAccessible(page, 'guidance prices');
+  });
+  const instrument = await (await fetch(`${server.base}/api/v1/market/instruments/${code}`)).json();
+  assert.equal(instrument.floor_price, '35.00');
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.trader, server.password);
+    await page.getByRole('link', { name: '交易', exact: true }).first().click();
+    await page.getByTestId('applicable').getByText(/31\.50 元（兰州市企业/).waitFor();
+    await page.getByLabel('价格（元）').fill('34.99');
+    await page.getByLabel(/^数量/).fill('5');
+    await page.getByRole('button', { name: '买入下单' }).click();
+    assert.equal(await page.getByLabel('价格（元）').getAttribute('aria-invalid'), 'true');
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /指导价下限 35\.00/);
+  });
+});

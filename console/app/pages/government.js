@@ -61,6 +61,7 @@ export function Instruments() {
         [t('market.status'), (/** @type {Schemas['InstrumentView']} */ i) => html`<span data-instrument=${i.code} data-status=${i.status}>${label('trading_status', i.status)}</span>`],
         [t('market.reference'), (/** @type {Schemas['InstrumentView']} */ i) => i.reference_price],
         [t('market.fee_rate'), (/** @type {Schemas['InstrumentView']} */ i) => i.fee_rate],
+        [t('market.guidance'), (/** @type {Schemas['InstrumentView']} */ i) => html`<a href=${href('/pricing', { code: i.code })}>${i.guidance_price ?? t('gov.publish_guidance')}</a>${i.floor_price ? ` (${t('market.floor')})` : ''}`],
         [t('gov.change'), (/** @type {Schemas['InstrumentView']} */ i) => html`<label class="inline"><span class="sr-only">${t('gov.reason_for', { name: i.code })}</span>
           <input value=${reasons[i.code] ?? ''} placeholder=${t('gov.reason')} onInput=${(/** @type {Event} */ e) => setReasons({ ...reasons, [i.code]: /** @type {HTMLInputElement} */ (e.currentTarget).value })} /></label>
           <button type="button" class=${i.status === 'listed' ? 'danger' : ''} disabled=${action.busy} onClick=${() => change(i)}>${i.status === 'listed' ? t('gov.suspend') : t('gov.resume')}</button>`],

@@ -11,6 +11,7 @@ import { label, t } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { orgsWith, useMe } from '../session.js';
 import { Bars, DepthTable, Rules, TapeTable, useLiveMarket } from '../market-view.js';
+import { ApplicablePrice } from './pricing.js';
 import { Busy, Field, More, Page, ProblemNote, Table, count, fenOf, localProblem, useAction, useLoad, usePages, when, yuan } from '../ui.js';
 import { useOrgNames } from '../orgs.js';
 
@@ -27,6 +28,8 @@ export function entryProblem(/** @type {Schemas['InstrumentView']} */ i, /** @ty
   const [low, high, tick] = [fenOf(i.band.low), fenOf(i.band.high), fenOf(i.tick)];
   if (fen === null) return { param: 'price', text: t('trade.price_not_a_price') };
   if (tick && fen % tick !== 0n) return { param: 'price', text: t('trade.price_not_on_tick', { tick: i.tick }) };
+  const floor = i.floor_price ? fenOf(i.floor_price) : null;
+  if (floor !== null && fen < floor) return { param: 'price', text: t('trade.price_below_floor', { floor: i.floor_price ?? '' }) };
   if ((low !== null && fen < low) || (high !== null && fen > high)) return { param: 'price', text: t('trade.price_outside_band', { low: i.band.low, high: i.band.high }) };
   if (!/^\d{1,12}$/.test(quantity.trim()) || BigInt(quantity.trim()) === 0n) return { param: 'quantity', text: t('trade.quantity_not_whole') };
   const q = BigInt(quantity.trim());
@@ -66,6 +69,7 @@ function Screen({ org, instrument, version, changed }) {
   const [price, setPrice] = useState(instrument.reference_price);
   return html`
     <${Rules} instrument=${instrument} />
+    <${ApplicablePrice} org=${org} code=${code} />
     <p class="live" data-state=${live.state} role="status">${{ connecting: t('market.stream_connecting'), live: t('market.stream_live'), lost: t('market.stream_lost') }[live.state]}</p>
     <div class="columns">
       <div>
@@ -117,7 +121,9 @@ function OrderEntry({ org, instrument, side, setSide, price, setPrice, changed }
     <${Field} label=${t('trade.side')} name="side" value=${side} onInput=${(/** @type {string} */ v) => setSide(v === 'sell' ? 'sell' : 'buy')}
       options=${[['buy', t('trade.buy')], ['sell', t('trade.sell')]]} problem=${problem} />
     <${Field} label=${t('trade.price')} name="price" inputmode="decimal" value=${price} onInput=${setPrice} problem=${problem}
-      hint=${t('trade.price_hint', { low: instrument.band.low, high: instrument.band.high, tick: instrument.tick })} />
+      hint=${instrument.floor_price
+        ? t('trade.price_hint_floor', { low: instrument.band.low, high: instrument.band.high, tick: instrument.tick, floor: instrument.floor_price })
+        : t('trade.price_hint', { low: instrument.band.low, high: instrument.band.high, tick: instrument.tick })} />
     <${Field} label=${t('trade.quantity', { unit: instrument.unit })} name="quantity" inputmode="numeric" value=${quantity} onInput=${setQuantity} problem=${problem}
       hint=${t('trade.quantity_hint', { step: instrument.quantity_step, max: count(instrument.max_order_units) })} />
     <${Field} label=${t('trade.time_in_force')} name="time_in_force" value=${tif} onInput=${(/** @type {string} */ v) => setTif(/** @type {Schemas['TimeInForce']} */ (v))}

@@ -33,7 +33,8 @@ use super::entity::{auction, order, trade, AuctionStatus, OrderKind, OrderStatus
 use super::error::MarketError;
 use super::matching::{Side, TimeInForce};
 use super::orders::{
-    begin_entry, lock_instrument, open_order, refuse_suspended, replay_of, Placed, Terms,
+    begin_entry, check_floor, lock_instrument, open_order, refuse_suspended, replay_of, Placed,
+    Terms,
 };
 use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
@@ -240,6 +241,7 @@ pub async fn announce(
     let txn = crate::db::begin_write(db).await?;
     let i = lock_instrument(&txn, &code, 1).await?;
     refuse_suspended(&i)?;
+    check_floor(&i, reserve, "reserve_price", "auctions")?;
     let id = uuid::Uuid::now_v7().to_string();
     let terms = Terms {
         instrument: &i,
@@ -355,6 +357,7 @@ pub async fn bid(
             "the seller does not bid for its own lot".into(),
         ));
     }
+    check_floor(&i, price, "price", "bids")?;
     if price < a.reserve_price {
         return Err(MarketError::Rule(
             ProblemCode::BelowReserve,

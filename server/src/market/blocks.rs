@@ -25,7 +25,8 @@ use super::entity::{block, order, trade, BlockStatus, OrderKind, OrderStatus};
 use super::error::MarketError;
 use super::matching::{Side, TimeInForce};
 use super::orders::{
-    begin_entry, check_band, lock_instrument, open_order, refuse_suspended, replay_of, Entry, Terms,
+    begin_entry, check_price, lock_instrument, open_order, refuse_suspended, replay_of, Entry,
+    Terms,
 };
 use super::participants::{self, Participant};
 use super::rules::MarketRules;
@@ -181,7 +182,7 @@ pub async fn propose(
             ),
         ));
     }
-    check_band(i.reference_price, rules.block_band, price, "block trades")?;
+    check_price(&i, rules.block_band, price, "block trades")?;
     let terms = Terms {
         instrument: &i,
         kind: OrderKind::Block,

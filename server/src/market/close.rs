@@ -3,14 +3,13 @@
 //! volume-weighted average of the day's book and pick trades (block and
 //! auction trades excluded), or the previous close without any; the day's
 //! bar is written; `day` orders expire and give back what they hold; the
-//! next day's reference price (and so its bands) is the close.
+//! next day's reference price (and so its bands) is the close, and its
+//! guidance price and floor the version in force on the next trading day.
 //!
 //! Safe with several replicas: each instrument's close runs under its row
 //! lock and writes its bar once (the bar's key is instrument and day).
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -39,10 +38,7 @@ pub fn bar_of(previous: i64, trades: &[trade::Model]) -> (Option<[i64; 4]>, i64,
         .map(|t| t.quantity)
         .sum();
     let prices = (!book.is_empty()).then(|| {
-        let vwap = (Decimal::from(turnover) / Decimal::from(volume))
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-            .to_i64()
-            .unwrap_or(previous);
+        let vwap = money::vwap(turnover, volume).unwrap_or(previous);
         [
             book[0].price,
             book.iter().map(|t| t.price).max().unwrap_or(previous),
@@ -57,6 +53,7 @@ pub fn bar_of(previous: i64, trades: &[trade::Model]) -> (Option<[i64; 4]>, i64,
 /// Closes `day` for one instrument, once. `true` when this call closed it.
 pub async fn close_day(
     db: &DatabaseConnection,
+    rules: &MarketRules,
     code: &str,
     day: NaiveDate,
     now: DateTime<FixedOffset>,
@@ -122,6 +119,9 @@ pub async fn close_day(
         settlement::release_all(&txn, o, now).await?;
     }
     let expired_blocks = super::blocks::expire(&txn, code, &day_text, now).await?;
+    // The guidance price (and floor) of the next trading day.
+    crate::pricing::guidance::refresh_instrument(&txn, code, rules.next_trading_day(day), now)
+        .await?;
     crate::audit::log::append(
         &txn,
         "market.daily_close",
@@ -168,7 +168,7 @@ pub async fn run_due(
                 .unwrap_or(NaiveDate::MIN)
         });
         for day in rules.closes_due(after, now, MAX_DAYS_PER_RUN) {
-            if close_day(db, &i.code, day, now).await? {
+            if close_day(db, rules, &i.code, day, now).await? {
                 closed += 1;
             }
         }

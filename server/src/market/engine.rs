@@ -901,9 +901,9 @@ impl BatchState<'_> {
         let day = crate::clock::china_day(now);
         let i = self.i;
         let rules = self.rules;
-        if let Err(e) = orders::refuse_unless_open(rules, i, now).and_then(|_| {
-            orders::check_band(i.reference_price, rules.band, order.price, "book orders")
-        }) {
+        if let Err(e) = orders::refuse_unless_open(rules, i, now)
+            .and_then(|_| orders::check_price(i, rules.band, order.price, "book orders"))
+        {
             return Ok(Err(e));
         }
         let me = &entry.me;

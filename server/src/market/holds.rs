@@ -379,6 +379,8 @@ mod tests {
             last_sequence: 0,
             block_min_units: None,
             fee_rate: None,
+            guidance_price: None,
+            floor_price: None,
             listed_by: "u".into(),
             listed_at: at(),
             updated_at: at(),

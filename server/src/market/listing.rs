@@ -118,19 +118,41 @@ impl OwnRules {
     }
 }
 
-/// Lists an instrument with its first reference price (fen per unit) and
-/// its own rules, if any.
+/// Lists an instrument with its own rules, if any. Its first reference
+/// price (fen per unit) is the guidance price in force, if one is (a
+/// given price must be the same); otherwise the given one.
 pub async fn list(
     db: &sea_orm::DatabaseConnection,
     who: &Principal,
     code: &Code,
-    reference_price: i64,
+    reference_price: Option<i64>,
     own: OwnRules,
     now: DateTime<FixedOffset>,
 ) -> Result<instrument::Model, MarketError> {
     authorise(who)?;
     let (unit, minor_per_unit) = code.class.unit();
+    let today = crate::clock::china_date(now);
     let txn = crate::db::begin_write(db).await?;
+    let guidance = crate::pricing::guidance::in_force(&txn, &code.to_string(), today).await?;
+    let reference_price = match (reference_price, guidance.map(|g| g.price)) {
+        (Some(given), Some(g)) if given != g => {
+            return Err(MarketError::invalid(
+                "reference_price",
+                format!(
+                "the first reference price is the guidance price in force, {} yuan: leave it out",
+                super::money::yuan(g)
+            ),
+            ))
+        }
+        (_, Some(g)) => g,
+        (Some(given), None) => given,
+        (None, None) => {
+            return Err(MarketError::invalid(
+                "reference_price",
+                format!("{code} has no guidance price in force: give the first reference price"),
+            ))
+        }
+    };
     let inserted = instrument::Entity::insert(instrument::ActiveModel {
         code: Set(code.to_string()),
         class: Set(code.class),
@@ -142,6 +164,8 @@ pub async fn list(
         last_sequence: Set(0),
         block_min_units: Set(own.block_min_units),
         fee_rate: Set(own.fee_rate_text()),
+        guidance_price: Set(None),
+        floor_price: Set(None),
         listed_by: Set(who.user_id.to_string()),
         listed_at: Set(now),
         updated_at: Set(now),
@@ -176,6 +200,7 @@ pub async fn list(
         now,
     )
     .await?;
+    crate::pricing::guidance::refresh_instrument(&txn, &code.to_string(), today, now).await?;
     let listed = find(&txn, &code.to_string()).await?;
     txn.commit().await?;
     Ok(listed)

@@ -74,6 +74,18 @@ pub fn fee(value: i64, rate: Decimal) -> i64 {
         .unwrap_or(i64::MAX)
 }
 
+/// The volume-weighted average price of `volume` units worth `turnover`
+/// fen, rounded to the fen half away from zero; none without volume. The
+/// daily close and the guidance price's review both use it.
+pub fn vwap(turnover: i64, volume: i64) -> Option<i64> {
+    (volume > 0).then(|| {
+        (Decimal::from(turnover) / Decimal::from(volume))
+            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+            .to_i64()
+            .unwrap_or(MAX_PRICE_FEN)
+    })
+}
+
 /// The prices inside a band of `share` around `reference` (fen): from the
 /// reference × (1 − share) rounded up to the tick to the reference ×
 /// (1 + share) rounded down, and never below one fen.
@@ -134,6 +146,9 @@ mod tests {
         assert_eq!(band(5_000, Decimal::new(1, 1)), (4_500, 5_500));
         assert_eq!(band(3_333, Decimal::new(1, 1)), (3_000, 3_666));
         assert_eq!(band(1, Decimal::new(1, 1)), (1, 1));
+        assert_eq!(vwap(10_001, 2), Some(5_001)); // 5,000.5 → 5,001
+        assert_eq!(vwap(10_003, 3), Some(3_334));
+        assert_eq!(vwap(0, 0), None);
         assert_eq!(to_minor(3, 1_000_000), Ok(3_000_000));
         assert_eq!(
             to_minor(MAX_UNITS + 1, 1_000_000),

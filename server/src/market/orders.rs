@@ -102,7 +102,7 @@ pub async fn trades_of(
 /// Locks the instrument's row for this transaction and takes its next
 /// `n` sequence numbers (the last is the returned `last_sequence`): every
 /// order of one instrument after this waits.
-pub(super) async fn lock_instrument(
+pub(crate) async fn lock_instrument(
     txn: &DatabaseTransaction,
     code: &str,
     n: i64,
@@ -148,12 +148,41 @@ pub(super) fn refuse_unless_open(
     Ok(())
 }
 
-pub(super) fn check_band(
-    reference: i64,
+/// No price below the instrument's floor: its guidance price when that is
+/// a floor (`pricing::guidance`).
+pub(super) fn check_floor(
+    i: &instrument::Model,
+    price: i64,
+    param: &'static str,
+    what: &str,
+) -> Result<(), MarketError> {
+    match i.floor_price {
+        Some(floor) if price < floor => Err(MarketError::Rule(
+            ProblemCode::BelowFloor,
+            param,
+            format!(
+                "{what} of {} are priced at least at its guidance price, {} yuan, which is a floor",
+                i.code,
+                money::yuan(floor)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A price inside today's band of `share` around the reference price and
+/// not below the floor.
+pub(super) fn check_price(
+    i: &instrument::Model,
     share: Decimal,
     price: i64,
     what: &str,
 ) -> Result<(), MarketError> {
+    check_floor(i, price, "price", what)?;
+    check_band(i.reference_price, share, price, what)
+}
+
+fn check_band(reference: i64, share: Decimal, price: i64, what: &str) -> Result<(), MarketError> {
     let (low, high) = money::band(reference, share);
     if (low..=high).contains(&price) {
         Ok(())

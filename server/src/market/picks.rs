@@ -13,7 +13,7 @@ use super::entity::{order, OrderKind, OrderStatus};
 use super::error::MarketError;
 use super::matching::{self, PickError, Resting, Side, TimeInForce};
 use super::orders::{
-    answer, begin_entry, check_band, lock_instrument, open_order, record_fill, refuse_unless_open,
+    answer, begin_entry, check_price, lock_instrument, open_order, record_fill, refuse_unless_open,
     replay_of, side_of, trade_with, Placed, Terms, Trade,
 };
 use super::participants::Participant;
@@ -129,7 +129,7 @@ async fn pick_once(
         }
         PickError::SelfTrade => MarketError::Conflict(ProblemCode::SelfTrade, e.to_string()),
     })?;
-    check_band(i.reference_price, rules.band, target.price, "picks")?;
+    check_price(&i, rules.band, target.price, "picks")?;
     let terms = Terms {
         instrument: &i,
         kind: OrderKind::Pick,

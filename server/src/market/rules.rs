@@ -208,6 +208,16 @@ impl MarketRules {
         at(day, end)
     }
 
+    /// The first trading day after `day` (round the clock: the next day);
+    /// a year of holidays at most is skipped.
+    pub fn next_trading_day(&self, day: NaiveDate) -> NaiveDate {
+        day.iter_days()
+            .skip(1)
+            .take(366)
+            .find(|d| self.round_the_clock || self.trading_day(*d))
+            .unwrap_or_else(|| day.succ_opt().unwrap_or(day))
+    }
+
     /// The trading days after `after` whose close is at or before `now`,
     /// oldest first, at most `max`.
     pub fn closes_due(&self, after: NaiveDate, now: Timestamp, max: usize) -> Vec<NaiveDate> {
@@ -402,6 +412,27 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn the_next_trading_day_skips_weekends_and_holidays() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let r = MarketRules {
+            holidays: "2026-12-07".into(),
+            ..MarketRules::default()
+        };
+        assert_eq!(r.next_trading_day(day(3)), day(4), "Thursday to Friday");
+        assert_eq!(
+            r.next_trading_day(day(4)),
+            day(8),
+            "Friday to Tuesday past a holiday Monday"
+        );
+        assert_eq!(r.next_trading_day(day(5)), day(8), "from a Saturday");
+        let always = MarketRules {
+            round_the_clock: true,
+            ..r
+        };
+        assert_eq!(always.next_trading_day(day(4)), day(5));
     }
 
     #[test]

@@ -149,6 +149,7 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
         methodology_refresh_secs: tanpuhui_server::config::DEFAULT_METHODOLOGY_REFRESH_SECS,
         registry: Default::default(),
         market: Default::default(),
+        pricing: Default::default(),
         max_header_bytes: tanpuhui_server::input_guard::DEFAULT_MAX_HEADER_BYTES,
         refresh_grace_secs: tanpuhui_server::config::DEFAULT_REFRESH_GRACE_SECS,
     }

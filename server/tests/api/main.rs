@@ -25,6 +25,7 @@ mod orgs;
 mod outages;
 mod partners;
 mod points;
+mod pricing;
 mod registry;
 mod registry_simulation;
 mod rewards;

@@ -67,6 +67,14 @@ pub struct InstrumentView {
     /// rate it was entered under.
     #[schema(example = "0")]
     pub fee_rate: String,
+    /// The guidance price in force today (its base price, yuan per unit),
+    /// if one was published (`/api/v1/public/guidance-prices`).
+    #[schema(example = "36.00")]
+    pub guidance_price: Option<String>,
+    /// No order, pick, block trade or auction price below this today: the
+    /// guidance price, when it is a floor (`below_floor`).
+    #[schema(example = "36.00")]
+    pub floor_price: Option<String>,
     pub listed_at: String,
     pub updated_at: String,
 }
@@ -89,6 +97,8 @@ impl InstrumentView {
             block_min_units: block_min_units.to_string(),
             max_order_units: rules.max_order_units.to_string(),
             fee_rate: fee_rate.normalize().to_string(),
+            guidance_price: i.guidance_price.map(yuan),
+            floor_price: i.floor_price.map(yuan),
             listed_at: i.listed_at.to_rfc3339(),
             updated_at: i.updated_at.to_rfc3339(),
         }
@@ -145,9 +155,10 @@ pub struct ListingInput {
     #[schema(example = "TPH-FOR-2025", pattern = "^TPH-(PRJ|FOR|PER)-[0-9]{4}$")]
     pub code: String,
     /// Yuan per unit, at most two decimals: the reference price until the
-    /// first close.
+    /// first close. The guidance price in force is that price: leave this
+    /// out, or give the same; without a guidance price it is needed.
     #[schema(example = "36.00")]
-    pub reference_price: String,
+    pub reference_price: Option<String>,
     /// This instrument's smallest block trade, whole units (default: the
     /// market-wide `block_min_units`).
     #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
@@ -168,7 +179,7 @@ pub struct ListingInput {
         (status = 201, description = "Listed", body = InstrumentView),
         (status = 403, description = "Not government staff or an administrator (`forbidden`)", content_type = "application/problem+json"),
         (status = 409, description = "Listed already (`already_listed`)", content_type = "application/problem+json"),
-        (status = 422, description = "Not an instrument code, or a bad price (`invalid_field`)", content_type = "application/problem+json")
+        (status = 422, description = "Not an instrument code, a bad price, no reference price without a guidance price or one unlike it (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/market/instruments")]
@@ -180,8 +191,14 @@ pub async fn list_instrument(
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let code = listing::parse_code("code", &body.code)?;
-    let price = money::parse_price(&body.reference_price)
-        .map_err(|e| MarketError::invalid("reference_price", e.to_string()))?;
+    let price = body
+        .reference_price
+        .as_deref()
+        .map(|p| {
+            money::parse_price(p)
+                .map_err(|e| MarketError::invalid("reference_price", e.to_string()))
+        })
+        .transpose()?;
     let own = listing::OwnRules::parse(body.block_min_units, body.fee_rate.as_deref())?;
     let i = listing::list(db.get_ref(), &who, &code, price, own, now).await?;
     Ok(HttpResponse::Created().json(InstrumentView::new(i, &rules)))

@@ -86,7 +86,8 @@ pub struct OrderView {
     pub status: OrderStatus,
     /// Why the rest was cancelled: `cancelled` (by its owner), `ioc`,
     /// `self_trade` (it would have traded with the organisation's own
-    /// order).
+    /// order), `below_floor` (a guidance price that is a floor took effect
+    /// above it).
     pub reason: Option<String>,
     pub trading_day: String,
     pub created_at: String,

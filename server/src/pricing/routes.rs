@@ -1,0 +1,144 @@
+//! `/api/v1/guidance-prices` (publishing; an organisation's applicable
+//! price) and `/api/v1/public/guidance-prices` (every version, JSON or
+//! CSV).
+
+use actix_web::{get, post, web, HttpResponse};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::guidance::{self, ApplicableView, GuidanceView, PublishInput};
+use crate::auth::extract::Principal;
+use crate::clock::Now;
+use crate::error::ApiError;
+use crate::market::feed::Feed;
+use crate::market::listing;
+use crate::market::rules::MarketRules;
+use crate::pagination::{Page, PageQuery};
+use crate::registry::disclosure::{answer, FormatQuery};
+
+/// Publish a guidance price for an instrument (government staff,
+/// administrators): a new version with its base price, tiers by district
+/// and kind of organisation, whether it is a floor, the first day it is in
+/// force and why. Versions are never edited, only superseded; each is in
+/// the audit log. In force today, it applies at once (a floor cancels the
+/// book orders resting below it); later, from the close before its day.
+#[utoipa::path(
+    tag = "pricing",
+    security(("bearer" = [])),
+    request_body = PublishInput,
+    responses(
+        (status = 201, description = "Published", body = GuidanceView),
+        (status = 403, description = "Not government staff or an administrator (`forbidden`)", content_type = "application/problem+json"),
+        (status = 409, description = "Another version of the instrument was published at the same moment (`try_again`)", content_type = "application/problem+json"),
+        (status = 422, description = "Not an instrument code, a bad price, a day in the past or over a year ahead, a bad tier (`param` is `tiers`, `detail` names it), no reason (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/guidance-prices")]
+pub async fn publish(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    feed: web::Data<Feed>,
+    who: Principal,
+    body: web::Json<PublishInput>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let published = guidance::publish(db.get_ref(), &who, body.into_inner(), None, now).await?;
+    // A floor in force at once may have cancelled resting orders.
+    if listing::find(db.get_ref(), &published.instrument)
+        .await
+        .is_ok()
+    {
+        crate::market::routes::announce(&feed, &db, &rules, &published.instrument, &[]).await;
+    }
+    Ok(HttpResponse::Created().json(published))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InstrumentQuery {
+    /// The instrument, listed or not.
+    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    pub instrument: String,
+}
+
+const COLUMNS: &[&str] = &[
+    "id",
+    "instrument",
+    "version",
+    "price",
+    "effective_from",
+    "floor",
+    "tiers",
+    "reason",
+    "published_by",
+    "proposal_id",
+    "created_at",
+];
+
+/// Every guidance price of an instrument, newest version first, with its
+/// tiers and the prices they give. Public: no sign-in. `?format=csv` for
+/// a spreadsheet (tiers as JSON; `x-has-more` tells to page on).
+#[utoipa::path(
+    tag = "public",
+    params(InstrumentQuery, PageQuery, FormatQuery),
+    responses(
+        (status = 200, description = "A page of versions (JSON, or CSV with `x-has-more`)", content((Page<GuidanceView> = "application/json"), (String = "text/csv"))),
+        (status = 422, description = "Not an instrument code, a bad page (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/public/guidance-prices")]
+pub async fn history(
+    db: web::Data<DatabaseConnection>,
+    query: web::Query<InstrumentQuery>,
+    page: web::Query<PageQuery>,
+    format: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = listing::parse_code("instrument", &query.instrument)?.to_string();
+    let limit = page.limit()?;
+    let (rows, has_more) =
+        guidance::history(db.get_ref(), &code, page.starting_after.clone(), limit).await?;
+    let data: Vec<GuidanceView> = rows.into_iter().map(GuidanceView::from).collect();
+    answer(&format, COLUMNS, data, has_more)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicableQuery {
+    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    pub instrument: String,
+    /// An organisation the caller acts for (government staff and
+    /// administrators: any).
+    pub organization_id: String,
+}
+
+/// The guidance price that applies to an organisation today: the version
+/// in force and the tier its registered district and kind select.
+#[utoipa::path(
+    tag = "pricing",
+    security(("bearer" = [])),
+    params(ApplicableQuery),
+    responses(
+        (status = 200, description = "The applicable price", body = ApplicableView),
+        (status = 404, description = "Not an organisation the caller acts for (`not_found`, `param` is `organization_id`)", content_type = "application/problem+json"),
+        (status = 409, description = "No guidance price in force (`no_guidance_price`)", content_type = "application/problem+json"),
+        (status = 422, description = "Not an instrument code (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/guidance-prices/applicable")]
+pub async fn applicable(
+    db: web::Data<DatabaseConnection>,
+    who: Principal,
+    query: web::Query<ApplicableQuery>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let view = guidance::applicable(
+        db.get_ref(),
+        &who,
+        &query.instrument,
+        &query.organization_id,
+        now,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

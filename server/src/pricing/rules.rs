@@ -1,0 +1,136 @@
+//! Guidance prices' policy as configuration (`[pricing]` in the file):
+//! the monthly review (Guangdong's three-month average, moved at most
+//! ±20 %) and the price corridor (RGGI-style triggers), with the issue's
+//! numbers as defaults.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::adjustment::Limits;
+use super::corridor::Corridor;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PricingRules {
+    /// Calendar months between reviews of each guidance price (1:
+    /// monthly, on the first day of the month, China time).
+    pub review_every_months: u32,
+    /// Calendar months of trades a review averages (the previous 3).
+    pub review_window_months: u32,
+    /// Largest move a review proposes, a share of the current price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub max_move: Decimal,
+    /// Fewer units traded in the window than this: the review proposes no
+    /// change.
+    pub min_volume_units: i64,
+    /// Publish a review's proposal at once instead of waiting for
+    /// government staff.
+    pub auto_publish: bool,
+    /// The upper trigger, a multiple of the guidance price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub upper_trigger: Decimal,
+    /// The lower trigger, a multiple of the guidance price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub lower_trigger: Decimal,
+    /// Consecutive trading days of closes beyond a trigger that fire it.
+    pub trigger_days: u32,
+    /// Yearly rise of the trigger prices, a share, counted in whole years
+    /// since the guidance price took effect.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub trigger_yearly_rise: Decimal,
+}
+
+impl Default for PricingRules {
+    fn default() -> Self {
+        PricingRules {
+            review_every_months: 1,
+            review_window_months: 3,
+            max_move: Decimal::new(2, 1),
+            min_volume_units: 1_000,
+            auto_publish: false,
+            upper_trigger: Decimal::new(13, 1),
+            lower_trigger: Decimal::new(7, 1),
+            trigger_days: 3,
+            trigger_yearly_rise: Decimal::ZERO,
+        }
+    }
+}
+
+impl PricingRules {
+    pub fn validate(&self) -> Result<(), String> {
+        let months = |name: &str, n: u32| {
+            if (1..=24).contains(&n) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be 1 to 24 months"))
+            }
+        };
+        months("review_every_months", self.review_every_months)?;
+        months("review_window_months", self.review_window_months)?;
+        if !(Decimal::ZERO..Decimal::ONE).contains(&self.max_move) {
+            return Err("max_move must be a share from 0 to under 1".into());
+        }
+        if !(0..=crate::market::money::MAX_UNITS).contains(&self.min_volume_units) {
+            return Err(format!(
+                "min_volume_units must be 0 to {}",
+                crate::market::money::MAX_UNITS
+            ));
+        }
+        if self.upper_trigger <= Decimal::ONE || self.upper_trigger > Decimal::TEN {
+            return Err("upper_trigger must be above 1 and at most 10".into());
+        }
+        if self.lower_trigger <= Decimal::ZERO || self.lower_trigger >= Decimal::ONE {
+            return Err("lower_trigger must be above 0 and below 1".into());
+        }
+        if !(1..=60).contains(&self.trigger_days) {
+            return Err("trigger_days must be 1 to 60".into());
+        }
+        if !(Decimal::ZERO..=Decimal::ONE).contains(&self.trigger_yearly_rise) {
+            return Err("trigger_yearly_rise must be a share from 0 to 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_move: self.max_move,
+            min_volume: self.min_volume_units,
+        }
+    }
+
+    pub fn corridor(&self) -> Corridor {
+        Corridor {
+            upper: self.upper_trigger,
+            lower: self.lower_trigger,
+            days: self.trigger_days,
+            yearly_rise: self.trigger_yearly_rise,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid_and_bad_values_are_named() {
+        assert_eq!(PricingRules::default().validate(), Ok(()));
+        let bad = |f: fn(&mut PricingRules), name: &str| {
+            let mut r = PricingRules::default();
+            f(&mut r);
+            let e = r.validate().unwrap_err();
+            assert!(e.starts_with(name), "{e}");
+        };
+        bad(|r| r.review_every_months = 0, "review_every_months");
+        bad(|r| r.review_window_months = 25, "review_window_months");
+        bad(|r| r.max_move = Decimal::ONE, "max_move");
+        bad(|r| r.min_volume_units = -1, "min_volume_units");
+        bad(|r| r.upper_trigger = Decimal::ONE, "upper_trigger");
+        bad(|r| r.lower_trigger = Decimal::ONE, "lower_trigger");
+        bad(|r| r.trigger_days = 0, "trigger_days");
+        bad(
+            |r| r.trigger_yearly_rise = Decimal::new(-1, 2),
+            "trigger_yearly_rise",
+        );
+    }
+}

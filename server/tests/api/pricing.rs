@@ -1,0 +1,438 @@
+//! Guidance prices through the HTTP API: versions with tiers, their public
+//! history, the price that applies to an organisation, a floor in the
+//! market, and the first reference price of a listing.
+
+use chrono::Duration;
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    at, backends, balance, bank, government, issued_forest_batch, next_monday, registry, spawn_app,
+    spawn_app_with, TestApp,
+};
+
+/// A unified social credit code registered in `district` (six digits).
+fn uscc_in(district: &str, n: u32) -> String {
+    tanpuhui_server::orgs::uscc::with_check_character(&format!("91{district}{n:09}")).unwrap()
+}
+
+/// An approved enterprise registered in `district`; its id and operator.
+async fn enterprise_in(
+    app: &TestApp,
+    gov: &str,
+    district: &str,
+    email: &str,
+    n: u32,
+) -> (String, String) {
+    let op = app.signed_in(email).await;
+    let (status, org) = app
+        .post_as(
+            &op,
+            "/api/v1/organizations",
+            &json!({"kind": "enterprise", "name": "兰州新区某化工有限公司", "uscc": uscc_in(district, n)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{org}");
+    let id = org["id"].as_str().unwrap().to_string();
+    let (status, _) = app
+        .post_as(
+            gov,
+            &format!("/api/v1/organizations/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    (id, op)
+}
+
+/// The Lanzhou 2015 pollutant benchmark's tiers.
+fn lanzhou_tiers() -> Value {
+    json!([
+        {"name": "兰州新区企业", "districts": ["620171"], "kinds": ["enterprise"], "adjustment": "-0.3"},
+        {"name": "三县及红古区", "districts": ["620121", "620122", "620123", "620111"], "adjustment": "-0.2"}
+    ])
+}
+
+#[tokio::test]
+async fn guidance_prices_are_versions_with_tiers_history_and_applicable_prices() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 61).await;
+        let code = format!("TPH-PRJ-{}", app.year());
+        let today = app.today();
+        let body = |extra: Value| {
+            let mut b = json!({"instrument": code, "price": "48.00", "tiers": lanzhou_tiers(), "reason": "基准价"});
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        let (status, v1) = app
+            .post_as(&g.gov, "/api/v1/guidance-prices", &body(json!({})))
+            .await;
+        assert_eq!(status, 201, "{backend:?}: {v1}");
+        assert_eq!(
+            (
+                v1["version"].as_i64(),
+                v1["price"].as_str(),
+                v1["effective_from"].as_str(),
+                v1["floor"].as_bool()
+            ),
+            (
+                Some(1),
+                Some("48.00"),
+                Some(today.to_string().as_str()),
+                Some(false)
+            )
+        );
+        // 48.00 × 0.7 and × 0.8.
+        assert_eq!(
+            (
+                v1["tiers"][0]["price"].as_str(),
+                v1["tiers"][1]["price"].as_str()
+            ),
+            (Some("33.60"), Some("38.40"))
+        );
+
+        for (extra, param) in [
+            (json!({"instrument": "TPH-XYZ-2026"}), "instrument"),
+            (json!({"price": "0"}), "price"),
+            (json!({"price": "48.001"}), "price"),
+            (
+                json!({"effective_from": (today - Duration::days(1)).to_string()}),
+                "effective_from",
+            ),
+            (
+                json!({"effective_from": (today + Duration::days(400)).to_string()}),
+                "effective_from",
+            ),
+            (
+                json!({"tiers": [{"name": "x", "kinds": ["enterprise"], "adjustment": "-1"}]}),
+                "tiers",
+            ),
+            (
+                json!({"tiers": [{"name": "x", "districts": ["62017"], "adjustment": "0.1"}]}),
+                "tiers",
+            ),
+            (
+                json!({"tiers": [{"name": "everyone", "adjustment": "0.1"}]}),
+                "tiers",
+            ),
+            (json!({"reason": " "}), "reason"),
+        ] {
+            let (status, p) = app
+                .post_as(&g.gov, "/api/v1/guidance-prices", &body(extra.clone()))
+                .await;
+            assert_eq!(
+                (status, p["param"].as_str()),
+                (422, Some(param)),
+                "{extra}: {p}"
+            );
+        }
+        let (nw, nw_op) = enterprise_in(&app, &g.gov, "620171", "chem@lz.cn", 1).await;
+        let (status, p) = app
+            .post_as(&nw_op, "/api/v1/guidance-prices", &body(json!({})))
+            .await;
+        assert_eq!((status, p["code"].as_str()), (403, Some("forbidden")));
+
+        // A second version from tomorrow, a floor.
+        let tomorrow = (today + Duration::days(1)).to_string();
+        let (status, v2) = app
+            .post_as(
+                &g.gov,
+                "/api/v1/guidance-prices",
+                &body(json!({"price": "50.00", "effective_from": tomorrow, "floor": true})),
+            )
+            .await;
+        assert_eq!((status, v2["version"].as_i64()), (201, Some(2)), "{v2}");
+        let history: Value = app
+            .get(&format!("/api/v1/public/guidance-prices?instrument={code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let versions: Vec<i64> = history["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["version"].as_i64().unwrap())
+            .collect();
+        assert_eq!(versions, vec![2, 1], "newest first: {history}");
+        let csv = app
+            .get(&format!(
+                "/api/v1/public/guidance-prices?instrument={code}&format=csv"
+            ))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        assert!(
+            csv.starts_with("id,instrument,version,price,effective_from,floor,tiers"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("兰州新区企业") && csv.contains("50.00"),
+            "{csv}"
+        );
+
+        // Each organisation's tier: by where it is registered and its kind.
+        let (county, _) = enterprise_in(&app, &g.gov, "620122", "county@lz.cn", 2).await;
+        let (city, city_op) = enterprise_in(&app, &g.gov, "620102", "city@lz.cn", 3).await;
+        let applicable = |org: String| {
+            let (app, code, gov) = (&app, code.clone(), g.gov.clone());
+            async move {
+                app.get_as(
+                    &gov,
+                    &format!("/api/v1/guidance-prices/applicable?instrument={code}&organization_id={org}"),
+                )
+                .await
+                .1
+            }
+        };
+        let a = applicable(nw.clone()).await;
+        assert_eq!(
+            (
+                a["tier"].as_str(),
+                a["price"].as_str(),
+                a["guidance"]["version"].as_i64()
+            ),
+            (Some("兰州新区企业"), Some("33.60"), Some(1)),
+            "{a}"
+        );
+        let a = applicable(county).await;
+        assert_eq!(
+            (a["tier"].as_str(), a["price"].as_str()),
+            (Some("三县及红古区"), Some("38.40"))
+        );
+        let a = applicable(city.clone()).await;
+        assert_eq!(
+            (a["tier"].as_str(), a["price"].as_str()),
+            (None, Some("48.00"))
+        );
+        // An enterprise sees its own, not another's.
+        let (status, _) = app
+            .get_as(
+                &city_op,
+                &format!(
+                    "/api/v1/guidance-prices/applicable?instrument={code}&organization_id={city}"
+                ),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, p) = app
+            .get_as(
+                &city_op,
+                &format!(
+                    "/api/v1/guidance-prices/applicable?instrument={code}&organization_id={nw}"
+                ),
+            )
+            .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (404, Some("organization_id")),
+            "{p}"
+        );
+        // Tomorrow the second version applies.
+        app.clock.advance(Duration::days(1));
+        let gov = app.token(&format!("gov{}@tph.cn", 61)).await;
+        let (_, a) = app
+            .get_as(
+                &gov,
+                &format!(
+                    "/api/v1/guidance-prices/applicable?instrument={code}&organization_id={nw}"
+                ),
+            )
+            .await;
+        assert_eq!(
+            (a["price"].as_str(), a["guidance"]["version"].as_i64()),
+            (Some("35.00"), Some(2)),
+            "{a}"
+        );
+        let other = format!("TPH-FOR-{}", app.year());
+        let (status, p) = app
+            .get_as(
+                &gov,
+                &format!(
+                    "/api/v1/guidance-prices/applicable?instrument={other}&organization_id={nw}"
+                ),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("no_guidance_price"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_floor_holds_in_the_book_and_the_first_reference_is_the_guidance_price() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 1;
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 9, 31));
+        let r = registry(&app, 62).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-P-1").await;
+        let code = batch["instrument"].as_str().unwrap().to_string();
+        let credits = format!("credit:{}", batch["id"].as_str().unwrap());
+        let publish = |price: &str, floor: bool, from: Option<String>| {
+            let (app, gov) = (&app, r.g.gov.clone());
+            let mut body =
+                json!({"instrument": code, "price": price, "floor": floor, "reason": "碳汇指导价"});
+            if let Some(day) = from {
+                body["effective_from"] = json!(day);
+            }
+            async move {
+                let (status, v) = app.post_as(&gov, "/api/v1/guidance-prices", &body).await;
+                assert_eq!(status, 201, "{v}");
+                v
+            }
+        };
+        publish("36.00", true, None).await;
+        // Listing: the reference price is the guidance price.
+        let (status, p) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": code, "reference_price": "40.00"}),
+            )
+            .await;
+        assert_eq!(
+            (status, p["param"].as_str()),
+            (422, Some("reference_price")),
+            "{p}"
+        );
+        let (status, i) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": code}),
+            )
+            .await;
+        assert_eq!(status, 201, "{i}");
+        assert_eq!(
+            (
+                i["reference_price"].as_str(),
+                i["guidance_price"].as_str(),
+                i["floor_price"].as_str()
+            ),
+            (Some("36.00"), Some("36.00"), Some("36.00"))
+        );
+
+        let (bank_id, teller) = bank(&app, &r.g, 62).await;
+        let (buyer_org, buyer_op) =
+            crate::helpers::enterprise(&app, &r.g, "buyer62@lz.cn", 620_062).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let (status, _) = app
+            .post_as(
+                &teller,
+                "/api/v1/market/deposits",
+                &json!({"bank_id": bank_id, "reference": "F-1", "organization_id": buyer, "amount": "100000000"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let n = std::cell::Cell::new(0);
+        let order = |org: &str, side: &str, price: &str| {
+            n.set(n.get() + 1);
+            json!({"organization_id": org, "client_order_id": format!("f-{}", n.get()), "instrument": code,
+                   "side": side, "price": price, "quantity": "100", "time_in_force": "gtc"})
+        };
+        // Inside the band (32.40–39.60) but below the floor: refused, both sides.
+        for (token, org, side) in [
+            (&r.op, r.org_id(), "sell"),
+            (&buyer_op, buyer.as_str(), "buy"),
+        ] {
+            let (status, p) = app
+                .post_as(token, "/api/v1/market/orders", &order(org, side, "35.99"))
+                .await;
+            assert_eq!(
+                (status, p["code"].as_str(), p["param"].as_str()),
+                (422, Some("below_floor"), Some("price")),
+                "{p}"
+            );
+        }
+        let (status, ask) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &order(r.org_id(), "sell", "36.50"),
+            )
+            .await;
+        assert_eq!(status, 201, "{ask}");
+        let ask_id = ask["order"]["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            balance(&app, &r.op, r.account_id(), &credits).await.1,
+            100_000_000
+        );
+
+        // A higher floor from today: the ask resting below it is cancelled
+        // and its units given back; nothing trades below the floor.
+        publish("37.00", true, None).await;
+        let (_, o) = app
+            .get_as(&r.op, &format!("/api/v1/market/orders/{ask_id}"))
+            .await;
+        let o = &o["order"];
+        assert_eq!(
+            (o["status"].as_str(), o["reason"].as_str()),
+            (Some("cancelled"), Some("below_floor")),
+            "{o}"
+        );
+        assert_eq!(balance(&app, &r.op, r.account_id(), &credits).await.1, 0);
+        let (status, p) = app
+            .post_as(
+                &buyer_op,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "36.99"),
+            )
+            .await;
+        assert_eq!((status, p["code"].as_str()), (422, Some("below_floor")));
+
+        // A price that is no floor from tomorrow: after today's close the
+        // instrument carries it, and no floor.
+        publish(
+            "30.00",
+            false,
+            Some((app.today() + Duration::days(1)).to_string()),
+        )
+        .await;
+        let i: Value = app
+            .get(&format!("/api/v1/market/instruments/{code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(i["floor_price"], "37.00", "still today's: {i}");
+        app.clock.set(at(monday, 15, 1));
+        let mut i = Value::Null;
+        for _ in 0..100 {
+            i = app
+                .get(&format!("/api/v1/market/instruments/{code}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            if i["guidance_price"] == "30.00" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            (i["guidance_price"].as_str(), i["floor_price"].as_str()),
+            (Some("30.00"), None),
+            "after the close: {i}"
+        );
+        // Tuesday: a bid the old floor refused is taken.
+        app.clock.set(at(monday + Duration::days(1), 9, 31));
+        let (status, b) = app
+            .post_as(
+                &app.token("buyer62@lz.cn").await,
+                "/api/v1/market/orders",
+                &order(&buyer, "buy", "33.00"),
+            )
+            .await;
+        assert_eq!(status, 201, "no floor on Tuesday: {b}");
+    }
+}
