@@ -27,6 +27,7 @@ mod m20261201_000021_blocks_and_auctions;
 mod m20261201_000022_instrument_rules;
 mod m20261207_000023_trips_by_day;
 mod m20261207_000024_guidance_prices;
+mod m20261207_000025_guidance_reviews;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_instrument_rules::Migration),
             Box::new(m20261207_000023_trips_by_day::Migration),
             Box::new(m20261207_000024_guidance_prices::Migration),
+            Box::new(m20261207_000025_guidance_reviews::Migration),
         ]
     }
 }

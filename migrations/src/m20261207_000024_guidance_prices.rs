@@ -21,7 +21,7 @@ enum GuidancePrices {
     Floor,
     Reason,
     PublishedBy,
-    ProposalId,
+    ReviewId,
     CreatedAt,
 }
 
@@ -52,7 +52,7 @@ impl MigrationTrait for Migration {
                     .col(boolean(GuidancePrices::Floor))
                     .col(text(GuidancePrices::Reason))
                     .col(string_len(GuidancePrices::PublishedBy, 36))
-                    .col(string_len_null(GuidancePrices::ProposalId, 36))
+                    .col(string_len_null(GuidancePrices::ReviewId, 36))
                     .col(timestamp_with_time_zone(GuidancePrices::CreatedAt))
                     .to_owned(),
             )

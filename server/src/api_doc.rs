@@ -131,6 +131,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::pricing::routes::publish)
         .service(crate::pricing::routes::history)
         .service(crate::pricing::routes::applicable)
+        .service(crate::pricing::routes::reviews)
+        .service(crate::pricing::routes::decide_review)
         .service(rewards::routes::create_reward)
         .service(rewards::routes::update_reward)
         .service(rewards::routes::list_rewards)

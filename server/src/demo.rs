@@ -364,7 +364,7 @@ where
         "reason": "林业碳汇指导价（参照广东省林业碳普惠 2020 年价格）"
     }))
     .map_err(|e| fail("the guidance price")(&e))?;
-    crate::pricing::guidance::publish(db, m.official, guidance, None, now)
+    crate::pricing::guidance::publish(db, m.official, guidance, now)
         .await
         .map_err(|e| fail("the guidance price")(&e))?;
     listing::list(

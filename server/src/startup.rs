@@ -135,6 +135,7 @@ impl Application {
         spawn_daily_close(
             db.clone(),
             settings.market.clone(),
+            settings.pricing.clone(),
             clock.clone(),
             feed.clone(),
         );
@@ -252,13 +253,15 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
 }
 
 /// Closes the auctions whose window has ended (`market::auctions`) and the
-/// trading days whose close has passed (`market::close`), every
+/// trading days whose close has passed (`market::close`), and makes the
+/// month's reviews of guidance prices (`pricing::review`), every
 /// `close_check_secs`. Every replica runs it; an auction's status and the
 /// bars' keys make each close happen once. A failure is logged and
 /// retried at the next tick.
 fn spawn_daily_close(
     db: DatabaseConnection,
     rules: crate::market::rules::MarketRules,
+    pricing: crate::pricing::rules::PricingRules,
     clock: Clock,
     feed: crate::market::feed::Feed,
 ) {
@@ -293,6 +296,11 @@ fn spawn_daily_close(
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "the daily close failed; retrying"),
+            }
+            match crate::pricing::review::run_due(&db, &pricing, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reviews = n, "guidance prices reviewed"),
+                Err(e) => tracing::warn!(error = %e, "reviewing guidance prices failed; retrying"),
             }
         }
     });

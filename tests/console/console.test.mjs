@@ -863,6 +863,19 @@ test('a government official publishes a tiered guidance price that is a floor; a
     // The demo published version 1 (36.00); this is version 2.
     await table.locator('[data-version="2"]').waitFor();
     await table.getByText('兰州市企业：31.50').waitFor();
+    // This month's review (proposed from the demo's version: too little traded, unchanged) is amended to this price.
+    const review = page.getByRole('table', { name: `${code} 的月度复核` }).locator('[data-status="proposed"]');
+    await review.waitFor();
+    const decide = page.getByRole('form', { name: /作出决定/ });
+    await decide.getByLabel('决定').selectOption('amend');
+    await decide.getByLabel('基准价（元/单位）').fill('35.00');
+    await decide.getByRole('button', { name: '提交决定' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.equal(await decide.getByLabel('理由').getAttribute('aria-invalid'), 'true', 'an amendment needs a reason');
+    await decide.getByLabel('理由').fill('维持本月已发布的指导价');
+    await decide.getByRole('button', { name: '提交决定' }).click();
+    await page.getByRole('table', { name: `${code} 的月度复核` }).locator('[data-status="published"]').waitFor();
+    await table.locator('[data-version="3"]').waitFor();
     await screenshot(page, 'guidance-prices');
     await assertAccessible(page, 'guidance prices');
   });

@@ -8,7 +8,7 @@ import { ApiProblem, client, json, ok } from '../api.js';
 import { label, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { holds, useMe } from '../session.js';
-import { Busy, Field, More, Page, ProblemNote, Table, useAction, useLoad, usePages } from '../ui.js';
+import { Busy, Field, More, Page, ProblemNote, Table, count, useAction, useLoad, usePages } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 
@@ -41,6 +41,7 @@ export function GuidancePrices(/** @type {{ query: URLSearchParams }} */ { query
       ]} />
     <${More} pages=${pages} />
     ${code ? html`<p><a href=${`/api/v1/public/guidance-prices?instrument=${encodeURIComponent(code)}&format=csv`} download=${`${code}-guidance.csv`}>${t('ui.csv')}</a></p>` : null}
+    ${code ? html`<${Reviews} code=${code} decider=${holds(me, 'government')} decided=${() => setVersion((v) => v + 1)} version=${version} />` : null}
     ${holds(me, 'government') ? html`<${Publish} code=${code} published=${(/** @type {string} */ c) => { setVersion((v) => v + 1); navigate('/pricing', { code: c }); }} />` : null}
   </${Page}>`;
 }
@@ -124,4 +125,48 @@ export function ApplicablePrice(/** @type {{ org: string, code: string }} */ { o
   return html`<p class="note" data-testid="applicable">${a.tier
     ? t('pricing.applicable_tier', { price: a.price, tier: a.tier, base: a.guidance.price, version: a.guidance.version })
     : t('pricing.applicable', { price: a.price, version: a.guidance.version })}${a.guidance.floor ? ` ${t('pricing.floor_note', { floor: a.guidance.price })}` : ''}</p>`;
+}
+
+/** The monthly reviews of `code`'s guidance price: what each read and proposed, and the decision; government staff decide the open one. */
+function Reviews(/** @type {{ code: string, decider: boolean, decided: () => void, version: number }} */ { code, decider, decided, version }) {
+  const pages = usePages((after) => ok(client.GET('/api/v1/public/guidance-reviews', { params: { query: { instrument: code, limit: 12, starting_after: after } } })), [code, version]);
+  const open = pages.rows.find((r) => r.status === 'proposed');
+  return html`<h2>${t('pricing.reviews')}</h2>
+    <p class="note">${t('pricing.reviews_lead')}</p>
+    <${Table} caption=${t('pricing.reviews_of', { code })} rows=${pages.rows} rowKey=${(/** @type {Schemas['PriceReviewView']} */ r) => r.id} empty=${t('pricing.no_reviews')}
+      columns=${[
+        [t('pricing.period'), (/** @type {Schemas['PriceReviewView']} */ r) => r.period],
+        [t('pricing.window'), (/** @type {Schemas['PriceReviewView']} */ r) => `${r.window_from} – ${r.window_to}`],
+        [t('pricing.traded'), (/** @type {Schemas['PriceReviewView']} */ r) => `${count(r.volume)} · ${r.vwap ?? '–'}`],
+        [t('pricing.current'), (/** @type {Schemas['PriceReviewView']} */ r) => r.current_price],
+        [t('pricing.proposed'), (/** @type {Schemas['PriceReviewView']} */ r) => html`${r.proposed_price} <small>${label('review_basis', r.basis)}</small>`],
+        [t('pricing.review_status'), (/** @type {Schemas['PriceReviewView']} */ r) => html`<span data-review=${r.id} data-status=${r.status}>${label('review_status', r.status)}</span>${r.decision_reason ? html`<br /><small>${r.decision_reason}</small>` : null}`],
+      ]} />
+    <${More} pages=${pages} />
+    ${decider && open ? html`<${Decide} review=${open} decided=${decided} />` : null}`;
+}
+
+function Decide(/** @type {{ review: Schemas['PriceReviewView'], decided: () => void }} */ { review, decided }) {
+  const [v, setV] = useState({ decision: /** @type {Schemas['PriceReviewDecision']} */ ('approve'), price: '', reason: '' });
+  const action = useAction();
+  const p = action.problem;
+  return html`<form class="form" aria-labelledby="decide-review" onSubmit=${(/** @type {Event} */ e) => {
+      e.preventDefault();
+      action.run(async () => {
+        await ok(client.POST('/api/v1/guidance-reviews/{id}/decision', {
+          params: { path: { id: review.id } },
+          body: { decision: v.decision, price: v.decision === 'amend' ? v.price.trim() : null, reason: v.reason.trim() || null },
+        }));
+        decided();
+      });
+    }}>
+    <h3 id="decide-review">${t('pricing.decide', { period: review.period, price: review.proposed_price })}</h3>
+    <${Field} label=${t('pricing.decision')} name="decision" value=${v.decision} onInput=${(/** @type {string} */ x) => setV({ ...v, decision: /** @type {Schemas['PriceReviewDecision']} */ (x) })}
+      options=${[['approve', t('pricing.approve')], ['amend', t('pricing.amend')], ['reject', t('pricing.reject')]]} problem=${p} />
+    ${v.decision === 'amend' ? html`<${Field} label=${t('pricing.price_yuan')} name="price" inputmode="decimal" value=${v.price} onInput=${(/** @type {string} */ x) => setV({ ...v, price: x })} problem=${p} />` : null}
+    <${Field} label=${t('pricing.decision_reason')} name="reason" multiline rows="2" value=${v.reason} onInput=${(/** @type {string} */ x) => setV({ ...v, reason: x })} problem=${p}
+      hint=${t('pricing.decision_reason_hint')} />
+    <${ProblemNote} problem=${p} />
+    <button type="submit" disabled=${action.busy}>${action.busy ? t('ui.working') : t('pricing.decide_now')}</button>
+  </form>`;
 }

@@ -1,4 +1,5 @@
-//! `guidance_prices` (see the migration of that name).
+//! `guidance_prices` and `guidance_reviews` (see the migrations of those
+//! names).
 
 pub mod guidance {
     use sea_orm::entity::prelude::*;
@@ -23,7 +24,50 @@ pub mod guidance {
         pub reason: String,
         pub published_by: String,
         /// The review whose proposal it publishes, if any.
-        pub proposal_id: Option<String>,
+        pub review_id: Option<String>,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod review {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "guidance_reviews")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub instrument: String,
+        /// The month reviewed in, `YYYY-MM` (China time).
+        pub period: String,
+        /// The first and last China days whose trades were averaged.
+        pub window_from: String,
+        pub window_to: String,
+        /// The version in force when the review ran, and its base price.
+        pub current_guidance_id: String,
+        pub current_price: i64,
+        /// Units and fen of the window's book and pick trades.
+        pub volume: i64,
+        pub turnover: i64,
+        pub vwap: Option<i64>,
+        pub proposed_price: i64,
+        /// `adjustment::Basis` as text.
+        pub basis: String,
+        /// `proposed`, `published` or `rejected`.
+        pub status: String,
+        /// `approve`, `amend`, `reject`, or `auto` (published by
+        /// configuration).
+        pub decision: Option<String>,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<DateTimeWithTimeZone>,
+        pub decision_reason: Option<String>,
+        /// The version it published.
+        pub guidance_id: Option<String>,
         pub created_at: DateTimeWithTimeZone,
     }
 

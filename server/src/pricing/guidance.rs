@@ -80,7 +80,7 @@ pub struct GuidanceView {
     /// The user who published it.
     pub published_by: String,
     /// The review whose proposal it publishes, if any.
-    pub proposal_id: Option<String>,
+    pub review_id: Option<String>,
     pub created_at: String,
 }
 
@@ -111,7 +111,7 @@ impl From<guidance::Model> for GuidanceView {
             tiers,
             reason: m.reason,
             published_by: m.published_by,
-            proposal_id: m.proposal_id,
+            review_id: m.review_id,
             created_at: m.created_at.to_rfc3339(),
         }
     }
@@ -180,35 +180,50 @@ pub fn check(input: PublishInput, today: NaiveDate) -> Result<Checked, MarketErr
     })
 }
 
-/// Publishes a version: checked, numbered after the instrument's last,
-/// audit-logged, and in force on the instrument at once when it takes
-/// effect today. `proposal_id` when it publishes a review's proposal.
+/// Publishes a version (government staff, administrators): checked, then
+/// [`publish_in`] in a transaction of its own.
 pub async fn publish(
     db: &DatabaseConnection,
     who: &Principal,
     input: PublishInput,
-    proposal_id: Option<String>,
     now: DateTime<FixedOffset>,
 ) -> Result<GuidanceView, MarketError> {
     authorise(who)?;
-    let today = crate::clock::china_date(now);
-    let c = check(input, today)?;
+    let c = check(input, crate::clock::china_date(now))?;
     let txn = crate::db::begin_write(db).await?;
+    let published = publish_in(&txn, who.user_id.as_str(), c, None, now).await?;
+    txn.commit().await?;
+    Ok(published.into())
+}
+
+/// Publishes a checked version in `txn`: numbered after the instrument's
+/// last, audit-logged, and in force on the instrument at once when it
+/// takes effect today. `publisher` is a user id (or `system` for a
+/// review published by configuration); `review_id` names the review
+/// whose proposal it publishes.
+pub async fn publish_in(
+    txn: &DatabaseTransaction,
+    publisher: &str,
+    c: Checked,
+    review_id: Option<String>,
+    now: DateTime<FixedOffset>,
+) -> Result<guidance::Model, MarketError> {
+    let today = crate::clock::china_date(now);
     // In line with the instrument's orders (when it is listed): one entered
     // meanwhile meets the old floor or the new one, whole.
     let listed = instrument::Entity::find_by_id(c.code.clone())
-        .one(&txn)
+        .one(txn)
         .await?
         .is_some();
     if listed {
-        crate::market::orders::lock_instrument(&txn, &c.code, 1).await?;
+        crate::market::orders::lock_instrument(txn, &c.code, 1).await?;
     }
     let last: Option<i32> = guidance::Entity::find()
         .select_only()
         .column_as(guidance::Column::Version.max(), "v")
         .filter(guidance::Column::Instrument.eq(c.code.as_str()))
         .into_tuple::<Option<i32>>()
-        .one(&txn)
+        .one(txn)
         .await?
         .flatten();
     let version = last.unwrap_or(0) + 1;
@@ -221,14 +236,11 @@ pub async fn publish(
         tiers: Set(serde_json::to_string(&c.tiers).expect("tiers serialise")),
         floor: Set(c.floor),
         reason: Set(c.reason.clone()),
-        published_by: Set(who.user_id.to_string()),
-        proposal_id: Set(proposal_id.clone()),
+        published_by: Set(publisher.to_string()),
+        review_id: Set(review_id.clone()),
         created_at: Set(now),
     };
-    let inserted = guidance::Entity::insert(row)
-        .exec_with_returning(&txn)
-        .await;
-    let inserted = match inserted {
+    let inserted = match guidance::Entity::insert(row).exec_with_returning(txn).await {
         Ok(m) => m,
         // Two publications of an unlisted instrument at once: one wins.
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
@@ -240,7 +252,7 @@ pub async fn publish(
         Err(e) => return Err(e.into()),
     };
     crate::audit::log::append(
-        &txn,
+        txn,
         "pricing.guidance_published",
         serde_json::json!({
             "instrument": c.code,
@@ -250,18 +262,22 @@ pub async fn publish(
             "floor": c.floor,
             "tiers": c.tiers,
             "reason": c.reason,
-            "proposal_id": proposal_id,
-            "by": who.user_id,
+            "review_id": review_id,
+            "by": publisher,
         }),
         None,
         now,
     )
     .await?;
     if listed {
-        refresh_instrument(&txn, &c.code, today, now).await?;
+        refresh_instrument(txn, &c.code, today, now).await?;
     }
-    txn.commit().await?;
-    Ok(inserted.into())
+    Ok(inserted)
+}
+
+/// The tiers a stored version holds.
+pub fn tiers_of(m: &guidance::Model) -> Vec<Tier> {
+    stored_tiers(m)
 }
 
 /// The version of `code` in force on `day`, if any.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::guidance::{self, ApplicableView, GuidanceView, PublishInput};
+use super::review::{self, PriceReviewDecisionInput, PriceReviewView};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
@@ -43,7 +44,7 @@ pub async fn publish(
     body: web::Json<PublishInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let published = guidance::publish(db.get_ref(), &who, body.into_inner(), None, now).await?;
+    let published = guidance::publish(db.get_ref(), &who, body.into_inner(), now).await?;
     // A floor in force at once may have cancelled resting orders.
     if listing::find(db.get_ref(), &published.instrument)
         .await
@@ -72,7 +73,7 @@ const COLUMNS: &[&str] = &[
     "tiers",
     "reason",
     "published_by",
-    "proposal_id",
+    "review_id",
     "created_at",
 ];
 
@@ -141,4 +142,93 @@ pub async fn applicable(
     )
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewQuery {
+    /// One instrument's reviews; all when absent.
+    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    pub instrument: Option<String>,
+    /// `proposed` (waiting for a decision), `published` or `rejected`.
+    #[param(pattern = "^(proposed|published|rejected)$")]
+    pub status: Option<String>,
+}
+
+/// The monthly reviews of guidance prices, newest first: the window of
+/// trades each read, its volume-weighted average, the proposed price and
+/// why, and what was decided. Public: no sign-in.
+#[utoipa::path(
+    tag = "public",
+    params(ReviewQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of reviews", body = Page<PriceReviewView>),
+        (status = 422, description = "Not an instrument code, an unknown status, a bad page (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/public/guidance-reviews")]
+pub async fn reviews(
+    db: web::Data<DatabaseConnection>,
+    query: web::Query<ReviewQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = query
+        .instrument
+        .as_deref()
+        .map(|c| listing::parse_code("instrument", c).map(|c| c.to_string()))
+        .transpose()?;
+    let limit = page.limit()?;
+    let (rows, has_more) = review::list(
+        db.get_ref(),
+        code.as_deref(),
+        query.status.as_deref(),
+        page.starting_after.clone(),
+        limit,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        data: rows
+            .into_iter()
+            .map(PriceReviewView::from)
+            .collect::<Vec<_>>(),
+        has_more,
+    }))
+}
+
+/// Decide a proposed review (government staff, administrators): `approve`
+/// publishes the proposed price, `amend` another (`price`, with a
+/// `reason`), `reject` nothing (with a `reason`). What is published keeps
+/// the tiers and floor of the version in force and is in force from
+/// `effective_from` (today by default). Decided once.
+#[utoipa::path(
+    tag = "pricing",
+    security(("bearer" = [])),
+    request_body = PriceReviewDecisionInput,
+    responses(
+        (status = 200, description = "The decided review", body = PriceReviewView),
+        (status = 403, description = "Not government staff or an administrator (`forbidden`)", content_type = "application/problem+json"),
+        (status = 404, description = "No such review (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Decided already (`already_decided`); no guidance price in force (`no_guidance_price`)", content_type = "application/problem+json"),
+        (status = 422, description = "A price not to amend or none to amend, no reason to amend or reject, a day in the past (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/guidance-reviews/{id}/decision")]
+pub async fn decide_review(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<MarketRules>,
+    feed: web::Data<Feed>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<PriceReviewDecisionInput>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let decided = review::decide(db.get_ref(), &who, &id, &body, now).await?;
+    if decided.guidance_id.is_some()
+        && listing::find(db.get_ref(), &decided.instrument)
+            .await
+            .is_ok()
+    {
+        crate::market::routes::announce(&feed, &db, &rules, &decided.instrument, &[]).await;
+    }
+    Ok(HttpResponse::Ok().json(PriceReviewView::from(decided)))
 }

@@ -436,3 +436,183 @@ async fn a_floor_holds_in_the_book_and_the_first_reference_is_the_guidance_price
         assert_eq!(status, 201, "no floor on Tuesday: {b}");
     }
 }
+
+#[tokio::test]
+async fn the_monthly_review_proposes_from_the_market_once_and_government_decides() {
+    for backend in backends() {
+        // The replicas' loop stays out of the way: the test runs the
+        // closes and the reviews itself, several at once.
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+            s.pricing.min_volume_units = 100;
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 9, 31));
+        let r = registry(&app, 63).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-R-63").await;
+        let code = batch["instrument"].as_str().unwrap().to_string();
+        let (status, v) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/guidance-prices",
+                &json!({"instrument": code, "price": "36.00", "reason": "碳汇指导价",
+                        "tiers": [{"name": "兰州新区企业", "districts": ["620171"], "adjustment": "-0.3"}]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{v}");
+        let (status, _) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": code}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let (bank_id, teller) = bank(&app, &r.g, 63).await;
+        let (buyer_org, buyer_op) =
+            crate::helpers::enterprise(&app, &r.g, "buyer63@lz.cn", 630_063).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let (status, _) = app
+            .post_as(
+                &teller,
+                "/api/v1/market/deposits",
+                &json!({"bank_id": bank_id, "reference": "R-1", "organization_id": buyer, "amount": "100000000"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        // 150 t at 39.00 and 50 t at 39.60 (the band's top): VWAP 39.15.
+        for (n, price, quantity) in [(1, "39.00", 150), (2, "39.60", 50)] {
+            let sell = json!({"organization_id": r.org_id(), "client_order_id": format!("s-{n}"), "instrument": code,
+                              "side": "sell", "price": price, "quantity": quantity.to_string(), "time_in_force": "gtc"});
+            let (status, s) = app.post_as(&r.op, "/api/v1/market/orders", &sell).await;
+            assert_eq!(status, 201, "{s}");
+            let buy = json!({"organization_id": buyer, "client_order_id": format!("b-{n}"), "instrument": code,
+                             "side": "buy", "price": price, "quantity": quantity.to_string(), "time_in_force": "gtc"});
+            let (status, b) = app.post_as(&buyer_op, "/api/v1/market/orders", &buy).await;
+            assert_eq!(
+                (status, b["trades"].as_array().map(Vec::len)),
+                (201, Some(1)),
+                "{b}"
+            );
+        }
+        let market = tanpuhui_server::market::rules::MarketRules::default();
+        app.clock.set(at(monday, 15, 1));
+        let closed = tanpuhui_server::market::close::run_due(&app.db, &market, app.now())
+            .await
+            .unwrap();
+        assert_eq!(closed, 1);
+
+        // The first of the next month: four replicas review at once, one review is made.
+        use chrono::{Datelike, TimeZone};
+        let first = (monday.date_naive().with_day(1).unwrap() + chrono::Months::new(1))
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        let first = tanpuhui_server::clock::china_time()
+            .from_local_datetime(&first)
+            .unwrap();
+        app.clock.set(first);
+        let rules = tanpuhui_server::pricing::rules::PricingRules {
+            min_volume_units: 100,
+            ..Default::default()
+        };
+        let runs =
+            (0..4).map(|_| tanpuhui_server::pricing::review::run_due(&app.db, &rules, first));
+        let made: usize = futures_util::future::join_all(runs)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .sum();
+        assert_eq!(made, 1, "one review per instrument and month");
+        let reviews: Value = app
+            .get(&format!(
+                "/api/v1/public/guidance-reviews?instrument={code}"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let review = &reviews["data"][0];
+        assert_eq!(reviews["data"].as_array().unwrap().len(), 1, "{reviews}");
+        assert_eq!(
+            (
+                review["volume"].as_str(),
+                review["vwap"].as_str(),
+                review["proposed_price"].as_str(),
+                review["basis"].as_str(),
+                review["status"].as_str()
+            ),
+            (
+                Some("200"),
+                Some("39.15"),
+                Some("39.15"),
+                Some("vwap"),
+                Some("proposed")
+            ),
+            "{review}"
+        );
+        let id = review["id"].as_str().unwrap();
+        let path = format!("/api/v1/guidance-reviews/{id}/decision");
+        let gov = app.token("gov63@tph.cn").await;
+        for (body, param) in [
+            (json!({"decision": "amend", "reason": "x"}), "price"),
+            (json!({"decision": "amend", "price": "38.00"}), "reason"),
+            (json!({"decision": "reject"}), "reason"),
+            (json!({"decision": "approve", "price": "38.00"}), "price"),
+        ] {
+            let (status, p) = app.post_as(&gov, &path, &body).await;
+            assert_eq!(
+                (status, p["param"].as_str()),
+                (422, Some(param)),
+                "{body}: {p}"
+            );
+        }
+        let op = app.token("forest63@lz.cn").await;
+        let (status, _) = app
+            .post_as(&op, &path, &json!({"decision": "approve"}))
+            .await;
+        assert_eq!(status, 403);
+        let (status, d) = app
+            .post_as(&gov, &path, &json!({"decision": "approve"}))
+            .await;
+        assert_eq!(status, 200, "{d}");
+        assert_eq!(
+            (d["status"].as_str(), d["decision"].as_str()),
+            (Some("published"), Some("approve"))
+        );
+        let (status, p) = app
+            .post_as(
+                &gov,
+                &path,
+                &json!({"decision": "reject", "reason": "again"}),
+            )
+            .await;
+        assert_eq!((status, p["code"].as_str()), (409, Some("already_decided")));
+        // The new version: the proposed price, the tiers kept, in force now.
+        let history: Value = app
+            .get(&format!("/api/v1/public/guidance-prices?instrument={code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let v2 = &history["data"][0];
+        assert_eq!(
+            (
+                v2["version"].as_i64(),
+                v2["price"].as_str(),
+                v2["review_id"].as_str(),
+                v2["tiers"][0]["price"].as_str()
+            ),
+            (Some(2), Some("39.15"), Some(id), Some("27.41")),
+            "{v2}"
+        );
+        let i: Value = app
+            .get(&format!("/api/v1/market/instruments/{code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(i["guidance_price"], "39.15");
+    }
+}
