@@ -28,6 +28,7 @@ mod m20261201_000022_instrument_rules;
 mod m20261207_000023_trips_by_day;
 mod m20261207_000024_guidance_prices;
 mod m20261207_000025_guidance_reviews;
+mod m20261207_000026_stabilisation_actions;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_trips_by_day::Migration),
             Box::new(m20261207_000024_guidance_prices::Migration),
             Box::new(m20261207_000025_guidance_reviews::Migration),
+            Box::new(m20261207_000026_stabilisation_actions::Migration),
         ]
     }
 }

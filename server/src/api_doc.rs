@@ -133,6 +133,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::pricing::routes::applicable)
         .service(crate::pricing::routes::reviews)
         .service(crate::pricing::routes::decide_review)
+        .service(crate::pricing::routes::actions)
+        .service(crate::pricing::routes::execute_action)
         .service(rewards::routes::create_reward)
         .service(rewards::routes::update_reward)
         .service(rewards::routes::list_rewards)

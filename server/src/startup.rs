@@ -170,6 +170,7 @@ impl Application {
                 partner_secrets,
                 registry: settings.registry.clone(),
                 market: settings.market.clone(),
+                pricing: settings.pricing.clone(),
                 feed,
                 log_key,
                 clock,
@@ -286,7 +287,7 @@ fn spawn_daily_close(
                 }
                 Err(e) => tracing::warn!(error = %e, "closing auctions failed; retrying"),
             }
-            match crate::market::close::run_due(&db, &rules, now).await {
+            match crate::market::close::run_due(&db, &rules, &pricing, now).await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(closes = n, "trading days closed");
@@ -378,6 +379,7 @@ struct Policies {
     partner_secrets: PartnerSecrets,
     registry: crate::registry::rules::RegistryRules,
     market: crate::market::rules::MarketRules,
+    pricing: crate::pricing::rules::PricingRules,
     feed: crate::market::feed::Feed,
     log_key: crate::audit::routes::LogKey,
     clock: Clock,
@@ -413,6 +415,7 @@ fn run(
         policies.feed.clone(),
     ));
     let market_rules = web::Data::new(policies.market);
+    let pricing_rules = web::Data::new(policies.pricing);
     let feed = web::Data::new(policies.feed);
     let log_key = web::Data::new(policies.log_key);
     let clock = web::Data::new(policies.clock);
@@ -447,6 +450,7 @@ fn run(
             .app_data(points_validity.clone())
             .app_data(registry_rules.clone())
             .app_data(market_rules.clone())
+            .app_data(pricing_rules.clone())
             .app_data(feed.clone())
             .app_data(lanes.clone())
             .app_data(log_key.clone())

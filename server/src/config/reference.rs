@@ -156,6 +156,9 @@ pub const SETTINGS: &[Setting] = &[
     in_section("pricing", "lower_trigger", "\"0.7\"", "the corridor's lower trigger, a multiple of the guidance price (above 0, below 1)"),
     in_section("pricing", "trigger_days", "3", "consecutive trading days of closes beyond a trigger that fire it (1 to 60)"),
     in_section("pricing", "trigger_yearly_rise", "\"0\"", "yearly rise of the trigger prices, a share, in whole years since the guidance price took effect (0 to 1)"),
+    in_section("pricing", "release_units", "10000", "most units a release (upper trigger) offers from the reserve platform's stock by one-way bidding"),
+    in_section("pricing", "release_auction_hours", "24", "hours a release auction takes bids, from its execution (1 to 720)"),
+    in_section("pricing", "support_units", "10000", "most units a support bid (lower trigger) buys in the book, within the reserve's cash"),
 ];
 
 /// Every environment variable the server reads.

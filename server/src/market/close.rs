@@ -4,7 +4,8 @@
 //! auction trades excluded), or the previous close without any; the day's
 //! bar is written; `day` orders expire and give back what they hold; the
 //! next day's reference price (and so its bands) is the close, and its
-//! guidance price and floor the version in force on the next trading day.
+//! guidance price and floor the version in force on the next trading day;
+//! the price corridor's triggers are evaluated (`pricing::stabilisation`).
 //!
 //! Safe with several replicas: each instrument's close runs under its row
 //! lock and writes its bar once (the bar's key is instrument and day).
@@ -54,6 +55,7 @@ pub fn bar_of(previous: i64, trades: &[trade::Model]) -> (Option<[i64; 4]>, i64,
 pub async fn close_day(
     db: &DatabaseConnection,
     rules: &MarketRules,
+    pricing: &crate::pricing::rules::PricingRules,
     code: &str,
     day: NaiveDate,
     now: DateTime<FixedOffset>,
@@ -122,6 +124,8 @@ pub async fn close_day(
     // The guidance price (and floor) of the next trading day.
     crate::pricing::guidance::refresh_instrument(&txn, code, rules.next_trading_day(day), now)
         .await?;
+    // The price corridor, against the guidance price of each day.
+    crate::pricing::stabilisation::evaluate(&txn, pricing, code, day, now).await?;
     crate::audit::log::append(
         &txn,
         "market.daily_close",
@@ -151,6 +155,7 @@ pub async fn close_day(
 pub async fn run_due(
     db: &DatabaseConnection,
     rules: &MarketRules,
+    pricing: &crate::pricing::rules::PricingRules,
     now: DateTime<FixedOffset>,
 ) -> Result<usize, MarketError> {
     let mut closed = 0;
@@ -168,7 +173,7 @@ pub async fn run_due(
                 .unwrap_or(NaiveDate::MIN)
         });
         for day in rules.closes_due(after, now, MAX_DAYS_PER_RUN) {
-            if close_day(db, rules, &i.code, day, now).await? {
+            if close_day(db, rules, pricing, &i.code, day, now).await? {
                 closed += 1;
             }
         }

@@ -1,5 +1,5 @@
-//! `guidance_prices` and `guidance_reviews` (see the migrations of those
-//! names).
+//! `guidance_prices`, `guidance_reviews` and `stabilisation_actions` (see
+//! the migrations of those names).
 
 pub mod guidance {
     use sea_orm::entity::prelude::*;
@@ -68,6 +68,45 @@ pub mod review {
         pub decision_reason: Option<String>,
         /// The version it published.
         pub guidance_id: Option<String>,
+        pub created_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod action {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stabilisation_actions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub instrument: String,
+        /// `upper` or `lower`.
+        pub trigger: String,
+        /// The trading day whose close fired it (`YYYY-MM-DD`).
+        pub day: String,
+        /// That close, the trigger price and the guidance price in force
+        /// (fen per unit).
+        pub close: i64,
+        pub trigger_price: i64,
+        pub guidance_id: String,
+        pub guidance_price: i64,
+        /// Consecutive closes beyond the trigger, that day included.
+        pub run_days: i32,
+        /// `open` or `executed`.
+        pub status: String,
+        pub organization_id: Option<String>,
+        /// Units released or bid for.
+        pub quantity: Option<i64>,
+        pub auction_id: Option<String>,
+        pub order_id: Option<String>,
+        pub executed_by: Option<String>,
+        pub executed_at: Option<DateTimeWithTimeZone>,
         pub created_at: DateTimeWithTimeZone,
     }
 

@@ -10,4 +10,5 @@ pub mod guidance;
 pub mod review;
 pub mod routes;
 pub mod rules;
+pub mod stabilisation;
 pub mod tiers;

@@ -307,6 +307,8 @@ pub async fn decide(
     input: &PriceReviewDecisionInput,
     now: DateTime<FixedOffset>,
 ) -> Result<review::Model, MarketError> {
+    // Reviews are public: an unknown one is absent to everyone.
+    find(db, id).await?;
     if !(who.is_admin() || who.has_role(Role::Government)) {
         return Err(MarketError::Forbidden(
             "only government staff and administrators decide reviews",

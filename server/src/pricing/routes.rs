@@ -9,10 +9,13 @@ use utoipa::IntoParams;
 
 use super::guidance::{self, ApplicableView, GuidanceView, PublishInput};
 use super::review::{self, PriceReviewDecisionInput, PriceReviewView};
+use super::rules::PricingRules;
+use super::stabilisation::{self, ActionView, ExecuteInput, Made, Plan};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
 use crate::market::feed::Feed;
+use crate::market::lanes::{Done, Lanes, Work};
 use crate::market::listing;
 use crate::market::rules::MarketRules;
 use crate::pagination::{Page, PageQuery};
@@ -231,4 +234,123 @@ pub async fn decide_review(
         crate::market::routes::announce(&feed, &db, &rules, &decided.instrument, &[]).await;
     }
     Ok(HttpResponse::Ok().json(PriceReviewView::from(decided)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActionQuery {
+    /// One instrument's actions; all when absent.
+    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    pub instrument: Option<String>,
+    /// `open` (waiting for the reserve platform) or `executed`.
+    #[param(pattern = "^(open|executed)$")]
+    pub status: Option<String>,
+}
+
+/// Price stabilisation actions, newest first: which trigger fired on
+/// which day's close, against which guidance and trigger price, after how
+/// many closes beyond it, and what the reserve platform did. Public: no
+/// sign-in.
+#[utoipa::path(
+    tag = "public",
+    params(ActionQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of actions", body = Page<ActionView>),
+        (status = 422, description = "Not an instrument code, an unknown status, a bad page (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/public/stabilisation-actions")]
+pub async fn actions(
+    db: web::Data<DatabaseConnection>,
+    query: web::Query<ActionQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = query
+        .instrument
+        .as_deref()
+        .map(|c| listing::parse_code("instrument", c).map(|c| c.to_string()))
+        .transpose()?;
+    let limit = page.limit()?;
+    let (rows, has_more) = stabilisation::list(
+        db.get_ref(),
+        code.as_deref(),
+        query.status.as_deref(),
+        page.starting_after.clone(),
+        limit,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        data: rows.into_iter().map(ActionView::from).collect::<Vec<_>>(),
+        has_more,
+    }))
+}
+
+/// Execute an open stabilisation action (staff of the reserve platform):
+/// an upper trigger announces a one-way bidding auction of the reserve's
+/// stock — up to `release_units`, what it may sell — at the trigger price,
+/// taking bids for `release_auction_hours`; a lower trigger places a
+/// good-till-cancelled bid in the book at the trigger price for up to
+/// `support_units` that its cash covers. Executed once; a repeat after a
+/// lost answer makes nothing twice (the auction or order's
+/// `client_order_id` is `stabilisation-<action id>`).
+#[utoipa::path(
+    tag = "pricing",
+    security(("bearer" = [])),
+    request_body = ExecuteInput,
+    responses(
+        (status = 200, description = "Executed", body = ActionView),
+        (status = 403, description = "Not staff of a reserve platform (`forbidden`)", content_type = "application/problem+json"),
+        (status = 404, description = "No such action, or not an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Executed already (`already_decided`); no units to release (`insufficient_units`) or cash to bid (`insufficient_cash`); the market closed (`market_closed`), the instrument suspended (`instrument_suspended`)", content_type = "application/problem+json"),
+        (status = 422, description = "The trigger price is outside today's band (`outside_band`) or below a floor (`below_floor`)", content_type = "application/problem+json"),
+        (status = 503, description = "The instrument's queue is full, or the database cannot be reached (`unavailable`); execute again", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/stabilisation-actions/{id}/execute")]
+#[allow(clippy::too_many_arguments)]
+pub async fn execute_action(
+    db: web::Data<DatabaseConnection>,
+    pricing: web::Data<PricingRules>,
+    rules: web::Data<MarketRules>,
+    lanes: web::Data<Lanes>,
+    feed: web::Data<Feed>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<ExecuteInput>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let (a, plan) = stabilisation::plan(&db, &who, &id, &body, &pricing, &rules, now).await?;
+    let done = match plan {
+        Plan::Release(input) => {
+            let announced =
+                crate::market::auctions::announce(&db, &who, &rules, &input, now).await?;
+            let made = Made::Auction {
+                id: announced.auction.id,
+                quantity: announced.auction.quantity,
+            };
+            stabilisation::record(&db, &who, &a.id, &input.organization_id, made, now).await?
+        }
+        Plan::Support(input) => {
+            let order = std::sync::Arc::new(crate::market::orders::prepare(
+                &who.user_id,
+                &rules,
+                &input,
+            )?);
+            let Done::Placed(placed) = lanes
+                .run(&order.code, Work::Place(order.clone()), now)
+                .await?
+            else {
+                unreachable!("a lane answers an order with what it placed")
+            };
+            let placed = crate::market::orders::settled(&db, &order, placed).await?;
+            crate::market::routes::announce(&feed, &db, &rules, &input.instrument, &placed.trades)
+                .await;
+            let made = Made::Order {
+                id: placed.order.id,
+                quantity: input.quantity,
+            };
+            stabilisation::record(&db, &who, &a.id, &input.organization_id, made, now).await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(ActionView::from(done)))
 }

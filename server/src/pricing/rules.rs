@@ -38,6 +38,13 @@ pub struct PricingRules {
     /// since the guidance price took effect.
     #[serde(with = "rust_decimal::serde::str")]
     pub trigger_yearly_rise: Decimal,
+    /// Most units a release (upper trigger) offers from the reserve's
+    /// stock.
+    pub release_units: i64,
+    /// Hours a release auction takes bids, from its execution.
+    pub release_auction_hours: u32,
+    /// Most units a support bid (lower trigger) buys.
+    pub support_units: i64,
 }
 
 impl Default for PricingRules {
@@ -52,6 +59,9 @@ impl Default for PricingRules {
             lower_trigger: Decimal::new(7, 1),
             trigger_days: 3,
             trigger_yearly_rise: Decimal::ZERO,
+            release_units: 10_000,
+            release_auction_hours: 24,
+            support_units: 10_000,
         }
     }
 }
@@ -87,6 +97,20 @@ impl PricingRules {
         }
         if !(Decimal::ZERO..=Decimal::ONE).contains(&self.trigger_yearly_rise) {
             return Err("trigger_yearly_rise must be a share from 0 to 1".into());
+        }
+        for (name, units) in [
+            ("release_units", self.release_units),
+            ("support_units", self.support_units),
+        ] {
+            if !(1..=crate::market::money::MAX_UNITS).contains(&units) {
+                return Err(format!(
+                    "{name} must be 1 to {}",
+                    crate::market::money::MAX_UNITS
+                ));
+            }
+        }
+        if !(1..=24 * 30).contains(&self.release_auction_hours) {
+            return Err("release_auction_hours must be 1 to 720".into());
         }
         Ok(())
     }

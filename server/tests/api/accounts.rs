@@ -633,6 +633,25 @@ async fn every_object_route_refuses_the_wrong_user() {
             &[],
             404,
         ));
+        // Guidance price reviews and stabilisation actions are public: one
+        // that does not exist is absent to everyone (deciding and executing
+        // real ones as the wrong user: pricing).
+        rows.push((
+            "/api/v1/guidance-reviews/{id}/decision",
+            Method::POST,
+            format!("/api/v1/guidance-reviews/{nobody}/decision"),
+            Some(json!({"decision": "approve"})),
+            &[],
+            404,
+        ));
+        rows.push((
+            "/api/v1/stabilisation-actions/{id}/execute",
+            Method::POST,
+            format!("/api/v1/stabilisation-actions/{nobody}/execute"),
+            Some(as_org.clone()),
+            &[],
+            404,
+        ));
         // A trade's attestation is its parties' (a third party's refusal
         // of a real trade: market_methods).
         rows.push((

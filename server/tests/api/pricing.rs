@@ -499,9 +499,14 @@ async fn the_monthly_review_proposes_from_the_market_once_and_government_decides
         }
         let market = tanpuhui_server::market::rules::MarketRules::default();
         app.clock.set(at(monday, 15, 1));
-        let closed = tanpuhui_server::market::close::run_due(&app.db, &market, app.now())
-            .await
-            .unwrap();
+        let closed = tanpuhui_server::market::close::run_due(
+            &app.db,
+            &market,
+            &Default::default(),
+            app.now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(closed, 1);
 
         // The first of the next month: four replicas review at once, one review is made.
@@ -614,5 +619,239 @@ async fn the_monthly_review_proposes_from_the_market_once_and_government_decides
             .await
             .unwrap();
         assert_eq!(i["guidance_price"], "39.15");
+    }
+}
+
+#[tokio::test]
+async fn the_corridor_fires_on_closes_and_the_reserve_releases_and_supports() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+            s.pricing.upper_trigger = "1.05".parse().unwrap();
+            s.pricing.lower_trigger = "0.95".parse().unwrap();
+            s.pricing.trigger_days = 2;
+            s.pricing.release_units = 50;
+            s.pricing.support_units = 30;
+        })
+        .await;
+        let pricing = tanpuhui_server::pricing::rules::PricingRules {
+            upper_trigger: "1.05".parse().unwrap(),
+            lower_trigger: "0.95".parse().unwrap(),
+            trigger_days: 2,
+            ..Default::default()
+        };
+        let market = tanpuhui_server::market::rules::MarketRules::default();
+        let monday = next_monday(&app);
+        let day = |n: i64, hh: i64, mm: i64| at(monday + Duration::days(n), hh, mm);
+        app.clock.set(day(0, 9, 31));
+        let r = registry(&app, 64).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-S-64").await;
+        let code = batch["instrument"].as_str().unwrap().to_string();
+        let (status, _) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/guidance-prices",
+                &json!({"instrument": code, "price": "36.00", "reason": "碳汇指导价"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let (status, _) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": code}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let (bank_id, teller) = bank(&app, &r.g, 64).await;
+        let (buyer_org, _) = crate::helpers::enterprise(&app, &r.g, "buyer64@lz.cn", 640_064).await;
+        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 64).await;
+        for (org, reference) in [(&buyer, "S-1"), (&reserve, "S-2")] {
+            let (status, _) = app
+                .post_as(
+                    &teller,
+                    "/api/v1/market/deposits",
+                    &json!({"bank_id": bank_id, "reference": reference, "organization_id": org, "amount": "100000000"}),
+                )
+                .await;
+            assert_eq!(status, 201);
+        }
+        let n = std::cell::Cell::new(0);
+        // A trade of `quantity` at `price` between the forest enterprise and `to`.
+        let seller_org = r.org_id().to_string();
+        let trade = |to: &'static str, org: String, price: &'static str, quantity: u32| {
+            let (app, code, n, seller_org) = (&app, code.clone(), &n, seller_org.clone());
+            async move {
+                n.set(n.get() + 1);
+                let seller = app.token("forest64@lz.cn").await;
+                let buyer_token = app.token(to).await;
+                let sell = json!({"organization_id": seller_org, "client_order_id": format!("s-{}", n.get()), "instrument": code,
+                                  "side": "sell", "price": price, "quantity": quantity.to_string(), "time_in_force": "day"});
+                let (status, s) = app.post_as(&seller, "/api/v1/market/orders", &sell).await;
+                assert_eq!(status, 201, "{s}");
+                let buy = json!({"organization_id": org, "client_order_id": format!("b-{}", n.get()), "instrument": code,
+                                 "side": "buy", "price": price, "quantity": quantity.to_string(), "time_in_force": "day"});
+                let (status, b) = app
+                    .post_as(&buyer_token, "/api/v1/market/orders", &buy)
+                    .await;
+                assert_eq!(
+                    (status, b["trades"].as_array().map(Vec::len)),
+                    (201, Some(1)),
+                    "{b}"
+                );
+            }
+        };
+        let close = |n: i64| {
+            let (app, market, pricing) = (&app, &market, &pricing);
+            async move {
+                app.clock.set(day(n, 15, 1));
+                let closed =
+                    tanpuhui_server::market::close::run_due(&app.db, market, pricing, app.now())
+                        .await
+                        .unwrap();
+                assert_eq!(closed, 1, "day {n} closed");
+            }
+        };
+        let actions = || {
+            let (app, code) = (&app, code.clone());
+            async move {
+                let page: Value = app
+                    .get(&format!(
+                        "/api/v1/public/stabilisation-actions?instrument={code}"
+                    ))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                page["data"].as_array().unwrap().clone()
+            }
+        };
+        // The upper trigger is 36.00 × 1.05 = 37.80: closes of 39.60 and 40.00 fire it on the second.
+        trade("reserve64@reserve.cn", reserve.clone(), "39.60", 100).await;
+        close(0).await;
+        assert!(actions().await.is_empty(), "one close beyond is not a run");
+        app.clock.set(day(1, 9, 31));
+        trade("buyer64@lz.cn", buyer.clone(), "40.00", 10).await;
+        close(1).await;
+        let fired = actions().await;
+        assert_eq!(fired.len(), 1, "{fired:?}");
+        let upper = &fired[0];
+        assert_eq!(
+            (
+                upper["trigger"].as_str(),
+                upper["close"].as_str(),
+                upper["trigger_price"].as_str(),
+                upper["run_days"].as_i64(),
+                upper["status"].as_str()
+            ),
+            (
+                Some("upper"),
+                Some("40.00"),
+                Some("37.80"),
+                Some(2),
+                Some("open")
+            ),
+            "{upper}"
+        );
+        // Wednesday morning the reserve releases what it bought on Monday, up to 50 units.
+        app.clock.set(day(2, 9, 31));
+        let keeper = app.token("reserve64@reserve.cn").await;
+        let path = format!(
+            "/api/v1/stabilisation-actions/{}/execute",
+            upper["id"].as_str().unwrap()
+        );
+        let (status, p) = app
+            .post_as(
+                &app.token("buyer64@lz.cn").await,
+                &path,
+                &json!({"organization_id": buyer}),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (403, Some("forbidden")),
+            "{p}"
+        );
+        let (status, done) = app
+            .post_as(&keeper, &path, &json!({"organization_id": reserve}))
+            .await;
+        assert_eq!(status, 200, "{done}");
+        assert_eq!(
+            (done["status"].as_str(), done["quantity"].as_str()),
+            (Some("executed"), Some("50"))
+        );
+        let (_, auction) = app
+            .get_as(
+                &keeper,
+                &format!(
+                    "/api/v1/market/auctions/{}",
+                    done["auction_id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(
+            (
+                auction["auction"]["reserve_price"].as_str(),
+                auction["auction"]["quantity"].as_str()
+            ),
+            (Some("37.80"), Some("50")),
+            "{auction}"
+        );
+        let (status, p) = app
+            .post_as(&keeper, &path, &json!({"organization_id": reserve}))
+            .await;
+        assert_eq!((status, p["code"].as_str()), (409, Some("already_decided")));
+
+        // Down again: 36.00 inside; 32.40 and 30.00 below the lower trigger (34.20) fire it.
+        trade("buyer64@lz.cn", buyer.clone(), "36.00", 10).await;
+        close(2).await;
+        for (n, price) in [(3, "32.40"), (4, "30.00")] {
+            app.clock.set(day(n, 9, 31));
+            trade("buyer64@lz.cn", buyer.clone(), price, 10).await;
+            close(n).await;
+        }
+        let fired = actions().await;
+        assert_eq!(fired.len(), 2, "{fired:?}");
+        let lower = &fired[0];
+        assert_eq!(
+            (
+                lower["trigger"].as_str(),
+                lower["trigger_price"].as_str(),
+                lower["run_days"].as_i64()
+            ),
+            (Some("lower"), Some("34.20"), Some(2)),
+            "{lower}"
+        );
+        // Monday: the band around 30.00 ends at 33.00, under the trigger price: the reserve bids there.
+        app.clock.set(day(7, 9, 31));
+        let keeper = app.token("reserve64@reserve.cn").await;
+        let path = format!(
+            "/api/v1/stabilisation-actions/{}/execute",
+            lower["id"].as_str().unwrap()
+        );
+        let (status, done) = app
+            .post_as(&keeper, &path, &json!({"organization_id": reserve}))
+            .await;
+        assert_eq!(status, 200, "{done}");
+        let (_, o) = app
+            .get_as(
+                &keeper,
+                &format!(
+                    "/api/v1/market/orders/{}",
+                    done["order_id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(
+            (
+                o["order"]["side"].as_str(),
+                o["order"]["price"].as_str(),
+                o["order"]["quantity"].as_str()
+            ),
+            (Some("buy"), Some("33.00"), Some("30")),
+            "{o}"
+        );
     }
 }
