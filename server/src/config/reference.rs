@@ -147,7 +147,7 @@ pub const SETTINGS: &[Setting] = &[
     in_section("market", "lane_workers", "2", "lane batches a replica runs at once, each on a database connection of its own (1 to 64)"),
     in_section("market", "queue_orders", "4096", "most book orders and cancels waiting for one instrument on a replica; more are refused with 503 and Retry-After (1 to 1000000)"),
     in_section("market", "close_check_secs", "30", "seconds between a replica's looks for trading days to close and auctions due (1 to 3600)"),
-    in_section("pricing", "review_every_months", "1", "calendar months between reviews of each guidance price, on the first day of a month, China time (1 to 24)"),
+    in_section("pricing", "review_every_months", "1", "calendar months between reviews of each guidance price, from the first day of a month, China time (1 to 24)"),
     in_section("pricing", "review_window_months", "3", "calendar months of book and pick trades a review averages (1 to 24)"),
     in_section("pricing", "max_move", "\"0.2\"", "largest move a review proposes, a share of the current guidance price (0 to under 1)"),
     in_section("pricing", "min_volume_units", "1000", "fewer units traded in the review's window than this: the review proposes no change"),

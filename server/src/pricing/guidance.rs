@@ -55,11 +55,17 @@ pub struct PublishInput {
     pub reason: String,
 }
 
-/// A tier as published, with the price it gives.
+/// A tier as published, with the price it gives. (Its fields are the
+/// tier's own, not flattened: a tier as input admits no others.)
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TierView {
-    #[serde(flatten)]
-    pub tier: Tier,
+    pub name: String,
+    /// Division codes (prefixes) of the organisations' registration.
+    pub districts: Vec<String>,
+    pub kinds: Vec<crate::orgs::entity::OrgKind>,
+    /// The share added to the base price.
+    #[schema(example = "-0.3")]
+    pub adjustment: String,
     /// Yuan per unit: the base × (1 + adjustment), to the fen.
     pub price: String,
 }
@@ -84,21 +90,22 @@ pub struct GuidanceView {
     pub created_at: String,
 }
 
-fn stored_tiers(m: &guidance::Model) -> Vec<Tier> {
+/// The tiers a stored version holds.
+pub fn tiers_of(m: &guidance::Model) -> Vec<Tier> {
     // Written by `publish` from checked tiers; unreadable would be a bug.
     serde_json::from_str(&m.tiers).unwrap_or_default()
 }
 
 impl From<guidance::Model> for GuidanceView {
     fn from(m: guidance::Model) -> Self {
-        let tiers = stored_tiers(&m)
+        let tiers = tiers_of(&m)
             .into_iter()
-            .map(|tier| {
-                let price = tiers::price_of(m.price, &tier);
-                TierView {
-                    tier,
-                    price: money::yuan(price),
-                }
+            .map(|tier| TierView {
+                price: money::yuan(tiers::price_of(m.price, &tier)),
+                adjustment: tier.adjustment.normalize().to_string(),
+                name: tier.name,
+                districts: tier.districts,
+                kinds: tier.kinds,
             })
             .collect();
         GuidanceView {
@@ -275,11 +282,6 @@ pub async fn publish_in(
     Ok(inserted)
 }
 
-/// The tiers a stored version holds.
-pub fn tiers_of(m: &guidance::Model) -> Vec<Tier> {
-    stored_tiers(m)
-}
-
 /// The version of `code` in force on `day`, if any.
 pub async fn in_force(
     db: &impl ConnectionTrait,
@@ -395,7 +397,7 @@ pub async fn applicable_price(
     let Some(version) = in_force(db, code, day).await? else {
         return Ok(None);
     };
-    let tiers = stored_tiers(&version);
+    let tiers = tiers_of(&version);
     let (tier, price) = tiers::applicable(version.price, &tiers, &Party::new(&org.uscc, org.kind));
     let tier = tier.cloned();
     Ok(Some((version, tier, price)))

@@ -49,7 +49,9 @@ fn trigger_text(t: Trigger) -> &'static str {
     }
 }
 
-/// The version of `versions` (any order) in force on `day`.
+/// The version of `versions` (any order) in force on `day`: the rule of
+/// `guidance::in_force`, over versions already read (a close measures a
+/// year of days against them).
 fn in_force_on<'v>(versions: &'v [guidance::Model], day: &str) -> Option<&'v guidance::Model> {
     versions
         .iter()
