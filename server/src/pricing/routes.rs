@@ -39,7 +39,7 @@ use crate::registry::disclosure::{answer, FormatQuery};
     )
 )]
 #[post("/api/v1/guidance-prices")]
-pub async fn publish(
+pub async fn publish_guidance_price(
     db: web::Data<DatabaseConnection>,
     rules: web::Data<MarketRules>,
     feed: web::Data<Feed>,
@@ -92,7 +92,7 @@ const COLUMNS: &[&str] = &[
     )
 )]
 #[get("/api/v1/public/guidance-prices")]
-pub async fn history(
+pub async fn guidance_price_history(
     db: web::Data<DatabaseConnection>,
     query: web::Query<InstrumentQuery>,
     page: web::Query<PageQuery>,
@@ -130,7 +130,7 @@ pub struct ApplicableQuery {
     )
 )]
 #[get("/api/v1/guidance-prices/applicable")]
-pub async fn applicable(
+pub async fn applicable_guidance_price(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     query: web::Query<ApplicableQuery>,
@@ -170,7 +170,7 @@ pub struct ReviewQuery {
     )
 )]
 #[get("/api/v1/public/guidance-reviews")]
-pub async fn reviews(
+pub async fn guidance_reviews(
     db: web::Data<DatabaseConnection>,
     query: web::Query<ReviewQuery>,
     page: web::Query<PageQuery>,
@@ -216,7 +216,7 @@ pub async fn reviews(
     )
 )]
 #[post("/api/v1/guidance-reviews/{id}/decision")]
-pub async fn decide_review(
+pub async fn decide_guidance_review(
     db: web::Data<DatabaseConnection>,
     rules: web::Data<MarketRules>,
     feed: web::Data<Feed>,
@@ -260,7 +260,7 @@ pub struct ActionQuery {
     )
 )]
 #[get("/api/v1/public/stabilisation-actions")]
-pub async fn actions(
+pub async fn stabilisation_actions(
     db: web::Data<DatabaseConnection>,
     query: web::Query<ActionQuery>,
     page: web::Query<PageQuery>,
@@ -308,7 +308,7 @@ pub async fn actions(
 )]
 #[post("/api/v1/stabilisation-actions/{id}/execute")]
 #[allow(clippy::too_many_arguments)]
-pub async fn execute_action(
+pub async fn execute_stabilisation_action(
     db: web::Data<DatabaseConnection>,
     pricing: web::Data<PricingRules>,
     rules: web::Data<MarketRules>,

@@ -153,3 +153,21 @@ fn documented_types_have_distinct_names() {
         "documented types share a name: {clashes:#?}"
     );
 }
+
+/// Generated clients name a method after each operation: two operations
+/// with one id (two handlers of one name in different modules) would
+/// break them.
+#[test]
+fn operation_ids_are_unique() {
+    let spec: Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                if let Some(first) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                    panic!("operationId {id} names {first} and {method} {path}");
+                }
+            }
+        }
+    }
+}
