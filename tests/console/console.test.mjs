@@ -558,6 +558,13 @@ test('a government official approves an enterprise\'s application and suspends a
     await rules.getByLabel('调整理由（公开记录）').fill('恢复全市场费率');
     await rules.getByRole('button', { name: '保存规则' }).click();
     await page.locator('[data-testid="rules-now"]', { hasText: before }).waitFor();
+
+    // Listing without a reference price needs a guidance price: said on the field.
+    const list = page.getByRole('form', { name: '上市新品种' });
+    await list.getByLabel('品种代码').fill(`TPH-PRJ-${new Date().getFullYear()}`);
+    await list.getByRole('button', { name: '上市' }).click();
+    await list.getByRole('alert').filter({ hasText: 'no guidance price' }).waitFor();
+    assert.equal(await list.getByLabel('参考价（元）').getAttribute('aria-invalid'), 'true');
   });
   const orgs = await applicant.get('/api/v1/me');
   assert.equal(orgs.roles.some((/** @type {any} */ g) => g.role === 'enterprise_operator'), true, 'the applicant operates the approved enterprise');

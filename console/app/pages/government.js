@@ -107,14 +107,14 @@ function ListInstrument(/** @type {{ listed: () => void }} */ { listed }) {
       e.preventDefault();
       action.run(async () => {
         await ok(client.POST('/api/v1/market/instruments', {
-          body: { code: v.code.trim(), reference_price: v.reference_price.trim(), block_min_units: v.block_min_units.trim() || null, fee_rate: v.fee_rate.trim() || null },
+          body: { code: v.code.trim(), reference_price: v.reference_price.trim() || null, block_min_units: v.block_min_units.trim() || null, fee_rate: v.fee_rate.trim() || null },
         }));
         listed();
       });
     }}>
     <h2 id="list-title">${t('gov.list')}</h2>
     <${Field} label=${t('market.code')} name="code" value=${v.code} onInput=${set('code')} placeholder="TPH-PRJ-2026" required problem=${action.problem} />
-    <${Field} label=${t('market.reference')} name="reference_price" inputmode="decimal" value=${v.reference_price} onInput=${set('reference_price')} required problem=${action.problem} />
+    <${Field} label=${t('market.reference')} name="reference_price" inputmode="decimal" value=${v.reference_price} onInput=${set('reference_price')} hint=${t('gov.reference_hint')} problem=${action.problem} />
     <${Field} label=${t('gov.block_min')} name="block_min_units" inputmode="numeric" value=${v.block_min_units} onInput=${set('block_min_units')} hint=${t('gov.default_hint')} problem=${action.problem} />
     <${Field} label=${t('market.fee_rate')} name="fee_rate" inputmode="decimal" value=${v.fee_rate} onInput=${set('fee_rate')} hint=${t('gov.default_hint')} problem=${action.problem} />
     <${ProblemNote} problem=${action.problem} />

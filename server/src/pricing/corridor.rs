@@ -86,20 +86,26 @@ impl Day {
     }
 }
 
-/// Which trigger the last of `days` (oldest first, consecutive trading
-/// days) fires: one whose closes have been beyond it for a run of a
-/// multiple of `corridor.days` days ending on that day. A breach that
-/// lasts fires again every `days` days; the run restarts when a close
-/// comes back inside or crosses to the other side.
-pub fn fired(days: &[Day], corridor: &Corridor) -> Option<Trigger> {
+/// The trigger the last of `days` (oldest first, consecutive trading
+/// days) closed beyond, and for how many consecutive days up to it.
+pub fn run(days: &[Day]) -> Option<(Trigger, usize)> {
     let last = days.last()?.beyond()?;
-    let run = days
+    let n = days
         .iter()
         .rev()
         .take_while(|d| d.beyond() == Some(last))
         .count();
+    Some((last, n))
+}
+
+/// Which trigger the last of `days` fires: one whose closes have been
+/// beyond it for a run of a multiple of `corridor.days` days ending on
+/// that day. A breach that lasts fires again every `days` days; the run
+/// restarts when a close comes back inside or crosses to the other side.
+pub fn fired(days: &[Day], corridor: &Corridor) -> Option<Trigger> {
+    let (trigger, n) = run(days)?;
     let every = corridor.days.max(1) as usize;
-    (run % every == 0).then_some(last)
+    (n % every == 0).then_some(trigger)
 }
 
 #[cfg(test)]

@@ -110,14 +110,7 @@ pub async fn evaluate(
     else {
         return Ok(None);
     };
-    let run = days
-        .iter()
-        .rev()
-        .take_while(|d| match trigger {
-            Trigger::Upper => d.close > d.upper,
-            Trigger::Lower => d.close < d.lower,
-        })
-        .count() as i32;
+    let run = super::corridor::run(&days).map_or(0, |(_, n)| n as i32);
     let trigger_price = match trigger {
         Trigger::Upper => upper,
         Trigger::Lower => lower,
