@@ -7,6 +7,7 @@ pub mod adjustment;
 pub mod corridor;
 pub mod entity;
 pub mod guidance;
+mod records;
 pub mod review;
 pub mod routes;
 pub mod rules;

@@ -475,28 +475,21 @@ pub async fn list(
     after: Option<String>,
     limit: u64,
 ) -> Result<(Vec<review::Model>, bool), MarketError> {
-    let mut query = review::Entity::find();
-    if let Some(code) = instrument {
-        query = query.filter(review::Column::Instrument.eq(code));
-    }
-    if let Some(s) = status_filter {
-        if !status::ALL.contains(&s) {
-            return Err(MarketError::invalid(
-                "status",
-                format!("one of {}", status::ALL.join(", ")),
-            ));
-        }
-        query = query.filter(review::Column::Status.eq(s));
-    }
-    Ok(crate::pagination::fetch(
+    let columns = super::records::Columns {
+        id: review::Column::Id,
+        instrument: review::Column::Instrument,
+        status: review::Column::Status,
+    };
+    super::records::newest_first::<review::Entity>(
         db,
-        query,
-        review::Column::Id,
-        crate::pagination::Order::Descending,
+        columns,
+        status::ALL,
+        instrument,
+        status_filter,
         after,
         limit,
     )
-    .await?)
+    .await
 }
 
 #[cfg(test)]

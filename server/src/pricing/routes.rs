@@ -14,6 +14,7 @@ use super::stabilisation::{self, ActionView, ExecuteInput, Made, Plan};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
+use crate::market::error::MarketError;
 use crate::market::feed::Feed;
 use crate::market::lanes::{Done, Lanes, Work};
 use crate::market::listing;
@@ -175,27 +176,17 @@ pub async fn guidance_reviews(
     query: web::Query<ReviewQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = query
-        .instrument
-        .as_deref()
-        .map(|c| listing::parse_code("instrument", c).map(|c| c.to_string()))
-        .transpose()?;
     let limit = page.limit()?;
     let (rows, has_more) = review::list(
         db.get_ref(),
-        code.as_deref(),
+        instrument_of(query.instrument.as_deref())?.as_deref(),
         query.status.as_deref(),
         page.starting_after.clone(),
         limit,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        data: rows
-            .into_iter()
-            .map(PriceReviewView::from)
-            .collect::<Vec<_>>(),
-        has_more,
-    }))
+    let data: Vec<PriceReviewView> = rows.into_iter().map(PriceReviewView::from).collect();
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
 }
 
 /// Decide a proposed review (government staff, administrators): `approve`
@@ -265,24 +256,17 @@ pub async fn stabilisation_actions(
     query: web::Query<ActionQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = query
-        .instrument
-        .as_deref()
-        .map(|c| listing::parse_code("instrument", c).map(|c| c.to_string()))
-        .transpose()?;
     let limit = page.limit()?;
     let (rows, has_more) = stabilisation::list(
         db.get_ref(),
-        code.as_deref(),
+        instrument_of(query.instrument.as_deref())?.as_deref(),
         query.status.as_deref(),
         page.starting_after.clone(),
         limit,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(Page {
-        data: rows.into_iter().map(ActionView::from).collect::<Vec<_>>(),
-        has_more,
-    }))
+    let data: Vec<ActionView> = rows.into_iter().map(ActionView::from).collect();
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
 }
 
 /// Execute an open stabilisation action (staff of the reserve platform):
@@ -353,4 +337,10 @@ pub async fn execute_stabilisation_action(
         }
     };
     Ok(HttpResponse::Ok().json(ActionView::from(done)))
+}
+
+/// An optional instrument filter, checked as a code.
+fn instrument_of(code: Option<&str>) -> Result<Option<String>, MarketError> {
+    code.map(|c| listing::parse_code("instrument", c).map(|c| c.to_string()))
+        .transpose()
 }

@@ -426,26 +426,19 @@ pub async fn list(
     after: Option<String>,
     limit: u64,
 ) -> Result<(Vec<action::Model>, bool), MarketError> {
-    let mut query = action::Entity::find();
-    if let Some(code) = instrument {
-        query = query.filter(action::Column::Instrument.eq(code));
-    }
-    if let Some(s) = status_filter {
-        if !status::ALL.contains(&s) {
-            return Err(MarketError::invalid(
-                "status",
-                format!("one of {}", status::ALL.join(", ")),
-            ));
-        }
-        query = query.filter(action::Column::Status.eq(s));
-    }
-    Ok(crate::pagination::fetch(
+    let columns = super::records::Columns {
+        id: action::Column::Id,
+        instrument: action::Column::Instrument,
+        status: action::Column::Status,
+    };
+    super::records::newest_first::<action::Entity>(
         db,
-        query,
-        action::Column::Id,
-        crate::pagination::Order::Descending,
+        columns,
+        status::ALL,
+        instrument,
+        status_filter,
         after,
         limit,
     )
-    .await?)
+    .await
 }

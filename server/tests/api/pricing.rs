@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     at, backends, balance, bank, government, issued_forest_batch, next_monday, registry, spawn_app,
-    spawn_app_with, TestApp,
+    spawn_app_with, Government, Registry, TestApp,
 };
 
 /// A unified social credit code registered in `district` (six digits).
@@ -42,6 +42,62 @@ async fn enterprise_in(
         .await;
     assert_eq!(status, 200);
     (id, op)
+}
+
+/// A registry whose forest enterprise holds an issued batch: the registry,
+/// the batch's instrument code and its credit asset.
+async fn forest(app: &TestApp, n: u32, parcel: &str) -> (Registry, String, String) {
+    let r = registry(app, n).await;
+    let (_, batch) = issued_forest_batch(app, &r, parcel).await;
+    let code = batch["instrument"].as_str().unwrap().to_string();
+    let credits = format!("credit:{}", batch["id"].as_str().unwrap());
+    (r, code, credits)
+}
+
+/// Publishes the guidance price `body` for `code` and lists it at it.
+async fn listed_at_guidance(app: &TestApp, gov: &str, code: &str, mut body: Value) {
+    body["instrument"] = json!(code);
+    let (status, v) = app.post_as(gov, "/api/v1/guidance-prices", &body).await;
+    assert_eq!(status, 201, "{v}");
+    let (status, i) = app
+        .post_as(gov, "/api/v1/market/instruments", &json!({"code": code}))
+        .await;
+    assert_eq!(status, 201, "{i}");
+}
+
+/// A settlement bank and an approved buying enterprise it deposited a
+/// million yuan for.
+struct Funded {
+    bank_id: String,
+    teller: String,
+    buyer: String,
+    buyer_op: String,
+}
+
+async fn funded_buyer(app: &TestApp, g: &Government, n: u32) -> Funded {
+    let (bank_id, teller) = bank(app, g, n).await;
+    let (org, buyer_op) =
+        crate::helpers::enterprise(app, g, &format!("buyer{n}@lz.cn"), 10_000 * n + n).await;
+    let f = Funded {
+        bank_id,
+        teller,
+        buyer: org["id"].as_str().unwrap().to_string(),
+        buyer_op,
+    };
+    deposit(app, &f, &f.buyer, "D-1").await;
+    f
+}
+
+/// A million yuan deposited for `org` by the buyer's bank.
+async fn deposit(app: &TestApp, f: &Funded, org: &str, reference: &str) {
+    let (status, d) = app
+        .post_as(
+            &f.teller,
+            "/api/v1/market/deposits",
+            &json!({"bank_id": f.bank_id, "reference": reference, "organization_id": org, "amount": "100000000"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{d}");
 }
 
 /// The Lanzhou 2015 pollutant benchmark's tiers.
@@ -274,10 +330,7 @@ async fn a_floor_holds_in_the_book_and_the_first_reference_is_the_guidance_price
         .await;
         let monday = next_monday(&app);
         app.clock.set(at(monday, 9, 31));
-        let r = registry(&app, 62).await;
-        let (_, batch) = issued_forest_batch(&app, &r, "LZ-P-1").await;
-        let code = batch["instrument"].as_str().unwrap().to_string();
-        let credits = format!("credit:{}", batch["id"].as_str().unwrap());
+        let (r, code, credits) = forest(&app, 62, "LZ-P-1").await;
         let publish = |price: &str, floor: bool, from: Option<String>| {
             let (app, gov) = (&app, r.g.gov.clone());
             let mut body =
@@ -322,18 +375,9 @@ async fn a_floor_holds_in_the_book_and_the_first_reference_is_the_guidance_price
             (Some("36.00"), Some("36.00"), Some("36.00"))
         );
 
-        let (bank_id, teller) = bank(&app, &r.g, 62).await;
-        let (buyer_org, buyer_op) =
-            crate::helpers::enterprise(&app, &r.g, "buyer62@lz.cn", 620_062).await;
-        let buyer = buyer_org["id"].as_str().unwrap().to_string();
-        let (status, _) = app
-            .post_as(
-                &teller,
-                "/api/v1/market/deposits",
-                &json!({"bank_id": bank_id, "reference": "F-1", "organization_id": buyer, "amount": "100000000"}),
-            )
-            .await;
-        assert_eq!(status, 201);
+        let Funded {
+            buyer, buyer_op, ..
+        } = funded_buyer(&app, &r.g, 62).await;
         let n = std::cell::Cell::new(0);
         let order = |org: &str, side: &str, price: &str| {
             n.set(n.get() + 1);
@@ -354,6 +398,16 @@ async fn a_floor_holds_in_the_book_and_the_first_reference_is_the_guidance_price
                 "{p}"
             );
         }
+        // An auction's reserve price neither.
+        let lot = json!({"organization_id": r.org_id(), "client_order_id": "lot-1", "instrument": code,
+                         "quantity": "2000", "reserve_price": "35.00", "opens_at": app.now().to_rfc3339(),
+                         "closes_at": (app.now() + Duration::hours(2)).to_rfc3339()});
+        let (status, p) = app.post_as(&r.op, "/api/v1/market/auctions", &lot).await;
+        assert_eq!(
+            (status, p["code"].as_str(), p["param"].as_str()),
+            (422, Some("below_floor"), Some("reserve_price")),
+            "{p}"
+        );
         let (status, ask) = app
             .post_as(
                 &r.op,
@@ -450,38 +504,14 @@ async fn the_monthly_review_proposes_from_the_market_once_and_government_decides
         .await;
         let monday = next_monday(&app);
         app.clock.set(at(monday, 9, 31));
-        let r = registry(&app, 63).await;
-        let (_, batch) = issued_forest_batch(&app, &r, "LZ-R-63").await;
-        let code = batch["instrument"].as_str().unwrap().to_string();
-        let (status, v) = app
-            .post_as(
-                &r.g.gov,
-                "/api/v1/guidance-prices",
-                &json!({"instrument": code, "price": "36.00", "reason": "碳汇指导价",
-                        "tiers": [{"name": "兰州新区企业", "districts": ["620171"], "adjustment": "-0.3"}]}),
-            )
-            .await;
-        assert_eq!(status, 201, "{v}");
-        let (status, _) = app
-            .post_as(
-                &r.g.gov,
-                "/api/v1/market/instruments",
-                &json!({"code": code}),
-            )
-            .await;
-        assert_eq!(status, 201);
-        let (bank_id, teller) = bank(&app, &r.g, 63).await;
-        let (buyer_org, buyer_op) =
-            crate::helpers::enterprise(&app, &r.g, "buyer63@lz.cn", 630_063).await;
-        let buyer = buyer_org["id"].as_str().unwrap().to_string();
-        let (status, _) = app
-            .post_as(
-                &teller,
-                "/api/v1/market/deposits",
-                &json!({"bank_id": bank_id, "reference": "R-1", "organization_id": buyer, "amount": "100000000"}),
-            )
-            .await;
-        assert_eq!(status, 201);
+        let (r, code, _) = forest(&app, 63, "LZ-R-63").await;
+        let tiers =
+            json!([{"name": "兰州新区企业", "districts": ["620171"], "adjustment": "-0.3"}]);
+        let guidance = json!({"price": "36.00", "reason": "碳汇指导价", "tiers": tiers});
+        listed_at_guidance(&app, &r.g.gov, &code, guidance).await;
+        let Funded {
+            buyer, buyer_op, ..
+        } = funded_buyer(&app, &r.g, 63).await;
         // 150 t at 39.00 and 50 t at 39.60 (the band's top): VWAP 39.15.
         for (n, price, quantity) in [(1, "39.00", 150), (2, "39.60", 50)] {
             let sell = json!({"organization_id": r.org_id(), "client_order_id": format!("s-{n}"), "instrument": code,
@@ -645,39 +675,13 @@ async fn the_corridor_fires_on_closes_and_the_reserve_releases_and_supports() {
         let monday = next_monday(&app);
         let day = |n: i64, hh: i64, mm: i64| at(monday + Duration::days(n), hh, mm);
         app.clock.set(day(0, 9, 31));
-        let r = registry(&app, 64).await;
-        let (_, batch) = issued_forest_batch(&app, &r, "LZ-S-64").await;
-        let code = batch["instrument"].as_str().unwrap().to_string();
-        let (status, _) = app
-            .post_as(
-                &r.g.gov,
-                "/api/v1/guidance-prices",
-                &json!({"instrument": code, "price": "36.00", "reason": "碳汇指导价"}),
-            )
-            .await;
-        assert_eq!(status, 201);
-        let (status, _) = app
-            .post_as(
-                &r.g.gov,
-                "/api/v1/market/instruments",
-                &json!({"code": code}),
-            )
-            .await;
-        assert_eq!(status, 201);
-        let (bank_id, teller) = bank(&app, &r.g, 64).await;
-        let (buyer_org, _) = crate::helpers::enterprise(&app, &r.g, "buyer64@lz.cn", 640_064).await;
-        let buyer = buyer_org["id"].as_str().unwrap().to_string();
+        let (r, code, _) = forest(&app, 64, "LZ-S-64").await;
+        let guidance = json!({"price": "36.00", "reason": "碳汇指导价"});
+        listed_at_guidance(&app, &r.g.gov, &code, guidance).await;
+        let funded = funded_buyer(&app, &r.g, 64).await;
+        let buyer = funded.buyer.clone();
         let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 64).await;
-        for (org, reference) in [(&buyer, "S-1"), (&reserve, "S-2")] {
-            let (status, _) = app
-                .post_as(
-                    &teller,
-                    "/api/v1/market/deposits",
-                    &json!({"bank_id": bank_id, "reference": reference, "organization_id": org, "amount": "100000000"}),
-                )
-                .await;
-            assert_eq!(status, 201);
-        }
+        deposit(&app, &funded, &reserve, "D-2").await;
         let n = std::cell::Cell::new(0);
         // A trade of `quantity` at `price` between the forest enterprise and `to`.
         let seller_org = r.org_id().to_string();
