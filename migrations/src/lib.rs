@@ -29,6 +29,7 @@ mod m20261207_000023_trips_by_day;
 mod m20261207_000024_guidance_prices;
 mod m20261207_000025_guidance_reviews;
 mod m20261207_000026_stabilisation_actions;
+mod m20261207_000027_reserve_operations;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000024_guidance_prices::Migration),
             Box::new(m20261207_000025_guidance_reviews::Migration),
             Box::new(m20261207_000026_stabilisation_actions::Migration),
+            Box::new(m20261207_000027_reserve_operations::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ use crate::{accounts, audit, auth, estimates, health, orgs, partners, registry, 
         (name = "registry", description = "Enterprise projects and forest sinks: public notice, monitoring reports and verification, issuance with serial numbers, transfers, retirements and certificates"),
         (name = "market", description = "Trading credited reductions: instruments and their listing, cash deposited and withdrawn through a settlement bank; public market data"),
         (name = "pricing", description = "Guidance prices: published versions per instrument with tiers by district and kind of organisation, floors, an organisation's applicable price"),
+        (name = "reserve", description = "The reserve platform's operations with holders: buy-backs at the guidance price, swaps, leases; claw-back orders"),
         (name = "public", description = "Public disclosure (no sign-in): projects, batches, retirements, statistics; JSON or CSV"),
         (name = "audit", description = "The public Merkle audit log (RFC 9162): signed tree heads, inclusion and consistency proofs, entries (no sign-in needed)"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
@@ -135,6 +136,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::pricing::routes::decide_guidance_review)
         .service(crate::pricing::routes::stabilisation_actions)
         .service(crate::pricing::routes::execute_stabilisation_action)
+        .service(crate::reserve::routes::offer_buy_back)
+        .service(crate::reserve::routes::offer_swap)
+        .service(crate::reserve::routes::ask_lease)
+        .service(crate::reserve::routes::accept_operation)
+        .service(crate::reserve::routes::decline_operation)
+        .service(crate::reserve::routes::withdraw_operation)
+        .service(crate::reserve::routes::return_lease)
+        .service(crate::reserve::routes::reserve_operations)
+        .service(crate::reserve::routes::order_claw_back)
+        .service(crate::reserve::routes::public_reserve)
+        .service(crate::reserve::routes::public_reserve_operations)
         .service(rewards::routes::create_reward)
         .service(rewards::routes::update_reward)
         .service(rewards::routes::list_rewards)

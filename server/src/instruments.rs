@@ -69,6 +69,15 @@ impl Class {
         }
     }
 
+    /// Rights allocated to holders by a department (which may take them
+    /// back without payment: claw-back), as opposed to credits issued
+    /// for verified reductions, which are never taken back.
+    pub fn allocated(self) -> bool {
+        match self {
+            Class::CarbonProject | Class::CarbonForest | Class::CarbonPersonal => false,
+        }
+    }
+
     /// The class of a credit batch: aggregated personal reductions, forest
     /// sinks (afforestation projects) or other project reductions.
     pub fn of_batch(batch_kind: &str, project_kind: Option<&str>) -> Class {

@@ -35,6 +35,7 @@ pub mod printable;
 pub mod problem;
 pub mod rate_limit;
 pub mod registry;
+pub mod reserve;
 pub mod rewards;
 pub mod startup;
 pub mod telemetry;

@@ -101,6 +101,9 @@ problem_codes! {
     BlockNotOpen = 409, "block_not_open", "(market) the block trade was accepted, declined, withdrawn or has expired (proposals are answered on their trading day)";
     AuctionNotOpen = 409, "auction_not_open", "(market) the auction takes no bids now: before `opens_at`, from `closes_at` on, or closed";
     BidderCap = 409, "bidder_cap", "(market) the bidder's bids for the lot would add up to more than the per-bidder cap (`bidder_cap_units`, half the lot by default)";
+    OperationNotOpen = 409, "operation_not_open", "(reserve) the operation was answered or withdrawn already, or the lease is no longer active (returned, paid, or past its due day: its deposit pays)";
+    GuidancePriceChanged = 409, "guidance_price_changed", "(reserve) the applicable guidance price changed since the offer: the holder withdraws it and offers again at the new price";
+    ClawBackNotApplicable = 409, "claw_back_not_applicable", "(reserve) claw-back returns allocated rights only; issued carbon credits are never clawed back";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";
     InvalidField = 422, "invalid_field", "a field breaks a rule; `param` names it";

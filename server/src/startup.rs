@@ -255,7 +255,8 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
 
 /// Closes the auctions whose window has ended (`market::auctions`) and the
 /// trading days whose close has passed (`market::close`), and makes the
-/// month's reviews of guidance prices (`pricing::review`), every
+/// month's reviews of guidance prices (`pricing::review`), and pays
+/// overdue leases from their deposits (`reserve::leases`), every
 /// `close_check_secs`. Every replica runs it; an auction's status and the
 /// bars' keys make each close happen once. A failure is logged and
 /// retried at the next tick.
@@ -302,6 +303,11 @@ fn spawn_daily_close(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reviews = n, "guidance prices reviewed"),
                 Err(e) => tracing::warn!(error = %e, "reviewing guidance prices failed; retrying"),
+            }
+            match crate::reserve::leases::settle_overdue(&db, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(leases = n, "overdue leases paid from their deposits"),
+                Err(e) => tracing::warn!(error = %e, "settling overdue leases failed; retrying"),
             }
         }
     });

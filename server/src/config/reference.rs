@@ -159,6 +159,9 @@ pub const SETTINGS: &[Setting] = &[
     in_section("pricing", "release_units", "10000", "most units a release (upper trigger) offers from the reserve platform's stock by one-way bidding"),
     in_section("pricing", "release_auction_hours", "24", "hours a release auction takes bids, from its execution (1 to 720)"),
     in_section("pricing", "support_units", "10000", "most units a support bid (lower trigger) buys in the book, within the reserve's cash"),
+    in_section("pricing", "lease_fee_rate", "\"0.03\"", "the reserve platform's leases: the yearly fee, a share of the leased units' guidance value, paid when the lease starts (0 to 1)"),
+    in_section("pricing", "lease_deposit_rate", "\"1\"", "the deposit held from a lessee, a share of the leased units' guidance value (1 to 5)"),
+    in_section("pricing", "lease_max_days", "1095", "the longest lease of the reserve platform's units, days (1 to 3650)"),
 ];
 
 /// Every environment variable the server reads.

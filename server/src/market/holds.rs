@@ -38,7 +38,7 @@ pub(super) async fn batches_of(
 
 /// A participant's credit batches of an instrument with grams available
 /// (posted − held), oldest batch first.
-pub(super) async fn available_lots(
+pub(crate) async fn available_lots(
     txn: &impl ConnectionTrait,
     account_id: &str,
     code: &str,
@@ -72,7 +72,7 @@ pub(super) async fn available_lots(
 
 /// Units of the instrument the organisation bought on `day` (locked by
 /// T+1).
-pub(super) async fn bought_on(
+pub(crate) async fn bought_on(
     txn: &impl ConnectionTrait,
     org_id: &str,
     code: &str,
@@ -214,14 +214,11 @@ pub(super) fn holds_needed(
                     ),
                 ));
             }
-            let mut grams = money::to_minor(o.quantity, i.minor_per_unit)
+            let grams = money::to_minor(o.quantity, i.minor_per_unit)
                 .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+            let lots = lots.into_iter().map(|(b, a, g)| ((b, a), g));
             let mut out = Vec::new();
-            for (position, (batch_id, asset, available)) in (0i32..).zip(lots) {
-                if grams == 0 {
-                    break;
-                }
-                let take = available.min(grams);
+            for (position, ((batch_id, asset), take)) in (0i32..).zip(oldest_first(lots, grams)) {
                 let hold_id = settlement::lot_hold_id(&o.id, position);
                 out.push((
                     Request {
@@ -241,11 +238,32 @@ pub(super) fn holds_needed(
                         grams: take,
                     }),
                 ));
-                grams -= take;
             }
             Ok(out)
         }
     }
+}
+
+/// Which lots `grams` are taken from, and how much of each: the lots in
+/// the order given (oldest batch first), each as far as it goes. Every
+/// sale, buy-back, swap and return takes units by this rule.
+pub(crate) fn oldest_first<L>(
+    lots: impl IntoIterator<Item = (L, i64)>,
+    grams: i64,
+) -> Vec<(L, i64)> {
+    let mut left = grams;
+    let mut out = Vec::new();
+    for (lot, available) in lots {
+        if left == 0 {
+            break;
+        }
+        let take = available.min(left);
+        if take > 0 {
+            out.push((lot, take));
+            left -= take;
+        }
+    }
+    out
 }
 
 fn insufficient_cash(amount: i64) -> MarketError {
@@ -259,7 +277,7 @@ fn insufficient_cash(amount: i64) -> MarketError {
 }
 
 /// The credit asset of a batch.
-pub(super) fn credit_asset(batch_id: &str) -> Result<Asset, MarketError> {
+pub(crate) fn credit_asset(batch_id: &str) -> Result<Asset, MarketError> {
     Asset::parse(&format!("credit:{batch_id}"))
         .map_err(|e| MarketError::Database(sea_orm::DbErr::Custom(e.to_string())))
 }

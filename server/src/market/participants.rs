@@ -79,7 +79,7 @@ static ACCOUNTS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, account::M
 /// a business rule).
 const ACCOUNTS_REMEMBERED: usize = 100_000;
 
-async fn account_of(
+pub(crate) async fn account_of(
     db: &impl ConnectionTrait,
     org_id: &str,
 ) -> Result<account::Model, MarketError> {

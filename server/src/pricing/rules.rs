@@ -45,6 +45,15 @@ pub struct PricingRules {
     pub release_auction_hours: u32,
     /// Most units a support bid (lower trigger) buys.
     pub support_units: i64,
+    /// The reserve's leases: the yearly fee, a share of the leased units'
+    /// guidance value, paid when the lease starts.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub lease_fee_rate: Decimal,
+    /// The deposit held from the lessee, a share of the guidance value.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub lease_deposit_rate: Decimal,
+    /// The longest lease, days.
+    pub lease_max_days: u32,
 }
 
 impl Default for PricingRules {
@@ -62,6 +71,9 @@ impl Default for PricingRules {
             release_units: 10_000,
             release_auction_hours: 24,
             support_units: 10_000,
+            lease_fee_rate: Decimal::new(3, 2),
+            lease_deposit_rate: Decimal::ONE,
+            lease_max_days: 1_095,
         }
     }
 }
@@ -111,6 +123,17 @@ impl PricingRules {
         }
         if !(1..=24 * 30).contains(&self.release_auction_hours) {
             return Err("release_auction_hours must be 1 to 720".into());
+        }
+        if !(Decimal::ZERO..=Decimal::ONE).contains(&self.lease_fee_rate) {
+            return Err("lease_fee_rate must be a share from 0 to 1".into());
+        }
+        if self.lease_deposit_rate < Decimal::ONE || self.lease_deposit_rate > Decimal::from(5) {
+            return Err(
+                "lease_deposit_rate must be 1 to 5 (the deposit covers the units at least)".into(),
+            );
+        }
+        if !(1..=3_650).contains(&self.lease_max_days) {
+            return Err("lease_max_days must be 1 to 3650".into());
         }
         Ok(())
     }

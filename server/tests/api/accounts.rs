@@ -652,6 +652,25 @@ async fn every_object_route_refuses_the_wrong_user() {
             &[],
             404,
         ));
+        // A reserve operation is its two parties': one that does not exist
+        // is absent to everyone (the wrong party of a real one: reserve).
+        for what in ["accept", "decline", "withdraw", "return"] {
+            let mut body = as_org.clone();
+            body["reason"] = json!("不符合收储条件");
+            rows.push((
+                match what {
+                    "accept" => "/api/v1/reserve/operations/{id}/accept",
+                    "decline" => "/api/v1/reserve/operations/{id}/decline",
+                    "withdraw" => "/api/v1/reserve/operations/{id}/withdraw",
+                    _ => "/api/v1/reserve/operations/{id}/return",
+                },
+                Method::POST,
+                format!("/api/v1/reserve/operations/{nobody}/{what}"),
+                Some(body),
+                &[],
+                404,
+            ));
+        }
         // A trade's attestation is its parties' (a third party's refusal
         // of a real trade: market_methods).
         rows.push((

@@ -28,6 +28,7 @@ mod points;
 mod pricing;
 mod registry;
 mod registry_simulation;
+mod reserve;
 mod rewards;
 mod robustness;
 mod trips;

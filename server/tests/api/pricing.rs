@@ -67,14 +67,14 @@ async fn listed_at_guidance(app: &TestApp, gov: &str, code: &str, mut body: Valu
 
 /// A settlement bank and an approved buying enterprise it deposited a
 /// million yuan for.
-struct Funded {
-    bank_id: String,
-    teller: String,
-    buyer: String,
-    buyer_op: String,
+pub(crate) struct Funded {
+    pub bank_id: String,
+    pub teller: String,
+    pub buyer: String,
+    pub buyer_op: String,
 }
 
-async fn funded_buyer(app: &TestApp, g: &Government, n: u32) -> Funded {
+pub(crate) async fn funded_buyer(app: &TestApp, g: &Government, n: u32) -> Funded {
     let (bank_id, teller) = bank(app, g, n).await;
     let (org, buyer_op) =
         crate::helpers::enterprise(app, g, &format!("buyer{n}@lz.cn"), 10_000 * n + n).await;
@@ -89,7 +89,7 @@ async fn funded_buyer(app: &TestApp, g: &Government, n: u32) -> Funded {
 }
 
 /// A million yuan deposited for `org` by the buyer's bank.
-async fn deposit(app: &TestApp, f: &Funded, org: &str, reference: &str) {
+pub(crate) async fn deposit(app: &TestApp, f: &Funded, org: &str, reference: &str) {
     let (status, d) = app
         .post_as(
             &f.teller,
