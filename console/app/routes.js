@@ -26,6 +26,7 @@ import { Claim, NewClaim } from './pages/claims.js';
 import { Statistics } from './pages/statistics.js';
 import { Methodologies } from './pages/methodologies.js';
 import { GuidancePrices } from './pages/pricing.js';
+import { PublicReserve, Reserve } from './pages/reserve.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -56,6 +57,7 @@ export const ROUTES = [
   route('/members', Members, ['enterprise_operator', 'verifier', 'government', 'reserve', 'bank'], 'nav.members'),
   route('/organizations/new', Apply, 'signed_in'),
   route('/blocks', Blocks, ['enterprise_operator', 'reserve'], 'nav.blocks'),
+  route('/reserve', Reserve, ['enterprise_operator', 'reserve'], 'nav.reserve'),
   route('/auctions', Auctions, 'public', 'nav.auctions'),
   route('/auctions/:id', Auction, 'public'),
   route('/statistics', Statistics, ['government', 'verifier', 'enterprise_operator'], 'nav.statistics'),
@@ -72,6 +74,7 @@ export const ROUTES = [
   route('/check', Check, 'public', 'nav.check'),
   route('/methodologies', Methodologies, 'public', 'nav.methodologies'),
   route('/pricing', GuidancePrices, 'public', 'nav.pricing'),
+  route('/explorer/reserve', PublicReserve, 'public', 'nav.reserve_public'),
   route('/calculators', Calculators, 'public', 'nav.calculators'),
 ];
 

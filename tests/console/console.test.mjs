@@ -899,3 +899,56 @@ test('a government official publishes a tiered guidance price that is a floor; a
     assert.match((await page.getByRole('alert').textContent()) ?? '', /指导价下限 35\.00/);
   });
 });
+
+test('an enterprise offers credits to the reserve platform, which accepts; the explorer shows the operation', async () => {
+  const code = server.demo['listed instrument'];
+  const batch = server.demo['issued batch'];
+  const forester = apiClient(server.base);
+  await forester.signIn(server.accounts.forester, server.password);
+  const holder = (await forester.get('/api/v1/me')).roles.find((/** @type {any} */ g) => g.role === 'enterprise_operator').organization_id;
+  const { account_id: account } = await forester.get(`/api/v1/organizations/${holder}`);
+  const units = async () => {
+    const { balances } = await forester.get(`/api/v1/accounts/${account}/balances`);
+    return BigInt(balances.find((/** @type {any} */ b) => b.asset === `credit:${batch}`)?.posted ?? '0');
+  };
+  const before = await units();
+  const applicable = await forester.get(`/api/v1/guidance-prices/applicable?instrument=${code}&organization_id=${holder}`);
+  const value = (Number(applicable.price) * 3).toFixed(2);
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.forester, server.password);
+    await page.getByRole('link', { name: '收储平台' }).first().click();
+    const form = page.getByRole('form', { name: '发起报价' });
+    await form.getByLabel('业务').selectOption('buy_back');
+    await form.getByLabel('出让品种').selectOption(code);
+    await form.getByTestId('applicable').waitFor();
+    await form.getByLabel('数量（单位）').fill('3');
+    await form.getByRole('button', { name: '提交' }).click();
+    await form.getByTestId('offered').getByText(`已提交收储报价，金额 ${value} 元。`).waitFor();
+    await page.getByRole('table', { name: '收储业务' }).locator('[data-status="offered"]').first().waitFor();
+    await screenshot(page, 'reserve-offer');
+    await assertAccessible(page, 'the reserve offer');
+  });
+  assert.equal(await units(), before, 'offered units are held, not moved');
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.reserve, server.password);
+    await page.getByRole('link', { name: '收储平台' }).first().click();
+    const table = page.getByRole('table', { name: '收储业务' });
+    // Declining needs a reason.
+    await table.getByRole('button', { name: '拒绝' }).first().click();
+    await page.getByRole('alert').waitFor();
+    assert.equal(await page.getByLabel('拒绝理由').getAttribute('aria-invalid'), 'true');
+    await table.getByRole('button', { name: '接受' }).first().click();
+    await table.locator('[data-status="accepted"]').first().waitFor();
+    await assertAccessible(page, 'the reserve keeper');
+  });
+  assert.equal(before - await units(), 3_000_000n, '3 t sold to the reserve');
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/explorer/reserve'));
+    const ops = page.getByRole('table', { name: '收储业务公示' });
+    await ops.locator('[data-status="accepted"]').first().waitFor();
+    await ops.getByRole('cell', { name: '收储', exact: true }).first().waitFor();
+    await page.getByRole('table', { name: /的储备$/ }).getByRole('cell', { name: code }).waitFor();
+    await screenshot(page, 'reserve-public');
+    await assertAccessible(page, 'the public reserve');
+  });
+});

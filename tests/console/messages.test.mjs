@@ -30,6 +30,8 @@ const ENUMS = {
   withdrawal_status: schemas.WithdrawalStatus.enum,
   auction_status: schemas.AuctionStatus.enum,
   block_status: schemas.BlockStatus.enum,
+  reserve_kind: schemas.OperationKind.enum,
+  reserve_status: schemas.OperationStatus.enum,
 };
 
 test('both languages have the same keys, none empty', () => {

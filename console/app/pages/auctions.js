@@ -24,7 +24,7 @@ export function chinaLocal(/** @type {Date} */ d) {
 /** A datetime-local value read as China time, as RFC 3339. */
 const fromChinaLocal = (/** @type {string} */ v) => (v.length === 16 ? `${v}:00+08:00` : `${v}+08:00`);
 
-function OrgChoice(/** @type {{ orgs: string[], value: string, onInput: (v: string) => void }} */ { orgs, value, onInput }) {
+export function OrgChoice(/** @type {{ orgs: string[], value: string, onInput: (v: string) => void }} */ { orgs, value, onInput }) {
   const names = useOrgNames(orgs);
   return orgs.length > 1
     ? html`<${Field} label=${t('trade.organization')} name="organization_id" value=${value} onInput=${onInput} options=${orgs.map((id) => /** @type {[string, string]} */ ([id, names[id] ?? id]))} />`
