@@ -504,7 +504,7 @@ async fn the_monthly_review_proposes_from_the_market_once_and_government_decides
         .await;
         let monday = next_monday(&app);
         app.clock.set(at(monday, 9, 31));
-        let (r, code, _) = forest(&app, 63, "LZ-R-63").await;
+        let (r, code, credits) = forest(&app, 63, "LZ-R-63").await;
         let tiers =
             json!([{"name": "兰州新区企业", "districts": ["620171"], "adjustment": "-0.3"}]);
         let guidance = json!({"price": "36.00", "reason": "碳汇指导价", "tiers": tiers});
@@ -649,6 +649,45 @@ async fn the_monthly_review_proposes_from_the_market_once_and_government_decides
             .await
             .unwrap();
         assert_eq!(i["guidance_price"], "39.15");
+
+        // The approved price and its tier price a buy-back: an enterprise of
+        // Lanzhou New Area (tier 27.41) sells 10 t to the reserve.
+        let forest_op = app.token("forest63@lz.cn").await;
+        let (xinqu, xinqu_op) = enterprise_in(&app, &gov, "620171", "xinqu63@lz.cn", 63).await;
+        let (_, x) = app
+            .get_as(&xinqu_op, &format!("/api/v1/organizations/{xinqu}"))
+            .await;
+        let batch_id = credits.strip_prefix("credit:").unwrap();
+        let (status, t) = app
+            .post_as(
+                &forest_op,
+                "/api/v1/transfers",
+                &json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": r.account_id(),
+                        "to_account_id": x["account_id"], "batch_id": batch_id, "quantity_g": 10_000_000i64}),
+            )
+            .await;
+        assert_eq!(status, 200, "{t}");
+        // The fixtures' tokens are a month old.
+        let g = Government {
+            admin: app.token("admin63@tph.cn").await,
+            dept_id: r.g.dept_id.clone(),
+            gov: gov.clone(),
+        };
+        let (reserve, _) = crate::helpers::reserve_platform(&app, &g, 63).await;
+        let (status, bb) = app
+            .post_as(
+                &xinqu_op,
+                "/api/v1/reserve/buy-backs",
+                &json!({"organization_id": xinqu, "reserve_organization_id": reserve,
+                        "client_id": "after-review", "instrument": code, "quantity": "10"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{bb}");
+        assert_eq!(
+            (bb["price"].as_str(), bb["value"].as_str()),
+            (Some("27.41"), Some("274.10")),
+            "{bb}"
+        );
     }
 }
 

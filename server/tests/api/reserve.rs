@@ -532,3 +532,87 @@ async fn the_reserve_buys_back_swaps_and_leases_at_guidance_prices() {
         );
     }
 }
+
+#[tokio::test]
+async fn concurrent_answers_to_one_offer_take_effect_once() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+        })
+        .await;
+        app.clock.set(at(next_monday(&app), 10, 0));
+        let r = registry(&app, 72).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-R-72").await;
+        let code = batch["instrument"].as_str().unwrap().to_string();
+        let credits = format!("credit:{}", batch["id"].as_str().unwrap());
+        publish(&app, &r.g.gov, &code, "36.00", json!([])).await;
+        let funded = funded_buyer(&app, &r.g, 72).await;
+        let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 72).await;
+        deposit(&app, &funded, &reserve, "D-R").await;
+        let keeper = app.token("reserve72@reserve.cn").await;
+        let holder = r.org_id().to_string();
+        let (issued, _) = balance(&app, &r.op, r.account_id(), &credits).await;
+        let mut sold = 0;
+        for round in 0..4 {
+            let (status, o) = app
+                .post_as(
+                    &r.op,
+                    "/api/v1/reserve/buy-backs",
+                    &json!({"organization_id": holder, "reserve_organization_id": reserve,
+                            "client_id": format!("race-{round}"), "instrument": code, "quantity": "10"}),
+                )
+                .await;
+            assert_eq!(status, 201, "{o}");
+            let path = |what: &str| {
+                format!(
+                    "/api/v1/reserve/operations/{}/{what}",
+                    o["id"].as_str().unwrap()
+                )
+            };
+            let as_reserve = json!({"organization_id": reserve});
+            let as_holder = json!({"organization_id": holder});
+            let (accept, withdraw) = (path("accept"), path("withdraw"));
+            let (a1, a2, w) = tokio::join!(
+                app.post_as(&keeper, &accept, &as_reserve),
+                app.post_as(&keeper, &accept, &as_reserve),
+                app.post_as(&r.op, &withdraw, &as_holder),
+            );
+            let accepted = w.0 == 409;
+            if accepted {
+                sold += 10;
+                for (status, v) in [&a1, &a2] {
+                    assert_eq!(
+                        (*status, v["status"].as_str()),
+                        (200, Some("accepted")),
+                        "{backend:?} round {round}: {v}"
+                    );
+                }
+                assert_eq!(w.1["code"], "operation_not_open", "{}", w.1);
+            } else {
+                assert_eq!(
+                    (w.0, w.1["status"].as_str()),
+                    (200, Some("withdrawn")),
+                    "{}",
+                    w.1
+                );
+                for (status, v) in [&a1, &a2] {
+                    assert_eq!(
+                        (*status, v["code"].as_str()),
+                        (409, Some("operation_not_open")),
+                        "{v}"
+                    );
+                }
+            }
+            // Whatever won, nothing stays held and the units moved exactly once.
+            assert_eq!(
+                balance(&app, &r.op, r.account_id(), &credits).await,
+                (issued - sold * T, 0),
+                "{backend:?} round {round}"
+            );
+            let view = public_reserve(&app).await;
+            assert_eq!(stock_of(&view, &code), sold, "{view}");
+            assert_eq!(view["cash_held"], "0.00", "{view}");
+        }
+    }
+}
