@@ -616,3 +616,115 @@ async fn concurrent_answers_to_one_offer_take_effect_once() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_overdue_lease_whose_price_rose_takes_the_deposit_then_cash_then_records_the_rest() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 10, 0));
+        let r = registry(&app, 73).await;
+        let (_, batch) = issued_forest_batch(&app, &r, "LZ-R-73").await;
+        let code = batch["instrument"].as_str().unwrap().to_string();
+        publish(&app, &r.g.gov, &code, "36.00", json!([])).await;
+        let funded = funded_buyer(&app, &r.g, 73).await;
+        let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 73).await;
+        deposit(&app, &funded, &reserve, "D-R").await;
+        let keeper = app.token("reserve73@reserve.cn").await;
+        // The reserve's stock: 100 t bought back.
+        let (status, bb) = app
+            .post_as(
+                &r.op,
+                "/api/v1/reserve/buy-backs",
+                &json!({"organization_id": r.org_id(), "reserve_organization_id": reserve,
+                        "client_id": "stock", "instrument": code, "quantity": "100"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{bb}");
+        let path = |id: &Value, what: &str| {
+            format!("/api/v1/reserve/operations/{}/{what}", id.as_str().unwrap())
+        };
+        let (status, _) = app
+            .post_as(
+                &keeper,
+                &path(&bb["id"], "accept"),
+                &json!({"organization_id": reserve}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        // A lessee with 3,700.00 yuan: deposit 3,600.00 and fee 8.88 held, 91.12 free.
+        let (lessee, lessee_op) =
+            crate::helpers::enterprise(&app, &r.g, "lessee73@lz.cn", 731_073).await;
+        let lessee_id = lessee["id"].as_str().unwrap().to_string();
+        let account = lessee["account_id"].as_str().unwrap().to_string();
+        let (status, d) = app
+            .post_as(
+                &funded.teller,
+                "/api/v1/market/deposits",
+                &json!({"bank_id": funded.bank_id, "reference": "D-L", "organization_id": lessee_id, "amount": "370000"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{d}");
+        let (status, ls) = app
+            .post_as(
+                &lessee_op,
+                "/api/v1/reserve/leases",
+                &json!({"organization_id": lessee_id, "reserve_organization_id": reserve, "client_id": "L-1",
+                        "instrument": code, "quantity": "100", "term_days": 30}),
+            )
+            .await;
+        assert_eq!(status, 201, "{ls}");
+        let (status, a) = app
+            .post_as(
+                &keeper,
+                &path(&ls["id"], "accept"),
+                &json!({"organization_id": reserve}),
+            )
+            .await;
+        assert_eq!((status, a["status"].as_str()), (200, Some("active")), "{a}");
+        // Before it is due the price rises to 45.00: the units are worth 4,500.00.
+        app.clock.set(at(monday + Duration::days(20), 10, 0));
+        let gov = app.token("gov73@tph.cn").await;
+        publish(&app, &gov, &code, "45.00", json!([])).await;
+        // Not due yet: nothing happens.
+        let paid = tanpuhui_server::reserve::leases::settle_overdue(&app.db, app.now())
+            .await
+            .unwrap();
+        assert_eq!(paid, 0);
+        app.clock.set(at(monday + Duration::days(31), 0, 1));
+        let paid = tanpuhui_server::reserve::leases::settle_overdue(&app.db, app.now())
+            .await
+            .unwrap();
+        assert_eq!(paid, 1);
+        let lessee_op = app.token("lessee73@lz.cn").await;
+        let (_, ended) = app
+            .get_as(
+                &lessee_op,
+                &format!("/api/v1/reserve/operations?organization_id={lessee_id}&kind=lease"),
+            )
+            .await;
+        let ended = &ended["data"][0];
+        // 3,600.00 from the deposit, 91.12 from the cash, 808.88 owed.
+        assert_eq!(
+            (
+                ended["status"].as_str(),
+                ended["settled_price"].as_str(),
+                ended["shortfall"].as_str()
+            ),
+            (Some("paid"), Some("45.00"), Some("808.88")),
+            "{ended}"
+        );
+        assert_eq!(
+            balance(&app, &lessee_op, &account, "cash:CNY").await,
+            (0, 0)
+        );
+        // The reserve: paid 3,600.00 for its stock; received the fee, the deposit and the cash.
+        let view = public_reserve(&app).await;
+        assert_eq!(view["cash_available"], "1000100.00", "{view}");
+        assert_eq!(view["cash_held"], "0.00", "{view}");
+    }
+}
