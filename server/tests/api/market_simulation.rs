@@ -1,19 +1,22 @@
 //! A randomized simulation of the market through the HTTP API: rounds of
 //! concurrent clients placing, cancelling and picking orders on two
 //! instruments, proposing and answering block trades, announcing auctions
-//! and bidding in them, depositing and withdrawing cash, with invalid
-//! requests mixed in, across daily closes. After every round:
+//! and bidding in them, depositing and withdrawing cash, offering units to
+//! the reserve platform at the guidance price (accepted, declined,
+//! withdrawn or left waiting), with invalid requests mixed in, across
+//! daily closes. After every round:
 //! - the round's book and pick trades are exactly those a small model
 //!   here produces by replaying the accepted orders in sequence-number
 //!   order (cancels where the public log placed them), and the book's open
 //!   orders are the model's resting ones; block trades are the accepted
 //!   proposals, auction trades the model's allocation of the accepted bids;
 //! - the book is not crossed;
-//! - per participant, cash and units are what deposits, withdrawals and
-//!   the trades make them, fees are the fee rate of each trade's value,
+//! - per participant (the reserve platform among them), cash and units are
+//!   what deposits, withdrawals, the trades and accepted buy-backs make them, fees are the fee rate of each trade's value,
 //!   and every batch's units add up to what was issued;
 //! - nothing is negative, and what is held is what open orders, pending
-//!   proposals, lots and bids and pending withdrawals still need.
+//!   proposals, lots and bids, waiting buy-backs and pending withdrawals
+//!   still need.
 //!
 //! The seed is printed; `MARKET_SEED=<n>` replays the run's choices (the
 //! interleaving of concurrent requests is the machine's),
@@ -37,6 +40,7 @@ use tanpuhui_server::market::entity::{
     WithdrawalStatus,
 };
 use tanpuhui_server::registry::entity::batch;
+use tanpuhui_server::reserve::entity::{operation, OperationStatus};
 
 use crate::helpers::{
     at, bank, enterprise, issued_forest_batch, issued_report, next_monday, registry,
@@ -78,6 +82,8 @@ struct Instr {
     code: String,
     /// Today's reference price, fen.
     reference: i64,
+    /// The guidance price (fen), which buy-backs are paid at.
+    guidance: i64,
 }
 
 #[derive(Clone)]
@@ -131,6 +137,8 @@ enum Event {
     },
     Deposited(usize, i64),
     Withdrawn(usize, i64),
+    /// (seller, instrument, units, value): a buy-back the reserve accepted.
+    SoldToReserve(usize, String, i64, i64),
     Nothing,
 }
 
@@ -171,6 +179,9 @@ struct World {
     proposals: Vec<Proposal>,
     lots: Vec<Lot>,
     next_client: u64,
+    /// The reserve platform's place among the traders, and its staff.
+    reserve: usize,
+    keeper: (String, String),
 }
 
 impl World {
@@ -282,6 +293,7 @@ async fn random_market_operations_keep_every_invariant() {
                     t.token = app.token(&t.email).await;
                 }
                 w.teller.1 = app.token(&w.teller.0).await;
+                w.keeper.1 = app.token(&w.keeper.0).await;
             }
         }
         eprintln!(
@@ -303,6 +315,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::Bid { .. } => "bids",
         Event::Deposited(..) => "deposits",
         Event::Withdrawn(..) => "withdrawals",
+        Event::SoldToReserve(..) => "buy-backs",
         Event::Nothing => "refused or empty",
     }
 }
@@ -345,6 +358,19 @@ async fn setup(app: &Arc<TestApp>) -> World {
             token,
         });
     }
+    // The reserve platform trades too, and takes buy-backs.
+    let (reserve_org, keeper) = crate::helpers::reserve_platform(app, &r.g, 7).await;
+    let (status, o) = app
+        .get_as(&keeper, &format!("/api/v1/organizations/{reserve_org}"))
+        .await;
+    assert_eq!(status, 200, "{o}");
+    traders.push(Trader {
+        email: "reserve7@reserve.cn".into(),
+        org: reserve_org,
+        account: o["account_id"].as_str().unwrap().to_string(),
+        token: keeper.clone(),
+    });
+    let reserve = traders.len() - 1;
     let mut instruments = Vec::new();
     for (b, price) in [(&first, "36.00"), (&second, "20.00")] {
         let code = b["instrument"].as_str().unwrap().to_string();
@@ -356,6 +382,15 @@ async fn setup(app: &Arc<TestApp>) -> World {
             .post_as(&r.g.gov, "/api/v1/market/instruments", &listing)
             .await;
         assert_eq!(status, 201, "{i}");
+        // The guidance price buy-backs are paid at (no tiers, no floor).
+        let (status, g) = app
+            .post_as(
+                &r.g.gov,
+                "/api/v1/guidance-prices",
+                &json!({"instrument": code, "price": price, "reason": "模拟指导价"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{g}");
         for to in &traders[1..3] {
             let (status, t) = app
                 .post_as(
@@ -370,6 +405,7 @@ async fn setup(app: &Arc<TestApp>) -> World {
         instruments.push(Instr {
             code,
             reference: fen_of(price),
+            guidance: fen_of(price),
         });
     }
     let (bank_id, teller) = bank(app, &r.g, 7).await;
@@ -393,6 +429,8 @@ async fn setup(app: &Arc<TestApp>) -> World {
         proposals: Vec::new(),
         lots: Vec::new(),
         next_client: 0,
+        reserve,
+        keeper: ("reserve7@reserve.cn".into(), keeper),
     }
 }
 
@@ -717,6 +755,57 @@ fn next_op(
             }
             .boxed()
         }
+        // A buy-back: offered at the guidance price, then accepted, declined,
+        // withdrawn or left waiting (its units held); sometimes offered twice.
+        95..=96 if t != w.reserve => {
+            let client_id = w.client_id();
+            let (reserve, keeper) = (w.traders[w.reserve].org.clone(), w.keeper.1.clone());
+            let units = 1 + rng.below(5) as i64;
+            let answer = *rng.pick(&["accept", "accept", "decline", "withdraw", "leave"]);
+            let twice = rng.below(4) == 0;
+            let guidance = instr.guidance;
+            async move {
+                let offer = json!({"organization_id": trader.org, "reserve_organization_id": reserve,
+                                   "client_id": client_id, "instrument": instr.code, "quantity": units.to_string()});
+                let (status, o) = app
+                    .post_as(&trader.token, "/api/v1/reserve/buy-backs", &offer)
+                    .await;
+                answered("buy-back", status, &[201, 409], &o)?;
+                if status == 409 {
+                    return Ok(vec![Event::Nothing]);
+                }
+                if twice {
+                    let (status, again) = app
+                        .post_as(&trader.token, "/api/v1/reserve/buy-backs", &offer)
+                        .await;
+                    answered("buy-back again", status, &[200], &again)?;
+                    if again["id"] != o["id"] {
+                        return Err(format!("a repeated offer made another: {again}"));
+                    }
+                }
+                let value = fen_of(o["value"].as_str().unwrap_or("0"));
+                if value != guidance * units {
+                    return Err(format!("a buy-back of {units} not at the guidance price: {o}"));
+                }
+                let path = |what: &str| format!("/api/v1/reserve/operations/{}/{what}", o["id"].as_str().unwrap());
+                let (token, body, path) = match answer {
+                    "accept" => (keeper, json!({"organization_id": reserve}), path("accept")),
+                    "decline" => (keeper, json!({"organization_id": reserve, "reason": "额度已满"}), path("decline")),
+                    "withdraw" => (trader.token.clone(), json!({"organization_id": trader.org}), path("withdraw")),
+                    _ => return Ok(vec![Event::Nothing]),
+                };
+                let (status, a) = app.post_as(&token, &path, &body).await;
+                // The reserve's cash may not cover it: the offer waits.
+                let allowed: &[u16] = if answer == "accept" { &[200, 409] } else { &[200] };
+                answered(answer, status, allowed, &a)?;
+                Ok(vec![if status == 200 && answer == "accept" {
+                    Event::SoldToReserve(t, instr.code.clone(), units, value)
+                } else {
+                    Event::Nothing
+                }])
+            }
+            .boxed()
+        }
         // Cash in, and out (executed, refused or left pending).
         94..=95 => {
             let amount = 1 + rng.below(3_000_000) as i64;
@@ -842,6 +931,12 @@ fn journal(w: &mut World, ledger: &mut Expected, events: &[Event]) {
             }
             Event::Deposited(t, amount) => *ledger.cash.entry(*t).or_default() += amount,
             Event::Withdrawn(t, amount) => *ledger.cash.entry(*t).or_default() -= amount,
+            Event::SoldToReserve(t, code, units, value) => {
+                *ledger.cash.entry(*t).or_default() += value;
+                *ledger.cash.entry(w.reserve).or_default() -= value;
+                *ledger.units.entry((*t, code.clone())).or_default() -= units * GRAMS;
+                *ledger.units.entry((w.reserve, code.clone())).or_default() += units * GRAMS;
+            }
             _ => {}
         }
     }
@@ -1394,6 +1489,11 @@ async fn check(
     context: &str,
 ) {
     let orders = order::Entity::find().all(db).await.unwrap();
+    let offers = operation::Entity::find()
+        .filter(operation::Column::Status.eq(OperationStatus::Offered))
+        .all(db)
+        .await
+        .unwrap();
     // The book is the model's, and not crossed.
     for i in &w.instruments {
         let mut open: Vec<(String, i64)> = orders
@@ -1597,10 +1697,17 @@ async fn check(
                 .filter(|o| matches!(o.status, OrderStatus::Open | OrderStatus::Pending))
                 .map(|o| o.remaining * GRAMS)
                 .sum();
+            let offered: i64 = offers
+                .iter()
+                .filter(|o| o.organization_id == t.org && o.instrument == i.code)
+                .map(|o| o.quantity * GRAMS)
+                .sum();
             assert_eq!(
-                held, selling,
+                held,
+                selling + offered,
                 "{context}: {} units of {} held",
-                t.org, i.code
+                t.org,
+                i.code
             );
         }
     }
