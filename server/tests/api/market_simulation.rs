@@ -807,7 +807,7 @@ fn next_op(
             .boxed()
         }
         // Cash in, and out (executed, refused or left pending).
-        94..=95 => {
+        94 | 95 => {
             let amount = 1 + rng.below(3_000_000) as i64;
             let (teller, bank_id) = (w.teller.1.clone(), w.bank_id.clone());
             let reference = format!("SIM-{}", w.client_id());
@@ -825,7 +825,7 @@ fn next_op(
             }
             .boxed()
         }
-        96..=97 => {
+        96 | 97 => {
             let amount = 1 + rng.below(2_000_000) as i64;
             let decision = *rng.pick(&["execute", "refuse", "leave"]);
             let (teller, bank_id) = (w.teller.1.clone(), w.bank_id.clone());
