@@ -255,8 +255,9 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
 
 /// Closes the auctions whose window has ended (`market::auctions`) and the
 /// trading days whose close has passed (`market::close`), and makes the
-/// month's reviews of guidance prices (`pricing::review`), and pays
-/// overdue leases from their deposits (`reserve::leases`), every
+/// month's reviews of guidance prices (`pricing::review`), executes open
+/// stabilisation actions on a standing instruction (`pricing::execution`),
+/// and pays overdue leases from their deposits (`reserve::leases`), every
 /// `close_check_secs`. Every replica runs it; an auction's status and the
 /// bars' keys make each close happen once. A failure is logged and
 /// retried at the next tick.
@@ -267,10 +268,14 @@ fn spawn_daily_close(
     clock: Clock,
     feed: crate::market::feed::Feed,
 ) {
+    // The standing instruction's orders go through lanes of their own, as
+    // another replica's would.
+    let lanes = crate::market::lanes::Lanes::new(db.clone(), rules.clone(), feed.clone());
     tokio::spawn(async move {
         let every = std::time::Duration::from_secs(rules.close_check_secs);
         let mut tick = tokio::time::interval(every);
         let systems = crate::accounts::service::SystemAccounts::default();
+        let mut warned = std::collections::HashSet::new();
         loop {
             tick.tick().await;
             let now = clock.now();
@@ -303,6 +308,22 @@ fn spawn_daily_close(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reviews = n, "guidance prices reviewed"),
                 Err(e) => tracing::warn!(error = %e, "reviewing guidance prices failed; retrying"),
+            }
+            let market = crate::pricing::execution::Market {
+                db: &db,
+                lanes: &lanes,
+                feed: &feed,
+                rules: &rules,
+            };
+            match crate::pricing::execution::run_open(&market, &pricing, &mut warned, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    actions = n,
+                    "stabilisation actions executed on the standing instruction"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "executing stabilisation actions failed; retrying")
+                }
             }
             match crate::reserve::leases::settle_overdue(&db, now).await {
                 Ok(0) => {}

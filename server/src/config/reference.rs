@@ -162,6 +162,7 @@ pub const SETTINGS: &[Setting] = &[
     in_section("pricing", "lease_fee_rate", "\"0.03\"", "the reserve platform's leases: the yearly fee, a share of the leased units' guidance value, paid when the lease starts (0 to 1)"),
     in_section("pricing", "lease_deposit_rate", "\"1\"", "the deposit held from a lessee, a share of the leased units' guidance value (1 to 5)"),
     in_section("pricing", "lease_max_days", "1095", "the longest lease of the reserve platform's units, days (1 to 3650)"),
+    in_section("pricing", "auto_execute_as", "\"\"", "the email or mobile number of a reserve platform's staff member on whose standing instruction the background loop executes open stabilisation actions, with that person's roles at the time; empty: staff execute them"),
 ];
 
 /// Every environment variable the server reads.

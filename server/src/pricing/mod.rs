@@ -6,6 +6,7 @@
 pub mod adjustment;
 pub mod corridor;
 pub mod entity;
+pub mod execution;
 pub mod guidance;
 mod records;
 pub mod review;

@@ -7,16 +7,17 @@ use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::execution::{self, Market};
 use super::guidance::{self, ApplicableView, GuidanceView, PublishInput};
 use super::review::{self, PriceReviewDecisionInput, PriceReviewView};
 use super::rules::PricingRules;
-use super::stabilisation::{self, ActionView, ExecuteInput, Made, Plan};
+use super::stabilisation::{self, ActionView, ExecuteInput};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
 use crate::market::error::MarketError;
 use crate::market::feed::Feed;
-use crate::market::lanes::{Done, Lanes, Work};
+use crate::market::lanes::Lanes;
 use crate::market::listing;
 use crate::market::rules::MarketRules;
 use crate::pagination::{Page, PageQuery};
@@ -277,6 +278,8 @@ pub async fn stabilisation_actions(
 /// `support_units` that its cash covers. Executed once; a repeat after a
 /// lost answer makes nothing twice (the auction or order's
 /// `client_order_id` is `stabilisation-<action id>`).
+/// With `[pricing] auto_execute_as` set, the server executes open actions
+/// itself as that staff member.
 #[utoipa::path(
     tag = "pricing",
     security(("bearer" = [])),
@@ -303,39 +306,13 @@ pub async fn execute_stabilisation_action(
     body: web::Json<ExecuteInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let (a, plan) = stabilisation::plan(&db, &who, &id, &body, &pricing, &rules, now).await?;
-    let done = match plan {
-        Plan::Release(input) => {
-            let announced =
-                crate::market::auctions::announce(&db, &who, &rules, &input, now).await?;
-            let made = Made::Auction {
-                id: announced.auction.id,
-                quantity: announced.auction.quantity,
-            };
-            stabilisation::record(&db, &who, &a.id, &input.organization_id, made, now).await?
-        }
-        Plan::Support(input) => {
-            let order = std::sync::Arc::new(crate::market::orders::prepare(
-                &who.user_id,
-                &rules,
-                &input,
-            )?);
-            let Done::Placed(placed) = lanes
-                .run(&order.code, Work::Place(order.clone()), now)
-                .await?
-            else {
-                unreachable!("a lane answers an order with what it placed")
-            };
-            let placed = crate::market::orders::settled(&db, &order, placed).await?;
-            crate::market::routes::announce(&feed, &db, &rules, &input.instrument, &placed.trades)
-                .await;
-            let made = Made::Order {
-                id: placed.order.id,
-                quantity: input.quantity,
-            };
-            stabilisation::record(&db, &who, &a.id, &input.organization_id, made, now).await?
-        }
+    let market = Market {
+        db: &db,
+        lanes: &lanes,
+        feed: &feed,
+        rules: &rules,
     };
+    let done = execution::execute(&market, &pricing, &who, &id, &body, now).await?;
     Ok(HttpResponse::Ok().json(ActionView::from(done)))
 }
 

@@ -54,6 +54,10 @@ pub struct PricingRules {
     pub lease_deposit_rate: Decimal,
     /// The longest lease, days.
     pub lease_max_days: u32,
+    /// The email or mobile number of a reserve platform's staff member on
+    /// whose standing instruction the background loop executes open
+    /// stabilisation actions; empty: staff execute them.
+    pub auto_execute_as: String,
 }
 
 impl Default for PricingRules {
@@ -74,6 +78,7 @@ impl Default for PricingRules {
             lease_fee_rate: Decimal::new(3, 2),
             lease_deposit_rate: Decimal::ONE,
             lease_max_days: 1_095,
+            auto_execute_as: String::new(),
         }
     }
 }

@@ -898,3 +898,105 @@ async fn the_corridor_fires_on_closes_and_the_reserve_releases_and_supports() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_standing_instruction_executes_stabilisation_actions_in_the_background() {
+    for backend in backends() {
+        // The replicas' loop runs every second: it closes the day, and
+        // executes open actions as the reserve's keeper.
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 1;
+            s.pricing.upper_trigger = "1.05".parse().unwrap();
+            s.pricing.trigger_days = 1;
+            s.pricing.release_units = 40;
+            s.pricing.auto_execute_as = "reserve66@reserve.cn".into();
+        })
+        .await;
+        let monday = next_monday(&app);
+        let day = |n: i64, hh: i64, mm: i64| at(monday + Duration::days(n), hh, mm);
+        app.clock.set(day(0, 9, 31));
+        let (r, code, _) = forest(&app, 66, "LZ-S-66").await;
+        listed_at_guidance(
+            &app,
+            &r.g.gov,
+            &code,
+            json!({"price": "36.00", "reason": "碳汇指导价"}),
+        )
+        .await;
+        let funded = funded_buyer(&app, &r.g, 66).await;
+        let (reserve, keeper) = crate::helpers::reserve_platform(&app, &r.g, 66).await;
+        deposit(&app, &funded, &reserve, "D-2").await;
+        // The reserve buys 100 t at 39.60, above the trigger of 37.80.
+        let sell = json!({"organization_id": r.org_id(), "client_order_id": "s-1", "instrument": code,
+                          "side": "sell", "price": "39.60", "quantity": "100", "time_in_force": "day"});
+        let (status, s) = app.post_as(&r.op, "/api/v1/market/orders", &sell).await;
+        assert_eq!(status, 201, "{s}");
+        let buy = json!({"organization_id": reserve, "client_order_id": "b-1", "instrument": code,
+                         "side": "buy", "price": "39.60", "quantity": "100", "time_in_force": "day"});
+        let (status, b) = app.post_as(&keeper, "/api/v1/market/orders", &buy).await;
+        assert_eq!(
+            (status, b["trades"].as_array().map(Vec::len)),
+            (201, Some(1)),
+            "{b}"
+        );
+        let actions = || async {
+            let page: Value = app
+                .get(&format!(
+                    "/api/v1/public/stabilisation-actions?instrument={code}"
+                ))
+                .await
+                .json()
+                .await
+                .unwrap();
+            page["data"].as_array().unwrap().clone()
+        };
+        let wait_for = |what: &'static str, done: fn(&[Value]) -> bool| async move {
+            for _ in 0..200 {
+                if done(&actions().await) {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!(
+                "{backend:?}: waited in vain for {what}: {:?}",
+                actions().await
+            );
+        };
+        // The loop closes the day: the action fires, and waits (units bought today are not sellable).
+        app.clock.set(day(0, 15, 1));
+        wait_for("the action", |a| a.len() == 1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        assert_eq!(
+            actions().await[0]["status"],
+            "open",
+            "nothing to release before T+1"
+        );
+        // Tuesday morning the keeper's standing instruction releases 40 t by auction.
+        app.clock.set(day(1, 9, 31));
+        wait_for("the execution", |a| {
+            a.first().is_some_and(|x| x["status"] == "executed")
+        })
+        .await;
+        let a = &actions().await[0];
+        assert_eq!(
+            (
+                a["quantity"].as_str(),
+                a["organization_id"].as_str(),
+                a["auction_id"].is_string()
+            ),
+            (Some("40"), Some(reserve.as_str()), true),
+            "{a}"
+        );
+        let auction: Value = app
+            .get(&format!(
+                "/api/v1/market/auctions/{}",
+                a["auction_id"].as_str().unwrap()
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(auction["auction"]["reserve_price"], "37.80", "{auction}");
+    }
+}
