@@ -3,12 +3,13 @@
 //! instruments, proposing and answering block trades, announcing auctions
 //! and bidding in them, depositing and withdrawing cash, offering units to
 //! the reserve platform at the guidance price (accepted, declined,
-//! withdrawn or left waiting), with invalid requests mixed in, across
-//! daily closes. After every round:
+//! withdrawn or left waiting), government publishing price floors some
+//! mornings, with invalid requests mixed in, across daily closes. After every round:
 //! - the round's book and pick trades are exactly those a small model
 //!   here produces by replaying the accepted orders in sequence-number
 //!   order (cancels where the public log placed them), and the book's open
-//!   orders are the model's resting ones; block trades are the accepted
+//!   orders are the model's resting ones (a floor cancels exactly the
+//!   resting orders below it, and nothing is accepted below it after); block trades are the accepted
 //!   proposals, auction trades the model's allocation of the accepted bids;
 //! - the book is not crossed;
 //! - per participant (the reserve platform among them), cash and units are
@@ -84,6 +85,8 @@ struct Instr {
     reference: i64,
     /// The guidance price (fen), which buy-backs are paid at.
     guidance: i64,
+    /// No order, block or auction below it (fen), once a floor is published.
+    floor: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -182,6 +185,8 @@ struct World {
     /// The reserve platform's place among the traders, and its staff.
     reserve: usize,
     keeper: (String, String),
+    /// Government staff (email, token), who publish guidance prices.
+    gov: (String, String),
 }
 
 impl World {
@@ -294,10 +299,36 @@ async fn random_market_operations_keep_every_invariant() {
                 }
                 w.teller.1 = app.token(&w.teller.0).await;
                 w.keeper.1 = app.token(&w.keeper.0).await;
+                // Some mornings government publishes a floor at or under
+                // the reference price, in force at once: resting orders
+                // below it are cancelled (the replay checks it).
+                if rng.below(3) == 0 {
+                    let i = rng.below(w.instruments.len() as u64) as usize;
+                    let floor = w.instruments[i].reference - 5 * rng.below(7) as i64;
+                    let gov = app.token(&w.gov.0).await;
+                    let (status, g) = app
+                        .post_as(
+                            &gov,
+                            "/api/v1/guidance-prices",
+                            &json!({"instrument": w.instruments[i].code, "price": yuan(floor),
+                                    "floor": true, "reason": "模拟价格下限"}),
+                        )
+                        .await;
+                    assert_eq!(status, 201, "{context}: {g}");
+                    w.instruments[i].floor = Some(floor);
+                    w.instruments[i].guidance = floor;
+                    *totals.entry("floors").or_default() += 1;
+                }
             }
         }
+        let below_floor = order::Entity::find()
+            .filter(order::Column::Reason.eq("below_floor"))
+            .all(&app.db)
+            .await
+            .unwrap()
+            .len();
         eprintln!(
-            "{backend:?}: {done} operations in {round} rounds over {days} closes; {} trades; {totals:?}",
+            "{backend:?}: {done} operations in {round} rounds over {days} closes; {} trades; {below_floor} orders cancelled by floors; {totals:?}",
             trade::Entity::find().all(&app.db).await.unwrap().len()
         );
     }
@@ -406,6 +437,7 @@ async fn setup(app: &Arc<TestApp>) -> World {
             code,
             reference: fen_of(price),
             guidance: fen_of(price),
+            floor: None,
         });
     }
     let (bank_id, teller) = bank(app, &r.g, 7).await;
@@ -431,6 +463,7 @@ async fn setup(app: &Arc<TestApp>) -> World {
         next_client: 0,
         reserve,
         keeper: ("reserve7@reserve.cn".into(), keeper),
+        gov: ("gov7@tph.cn".into(), r.g.gov.clone()),
     }
 }
 
@@ -461,11 +494,12 @@ fn next_op(
                 0 => (yuan(instr.reference * 12 / 10), qty.to_string(), true),
                 1 => (format!("{}1", yuan(instr.reference)), qty.to_string(), true),
                 2 => (yuan(instr.reference), "0".into(), true),
-                _ => (
-                    yuan(book_price(rng, instr.reference)),
-                    qty.to_string(),
-                    false,
-                ),
+                _ => {
+                    let price = book_price(rng, instr.reference);
+                    // Below a floor: refused too.
+                    let below = instr.floor.is_some_and(|f| price < f);
+                    (yuan(price), qty.to_string(), below)
+                }
             };
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
                               "instrument": instr.code, "side": side, "price": price,
@@ -613,6 +647,7 @@ fn next_op(
         73..=78 => {
             let buyer = (t + 1 + rng.below(w.traders.len() as u64 - 1) as usize) % w.traders.len();
             let price = instr.reference + 5 * (rng.below(121) as i64 - 60);
+            let below = instr.floor.is_some_and(|f| price < f);
             let qty = 5 + rng.below(26) as i64;
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
                               "instrument": instr.code, "buyer_organization_id": w.traders[buyer].org,
@@ -621,6 +656,10 @@ fn next_op(
                 let (status, b) = app
                     .post_as(&trader.token, "/api/v1/market/blocks", &body)
                     .await;
+                if below {
+                    answered("block below the floor", status, &[422], &b)?;
+                    return Ok(vec![Event::Nothing]);
+                }
                 answered("block proposal", status, &[201, 409], &b)?;
                 if status == 409 {
                     return Ok(vec![Event::Nothing]);
@@ -676,7 +715,7 @@ fn next_op(
         // An auction lot on an instrument without one today.
         85..=87 if !w.lots.iter().any(|l| l.code == instr.code) => {
             let qty = 20 + rng.below(41) as i64;
-            let reserve = instr.reference - 50;
+            let reserve = (instr.reference - 50).max(instr.floor.unwrap_or(0));
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
                               "instrument": instr.code, "quantity": qty.to_string(),
                               "reserve_price": yuan(reserve), "min_bid_units": "1",
@@ -1207,6 +1246,27 @@ async fn replay(
                         .unwrap_or_else(|e| panic!("{context}: {e}"))],
                 };
                 expected.entry(code).or_default().extend(fills);
+            }
+            "market.orders_below_floor_cancelled" => {
+                let code = body["instrument"].as_str().unwrap();
+                let floor = fen_of(body["floor"].as_str().unwrap());
+                for id in body["orders"].as_array().unwrap() {
+                    let id = id.as_str().unwrap();
+                    assert!(
+                        model.cancel(id),
+                        "{context}: the floor cancelled {id}, which the model has not resting"
+                    );
+                }
+                let left: Vec<&Resting> = model
+                    .books
+                    .get(code)
+                    .map(|b| b.iter().filter(|r| r.price < floor).collect())
+                    .unwrap_or_default();
+                assert!(
+                    left.is_empty(),
+                    "{context}: a floor of {floor} on {code} left orders below it: {:?}",
+                    left.iter().map(|r| &r.id).collect::<Vec<_>>()
+                );
             }
             "market.order_cancelled" => {
                 let id = body["order"].as_str().unwrap();
