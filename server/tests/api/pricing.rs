@@ -1000,3 +1000,306 @@ async fn a_standing_instruction_executes_stabilisation_actions_in_the_background
         assert_eq!(auction["auction"]["reserve_price"], "37.80", "{auction}");
     }
 }
+
+/// A quarter through the API with narrow triggers (×1.05 and ×0.95 over
+/// two closes) and a tight review (±5 %): the closes fire the upper
+/// trigger and the reserve's release auction sells its stock to a bidder;
+/// then the lower one and the reserve bids within its budget; the month's
+/// review proposes a price capped at +5 %; government approves it; the new
+/// version's tier prices the next buy-back, which the reserve accepts.
+#[tokio::test]
+async fn a_quarter_of_closes_triggers_reviews_and_reserve_operations() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+            s.pricing.upper_trigger = "1.05".parse().unwrap();
+            s.pricing.lower_trigger = "0.95".parse().unwrap();
+            s.pricing.trigger_days = 2;
+            s.pricing.release_units = 50;
+            s.pricing.support_units = 30;
+        })
+        .await;
+        let pricing = tanpuhui_server::pricing::rules::PricingRules {
+            upper_trigger: "1.05".parse().unwrap(),
+            lower_trigger: "0.95".parse().unwrap(),
+            trigger_days: 2,
+            max_move: "0.05".parse().unwrap(),
+            min_volume_units: 100,
+            ..Default::default()
+        };
+        let market = tanpuhui_server::market::rules::MarketRules::default();
+        let monday = next_monday(&app);
+        let day = |n: i64, hh: i64, mm: i64| at(monday + Duration::days(n), hh, mm);
+        app.clock.set(day(0, 9, 31));
+        let (r, code, credits) = forest(&app, 67, "LZ-Q-67").await;
+        let guidance = json!({"price": "36.00", "reason": "碳汇指导价", "tiers": lanzhou_tiers()});
+        listed_at_guidance(&app, &r.g.gov, &code, guidance).await;
+        let funded = funded_buyer(&app, &r.g, 67).await;
+        let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 67).await;
+        deposit(&app, &funded, &reserve, "D-Q").await;
+        let n = std::cell::Cell::new(0);
+        let seller_org = r.org_id().to_string();
+        // The forest enterprise sells `quantity` at `price` to `org` (staff `to`).
+        let trade = |to: &'static str, org: String, price: &'static str, quantity: u32| {
+            let (app, code, n, seller_org) = (&app, code.clone(), &n, seller_org.clone());
+            async move {
+                n.set(n.get() + 1);
+                let seller = app.token("forest67@lz.cn").await;
+                let sell = json!({"organization_id": seller_org, "client_order_id": format!("s-{}", n.get()), "instrument": code,
+                                  "side": "sell", "price": price, "quantity": quantity.to_string(), "time_in_force": "day"});
+                let (status, s) = app.post_as(&seller, "/api/v1/market/orders", &sell).await;
+                assert_eq!(status, 201, "{s}");
+                let buy = json!({"organization_id": org, "client_order_id": format!("b-{}", n.get()), "instrument": code,
+                                 "side": "buy", "price": price, "quantity": quantity.to_string(), "time_in_force": "day"});
+                let (status, b) = app
+                    .post_as(&app.token(to).await, "/api/v1/market/orders", &buy)
+                    .await;
+                assert_eq!(
+                    (status, b["trades"].as_array().map(Vec::len)),
+                    (201, Some(1)),
+                    "{b}"
+                );
+            }
+        };
+        let close = |n: i64| {
+            let (app, market, pricing) = (&app, &market, &pricing);
+            async move {
+                app.clock.set(day(n, 15, 1));
+                let closed =
+                    tanpuhui_server::market::close::run_due(&app.db, market, pricing, app.now())
+                        .await
+                        .unwrap();
+                assert_eq!(closed, 1, "day {n} closed");
+            }
+        };
+        let actions = || async {
+            let page: Value = app
+                .get(&format!(
+                    "/api/v1/public/stabilisation-actions?instrument={code}"
+                ))
+                .await
+                .json()
+                .await
+                .unwrap();
+            page["data"].as_array().unwrap().clone()
+        };
+        let execute = |id: String| {
+            let (app, reserve) = (&app, reserve.clone());
+            async move {
+                let keeper = app.token("reserve67@reserve.cn").await;
+                let (status, done) = app
+                    .post_as(
+                        &keeper,
+                        &format!("/api/v1/stabilisation-actions/{id}/execute"),
+                        &json!({"organization_id": reserve}),
+                    )
+                    .await;
+                assert_eq!(
+                    (status, done["status"].as_str()),
+                    (200, Some("executed")),
+                    "{done}"
+                );
+                done
+            }
+        };
+        let buyer = funded.buyer.clone();
+
+        // Up: closes of 39.60 and 40.00 above 37.80 fire the upper trigger.
+        trade("reserve67@reserve.cn", reserve.clone(), "39.60", 100).await;
+        close(0).await;
+        app.clock.set(day(1, 9, 31));
+        trade("buyer67@lz.cn", buyer.clone(), "40.00", 200).await;
+        close(1).await;
+        let upper = actions().await[0].clone();
+        assert_eq!(
+            (upper["trigger"].as_str(), upper["trigger_price"].as_str()),
+            (Some("upper"), Some("37.80"))
+        );
+        // The release: 50 t of the reserve's stock by one-way bidding at 37.80; a bidder takes 25 at 38.00.
+        app.clock.set(day(2, 9, 31));
+        let done = execute(upper["id"].as_str().unwrap().to_string()).await;
+        let auction = done["auction_id"].as_str().unwrap().to_string();
+        let (status, bid) = app
+            .post_as(
+                &app.token("buyer67@lz.cn").await,
+                &format!("/api/v1/market/auctions/{auction}/bids"),
+                &json!({"organization_id": buyer, "client_order_id": "bid-1", "price": "38.00", "quantity": "25"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{bid}");
+        // Down: 36.00 inside, then 34.00 and 32.40 below 34.20 fire the lower trigger.
+        trade("buyer67@lz.cn", buyer.clone(), "36.00", 10).await;
+        close(2).await;
+        app.clock.set(day(3, 9, 40));
+        let systems = tanpuhui_server::accounts::service::SystemAccounts::default();
+        let closed =
+            tanpuhui_server::market::auctions::close_due(&app.db, &market, &systems, app.now())
+                .await
+                .unwrap();
+        assert_eq!(closed.len(), 1, "the release auction closed");
+        let (_, detail) = app
+            .get_as(
+                &app.token("buyer67@lz.cn").await,
+                &format!("/api/v1/market/auctions/{auction}"),
+            )
+            .await;
+        assert_eq!(
+            detail["awards"].as_array().map(Vec::len),
+            Some(1),
+            "{detail}"
+        );
+        let view: Value = app
+            .get("/api/v1/public/reserve")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let stock = &view["reserves"][0]["stock"][0];
+        assert_eq!(
+            (stock["instrument"].as_str(), stock["units"].as_str()),
+            (Some(code.as_str()), Some("75")),
+            "{view}"
+        );
+        trade("buyer67@lz.cn", buyer.clone(), "34.00", 10).await;
+        close(3).await;
+        app.clock.set(day(4, 9, 31));
+        trade("buyer67@lz.cn", buyer.clone(), "32.40", 10).await;
+        close(4).await;
+        let lower = actions().await[0].clone();
+        assert_eq!(
+            (lower["trigger"].as_str(), lower["trigger_price"].as_str()),
+            (Some("lower"), Some("34.20"))
+        );
+        // The support: a bid for 30 t at 34.20, inside the next day's band around 32.40.
+        app.clock.set(day(7, 9, 31));
+        let done = execute(lower["id"].as_str().unwrap().to_string()).await;
+        let (_, o) = app
+            .get_as(
+                &app.token("reserve67@reserve.cn").await,
+                &format!(
+                    "/api/v1/market/orders/{}",
+                    done["order_id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(
+            (
+                o["order"]["side"].as_str(),
+                o["order"]["price"].as_str(),
+                o["order"]["quantity"].as_str()
+            ),
+            (Some("buy"), Some("34.20"), Some("30")),
+            "{o}"
+        );
+
+        // The next month's review: 330 t traded in the book at a VWAP of
+        // 39.35, capped at +5 % of 36.00: 37.80.
+        use chrono::{Datelike, TimeZone};
+        let first = (day(7, 0, 0).date_naive().with_day(1).unwrap() + chrono::Months::new(1))
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        let first = tanpuhui_server::clock::china_time()
+            .from_local_datetime(&first)
+            .unwrap();
+        app.clock.set(first);
+        let made = tanpuhui_server::pricing::review::run_due(&app.db, &pricing, first)
+            .await
+            .unwrap();
+        assert_eq!(made, 1);
+        let reviews: Value = app
+            .get(&format!(
+                "/api/v1/public/guidance-reviews?instrument={code}"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let review = &reviews["data"][0];
+        assert_eq!(
+            (
+                review["volume"].as_str(),
+                review["vwap"].as_str(),
+                review["proposed_price"].as_str(),
+                review["basis"].as_str()
+            ),
+            (Some("330"), Some("39.35"), Some("37.80"), Some("capped_up")),
+            "{review}"
+        );
+        let gov = app.token("gov67@tph.cn").await;
+        let (status, d) = app
+            .post_as(
+                &gov,
+                &format!(
+                    "/api/v1/guidance-reviews/{}/decision",
+                    review["id"].as_str().unwrap()
+                ),
+                &json!({"decision": "approve"}),
+            )
+            .await;
+        assert_eq!(
+            (status, d["status"].as_str()),
+            (200, Some("published")),
+            "{d}"
+        );
+        let i: Value = app
+            .get(&format!("/api/v1/market/instruments/{code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(i["guidance_price"], "37.80", "{i}");
+
+        // The new tier (Lanzhou New Area, −30 %: 26.46) prices a buy-back the reserve accepts.
+        let (xinqu, xinqu_op) = enterprise_in(&app, &gov, "620171", "xinqu67@lz.cn", 67).await;
+        let (_, x) = app
+            .get_as(&xinqu_op, &format!("/api/v1/organizations/{xinqu}"))
+            .await;
+        let (status, t) = app
+            .post_as(
+                &app.token("forest67@lz.cn").await,
+                "/api/v1/transfers",
+                &json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": r.account_id(),
+                        "to_account_id": x["account_id"], "batch_id": credits.strip_prefix("credit:").unwrap(),
+                        "quantity_g": 20_000_000i64}),
+            )
+            .await;
+        assert_eq!(status, 200, "{t}");
+        let (status, bb) = app
+            .post_as(
+                &xinqu_op,
+                "/api/v1/reserve/buy-backs",
+                &json!({"organization_id": xinqu, "reserve_organization_id": reserve,
+                        "client_id": "quarter", "instrument": code, "quantity": "20"}),
+            )
+            .await;
+        assert_eq!(
+            (status, bb["price"].as_str(), bb["value"].as_str()),
+            (201, Some("26.46"), Some("529.20")),
+            "{bb}"
+        );
+        let (status, a) = app
+            .post_as(
+                &app.token("reserve67@reserve.cn").await,
+                &format!(
+                    "/api/v1/reserve/operations/{}/accept",
+                    bb["id"].as_str().unwrap()
+                ),
+                &json!({"organization_id": reserve}),
+            )
+            .await;
+        assert_eq!(
+            (status, a["status"].as_str()),
+            (200, Some("accepted")),
+            "{a}"
+        );
+        let (cash, _) = balance(
+            &app,
+            &xinqu_op,
+            x["account_id"].as_str().unwrap(),
+            "cash:CNY",
+        )
+        .await;
+        assert_eq!(cash, 52_920);
+    }
+}
