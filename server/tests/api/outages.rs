@@ -69,7 +69,9 @@ async fn postgres_down_answers_a_fast_503_and_recovers_without_restart() {
     let (url, _) = fresh_database(Backend::Postgres).await;
     let (target, via) = through_proxy(&url);
     let proxy = FaultProxy::to(&target).await;
-    let settings = test_settings(Backend::Postgres, &via(proxy.port));
+    let mut settings = test_settings(Backend::Postgres, &via(proxy.port));
+    settings.database_acquire_timeout_ms =
+        tanpuhui_server::config::DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS;
     let acquire = Duration::from_millis(settings.database_acquire_timeout_ms);
     let app = start(&settings, None).await;
     let token = app.signed_in("outage@lz.cn").await;
