@@ -44,6 +44,13 @@ pub fn parse_code(param: &'static str, text: &str) -> Result<Code, MarketError> 
     Ok(code)
 }
 
+/// An optional instrument filter (query parameter `instrument`), checked
+/// as a code.
+pub fn instrument_filter(text: Option<&str>) -> Result<Option<String>, MarketError> {
+    text.map(|c| parse_code("instrument", c).map(|c| c.to_string()))
+        .transpose()
+}
+
 pub async fn find(db: &impl ConnectionTrait, code: &str) -> Result<instrument::Model, MarketError> {
     instrument::Entity::find_by_id(code.to_string())
         .one(db)

@@ -15,7 +15,6 @@ use super::stabilisation::{self, ActionView, ExecuteInput};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
-use crate::market::error::MarketError;
 use crate::market::feed::Feed;
 use crate::market::lanes::Lanes;
 use crate::market::listing;
@@ -180,7 +179,7 @@ pub async fn guidance_reviews(
     let limit = page.limit()?;
     let (rows, has_more) = review::list(
         db.get_ref(),
-        instrument_of(query.instrument.as_deref())?.as_deref(),
+        listing::instrument_filter(query.instrument.as_deref())?.as_deref(),
         query.status.as_deref(),
         page.starting_after.clone(),
         limit,
@@ -260,7 +259,7 @@ pub async fn stabilisation_actions(
     let limit = page.limit()?;
     let (rows, has_more) = stabilisation::list(
         db.get_ref(),
-        instrument_of(query.instrument.as_deref())?.as_deref(),
+        listing::instrument_filter(query.instrument.as_deref())?.as_deref(),
         query.status.as_deref(),
         page.starting_after.clone(),
         limit,
@@ -314,10 +313,4 @@ pub async fn execute_stabilisation_action(
     };
     let done = execution::execute(&market, &pricing, &who, &id, &body, now).await?;
     Ok(HttpResponse::Ok().json(ActionView::from(done)))
-}
-
-/// An optional instrument filter, checked as a code.
-fn instrument_of(code: Option<&str>) -> Result<Option<String>, MarketError> {
-    code.map(|c| listing::parse_code("instrument", c).map(|c| c.to_string()))
-        .transpose()
 }

@@ -353,11 +353,7 @@ pub async fn public_reserve_operations(
     query: web::Query<PublicOperationsQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = query
-        .instrument
-        .as_deref()
-        .map(|c| listing::parse_code("instrument", c).map(|c| c.to_string()))
-        .transpose()?;
+    let code = listing::instrument_filter(query.instrument.as_deref())?;
     let limit = page.limit()?;
     let filter = Filter {
         party: None,

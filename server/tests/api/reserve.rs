@@ -509,6 +509,12 @@ async fn the_reserve_buys_back_swaps_and_leases_at_guidance_prices() {
             .await
             .unwrap();
         assert_eq!(page["data"].as_array().unwrap().len(), 1, "{page}");
+        let res = app
+            .get("/api/v1/public/reserve/operations?instrument=TPH-XYZ-1")
+            .await;
+        assert_eq!(res.status(), 422);
+        let p: Value = res.json().await.unwrap();
+        assert_eq!(p["param"], "instrument", "{p}");
 
         // Claw-back: government staff only, and never of carbon credits.
         let claw = json!({"organization_id": holder, "reserve_organization_id": reserve, "instrument": code,

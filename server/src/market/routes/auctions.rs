@@ -147,11 +147,7 @@ pub async fn list_auctions(
     query: web::Query<AuctionsQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = query
-        .instrument
-        .as_deref()
-        .map(|c| crate::market::listing::parse_code("instrument", c).map(|c| c.to_string()))
-        .transpose()?;
+    let code = crate::market::listing::instrument_filter(query.instrument.as_deref())?;
     let rows = auctions::list(
         &db,
         code.as_deref(),
