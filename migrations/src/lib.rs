@@ -30,6 +30,7 @@ mod m20261207_000024_guidance_prices;
 mod m20261207_000025_guidance_reviews;
 mod m20261207_000026_stabilisation_actions;
 mod m20261207_000027_reserve_operations;
+mod m20261207_000028_pledges;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000025_guidance_reviews::Migration),
             Box::new(m20261207_000026_stabilisation_actions::Migration),
             Box::new(m20261207_000027_reserve_operations::Migration),
+            Box::new(m20261207_000028_pledges::Migration),
         ]
     }
 }

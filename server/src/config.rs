@@ -119,6 +119,8 @@ pub struct Settings {
     pub market: crate::market::rules::MarketRules,
     /// Guidance prices' review and corridor (`[pricing]` in the file).
     pub pricing: crate::pricing::rules::PricingRules,
+    /// Pledges, guarantees and insurance (`[finance]` in the file).
+    pub finance: crate::finance::rules::FinanceRules,
     /// Largest request head (every header's name and value together);
     /// larger ones are answered 431.
     pub max_header_bytes: usize,
@@ -167,6 +169,7 @@ pub struct FileSettings {
     pub registry: Option<crate::registry::rules::RegistryRules>,
     pub market: Option<crate::market::rules::MarketRules>,
     pub pricing: Option<crate::pricing::rules::PricingRules>,
+    pub finance: Option<crate::finance::rules::FinanceRules>,
     pub max_header_bytes: Option<usize>,
     pub refresh_grace_secs: Option<u64>,
 }
@@ -496,6 +499,11 @@ impl Settings {
             name: "pricing",
             message,
         })?;
+        let finance = file.finance.unwrap_or_default();
+        finance.validate().map_err(|message| ConfigError::Invalid {
+            name: "finance",
+            message,
+        })?;
         let trip_rules = file.trip_rules.unwrap_or_default();
         trip_rules
             .validate()
@@ -517,6 +525,7 @@ impl Settings {
             registry,
             market,
             pricing,
+            finance,
             max_header_bytes,
             refresh_grace_secs,
             database_max_connections,
@@ -715,6 +724,7 @@ mod tests {
             ("registry", accepted_keys(section("registry"))),
             ("market", accepted_keys(section("market"))),
             ("pricing", accepted_keys(section("pricing"))),
+            ("finance", accepted_keys(section("finance"))),
         ] {
             let listed: Vec<&str> = reference::SETTINGS
                 .iter()
@@ -724,7 +734,8 @@ mod tests {
             for k in &keys {
                 // Sections are listed by their keys.
                 if name.is_empty()
-                    && ["trip_rules", "registry", "market", "pricing"].contains(&k.as_str())
+                    && ["trip_rules", "registry", "market", "pricing", "finance"]
+                        .contains(&k.as_str())
                 {
                     continue;
                 }

@@ -17,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod estimates;
+pub mod finance;
 pub mod health;
 pub mod idempotency;
 pub mod ids;

@@ -103,6 +103,13 @@ problem_codes! {
     BidderCap = 409, "bidder_cap", "(market) the bidder's bids for the lot would add up to more than the per-bidder cap (`bidder_cap_units`, half the lot by default)";
     OperationNotOpen = 409, "operation_not_open", "(reserve) the operation was answered or withdrawn already, or the lease is no longer active (returned, paid, or past its due day: its deposit pays)";
     GuidancePriceChanged = 409, "guidance_price_changed", "(reserve) the applicable guidance price changed since the offer: the holder withdraws it and offers again at the new price";
+    PledgeNotOpen = 409, "pledge_not_open", "(finance) the pledge is not in a state for that: applied, active, under a margin call, enforcing or ended (`detail` says which and what is possible)";
+    UnitsPledged = 409, "units_pledged", "(finance) the units are pledged (`detail` names the pledge and its pledgee): they are not sold, transferred, retired, leased or pledged again; a second pledge ranks behind the first with its pledgee's consent";
+    LienConsentRequired = 409, "lien_consent_required", "(finance) a pledge ranking behind another is confirmed only after the first pledgee's consent is recorded";
+    LoanOverLtv = 409, "loan_over_ltv", "(finance) the loan is over the loan-to-value ratio of the collateral's value (less what earlier ranks owe)";
+    BelowMaintenance = 409, "below_maintenance", "(finance) releasing that many units would leave the collateral below the maintenance level (the outstanding loan ÷ `maintenance_ratio`)";
+    ReleaseBeyondRepaid = 409, "release_beyond_repaid", "(finance) more units than the repayments free: units are released in proportion to the loan repaid";
+    EnforcementNotDue = 409, "enforcement_not_due", "(finance) the pledge is not in default: a margin call still within its cure deadline, or a loan not yet due";
     ClawBackNotApplicable = 409, "claw_back_not_applicable", "(reserve) claw-back returns allocated rights only; issued carbon credits are never clawed back";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";

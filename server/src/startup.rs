@@ -136,6 +136,7 @@ impl Application {
             db.clone(),
             settings.market.clone(),
             settings.pricing.clone(),
+            settings.finance.clone(),
             clock.clone(),
             feed.clone(),
         );
@@ -171,6 +172,7 @@ impl Application {
                 registry: settings.registry.clone(),
                 market: settings.market.clone(),
                 pricing: settings.pricing.clone(),
+                finance: settings.finance.clone(),
                 feed,
                 log_key,
                 clock,
@@ -265,6 +267,7 @@ fn spawn_daily_close(
     db: DatabaseConnection,
     rules: crate::market::rules::MarketRules,
     pricing: crate::pricing::rules::PricingRules,
+    finance: crate::finance::rules::FinanceRules,
     clock: Clock,
     feed: crate::market::feed::Feed,
 ) {
@@ -293,7 +296,7 @@ fn spawn_daily_close(
                 }
                 Err(e) => tracing::warn!(error = %e, "closing auctions failed; retrying"),
             }
-            match crate::market::close::run_due(&db, &rules, &pricing, now).await {
+            match crate::market::close::run_due(&db, &rules, &pricing, &finance, now).await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(closes = n, "trading days closed");
@@ -407,6 +410,7 @@ struct Policies {
     registry: crate::registry::rules::RegistryRules,
     market: crate::market::rules::MarketRules,
     pricing: crate::pricing::rules::PricingRules,
+    finance: crate::finance::rules::FinanceRules,
     feed: crate::market::feed::Feed,
     log_key: crate::audit::routes::LogKey,
     clock: Clock,
@@ -443,6 +447,7 @@ fn run(
     ));
     let market_rules = web::Data::new(policies.market);
     let pricing_rules = web::Data::new(policies.pricing);
+    let finance_rules = web::Data::new(policies.finance);
     let feed = web::Data::new(policies.feed);
     let log_key = web::Data::new(policies.log_key);
     let clock = web::Data::new(policies.clock);
@@ -478,6 +483,7 @@ fn run(
             .app_data(registry_rules.clone())
             .app_data(market_rules.clone())
             .app_data(pricing_rules.clone())
+            .app_data(finance_rules.clone())
             .app_data(feed.clone())
             .app_data(lanes.clone())
             .app_data(log_key.clone())

@@ -17,6 +17,7 @@ import { Field, More, Page, ProblemNote, Table, useAction, useLoad, usePages, wh
 /** The staff role of each kind of organisation. */
 export const STAFF_ROLE = /** @type {Record<Schemas['OrgKind'], Schemas['Role']>} */ ({
   government_department: 'government', enterprise: 'enterprise_operator', service_centre: 'verifier', reserve_platform: 'reserve', bank: 'bank',
+  guarantor: 'guarantor', insurer: 'insurer',
 });
 
 export function Apply() {

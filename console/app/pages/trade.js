@@ -153,6 +153,7 @@ function Positions(/** @type {{ org: string, version: number }} */ { org, versio
         [t('trade.units'), (/** @type {Schemas['PositionView']} */ r) => count(r.units)],
         [t('trade.in_orders'), (/** @type {Schemas['PositionView']} */ r) => count(r.in_orders)],
         [t('trade.locked'), (/** @type {Schemas['PositionView']} */ r) => count(r.locked_t_plus_one)],
+        [t('trade.pledged'), (/** @type {Schemas['PositionView']} */ r) => count(r.pledged)],
         [t('trade.sellable'), (/** @type {Schemas['PositionView']} */ r) => count(r.sellable)],
       ]} />`;
 }

@@ -36,6 +36,10 @@ pub enum Role {
     Reserve,
     #[sea_orm(string_value = "bank")]
     Bank,
+    #[sea_orm(string_value = "guarantor")]
+    Guarantor,
+    #[sea_orm(string_value = "insurer")]
+    Insurer,
     /// Platform-wide; granted by `tanpuhui admin create` only.
     #[sea_orm(string_value = "admin")]
     Admin,

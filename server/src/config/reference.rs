@@ -163,6 +163,12 @@ pub const SETTINGS: &[Setting] = &[
     in_section("pricing", "lease_deposit_rate", "\"1\"", "the deposit held from a lessee, a share of the leased units' guidance value (1 to 5)"),
     in_section("pricing", "lease_max_days", "1095", "the longest lease of the reserve platform's units, days (1 to 3650)"),
     in_section("pricing", "auto_execute_as", "\"\"", "the email or mobile number of a reserve platform's staff member on whose standing instruction the background loop executes open stabilisation actions, with that person's roles at the time; empty: staff execute them"),
+    in_section("finance", "ltv", "\"0.7\"", "the loan-to-value ratio a bank confirms a pledge at when it names none: the loan is at most this share of the collateral's value (above 0, at most max_ltv)"),
+    in_section("finance", "max_ltv", "\"0.8\"", "the largest loan-to-value ratio a bank may confirm (above 0, at most 1; 70–80 % of appraised value is the pollutant-rights practice)"),
+    in_section("finance", "maintenance_ratio", "\"0.8\"", "a margin call when a pledge's collateral is worth less than its outstanding loan ÷ this (at least max_ltv, at most 1)"),
+    in_section("finance", "cure_trading_days", "5", "trading days after a margin call's close for the pledgor to cure it (add units) or the bank to record repayments; then the bank may enforce (1 to 60)"),
+    in_section("finance", "guarantee_share", "\"0.5\"", "the share of a pledge loan a guarantee covers when the pledge names none (above 0, at most 1)"),
+    in_section("finance", "max_term_days", "3650", "the longest pledge loan, days from confirmation to maturity (1 to 36500)"),
 ];
 
 /// Every environment variable the server reads.

@@ -70,7 +70,7 @@ pub async fn deposit(
     let bank = participants::bank_staff(db, who, "bank_id", &input.bank_id).await?;
     let reference = reference("reference", &input.reference)?;
     let amount = amount("amount", input.amount)?;
-    let to = participants::participant(db, "organization_id", &input.organization_id).await?;
+    let to = participants::cash_holder(db, "organization_id", &input.organization_id).await?;
     let same = |d: &deposit::Model| d.organization_id == to.org.id && d.amount == amount;
     let earlier = || async {
         deposit::Entity::find()
@@ -168,7 +168,8 @@ pub async fn request_withdrawal(
     input: &WithdrawalInput,
     now: DateTime<FixedOffset>,
 ) -> Result<withdrawal::Model, MarketError> {
-    let from = participants::acting_for(db, who, "organization_id", &input.organization_id).await?;
+    let from =
+        participants::acting_for_cash(db, who, "organization_id", &input.organization_id).await?;
     let bank = participants::bank(db, "bank_id", &input.bank_id).await?;
     let amount = amount("amount", input.amount)?;
     let bank_account = reference("bank_account", &input.bank_account)?;
@@ -356,7 +357,7 @@ async fn authorise_scope(
 ) -> Result<(), MarketError> {
     match scope {
         Scope::Organization(org) => {
-            participants::acting_for(db, who, "organization_id", org).await?;
+            participants::acting_for_cash(db, who, "organization_id", org).await?;
         }
         Scope::Bank(bank) => {
             participants::bank_staff(db, who, "bank_id", bank).await?;

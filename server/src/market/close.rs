@@ -5,7 +5,8 @@
 //! bar is written; `day` orders expire and give back what they hold; the
 //! next day's reference price (and so its bands) is the close, and its
 //! guidance price and floor the version in force on the next trading day;
-//! the price corridor's triggers are evaluated (`pricing::stabilisation`).
+//! the price corridor's triggers are evaluated (`pricing::stabilisation`)
+//! and pledged collateral valued (`finance::valuation`).
 //!
 //! Safe with several replicas: each instrument's close runs under its row
 //! lock and writes its bar once (the bar's key is instrument and day).
@@ -56,6 +57,7 @@ pub async fn close_day(
     db: &DatabaseConnection,
     rules: &MarketRules,
     pricing: &crate::pricing::rules::PricingRules,
+    finance: &crate::finance::rules::FinanceRules,
     code: &str,
     day: NaiveDate,
     now: DateTime<FixedOffset>,
@@ -126,6 +128,8 @@ pub async fn close_day(
         .await?;
     // The price corridor, against the guidance price of each day.
     crate::pricing::stabilisation::evaluate(&txn, pricing, code, day, now).await?;
+    // Pledged collateral, at the lower of guidance price and close.
+    crate::finance::valuation::at_close(&txn, finance, rules, code, day, close, now).await?;
     crate::audit::log::append(
         &txn,
         "market.daily_close",
@@ -156,6 +160,7 @@ pub async fn run_due(
     db: &DatabaseConnection,
     rules: &MarketRules,
     pricing: &crate::pricing::rules::PricingRules,
+    finance: &crate::finance::rules::FinanceRules,
     now: DateTime<FixedOffset>,
 ) -> Result<usize, MarketError> {
     let mut closed = 0;
@@ -173,7 +178,7 @@ pub async fn run_due(
                 .unwrap_or(NaiveDate::MIN)
         });
         for day in rules.closes_due(after, now, MAX_DAYS_PER_RUN) {
-            if close_day(db, rules, pricing, &i.code, day, now).await? {
+            if close_day(db, rules, pricing, finance, &i.code, day, now).await? {
                 closed += 1;
             }
         }

@@ -21,7 +21,7 @@ use crate::problem::ProblemCode;
 use crate::registry::entity::batch;
 
 /// The ids of the instrument's credit batches, oldest first.
-pub(super) async fn batches_of(
+pub(crate) async fn batches_of(
     txn: &impl ConnectionTrait,
     code: &str,
 ) -> Result<Vec<String>, MarketError> {

@@ -33,6 +33,13 @@ pub fn trades(kind: OrgKind) -> bool {
     )
 }
 
+/// Kinds whose accounts hold cash without trading: banks (enforcement
+/// proceeds), guarantors (guarantee payments) and insurers (premiums and
+/// payouts). Every trading kind holds cash too.
+pub fn holds_cash(kind: OrgKind) -> bool {
+    trades(kind) || matches!(kind, OrgKind::Bank | OrgKind::Guarantor | OrgKind::Insurer)
+}
+
 async fn organization(
     db: &impl ConnectionTrait,
     param: &'static str,
@@ -112,6 +119,47 @@ pub async fn acting_for(
     let staff = who.has_role_in(org.kind.staff_role(), &org.id);
     may_act(staff, param, &org)?;
     as_participant(db, org).await
+}
+
+/// The organisation `org_id` with its account, when it is approved and
+/// holds cash ([`holds_cash`]): whom a deposit credits.
+pub async fn cash_holder(
+    db: &impl ConnectionTrait,
+    param: &'static str,
+    org_id: &str,
+) -> Result<Participant, MarketError> {
+    let org = organization(db, param, org_id).await?;
+    with_cash(db, org).await
+}
+
+/// [`cash_holder`] `org_id`, when `who` is its staff (otherwise it looks
+/// absent): who may ask for a withdrawal.
+pub async fn acting_for_cash(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    param: &'static str,
+    org_id: &str,
+) -> Result<Participant, MarketError> {
+    let org = organization(db, param, org_id).await?;
+    may_act(who.has_role_in(org.kind.staff_role(), &org.id), param, &org)?;
+    with_cash(db, org).await
+}
+
+async fn with_cash(
+    db: &impl ConnectionTrait,
+    org: organization::Model,
+) -> Result<Participant, MarketError> {
+    if org.status != Status::Approved || !holds_cash(org.kind) {
+        return Err(MarketError::Conflict(
+            ProblemCode::NotAParticipant,
+            format!(
+                "{} holds no cash on the platform: it must be an approved participant, bank, guarantor or insurer",
+                org.name
+            ),
+        ));
+    }
+    let account = account_of(db, &org.id).await?;
+    Ok(Participant { org, account })
 }
 
 /// For a batch of requests, each (user, organisation) as [`acting_for`]

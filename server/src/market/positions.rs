@@ -20,6 +20,8 @@ pub struct Position {
     pub in_orders: i64,
     /// Units bought today, which can be sold from the next trading day.
     pub locked_t_plus_one: i64,
+    /// Units held under live pledges.
+    pub pledged: i64,
     /// Units a new sell order may take now.
     pub sellable: i64,
 }
@@ -39,7 +41,7 @@ pub async fn of(
     t_plus_one: bool,
     now: DateTime<FixedOffset>,
 ) -> Result<Positions, MarketError> {
-    let me = participants::acting_for(db, who, "organization_id", org_id).await?;
+    let me = participants::acting_for_cash(db, who, "organization_id", org_id).await?;
     let day = crate::clock::china_day(now);
     let cash = crate::ledger::balances(db, &me.account.account_id())
         .await?
@@ -92,7 +94,11 @@ pub async fn of(
         } else {
             0
         };
+        let pledged = crate::finance::encumbrance::pledged_grams(db, &me.account.id, &i.code)
+            .await?
+            / i.minor_per_unit;
         positions.push(Position {
+            pledged,
             instrument: i.code,
             units,
             in_orders,

@@ -25,6 +25,13 @@ pub enum OrgKind {
     ReservePlatform,
     #[sea_orm(string_value = "bank")]
     Bank,
+    /// A government financing guarantee company: guarantees a share of
+    /// pledge loans.
+    #[sea_orm(string_value = "guarantor")]
+    Guarantor,
+    /// An insurer of forest sinks and of prices.
+    #[sea_orm(string_value = "insurer")]
+    Insurer,
 }
 
 #[derive(
@@ -51,6 +58,8 @@ impl OrgKind {
             OrgKind::ServiceCentre => Role::Verifier,
             OrgKind::ReservePlatform => Role::Reserve,
             OrgKind::Bank => Role::Bank,
+            OrgKind::Guarantor => Role::Guarantor,
+            OrgKind::Insurer => Role::Insurer,
         }
     }
 

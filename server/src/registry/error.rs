@@ -95,3 +95,20 @@ impl From<RegistryError> for ApiError {
         }
     }
 }
+
+impl From<crate::market::error::MarketError> for RegistryError {
+    /// The market's and finance's refusals inside a registry transaction
+    /// (a future-income pledge at issuance, a pledged batch).
+    fn from(e: crate::market::error::MarketError) -> Self {
+        use crate::market::error::MarketError as M;
+        match e {
+            M::Conflict(code, detail) | M::Rule(code, _, detail) => {
+                RegistryError::Conflict(code, detail)
+            }
+            M::Ledger(e) => RegistryError::Ledger(e),
+            M::Database(e) => RegistryError::Database(e),
+            M::NotFound => RegistryError::NotFound,
+            other => RegistryError::Database(DbErr::Custom(other.to_string())),
+        }
+    }
+}

@@ -27,7 +27,7 @@ use crate::accounts::service as accounts;
 use crate::audit::log::append;
 use crate::auth::extract::Principal;
 use crate::auth::roles::Role;
-use crate::ledger::{self, entity::balance, Command, Outcome, Posting, Request};
+use crate::ledger::{self, entity::balance, Command, LedgerError, Outcome, Posting, Request};
 use crate::orgs::entity::organization;
 use crate::problem::ProblemCode;
 use crate::text::{Shape, NAME_MAX, REASON_MAX};
@@ -156,7 +156,7 @@ pub async fn transfer(
     }
     known_batch(db, &input.batch_id).await?;
     let credits = asset(&input.batch_id);
-    let outcome: Outcome = ledger::apply(
+    let outcome: Result<Outcome, LedgerError> = ledger::apply(
         db,
         &Request {
             id: format!("transfer:{}", input.transfer_id.hyphenated()),
@@ -178,7 +178,11 @@ pub async fn transfer(
         },
         now,
     )
-    .await?;
+    .await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return Err(if_pledged(db, e, &from.id, &input.batch_id, input.quantity_g).await),
+    };
     Ok(TransferView {
         transfer_id: input.transfer_id.hyphenated().to_string(),
         batch_id: input.batch_id.clone(),
@@ -187,6 +191,32 @@ pub async fn transfer(
         quantity_g: input.quantity_g.to_string(),
         replayed: outcome.replayed,
     })
+}
+
+/// A ledger refusal of a move of `grams` of a batch: `units_pledged`
+/// naming the pledges when pledged units would have covered it.
+async fn if_pledged(
+    db: &impl sea_orm::ConnectionTrait,
+    e: LedgerError,
+    account_id: &str,
+    batch_id: &str,
+    grams: i64,
+) -> RegistryError {
+    if !matches!(e, LedgerError::Insufficient { .. }) {
+        return e.into();
+    }
+    let named = crate::finance::encumbrance::short_of_units(
+        db,
+        crate::market::error::MarketError::Ledger(e),
+        account_id,
+        batch_id,
+        grams,
+    )
+    .await;
+    match named {
+        crate::market::error::MarketError::Ledger(e) => e.into(),
+        other => other.into(),
+    }
 }
 
 /// Takes the next `quantity` unused serials of the batch, or `None` when
@@ -308,7 +338,13 @@ pub async fn retire(
         &[&holder, &sink],
         now,
     )
-    .await?;
+    .await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            return Err(if_pledged(&txn, e, &holder.id, &input.batch_id, input.quantity_g).await)
+        }
+    };
     if outcome.replayed {
         drop(txn);
         let first = retirement::Entity::find_by_id(id)

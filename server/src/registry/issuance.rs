@@ -133,6 +133,20 @@ pub async fn issue(
         now,
     )
     .await?;
+    // Future-income pledges of the project take their part now.
+    if let Some(instrument) = &b.instrument {
+        crate::finance::future::capture(
+            &txn,
+            &p.id,
+            instrument,
+            &b.id,
+            b.quantity_g - b.buffer_g,
+            &holder,
+            now,
+        )
+        .await
+        .map_err(RegistryError::from)?;
+    }
     txn.commit().await?;
     Ok(b)
 }

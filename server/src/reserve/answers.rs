@@ -188,17 +188,18 @@ async fn accept_once(
     let mut draws = lots::deliver(&offered, &reserve.account.id);
     match op.kind {
         OperationKind::BuyBack => {
-            draws.push(
-                pay_from_reserve(
-                    &txn,
-                    &reserve,
-                    &reserve_out("pay"),
-                    op.value,
-                    &holder.id,
-                    now,
-                )
-                .await?,
-            );
+            let pay = reserve_out("pay");
+            let paid = pay_from_reserve(&txn, &reserve, &pay, op.value, &holder.id, now).await?;
+            match op.pledge_id.as_deref() {
+                None => draws.push(paid),
+                // A take-over of pledged units: the pledgees are paid first.
+                Some(pledge) => draws.extend(
+                    crate::finance::enforcement::share_out(
+                        &txn, pledge, &pay, op.value, &holder.id, now,
+                    )
+                    .await?,
+                ),
+            }
         }
         OperationKind::Swap => {
             let (Some(wanted), Some(wanted_price), Some(units), Some(cash)) = (
@@ -363,6 +364,12 @@ pub async fn refuse(
         ));
     }
     let (op, _) = operation_for(db, who, id, &input.organization_id, side).await?;
+    if op.pledge_id.is_some() && side == Side::Holder {
+        return Err(MarketError::Conflict(
+            ProblemCode::OperationNotOpen,
+            "a take-over of pledged units is the pledgee bank's enforcement: only the reserve answers it".into(),
+        ));
+    }
     let to = match side {
         Side::Reserve => OperationStatus::Declined,
         Side::Holder => OperationStatus::Withdrawn,
@@ -381,7 +388,9 @@ pub async fn refuse(
         .filter(operation::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    lots::release(&txn, &lots::decode(&op.lots)?, now).await?;
+    if op.pledge_id.is_none() {
+        lots::release(&txn, &lots::decode(&op.lots)?, now).await?;
+    }
     if op.kind == OperationKind::Lease {
         let request = Request {
             id: format!("{}:release", cash_hold_id(id)),
@@ -393,6 +402,8 @@ pub async fn refuse(
         ledger::apply_within(&txn, &request, &[], now).await?;
     }
     let op = reread(&txn, id).await?;
+    // Declined take-over: the units stay pledged.
+    crate::finance::enforcement::not_taken(&txn, &op, now).await?;
     let event = match side {
         Side::Reserve => "reserve.declined",
         Side::Holder => "reserve.withdrawn",

@@ -99,6 +99,10 @@ pub mod operation {
         /// The holder's units held by the offer, as JSON
         /// `[{"batch", "hold", "grams"}]`.
         pub lots: String,
+        /// A take-over of pledged units declared by the pledgee bank
+        /// (enforcement): the lots are the pledge's holds, and the
+        /// payment is shared out among the pledgees first.
+        pub pledge_id: Option<String>,
         pub reason: Option<String>,
         pub requested_by: String,
         pub decided_by: Option<String>,

@@ -48,7 +48,7 @@ pub async fn hold(
     let lots = holds::available_lots(txn, &holder.account.id, &instrument).await?;
     let available: i64 = lots.iter().map(|(_, g)| g).sum();
     if available < grams {
-        return Err(MarketError::Conflict(
+        let short = MarketError::Conflict(
             ProblemCode::InsufficientUnits,
             format!(
                 "{} {} {} units of {instrument} available",
@@ -56,7 +56,15 @@ pub async fn hold(
                 if holder.who == "you" { "have" } else { "has" },
                 available / minor
             ),
-        ));
+        );
+        return Err(crate::finance::encumbrance::short_of_units(
+            txn,
+            short,
+            &holder.account.id,
+            &instrument,
+            grams,
+        )
+        .await);
     }
     if let Some((org_id, day)) = holder.t_plus_one {
         let bought = holds::bought_on(txn, org_id, &instrument, day).await?;
@@ -75,7 +83,7 @@ pub async fn hold(
         let id = format!("{prefix}:{n}");
         let request = Request {
             id: id.clone(),
-            memo: Some(format!("reserve operation {prefix}")),
+            memo: Some(format!("units held by {prefix}")),
             command: Command::Hold {
                 account_id: holder.account.id.clone(),
                 asset: holds::credit_asset(&batch)?,

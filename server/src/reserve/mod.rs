@@ -8,7 +8,7 @@ pub mod answers;
 pub mod claw_back;
 pub mod entity;
 pub mod leases;
-mod lots;
+pub(crate) mod lots;
 pub mod offers;
 pub mod routes;
 pub mod terms;

@@ -374,6 +374,7 @@ pub async fn offer(
         settled_price: Set(None),
         shortfall: Set(None),
         lots: Set("[]".into()),
+        pledge_id: Set(None),
         reason: Set(None),
         requested_by: Set(who.user_id.to_string()),
         decided_by: Set(None),

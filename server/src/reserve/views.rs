@@ -54,6 +54,9 @@ pub struct OperationView {
     /// and what neither the deposit nor the lessee's cash covered (yuan).
     pub settled_price: Option<String>,
     pub shortfall: Option<String>,
+    /// A take-over of pledged units: the pledge enforced (its pledgee
+    /// bank is paid first).
+    pub pledge_id: Option<String>,
     /// Why it was declined or withdrawn; absent in the public list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -97,6 +100,7 @@ impl OperationView {
             deposit: m.deposit.map(money::yuan),
             settled_price: m.settled_price.map(money::yuan),
             shortfall: m.shortfall.map(money::yuan),
+            pledge_id: m.pledge_id,
             reason: None,
             created_at: m.created_at.to_rfc3339(),
             decided_at: m.decided_at.map(|t| t.to_rfc3339()),

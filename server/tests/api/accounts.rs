@@ -671,6 +671,69 @@ async fn every_object_route_refuses_the_wrong_user() {
                 404,
             ));
         }
+        // A pledge is its parties': one that does not exist is absent to
+        // everyone (the wrong party of a real one: finance).
+        rows.push((
+            "/api/v1/pledges/{id}",
+            Method::GET,
+            format!("/api/v1/pledges/{nobody}"),
+            None,
+            &[],
+            404,
+        ));
+        for (template, what, body) in [
+            (
+                "/api/v1/pledges/{id}/confirm",
+                "confirm",
+                json!({"organization_id": org_id, "loan_amount": "1", "matures_on": "2030-01-01"}),
+            ),
+            ("/api/v1/pledges/{id}/consent", "consent", as_org.clone()),
+            (
+                "/api/v1/pledges/{id}/decline",
+                "decline",
+                json!({"organization_id": org_id, "reason": "x"}),
+            ),
+            ("/api/v1/pledges/{id}/withdraw", "withdraw", as_org.clone()),
+            (
+                "/api/v1/pledges/{id}/enforce",
+                "enforce",
+                json!({"organization_id": org_id, "method": "reserve", "reserve_organization_id": org_id}),
+            ),
+            (
+                "/api/v1/pledges/{id}/guarantee/accept",
+                "guarantee/accept",
+                as_org.clone(),
+            ),
+            (
+                "/api/v1/pledges/{id}/guarantee/decline",
+                "guarantee/decline",
+                as_org.clone(),
+            ),
+            (
+                "/api/v1/pledges/{id}/repayments",
+                "repayments",
+                json!({"organization_id": org_id, "reference": "r", "amount": "1"}),
+            ),
+            (
+                "/api/v1/pledges/{id}/top-ups",
+                "top-ups",
+                json!({"organization_id": org_id, "reference": "r", "quantity": "1"}),
+            ),
+            (
+                "/api/v1/pledges/{id}/releases",
+                "releases",
+                json!({"organization_id": org_id, "reference": "r", "quantity": "1"}),
+            ),
+        ] {
+            rows.push((
+                template,
+                Method::POST,
+                format!("/api/v1/pledges/{nobody}/{what}"),
+                Some(body),
+                &[],
+                404,
+            ));
+        }
         // A trade's attestation is its parties' (a third party's refusal
         // of a real trade: market_methods).
         rows.push((

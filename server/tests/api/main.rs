@@ -9,6 +9,7 @@ mod cache;
 mod cli;
 mod double_counting;
 mod estimates;
+mod finance;
 mod health;
 mod helpers;
 mod idempotency;

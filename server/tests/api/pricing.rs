@@ -46,7 +46,7 @@ async fn enterprise_in(
 
 /// A registry whose forest enterprise holds an issued batch: the registry,
 /// the batch's instrument code and its credit asset.
-async fn forest(app: &TestApp, n: u32, parcel: &str) -> (Registry, String, String) {
+pub(crate) async fn forest(app: &TestApp, n: u32, parcel: &str) -> (Registry, String, String) {
     let r = registry(app, n).await;
     let (_, batch) = issued_forest_batch(app, &r, parcel).await;
     let code = batch["instrument"].as_str().unwrap().to_string();
@@ -55,7 +55,7 @@ async fn forest(app: &TestApp, n: u32, parcel: &str) -> (Registry, String, Strin
 }
 
 /// Publishes the guidance price `body` for `code` and lists it at it.
-async fn listed_at_guidance(app: &TestApp, gov: &str, code: &str, mut body: Value) {
+pub(crate) async fn listed_at_guidance(app: &TestApp, gov: &str, code: &str, mut body: Value) {
     body["instrument"] = json!(code);
     let (status, v) = app.post_as(gov, "/api/v1/guidance-prices", &body).await;
     assert_eq!(status, 201, "{v}");
@@ -533,6 +533,7 @@ async fn the_monthly_review_proposes_from_the_market_once_and_government_decides
             &app.db,
             &market,
             &Default::default(),
+            &Default::default(),
             app.now(),
         )
         .await
@@ -750,10 +751,15 @@ async fn the_corridor_fires_on_closes_and_the_reserve_releases_and_supports() {
             let (app, market, pricing) = (&app, &market, &pricing);
             async move {
                 app.clock.set(day(n, 15, 1));
-                let closed =
-                    tanpuhui_server::market::close::run_due(&app.db, market, pricing, app.now())
-                        .await
-                        .unwrap();
+                let closed = tanpuhui_server::market::close::run_due(
+                    &app.db,
+                    market,
+                    pricing,
+                    &Default::default(),
+                    app.now(),
+                )
+                .await
+                .unwrap();
                 assert_eq!(closed, 1, "day {n} closed");
             }
         };
@@ -1066,10 +1072,15 @@ async fn a_quarter_of_closes_triggers_reviews_and_reserve_operations() {
             let (app, market, pricing) = (&app, &market, &pricing);
             async move {
                 app.clock.set(day(n, 15, 1));
-                let closed =
-                    tanpuhui_server::market::close::run_due(&app.db, market, pricing, app.now())
-                        .await
-                        .unwrap();
+                let closed = tanpuhui_server::market::close::run_due(
+                    &app.db,
+                    market,
+                    pricing,
+                    &Default::default(),
+                    app.now(),
+                )
+                .await
+                .unwrap();
                 assert_eq!(closed, 1, "day {n} closed");
             }
         };

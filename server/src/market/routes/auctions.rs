@@ -7,6 +7,7 @@ use super::orders::{placed_response, PlacedView};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
+use crate::finance::encumbrance::for_org;
 use crate::market::auctions::{self, AuctionInput, BidInput};
 use crate::market::entity::{auction, AuctionStatus};
 use crate::market::money::yuan;
@@ -111,7 +112,15 @@ pub async fn announce_auction(
     body: web::Json<AuctionInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let a = auctions::announce(&db, &who, &rules, &body, now).await?;
+    let a = match auctions::announce(&db, &who, &rules, &body, now).await {
+        Ok(a) => a,
+        Err(e) => {
+            let (org, code) = (&body.organization_id, &body.instrument);
+            return Err(for_org(db.get_ref(), e, org, code, body.quantity)
+                .await
+                .into());
+        }
+    };
     let view = AuctionDetail {
         auction: a.auction.into(),
         awards: Vec::new(),

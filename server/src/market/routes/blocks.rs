@@ -8,6 +8,7 @@ use crate::accounts::service::SystemAccounts;
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
+use crate::finance::encumbrance::for_org;
 use crate::market::blocks::{self, Answered, BlockAnswer, BlockInput};
 use crate::market::entity::{block, BlockStatus};
 use crate::market::money::yuan;
@@ -101,7 +102,15 @@ pub async fn propose_block(
     body: web::Json<BlockInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let a = blocks::propose(&db, &who, &rules, &body, now).await?;
+    let a = match blocks::propose(&db, &who, &rules, &body, now).await {
+        Ok(a) => a,
+        Err(e) => {
+            let (org, code) = (&body.organization_id, &body.instrument);
+            return Err(for_org(db.get_ref(), e, org, code, body.quantity)
+                .await
+                .into());
+        }
+    };
     Ok(if a.replayed {
         HttpResponse::Ok().json(detail(a))
     } else {

@@ -7,6 +7,7 @@ use crate::accounts::service::SystemAccounts;
 use crate::auth::extract::{AuthUser, Principal};
 use crate::clock::Now;
 use crate::error::ApiError;
+use crate::finance::encumbrance::for_org;
 use crate::market::book;
 use crate::market::entity::{order, trade, OrderKind, OrderStatus};
 use crate::market::lanes::{Done, Lanes, Work};
@@ -171,7 +172,17 @@ pub async fn place_order(
 ) -> Result<HttpResponse, ApiError> {
     let order = std::sync::Arc::new(orders::prepare(&who.0, &rules, &body)?);
     let work = Work::Place(order.clone());
-    let Done::Placed(placed) = lanes.run(&order.code, work, now).await? else {
+    let done = match lanes.run(&order.code, work, now).await {
+        Ok(done) => done,
+        Err(e) => {
+            let units = order.quantity();
+            let org = &order.organization_id;
+            return Err(for_org(db.get_ref(), e, org, &order.code, units)
+                .await
+                .into());
+        }
+    };
+    let Done::Placed(placed) = done else {
         unreachable!("a lane answers an order with what it placed")
     };
     Ok(placed_response(orders::settled(&db, &order, placed).await?))
@@ -595,7 +606,30 @@ pub async fn pick_order(
     body: web::Json<crate::market::picks::PickInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    let placed = crate::market::picks::pick(&db, &who, &rules, &systems, &body, now).await?;
+    let placed = match crate::market::picks::pick(&db, &who, &rules, &systems, &body, now).await {
+        Ok(p) => p,
+        Err(e) => {
+            let picked = <order::Entity as sea_orm::EntityTrait>::find_by_id(body.order_id.clone())
+                .one(db.get_ref())
+                .await
+                .ok()
+                .flatten();
+            return Err(match picked {
+                Some(o) => {
+                    for_org(
+                        db.get_ref(),
+                        e,
+                        &body.organization_id,
+                        &o.instrument,
+                        body.quantity,
+                    )
+                    .await
+                }
+                None => e,
+            }
+            .into());
+        }
+    };
     if !placed.replayed {
         let code = placed.order.instrument.clone();
         super::announce(&feed, &db, &rules, &code, &placed.trades).await;
@@ -670,6 +704,8 @@ pub struct PositionView {
     pub in_orders: String,
     /// Units bought today: they can be sold from the next trading day.
     pub locked_t_plus_one: String,
+    /// Units held under live pledges: not sold until released.
+    pub pledged: String,
     /// Units a new sell order may take now.
     pub sellable: String,
 }
@@ -734,6 +770,7 @@ pub async fn get_positions(
                 units: x.units.to_string(),
                 in_orders: x.in_orders.to_string(),
                 locked_t_plus_one: x.locked_t_plus_one.to_string(),
+                pledged: x.pledged.to_string(),
                 sellable: x.sellable.to_string(),
             })
             .collect(),

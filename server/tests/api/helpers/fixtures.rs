@@ -450,3 +450,19 @@ pub async fn balance(app: &TestApp, token: &str, account: &str, asset: &str) -> 
             )
         })
 }
+
+/// A financing guarantee company (融资担保), and its staff's token.
+pub async fn guarantor(app: &TestApp, g: &Government, n: u32) -> (String, String) {
+    let email = format!("guarantor{n}@guarantee.cn");
+    let name = "兰州新区融资担保有限公司";
+    staffed(app, g, "guarantor", name, 400_000 + n, "guarantor", &email).await
+}
+
+/// The account of organisation `org_id`, as its staff (`token`) reads it.
+pub async fn org_account(app: &TestApp, token: &str, org_id: &str) -> String {
+    let (status, o) = app
+        .get_as(token, &format!("/api/v1/organizations/{org_id}"))
+        .await;
+    assert_eq!(status, 200, "{o}");
+    o["account_id"].as_str().unwrap().to_string()
+}

@@ -1,0 +1,986 @@
+//! Green finance through the HTTP API: an enterprise pledges forest
+//! credits to a bank, prices fall, a margin call is cured once and then
+//! enforced by the reserve's take-over (the bank paid in full, the rest to
+//! the enterprise); a project's future issuance pledged and held at
+//! issuance; a second lien with consent, a guarantee paying its share of a
+//! shortfall; and every refusal: moving pledged units, a second lien
+//! without consent, a loan over the ratio, releases beyond repayment or
+//! below the maintenance level, enforcement before default. Units and
+//! cash are counted before and after.
+
+use chrono::{Duration, NaiveDate};
+use serde_json::{json, Value};
+
+use crate::helpers::{at, backends, balance, issued_report, next_monday, spawn_app_with, TestApp};
+use crate::pricing::{deposit, forest, funded_buyer, listed_at_guidance};
+
+const T: i64 = 1_000_000;
+
+fn path(id: &Value, what: &str) -> String {
+    format!("/api/v1/pledges/{}/{what}", id.as_str().unwrap())
+}
+
+async fn publish(app: &TestApp, gov: &str, code: &str, price: &str) {
+    let (status, v) = app
+        .post_as(
+            gov,
+            "/api/v1/guidance-prices",
+            &json!({"instrument": code, "price": price, "tiers": [], "reason": "调整"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+}
+
+/// Closes every trading day due (valuing pledges), as the background
+/// loop would.
+async fn close(app: &TestApp) -> usize {
+    tanpuhui_server::market::close::run_due(
+        &app.db,
+        &Default::default(),
+        &Default::default(),
+        &Default::default(),
+        app.now(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn register(app: &TestApp, code: &str) -> Vec<Value> {
+    let v: Value = app
+        .get(&format!("/api/v1/public/pledges?instrument={code}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    v.as_array().unwrap().clone()
+}
+
+async fn detail(app: &TestApp, token: &str, id: &Value) -> Value {
+    let (status, d) = app
+        .get_as(token, &format!("/api/v1/pledges/{}", id.as_str().unwrap()))
+        .await;
+    assert_eq!(status, 200, "{d}");
+    d
+}
+
+/// Fresh tokens of fixture `n`'s enterprise operator, bank teller, reserve
+/// keeper and government staff (the test clock outruns a token's life).
+struct Staff {
+    op: String,
+    teller: String,
+    keeper: String,
+    gov: String,
+}
+
+async fn staff(app: &TestApp, n: u32) -> Staff {
+    Staff {
+        op: app.token(&format!("forest{n}@lz.cn")).await,
+        teller: app.token(&format!("bank{n}@bank.cn")).await,
+        keeper: app.token(&format!("reserve{n}@reserve.cn")).await,
+        gov: app.token(&format!("gov{n}@tph.cn")).await,
+    }
+}
+
+fn code_of(v: &Value) -> Option<&str> {
+    v["code"].as_str()
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+#[tokio::test]
+async fn a_pledge_is_called_cured_called_again_and_taken_over_by_the_reserve() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+            // Each day's staff sign in again.
+            s.auth_rate_per_minute = 1_000;
+        })
+        .await;
+        let monday = next_monday(&app);
+        let m = monday.date_naive();
+        app.clock.set(at(monday, 10, 0));
+        let (r, code, credits) = forest(&app, 81, "LZ-F-81").await;
+        listed_at_guidance(
+            &app,
+            &r.g.gov,
+            &code,
+            json!({"price": "36.00", "reason": "基准"}),
+        )
+        .await;
+        let funded = funded_buyer(&app, &r.g, 81).await;
+        let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 81).await;
+        deposit(&app, &funded, &reserve, "D-R").await;
+        let org = r.org_id().to_string();
+        let account = r.account_id().to_string();
+        let (issued, _) = balance(&app, &r.op, &account, &credits).await;
+
+        // The enterprise applies; nothing is held until the bank confirms.
+        let apply = json!({"organization_id": org, "pledgee_organization_id": funded.bank_id,
+                           "client_id": "P-1", "instrument": code, "quantity": "1000"});
+        let (status, p) = app.post_as(&r.op, "/api/v1/pledges", &apply).await;
+        assert_eq!(
+            (status, p["status"].as_str()),
+            (201, Some("applied")),
+            "{backend:?}: {p}"
+        );
+        let (status, again) = app.post_as(&r.op, "/api/v1/pledges", &apply).await;
+        assert_eq!((status, &again["id"]), (200, &p["id"]));
+        assert_eq!(balance(&app, &r.op, &account, &credits).await, (issued, 0));
+        // The bank confirms 25,200.00 (0.7 of 1,000 × 36.00), due in a year.
+        let matures = day(m + Duration::days(365));
+        let confirm = json!({"organization_id": funded.bank_id, "loan_amount": "2520000",
+                             "matures_on": matures});
+        let (status, p) = app
+            .post_as(&funded.teller, &path(&p["id"], "confirm"), &confirm)
+            .await;
+        assert_eq!((status, p["status"].as_str()), (200, Some("active")), "{p}");
+        assert_eq!(
+            (p["loan_amount"].as_str(), p["last_price"].as_str()),
+            (Some("25200.00"), Some("36.00"))
+        );
+        assert_eq!(
+            balance(&app, &r.op, &account, &credits).await,
+            (issued, 1000 * T)
+        );
+        let (_, pos) = app
+            .get_as(
+                &r.op,
+                &format!("/api/v1/market/positions?organization_id={org}"),
+            )
+            .await;
+        let line = &pos["positions"][0];
+        let sellable: i64 = line["sellable"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            (line["pledged"].as_str(), sellable),
+            (Some("1000"), issued / T - 1000),
+            "{pos}"
+        );
+        let id = p["id"].clone();
+        // The register shows the encumbrance, never the loan.
+        let lines = register(&app, &code).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(
+            (
+                lines[0]["quantity"].as_str(),
+                lines[0]["pledgee_organization_id"].as_str(),
+                lines[0]["state"].as_str()
+            ),
+            (Some("1000"), Some(funded.bank_id.as_str()), Some("pledged"))
+        );
+        assert!(lines[0].get("loan_amount").is_none() && lines[0].get("outstanding").is_none());
+        // Nobody else reads the pledge.
+        let (status, _) = app
+            .get_as(
+                &funded.buyer_op,
+                &format!("/api/v1/pledges/{}", id.as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(status, 404);
+
+        // Monday's close at 36.00: covered.
+        app.clock.set(at(monday + Duration::days(1), 0, 1));
+        let st = staff(&app, 81).await;
+        assert_eq!(close(&app).await, 1);
+        let d = detail(&app, &st.op, &id).await;
+        assert_eq!(d["valuations"][0]["called"], false, "{d}");
+        // Tuesday the guidance price falls to 30.00: 30,000.00 < 25,200 ÷ 0.8.
+        app.clock.set(at(monday + Duration::days(1), 10, 0));
+        let st = staff(&app, 81).await;
+        publish(&app, &st.gov, &code, "30.00").await;
+        app.clock.set(at(monday + Duration::days(2), 0, 1));
+        let st = staff(&app, 81).await;
+        assert_eq!(close(&app).await, 1);
+        assert_eq!(close(&app).await, 0, "one valuation per pledge and day");
+        let d = detail(&app, &st.teller, &id).await;
+        assert_eq!(
+            (
+                d["pledge"]["status"].as_str(),
+                d["pledge"]["call_deadline"].as_str()
+            ),
+            (
+                Some("margin_call"),
+                Some(day(m + Duration::days(8))).as_deref()
+            ),
+            "{d}"
+        );
+        assert_eq!(d["valuations"][0]["value"], "30000.00");
+        assert_eq!(
+            register(&app, &code).await[0]["state"],
+            "pledged",
+            "calls are not public"
+        );
+        // Wednesday the enterprise adds 50 units: 1,050 × 30.00 × 0.8 = 25,200.00: cured.
+        app.clock.set(at(monday + Duration::days(2), 10, 0));
+        let st = staff(&app, 81).await;
+        let top = json!({"organization_id": org, "reference": "TOP-1", "quantity": "50"});
+        let (status, p) = app.post_as(&st.op, &path(&id, "top-ups"), &top).await;
+        assert_eq!(
+            (status, p["status"].as_str(), p["call_deadline"].as_str()),
+            (200, Some("active"), None),
+            "{p}"
+        );
+        let (status, _) = app.post_as(&st.op, &path(&id, "top-ups"), &top).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            balance(&app, &st.op, &account, &credits).await,
+            (issued, 1050 * T)
+        );
+        // The price falls again to 25.00: called at Wednesday's close.
+        publish(&app, &st.gov, &code, "25.00").await;
+        app.clock.set(at(monday + Duration::days(3), 0, 1));
+        let st = staff(&app, 81).await;
+        assert_eq!(close(&app).await, 1);
+        let d = detail(&app, &st.op, &id).await;
+        let deadline = day(m + Duration::days(9));
+        assert_eq!(
+            (
+                d["pledge"]["status"].as_str(),
+                d["pledge"]["call_deadline"].as_str()
+            ),
+            (Some("margin_call"), Some(deadline.as_str())),
+            "{d}"
+        );
+        let kinds: Vec<&str> = d["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "applied",
+                "confirmed",
+                "margin_call",
+                "topped_up",
+                "cured",
+                "margin_call"
+            ]
+        );
+        // Not cured, but the deadline has not passed: no enforcement.
+        let enforce = json!({"organization_id": funded.bank_id, "method": "reserve",
+                             "reserve_organization_id": reserve});
+        app.clock.set(at(monday + Duration::days(9), 14, 0));
+        let st = staff(&app, 81).await;
+        let (status, e) = app
+            .post_as(&st.teller, &path(&id, "enforce"), &enforce)
+            .await;
+        assert_eq!(
+            (status, code_of(&e)),
+            (409, Some("enforcement_not_due")),
+            "{e}"
+        );
+        // The day after the deadline the bank declares; the reserve takes over.
+        app.clock.set(at(monday + Duration::days(10), 10, 0));
+        let st = staff(&app, 81).await;
+        let (status, p) = app
+            .post_as(&st.teller, &path(&id, "enforce"), &enforce)
+            .await;
+        assert_eq!(
+            (status, p["status"].as_str()),
+            (200, Some("enforcing")),
+            "{p}"
+        );
+        assert_eq!(register(&app, &code).await[0]["state"], "enforcing");
+        let op = p["enforcement_id"].clone();
+        let (status, o) = app
+            .post_as(
+                &st.op,
+                &format!(
+                    "/api/v1/reserve/operations/{}/withdraw",
+                    op.as_str().unwrap()
+                ),
+                &json!({"organization_id": org}),
+            )
+            .await;
+        assert_eq!(
+            (status, code_of(&o)),
+            (409, Some("operation_not_open")),
+            "{o}"
+        );
+        let reserve_cash = |v: Value| {
+            v["reserves"][0]["cash_available"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let before: Value = app
+            .get("/api/v1/public/reserve")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(reserve_cash(before), "1000000.00");
+        let (status, o) = app
+            .post_as(
+                &st.keeper,
+                &format!("/api/v1/reserve/operations/{}/accept", op.as_str().unwrap()),
+                &json!({"organization_id": reserve}),
+            )
+            .await;
+        assert_eq!(
+            (status, o["status"].as_str(), o["value"].as_str()),
+            (200, Some("accepted"), Some("26250.00")),
+            "{o}"
+        );
+        assert_eq!(o["pledge_id"], id);
+        // The bank is paid 25,200.00 in full, the enterprise the other 1,050.00.
+        let d = detail(&app, &st.teller, &id).await;
+        assert_eq!(
+            (
+                d["pledge"]["status"].as_str(),
+                d["pledge"]["proceeds"].as_str(),
+                d["pledge"]["outstanding"].as_str()
+            ),
+            (Some("enforced"), Some("25200.00"), Some("0.00")),
+            "{d}"
+        );
+        assert_eq!(
+            balance(&app, &st.op, &account, "cash:CNY").await,
+            (105_000, 0)
+        );
+        let bank_account = crate::helpers::org_account(&app, &st.teller, &funded.bank_id).await;
+        assert_eq!(
+            balance(&app, &st.teller, &bank_account, "cash:CNY").await,
+            (2_520_000, 0)
+        );
+        let after: Value = app
+            .get("/api/v1/public/reserve")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(reserve_cash(after), "973750.00");
+        // The units are the reserve's; nothing is held or pledged any more.
+        assert_eq!(
+            balance(&app, &st.op, &account, &credits).await,
+            (issued - 1050 * T, 0)
+        );
+        assert!(register(&app, &code).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_projects_future_issuance_is_pledged_and_held_at_issuance() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+            // Each day's staff sign in again.
+            s.auth_rate_per_minute = 1_000;
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 10, 0));
+        let r = crate::helpers::registry(&app, 83).await;
+        let (project, _) = crate::helpers::issued_forest_batch(&app, &r, "LZ-F-83").await;
+        let project_id = project["id"].as_str().unwrap().to_string();
+        let funded = funded_buyer(&app, &r.g, 83).await;
+        let vintage = app.year() - 2;
+        let code = format!("TPH-FOR-{vintage}");
+        publish(&app, &r.g.gov, &code, "30.00").await;
+        let org = r.org_id().to_string();
+        let apply = |extra: Value| {
+            let mut v = json!({"organization_id": org, "pledgee_organization_id": funded.bank_id,
+                               "client_id": "F-1", "instrument": code, "quantity": "500"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            v
+        };
+        // A share without a project, a project of another class or owner: refused.
+        let (status, e) = app
+            .post_as(&r.op, "/api/v1/pledges", &apply(json!({"share": "0.5"})))
+            .await;
+        assert_eq!((status, e["param"].as_str()), (422, Some("share")), "{e}");
+        let (status, e) = app
+            .post_as(&funded.buyer_op, "/api/v1/pledges",
+                     &json!({"organization_id": funded.buyer, "pledgee_organization_id": funded.bank_id,
+                             "client_id": "F-X", "instrument": code, "quantity": "1", "project_id": project_id}))
+            .await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (404, Some("project_id")),
+            "{e}"
+        );
+        let (status, e) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &apply(
+                    json!({"project_id": project_id, "instrument": format!("TPH-PRJ-{vintage}")}),
+                ),
+            )
+            .await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("instrument")),
+            "{e}"
+        );
+        // Half of each coming issuance of the vintage, up to 500 units.
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &apply(json!({"project_id": project_id, "share": "0.5"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{p}");
+        let matures = day(monday.date_naive() + Duration::days(200));
+        let (status, p) = app
+            .post_as(&funded.teller, &path(&p["id"], "confirm"),
+                     &json!({"organization_id": funded.bank_id, "loan_amount": "1050000", "matures_on": matures}))
+            .await;
+        assert_eq!(
+            (status, p["status"].as_str(), p["captured"].as_str()),
+            (200, Some("active"), Some("0")),
+            "{p}"
+        );
+        let lines = register(&app, &code).await;
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            (lines[0]["batch_id"].as_str(), lines[0]["quantity"].as_str()),
+            (None, Some("500"))
+        );
+        // The issuance: 4,125 t credited; half is over 500, so 500 are held at once.
+        let batch = issued_report(&app, &r, &project_id, vintage).await;
+        assert_eq!(batch["instrument"].as_str(), Some(code.as_str()));
+        let credits = format!("credit:{}", batch["id"].as_str().unwrap());
+        let (posted, held) = balance(&app, &r.op, r.account_id(), &credits).await;
+        assert_eq!(held, 500 * T, "posted {posted}");
+        let d = detail(&app, &r.op, &p["id"]).await;
+        assert_eq!(
+            (d["pledge"]["captured"].as_str(), d["collateral"].as_str()),
+            (Some("500"), Some("500")),
+            "{d}"
+        );
+        let lines = register(&app, &code).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(
+            (
+                lines[0]["batch_id"].as_str(),
+                lines[0]["quantity"].as_str(),
+                lines[0]["project_id"].as_str()
+            ),
+            (batch["id"].as_str(), Some("500"), Some(project_id.as_str()))
+        );
+        // The pledged units cannot be retired.
+        let (status, e) = app
+            .post_as(
+                &r.op,
+                "/api/v1/retirements",
+                &json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": r.account_id(),
+                             "batch_id": batch["id"], "quantity_g": (posted - 100 * T).to_string(),
+                             "beneficiary": "某公司", "purpose": "碳中和"}),
+            )
+            .await;
+        assert_eq!((status, code_of(&e)), (409, Some("units_pledged")), "{e}");
+        assert!(
+            e["detail"]
+                .as_str()
+                .unwrap()
+                .contains(p["id"].as_str().unwrap()),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pledged_units_do_not_move_and_a_second_lien_ranks_behind_with_a_guarantee() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+            s.auth_rate_per_minute = 1_000;
+        })
+        .await;
+        let monday = next_monday(&app);
+        let m = monday.date_naive();
+        app.clock.set(at(monday, 10, 0));
+        let (r, code, credits) = forest(&app, 82, "LZ-F-82").await;
+        listed_at_guidance(
+            &app,
+            &r.g.gov,
+            &code,
+            json!({"price": "36.00", "reason": "基准"}),
+        )
+        .await;
+        let funded = funded_buyer(&app, &r.g, 82).await;
+        let (bank2, teller2) = crate::helpers::bank(&app, &r.g, 182).await;
+        let (guarantor, guarantee_staff) = crate::helpers::guarantor(&app, &r.g, 82).await;
+        deposit(&app, &funded, &guarantor, "D-G").await;
+        let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 82).await;
+        deposit(&app, &funded, &reserve, "D-R").await;
+        let org = r.org_id().to_string();
+        let account = r.account_id().to_string();
+        let batch = credits.trim_start_matches("credit:").to_string();
+        let (issued, _) = balance(&app, &r.op, &account, &credits).await;
+        let matures = day(m + Duration::days(365));
+
+        // A: 1,000 units to the first bank. Over the ratio, over the largest
+        // ratio, a maturity not ahead: refused.
+        let (status, a) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &json!({"organization_id": org, "pledgee_organization_id": funded.bank_id,
+                             "client_id": "A", "instrument": code, "quantity": "1000"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{backend:?}: {a}");
+        let confirm = |loan: &str, extra: Value| {
+            let mut v = json!({"organization_id": funded.bank_id, "loan_amount": loan, "matures_on": matures});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let (status, e) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "confirm"),
+                &confirm("2520001", json!({})),
+            )
+            .await;
+        assert_eq!((status, code_of(&e)), (409, Some("loan_over_ltv")), "{e}");
+        assert!(e["detail"].as_str().unwrap().contains("25200.00"), "{e}");
+        let (status, e) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "confirm"),
+                &confirm("100", json!({"ltv": "0.9"})),
+            )
+            .await;
+        assert_eq!((status, e["param"].as_str()), (422, Some("ltv")), "{e}");
+        let (status, e) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "confirm"),
+                &confirm("100", json!({"matures_on": day(m)})),
+            )
+            .await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("matures_on")),
+            "{e}"
+        );
+        let (status, e) = app
+            .post_as(
+                &teller2,
+                &path(&a["id"], "confirm"),
+                &json!({"organization_id": bank2, "loan_amount": "100", "matures_on": matures}),
+            )
+            .await;
+        assert_eq!(status, 404, "another bank: {e}");
+        let (status, a) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "confirm"),
+                &confirm("2000000", json!({})),
+            )
+            .await;
+        assert_eq!((status, a["status"].as_str()), (200, Some("active")), "{a}");
+        let a_id = a["id"].as_str().unwrap().to_string();
+
+        // Pledged units are not sold, transferred, retired, offered or pledged again.
+        let free = (issued - 1000 * T) / T;
+        let named = |status: u16, e: &Value| {
+            assert_eq!((status, code_of(e)), (409, Some("units_pledged")), "{e}");
+            assert!(e["detail"].as_str().unwrap().contains(&a_id), "{e}");
+        };
+        let (status, e) = app
+            .post_as(
+                &r.op,
+                "/api/v1/market/orders",
+                &json!({"organization_id": org, "client_order_id": "S-1", "instrument": code,
+                             "side": "sell", "price": "36.00", "quantity": (free + 1).to_string()}),
+            )
+            .await;
+        named(status, &e);
+        let (status, e) = app
+            .post_as(&r.op, "/api/v1/transfers",
+                     &json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": account,
+                             "to_account_id": crate::helpers::org_account(&app, &funded.buyer_op, &funded.buyer).await,
+                             "batch_id": batch, "quantity_g": ((free + 1) * T).to_string()}))
+            .await;
+        named(status, &e);
+        let (status, e) = app
+            .post_as(&r.op, "/api/v1/retirements",
+                     &json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": account, "batch_id": batch,
+                             "quantity_g": ((free + 1) * T).to_string(), "beneficiary": "某公司", "purpose": "碳中和"}))
+            .await;
+        named(status, &e);
+        let (status, e) = app
+            .post_as(&r.op, "/api/v1/reserve/buy-backs",
+                     &json!({"organization_id": org, "reserve_organization_id": reserve, "client_id": "BB",
+                             "instrument": code, "quantity": (free + 1).to_string()}))
+            .await;
+        named(status, &e);
+        let (status, e) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &json!({"organization_id": org, "pledgee_organization_id": bank2, "client_id": "A2",
+                             "instrument": code, "quantity": (free + 1).to_string()}),
+            )
+            .await;
+        named(status, &e);
+        // Units beyond what is held at all are simply not there.
+        let (status, e) = app
+            .post_as(&r.op, "/api/v1/market/orders",
+                     &json!({"organization_id": org, "client_order_id": "S-2", "instrument": code,
+                             "side": "sell", "price": "36.00", "quantity": (free + 1001).to_string()}))
+            .await;
+        assert_eq!(
+            (status, code_of(&e)),
+            (409, Some("insufficient_units")),
+            "{e}"
+        );
+        assert_eq!(
+            balance(&app, &r.op, &account, &credits).await,
+            (issued, 1000 * T)
+        );
+
+        // B ranks behind A at the second bank, half guaranteed: confirmed only
+        // after the first bank consents, within what A leaves of the ratio.
+        let (status, b) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &json!({"organization_id": org, "pledgee_organization_id": bank2, "client_id": "B",
+                             "instrument": code, "ranks_behind": a_id,
+                             "guarantor_organization_id": guarantor}),
+            )
+            .await;
+        assert_eq!(
+            (status, b["rank"].as_i64(), b["quantity"].as_str()),
+            (201, Some(2), Some("1000")),
+            "{b}"
+        );
+        assert_eq!(b["guarantee_share"], "0.5");
+        let confirm2 = |loan: &str| json!({"organization_id": bank2, "loan_amount": loan, "matures_on": matures});
+        let (status, e) = app
+            .post_as(&teller2, &path(&b["id"], "confirm"), &confirm2("500000"))
+            .await;
+        assert_eq!(
+            (status, code_of(&e)),
+            (409, Some("lien_consent_required")),
+            "{e}"
+        );
+        let (status, _) = app
+            .post_as(
+                &teller2,
+                &path(&b["id"], "consent"),
+                &json!({"organization_id": bank2}),
+            )
+            .await;
+        assert_eq!(status, 404, "only the first pledgee consents");
+        let (status, c) = app
+            .post_as(
+                &funded.teller,
+                &path(&b["id"], "consent"),
+                &json!({"organization_id": funded.bank_id}),
+            )
+            .await;
+        assert_eq!(status, 200, "{c}");
+        assert!(c["consented_at"].is_string());
+        let (status, e) = app
+            .post_as(&teller2, &path(&b["id"], "confirm"), &confirm2("520001"))
+            .await;
+        assert_eq!((status, code_of(&e)), (409, Some("loan_over_ltv")), "{e}");
+        let (status, b) = app
+            .post_as(&teller2, &path(&b["id"], "confirm"), &confirm2("500000"))
+            .await;
+        assert_eq!((status, b["status"].as_str()), (200, Some("active")), "{b}");
+        // The guarantor holds half the loan from its cash.
+        let (status, g) = app
+            .post_as(
+                &guarantee_staff,
+                &path(&b["id"], "guarantee/accept"),
+                &json!({"organization_id": guarantor}),
+            )
+            .await;
+        assert_eq!(
+            (status, g["guarantee_held"].as_str()),
+            (200, Some("2500.00")),
+            "{g}"
+        );
+        let g_account = crate::helpers::org_account(&app, &guarantee_staff, &guarantor).await;
+        assert_eq!(
+            balance(&app, &guarantee_staff, &g_account, "cash:CNY").await,
+            (100_000_000, 250_000)
+        );
+        let lines = register(&app, &code).await;
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(
+            (lines[0]["rank"].as_i64(), lines[1]["rank"].as_i64()),
+            (Some(1), Some(2))
+        );
+
+        // Not in default: no enforcement. A rests B: no partial release of A.
+        let enforce = |bank: &str| json!({"organization_id": bank, "method": "reserve", "reserve_organization_id": reserve});
+        let (status, e) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "enforce"),
+                &enforce(&funded.bank_id),
+            )
+            .await;
+        assert_eq!(
+            (status, code_of(&e)),
+            (409, Some("enforcement_not_due")),
+            "{e}"
+        );
+        let (status, e) = app
+            .post_as(
+                &r.op,
+                &path(&a["id"], "releases"),
+                &json!({"organization_id": org, "reference": "R-0", "quantity": "1"}),
+            )
+            .await;
+        assert_eq!((status, code_of(&e)), (409, Some("pledge_not_open")), "{e}");
+
+        // A repaid in full (one repayment replayed, one reference reused):
+        // released, and its units pass to B, still held.
+        let repay = |reference: &str, amount: &str| json!({"organization_id": funded.bank_id, "reference": reference, "amount": amount});
+        let (status, p) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "repayments"),
+                &repay("R1", "1200000"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["outstanding"].as_str()),
+            (200, Some("8000.00")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "repayments"),
+                &repay("R1", "1200000"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["outstanding"].as_str()),
+            (200, Some("8000.00")),
+            "{p}"
+        );
+        let (status, e) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "repayments"),
+                &repay("R1", "100"),
+            )
+            .await;
+        assert_eq!((status, code_of(&e)), (409, Some("id_reused")), "{e}");
+        let (status, e) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "repayments"),
+                &repay("R2", "800001"),
+            )
+            .await;
+        assert_eq!((status, e["param"].as_str()), (422, Some("amount")), "{e}");
+        let (status, p) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "repayments"),
+                &repay("R2", "800000"),
+            )
+            .await;
+        assert_eq!(
+            (status, p["status"].as_str()),
+            (200, Some("released")),
+            "{p}"
+        );
+        assert_eq!(
+            balance(&app, &r.op, &account, &credits).await,
+            (issued, 1000 * T)
+        );
+        let lines = register(&app, &code).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(
+            (
+                lines[0]["pledge_id"].as_str(),
+                lines[0]["rank"].as_i64(),
+                lines[0]["quantity"].as_str()
+            ),
+            (b["id"].as_str(), Some(1), Some("1000"))
+        );
+        let d = detail(&app, &teller2, &b["id"]).await;
+        assert_eq!(
+            (
+                d["pledge"]["rank"].as_i64(),
+                d["pledge"]["ranks_behind"].as_str(),
+                d["collateral"].as_str()
+            ),
+            (Some(1), None, Some("1000")),
+            "{d}"
+        );
+
+        // B half repaid: 500 units may go in proportion, not 501.
+        let repay2 = |reference: &str, amount: &str| json!({"organization_id": bank2, "reference": reference, "amount": amount});
+        let (status, _) = app
+            .post_as(
+                &teller2,
+                &path(&b["id"], "repayments"),
+                &repay2("B1", "250000"),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let release = |reference: &str, quantity: &str| json!({"organization_id": org, "reference": reference, "quantity": quantity});
+        let (status, e) = app
+            .post_as(&r.op, &path(&b["id"], "releases"), &release("L1", "501"))
+            .await;
+        assert_eq!(
+            (status, code_of(&e)),
+            (409, Some("release_beyond_repaid")),
+            "{e}"
+        );
+        let (status, p) = app
+            .post_as(&r.op, &path(&b["id"], "releases"), &release("L1", "500"))
+            .await;
+        assert_eq!(
+            (status, p["released_units"].as_str()),
+            (200, Some("500")),
+            "{p}"
+        );
+        assert_eq!(
+            balance(&app, &r.op, &account, &credits).await,
+            (issued, 500 * T)
+        );
+        // Another 1,000.00 repaid (200 more units in proportion), but at 4.00
+        // the 1,500.00 outstanding needs 469 of the 500 units: 31 may go.
+        let (status, _) = app
+            .post_as(
+                &teller2,
+                &path(&b["id"], "repayments"),
+                &repay2("B2", "100000"),
+            )
+            .await;
+        assert_eq!(status, 200);
+        publish(&app, &r.g.gov, &code, "4.00").await;
+        app.clock.set(at(monday + Duration::days(1), 0, 1));
+        assert_eq!(close(&app).await, 1);
+        let op = app.token("forest82@lz.cn").await;
+        let d = detail(&app, &op, &b["id"]).await;
+        assert_eq!(
+            (
+                d["pledge"]["status"].as_str(),
+                d["pledge"]["last_price"].as_str()
+            ),
+            (Some("active"), Some("4.00")),
+            "{d}"
+        );
+        let (status, e) = app
+            .post_as(&op, &path(&b["id"], "releases"), &release("L2", "32"))
+            .await;
+        assert_eq!(
+            (status, code_of(&e)),
+            (409, Some("below_maintenance")),
+            "{e}"
+        );
+        let (status, _) = app
+            .post_as(&op, &path(&b["id"], "releases"), &release("L2", "31"))
+            .await;
+        assert_eq!(status, 200);
+
+        // At 2.00 the call; past its deadline the reserve first declines the
+        // take-over (the units stay pledged), then accepts it: 469 × 2.00 =
+        // 938.00 to the bank, the guarantor pays half of the 562.00 short.
+        app.clock.set(at(monday + Duration::days(1), 10, 0));
+        let gov = app.token("gov82@tph.cn").await;
+        publish(&app, &gov, &code, "2.00").await;
+        app.clock.set(at(monday + Duration::days(2), 0, 1));
+        assert_eq!(close(&app).await, 1);
+        app.clock.set(at(monday + Duration::days(9), 10, 0));
+        let teller2 = app.token("bank182@bank.cn").await;
+        let keeper = app.token("reserve82@reserve.cn").await;
+        let (status, p) = app
+            .post_as(&teller2, &path(&b["id"], "enforce"), &enforce(&bank2))
+            .await;
+        assert_eq!(
+            (status, p["status"].as_str()),
+            (200, Some("enforcing")),
+            "{p}"
+        );
+        let op_path = |p: &Value, what: &str| {
+            format!(
+                "/api/v1/reserve/operations/{}/{what}",
+                p["enforcement_id"].as_str().unwrap()
+            )
+        };
+        let (status, o) = app
+            .post_as(
+                &keeper,
+                &op_path(&p, "decline"),
+                &json!({"organization_id": reserve, "reason": "预算不足"}),
+            )
+            .await;
+        assert_eq!(
+            (status, o["status"].as_str()),
+            (200, Some("declined")),
+            "{o}"
+        );
+        let op = app.token("forest82@lz.cn").await;
+        assert_eq!(
+            balance(&app, &op, &account, &credits).await,
+            (issued, 469 * T)
+        );
+        let (status, p) = app
+            .post_as(&teller2, &path(&b["id"], "enforce"), &enforce(&bank2))
+            .await;
+        assert_eq!(
+            (status, p["status"].as_str()),
+            (200, Some("enforcing")),
+            "{p}"
+        );
+        let (status, o) = app
+            .post_as(
+                &keeper,
+                &op_path(&p, "accept"),
+                &json!({"organization_id": reserve}),
+            )
+            .await;
+        assert_eq!((status, o["value"].as_str()), (200, Some("938.00")), "{o}");
+        let d = detail(&app, &teller2, &b["id"]).await;
+        assert_eq!(
+            (
+                d["pledge"]["status"].as_str(),
+                d["pledge"]["proceeds"].as_str(),
+                d["pledge"]["guarantor_paid"].as_str(),
+                d["pledge"]["shortfall"].as_str(),
+                d["pledge"]["guarantee_status"].as_str()
+            ),
+            (
+                Some("enforced"),
+                Some("938.00"),
+                Some("281.00"),
+                Some("281.00"),
+                Some("ended")
+            ),
+            "{d}"
+        );
+        let bank2_account = crate::helpers::org_account(&app, &teller2, &bank2).await;
+        assert_eq!(
+            balance(&app, &teller2, &bank2_account, "cash:CNY").await,
+            (93_800 + 28_100, 0)
+        );
+        let guarantee_staff = app.token("guarantor82@guarantee.cn").await;
+        assert_eq!(
+            balance(&app, &guarantee_staff, &g_account, "cash:CNY").await,
+            (100_000_000 - 28_100, 0)
+        );
+        assert_eq!(balance(&app, &op, &account, "cash:CNY").await, (0, 0));
+        assert_eq!(
+            balance(&app, &op, &account, &credits).await,
+            (issued - 469 * T, 0)
+        );
+        assert!(register(&app, &code).await.is_empty());
+    }
+}
