@@ -53,6 +53,23 @@ export interface ForestEstimate {
   reduction_t: DecimalString; gross_g: number; buffer_g: number; credited_g: number;
 }
 
+/** Carbon-sink index insurance: min(maximum, max(0, loss − threshold) × price per tonne). */
+export interface SinkInsuranceRequest {
+  insured_stock_t: DecimalString; threshold_t: DecimalString; loss_t: DecimalString;
+  price_per_t: DecimalString; maximum: DecimalString;
+}
+export interface SinkInsuranceEstimate {
+  counted_loss_t: DecimalString; triggered: boolean; excess_t: DecimalString;
+  payout: DecimalString; payout_fen: string; capped: boolean;
+}
+/** Price insurance: min(maximum, max(0, strike − average close) × quantity). */
+export interface PriceInsuranceRequest {
+  quantity: DecimalString; strike: DecimalString; closes: DecimalString[]; maximum: DecimalString;
+}
+export interface PriceInsuranceEstimate {
+  reference: DecimalString; in_the_money: boolean; payout: DecimalString; payout_fen: string; capped: boolean;
+}
+
 export interface TripCheckRequest {
   preset?: string; mode: string; distance_km: DecimalString; started_at: Rfc3339; ended_at: Rfc3339;
 }

@@ -907,6 +907,7 @@ const zh = {
   "problem.below_maintenance": "释放这些单位会使质押物低于维持担保水平",
   "problem.release_beyond_repaid": "释放的单位超过已还款比例",
   "problem.enforcement_not_due": "质押尚未违约：追加担保期限未过或贷款未到期",
+  "problem.policy_not_open": "保单已答复、撤回或已终止",
 };
 
 /** @type {Record<keyof typeof zh, string>} */
@@ -1814,6 +1815,7 @@ const en = {
   "problem.below_maintenance": "Releasing that many units would leave the collateral below the maintenance level",
   "problem.release_beyond_repaid": "More units than the repayments free",
   "problem.enforcement_not_due": "The pledge is not in default: the margin call can still be cured, or the loan is not yet due",
+  "problem.policy_not_open": "The insurance policy was answered, withdrawn or has ended",
 };
 
 export const messages = { zh, en };

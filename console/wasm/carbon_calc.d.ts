@@ -55,6 +55,23 @@ export interface ForestEstimate {
     reduction_t: DecimalString; gross_g: number; buffer_g: number; credited_g: number;
 }
 
+/** Carbon-sink index insurance: min(maximum, max(0, loss − threshold) × price per tonne). */
+export interface SinkInsuranceRequest {
+    insured_stock_t: DecimalString; threshold_t: DecimalString; loss_t: DecimalString;
+    price_per_t: DecimalString; maximum: DecimalString;
+}
+export interface SinkInsuranceEstimate {
+    counted_loss_t: DecimalString; triggered: boolean; excess_t: DecimalString;
+    payout: DecimalString; payout_fen: string; capped: boolean;
+}
+/** Price insurance: min(maximum, max(0, strike − average close) × quantity). */
+export interface PriceInsuranceRequest {
+    quantity: DecimalString; strike: DecimalString; closes: DecimalString[]; maximum: DecimalString;
+}
+export interface PriceInsuranceEstimate {
+    reference: DecimalString; in_the_money: boolean; payout: DecimalString; payout_fen: string; capped: boolean;
+}
+
 export interface TripCheckRequest {
     preset?: string; mode: string; distance_km: DecimalString; started_at: Rfc3339; ended_at: Rfc3339;
 }
@@ -148,6 +165,10 @@ export function estimateGridElectricity(request: GridRequest): GridEstimate;
 
 export function estimateMethane(request: MethaneRequest): MethaneEstimate;
 
+export function estimatePriceInsurance(request: PriceInsuranceRequest): PriceInsuranceEstimate;
+
+export function estimateSinkInsurance(request: SinkInsuranceRequest): SinkInsuranceEstimate;
+
 /**
  * Every methodology table this module holds (built-in plus loaded), in the
  * shape `loadMethodologies` accepts.
@@ -183,6 +204,8 @@ export interface InitOutput {
     readonly estimateForestSink: (a: any) => [number, number, number];
     readonly estimateGridElectricity: (a: any) => [number, number, number];
     readonly estimateMethane: (a: any) => [number, number, number];
+    readonly estimatePriceInsurance: (a: any) => [number, number, number];
+    readonly estimateSinkInsurance: (a: any) => [number, number, number];
     readonly listPresets: () => [number, number, number];
     readonly loadMethodologies: (a: any) => [number, number, number];
     readonly measureTrace: (a: any) => [number, number, number];

@@ -73,6 +73,30 @@ export function estimateMethane(request) {
 }
 
 /**
+ * @param {PriceInsuranceRequest} request
+ * @returns {PriceInsuranceEstimate}
+ */
+export function estimatePriceInsurance(request) {
+    const ret = wasm.estimatePriceInsurance(request);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
+ * @param {SinkInsuranceRequest} request
+ * @returns {SinkInsuranceEstimate}
+ */
+export function estimateSinkInsurance(request) {
+    const ret = wasm.estimateSinkInsurance(request);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return takeFromExternrefTable0(ret[0]);
+}
+
+/**
  * Every methodology table this module holds (built-in plus loaded), in the
  * shape `loadMethodologies` accepts.
  * @returns {Methodologies}

@@ -31,6 +31,7 @@ mod m20261207_000025_guidance_reviews;
 mod m20261207_000026_stabilisation_actions;
 mod m20261207_000027_reserve_operations;
 mod m20261207_000028_pledges;
+mod m20261207_000029_insurance;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_stabilisation_actions::Migration),
             Box::new(m20261207_000027_reserve_operations::Migration),
             Box::new(m20261207_000028_pledges::Migration),
+            Box::new(m20261207_000029_insurance::Migration),
         ]
     }
 }

@@ -32,7 +32,7 @@ use crate::{accounts, audit, auth, estimates, health, orgs, partners, registry, 
         (name = "market", description = "Trading credited reductions: instruments and their listing, cash deposited and withdrawn through a settlement bank; public market data"),
         (name = "pricing", description = "Guidance prices: published versions per instrument with tiers by district and kind of organisation, floors, an organisation's applicable price"),
         (name = "reserve", description = "The reserve platform's operations with holders: buy-backs at the guidance price, swaps, leases; claw-back orders"),
-        (name = "finance", description = "Green finance: pledges of units and of a project's future issuance to banks, valuation at each close, margin calls, repayments and releases, guarantees, enforcement by reserve take-over; the public encumbrance register"),
+        (name = "finance", description = "Green finance: pledges of units and of a project's future issuance to banks, valuation at each close, margin calls, repayments and releases, guarantees, enforcement by reserve take-over; the public encumbrance register; carbon-sink index and price insurance"),
         (name = "public", description = "Public disclosure (no sign-in): projects, batches, retirements, statistics; JSON or CSV"),
         (name = "audit", description = "The public Merkle audit log (RFC 9162): signed tree heads, inclusion and consistency proofs, entries (no sign-in needed)"),
         (name = "estimates", description = "The carbon calculator and the methodology tables it applies (no sign-in needed)")
@@ -162,6 +162,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::finance::routes::release_pledged_units)
         .service(crate::finance::routes::enforce_pledge)
         .service(crate::finance::routes::encumbrance_register)
+        .service(crate::finance::insurance_routes::offer_policy)
+        .service(crate::finance::insurance_routes::list_policies)
+        .service(crate::finance::insurance_routes::get_policy)
+        .service(crate::finance::insurance_routes::accept_policy)
+        .service(crate::finance::insurance_routes::decline_policy)
+        .service(crate::finance::insurance_routes::withdraw_policy)
+        .service(crate::finance::insurance_routes::approve_claim)
         .service(rewards::routes::create_reward)
         .service(rewards::routes::update_reward)
         .service(rewards::routes::list_rewards)

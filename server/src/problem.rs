@@ -110,6 +110,7 @@ problem_codes! {
     BelowMaintenance = 409, "below_maintenance", "(finance) releasing that many units would leave the collateral below the maintenance level (the outstanding loan ÷ `maintenance_ratio`)";
     ReleaseBeyondRepaid = 409, "release_beyond_repaid", "(finance) more units than the repayments free: units are released in proportion to the loan repaid";
     EnforcementNotDue = 409, "enforcement_not_due", "(finance) the pledge is not in default: a margin call still within its cure deadline, or a loan not yet due";
+    PolicyNotOpen = 409, "policy_not_open", "(finance) the insurance policy was answered, withdrawn or has ended";
     ClawBackNotApplicable = 409, "claw_back_not_applicable", "(reserve) claw-back returns allocated rights only; issued carbon credits are never clawed back";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";

@@ -259,7 +259,9 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
 /// trading days whose close has passed (`market::close`), and makes the
 /// month's reviews of guidance prices (`pricing::review`), executes open
 /// stabilisation actions on a standing instruction (`pricing::execution`),
-/// and pays overdue leases from their deposits (`reserve::leases`), every
+/// ends sink insurance policies whose claim window passed
+/// (`finance::claims`) and pays overdue leases from their deposits
+/// (`reserve::leases`), every
 /// `close_check_secs`. Every replica runs it; an auction's status and the
 /// bars' keys make each close happen once. A failure is logged and
 /// retried at the next tick.
@@ -327,6 +329,11 @@ fn spawn_daily_close(
                 Err(e) => {
                     tracing::warn!(error = %e, "executing stabilisation actions failed; retrying")
                 }
+            }
+            match crate::finance::claims::expire_due(&db, &finance, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(policies = n, "sink insurance policies ended"),
+                Err(e) => tracing::warn!(error = %e, "ending insurance policies failed; retrying"),
             }
             match crate::reserve::leases::settle_overdue(&db, now).await {
                 Ok(0) => {}

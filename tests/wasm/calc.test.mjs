@@ -204,6 +204,7 @@ test('the TypeScript declarations type every export (no any)', async () => {
     const names = exported.map((l) => l.match(/export function (\w+)/)[1]).sort();
     assert.deepEqual(names, [
       'checkCommute', 'checkTrip', 'estimateCommute', 'estimateForestSink', 'estimateGridElectricity', 'estimateMethane',
+      'estimatePriceInsurance', 'estimateSinkInsurance',
       'listPresets', 'loadMethodologies', 'measureTrace', 'merkleLeafHash', 'verifyConsistency',
       'verifyInclusion', 'verifyTreeHead',
     ]);

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::{CalcError, CalcResult, ErrorCode, WHOLE_REQUEST};
 use crate::methodology::Catalog;
-use crate::{commute, forest, grid, merkle, methane, plausibility};
+use crate::{commute, forest, grid, insurance, merkle, methane, plausibility};
 
 /// Largest request text accepted; a trace of the maximum length fits.
 pub const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
@@ -88,6 +88,8 @@ pub const FUNCTIONS: &[&str] = &[
     "estimateGridElectricity",
     "estimateMethane",
     "estimateForestSink",
+    "estimateSinkInsurance",
+    "estimatePriceInsurance",
     "checkTrip",
     "checkCommute",
     "measureTrace",
@@ -116,6 +118,10 @@ pub fn call(catalog: &Catalog, function: &str, request: &str) -> CalcResult<Stri
             catalog,
             &parse_object(request)?,
         )?)),
+        "estimateSinkInsurance" => Ok(to_json(&insurance::estimate_sink(&parse_object(request)?)?)),
+        "estimatePriceInsurance" => Ok(to_json(&insurance::estimate_price(&parse_object(
+            request,
+        )?)?)),
         "checkTrip" => Ok(to_json(&plausibility::check_trip(
             catalog,
             &parse_object(request)?,

@@ -17,6 +17,7 @@ pub mod decimal;
 pub mod error;
 pub mod forest;
 pub mod grid;
+pub mod insurance;
 pub mod json;
 pub mod merkle;
 pub mod methane;

@@ -74,6 +74,14 @@ extern "C" {
     pub type ForestRequest;
     #[wasm_bindgen(typescript_type = "ForestEstimate")]
     pub type ForestEstimate;
+    #[wasm_bindgen(typescript_type = "SinkInsuranceRequest")]
+    pub type SinkInsuranceRequest;
+    #[wasm_bindgen(typescript_type = "SinkInsuranceEstimate")]
+    pub type SinkInsuranceEstimate;
+    #[wasm_bindgen(typescript_type = "PriceInsuranceRequest")]
+    pub type PriceInsuranceRequest;
+    #[wasm_bindgen(typescript_type = "PriceInsuranceEstimate")]
+    pub type PriceInsuranceEstimate;
     #[wasm_bindgen(typescript_type = "TripCheckRequest")]
     pub type TripCheckRequest;
     #[wasm_bindgen(typescript_type = "TripCheck")]
@@ -121,6 +129,18 @@ export!(
     "estimateForestSink",
     ForestRequest,
     ForestEstimate
+);
+export!(
+    estimate_sink_insurance,
+    "estimateSinkInsurance",
+    SinkInsuranceRequest,
+    SinkInsuranceEstimate
+);
+export!(
+    estimate_price_insurance,
+    "estimatePriceInsurance",
+    PriceInsuranceRequest,
+    PriceInsuranceEstimate
 );
 export!(check_trip, "checkTrip", TripCheckRequest, TripCheck);
 export!(

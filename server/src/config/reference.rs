@@ -169,6 +169,8 @@ pub const SETTINGS: &[Setting] = &[
     in_section("finance", "cure_trading_days", "5", "trading days after a margin call's close for the pledgor to cure it (add units) or the bank to record repayments; then the bank may enforce (1 to 60)"),
     in_section("finance", "guarantee_share", "\"0.5\"", "the share of a pledge loan a guarantee covers when the pledge names none (above 0, at most 1)"),
     in_section("finance", "max_term_days", "3650", "the longest pledge loan, days from confirmation to maturity (1 to 36500)"),
+    in_section("finance", "price_averaging_days", "20", "trading days of closes a price insurance policy averages, up to its expiry, when it names none (1 to 366)"),
+    in_section("finance", "sink_claim_window_days", "90", "days after a carbon-sink index policy's year during which reversals of that year still make claims; then the policy ends and the insurer's cash held for it is released (0 to 366)"),
 ];
 
 /// Every environment variable the server reads.

@@ -305,3 +305,136 @@ pub mod valuation {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyKind {
+    /// Carbon-sink index insurance (碳汇指数保险) on a forest project's
+    /// yearly loss.
+    #[sea_orm(string_value = "sink_index")]
+    SinkIndex,
+    /// Price insurance (碳汇价格保险) on an instrument's average close.
+    #[sea_orm(string_value = "price")]
+    Price,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyStatus {
+    /// Offered by the insurer; the holder accepts (and pays the premium)
+    /// or declines.
+    #[sea_orm(string_value = "offered")]
+    Offered,
+    /// Accepted: the premium is the insurer's, the maximum payout held
+    /// from its cash.
+    #[sea_orm(string_value = "in_force")]
+    InForce,
+    /// Its period is over and its claims settled: what was held and not
+    /// paid is the insurer's again.
+    #[sea_orm(string_value = "ended")]
+    Ended,
+    #[sea_orm(string_value = "declined")]
+    Declined,
+    /// Taken back by the insurer before an answer.
+    #[sea_orm(string_value = "withdrawn")]
+    Withdrawn,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    /// Computed; the insurer's staff approve it.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "paid")]
+    Paid,
+}
+
+pub mod policy {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "insurance_policies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub kind: PolicyKind,
+        pub status: PolicyStatus,
+        pub insurer_organization_id: String,
+        pub holder_organization_id: String,
+        pub client_id: String,
+        pub request_hash: String,
+        /// Sink index: the afforestation project, its policy year, the
+        /// insured stock and the trigger (grams), the price per tonne of
+        /// loss over the trigger (fen).
+        pub project_id: Option<String>,
+        pub policy_year: Option<i32>,
+        pub insured_stock_g: Option<i64>,
+        pub threshold_g: Option<i64>,
+        pub price_per_t: Option<i64>,
+        /// Price: the instrument, whole units, the strike (fen per unit),
+        /// and the closes averaged (trading days up to expiry).
+        pub instrument: Option<String>,
+        pub quantity: Option<i64>,
+        pub strike: Option<i64>,
+        /// The period covered (China dates); a price policy settles at the
+        /// close of `ends_on`.
+        pub starts_on: String,
+        pub ends_on: String,
+        pub averaging_days: Option<i32>,
+        /// Fen.
+        pub maximum: i64,
+        pub premium: i64,
+        /// Fen paid out so far.
+        pub paid: i64,
+        pub reason: Option<String>,
+        pub offered_by: String,
+        pub answered_by: Option<String>,
+        pub created_at: DateTimeWithTimeZone,
+        pub answered_at: Option<DateTimeWithTimeZone>,
+        pub ended_at: Option<DateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod claim {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "insurance_claims")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub policy_id: String,
+        /// What made it: `reversal:<id>` (sink) or `settlement:<day>`
+        /// (price); one claim per policy and basis.
+        pub basis: String,
+        pub status: ClaimStatus,
+        /// The calculator's request and answer, JSON text.
+        pub computation: String,
+        /// Fen this claim pays.
+        pub payout: i64,
+        pub created_at: DateTimeWithTimeZone,
+        pub updated_at: DateTimeWithTimeZone,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<DateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

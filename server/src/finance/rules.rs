@@ -28,6 +28,12 @@ pub struct FinanceRules {
     pub guarantee_share: Decimal,
     /// The longest loan term, days from confirmation to maturity.
     pub max_term_days: u32,
+    /// Trading days of closes a price policy averages when it names none.
+    pub price_averaging_days: u32,
+    /// Days after a sink policy's year during which reversals of that year
+    /// still make claims; then the policy ends and the insurer's cash held
+    /// for it is released.
+    pub sink_claim_window_days: u32,
 }
 
 impl Default for FinanceRules {
@@ -39,6 +45,8 @@ impl Default for FinanceRules {
             cure_trading_days: 5,
             guarantee_share: Decimal::new(5, 1),
             max_term_days: 3_650,
+            price_averaging_days: 20,
+            sink_claim_window_days: 90,
         }
     }
 }
@@ -69,6 +77,15 @@ impl FinanceRules {
         }
         if !(1..=36_500).contains(&self.max_term_days) {
             return Err("max_term_days must be 1 to 36500".into());
+        }
+        if !(1..=carbon_calc::insurance::MAX_CLOSES as u32).contains(&self.price_averaging_days) {
+            return Err(format!(
+                "price_averaging_days must be 1 to {}",
+                carbon_calc::insurance::MAX_CLOSES
+            ));
+        }
+        if !(0..=366).contains(&self.sink_claim_window_days) {
+            return Err("sink_claim_window_days must be 0 to 366".into());
         }
         Ok(())
     }

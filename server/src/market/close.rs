@@ -6,7 +6,8 @@
 //! next day's reference price (and so its bands) is the close, and its
 //! guidance price and floor the version in force on the next trading day;
 //! the price corridor's triggers are evaluated (`pricing::stabilisation`)
-//! and pledged collateral valued (`finance::valuation`).
+//! pledged collateral valued (`finance::valuation`) and price insurance
+//! settled (`finance::claims`).
 //!
 //! Safe with several replicas: each instrument's close runs under its row
 //! lock and writes its bar once (the bar's key is instrument and day).
@@ -130,6 +131,8 @@ pub async fn close_day(
     crate::pricing::stabilisation::evaluate(&txn, pricing, code, day, now).await?;
     // Pledged collateral, at the lower of guidance price and close.
     crate::finance::valuation::at_close(&txn, finance, rules, code, day, close, now).await?;
+    // Price insurance policies whose last day has come settle on it.
+    crate::finance::claims::settle_price(&txn, code, day, now).await?;
     crate::audit::log::append(
         &txn,
         "market.daily_close",

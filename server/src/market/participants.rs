@@ -122,13 +122,24 @@ pub async fn acting_for(
 }
 
 /// The organisation `org_id` with its account, when it is approved and
-/// holds cash ([`holds_cash`]): whom a deposit credits.
+/// holds cash ([`holds_cash`]) other than a bank's: whom a deposit credits
+/// (a bank's own cash on the platform is only what enforcement paid it,
+/// never money it created for itself).
 pub async fn cash_holder(
     db: &impl ConnectionTrait,
     param: &'static str,
     org_id: &str,
 ) -> Result<Participant, MarketError> {
     let org = organization(db, param, org_id).await?;
+    if org.kind == OrgKind::Bank {
+        return Err(MarketError::Conflict(
+            ProblemCode::NotAParticipant,
+            format!(
+                "{} is a bank: deposits credit participants, guarantors and insurers",
+                org.name
+            ),
+        ));
+    }
     with_cash(db, org).await
 }
 

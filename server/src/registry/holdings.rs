@@ -561,6 +561,11 @@ pub async fn reverse(
     })
     .exec_with_returning(&txn)
     .await?;
+    // Sink insurance of the project: a claim when the year's losses cross
+    // a policy's trigger.
+    crate::finance::claims::on_reversal(&txn, project_id, &r.id, input.occurred_on, now)
+        .await
+        .map_err(RegistryError::from)?;
     txn.commit().await?;
     Ok(r)
 }

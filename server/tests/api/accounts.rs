@@ -734,6 +734,39 @@ async fn every_object_route_refuses_the_wrong_user() {
                 404,
             ));
         }
+        // A policy is its insurer's and holder's, a claim its insurer's:
+        // one that does not exist is absent to everyone (the wrong side of
+        // a real one: finance).
+        rows.push((
+            "/api/v1/insurance/policies/{id}",
+            Method::GET,
+            format!("/api/v1/insurance/policies/{nobody}"),
+            None,
+            &[],
+            404,
+        ));
+        for what in ["accept", "decline", "withdraw"] {
+            rows.push((
+                match what {
+                    "accept" => "/api/v1/insurance/policies/{id}/accept",
+                    "decline" => "/api/v1/insurance/policies/{id}/decline",
+                    _ => "/api/v1/insurance/policies/{id}/withdraw",
+                },
+                Method::POST,
+                format!("/api/v1/insurance/policies/{nobody}/{what}"),
+                Some(as_org.clone()),
+                &[],
+                404,
+            ));
+        }
+        rows.push((
+            "/api/v1/insurance/claims/{id}/approve",
+            Method::POST,
+            format!("/api/v1/insurance/claims/{nobody}/approve"),
+            Some(as_org.clone()),
+            &[],
+            404,
+        ));
         // A trade's attestation is its parties' (a third party's refusal
         // of a real trade: market_methods).
         rows.push((

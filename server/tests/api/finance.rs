@@ -8,7 +8,7 @@
 //! below the maintenance level, enforcement before default. Units and
 //! cash are counted before and after.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::{json, Value};
 
 use crate::helpers::{at, backends, balance, issued_report, next_monday, spawn_app_with, TestApp};
@@ -982,5 +982,269 @@ async fn pledged_units_do_not_move_and_a_second_lien_ranks_behind_with_a_guarant
             (issued - 469 * T, 0)
         );
         assert!(register(&app, &code).await.is_empty());
+    }
+}
+
+/// One book trade of `quantity` at `price` between the forest enterprise
+/// and the funded buyer (`n` keeps client ids apart).
+async fn trade(
+    app: &TestApp,
+    op: &str,
+    buyer_op: &str,
+    orgs: (&str, &str),
+    code: &str,
+    price: &str,
+    n: u32,
+) {
+    let order = |org: &str, side: &str| {
+        json!({"organization_id": org, "client_order_id": format!("{side}-{n}"), "instrument": code,
+               "side": side, "price": price, "quantity": "10", "time_in_force": "gtc"})
+    };
+    let (status, s) = app
+        .post_as(op, "/api/v1/market/orders", &order(orgs.0, "sell"))
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let (status, b) = app
+        .post_as(buyer_op, "/api/v1/market/orders", &order(orgs.1, "buy"))
+        .await;
+    assert_eq!(
+        (status, b["trades"].as_array().map(Vec::len)),
+        (201, Some(1)),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn a_forest_fire_pays_the_sink_policy_and_falling_closes_pay_the_price_policy() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+            s.auth_rate_per_minute = 1_000;
+        })
+        .await;
+        let monday = next_monday(&app);
+        let m = monday.date_naive();
+        app.clock.set(at(monday, 10, 0));
+        let r = crate::helpers::registry(&app, 84).await;
+        let (project, batch) = crate::helpers::issued_forest_batch(&app, &r, "LZ-F-84").await;
+        let project_id = project["id"].as_str().unwrap().to_string();
+        let code = batch["instrument"].as_str().unwrap().to_string();
+        listed_at_guidance(
+            &app,
+            &r.g.gov,
+            &code,
+            json!({"price": "36.00", "reason": "基准"}),
+        )
+        .await;
+        let funded = funded_buyer(&app, &r.g, 84).await;
+        let (insurer, underwriter) = crate::helpers::insurer(&app, &r.g, 84).await;
+        deposit(&app, &funded, &insurer, "D-I").await;
+        deposit(&app, &funded, r.org_id(), "D-F").await;
+        let org = r.org_id().to_string();
+        let account = r.account_id().to_string();
+        let insurer_account = crate::helpers::org_account(&app, &underwriter, &insurer).await;
+        let sink = |extra: Value| {
+            let mut v = json!({"organization_id": insurer, "holder_organization_id": org, "client_id": "S-1",
+                               "kind": "sink_index", "project_id": project_id, "policy_year": m.year(),
+                               "insured_stock_t": "4000", "threshold_t": "500", "price_per_t": "40.00",
+                               "maximum": "2000000", "premium": "60000"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            v
+        };
+        // A trigger over the stock, a bank posing as insurer: refused.
+        let (status, e) = app
+            .post_as(
+                &underwriter,
+                "/api/v1/insurance/policies",
+                &sink(json!({"threshold_t": "4000.000001"})),
+            )
+            .await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("threshold_t")),
+            "{backend:?}: {e}"
+        );
+        let (status, e) = app
+            .post_as(
+                &funded.teller,
+                "/api/v1/insurance/policies",
+                &sink(json!({"organization_id": funded.bank_id})),
+            )
+            .await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (404, Some("organization_id")),
+            "{e}"
+        );
+        let (status, s) = app
+            .post_as(&underwriter, "/api/v1/insurance/policies", &sink(json!({})))
+            .await;
+        assert_eq!(
+            (status, s["status"].as_str()),
+            (201, Some("offered")),
+            "{s}"
+        );
+        let path = |id: &Value, what: &str| {
+            format!("/api/v1/insurance/policies/{}/{what}", id.as_str().unwrap())
+        };
+        let as_holder = json!({"organization_id": org});
+        let (status, s) = app
+            .post_as(&r.op, &path(&s["id"], "accept"), &as_holder)
+            .await;
+        assert_eq!(
+            (status, s["status"].as_str()),
+            (200, Some("in_force")),
+            "{s}"
+        );
+        // The premium moved; the maximum is held from the insurer's cash.
+        assert_eq!(
+            balance(&app, &r.op, &account, "cash:CNY").await,
+            (100_000_000 - 60_000, 0)
+        );
+        assert_eq!(
+            balance(&app, &underwriter, &insurer_account, "cash:CNY").await,
+            (100_000_000 + 60_000, 2_000_000)
+        );
+        let claims = |d: &Value| d["claims"].as_array().unwrap().clone();
+        let policy = |id: Value| {
+            let app = &app;
+            let underwriter = underwriter.clone();
+            async move {
+                let (status, d) = app
+                    .get_as(
+                        &underwriter,
+                        &format!("/api/v1/insurance/policies/{}", id.as_str().unwrap()),
+                    )
+                    .await;
+                assert_eq!(status, 200, "{d}");
+                d
+            }
+        };
+        // A fire: 300 t lost, under the trigger; then 512.5 t more: 812.5 t.
+        let reverse = |loss: &str| json!({"loss_g": loss, "cause": "山火", "occurred_on": day(m)});
+        let reversals = format!("/api/v1/projects/{project_id}/reversals");
+        let (status, v) = app
+            .post_as(&r.verifier, &reversals, &reverse("300000000"))
+            .await;
+        assert_eq!(status, 201, "{v}");
+        assert!(claims(&policy(s["id"].clone()).await).is_empty());
+        let (status, _) = app
+            .post_as(&r.verifier, &reversals, &reverse("512500000"))
+            .await;
+        assert_eq!(status, 201);
+        let d = policy(s["id"].clone()).await;
+        let c = &claims(&d)[0];
+        // (812.5 − 500) × 40.00 = 12,500.00.
+        assert_eq!(
+            (c["status"].as_str(), c["payout"].as_str()),
+            (Some("pending"), Some("12500.00")),
+            "{d}"
+        );
+        assert_eq!(c["computation"]["estimate"]["payout"], "12500");
+        assert_eq!(c["computation"]["request"]["loss_t"], "812.5");
+        let approve = format!(
+            "/api/v1/insurance/claims/{}/approve",
+            c["id"].as_str().unwrap()
+        );
+        let (status, _) = app.post_as(&r.op, &approve, &as_holder).await;
+        assert_eq!(status, 404, "the holder does not approve");
+        let (status, paid) = app
+            .post_as(&underwriter, &approve, &json!({"organization_id": insurer}))
+            .await;
+        assert_eq!(
+            (status, paid["status"].as_str()),
+            (200, Some("paid")),
+            "{paid}"
+        );
+        let (status, again) = app
+            .post_as(&underwriter, &approve, &json!({"organization_id": insurer}))
+            .await;
+        assert_eq!((status, again["status"].as_str()), (200, Some("paid")));
+        assert_eq!(
+            balance(&app, &r.op, &account, "cash:CNY").await,
+            (100_000_000 - 60_000 + 1_250_000, 0)
+        );
+        // 400 t more: 712.5 t over the trigger would be 28,500.00; the
+        // maximum is 20,000.00, of which 7,500.00 is left to claim.
+        let (status, _) = app
+            .post_as(&r.verifier, &reversals, &reverse("400000000"))
+            .await;
+        assert_eq!(status, 201);
+        let d = policy(s["id"].clone()).await;
+        let c = &claims(&d)[1];
+        assert_eq!(
+            (
+                c["payout"].as_str(),
+                c["computation"]["estimate"]["capped"].as_bool()
+            ),
+            (Some("7500.00"), Some(true)),
+            "{d}"
+        );
+        let approve = format!(
+            "/api/v1/insurance/claims/{}/approve",
+            c["id"].as_str().unwrap()
+        );
+        let (status, _) = app
+            .post_as(&underwriter, &approve, &json!({"organization_id": insurer}))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            balance(&app, &underwriter, &insurer_account, "cash:CNY").await,
+            (100_000_000 + 60_000 - 2_000_000, 0)
+        );
+
+        // Price insurance: 1,000 units struck at 35.00, the average of the
+        // last 3 closes up to Wednesday.
+        let (status, p) = app
+            .post_as(&underwriter, "/api/v1/insurance/policies",
+                     &json!({"organization_id": insurer, "holder_organization_id": org, "client_id": "P-1",
+                             "kind": "price", "instrument": code, "quantity": "1000", "strike": "35.00",
+                             "ends_on": day(m + Duration::days(2)), "averaging_days": 3,
+                             "maximum": "1000000", "premium": "10000"}))
+            .await;
+        assert_eq!(status, 201, "{p}");
+        let (status, p) = app
+            .post_as(&r.op, &path(&p["id"], "accept"), &as_holder)
+            .await;
+        assert_eq!(
+            (status, p["status"].as_str()),
+            (200, Some("in_force")),
+            "{p}"
+        );
+        let orgs = (org.as_str(), funded.buyer.as_str());
+        for (n, price) in [(0, "33.00"), (1, "31.00"), (2, "30.00")] {
+            app.clock.set(at(monday + Duration::days(n), 10, 0));
+            let op = app.token("forest84@lz.cn").await;
+            let buyer_op = app.token("buyer84@lz.cn").await;
+            trade(&app, &op, &buyer_op, orgs, &code, price, n as u32).await;
+            app.clock.set(at(monday + Duration::days(n + 1), 0, 1));
+            assert_eq!(close(&app).await, 1);
+        }
+        // (33.00 + 31.00 + 30.00) ÷ 3 = 31.33: (35.00 − 31.33) × 1,000 = 3,670.00.
+        let underwriter = app.token("insurer84@insure.cn").await;
+        let (_, d) = app
+            .get_as(
+                &underwriter,
+                &format!("/api/v1/insurance/policies/{}", p["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(d["policy"]["status"], "ended", "{d}");
+        let c = &d["claims"][0];
+        assert_eq!(
+            (
+                c["status"].as_str(),
+                c["payout"].as_str(),
+                c["computation"]["estimate"]["reference"].as_str()
+            ),
+            (Some("paid"), Some("3670.00"), Some("31.33")),
+            "{d}"
+        );
+        assert_eq!(
+            balance(&app, &underwriter, &insurer_account, "cash:CNY").await,
+            (100_000_000 + 60_000 - 2_000_000 + 10_000 - 367_000, 0)
+        );
     }
 }

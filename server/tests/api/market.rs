@@ -544,7 +544,7 @@ async fn two_enterprises_trade_forest_credits_through_the_book() {
         assert_eq!(status, 200, "{pos}");
         assert_eq!(
             pos["positions"],
-            json!([{"instrument": code, "units": "120", "in_orders": "0", "locked_t_plus_one": "120", "sellable": "0"}]),
+            json!([{"instrument": code, "units": "120", "in_orders": "0", "locked_t_plus_one": "120", "pledged": "0", "sellable": "0"}]),
             "{pos}"
         );
         assert_eq!(

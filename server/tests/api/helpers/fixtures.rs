@@ -466,3 +466,10 @@ pub async fn org_account(app: &TestApp, token: &str, org_id: &str) -> String {
     assert_eq!(status, 200, "{o}");
     o["account_id"].as_str().unwrap().to_string()
 }
+
+/// An insurer (保险公司), and its staff's token.
+pub async fn insurer(app: &TestApp, g: &Government, n: u32) -> (String, String) {
+    let email = format!("insurer{n}@insure.cn");
+    let name = "兰州新区财产保险有限公司";
+    staffed(app, g, "insurer", name, 300_000 + n, "insurer", &email).await
+}
