@@ -27,6 +27,7 @@ import { Statistics } from './pages/statistics.js';
 import { Methodologies } from './pages/methodologies.js';
 import { GuidancePrices } from './pages/pricing.js';
 import { PublicReserve, Reserve } from './pages/reserve.js';
+import { Insurance, Pledges, PublicPledges } from './pages/finance.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -54,10 +55,12 @@ export const ROUTES = [
   route('/centre', ServiceCentre, ['verifier'], 'nav.centre'),
   route('/approvals', Approvals, ['government'], 'nav.approvals'),
   route('/instruments', Instruments, ['government'], 'nav.instruments'),
-  route('/members', Members, ['enterprise_operator', 'verifier', 'government', 'reserve', 'bank'], 'nav.members'),
+  route('/members', Members, ['enterprise_operator', 'verifier', 'government', 'reserve', 'bank', 'guarantor', 'insurer'], 'nav.members'),
   route('/organizations/new', Apply, 'signed_in'),
   route('/blocks', Blocks, ['enterprise_operator', 'reserve'], 'nav.blocks'),
   route('/reserve', Reserve, ['enterprise_operator', 'reserve'], 'nav.reserve'),
+  route('/pledges', Pledges, ['enterprise_operator', 'bank', 'guarantor'], 'nav.pledges'),
+  route('/insurance', Insurance, ['enterprise_operator', 'insurer'], 'nav.insurance'),
   route('/auctions', Auctions, 'public', 'nav.auctions'),
   route('/auctions/:id', Auction, 'public'),
   route('/statistics', Statistics, ['government', 'verifier', 'enterprise_operator'], 'nav.statistics'),
@@ -75,6 +78,7 @@ export const ROUTES = [
   route('/methodologies', Methodologies, 'public', 'nav.methodologies'),
   route('/pricing', GuidancePrices, 'public', 'nav.pricing'),
   route('/explorer/reserve', PublicReserve, 'public', 'nav.reserve_public'),
+  route('/explorer/pledges', PublicPledges, 'public', 'nav.register'),
   route('/calculators', Calculators, 'public', 'nav.calculators'),
 ];
 

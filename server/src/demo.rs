@@ -279,6 +279,8 @@ pub async fn fill(
             bank_uscc: uscc(4),
             buyer_uscc: uscc(5),
             reserve_uscc: uscc(6),
+            guarantor_uscc: uscc(7),
+            insurer_uscc: uscc(8),
         },
         &person,
         &load,
@@ -333,6 +335,8 @@ struct Market<'a> {
     bank_uscc: String,
     buyer_uscc: String,
     reserve_uscc: String,
+    guarantor_uscc: String,
+    insurer_uscc: String,
 }
 
 /// The forest instrument's guidance price of 36.00 and its listing at
@@ -452,6 +456,37 @@ where
         format!("reserve platform: {}", reserve.name),
     ));
     deposit("DEMO-0002", reserve.id.clone(), "500000000").await?;
+
+    // Green finance: a guarantee company and an insurer with cash of their
+    // own, and cash for the forest enterprise's premiums.
+    for (kind, name, uscc, login, role, reference) in [
+        (
+            OrgKind::Guarantor,
+            "兰州新区融资担保有限公司",
+            m.guarantor_uscc,
+            "guarantor",
+            Role::Guarantor,
+            "DEMO-0003",
+        ),
+        (
+            OrgKind::Insurer,
+            "兰州新区财产保险有限公司",
+            m.insurer_uscc,
+            "insurer",
+            Role::Insurer,
+            "DEMO-0004",
+        ),
+    ] {
+        let (org, _) = new_org(kind, name, uscc, m.admin).await?;
+        let staff = person(login).await?;
+        orgs::grant_role(db, m.admin, &org.id, &staff, role, now)
+            .await
+            .map_err(|e| fail("granting a finance role")(&e))?;
+        made.accounts
+            .push((email(login), format!("{login}: {}", org.name)));
+        deposit(reference, org.id.clone(), "100000000").await?;
+    }
+    deposit("DEMO-0005", m.seller_org.to_string(), "10000000").await?;
 
     let open = crate::market::rules::MarketRules {
         round_the_clock: true,

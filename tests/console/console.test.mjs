@@ -23,6 +23,9 @@ before(async () => {
     TANPUHUI_REGISTRY__NOTICE_WORKING_DAYS: '0',
     // Auctions are closed within a second of their end, so a test's auction can be short.
     TANPUHUI_MARKET__CLOSE_CHECK_SECS: '1',
+    // Every test signs its people in afresh: more sign-ins a minute than
+    // the production default allows from one address.
+    TANPUHUI_AUTH_RATE_PER_MINUTE: '600',
     // Partner feeds on, so the administrator can issue keys.
     TANPUHUI_PARTNER_SECRETS_KEY: crypto.randomBytes(32).toString('hex'),
   });
@@ -950,5 +953,99 @@ test('an enterprise offers credits to the reserve platform, which accepts; the e
     await page.getByRole('table', { name: /的储备$/ }).getByRole('cell', { name: code }).waitFor();
     await screenshot(page, 'reserve-public');
     await assertAccessible(page, 'the public reserve');
+  });
+});
+
+/** A China date `days` from today, YYYY-MM-DD. */
+function dayFromToday(/** @type {number} */ days) {
+  const d = new Date(Date.now() + 8 * 3600_000 + days * 86_400_000);
+  return d.toISOString().slice(0, 10);
+}
+
+test('an enterprise pledges credits to a bank, which confirms the loan; the register shows the pledge', async () => {
+  const code = server.demo['listed instrument'];
+  // The collateral is valued at the lower of the forester's guidance price
+  // (its tier, after the pricing test) and the last close; the loan is at
+  // most 0.7 of 5 units' value.
+  const forester = apiClient(server.base);
+  await forester.signIn(server.accounts.forester, server.password);
+  const holder = (await forester.get('/api/v1/me')).roles.find((/** @type {any} */ g) => g.role === 'enterprise_operator').organization_id;
+  const fenOf = (/** @type {string} */ yuan) => Math.round(Number(yuan) * 100);
+  const guidance = fenOf((await forester.get(`/api/v1/guidance-prices/applicable?instrument=${code}&organization_id=${holder}`)).price);
+  const close = fenOf((await forester.get(`/api/v1/market/instruments/${code}`)).reference_price);
+  const most = Math.floor((5 * Math.min(guidance, close) * 7) / 10);
+  const yuanOf = (/** @type {number} */ fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.forester, server.password);
+    await page.getByRole('link', { name: '质押融资' }).first().click();
+    const form = page.getByRole('form', { name: '申请质押' });
+    await form.getByLabel('品种代码').selectOption(code);
+    await form.getByLabel('数量（单位）').fill('5');
+    await form.getByRole('button', { name: '提交申请' }).click();
+    await form.getByTestId('applied').getByText(`已申请质押 5 单位 ${code}，等待银行确认。`).waitFor();
+    await page.getByRole('table', { name: '质押' }).locator('[data-status="applied"]').first().waitFor();
+    await screenshot(page, 'pledge-apply');
+    await assertAccessible(page, 'the pledge application');
+  });
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.teller, server.password);
+    await page.getByRole('link', { name: '质押融资' }).first().click();
+    const table = page.getByRole('table', { name: '质押' });
+    await table.locator('[data-status="applied"]').first().waitFor();
+    await table.getByRole('button', { name: '查看' }).first().click();
+    const confirm = page.getByRole('form', { name: '确认质押' });
+    await confirm.getByLabel('贷款金额（元）').fill(yuanOf(most + 1));
+    await confirm.getByLabel('到期日').fill(dayFromToday(365));
+    await confirm.getByRole('button', { name: '确认质押' }).click();
+    await page.getByRole('alert').getByText('贷款超过质押物估值的质押率').waitFor();
+    await confirm.getByLabel('贷款金额（元）').fill(yuanOf(most));
+    await confirm.getByRole('button', { name: '确认质押' }).click();
+    await page.locator('[data-testid="pledge"][data-status="active"]').waitFor();
+    await page.getByRole('table', { name: '质押记录' }).getByRole('cell', { name: '银行确认' }).waitFor();
+    await screenshot(page, 'pledge-confirmed');
+    await assertAccessible(page, 'the bank\'s pledge');
+  });
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/explorer/pledges'));
+    const register = page.getByRole('table', { name: '质押登记' });
+    await register.locator('[data-state="pledged"]').first().waitFor();
+    await register.getByRole('cell', { name: '兰州银行新区支行' }).first().waitFor();
+    await register.getByRole('cell', { name: '5', exact: true }).first().waitFor();
+    assert.equal(await page.getByText(yuanOf(most)).count(), 0, 'the loan is not public');
+    await screenshot(page, 'pledge-register');
+    await assertAccessible(page, 'the pledge register');
+  });
+});
+
+test('an insurer offers a price policy that the enterprise accepts, paying the premium', async () => {
+  const code = server.demo['listed instrument'];
+  const forester = apiClient(server.base);
+  await forester.signIn(server.accounts.forester, server.password);
+  const holder = (await forester.get('/api/v1/me')).roles.find((/** @type {any} */ g) => g.role === 'enterprise_operator').organization_id;
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.insurer, server.password);
+    await page.getByRole('link', { name: '碳汇保险' }).first().click();
+    const form = page.getByRole('form', { name: '出具保单' });
+    await form.getByLabel('险种').selectOption('price');
+    await form.getByLabel('被保险人').selectOption(holder);
+    await form.getByLabel('品种代码').selectOption(code);
+    await form.getByLabel('数量（单位）').fill('100');
+    await form.getByLabel('执行价（元）').fill('40.00');
+    await form.getByLabel('结算日').fill(dayFromToday(30));
+    await form.getByLabel('最高赔付（元）').fill('1000.00');
+    await form.getByLabel('保费（元）').fill('10.00');
+    await form.getByRole('button', { name: '出具', exact: true }).click();
+    await form.getByTestId('policy-offered').waitFor();
+    await page.getByRole('table', { name: '保单' }).locator('[data-status="offered"]').first().waitFor();
+    await assertAccessible(page, 'the insurer');
+  });
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.forester, server.password);
+    await page.getByRole('link', { name: '碳汇保险' }).first().click();
+    const table = page.getByRole('table', { name: '保单' });
+    await table.getByRole('button', { name: '接受并缴费' }).first().click();
+    await table.locator('[data-status="in_force"]').first().waitFor();
+    await screenshot(page, 'policy-accepted');
+    await assertAccessible(page, 'the insured');
   });
 });

@@ -32,6 +32,12 @@ const ENUMS = {
   block_status: schemas.BlockStatus.enum,
   reserve_kind: schemas.OperationKind.enum,
   reserve_status: schemas.OperationStatus.enum,
+  pledge_status: schemas.PledgeStatus.enum,
+  guarantee_status: schemas.GuaranteeStatus.enum,
+  pledge_event: schemas.EventKind.enum,
+  policy_kind: schemas.PolicyKind.enum,
+  policy_status: schemas.PolicyStatus.enum,
+  claim_status: schemas.ClaimStatus.enum,
 };
 
 test('both languages have the same keys, none empty', () => {

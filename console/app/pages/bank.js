@@ -34,7 +34,7 @@ export function Bank(/** @type {{ query: URLSearchParams }} */ { query }) {
 
 function Deposit(/** @type {{ bank: string, recorded: () => void }} */ { bank, recorded }) {
   const participants = useApprovedOrgs();
-  const choices = (participants.data ?? []).filter((o) => o.kind === 'enterprise' || o.kind === 'reserve_platform');
+  const choices = (participants.data ?? []).filter((o) => ['enterprise', 'reserve_platform', 'guarantor', 'insurer'].includes(o.kind));
   const [org, setOrg] = useState('');
   const [amount, setAmount] = useState('');
   const [reference, setReference] = useState('');

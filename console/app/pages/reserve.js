@@ -36,7 +36,7 @@ const columns = /** @type {Array<[string, (o: Operation) => unknown]>} */ ([
   [t('market.code'), (o) => o.instrument],
   [t('market.quantity'), (o) => count(o.quantity)],
   [t('reserve.price'), (o) => `${o.price} · ${o.value}`],
-  [t('reserve.terms'), (o) => terms(o)],
+  [t('reserve.terms'), (o) => (o.pledge_id ? t('reserve.takeover', { pledge: o.pledge_id }) : terms(o))],
   [t('reserve.status'), (o) => html`<span data-operation=${o.id} data-status=${o.status}>${label('reserve_status', o.status)}</span>${o.reason ? html`<br /><small>${o.reason}</small>` : null}`],
   [t('reserve.when'), (o) => when(o.created_at)],
 ]);
@@ -78,7 +78,8 @@ function Operations(/** @type {{ org: string, isReserve: boolean, version: numbe
       return html`<button type="button" disabled=${action.busy} onClick=${() => answer(o, 'accept')}>${t('reserve.accept')}</button>
         <button type="button" class="danger" disabled=${action.busy} onClick=${() => answer(o, 'decline')}>${t('reserve.decline')}</button>`;
     }
-    if (o.status === 'offered') return html`<button type="button" class="secondary" disabled=${action.busy} onClick=${() => answer(o, 'withdraw')}>${t('reserve.withdraw')}</button>`;
+    // A take-over of pledged units is the bank's enforcement: the holder does not withdraw it.
+    if (o.status === 'offered' && !o.pledge_id) return html`<button type="button" class="secondary" disabled=${action.busy} onClick=${() => answer(o, 'withdraw')}>${t('reserve.withdraw')}</button>`;
     if (o.status === 'active' && !isReserve) return html`<button type="button" disabled=${action.busy} onClick=${() => answer(o, 'return')}>${t('reserve.return')}</button>`;
     return null;
   };

@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 
 use super::claims::{self, ApproveInput};
 use super::entity::{claim, policy, PolicyStatus};
-use super::insurance_views::{InsuranceClaimView, PolicyDetail, PolicyView};
+use super::insurance_views::{InsuranceClaimView, InsurancePolicyDetail, InsurancePolicyView};
 use super::policies::{self, Done, PolicyInput, Side};
 use super::rules::FinanceRules;
 use crate::auth::extract::Principal;
@@ -20,7 +20,7 @@ use crate::market::participants;
 use crate::pagination::{self, Order, Page, PageQuery};
 
 fn answered(done: Done, created: bool) -> HttpResponse {
-    let view = PolicyView::from(done.policy);
+    let view = InsurancePolicyView::from(done.policy);
     if created && !done.replayed {
         HttpResponse::Created().json(view)
     } else {
@@ -49,8 +49,8 @@ pub struct PolicyAnswer {
     security(("bearer" = [])),
     request_body = PolicyInput,
     responses(
-        (status = 201, description = "Offered", body = PolicyView),
-        (status = 200, description = "Offered before with this `client_id`", body = PolicyView),
+        (status = 201, description = "Offered", body = InsurancePolicyView),
+        (status = 200, description = "Offered before with this `client_id`", body = InsurancePolicyView),
         (status = 404, description = "Not an insurer the caller acts for; no such holder; not the holder's project (`not_found`, `param` names it)", content_type = "application/problem+json"),
         (status = 409, description = "`client_id` reused (`id_reused`); the holder holds no cash (`not_a_participant`)", content_type = "application/problem+json"),
         (status = 422, description = "A field this kind needs is missing or bad: a trigger over the insured stock, a period in the past, a project that is not an approved forest (`invalid_field`)", content_type = "application/problem+json")
@@ -79,7 +79,7 @@ pub async fn offer_policy(
     params(("id" = String, Path, description = "Policy id")),
     request_body = PolicyAnswer,
     responses(
-        (status = 200, description = "In force (or accepted before)", body = PolicyView),
+        (status = 200, description = "In force (or accepted before)", body = InsurancePolicyView),
         (status = 404, description = "No such policy offered to the caller's organisation (`not_found`)", content_type = "application/problem+json"),
         (status = 409, description = "Declined or withdrawn (`policy_not_open`); the holder's cash does not cover the premium, or the insurer's the maximum (`insufficient_cash`)", content_type = "application/problem+json")
     )
@@ -103,9 +103,10 @@ pub async fn accept_policy(
     params(("id" = String, Path, description = "Policy id")),
     request_body = PolicyAnswer,
     responses(
-        (status = 200, description = "Declined", body = PolicyView),
+        (status = 200, description = "Declined", body = InsurancePolicyView),
         (status = 404, description = "No such policy offered to the caller's organisation (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Accepted or withdrawn already (`policy_not_open`)", content_type = "application/problem+json")
+        (status = 409, description = "Accepted or withdrawn already (`policy_not_open`)", content_type = "application/problem+json"),
+        (status = 422, description = "A reason too long (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/insurance/policies/{id}/decline")]
@@ -136,9 +137,10 @@ pub async fn decline_policy(
     params(("id" = String, Path, description = "Policy id")),
     request_body = PolicyAnswer,
     responses(
-        (status = 200, description = "Withdrawn", body = PolicyView),
+        (status = 200, description = "Withdrawn", body = InsurancePolicyView),
         (status = 404, description = "No such policy of the caller's insurer (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Answered already (`policy_not_open`)", content_type = "application/problem+json")
+        (status = 409, description = "Answered already (`policy_not_open`)", content_type = "application/problem+json"),
+        (status = 422, description = "A reason too long (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/insurance/policies/{id}/withdraw")]
@@ -177,8 +179,9 @@ pub struct PoliciesQuery {
     security(("bearer" = [])),
     params(PoliciesQuery, PageQuery),
     responses(
-        (status = 200, description = "A page of policies", body = Page<PolicyView>),
+        (status = 200, description = "A page of policies", body = Page<InsurancePolicyView>),
         (status = 404, description = "Not an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "The organisation is not approved, or holds no cash on the platform (`not_a_participant`)", content_type = "application/problem+json"),
         (status = 422, description = "A bad page (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
@@ -216,7 +219,7 @@ pub async fn list_policies(
     )
     .await
     .map_err(MarketError::from)?;
-    Ok(HttpResponse::Ok().json(Page::<PolicyView>::of(rows)))
+    Ok(HttpResponse::Ok().json(Page::<InsurancePolicyView>::of(rows)))
 }
 
 /// One policy with its claims, for its insurer and holder.
@@ -225,7 +228,7 @@ pub async fn list_policies(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Policy id")),
     responses(
-        (status = 200, description = "The policy", body = PolicyDetail),
+        (status = 200, description = "The policy", body = InsurancePolicyDetail),
         (status = 404, description = "No such policy of an organisation the caller acts for (`not_found`)", content_type = "application/problem+json")
     )
 )]
@@ -245,7 +248,7 @@ pub async fn get_policy(
         .all(db.get_ref())
         .await
         .map_err(MarketError::from)?;
-    Ok(HttpResponse::Ok().json(PolicyDetail {
+    Ok(HttpResponse::Ok().json(InsurancePolicyDetail {
         policy: p.into(),
         claims: claims.into_iter().map(InsuranceClaimView::from).collect(),
     }))

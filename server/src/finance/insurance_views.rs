@@ -8,7 +8,7 @@ use super::entity::{claim, policy, ClaimStatus, PolicyKind, PolicyStatus};
 use crate::market::money::yuan;
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PolicyView {
+pub struct InsurancePolicyView {
     pub id: String,
     pub kind: PolicyKind,
     pub status: PolicyStatus,
@@ -43,9 +43,9 @@ fn tonnes(g: i64) -> String {
     super::views::units(g, crate::instruments::GRAMS_PER_TONNE)
 }
 
-impl From<policy::Model> for PolicyView {
+impl From<policy::Model> for InsurancePolicyView {
     fn from(p: policy::Model) -> Self {
-        PolicyView {
+        InsurancePolicyView {
             id: p.id,
             kind: p.kind,
             status: p.status,
@@ -110,8 +110,8 @@ impl From<claim::Model> for InsuranceClaimView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PolicyDetail {
-    pub policy: PolicyView,
+pub struct InsurancePolicyDetail {
+    pub policy: InsurancePolicyView,
     /// Oldest first.
     pub claims: Vec<InsuranceClaimView>,
 }

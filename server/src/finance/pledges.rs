@@ -245,6 +245,24 @@ pub fn party_of(who: &Principal, p: &pledge::Model) -> Option<Party> {
     }
 }
 
+/// Whether the caller may read pledge `p`: a party, or staff of the
+/// first bank of the units it ranks behind (who consents to it).
+pub async fn may_read(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    p: &pledge::Model,
+) -> Result<bool, MarketError> {
+    if party_of(who, p).is_some() {
+        return Ok(true);
+    }
+    let Some(root) = &p.senior_pledge_id else {
+        return Ok(false);
+    };
+    Ok(find(db, root)
+        .await
+        .is_ok_and(|first| who.acts_for(&first.pledgee_organization_id)))
+}
+
 async fn org_of_kind(
     db: &impl ConnectionTrait,
     param: &'static str,

@@ -155,7 +155,8 @@ pub async fn decline_pledge(
     responses(
         (status = 200, description = "Withdrawn", body = PledgeView),
         (status = 404, description = "No such pledge of the caller's organisation (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Confirmed or declined already (`pledge_not_open`)", content_type = "application/problem+json")
+        (status = 409, description = "Confirmed or declined already (`pledge_not_open`)", content_type = "application/problem+json"),
+        (status = 422, description = "A reason too long (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/pledges/{id}/withdraw")]
@@ -355,8 +356,9 @@ pub struct PledgesQuery {
     pub status: Option<PledgeStatus>,
 }
 
-/// An organisation's pledges as pledgor, pledgee or guarantor, newest
-/// first, with their loans (its staff).
+/// An organisation's pledges as pledgor, pledgee or guarantor, and those
+/// ranking behind its pledges as first bank, newest first, with their
+/// loans (its staff).
 #[utoipa::path(
     tag = "finance",
     security(("bearer" = [])),
@@ -364,6 +366,7 @@ pub struct PledgesQuery {
     responses(
         (status = 200, description = "A page of pledges", body = Page<PledgeView>),
         (status = 404, description = "Not an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "The organisation is not approved, or holds no cash on the platform (`not_a_participant`)", content_type = "application/problem+json"),
         (status = 422, description = "A bad page (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
@@ -383,11 +386,19 @@ pub async fn list_pledges(
     .await?;
     let limit = page.limit()?;
     let org = me.org.id.as_str();
+    // A first bank sees the pledges ranking behind its own (it consents
+    // to them).
+    let first_banks = sea_orm::sea_query::Query::select()
+        .column(pledge::Column::Id)
+        .from(pledge::Entity)
+        .and_where(pledge::Column::PledgeeOrganizationId.eq(org))
+        .to_owned();
     let mut q = <pledge::Entity as sea_orm::EntityTrait>::find().filter(
         sea_orm::Condition::any()
             .add(pledge::Column::PledgorOrganizationId.eq(org))
             .add(pledge::Column::PledgeeOrganizationId.eq(org))
-            .add(pledge::Column::GuarantorOrganizationId.eq(org)),
+            .add(pledge::Column::GuarantorOrganizationId.eq(org))
+            .add(pledge::Column::SeniorPledgeId.in_subquery(first_banks)),
     );
     if let Some(s) = query.status {
         q = q.filter(pledge::Column::Status.eq(s));
@@ -405,7 +416,8 @@ pub async fn list_pledges(
     Ok(HttpResponse::Ok().json(Page::<PledgeView>::of(rows)))
 }
 
-/// One pledge with its history and latest valuations, for its parties.
+/// One pledge with its history and latest valuations, for its parties
+/// (and the first bank of the units it ranks behind).
 #[utoipa::path(
     tag = "finance",
     security(("bearer" = [])),
@@ -422,7 +434,7 @@ pub async fn get_pledge(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let p = pledges::find(db.get_ref(), &id).await?;
-    if pledges::party_of(&who, &p).is_none() {
+    if !pledges::may_read(db.get_ref(), &who, &p).await? {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::Ok().json(views::detail(db.get_ref(), p).await?))

@@ -257,6 +257,7 @@ pub struct OperationsQuery {
     responses(
         (status = 200, description = "A page of operations", body = Page<OperationView>),
         (status = 404, description = "Not an organisation the caller acts for (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "The organisation does not trade: not approved, or of a kind that does not (`not_a_participant`)", content_type = "application/problem+json"),
         (status = 422, description = "A bad page (`invalid_field`)", content_type = "application/problem+json")
     )
 )]

@@ -661,6 +661,30 @@ async fn pledged_units_do_not_move_and_a_second_lien_ranks_behind_with_a_guarant
             "{b}"
         );
         assert_eq!(b["guarantee_share"], "0.5");
+        // The first bank sees it waiting for its consent; another does not.
+        let listed = |token: &str, bank: &str| {
+            let (app, token, bank) = (&app, token.to_string(), bank.to_string());
+            async move {
+                let (_, mine) = app
+                    .get_as(&token, &format!("/api/v1/pledges?organization_id={bank}"))
+                    .await;
+                mine["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x["id"].clone())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(listed(&funded.teller, &funded.bank_id)
+            .await
+            .contains(&b["id"]));
+        let (status, _) = app
+            .get_as(&funded.teller, path(&b["id"], "").trim_end_matches('/'))
+            .await;
+        assert_eq!(status, 200);
+        let (other, other_teller) = crate::helpers::bank(&app, &r.g, 282).await;
+        assert!(!listed(&other_teller, &other).await.contains(&b["id"]));
         let confirm2 = |loan: &str| json!({"organization_id": bank2, "loan_amount": loan, "matures_on": matures});
         let (status, e) = app
             .post_as(&teller2, &path(&b["id"], "confirm"), &confirm2("500000"))
