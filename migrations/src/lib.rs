@@ -32,6 +32,7 @@ mod m20261207_000026_stabilisation_actions;
 mod m20261207_000027_reserve_operations;
 mod m20261207_000028_pledges;
 mod m20261207_000029_insurance;
+mod m20261207_000030_pledge_auctions;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000027_reserve_operations::Migration),
             Box::new(m20261207_000028_pledges::Migration),
             Box::new(m20261207_000029_insurance::Migration),
+            Box::new(m20261207_000030_pledge_auctions::Migration),
         ]
     }
 }

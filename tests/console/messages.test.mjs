@@ -38,6 +38,7 @@ const ENUMS = {
   policy_kind: schemas.PolicyKind.enum,
   policy_status: schemas.PolicyStatus.enum,
   claim_status: schemas.ClaimStatus.enum,
+  enforcement_method: schemas.EnforcementMethod.enum,
 };
 
 test('both languages have the same keys, none empty', () => {

@@ -115,7 +115,7 @@ function useRun(/** @type {() => void} */ changed) {
 function BankActions(/** @type {{ org: string, p: Pledge, changed: () => void }} */ { org, p, changed }) {
   const { action, run } = useRun(changed);
   const reserves = useApprovedOrgs('reserve_platform');
-  const [v, setV] = useState({ loan: '', matures_on: '', ltv: '', reason: '', amount: '', reference: '', reserve: '' });
+  const [v, setV] = useState({ loan: '', matures_on: '', ltv: '', reason: '', amount: '', reference: '', reserve: '', method: 'reserve', reserve_price: '', hours: '24', min_bid: '' });
   const set = (/** @type {keyof typeof v} */ k) => (/** @type {string} */ x) => setV({ ...v, [k]: x });
   const params = { path: { id: p.id } };
   const reserve = v.reserve || reserves.data?.[0]?.id || '';
@@ -148,10 +148,24 @@ function BankActions(/** @type {{ org: string, p: Pledge, changed: () => void }}
       <${Field} label=${t('pledges.repaid_amount')} name="amount" inputmode="decimal" value=${v.amount} onInput=${set('amount')} problem=${action.problem} />
       <${Field} label=${t('pledges.reference')} name="reference" value=${v.reference} onInput=${set('reference')} hint=${t('pledges.reference_hint')} problem=${action.problem} />
       <button type="submit" disabled=${action.busy}>${t('pledges.record_repayment')}</button>` : null}
-    <${Field} label=${t('pledges.reserve')} name="reserve_organization_id" value=${reserve} onInput=${set('reserve')}
-      options=${(reserves.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} hint=${t('pledges.enforce_hint')} problem=${action.problem} />
+    <${Field} label=${t('pledges.method')} name="method" value=${v.method} onInput=${set('method')} hint=${t('pledges.enforce_hint')}
+      options=${[['reserve', label('enforcement_method', 'reserve')], ['auction', label('enforcement_method', 'auction')]]} />
+    ${v.method === 'reserve' ? html`<${Field} label=${t('pledges.reserve')} name="reserve_organization_id" value=${reserve} onInput=${set('reserve')}
+      options=${(reserves.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />` : html`
+      <${Field} label=${t('pledges.reserve_price')} name="reserve_price" inputmode="decimal" value=${v.reserve_price} onInput=${set('reserve_price')} problem=${action.problem} />
+      <${Field} label=${t('pledges.hours')} name="closes_at" inputmode="numeric" value=${v.hours} onInput=${set('hours')} problem=${action.problem} />
+      <${Field} label=${t('pledges.min_bid')} name="min_bid_units" inputmode="numeric" value=${v.min_bid} onInput=${set('min_bid')} problem=${action.problem} />`}
     <button type="button" class="danger" disabled=${action.busy}
-      onClick=${() => run(() => ok(client.POST('/api/v1/pledges/{id}/enforce', { params, body: { organization_id: org, method: 'reserve', reserve_organization_id: reserve } })))}>${t('pledges.enforce')}</button>
+      onClick=${() => run(() => {
+        const now = new Date();
+        const body = v.method === 'reserve'
+          ? { organization_id: org, method: /** @type {const} */ ('reserve'), reserve_organization_id: reserve }
+          : { organization_id: org, method: /** @type {const} */ ('auction'), auction: {
+            reserve_price: v.reserve_price.trim(), opens_at: now.toISOString(),
+            closes_at: new Date(now.getTime() + Number(v.hours) * 3_600_000).toISOString(), min_bid_units: v.min_bid.trim() || null,
+          } };
+        return ok(client.POST('/api/v1/pledges/{id}/enforce', { params, body }));
+      })}>${t('pledges.enforce')}</button>
   </form>`;
 }
 

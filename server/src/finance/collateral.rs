@@ -217,7 +217,7 @@ pub async fn hand_over(
             next,
             &l.batch_id,
             l.grams,
-            &format!("from:{}:{n}", from.id),
+            &format!("h:{}:{n}", from.id),
             now,
         )
         .await?;

@@ -313,14 +313,18 @@ pub async fn release_pledged_units(
 }
 
 /// Declare enforcement (staff of a pledgee bank) after a margin call not
-/// cured by its deadline or a loan not repaid at maturity: the units of
-/// the pledge (and of every pledge on them) are offered to a reserve
-/// platform for take-over at the pledgor's applicable guidance price. On
-/// the reserve's acceptance the payment goes to the pledgees in rank
-/// order up to what each is owed (a guarantor pays its share of a
-/// shortfall), the rest to the pledgor, in one ledger transaction; if the
-/// reserve declines, the units stay pledged and the bank may declare
-/// again.
+/// cured by its deadline or a loan not repaid at maturity. The units of the
+/// pledge (and of every pledge on them) are either offered to a reserve
+/// platform for take-over at the pledgor's applicable guidance price
+/// (`"method": "reserve"`, `reserve_organization_id`: a reserve operation
+/// with `pledge_id`; on its acceptance one ledger transaction delivers the
+/// units and pays the pledgees in rank order, guarantors their shares of a
+/// shortfall, the rest to the pledgor; declined, the units stay pledged),
+/// or sold by one-way bidding (`"method": "auction"`, `auction`: the lot's
+/// reserve price and window; the pledgor is the seller; at the close the
+/// proceeds go to the pledgees in rank order; units left unsold stay
+/// pledged for what is still owed). The bank may declare again once an
+/// enforcement ended without settling the loans.
 #[utoipa::path(
     tag = "finance",
     security(("bearer" = [])),
@@ -329,20 +333,21 @@ pub async fn release_pledged_units(
     responses(
         (status = 200, description = "Declared (or already waiting for the reserve's answer)", body = PledgeView),
         (status = 404, description = "No such pledge of the caller's bank; not a reserve platform (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Not in default yet (`enforcement_not_due`, `detail` says until when); not live, or holding no units yet (`pledge_not_open`); no guidance price (`no_guidance_price`)", content_type = "application/problem+json"),
-        (status = 422, description = "No reserve platform named; a method not offered (`invalid_field`)", content_type = "application/problem+json")
+        (status = 409, description = "Not in default yet (`enforcement_not_due`, `detail` says until when); not live, or holding no units yet (`pledge_not_open`); no guidance price (`no_guidance_price`); the instrument is suspended (`instrument_suspended`)", content_type = "application/problem+json"),
+        (status = 422, description = "A take-over without a reserve platform or an auction without its terms (`invalid_field`); the auction's terms broken: its window, a smallest bid over half the lot (`invalid_field`), a reserve price below the floor (`below_floor`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/pledges/{id}/enforce")]
 pub async fn enforce_pledge(
     db: web::Data<DatabaseConnection>,
+    market: web::Data<crate::market::rules::MarketRules>,
     who: Principal,
     id: web::Path<String>,
     body: web::Json<EnforceInput>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     Ok(answered(
-        enforcement::declare(&db, &who, &id, &body, now).await?,
+        enforcement::declare(&db, &who, &market, &id, &body, now).await?,
         false,
     ))
 }

@@ -142,6 +142,82 @@ async fn by_sell_order(
         .ok_or(MarketError::NotFound)
 }
 
+/// An auction's terms, checked: the reserve price (fen), the window (in
+/// UTC), the smallest bid and the per-bidder cap (units).
+pub(crate) struct Window {
+    pub reserve: i64,
+    pub opens_at: DateTime<FixedOffset>,
+    pub closes_at: DateTime<FixedOffset>,
+    pub min_bid: i64,
+    pub cap: i64,
+}
+
+/// The one check of an auction's terms, for every lot announced.
+pub(crate) fn check_window(
+    rules: &MarketRules,
+    quantity: i64,
+    reserve_price: &str,
+    opens_at_in: DateTime<FixedOffset>,
+    closes_at_in: DateTime<FixedOffset>,
+    min_bid_units: Option<i64>,
+    now: DateTime<FixedOffset>,
+) -> Result<Window, MarketError> {
+    // Stored in UTC like every timestamp, so the close's comparison with
+    // the clock holds on SQLite's text columns too.
+    let utc = |t: DateTime<FixedOffset>| t.with_timezone(&chrono::Utc).fixed_offset();
+    let (opens_at, closes_at) = (utc(opens_at_in), utc(closes_at_in));
+    let reserve = money::parse_price(reserve_price)
+        .map_err(|e| MarketError::invalid("reserve_price", e.to_string()))?;
+    if closes_at_in <= opens_at_in {
+        return Err(MarketError::invalid(
+            "closes_at",
+            "the auction closes after it opens",
+        ));
+    }
+    if closes_at_in <= now {
+        return Err(MarketError::invalid(
+            "closes_at",
+            "the auction must close in the future",
+        ));
+    }
+    if closes_at_in > now + Duration::days(rules.auction_max_days) {
+        return Err(MarketError::invalid(
+            "closes_at",
+            format!(
+                "an auction runs at most {} days from its announcement",
+                rules.auction_max_days
+            ),
+        ));
+    }
+    let min_bid = min_bid_units.unwrap_or(rules.auction_min_bid_units);
+    let cap = (Decimal::from(quantity) * rules.auction_bidder_cap)
+        .floor()
+        .to_i64()
+        .unwrap_or(0);
+    if min_bid < 1 || min_bid > quantity {
+        return Err(MarketError::invalid(
+            "min_bid_units",
+            format!("the smallest bid is 1 to {} units (the lot)", quantity),
+        ));
+    }
+    if min_bid > cap {
+        return Err(MarketError::invalid(
+            "min_bid_units",
+            format!(
+                "the smallest bid ({min_bid}) is over the per-bidder cap of {cap} units ({} of the lot)",
+                rules.auction_bidder_cap.normalize()
+            ),
+        ));
+    }
+    Ok(Window {
+        reserve,
+        opens_at,
+        closes_at,
+        min_bid,
+        cap,
+    })
+}
+
 /// What announcing answered.
 pub struct Announced {
     pub auction: auction::Model,
@@ -157,56 +233,17 @@ pub async fn announce(
     now: DateTime<FixedOffset>,
 ) -> Result<Announced, MarketError> {
     let code = listing::parse_code("instrument", &input.instrument)?.to_string();
-    // Stored in UTC like every timestamp, so the close's comparison with
-    // the clock holds on SQLite's text columns too.
-    let utc = |t: DateTime<FixedOffset>| t.with_timezone(&chrono::Utc).fixed_offset();
-    let (opens_at, closes_at) = (utc(input.opens_at), utc(input.closes_at));
-    let reserve = money::parse_price(&input.reserve_price)
-        .map_err(|e| MarketError::invalid("reserve_price", e.to_string()))?;
-    if input.closes_at <= input.opens_at {
-        return Err(MarketError::invalid(
-            "closes_at",
-            "the auction closes after it opens",
-        ));
-    }
-    if input.closes_at <= now {
-        return Err(MarketError::invalid(
-            "closes_at",
-            "the auction must close in the future",
-        ));
-    }
-    if input.closes_at > now + Duration::days(rules.auction_max_days) {
-        return Err(MarketError::invalid(
-            "closes_at",
-            format!(
-                "an auction runs at most {} days from its announcement",
-                rules.auction_max_days
-            ),
-        ));
-    }
-    let min_bid = input.min_bid_units.unwrap_or(rules.auction_min_bid_units);
-    let cap = (Decimal::from(input.quantity) * rules.auction_bidder_cap)
-        .floor()
-        .to_i64()
-        .unwrap_or(0);
-    if min_bid < 1 || min_bid > input.quantity {
-        return Err(MarketError::invalid(
-            "min_bid_units",
-            format!(
-                "the smallest bid is 1 to {} units (the lot)",
-                input.quantity
-            ),
-        ));
-    }
-    if min_bid > cap {
-        return Err(MarketError::invalid(
-            "min_bid_units",
-            format!(
-                "the smallest bid ({min_bid}) is over the per-bidder cap of {cap} units ({} of the lot)",
-                rules.auction_bidder_cap.normalize()
-            ),
-        ));
-    }
+    let w = check_window(
+        rules,
+        input.quantity,
+        &input.reserve_price,
+        input.opens_at,
+        input.closes_at,
+        input.min_bid_units,
+        now,
+    )?;
+    let (reserve, opens_at, closes_at, min_bid, cap) =
+        (w.reserve, w.opens_at, w.closes_at, w.min_bid, w.cap);
     let hash = hex::encode(Sha256::digest(
         serde_json::json!([
             "auction",
@@ -283,6 +320,7 @@ pub async fn announce(
         created_by: Set(who.user_id.to_string()),
         created_at: Set(now),
         closed_at: Set(None),
+        pledge_id: Set(None),
     })
     .exec_with_returning(&txn)
     .await?;
@@ -599,7 +637,36 @@ pub async fn close(
         (true, _) => (OrderStatus::Filled, None),
         (false, _) => (OrderStatus::Cancelled, Some("unsold")),
     };
+    // A pledge's units: what no bid took, batch by batch, before the lot's
+    // holds are given up.
+    let mut unsold = Vec::new();
+    if a.pledge_id.is_some() {
+        let lots = super::entity::order_lot::Entity::find()
+            .filter(super::entity::order_lot::Column::OrderId.eq(lot.id.as_str()))
+            .order_by_asc(super::entity::order_lot::Column::Position)
+            .all(&txn)
+            .await?;
+        for l in lots {
+            let left = settlement::left_in(&txn, &l.hold_id).await?;
+            if left > 0 {
+                unsold.push((l.batch_id, left));
+            }
+        }
+    }
     super::orders::end_order(&txn, &lot, outcome.sold, lot_status.0, lot_status.1, now).await?;
+    if let Some(pledge) = &a.pledge_id {
+        let proceeds: i64 = trade::Entity::find()
+            .filter(trade::Column::SellOrderId.eq(lot.id.as_str()))
+            .all(&txn)
+            .await?
+            .iter()
+            .map(|t| t.value - t.seller_fee)
+            .sum();
+        crate::finance::enforcement::auction_closed(
+            &txn, pledge, &a.id, &seller, proceeds, unsold, now,
+        )
+        .await?;
+    }
     let status = if suspended {
         AuctionStatus::Cancelled
     } else {
@@ -655,4 +722,150 @@ pub async fn close(
     .await?;
     txn.commit().await?;
     Ok(true)
+}
+
+/// A pledge's collateral put up for sale by its pledgee bank: the lot is
+/// the pledge's own holds (the same batches and grams, never free in
+/// between), the seller the pledgor, the auction named after the pledge.
+/// In the caller's transaction (the pledge's change of status is in it).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn announce_pledged(
+    txn: &sea_orm::DatabaseTransaction,
+    who: &Principal,
+    rules: &MarketRules,
+    pledgor: &super::participants::Participant,
+    code: &str,
+    lots: &[crate::reserve::lots::Lot],
+    terms: &PledgeAuction,
+    pledge_id: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<auction::Model, MarketError> {
+    use sea_orm::IntoActiveModel;
+    let i = lock_instrument(txn, code, 1).await?;
+    let grams: i64 = lots.iter().map(|l| l.grams).sum();
+    let quantity = grams / i.minor_per_unit;
+    let w = check_window(
+        rules,
+        quantity,
+        &terms.reserve_price,
+        terms.opens_at,
+        terms.closes_at,
+        terms.min_bid_units,
+        now,
+    )?;
+    refuse_suspended(&i)?;
+    check_floor(&i, w.reserve, "reserve_price", "auctions")?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let entry = super::orders::Entry::on_behalf(
+        pledgor.clone(),
+        format!("pledge-sale-{id}"),
+        String::new(),
+    );
+    let order_terms = Terms {
+        instrument: &i,
+        kind: OrderKind::Auction,
+        side: Side::Sell,
+        price: w.reserve,
+        quantity,
+        tif: TimeInForce::Gtc,
+        picked: None,
+        status: OrderStatus::Pending,
+        auction: Some(id.clone()),
+    };
+    let day = crate::clock::china_day(now);
+    let row = super::orders::new_order(
+        &who.user_id,
+        rules,
+        &entry,
+        &order_terms,
+        i.last_sequence,
+        &day,
+        now,
+    );
+    let lot = order::Entity::insert(row.into_active_model())
+        .exec_with_returning(txn)
+        .await?;
+    for (position, l) in (0i32..).zip(lots) {
+        super::entity::order_lot::Entity::insert(
+            super::entity::order_lot::Model {
+                order_id: lot.id.clone(),
+                position,
+                batch_id: l.batch.clone(),
+                hold_id: l.hold.clone(),
+                grams: l.grams,
+            }
+            .into_active_model(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    crate::audit::log::append(
+        txn,
+        "market.order_placed",
+        super::orders::placed_event(&lot, &None),
+        None,
+        now,
+    )
+    .await?;
+    let a = auction::Entity::insert(auction::ActiveModel {
+        id: Set(id),
+        instrument: Set(i.code.clone()),
+        seller_organization_id: Set(pledgor.org.id.clone()),
+        sell_order_id: Set(lot.id.clone()),
+        quantity: Set(quantity),
+        reserve_price: Set(w.reserve),
+        min_bid_units: Set(w.min_bid),
+        bidder_cap_units: Set(w.cap),
+        opens_at: Set(w.opens_at),
+        closes_at: Set(w.closes_at),
+        status: Set(AuctionStatus::Announced),
+        clearing_price: Set(None),
+        sold: Set(0),
+        bids: Set(0),
+        winners: Set(0),
+        reason: Set(None),
+        created_by: Set(who.user_id.to_string()),
+        created_at: Set(now),
+        closed_at: Set(None),
+        pledge_id: Set(Some(pledge_id.to_string())),
+    })
+    .exec_with_returning(txn)
+    .await?;
+    crate::audit::log::append(
+        txn,
+        "market.auction_announced",
+        serde_json::json!({
+            "auction": a.id,
+            "instrument": a.instrument,
+            "seller": a.seller_organization_id,
+            "pledge": pledge_id,
+            "quantity": a.quantity,
+            "reserve_price": money::yuan(a.reserve_price),
+            "min_bid_units": a.min_bid_units,
+            "bidder_cap_units": a.bidder_cap_units,
+            "opens_at": a.opens_at.to_rfc3339(),
+            "closes_at": a.closes_at.to_rfc3339(),
+        }),
+        None,
+        now,
+    )
+    .await?;
+    Ok(a)
+}
+
+/// The terms a pledgee bank sells a pledge's units on by one-way bidding.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PledgeAuction {
+    /// Yuan per unit: no bid below it.
+    #[schema(example = "30.00")]
+    pub reserve_price: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub opens_at: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub closes_at: DateTime<FixedOffset>,
+    /// Smallest bid, whole units (default `auction_min_bid_units`).
+    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    #[schema(value_type = Option<String>, example = "100")]
+    pub min_bid_units: Option<i64>,
 }

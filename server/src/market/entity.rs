@@ -415,6 +415,9 @@ pub mod auction {
         pub created_by: String,
         pub created_at: DateTimeWithTimeZone,
         pub closed_at: Option<DateTimeWithTimeZone>,
+        /// An enforcement sale of pledged units: the pledge (the lot holds
+        /// its units; the close pays the proceeds to its pledgees).
+        pub pledge_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

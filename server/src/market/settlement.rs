@@ -76,7 +76,7 @@ pub fn lot_hold_id(order_id: &str, position: i32) -> String {
 }
 
 /// What a hold still holds (amount − drawn), or 0 when it is resolved.
-async fn left_in(txn: &impl ConnectionTrait, hold_id: &str) -> Result<i64, MarketError> {
+pub(crate) async fn left_in(txn: &impl ConnectionTrait, hold_id: &str) -> Result<i64, MarketError> {
     Ok(hold::Entity::find_by_id(hold_id.to_string())
         .one(txn)
         .await?

@@ -1272,3 +1272,188 @@ async fn a_forest_fire_pays_the_sink_policy_and_falling_closes_pay_the_price_pol
         );
     }
 }
+
+#[tokio::test]
+async fn a_defaulted_pledge_is_sold_in_part_by_auction_and_the_rest_taken_over() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            s.market.close_check_secs = 3600;
+            s.auth_rate_per_minute = 1_000;
+        })
+        .await;
+        let monday = next_monday(&app);
+        let m = monday.date_naive();
+        app.clock.set(at(monday, 10, 0));
+        let (r, code, credits) = forest(&app, 85, "LZ-F-85").await;
+        listed_at_guidance(
+            &app,
+            &r.g.gov,
+            &code,
+            json!({"price": "36.00", "reason": "基准"}),
+        )
+        .await;
+        let funded = funded_buyer(&app, &r.g, 85).await;
+        let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 85).await;
+        deposit(&app, &funded, &reserve, "D-R").await;
+        let org = r.org_id().to_string();
+        let account = r.account_id().to_string();
+        let (issued, _) = balance(&app, &r.op, &account, &credits).await;
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &json!({"organization_id": org, "pledgee_organization_id": funded.bank_id,
+                             "client_id": "P-1", "instrument": code, "quantity": "1000"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{backend:?}: {p}");
+        let (status, p) = app
+            .post_as(
+                &funded.teller,
+                &path(&p["id"], "confirm"),
+                &json!({"organization_id": funded.bank_id, "loan_amount": "2520000",
+                             "matures_on": day(m + Duration::days(365))}),
+            )
+            .await;
+        assert_eq!(status, 200, "{p}");
+        let id = p["id"].clone();
+        // Called at Monday's close at 30.00 (cure by the next Monday); not cured.
+        publish(&app, &r.g.gov, &code, "30.00").await;
+        app.clock.set(at(monday + Duration::days(1), 0, 1));
+        assert_eq!(close(&app).await, 1);
+        app.clock.set(at(monday + Duration::days(8), 10, 0));
+        let st = staff(&app, 85).await;
+        let buyer_op = app.token("buyer85@lz.cn").await;
+        let opens = at(monday + Duration::days(8), 10, 0);
+        let sale = json!({"organization_id": funded.bank_id, "method": "auction",
+                          "auction": {"reserve_price": "30.00", "opens_at": opens.to_rfc3339(),
+                                      "closes_at": (opens + Duration::hours(1)).to_rfc3339(),
+                                      "min_bid_units": "100"}});
+        let (status, e) = app.post_as(&st.teller, &path(&id, "enforce"), &sale).await;
+        assert_eq!(
+            status, 200,
+            "the deadline was Monday, today is Tuesday: {e}"
+        );
+        let auction_id = e["enforcement_id"].as_str().unwrap().to_string();
+        assert_eq!(e["enforcement_method"], "auction");
+        let (status, again) = app.post_as(&st.teller, &path(&id, "enforce"), &sale).await;
+        assert_eq!(
+            (status, &again["enforcement_id"]),
+            (200, &e["enforcement_id"]),
+            "a repeat answers it"
+        );
+        // The lot is the pledge's units, still held; the pledgor does not bid.
+        assert_eq!(
+            balance(&app, &st.op, &account, &credits).await,
+            (issued, 1000 * T)
+        );
+        let a: Value = app
+            .get(&format!("/api/v1/market/auctions/{auction_id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                a["auction"]["quantity"].as_str(),
+                a["auction"]["pledge_id"].as_str()
+            ),
+            (Some("1000"), id.as_str()),
+            "{a}"
+        );
+        let bid = |org: &str, client: &str, price: &str, quantity: &str| json!({"organization_id": org, "client_order_id": client, "price": price, "quantity": quantity});
+        let bids = format!("/api/v1/market/auctions/{auction_id}/bids");
+        let (status, b) = app
+            .post_as(&st.op, &bids, &bid(&org, "self", "31.00", "100"))
+            .await;
+        assert_eq!((status, code_of(&b)), (409, Some("self_trade")), "{b}");
+        let (status, b) = app
+            .post_as(&buyer_op, &bids, &bid(&funded.buyer, "b-1", "31.00", "400"))
+            .await;
+        assert_eq!(status, 201, "{b}");
+        assert_eq!(register(&app, &code).await[0]["state"], "enforcing");
+        // The close: 400 units sold at 31.00; 12,400.00 to the bank, the
+        // other 600 units held again for the 12,800.00 still owed.
+        app.clock.set(opens + Duration::hours(1));
+        let closed = tanpuhui_server::market::auctions::close_due(
+            &app.db,
+            &Default::default(),
+            &Default::default(),
+            app.now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(closed.len(), 1);
+        let st = staff(&app, 85).await;
+        let d = detail(&app, &st.teller, &id).await;
+        assert_eq!(
+            (
+                d["pledge"]["status"].as_str(),
+                d["pledge"]["outstanding"].as_str(),
+                d["collateral"].as_str()
+            ),
+            (Some("enforcing"), Some("12800.00"), Some("600")),
+            "{d}"
+        );
+        assert_eq!(
+            balance(&app, &st.op, &account, &credits).await,
+            (issued - 400 * T, 600 * T)
+        );
+        assert_eq!(balance(&app, &st.op, &account, "cash:CNY").await, (0, 0));
+        let bank_account = crate::helpers::org_account(&app, &st.teller, &funded.bank_id).await;
+        assert_eq!(
+            balance(&app, &st.teller, &bank_account, "cash:CNY").await,
+            (1_240_000, 0)
+        );
+        // The bank declares again: the reserve takes the 600 units over at
+        // 30.00 = 18,000.00: 12,800.00 to the bank, 5,200.00 to the pledgor.
+        let (status, e) = app
+            .post_as(&st.teller, &path(&id, "enforce"),
+                     &json!({"organization_id": funded.bank_id, "method": "reserve", "reserve_organization_id": reserve}))
+            .await;
+        assert_eq!(
+            (status, e["enforcement_method"].as_str()),
+            (200, Some("reserve")),
+            "{e}"
+        );
+        let (status, o) = app
+            .post_as(
+                &st.keeper,
+                &format!(
+                    "/api/v1/reserve/operations/{}/accept",
+                    e["enforcement_id"].as_str().unwrap()
+                ),
+                &json!({"organization_id": reserve}),
+            )
+            .await;
+        assert_eq!(
+            (status, o["value"].as_str()),
+            (200, Some("18000.00")),
+            "{o}"
+        );
+        let d = detail(&app, &st.teller, &id).await;
+        assert_eq!(
+            (
+                d["pledge"]["status"].as_str(),
+                d["pledge"]["proceeds"].as_str(),
+                d["pledge"]["outstanding"].as_str()
+            ),
+            (Some("enforced"), Some("25200.00"), Some("0.00")),
+            "{d}"
+        );
+        assert_eq!(
+            balance(&app, &st.teller, &bank_account, "cash:CNY").await,
+            (2_520_000, 0)
+        );
+        assert_eq!(
+            balance(&app, &st.op, &account, "cash:CNY").await,
+            (520_000, 0)
+        );
+        assert_eq!(
+            balance(&app, &st.op, &account, &credits).await,
+            (issued - 1000 * T, 0)
+        );
+        assert!(register(&app, &code).await.is_empty());
+    }
+}

@@ -43,6 +43,9 @@ pub struct AuctionView {
     /// Why it was cancelled.
     pub reason: Option<String>,
     pub closed_at: Option<String>,
+    /// An enforcement sale of pledged units: the pledge whose banks the
+    /// proceeds pay first.
+    pub pledge_id: Option<String>,
 }
 
 impl From<auction::Model> for AuctionView {
@@ -64,6 +67,7 @@ impl From<auction::Model> for AuctionView {
             winners: a.winners,
             reason: a.reason,
             closed_at: a.closed_at.map(|t| t.to_rfc3339()),
+            pledge_id: a.pledge_id,
         }
     }
 }
