@@ -418,6 +418,14 @@ pub async fn apply(
                 ));
             }
             let root = root_id(&s).to_string();
+            // A future-income pledge's claim on issuances is its own: a
+            // later rank could not follow it when the first is repaid.
+            if find(db, &root).await?.project_id.is_some() {
+                return Err(MarketError::invalid(
+                    "ranks_behind",
+                    "a pledge of a project's future issuance takes no pledge behind it",
+                ));
+            }
             let chain = chain(db, &root).await?;
             let last = chain.iter().map(|p| p.rank).max().unwrap_or(1);
             let first = chain.first().ok_or(MarketError::NotFound)?;

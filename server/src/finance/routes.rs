@@ -45,7 +45,7 @@ fn answered(done: Done, created: bool) -> HttpResponse {
         (status = 200, description = "Applied before with this `client_id`", body = PledgeView),
         (status = 404, description = "Not an organisation the caller acts for; not an approved bank or guarantor; not a live pledge of the pledgor's to rank behind; not the pledgor's project (`not_found`, `param` names it)", content_type = "application/problem+json"),
         (status = 409, description = "The units are pledged already (`units_pledged`, naming the pledge: rank behind it with its pledgee's consent) or not held (`insufficient_units`); `client_id` reused (`id_reused`); the pledgor does not trade (`not_a_participant`)", content_type = "application/problem+json"),
-        (status = 422, description = "Not an instrument code, a bad quantity, share or client id, a quantity with `ranks_behind`, a project of another class (`invalid_field`)", content_type = "application/problem+json")
+        (status = 422, description = "Not an instrument code, a bad quantity, share or client id, a quantity with `ranks_behind`, a pledge behind a pledge of future issuance, a project of another class (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/pledges")]

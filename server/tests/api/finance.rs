@@ -467,6 +467,20 @@ async fn a_projects_future_issuance_is_pledged_and_held_at_issuance() {
             ),
             (batch["id"].as_str(), Some("500"), Some(project_id.as_str()))
         );
+        // Nothing ranks behind a pledge of future issuance.
+        let (status, e) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &json!({"organization_id": org, "pledgee_organization_id": funded.bank_id,
+                        "client_id": "F-2", "instrument": code, "ranks_behind": p["id"]}),
+            )
+            .await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("ranks_behind")),
+            "{e}"
+        );
         // The pledged units cannot be retired.
         let (status, e) = app
             .post_as(
