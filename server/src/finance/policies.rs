@@ -109,18 +109,6 @@ fn tonnes_to_grams(param: &'static str, text: &str) -> Result<i64, MarketError> 
         .ok_or_else(|| MarketError::invalid(param, "too large"))
 }
 
-fn fen_amount(param: &'static str, fen: i64, zero: bool) -> Result<i64, MarketError> {
-    let lowest = if zero { 0 } else { 1 };
-    if (lowest..=money::MAX_VALUE_FEN).contains(&fen) {
-        Ok(fen)
-    } else {
-        Err(MarketError::invalid(
-            param,
-            format!("fen, {lowest} to {}", money::MAX_VALUE_FEN),
-        ))
-    }
-}
-
 fn required<T: Clone>(param: &'static str, v: &Option<T>) -> Result<T, MarketError> {
     v.clone()
         .ok_or_else(|| MarketError::invalid(param, "required for this kind of policy"))
@@ -329,8 +317,12 @@ pub async fn offer(
         crate::text::Shape::Line,
     )
     .map_err(|e| MarketError::invalid("client_id", e.to_string()))?;
-    let maximum = fen_amount("maximum", input.maximum, false)?;
-    let premium = fen_amount("premium", input.premium, true)?;
+    let maximum = crate::market::cash::amount("maximum", input.maximum)?;
+    // A policy may be free: only a premium of 0 is taken below 1 fen.
+    let premium = match input.premium {
+        0 => 0,
+        fen => crate::market::cash::amount("premium", fen)?,
+    };
     let me = insurer(db, who, &input.organization_id).await?;
     let hash = request_hash(input);
     if let Some(first) = by_client_id(db, &me.org.id, &client_id).await? {

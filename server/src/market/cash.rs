@@ -26,7 +26,8 @@ pub fn issuer_code(bank_id: &str) -> String {
     format!("issuer:cash:{bank_id}")
 }
 
-fn amount(param: &'static str, fen: i64) -> Result<i64, MarketError> {
+/// A cash amount of a request: 1 fen to the ledger's largest.
+pub(crate) fn amount(param: &'static str, fen: i64) -> Result<i64, MarketError> {
     if (1..=super::money::MAX_VALUE_FEN).contains(&fen) {
         Ok(fen)
     } else {

@@ -8,10 +8,12 @@
 //! below the maintenance level, enforcement before default. Units and
 //! cash are counted before and after.
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
 use serde_json::{json, Value};
 
-use crate::helpers::{at, backends, balance, issued_report, next_monday, spawn_app_with, TestApp};
+use crate::helpers::{
+    at, backends, balance, issued_report, next_monday, spawn_app_with, Backend, TestApp,
+};
 use crate::pricing::{deposit, forest, funded_buyer, listed_at_guidance};
 
 const T: i64 = 1_000_000;
@@ -29,6 +31,21 @@ async fn publish(app: &TestApp, gov: &str, code: &str, price: &str) {
         )
         .await;
     assert_eq!(status, 201, "{v}");
+}
+
+/// An app whose registry decides at once and whose closes the test runs,
+/// its clock at 10:00 on the coming Monday (answered too).
+async fn market_week(backend: Backend) -> (TestApp, DateTime<FixedOffset>) {
+    let app = spawn_app_with(backend, |s| {
+        s.registry.notice_working_days = 0;
+        s.market.close_check_secs = 3600;
+        // Each day's staff sign in again.
+        s.auth_rate_per_minute = 1_000;
+    })
+    .await;
+    let monday = next_monday(&app);
+    app.clock.set(at(monday, 10, 0));
+    (app, monday)
 }
 
 /// Closes every trading day due (valuing pledges), as the background
@@ -92,16 +109,8 @@ fn day(d: NaiveDate) -> String {
 #[tokio::test]
 async fn a_pledge_is_called_cured_called_again_and_taken_over_by_the_reserve() {
     for backend in backends() {
-        let app = spawn_app_with(backend, |s| {
-            s.registry.notice_working_days = 0;
-            s.market.close_check_secs = 3600;
-            // Each day's staff sign in again.
-            s.auth_rate_per_minute = 1_000;
-        })
-        .await;
-        let monday = next_monday(&app);
+        let (app, monday) = market_week(backend).await;
         let m = monday.date_naive();
-        app.clock.set(at(monday, 10, 0));
         let (r, code, credits) = forest(&app, 81, "LZ-F-81").await;
         listed_at_guidance(
             &app,
@@ -366,15 +375,7 @@ async fn a_pledge_is_called_cured_called_again_and_taken_over_by_the_reserve() {
 #[tokio::test]
 async fn a_projects_future_issuance_is_pledged_and_held_at_issuance() {
     for backend in backends() {
-        let app = spawn_app_with(backend, |s| {
-            s.registry.notice_working_days = 0;
-            s.market.close_check_secs = 3600;
-            // Each day's staff sign in again.
-            s.auth_rate_per_minute = 1_000;
-        })
-        .await;
-        let monday = next_monday(&app);
-        app.clock.set(at(monday, 10, 0));
+        let (app, monday) = market_week(backend).await;
         let r = crate::helpers::registry(&app, 83).await;
         let (project, _) = crate::helpers::issued_forest_batch(&app, &r, "LZ-F-83").await;
         let project_id = project["id"].as_str().unwrap().to_string();
@@ -505,15 +506,8 @@ async fn a_projects_future_issuance_is_pledged_and_held_at_issuance() {
 #[tokio::test]
 async fn pledged_units_do_not_move_and_a_second_lien_ranks_behind_with_a_guarantee() {
     for backend in backends() {
-        let app = spawn_app_with(backend, |s| {
-            s.registry.notice_working_days = 0;
-            s.market.close_check_secs = 3600;
-            s.auth_rate_per_minute = 1_000;
-        })
-        .await;
-        let monday = next_monday(&app);
+        let (app, monday) = market_week(backend).await;
         let m = monday.date_naive();
-        app.clock.set(at(monday, 10, 0));
         let (r, code, credits) = forest(&app, 82, "LZ-F-82").await;
         listed_at_guidance(
             &app,
@@ -1055,15 +1049,8 @@ async fn trade(
 #[tokio::test]
 async fn a_forest_fire_pays_the_sink_policy_and_falling_closes_pay_the_price_policy() {
     for backend in backends() {
-        let app = spawn_app_with(backend, |s| {
-            s.registry.notice_working_days = 0;
-            s.market.close_check_secs = 3600;
-            s.auth_rate_per_minute = 1_000;
-        })
-        .await;
-        let monday = next_monday(&app);
+        let (app, monday) = market_week(backend).await;
         let m = monday.date_naive();
-        app.clock.set(at(monday, 10, 0));
         let r = crate::helpers::registry(&app, 84).await;
         let (project, batch) = crate::helpers::issued_forest_batch(&app, &r, "LZ-F-84").await;
         let project_id = project["id"].as_str().unwrap().to_string();
@@ -1290,15 +1277,8 @@ async fn a_forest_fire_pays_the_sink_policy_and_falling_closes_pay_the_price_pol
 #[tokio::test]
 async fn a_defaulted_pledge_is_sold_in_part_by_auction_and_the_rest_taken_over() {
     for backend in backends() {
-        let app = spawn_app_with(backend, |s| {
-            s.registry.notice_working_days = 0;
-            s.market.close_check_secs = 3600;
-            s.auth_rate_per_minute = 1_000;
-        })
-        .await;
-        let monday = next_monday(&app);
+        let (app, monday) = market_week(backend).await;
         let m = monday.date_naive();
-        app.clock.set(at(monday, 10, 0));
         let (r, code, credits) = forest(&app, 85, "LZ-F-85").await;
         listed_at_guidance(
             &app,
@@ -1469,5 +1449,208 @@ async fn a_defaulted_pledge_is_sold_in_part_by_auction_and_the_rest_taken_over()
             (issued - 1000 * T, 0)
         );
         assert!(register(&app, &code).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn applications_and_offers_end_when_answered_no_and_a_sink_policy_ends_after_its_window() {
+    for backend in backends() {
+        let (app, monday) = market_week(backend).await;
+        let m = monday.date_naive();
+        let (r, code, _) = forest(&app, 86, "LZ-F-86").await;
+        listed_at_guidance(
+            &app,
+            &r.g.gov,
+            &code,
+            json!({"price": "36.00", "reason": "基准"}),
+        )
+        .await;
+        let funded = funded_buyer(&app, &r.g, 86).await;
+        let (guarantor, guarantee_staff) = crate::helpers::guarantor(&app, &r.g, 86).await;
+        let (insurer, underwriter) = crate::helpers::insurer(&app, &r.g, 86).await;
+        deposit(&app, &funded, &insurer, "D-I").await;
+        let org = r.org_id().to_string();
+        let apply = |client: &str| {
+            json!({"organization_id": org, "pledgee_organization_id": funded.bank_id, "client_id": client,
+                   "instrument": code, "quantity": "10", "guarantor_organization_id": guarantor})
+        };
+        // Declined by the bank (with a reason only), withdrawn by the pledgor;
+        // neither can then be confirmed.
+        let as_bank =
+            |reason: Option<&str>| json!({"organization_id": funded.bank_id, "reason": reason});
+        let (_, a) = app.post_as(&r.op, "/api/v1/pledges", &apply("A")).await;
+        let (status, e) = app
+            .post_as(&funded.teller, &path(&a["id"], "decline"), &as_bank(None))
+            .await;
+        assert_eq!(
+            (status, e["param"].as_str()),
+            (422, Some("reason")),
+            "{backend:?}: {e}"
+        );
+        let (status, d) = app
+            .post_as(
+                &funded.teller,
+                &path(&a["id"], "decline"),
+                &as_bank(Some("资料不全")),
+            )
+            .await;
+        assert_eq!(
+            (status, d["status"].as_str(), d["reason"].as_str()),
+            (200, Some("declined"), Some("资料不全")),
+            "{d}"
+        );
+        let (_, b) = app.post_as(&r.op, "/api/v1/pledges", &apply("B")).await;
+        let (status, w) = app
+            .post_as(
+                &r.op,
+                &path(&b["id"], "withdraw"),
+                &json!({"organization_id": org}),
+            )
+            .await;
+        assert_eq!(
+            (status, w["status"].as_str()),
+            (200, Some("withdrawn")),
+            "{w}"
+        );
+        let confirm = json!({"organization_id": funded.bank_id, "loan_amount": "10000", "matures_on": day(m + Duration::days(90))});
+        for p in [&a, &b] {
+            let (status, e) = app
+                .post_as(&funded.teller, &path(&p["id"], "confirm"), &confirm)
+                .await;
+            assert_eq!((status, code_of(&e)), (409, Some("pledge_not_open")), "{e}");
+        }
+        // A guarantee is declined once, and then not accepted.
+        let (_, c) = app.post_as(&r.op, "/api/v1/pledges", &apply("C")).await;
+        let (status, _) = app
+            .post_as(&funded.teller, &path(&c["id"], "confirm"), &confirm)
+            .await;
+        assert_eq!(status, 200);
+        let as_guarantor = json!({"organization_id": guarantor});
+        let (status, g) = app
+            .post_as(
+                &guarantee_staff,
+                &path(&c["id"], "guarantee/decline"),
+                &as_guarantor,
+            )
+            .await;
+        assert_eq!(
+            (status, g["guarantee_status"].as_str()),
+            (200, Some("declined")),
+            "{g}"
+        );
+        let (status, e) = app
+            .post_as(
+                &guarantee_staff,
+                &path(&c["id"], "guarantee/accept"),
+                &as_guarantor,
+            )
+            .await;
+        assert_eq!((status, code_of(&e)), (409, Some("pledge_not_open")), "{e}");
+
+        // Policies: declined by the holder, withdrawn by the insurer; then
+        // one in force ends when its claim window has passed.
+        let project = crate::helpers::issued_forest_batch(&app, &r, "LZ-F-86-2")
+            .await
+            .0;
+        let offer = |client: &str| {
+            json!({"organization_id": insurer, "holder_organization_id": org, "client_id": client,
+                   "kind": "sink_index", "project_id": project["id"], "policy_year": m.year(),
+                   "insured_stock_t": "1000", "threshold_t": "100", "price_per_t": "40.00",
+                   "maximum": "500000", "premium": "0"})
+        };
+        let policy = |id: &Value, what: &str| {
+            format!("/api/v1/insurance/policies/{}/{what}", id.as_str().unwrap())
+        };
+        let (_, p1) = app
+            .post_as(&underwriter, "/api/v1/insurance/policies", &offer("S-1"))
+            .await;
+        let (status, d) = app
+            .post_as(
+                &r.op,
+                &policy(&p1["id"], "decline"),
+                &json!({"organization_id": org, "reason": "不需要"}),
+            )
+            .await;
+        assert_eq!(
+            (status, d["status"].as_str()),
+            (200, Some("declined")),
+            "{d}"
+        );
+        let (_, p2) = app
+            .post_as(&underwriter, "/api/v1/insurance/policies", &offer("S-2"))
+            .await;
+        let (status, w) = app
+            .post_as(
+                &underwriter,
+                &policy(&p2["id"], "withdraw"),
+                &json!({"organization_id": insurer}),
+            )
+            .await;
+        assert_eq!(
+            (status, w["status"].as_str()),
+            (200, Some("withdrawn")),
+            "{w}"
+        );
+        for p in [&p1, &p2] {
+            let (status, e) = app
+                .post_as(
+                    &r.op,
+                    &policy(&p["id"], "accept"),
+                    &json!({"organization_id": org}),
+                )
+                .await;
+            assert_eq!((status, code_of(&e)), (409, Some("policy_not_open")), "{e}");
+        }
+        let (_, p3) = app
+            .post_as(&underwriter, "/api/v1/insurance/policies", &offer("S-3"))
+            .await;
+        let (status, _) = app
+            .post_as(
+                &r.op,
+                &policy(&p3["id"], "accept"),
+                &json!({"organization_id": org}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let insurer_account = crate::helpers::org_account(&app, &underwriter, &insurer).await;
+        assert_eq!(
+            balance(&app, &underwriter, &insurer_account, "cash:CNY").await,
+            (100_000_000, 500_000)
+        );
+        let rules = tanpuhui_server::finance::rules::FinanceRules::default();
+        let year_end = NaiveDate::from_ymd_opt(m.year(), 12, 31).unwrap();
+        app.clock.set(at(
+            monday + Duration::days((year_end - m).num_days() + 90),
+            10,
+            0,
+        ));
+        let ended = tanpuhui_server::finance::claims::expire_due(&app.db, &rules, app.now())
+            .await
+            .unwrap();
+        assert_eq!(
+            ended, 0,
+            "on the window's last day the policy still takes claims"
+        );
+        app.clock.set(at(
+            monday + Duration::days((year_end - m).num_days() + 91),
+            10,
+            0,
+        ));
+        let ended = tanpuhui_server::finance::claims::expire_due(&app.db, &rules, app.now())
+            .await
+            .unwrap();
+        assert_eq!(ended, 1);
+        let underwriter = app.token("insurer86@insure.cn").await;
+        let (_, d) = app
+            .get_as(
+                &underwriter,
+                &format!("/api/v1/insurance/policies/{}", p3["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(d["policy"]["status"], "ended", "{d}");
+        assert_eq!(
+            balance(&app, &underwriter, &insurer_account, "cash:CNY").await,
+            (100_000_000, 0)
+        );
     }
 }
