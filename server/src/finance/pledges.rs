@@ -692,8 +692,8 @@ pub async fn confirm(
                 ),
             )
         })?;
-    let (grams, senior) = match &p.senior_pledge_id {
-        None => (p.quantity.saturating_mul(minor), 0),
+    let (grams, senior, rank) = match &p.senior_pledge_id {
+        None => (p.quantity.saturating_mul(minor), 0, 1),
         Some(root) => {
             if p.consented_by.is_none() {
                 return Err(MarketError::Conflict(
@@ -709,7 +709,11 @@ pub async fn confirm(
                 .ok_or_else(|| not_open(&p, "the pledge it ranks behind has ended: apply again"))?;
             let held = collateral::grams(&collateral::lots_of(&txn, root).await?)
                 + expected_grams(first, minor);
-            (held, chain.iter().map(|c| c.outstanding).sum())
+            // Ranked now, behind every pledge confirmed on these units
+            // (another application may have been confirmed since this one
+            // was made, and earlier ranks may have ended).
+            let last = chain.iter().map(|c| c.rank).max().unwrap_or(1);
+            (held, chain.iter().map(|c| c.outstanding).sum(), last + 1)
         }
     };
     let value = terms::value(grams, price, minor);
@@ -736,6 +740,7 @@ pub async fn confirm(
     }
     pledge::Entity::update_many()
         .col_expr(pledge::Column::Status, Expr::value(PledgeStatus::Active))
+        .col_expr(pledge::Column::Rank, Expr::value(rank))
         .col_expr(
             pledge::Column::Ltv,
             Expr::value(ltv.normalize().to_string()),

@@ -156,7 +156,12 @@ pub(super) fn plan(
             to_account_id: Some(parties.buyer.id.clone()),
             amount: take,
         });
-        deliveries.push((lot.batch_id.clone(), take));
+        // One delivery per batch: a pledge's lot may hold one batch under
+        // several holds (its confirmation and each top-up).
+        match deliveries.iter_mut().find(|(b, _)| *b == lot.batch_id) {
+            Some((_, g)) => *g += take,
+            None => deliveries.push((lot.batch_id.clone(), take)),
+        }
         grams -= take;
     }
     if grams != 0 {

@@ -693,6 +693,16 @@ async fn pledged_units_do_not_move_and_a_second_lien_ranks_behind_with_a_guarant
         assert_eq!(status, 200);
         let (other, other_teller) = crate::helpers::bank(&app, &r.g, 282).await;
         assert!(!listed(&other_teller, &other).await.contains(&b["id"]));
+        // C applies behind A at a third bank while B waits: rank 2 for now.
+        let (status, third) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &json!({"organization_id": org, "pledgee_organization_id": other, "client_id": "C",
+                        "instrument": code, "ranks_behind": a_id}),
+            )
+            .await;
+        assert_eq!((status, third["rank"].as_i64()), (201, Some(2)), "{third}");
         let confirm2 = |loan: &str| json!({"organization_id": bank2, "loan_amount": loan, "matures_on": matures});
         let (status, e) = app
             .post_as(&teller2, &path(&b["id"], "confirm"), &confirm2("500000"))
@@ -727,6 +737,54 @@ async fn pledged_units_do_not_move_and_a_second_lien_ranks_behind_with_a_guarant
             .post_as(&teller2, &path(&b["id"], "confirm"), &confirm2("500000"))
             .await;
         assert_eq!((status, b["status"].as_str()), (200, Some("active")), "{b}");
+        // C, confirmed after B, ranks behind it (ranks are given at
+        // confirmation), within the 200.00 A and B leave of the ratio; then
+        // it is repaid and nothing moves.
+        let (status, _) = app
+            .post_as(
+                &funded.teller,
+                &path(&third["id"], "consent"),
+                &json!({"organization_id": funded.bank_id}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let confirm3 = |loan: &str| json!({"organization_id": other, "loan_amount": loan, "matures_on": matures});
+        let (status, e) = app
+            .post_as(
+                &other_teller,
+                &path(&third["id"], "confirm"),
+                &confirm3("20001"),
+            )
+            .await;
+        assert_eq!((status, code_of(&e)), (409, Some("loan_over_ltv")), "{e}");
+        let (status, third) = app
+            .post_as(
+                &other_teller,
+                &path(&third["id"], "confirm"),
+                &confirm3("20000"),
+            )
+            .await;
+        assert_eq!(
+            (status, third["status"].as_str(), third["rank"].as_i64()),
+            (200, Some("active"), Some(3)),
+            "{third}"
+        );
+        let (status, third) = app
+            .post_as(
+                &other_teller,
+                &path(&third["id"], "repayments"),
+                &json!({"organization_id": other, "reference": "C-1", "amount": "20000"}),
+            )
+            .await;
+        assert_eq!(
+            (status, third["status"].as_str()),
+            (200, Some("released")),
+            "{third}"
+        );
+        assert_eq!(
+            balance(&app, &r.op, &account, &credits).await,
+            (issued, 1000 * T)
+        );
         // The guarantor holds half the loan from its cash.
         let (status, g) = app
             .post_as(
@@ -1651,6 +1709,144 @@ async fn applications_and_offers_end_when_answered_no_and_a_sink_policy_ends_aft
         assert_eq!(
             balance(&app, &underwriter, &insurer_account, "cash:CNY").await,
             (100_000_000, 0)
+        );
+    }
+}
+
+/// A pledge topped up holds one batch under two ledger holds; its sale by
+/// auction delivers that batch once per trade (the market simulation found
+/// the close failing, and retrying for ever, on the second delivery row).
+#[tokio::test]
+async fn a_topped_up_pledge_sold_by_auction_delivers_each_batch_once() {
+    for backend in backends() {
+        let (app, monday) = market_week(backend).await;
+        let m = monday.date_naive();
+        let (r, code, credits) = forest(&app, 86, "LZ-F-86").await;
+        listed_at_guidance(
+            &app,
+            &r.g.gov,
+            &code,
+            json!({"price": "36.00", "reason": "基准"}),
+        )
+        .await;
+        let funded = funded_buyer(&app, &r.g, 86).await;
+        let second = funded_buyer(&app, &r.g, 186).await;
+        let org = r.org_id().to_string();
+        let account = r.account_id().to_string();
+        let (issued, _) = balance(&app, &r.op, &account, &credits).await;
+        let (status, p) = app
+            .post_as(
+                &r.op,
+                "/api/v1/pledges",
+                &json!({"organization_id": org, "pledgee_organization_id": funded.bank_id,
+                        "client_id": "P-1", "instrument": code, "quantity": "100"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{backend:?}: {p}");
+        // 2,000.00 lent until Tuesday; 50 units added on Monday.
+        let (status, p) = app
+            .post_as(
+                &funded.teller,
+                &path(&p["id"], "confirm"),
+                &json!({"organization_id": funded.bank_id, "loan_amount": "200000",
+                        "matures_on": day(m + Duration::days(1))}),
+            )
+            .await;
+        assert_eq!(status, 200, "{p}");
+        let id = p["id"].clone();
+        let (status, t) = app
+            .post_as(
+                &r.op,
+                &path(&id, "top-ups"),
+                &json!({"organization_id": org, "reference": "T-1", "quantity": "50"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{t}");
+        // Not repaid at maturity: on Wednesday the bank sells all 150 units.
+        let opens = at(monday + Duration::days(2), 10, 0);
+        app.clock.set(opens);
+        let teller = app.token("bank86@bank.cn").await;
+        let buyer_op = app.token("buyer86@lz.cn").await;
+        let second_op = app.token("buyer186@lz.cn").await;
+        let sale = json!({"organization_id": funded.bank_id, "method": "auction",
+                          "auction": {"reserve_price": "30.00", "opens_at": opens.to_rfc3339(),
+                                      "closes_at": (opens + Duration::hours(1)).to_rfc3339(),
+                                      "min_bid_units": "10"}});
+        let (status, e) = app.post_as(&teller, &path(&id, "enforce"), &sale).await;
+        assert_eq!(status, 200, "{e}");
+        let auction_id = e["enforcement_id"].as_str().unwrap().to_string();
+        // Two bidders (each at most half the lot): the second's 75 units
+        // are the confirmation's last 25 and 50 of the top-up's.
+        let bids = format!("/api/v1/market/auctions/{auction_id}/bids");
+        for (token, org, price) in [
+            (&buyer_op, &funded.buyer, "31.00"),
+            (&second_op, &second.buyer, "30.00"),
+        ] {
+            let (status, b) = app
+                .post_as(
+                    token,
+                    &bids,
+                    &json!({"organization_id": org, "client_order_id": "b-1",
+                            "price": price, "quantity": "75"}),
+                )
+                .await;
+            assert_eq!(status, 201, "{b}");
+        }
+        app.clock.set(opens + Duration::hours(1));
+        let closed = tanpuhui_server::market::auctions::close_due(
+            &app.db,
+            &Default::default(),
+            &Default::default(),
+            app.now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(closed.len(), 1);
+        let teller = app.token("bank86@bank.cn").await;
+        let op = app.token("forest86@lz.cn").await;
+        // Two trades of 75 units at 30.00, each one delivery of the batch.
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use tanpuhui_server::market::entity::{delivery, trade};
+        let trades = trade::Entity::find()
+            .filter(trade::Column::Instrument.eq(code.as_str()))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(trades.len(), 2);
+        for t in &trades {
+            let deliveries = delivery::Entity::find()
+                .filter(delivery::Column::TradeId.eq(t.id.as_str()))
+                .all(&app.db)
+                .await
+                .unwrap();
+            assert_eq!(
+                deliveries
+                    .iter()
+                    .map(|d| (d.batch_id.as_str(), d.grams))
+                    .collect::<Vec<_>>(),
+                [(credits.trim_start_matches("credit:"), 75 * T)]
+            );
+        }
+        // 4,500.00 less the seller's fee pays the 2,000.00 owed; the rest is
+        // the enterprise's.
+        let d = detail(&app, &teller, &id).await;
+        assert_eq!(
+            (
+                d["pledge"]["status"].as_str(),
+                d["pledge"]["proceeds"].as_str(),
+                d["pledge"]["outstanding"].as_str()
+            ),
+            (Some("enforced"), Some("2000.00"), Some("0.00")),
+            "{d}"
+        );
+        assert_eq!(
+            balance(&app, &op, &account, &credits).await,
+            (issued - 150 * T, 0)
+        );
+        let seller_cash = 450_000 - trades.iter().map(|t| t.seller_fee).sum::<i64>() - 200_000;
+        assert_eq!(
+            balance(&app, &op, &account, "cash:CNY").await,
+            (seller_cash, 0)
         );
     }
 }

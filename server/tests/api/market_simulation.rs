@@ -3,8 +3,11 @@
 //! instruments, proposing and answering block trades, announcing auctions
 //! and bidding in them, depositing and withdrawing cash, offering units to
 //! the reserve platform at the guidance price (accepted, declined,
-//! withdrawn or left waiting), government publishing price floors some
-//! mornings, with invalid requests mixed in, across daily closes. After every round:
+//! withdrawn or left waiting), government publishing price floors and
+//! cutting guidance prices some mornings, pledges to two banks with their
+//! loans, guarantees, repayments, top-ups, releases, margin calls and
+//! enforcement (see `pledges`), with invalid requests mixed in, across
+//! daily closes. After every round:
 //! - the round's book and pick trades are exactly those a small model
 //!   here produces by replaying the accepted orders in sequence-number
 //!   order (cancels where the public log placed them), and the book's open
@@ -16,8 +19,10 @@
 //!   what deposits, withdrawals, the trades and accepted buy-backs make them, fees are the fee rate of each trade's value,
 //!   and every batch's units add up to what was issued;
 //! - nothing is negative, and what is held is what open orders, pending
-//!   proposals, lots and bids, waiting buy-backs and pending withdrawals
-//!   still need.
+//!   proposals, lots and bids, waiting buy-backs, live pledges and pending
+//!   withdrawals still need;
+//! - pledges, their collateral and the banks' and guarantor's cash are the
+//!   pledge model's (`pledges`), and each close valued every live pledge.
 //!
 //! The seed is printed; `MARKET_SEED=<n>` replays the run's choices (the
 //! interleaving of concurrent requests is the machine's),
@@ -47,6 +52,8 @@ use crate::helpers::{
     at, bank, enterprise, issued_forest_batch, issued_report, next_monday, registry,
 };
 use crate::helpers::{backends, spawn_app_with, Rng, TestApp};
+
+mod pledges;
 
 const CLIENTS: usize = 6;
 /// Rounds in a trading day before its close.
@@ -98,13 +105,15 @@ struct Proposal {
     qty: i64,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 struct Lot {
     id: String,
     code: String,
     seller: usize,
     reserve: i64,
     cap: i64,
+    /// A pledge's collateral sold by its bank: the chain's first pledge.
+    pledge: Option<String>,
 }
 
 /// What a client was told happened.
@@ -142,6 +151,7 @@ enum Event {
     Withdrawn(usize, i64),
     /// (seller, instrument, units, value): a buy-back the reserve accepted.
     SoldToReserve(usize, String, i64, i64),
+    Pledge(pledges::Change),
     Nothing,
 }
 
@@ -187,6 +197,8 @@ struct World {
     keeper: (String, String),
     /// Government staff (email, token), who publish guidance prices.
     gov: (String, String),
+    /// The banks that lend against pledges, the guarantor, the pledges.
+    fin: pledges::Fin,
 }
 
 impl World {
@@ -203,10 +215,11 @@ async fn random_market_operations_keep_every_invariant() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(720);
     for backend in backends() {
-        // A 500 in the simulation is a bug: show its logged cause.
+        // A 500 in the simulation is a bug: show its logged cause, and why
+        // the background loop could not close an auction or a day.
         tanpuhui_server::telemetry::init(
             tanpuhui_server::config::LogFormat::Text,
-            "off,tanpuhui_server::error=error",
+            "off,tanpuhui_server::error=error,tanpuhui_server::startup=warn",
         );
         let mut rng = Rng::from_env("MARKET_SEED");
         let app = Arc::new(
@@ -216,6 +229,7 @@ async fn random_market_operations_keep_every_invariant() {
                 s.market.block_min_units = 5;
                 s.market.auction_min_bid_units = 1;
                 s.market.fee_rate = fee_rate();
+                s.finance.cure_trading_days = pledges::CURE_TRADING_DAYS;
                 // Everybody signs in again each simulated day.
                 s.auth_rate_per_minute = 10_000;
             })
@@ -235,6 +249,7 @@ async fn random_market_operations_keep_every_invariant() {
         let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
         while done < ops {
             round += 1;
+            w.fin.new_round();
             let context =
                 format!("{backend:?} round {round} (replay with the printed MARKET_SEED)");
             let batch: Vec<Op> = (0..CLIENTS)
@@ -271,6 +286,12 @@ async fn random_market_operations_keep_every_invariant() {
                 app.clock.set(at(day, 15, 0) + Duration::seconds(1));
                 closed(&app.db, &w, &today, &context).await;
                 model.expire_day_orders();
+                let pledge_lots: Vec<Lot> = w
+                    .lots
+                    .iter()
+                    .filter(|l| l.pledge.is_some())
+                    .cloned()
+                    .collect();
                 let auction_trades = auctions_closed(&app.db, &mut w, &model.bids, &context).await;
                 model.bids.clear();
                 let new_trades = replay(
@@ -289,7 +310,25 @@ async fn random_market_operations_keep_every_invariant() {
                     "{context}: the close made other trades than the auctions' awards"
                 );
                 ledger.trades(&w, &new_trades);
+                for lot in &pledge_lots {
+                    w.fin
+                        .auction_settled(&app.db, &mut ledger, lot, &context)
+                        .await;
+                }
                 check_bars(&app.db, &mut w, &today, &context).await;
+                // Pledges are valued at the lower of the day's guidance
+                // price and its close.
+                let prices: HashMap<String, i64> = w
+                    .instruments
+                    .iter()
+                    .map(|i| (i.code.clone(), i.guidance.min(i.reference)))
+                    .collect();
+                let (calls, cures) = w
+                    .fin
+                    .valued(&app.db, &prices, day.date_naive(), &context)
+                    .await;
+                *totals.entry("margin calls").or_default() += calls;
+                *totals.entry("calls cured at a close").or_default() += cures;
                 w.proposals.clear();
                 check(&app.db, &w, &model, &ledger, &context).await;
                 day = next_trading_day(day);
@@ -299,10 +338,49 @@ async fn random_market_operations_keep_every_invariant() {
                 }
                 w.teller.1 = app.token(&w.teller.0).await;
                 w.keeper.1 = app.token(&w.keeper.0).await;
+                for b in w.fin.banks.iter_mut() {
+                    b.token = app.token(&b.email).await;
+                }
+                w.fin.guarantor.token = app.token(&w.fin.guarantor.email).await;
                 // Some mornings government publishes a floor at or under
                 // the reference price, in force at once: resting orders
-                // below it are cancelled (the replay checks it).
-                if rng.below(3) == 0 {
+                // below it are cancelled (the replay checks it). Other
+                // mornings it cuts the guidance price (no floor) to 60–85 %
+                // of the reference, mostly of an instrument with pledges:
+                // they are valued lower from today's close, and buy-backs
+                // are paid less.
+                // Every fourth morning the cut is deep (to 60 %), so that
+                // most pledges of the instrument are called.
+                let morning = rng.below(12);
+                let deep = days % 4 == 2;
+                if (4..=7).contains(&morning) || deep {
+                    let i = match w.fin.pledged_instrument(&mut rng) {
+                        Some(code) if deep || rng.below(4) != 0 => {
+                            w.instruments.iter().position(|i| i.code == code).unwrap()
+                        }
+                        _ => rng.below(w.instruments.len() as u64) as usize,
+                    };
+                    let percent = if deep {
+                        60
+                    } else {
+                        60 + 5 * rng.below(6) as i64
+                    };
+                    let cut = w.instruments[i].reference * percent / 100 / 5 * 5;
+                    let gov = app.token(&w.gov.0).await;
+                    let (status, g) = app
+                        .post_as(
+                            &gov,
+                            "/api/v1/guidance-prices",
+                            &json!({"instrument": w.instruments[i].code, "price": yuan(cut),
+                                    "reason": "模拟指导价下调"}),
+                        )
+                        .await;
+                    assert_eq!(status, 201, "{context}: {g}");
+                    w.instruments[i].floor = None;
+                    w.instruments[i].guidance = cut;
+                    *totals.entry("guidance cuts").or_default() += 1;
+                }
+                if morning < 4 {
                     let i = rng.below(w.instruments.len() as u64) as usize;
                     let floor = w.instruments[i].reference - 5 * rng.below(7) as i64;
                     let gov = app.token(&w.gov.0).await;
@@ -347,6 +425,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::Deposited(..) => "deposits",
         Event::Withdrawn(..) => "withdrawals",
         Event::SoldToReserve(..) => "buy-backs",
+        Event::Pledge(c) => c.name(),
         Event::Nothing => "refused or empty",
     }
 }
@@ -441,6 +520,37 @@ async fn setup(app: &Arc<TestApp>) -> World {
         });
     }
     let (bank_id, teller) = bank(app, &r.g, 7).await;
+    // Two banks lend against pledges; a guarantor stands behind some.
+    let (second_bank, second_teller) = bank(app, &r.g, 8).await;
+    let (guarantor_org, guarantor_op) = crate::helpers::guarantor(app, &r.g, 7).await;
+    let party = |email: &str, org: &str, token: &str| {
+        let org = org.to_string();
+        let token = token.to_string();
+        let email = email.to_string();
+        async move {
+            let account = crate::helpers::org_account(app, &token, &org).await;
+            Trader {
+                email,
+                org,
+                account,
+                token,
+            }
+        }
+    };
+    let banks = vec![
+        party("bank7@bank.cn", &bank_id, &teller).await,
+        party("bank8@bank.cn", &second_bank, &second_teller).await,
+    ];
+    let guarantor_party = party("guarantor7@guarantee.cn", &guarantor_org, &guarantor_op).await;
+    let (status, d) = app
+        .post_as(
+            &teller,
+            "/api/v1/market/deposits",
+            &json!({"bank_id": bank_id, "reference": "SIM-INIT-G",
+                    "organization_id": guarantor_org, "amount": GUARANTOR_CASH.to_string()}),
+        )
+        .await;
+    assert_eq!(status, 201, "{d}");
     for (n, t) in traders.iter().enumerate() {
         let (status, d) = app
             .post_as(
@@ -464,8 +574,12 @@ async fn setup(app: &Arc<TestApp>) -> World {
         reserve,
         keeper: ("reserve7@reserve.cn".into(), keeper),
         gov: ("gov7@tph.cn".into(), r.g.gov.clone()),
+        fin: pledges::Fin::new(banks, guarantor_party, GUARANTOR_CASH),
     }
 }
+
+/// The guarantor's cash, fen (a million yuan).
+const GUARANTOR_CASH: i64 = 100_000_000;
 
 /// A price on a 5-fen grid around the reference, inside the ±10 % band.
 fn book_price(rng: &mut Rng, reference: i64) -> i64 {
@@ -484,7 +598,7 @@ fn next_op(
     let instr = w.instruments[i].clone();
     let t = rng.below(w.traders.len() as u64) as usize;
     let trader = w.traders[t].clone();
-    match rng.below(100) {
+    match rng.below(115) {
         // Limit orders, a few outside the band, off the tick or empty.
         0..=39 => {
             let side = if rng.below(2) == 0 { "buy" } else { "sell" };
@@ -727,6 +841,7 @@ fn next_op(
                 seller: t,
                 reserve,
                 cap: qty / 2,
+                pledge: None,
             });
             async move {
                 let (status, a) = app
@@ -845,6 +960,8 @@ fn next_op(
             }
             .boxed()
         }
+        // Pledges, loans and their enforcement.
+        100..=114 => pledges::op(rng, w, &app, auctions_close),
         // Cash in, and out (executed, refused or left pending).
         94 | 95 => {
             let amount = 1 + rng.below(3_000_000) as i64;
@@ -970,6 +1087,10 @@ fn journal(w: &mut World, ledger: &mut Expected, events: &[Event]) {
             }
             Event::Deposited(t, amount) => *ledger.cash.entry(*t).or_default() += amount,
             Event::Withdrawn(t, amount) => *ledger.cash.entry(*t).or_default() -= amount,
+            Event::Pledge(c) => {
+                let reserve = w.reserve;
+                w.fin.journal(&mut w.lots, ledger, reserve, c);
+            }
             Event::SoldToReserve(t, code, units, value) => {
                 *ledger.cash.entry(*t).or_default() += value;
                 *ledger.cash.entry(w.reserve).or_default() -= value;
@@ -1548,12 +1669,27 @@ async fn check(
     ledger: &Expected,
     context: &str,
 ) {
+    w.fin.check(db, context).await;
     let orders = order::Entity::find().all(db).await.unwrap();
-    let offers = operation::Entity::find()
+    // A take-over of pledged units offers the pledge's own holds.
+    let offers: Vec<operation::Model> = operation::Entity::find()
         .filter(operation::Column::Status.eq(OperationStatus::Offered))
         .all(db)
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.pledge_id.is_none())
+        .collect();
+    // So does an auction of a pledge's units.
+    let pledge_sales: HashSet<String> = auction::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.pledge_id.is_some())
+        .map(|a| a.sell_order_id)
+        .collect();
+    let pledged = w.fin.pledged();
     // The book is the model's, and not crossed.
     for i in &w.instruments {
         let mut open: Vec<(String, i64)> = orders
@@ -1687,7 +1823,7 @@ async fn check(
             (b.asset == "cash:CNY", fee_accounts.get(&b.account_id))
         {
             *fee_account_cash.entry(instrument.clone()).or_default() += b.posted;
-        } else if b.asset == "cash:CNY" {
+        } else if b.asset == "cash:CNY" && !w.fin.is_party(&b.account_id) {
             assert!(
                 b.posted <= 0,
                 "{context}: cash outside the participants, the fee account and the bank: {b:?}"
@@ -1754,6 +1890,7 @@ async fn check(
                 .iter()
                 .filter(mine)
                 .filter(|o| o.instrument == i.code && o.side == "sell")
+                .filter(|o| !pledge_sales.contains(&o.id))
                 .filter(|o| matches!(o.status, OrderStatus::Open | OrderStatus::Pending))
                 .map(|o| o.remaining * GRAMS)
                 .sum();
@@ -1762,9 +1899,10 @@ async fn check(
                 .filter(|o| o.organization_id == t.org && o.instrument == i.code)
                 .map(|o| o.quantity * GRAMS)
                 .sum();
+            let pledged = pledged.get(&(n, i.code.clone())).copied().unwrap_or(0);
             assert_eq!(
                 held,
-                selling + offered,
+                selling + offered + pledged,
                 "{context}: {} units of {} held",
                 t.org,
                 i.code
