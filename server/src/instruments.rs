@@ -1,8 +1,14 @@
 //! What is tradeable: instrument classes, their codes, units and the ledger
 //! assets they deliver. The registry tags every batch it issues with its
-//! instrument; the market, and later guidance prices, the reserve and
-//! pledges, work on instruments and never on one kind of right. A new
-//! kind of right is a new [`Class`] here, not new matching or settlement.
+//! instrument; the market, guidance prices, the reserve and pledges work on
+//! instruments and never on one kind of right. A new kind of right is a
+//! new [`Class`] here, not new matching or settlement.
+//!
+//! Besides carbon, the Lanzhou plan's other four markets: pollutant
+//! discharge (SO2, NOx, COD, NH3-N, in kg), water (clean-water increment
+//! indicators and key users' water-saving rights, in m³), energy use (in
+//! tce) and land indicators (new cultivated land and construction-land
+//! linkage surplus, in mu).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,6 +16,11 @@ use utoipa::ToSchema;
 
 /// Grams of CO2e in one tonne, the unit of every carbon instrument.
 pub const GRAMS_PER_TONNE: i64 = 1_000_000;
+
+/// Ledger minor units in one mu of land: a ten-thousandth of a mu. A mu is
+/// 666⅔ m², no whole number of m²; at this grain both a hundredth of a mu
+/// (100) and a square metre (15) are whole.
+pub const MINOR_PER_MU: i64 = 10_000;
 
 /// A tradeable class of rights.
 #[derive(
@@ -37,6 +48,36 @@ pub enum Class {
     /// Aggregated personal reductions.
     #[sea_orm(string_value = "carbon_personal")]
     CarbonPersonal,
+    /// Sulphur dioxide discharge rights (二氧化硫排污权).
+    #[sea_orm(string_value = "so2")]
+    So2,
+    /// Nitrogen oxides discharge rights (氮氧化物排污权).
+    #[sea_orm(string_value = "nox")]
+    Nox,
+    /// Chemical oxygen demand discharge rights (化学需氧量排污权).
+    #[sea_orm(string_value = "cod")]
+    Cod,
+    /// Ammonia nitrogen discharge rights (氨氮排污权).
+    #[sea_orm(string_value = "nh3n")]
+    Nh3n,
+    /// Clean-water increment responsibility indicators (清水增量责任指标):
+    /// verified reclaimed water used in place of fresh water.
+    #[sea_orm(string_value = "water_increment")]
+    WaterIncrement,
+    /// A key water user's water-saving right (用水权): surplus of its
+    /// allocation after the year's verified use.
+    #[sea_orm(string_value = "water_saving")]
+    WaterSaving,
+    /// Energy-use rights (用能权) of enterprises using over 5,000 tce a year.
+    #[sea_orm(string_value = "energy_use")]
+    EnergyUse,
+    /// New cultivated-land indicators (新增耕地指标).
+    #[sea_orm(string_value = "land_cultivated")]
+    LandCultivated,
+    /// Urban–rural construction-land linkage surplus indicators
+    /// (城乡建设用地增减挂钩节余指标).
+    #[sea_orm(string_value = "land_linkage")]
+    LandLinkage,
 }
 
 impl Class {
@@ -46,35 +87,72 @@ impl Class {
             Class::CarbonProject => "PRJ",
             Class::CarbonForest => "FOR",
             Class::CarbonPersonal => "PER",
+            Class::So2 => "SO2",
+            Class::Nox => "NOX",
+            Class::Cod => "COD",
+            Class::Nh3n => "NH3N",
+            Class::WaterIncrement => "WCI",
+            Class::WaterSaving => "WSR",
+            Class::EnergyUse => "ENU",
+            Class::LandCultivated => "LCI",
+            Class::LandLinkage => "LLS",
         }
     }
 
+    /// Every class, carbon first.
+    pub const ALL: [Class; 12] = [
+        Class::CarbonProject,
+        Class::CarbonForest,
+        Class::CarbonPersonal,
+        Class::So2,
+        Class::Nox,
+        Class::Cod,
+        Class::Nh3n,
+        Class::WaterIncrement,
+        Class::WaterSaving,
+        Class::EnergyUse,
+        Class::LandCultivated,
+        Class::LandLinkage,
+    ];
+
     pub fn from_tag(tag: &str) -> Option<Class> {
-        [
-            Class::CarbonProject,
-            Class::CarbonForest,
-            Class::CarbonPersonal,
-        ]
-        .into_iter()
-        .find(|c| c.tag() == tag)
+        Class::ALL.into_iter().find(|c| c.tag() == tag)
     }
 
     /// The unit a quantity is counted in, and the ledger's minor units in
-    /// one of it.
+    /// one of it: grams of CO2e in a tonne, grams of a pollutant in a kg,
+    /// litres in a m³, kg of coal equivalent in a tce, ten-thousandths of a
+    /// mu ([`MINOR_PER_MU`]).
     pub fn unit(self) -> (&'static str, i64) {
         match self {
             Class::CarbonProject | Class::CarbonForest | Class::CarbonPersonal => {
                 ("tCO2e", GRAMS_PER_TONNE)
             }
+            Class::So2 | Class::Nox | Class::Cod | Class::Nh3n => ("kg", 1_000),
+            Class::WaterIncrement | Class::WaterSaving => ("m3", 1_000),
+            Class::EnergyUse => ("tce", 1_000),
+            Class::LandCultivated | Class::LandLinkage => ("mu", MINOR_PER_MU),
         }
     }
 
     /// Rights allocated to holders by a department (which may take them
-    /// back without payment: claw-back), as opposed to credits issued
-    /// for verified reductions, which are never taken back.
+    /// back without payment: claw-back), as opposed to credits issued for
+    /// verified reductions and indicators created from verified activity
+    /// (reclaimed water used, land restored), which are never taken back.
     pub fn allocated(self) -> bool {
         match self {
-            Class::CarbonProject | Class::CarbonForest | Class::CarbonPersonal => false,
+            Class::So2
+            | Class::Nox
+            | Class::Cod
+            | Class::Nh3n
+            | Class::WaterSaving
+            | Class::EnergyUse => true,
+            Class::CarbonProject
+            | Class::CarbonForest
+            | Class::CarbonPersonal
+            | Class::WaterIncrement
+            | Class::LandCultivated
+            | Class::LandLinkage => false,
         }
     }
 
@@ -89,7 +167,8 @@ impl Class {
     }
 }
 
-/// An instrument code, `TPH-<PRJ|FOR|PER>-<vintage>`.
+/// An instrument code, `TPH-<tag>-<vintage>` (`TPH-FOR-2025`,
+/// `TPH-SO2-2026`); for rights the vintage is the year they are for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Code {
     pub class: Class,
@@ -126,7 +205,7 @@ impl std::fmt::Display for Code {
 }
 
 /// The pattern of instrument codes, for the API's documents.
-pub const CODE_PATTERN: &str = "^TPH-(PRJ|FOR|PER)-[0-9]{4}$";
+pub const CODE_PATTERN: &str = "^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$";
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
@@ -188,16 +267,26 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_refuse_anything_else() {
+        let pattern = regex::Regex::new(CODE_PATTERN).unwrap();
         for (class, tag) in [
             (Class::CarbonProject, "PRJ"),
             (Class::CarbonForest, "FOR"),
             (Class::CarbonPersonal, "PER"),
+            (Class::So2, "SO2"),
+            (Class::Nh3n, "NH3N"),
+            (Class::LandLinkage, "LLS"),
         ] {
             let code = Code::new(class, 2025);
             assert_eq!(code.to_string(), format!("TPH-{tag}-2025"));
             assert_eq!(Code::parse(&code.to_string()), Some(code));
         }
-        let pattern = regex::Regex::new(CODE_PATTERN).unwrap();
+        // Every class's code is one the published pattern accepts, and tags
+        // are unique.
+        for class in Class::ALL {
+            let code = Code::new(class, 2026).to_string();
+            assert!(pattern.is_match(&code), "{code}");
+            assert_eq!(Class::from_tag(class.tag()), Some(class));
+        }
         for bad in [
             "",
             "TPH-FOR",
@@ -211,6 +300,35 @@ mod tests {
             assert!(!pattern.is_match(bad), "{bad}");
         }
         assert!(pattern.is_match("TPH-PER-2026"));
+        for bad in ["TPH-so2-2026", "TPH-NH3-2026", "TPH-SO2-26"] {
+            assert_eq!(Code::parse(bad), None, "{bad}");
+            assert!(!pattern.is_match(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_class_counts_in_its_own_unit() {
+        assert_eq!(Class::CarbonForest.unit(), ("tCO2e", 1_000_000));
+        assert_eq!(Class::Cod.unit(), ("kg", 1_000));
+        assert_eq!(Class::WaterIncrement.unit(), ("m3", 1_000));
+        assert_eq!(Class::EnergyUse.unit(), ("tce", 1_000));
+        // A hundredth of a mu and a square metre are both whole.
+        let (unit, minor) = Class::LandCultivated.unit();
+        assert_eq!((unit, minor % 100, minor * 3 % 2_000), ("mu", 0, 0));
+        // Allocated rights may be clawed back; credits and indicators made
+        // from verified activity may not.
+        let allocated: Vec<Class> = Class::ALL.into_iter().filter(|c| c.allocated()).collect();
+        assert_eq!(
+            allocated,
+            [
+                Class::So2,
+                Class::Nox,
+                Class::Cod,
+                Class::Nh3n,
+                Class::WaterSaving,
+                Class::EnergyUse
+            ]
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ pub const MAX_DAYS_AHEAD: i64 = 366;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishInput {
-    #[schema(pattern = "^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    #[schema(
+        pattern = "^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$",
+        example = "TPH-FOR-2025"
+    )]
     pub instrument: String,
     /// The base price, yuan per unit (at most two decimals).
     #[schema(example = "36.00")]

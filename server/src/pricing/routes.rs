@@ -63,7 +63,10 @@ pub async fn publish_guidance_price(
 #[into_params(parameter_in = Query)]
 pub struct InstrumentQuery {
     /// The instrument, listed or not.
-    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    #[param(
+        pattern = r"^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$",
+        example = "TPH-FOR-2025"
+    )]
     pub instrument: String,
 }
 
@@ -110,7 +113,10 @@ pub async fn guidance_price_history(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ApplicableQuery {
-    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    #[param(
+        pattern = r"^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$",
+        example = "TPH-FOR-2025"
+    )]
     pub instrument: String,
     /// An organisation the caller acts for (government staff and
     /// administrators: any).
@@ -152,7 +158,10 @@ pub async fn applicable_guidance_price(
 #[into_params(parameter_in = Query)]
 pub struct ReviewQuery {
     /// One instrument's reviews; all when absent.
-    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    #[param(
+        pattern = r"^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$",
+        example = "TPH-FOR-2025"
+    )]
     pub instrument: Option<String>,
     /// `proposed` (waiting for a decision), `published` or `rejected`.
     #[param(pattern = "^(proposed|published|rejected)$")]
@@ -231,7 +240,10 @@ pub async fn decide_guidance_review(
 #[into_params(parameter_in = Query)]
 pub struct ActionQuery {
     /// One instrument's actions; all when absent.
-    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    #[param(
+        pattern = r"^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$",
+        example = "TPH-FOR-2025"
+    )]
     pub instrument: Option<String>,
     /// `open` (waiting for the reserve platform) or `executed`.
     #[param(pattern = "^(open|executed)$")]

@@ -332,7 +332,10 @@ pub struct PublicOperationsQuery {
     pub kind: Option<OperationKind>,
     pub status: Option<OperationStatus>,
     /// One instrument's operations (what was given or borrowed).
-    #[param(pattern = r"^TPH-(PRJ|FOR|PER)-[0-9]{4}$", example = "TPH-FOR-2025")]
+    #[param(
+        pattern = r"^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$",
+        example = "TPH-FOR-2025"
+    )]
     pub instrument: Option<String>,
 }
 

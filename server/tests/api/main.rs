@@ -31,5 +31,6 @@ mod registry;
 mod registry_simulation;
 mod reserve;
 mod rewards;
+mod rights;
 mod robustness;
 mod trips;

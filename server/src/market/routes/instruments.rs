@@ -152,7 +152,10 @@ pub async fn get_instrument(
 #[serde(deny_unknown_fields)]
 pub struct ListingInput {
     /// `TPH-PRJ-<vintage>`, `TPH-FOR-<vintage>` or `TPH-PER-<vintage>`.
-    #[schema(example = "TPH-FOR-2025", pattern = "^TPH-(PRJ|FOR|PER)-[0-9]{4}$")]
+    #[schema(
+        example = "TPH-FOR-2025",
+        pattern = "^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$"
+    )]
     pub code: String,
     /// Yuan per unit, at most two decimals: the reference price until the
     /// first close. The guidance price in force is that price: leave this
