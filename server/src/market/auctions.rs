@@ -508,7 +508,8 @@ pub async fn results(
         .await?)
 }
 
-/// Closes every auction whose window has ended. Answers those this
+/// Closes every auction whose window has ended, each on its own (one that
+/// fails is logged and left for the next check). Answers those this
 /// replica closed.
 pub async fn close_due(
     db: &DatabaseConnection,
@@ -527,8 +528,17 @@ pub async fn close_due(
         .await?;
     let mut closed = Vec::new();
     for id in due {
-        if close(db, rules, systems, &id, now).await? {
-            closed.push(find(db, &id).await?);
+        match close(db, rules, systems, &id, now).await {
+            Ok(true) => closed.push(find(db, &id).await?),
+            Ok(false) => {}
+            // One auction that cannot close (a fault, a bug) must not keep
+            // the others open: it is logged and tried again at the next
+            // check, the rest close now.
+            Err(e) => tracing::error!(
+                auction = %id,
+                error = %e,
+                "closing an auction failed; it is tried again at the next check"
+            ),
         }
     }
     Ok(closed)

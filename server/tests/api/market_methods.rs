@@ -1235,6 +1235,96 @@ impl Events {
     }
 }
 
+/// An auction that cannot close (a fault injected into its row's update)
+/// does not keep the others open: they close, it is tried again at the
+/// next check and closes once the fault is gone.
+#[tokio::test]
+async fn one_auction_failing_to_close_does_not_keep_the_others_open() {
+    use sea_orm::ConnectionTrait;
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.registry.notice_working_days = 0;
+            // The test closes the auctions itself.
+            s.market.close_check_secs = 3600;
+            s.market.auction_min_bid_units = 1;
+        })
+        .await;
+        let monday = next_monday(&app);
+        app.clock.set(at(monday, 9, 35));
+        let r = registry(&app, 1).await;
+        let (code, _, _) = listed_forest(&app, &r, "LZ-F-1").await;
+        let (opens, closes) = (app.now(), app.now() + Duration::minutes(10));
+        let mut ids = Vec::new();
+        for client in ["lot-a", "lot-b", "lot-c"] {
+            let (status, a) = app
+                .post_as(
+                    &r.op,
+                    "/api/v1/market/auctions",
+                    &json!({"organization_id": r.org_id(), "client_order_id": client,
+                            "instrument": code, "quantity": "10", "reserve_price": "35.00",
+                            "opens_at": opens.to_rfc3339(), "closes_at": closes.to_rfc3339()}),
+                )
+                .await;
+            assert_eq!(status, 201, "{backend:?}: {a}");
+            ids.push(a["auction"]["id"].as_str().unwrap().to_string());
+        }
+        // The middle one fails, whichever order they are closed in.
+        let faulty = ids[1].clone();
+        let sqlite = app.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+        let inject = if sqlite {
+            vec![format!(
+                "CREATE TRIGGER injected_fault BEFORE UPDATE ON auctions WHEN OLD.id = '{faulty}' \
+                 BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            )]
+        } else {
+            vec![
+                "CREATE FUNCTION injected_fault() RETURNS trigger AS $$ \
+                 BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
+                    .to_string(),
+                format!(
+                    "CREATE TRIGGER injected_fault BEFORE UPDATE ON auctions FOR EACH ROW \
+                     WHEN (OLD.id = '{faulty}') EXECUTE FUNCTION injected_fault()"
+                ),
+            ]
+        };
+        for sql in &inject {
+            app.db.execute_unprepared(sql).await.unwrap();
+        }
+        app.clock.set(closes);
+        let (rules, systems) = (Default::default(), Default::default());
+        let close =
+            || tanpuhui_server::market::auctions::close_due(&app.db, &rules, &systems, app.now());
+        let mut closed: Vec<String> = close().await.unwrap().into_iter().map(|a| a.id).collect();
+        closed.sort();
+        let mut others = vec![ids[0].clone(), ids[2].clone()];
+        others.sort();
+        assert_eq!(closed, others, "{backend:?}: the others close");
+        let status = |id: &str| {
+            let (app, id) = (&app, id.to_string());
+            async move {
+                let v: Value = app
+                    .get(&format!("/api/v1/market/auctions/{id}"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                v["auction"]["status"].as_str().unwrap().to_string()
+            }
+        };
+        assert_eq!(status(&faulty).await, "announced");
+        // The fault is repaired: the next check closes it.
+        let repair = if sqlite {
+            "DROP TRIGGER injected_fault"
+        } else {
+            "DROP TRIGGER injected_fault ON auctions"
+        };
+        app.db.execute_unprepared(repair).await.unwrap();
+        let closed: Vec<String> = close().await.unwrap().into_iter().map(|a| a.id).collect();
+        assert_eq!(closed, std::slice::from_ref(&faulty));
+        assert_eq!(status(&faulty).await, "closed");
+    }
+}
+
 /// A forest instrument listed with a seller holding it and a buyer with
 /// cash; answers the code, the seller's and the buyer's (org, token).
 pub(crate) async fn two_traders(app: &TestApp) -> (String, (String, String), (String, String)) {

@@ -219,7 +219,7 @@ async fn random_market_operations_keep_every_invariant() {
         // the background loop could not close an auction or a day.
         tanpuhui_server::telemetry::init(
             tanpuhui_server::config::LogFormat::Text,
-            "off,tanpuhui_server::error=error,tanpuhui_server::startup=warn",
+            "off,tanpuhui_server::error=error,tanpuhui_server::startup=warn,tanpuhui_server::market::auctions=error",
         );
         let mut rng = Rng::from_env("MARKET_SEED");
         let app = Arc::new(

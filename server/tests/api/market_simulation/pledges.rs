@@ -188,9 +188,10 @@ impl Fin {
         out
     }
 
-    /// Marks `root`'s chain busy; false when a request of this round has it.
-    fn take(&mut self, root: &str) -> bool {
-        self.busy.insert(root.to_string())
+    /// Marks `root`'s chain as this round's: no other request of the round
+    /// is made on it (requests pick among the chains not taken).
+    fn take(&mut self, root: &str) {
+        self.busy.insert(root.to_string());
     }
 
     fn reference(&mut self) -> String {
