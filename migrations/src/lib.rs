@@ -33,6 +33,7 @@ mod m20261207_000027_reserve_operations;
 mod m20261207_000028_pledges;
 mod m20261207_000029_insurance;
 mod m20261207_000030_pledge_auctions;
+mod m20261207_000031_bureaus;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000028_pledges::Migration),
             Box::new(m20261207_000029_insurance::Migration),
             Box::new(m20261207_000030_pledge_auctions::Migration),
+            Box::new(m20261207_000031_bureaus::Migration),
         ]
     }
 }

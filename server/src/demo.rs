@@ -27,7 +27,7 @@ use crate::cache::Cache;
 use crate::clock::Timestamp;
 use crate::config::Settings;
 use crate::ids::UserId;
-use crate::orgs::entity::OrgKind;
+use crate::orgs::entity::{Bureau, OrgKind};
 use crate::orgs::service::{self as orgs, NewOrganization};
 use crate::registry::{holdings, issuance, projects, reports};
 use crate::trips::service::{self as trips, TripRequest, Trips};
@@ -121,7 +121,7 @@ pub async fn fill(
         crate::orgs::uscc::with_check_character(&format!("91620100{n:09}"))
             .expect("a well-formed code body")
     };
-    let setup = |kind: OrgKind, name: &'static str, n: u32| {
+    let setup = |kind: OrgKind, name: &'static str, n: u32, bureau: Option<Bureau>| {
         let admin = &admin;
         async move {
             orgs::create(
@@ -131,6 +131,7 @@ pub async fn fill(
                     kind,
                     name: name.into(),
                     uscc: uscc(n),
+                    bureau,
                 },
                 now,
             )
@@ -138,8 +139,14 @@ pub async fn fill(
             .map_err(|e| fail(name)(&e))
         }
     };
-    let (dept, _) = setup(OrgKind::GovernmentDepartment, "兰州新区生态环境局", 1).await?;
-    let (centre, _) = setup(OrgKind::ServiceCentre, "兰州新区碳中和服务中心", 2).await?;
+    let (dept, _) = setup(
+        OrgKind::GovernmentDepartment,
+        "兰州新区生态环境局",
+        1,
+        Some(Bureau::Ecology),
+    )
+    .await?;
+    let (centre, _) = setup(OrgKind::ServiceCentre, "兰州新区碳中和服务中心", 2, None).await?;
     let grant = |user: String, role: Role, org: String| {
         let admin = &admin;
         async move {
@@ -168,6 +175,7 @@ pub async fn fill(
             kind: OrgKind::Enterprise,
             name: "兰州新区绿源林业有限公司".into(),
             uscc: uscc(3),
+            bureau: None,
         },
         now,
     )
@@ -393,6 +401,7 @@ where
                     kind,
                     name: name.into(),
                     uscc,
+                    bureau: None,
                 },
                 now,
             )

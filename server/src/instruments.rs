@@ -156,6 +156,20 @@ impl Class {
         }
     }
 
+    /// The bureau whose staff allocate rights of this class and confirm
+    /// their verified use; none for carbon, which the service centre
+    /// verifies and issues.
+    pub fn bureau(self) -> Option<crate::orgs::entity::Bureau> {
+        use crate::orgs::entity::Bureau;
+        match self {
+            Class::CarbonProject | Class::CarbonForest | Class::CarbonPersonal => None,
+            Class::So2 | Class::Nox | Class::Cod | Class::Nh3n => Some(Bureau::Ecology),
+            Class::WaterIncrement | Class::WaterSaving => Some(Bureau::Water),
+            Class::EnergyUse => Some(Bureau::EconomicDevelopment),
+            Class::LandCultivated | Class::LandLinkage => Some(Bureau::NaturalResources),
+        }
+    }
+
     /// The class of a credit batch: aggregated personal reductions, forest
     /// sinks (afforestation projects) or other project reductions.
     pub fn of_batch(batch_kind: &str, project_kind: Option<&str>) -> Class {
@@ -315,6 +329,14 @@ mod tests {
         // A hundredth of a mu and a square metre are both whole.
         let (unit, minor) = Class::LandCultivated.unit();
         assert_eq!((unit, minor % 100, minor * 3 % 2_000), ("mu", 0, 0));
+        // Each right has its bureau; carbon has none.
+        use crate::orgs::entity::Bureau;
+        assert_eq!(Class::CarbonPersonal.bureau(), None);
+        assert_eq!(Class::Nh3n.bureau(), Some(Bureau::Ecology));
+        assert_eq!(Class::WaterIncrement.bureau(), Some(Bureau::Water));
+        assert_eq!(Class::EnergyUse.bureau(), Some(Bureau::EconomicDevelopment));
+        assert_eq!(Class::LandLinkage.bureau(), Some(Bureau::NaturalResources));
+        assert!(Class::ALL[3..].iter().all(|c| c.bureau().is_some()));
         // Allocated rights may be clawed back; credits and indicators made
         // from verified activity may not.
         let allocated: Vec<Class> = Class::ALL.into_iter().filter(|c| c.allocated()).collect();

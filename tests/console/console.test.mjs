@@ -698,6 +698,22 @@ test('an administrator issues a partner key, shown once, and adds a reward', asy
   });
   const rewards = await admin.get('/api/v1/rewards?limit=100');
   assert.ok(rewards.data.some((/** @type {any} */ r) => r.name === '公交月票 9 折券' && r.stock === '20'));
+  // The administrator sets up the water bureau: a department responsible for water rights.
+  const code = uscc();
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.admin, server.password);
+    await page.goto(consoleUrl('/organizations/new'));
+    await page.getByLabel('名称', { exact: true }).first().fill('兰州新区水务局');
+    await page.getByLabel('统一社会信用代码').fill(code);
+    await page.getByLabel('类型').selectOption('government_department');
+    await page.getByLabel('负责的环境权益').selectOption('water');
+    await page.getByRole('button', { name: '提交申请' }).click();
+    await page.getByTestId('applied').waitFor();
+    await assertAccessible(page, 'a bureau set up');
+  });
+  const orgs = await admin.get('/api/v1/organizations?limit=100');
+  const bureau = orgs.data.find((/** @type {any} */ o) => o.uscc === code);
+  assert.equal(bureau?.bureau, 'water', 'the department is the water bureau');
 });
 
 test('a government official reads the region\'s and their department\'s statistics, the registry\'s and the market\'s', async () => {

@@ -16,6 +16,7 @@ const prop = (/** @type {string} */ schema, /** @type {string} */ field) => sche
 const ENUMS = {
   role: schemas.Role.enum,
   org_kind: schemas.OrgKind.enum,
+  bureau: schemas.Bureau.enum,
   org_status: schemas.Status.enum,
   project_kind: schemas.ProjectKind.enum,
   project_status: prop('ProjectView', 'status'),

@@ -20,22 +20,28 @@ export const STAFF_ROLE = /** @type {Record<Schemas['OrgKind'], Schemas['Role']>
   guarantor: 'guarantor', insurer: 'insurer',
 });
 
+/** The portfolios a government department may hold (none: not a bureau). */
+const BUREAUS = /** @type {const} */ (['', 'ecology', 'water', 'economic_development', 'natural_resources']);
+
 export function Apply() {
   const me = useMe();
   const admin = !!me?.roles.some((g) => g.role === 'admin');
-  const [v, setV] = useState({ name: '', uscc: '', kind: /** @type {Schemas['OrgKind']} */ ('enterprise') });
+  const [v, setV] = useState({ name: '', uscc: '', kind: /** @type {Schemas['OrgKind']} */ ('enterprise'), bureau: '' });
   const action = useAction();
   const made = /** @type {Schemas['OrganizationView'] | null} */ (action.done);
   const set = (/** @type {keyof typeof v} */ k) => (/** @type {string} */ x) => setV({ ...v, [k]: x });
   return html`<${Page} title=${t('org.apply')}>
     <form class="form" onSubmit=${(/** @type {Event} */ e) => {
         e.preventDefault();
-        action.run(() => ok(client.POST('/api/v1/organizations', { body: { name: v.name.trim(), uscc: v.uscc.trim().toUpperCase(), kind: v.kind } })));
+        const bureau = v.kind === 'government_department' && v.bureau ? /** @type {Schemas['Bureau']} */ (v.bureau) : undefined;
+        action.run(() => ok(client.POST('/api/v1/organizations', { body: { name: v.name.trim(), uscc: v.uscc.trim().toUpperCase(), kind: v.kind, bureau } })));
       }}>
       <${Field} label=${t('org.name')} name="name" value=${v.name} onInput=${set('name')} required problem=${action.problem} />
       <${Field} label=${t('gov.uscc')} name="uscc" value=${v.uscc} onInput=${set('uscc')} hint=${t('org.uscc_hint')} required problem=${action.problem} />
       ${admin ? html`<${Field} label=${t('org.kind')} name="kind" value=${v.kind} onInput=${set('kind')}
         options=${Object.keys(STAFF_ROLE).map((k) => /** @type {[string, string]} */ ([k, label('org_kind', k)]))} problem=${action.problem} />` : null}
+      ${admin && v.kind === 'government_department' ? html`<${Field} label=${t('org.bureau')} name="bureau" value=${v.bureau} onInput=${set('bureau')}
+        options=${BUREAUS.map((b) => /** @type {[string, string]} */ ([b, b ? label('bureau', b) : t('org.no_bureau')]))} problem=${action.problem} />` : null}
       <${ProblemNote} problem=${action.problem} />
       <button type="submit" disabled=${action.busy}>${t('org.apply_now')}</button>
       ${made ? html`<p class="note" role="status" data-testid="applied">${t('org.applied', { name: made.name, status: label('org_status', made.status) })}</p>` : null}

@@ -372,6 +372,7 @@ mod tests {
                 decided_at: None,
                 decision_reason: None,
                 created_at: at(),
+                bureau: None,
             },
             account: account::Model {
                 id: "acc-1".into(),

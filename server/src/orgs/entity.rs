@@ -79,6 +79,29 @@ impl OrgKind {
     }
 }
 
+/// The portfolio of a government department that is responsible for a
+/// class of environmental rights: its staff allocate them and confirm
+/// verified use (`crate::instruments::Class::bureau`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+#[serde(rename_all = "snake_case")]
+pub enum Bureau {
+    /// The ecology and environment bureau (生态环境局): discharge rights.
+    #[sea_orm(string_value = "ecology")]
+    Ecology,
+    /// The water bureau (水务局): water rights and indicators.
+    #[sea_orm(string_value = "water")]
+    Water,
+    /// The economic development bureau (经济发展局): energy-use rights.
+    #[sea_orm(string_value = "economic_development")]
+    EconomicDevelopment,
+    /// The natural resources bureau (自然资源局): land indicators.
+    #[sea_orm(string_value = "natural_resources")]
+    NaturalResources,
+}
+
 pub mod organization {
     use super::*;
 
@@ -96,6 +119,9 @@ pub mod organization {
         pub decided_at: Option<DateTimeWithTimeZone>,
         pub decision_reason: Option<String>,
         pub created_at: DateTimeWithTimeZone,
+        /// A government department's portfolio, if it is responsible for
+        /// a class of rights.
+        pub bureau: Option<Bureau>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::entity::{membership, organization, OrgKind, Status};
+use super::entity::{membership, organization, Bureau, OrgKind, Status};
 
 use super::service::{self, NewOrganization, OrgError};
 use crate::accounts::entity as account;
@@ -51,6 +51,12 @@ pub struct CreateOrganization {
     /// Unified social credit code (18 characters, GB 32100 check character).
     #[schema(min_length = 18, max_length = 18)]
     pub uscc: String,
+    /// A government department responsible for a class of environmental
+    /// rights: `ecology` (discharge rights), `water`, `economic_development`
+    /// (energy use), `natural_resources` (land indicators). No other kind
+    /// of organisation has one.
+    #[serde(default)]
+    pub bureau: Option<Bureau>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,6 +73,9 @@ pub struct OrganizationView {
     pub decided_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision_reason: Option<String>,
+    /// A government department's portfolio of rights, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bureau: Option<Bureau>,
 }
 
 impl OrganizationView {
@@ -81,6 +90,7 @@ impl OrganizationView {
             created_at: o.created_at.to_rfc3339(),
             decided_at: o.decided_at.map(|t| t.to_rfc3339()),
             decision_reason: o.decision_reason,
+            bureau: o.bureau,
         }
     }
 }
@@ -104,7 +114,7 @@ async fn account_of(db: &DatabaseConnection, org_id: &str) -> Result<Option<Stri
         (status = 201, description = "Registered (enterprises: pending approval)", body = OrganizationView),
         (status = 403, description = "Only administrators set up non-enterprise organisations (`forbidden`)", content_type = "application/problem+json"),
         (status = 409, description = "The credit code is already registered (`uscc_registered`)", content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks a rule, e.g. a wrong check character (`invalid_field`, `param` = `uscc`)", content_type = "application/problem+json")
+        (status = 422, description = "A field breaks a rule, e.g. a wrong check character (`invalid_field`, `param` = `uscc`), or a bureau for an organisation that is not a government department (`param` = `bureau`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/organizations")]
@@ -120,6 +130,7 @@ pub async fn create_organization(
         kind: body.kind,
         name: text::field("name", &body.name, text::NAME_MAX, Shape::Line)?,
         uscc: body.uscc,
+        bureau: body.bureau,
     };
     let (org, account_id) = service::create(db.get_ref(), &who, new, now).await?;
     Ok(HttpResponse::Created().json(OrganizationView::new(org, Some(account_id))))

@@ -8,7 +8,7 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
-use super::entity::{membership, organization, OrgKind, Status};
+use super::entity::{membership, organization, Bureau, OrgKind, Status};
 
 use super::uscc;
 use crate::accounts::service as accounts;
@@ -43,6 +43,8 @@ pub struct NewOrganization {
     pub kind: OrgKind,
     pub name: String,
     pub uscc: String,
+    /// A government department's portfolio (no other kind has one).
+    pub bureau: Option<Bureau>,
 }
 
 /// An enterprise applies and waits for approval; departments, the service
@@ -55,6 +57,12 @@ pub async fn create(
     now: DateTime<FixedOffset>,
 ) -> Result<(organization::Model, String), OrgError> {
     let code = uscc::parse(&new.uscc)?;
+    if new.bureau.is_some() && new.kind != OrgKind::GovernmentDepartment {
+        return Err(OrgError::Invalid {
+            param: "bureau",
+            detail: "only a government department is a bureau".into(),
+        });
+    }
     let status = if new.kind == OrgKind::Enterprise {
         Status::Pending
     } else if who.is_admin() {
@@ -76,6 +84,7 @@ pub async fn create(
         decided_at: Set((status == Status::Approved).then_some(now)),
         decision_reason: Set(None),
         created_at: Set(now),
+        bureau: Set(new.bureau),
     }
     .insert(&txn)
     .await

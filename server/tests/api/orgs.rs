@@ -413,3 +413,60 @@ async fn roles_are_granted_by_email_or_mobile() {
         }
     }
 }
+
+/// A department may be the bureau responsible for a class of rights; no
+/// other kind of organisation is one, and a bureau of no such name is
+/// refused.
+#[tokio::test]
+async fn a_department_may_be_the_bureau_for_a_class_of_rights() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let admin = app.admin("admin1@tph.cn").await;
+        let (status, water) = app
+            .post_as(
+                &admin,
+                "/api/v1/organizations",
+                &json!({"kind": "government_department", "name": "兰州新区水务局",
+                        "uscc": uscc(910_001), "bureau": "water"}),
+            )
+            .await;
+        assert_eq!(
+            (status, water["bureau"].as_str(), water["status"].as_str()),
+            (201, Some("water"), Some("approved")),
+            "{backend:?}: {water}"
+        );
+        let id = water["id"].as_str().unwrap();
+        let (status, read) = app
+            .get_as(&admin, &format!("/api/v1/organizations/{id}"))
+            .await;
+        assert_eq!((status, &read["bureau"]), (200, &json!("water")), "{read}");
+        // A department without a portfolio shows none.
+        let (status, plain) = app
+            .post_as(
+                &admin,
+                "/api/v1/organizations",
+                &json!({"kind": "government_department", "name": "兰州新区管委会办公室",
+                        "uscc": uscc(910_002)}),
+            )
+            .await;
+        assert_eq!(status, 201, "{plain}");
+        assert!(plain.get("bureau").is_none(), "{plain}");
+        let (status, p) = app
+            .post_as(
+                &admin,
+                "/api/v1/organizations",
+                &json!({"kind": "bank", "name": "银行", "uscc": uscc(910_003), "bureau": "ecology"}),
+            )
+            .await;
+        assert_eq!((status, p["param"].as_str()), (422, Some("bureau")), "{p}");
+        let (status, p) = app
+            .post_as(
+                &admin,
+                "/api/v1/organizations",
+                &json!({"kind": "government_department", "name": "某局",
+                        "uscc": uscc(910_004), "bureau": "forestry"}),
+            )
+            .await;
+        assert_eq!(status, 400, "{p}");
+    }
+}
