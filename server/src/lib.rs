@@ -38,6 +38,7 @@ pub mod rate_limit;
 pub mod registry;
 pub mod reserve;
 pub mod rewards;
+pub mod rights;
 pub mod startup;
 pub mod telemetry;
 pub mod text;
