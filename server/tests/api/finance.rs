@@ -62,6 +62,48 @@ async fn close(app: &TestApp) -> usize {
     .unwrap()
 }
 
+/// `code` listed at a guidance price of 36.00, a buyer funded by fixture
+/// `n`'s bank, and `quantity` units of the registry enterprise's pledged to
+/// that bank for `loan` fen until `matures` (applied and confirmed): the
+/// buyer and its bank, and the pledge's id.
+async fn pledged(
+    app: &TestApp,
+    r: &crate::helpers::Registry,
+    code: &str,
+    n: u32,
+    quantity: &str,
+    loan: &str,
+    matures: NaiveDate,
+) -> (crate::pricing::Funded, Value) {
+    listed_at_guidance(
+        app,
+        &r.g.gov,
+        code,
+        json!({"price": "36.00", "reason": "基准"}),
+    )
+    .await;
+    let funded = funded_buyer(app, &r.g, n).await;
+    let (status, p) = app
+        .post_as(
+            &r.op,
+            "/api/v1/pledges",
+            &json!({"organization_id": r.org_id(), "pledgee_organization_id": funded.bank_id,
+                    "client_id": "P-1", "instrument": code, "quantity": quantity}),
+        )
+        .await;
+    assert_eq!(status, 201, "{p}");
+    let (status, p) = app
+        .post_as(
+            &funded.teller,
+            &path(&p["id"], "confirm"),
+            &json!({"organization_id": funded.bank_id, "loan_amount": loan,
+                    "matures_on": day(matures)}),
+        )
+        .await;
+    assert_eq!(status, 200, "{p}");
+    (funded, p["id"].clone())
+}
+
 async fn register(app: &TestApp, code: &str) -> Vec<Value> {
     let v: Value = app
         .get(&format!("/api/v1/public/pledges?instrument={code}"))
@@ -1338,38 +1380,21 @@ async fn a_defaulted_pledge_is_sold_in_part_by_auction_and_the_rest_taken_over()
         let (app, monday) = market_week(backend).await;
         let m = monday.date_naive();
         let (r, code, credits) = forest(&app, 85, "LZ-F-85").await;
-        listed_at_guidance(
+        let account = r.account_id().to_string();
+        let (issued, _) = balance(&app, &r.op, &account, &credits).await;
+        let (funded, id) = pledged(
             &app,
-            &r.g.gov,
+            &r,
             &code,
-            json!({"price": "36.00", "reason": "基准"}),
+            85,
+            "1000",
+            "2520000",
+            m + Duration::days(365),
         )
         .await;
-        let funded = funded_buyer(&app, &r.g, 85).await;
         let (reserve, _) = crate::helpers::reserve_platform(&app, &r.g, 85).await;
         deposit(&app, &funded, &reserve, "D-R").await;
         let org = r.org_id().to_string();
-        let account = r.account_id().to_string();
-        let (issued, _) = balance(&app, &r.op, &account, &credits).await;
-        let (status, p) = app
-            .post_as(
-                &r.op,
-                "/api/v1/pledges",
-                &json!({"organization_id": org, "pledgee_organization_id": funded.bank_id,
-                             "client_id": "P-1", "instrument": code, "quantity": "1000"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{backend:?}: {p}");
-        let (status, p) = app
-            .post_as(
-                &funded.teller,
-                &path(&p["id"], "confirm"),
-                &json!({"organization_id": funded.bank_id, "loan_amount": "2520000",
-                             "matures_on": day(m + Duration::days(365))}),
-            )
-            .await;
-        assert_eq!(status, 200, "{p}");
-        let id = p["id"].clone();
         // Called at Monday's close at 30.00 (cure by the next Monday); not cured.
         publish(&app, &r.g.gov, &code, "30.00").await;
         app.clock.set(at(monday + Duration::days(1), 0, 1));
@@ -1722,38 +1747,13 @@ async fn a_topped_up_pledge_sold_by_auction_delivers_each_batch_once() {
         let (app, monday) = market_week(backend).await;
         let m = monday.date_naive();
         let (r, code, credits) = forest(&app, 86, "LZ-F-86").await;
-        listed_at_guidance(
-            &app,
-            &r.g.gov,
-            &code,
-            json!({"price": "36.00", "reason": "基准"}),
-        )
-        .await;
-        let funded = funded_buyer(&app, &r.g, 86).await;
-        let second = funded_buyer(&app, &r.g, 186).await;
-        let org = r.org_id().to_string();
         let account = r.account_id().to_string();
         let (issued, _) = balance(&app, &r.op, &account, &credits).await;
-        let (status, p) = app
-            .post_as(
-                &r.op,
-                "/api/v1/pledges",
-                &json!({"organization_id": org, "pledgee_organization_id": funded.bank_id,
-                        "client_id": "P-1", "instrument": code, "quantity": "100"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{backend:?}: {p}");
-        // 2,000.00 lent until Tuesday; 50 units added on Monday.
-        let (status, p) = app
-            .post_as(
-                &funded.teller,
-                &path(&p["id"], "confirm"),
-                &json!({"organization_id": funded.bank_id, "loan_amount": "200000",
-                        "matures_on": day(m + Duration::days(1))}),
-            )
-            .await;
-        assert_eq!(status, 200, "{p}");
-        let id = p["id"].clone();
+        // 2,000.00 lent on 100 units until Tuesday; 50 units added on Monday.
+        let (funded, id) =
+            pledged(&app, &r, &code, 86, "100", "200000", m + Duration::days(1)).await;
+        let second = funded_buyer(&app, &r.g, 186).await;
+        let org = r.org_id().to_string();
         let (status, t) = app
             .post_as(
                 &r.op,
