@@ -327,17 +327,7 @@ pub async fn announce(
     crate::audit::log::append(
         &txn,
         "market.auction_announced",
-        serde_json::json!({
-            "auction": a.id,
-            "instrument": a.instrument,
-            "seller": a.seller_organization_id,
-            "quantity": a.quantity,
-            "reserve_price": money::yuan(a.reserve_price),
-            "min_bid_units": a.min_bid_units,
-            "bidder_cap_units": a.bidder_cap_units,
-            "opens_at": a.opens_at.to_rfc3339(),
-            "closes_at": a.closes_at.to_rfc3339(),
-        }),
+        announced_event(&a),
         None,
         now,
     )
@@ -734,6 +724,26 @@ pub async fn close(
     Ok(true)
 }
 
+/// The public log's record of an announcement: the lot's terms, and the
+/// pledge it sells when it is an enforcement sale.
+fn announced_event(a: &auction::Model) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "auction": a.id,
+        "instrument": a.instrument,
+        "seller": a.seller_organization_id,
+        "quantity": a.quantity,
+        "reserve_price": money::yuan(a.reserve_price),
+        "min_bid_units": a.min_bid_units,
+        "bidder_cap_units": a.bidder_cap_units,
+        "opens_at": a.opens_at.to_rfc3339(),
+        "closes_at": a.closes_at.to_rfc3339(),
+    });
+    if let Some(pledge) = &a.pledge_id {
+        body["pledge"] = serde_json::json!(pledge);
+    }
+    body
+}
+
 /// A pledge's collateral put up for sale by its pledgee bank: the lot is
 /// the pledge's own holds (the same batches and grams, never free in
 /// between), the seller the pledgor, the auction named after the pledge.
@@ -844,18 +854,7 @@ pub(crate) async fn announce_pledged(
     crate::audit::log::append(
         txn,
         "market.auction_announced",
-        serde_json::json!({
-            "auction": a.id,
-            "instrument": a.instrument,
-            "seller": a.seller_organization_id,
-            "pledge": pledge_id,
-            "quantity": a.quantity,
-            "reserve_price": money::yuan(a.reserve_price),
-            "min_bid_units": a.min_bid_units,
-            "bidder_cap_units": a.bidder_cap_units,
-            "opens_at": a.opens_at.to_rfc3339(),
-            "closes_at": a.closes_at.to_rfc3339(),
-        }),
+        announced_event(&a),
         None,
         now,
     )
