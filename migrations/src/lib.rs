@@ -34,6 +34,7 @@ mod m20261207_000028_pledges;
 mod m20261207_000029_insurance;
 mod m20261207_000030_pledge_auctions;
 mod m20261207_000031_bureaus;
+mod m20261207_000032_right_allocations;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_insurance::Migration),
             Box::new(m20261207_000030_pledge_auctions::Migration),
             Box::new(m20261207_000031_bureaus::Migration),
+            Box::new(m20261207_000032_right_allocations::Migration),
         ]
     }
 }

@@ -32,6 +32,7 @@ use crate::{accounts, audit, auth, estimates, health, orgs, partners, registry, 
         (name = "market", description = "Trading credited reductions: instruments and their listing, cash deposited and withdrawn through a settlement bank; public market data"),
         (name = "pricing", description = "Guidance prices: published versions per instrument with tiers by district and kind of organisation, floors, an organisation's applicable price"),
         (name = "reserve", description = "The reserve platform's operations with holders: buy-backs at the guidance price, swaps, leases; claw-back orders"),
+        (name = "rights", description = "Environmental rights other than carbon (pollutant discharge, water, energy use, land indicators): allocation by the responsible bureau against a permit or project, conversion of free allocations into tradeable units"),
         (name = "finance", description = "Green finance: pledges of units and of a project's future issuance to banks, valuation at each close, margin calls, repayments and releases, guarantees, enforcement by reserve take-over; the public encumbrance register; carbon-sink index and price insurance"),
         (name = "public", description = "Public disclosure (no sign-in): projects, batches, retirements, statistics; JSON or CSV"),
         (name = "audit", description = "The public Merkle audit log (RFC 9162): signed tree heads, inclusion and consistency proofs, entries (no sign-in needed)"),
@@ -146,6 +147,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::reserve::routes::return_lease)
         .service(crate::reserve::routes::reserve_operations)
         .service(crate::reserve::routes::order_claw_back)
+        .service(crate::rights::routes::allocate)
+        .service(crate::rights::routes::convert)
+        .service(crate::rights::routes::public_allocations)
+        .service(crate::rights::routes::public_allocation)
         .service(crate::reserve::routes::public_reserve)
         .service(crate::reserve::routes::public_reserve_operations)
         .service(crate::finance::routes::apply_pledge)
@@ -281,7 +286,7 @@ fn tidy_components(api: &mut utoipa::openapi::OpenApi) {
             "status",
             crate::registry::reports::status::ALL,
         ),
-        ("BatchView", "kind", &["project", "personal"]),
+        ("BatchView", "kind", &["project", "personal", "allocation"]),
         ("TripView", "source", &["self_declared", "gps", "partner"]),
         ("ReviewView", "decision", &["approved", "rejected"]),
     ];
@@ -600,9 +605,11 @@ enum ParamShape {
     Values(&'static [&'static str]),
 }
 
-/// A credit batch's serial: `TPH-<project number>-<vintage>-<seq>` or
-/// `TPH-PER-<vintage>-<seq>` for aggregated personal reductions.
-const BATCH_ID: &str = r"^TPH-(PER|[0-9]{4,})-[0-9]{4}-[0-9]{3,}$";
+/// A batch's serial: `TPH-<project number>-<vintage>-<seq>`,
+/// `TPH-PER-<vintage>-<seq>` for aggregated personal reductions, or
+/// `<instrument>-<seq>` for a bureau's allocation of rights.
+const BATCH_ID: &str =
+    r"^TPH-(PER|[0-9]{4,}|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}-[0-9]{3,}$";
 /// A methodology table id (the catalogue refuses any other).
 const TABLE_ID: &str = r"^[a-z0-9-]{1,64}$";
 /// Yuan with at most two decimals (the tick is one fen).
@@ -616,7 +623,7 @@ fn parameter_shape(path: &str, name: &str) -> Option<ParamShape> {
     Some(match (path, name) {
         ("/api/v1/retirements/{id}/certificate", "format") => Values(&["json", "html"]),
         (_, "format") => Values(&["json", "csv"]),
-        ("/api/v1/public/batches", "kind") => Values(&["project", "personal"]),
+        ("/api/v1/public/batches", "kind") => Values(&["project", "personal", "allocation"]),
         (_, "scope") => Values(&["all", "organization"]),
         (_, "decision") => Values(&["approve", "reject"]),
         (_, "status") if path.ends_with("/projects") => {

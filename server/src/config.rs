@@ -121,6 +121,8 @@ pub struct Settings {
     pub pricing: crate::pricing::rules::PricingRules,
     /// Pledges, guarantees and insurance (`[finance]` in the file).
     pub finance: crate::finance::rules::FinanceRules,
+    /// Environmental rights: validity, surrender, conversion (`[rights]`).
+    pub rights: crate::rights::rules::RightsRules,
     /// Largest request head (every header's name and value together);
     /// larger ones are answered 431.
     pub max_header_bytes: usize,
@@ -170,6 +172,7 @@ pub struct FileSettings {
     pub market: Option<crate::market::rules::MarketRules>,
     pub pricing: Option<crate::pricing::rules::PricingRules>,
     pub finance: Option<crate::finance::rules::FinanceRules>,
+    pub rights: Option<crate::rights::rules::RightsRules>,
     pub max_header_bytes: Option<usize>,
     pub refresh_grace_secs: Option<u64>,
 }
@@ -504,6 +507,11 @@ impl Settings {
             name: "finance",
             message,
         })?;
+        let rights = file.rights.unwrap_or_default();
+        rights.validate().map_err(|message| ConfigError::Invalid {
+            name: "rights",
+            message,
+        })?;
         let trip_rules = file.trip_rules.unwrap_or_default();
         trip_rules
             .validate()
@@ -526,6 +534,7 @@ impl Settings {
             market,
             pricing,
             finance,
+            rights,
             max_header_bytes,
             refresh_grace_secs,
             database_max_connections,
@@ -725,6 +734,7 @@ mod tests {
             ("market", accepted_keys(section("market"))),
             ("pricing", accepted_keys(section("pricing"))),
             ("finance", accepted_keys(section("finance"))),
+            ("rights", accepted_keys(section("rights"))),
         ] {
             let listed: Vec<&str> = reference::SETTINGS
                 .iter()
@@ -734,8 +744,15 @@ mod tests {
             for k in &keys {
                 // Sections are listed by their keys.
                 if name.is_empty()
-                    && ["trip_rules", "registry", "market", "pricing", "finance"]
-                        .contains(&k.as_str())
+                    && [
+                        "trip_rules",
+                        "registry",
+                        "market",
+                        "pricing",
+                        "finance",
+                        "rights",
+                    ]
+                    .contains(&k.as_str())
                 {
                     continue;
                 }

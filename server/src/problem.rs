@@ -111,6 +111,8 @@ problem_codes! {
     ReleaseBeyondRepaid = 409, "release_beyond_repaid", "(finance) more units than the repayments free: units are released in proportion to the loan repaid";
     EnforcementNotDue = 409, "enforcement_not_due", "(finance) the pledge is not in default: a margin call still within its cure deadline, or a loan not yet due";
     PolicyNotOpen = 409, "policy_not_open", "(finance) the insurance policy was answered, withdrawn or has ended";
+    AllocationExists = 409, "allocation_exists", "(rights) the permit or project identifier has an allocation of this instrument already";
+    UnitsUnconverted = 409, "units_unconverted", "(rights) the units were allocated free of charge and are not converted: the holder converts them (补缴) before they are sold, transferred, retired, leased or pledged; only the reserve takes them unconverted";
     ClawBackNotApplicable = 409, "claw_back_not_applicable", "(reserve) claw-back returns allocated rights only; issued carbon credits are never clawed back";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";

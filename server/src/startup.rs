@@ -173,6 +173,7 @@ impl Application {
                 market: settings.market.clone(),
                 pricing: settings.pricing.clone(),
                 finance: settings.finance.clone(),
+                rights: settings.rights.clone(),
                 feed,
                 log_key,
                 clock,
@@ -418,6 +419,7 @@ struct Policies {
     market: crate::market::rules::MarketRules,
     pricing: crate::pricing::rules::PricingRules,
     finance: crate::finance::rules::FinanceRules,
+    rights: crate::rights::rules::RightsRules,
     feed: crate::market::feed::Feed,
     log_key: crate::audit::routes::LogKey,
     clock: Clock,
@@ -455,6 +457,7 @@ fn run(
     let market_rules = web::Data::new(policies.market);
     let pricing_rules = web::Data::new(policies.pricing);
     let finance_rules = web::Data::new(policies.finance);
+    let rights_rules = web::Data::new(policies.rights);
     let feed = web::Data::new(policies.feed);
     let log_key = web::Data::new(policies.log_key);
     let clock = web::Data::new(policies.clock);
@@ -491,6 +494,7 @@ fn run(
             .app_data(market_rules.clone())
             .app_data(pricing_rules.clone())
             .app_data(finance_rules.clone())
+            .app_data(rights_rules.clone())
             .app_data(feed.clone())
             .app_data(lanes.clone())
             .app_data(log_key.clone())

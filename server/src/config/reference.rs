@@ -171,6 +171,14 @@ pub const SETTINGS: &[Setting] = &[
     in_section("finance", "max_term_days", "3650", "the longest pledge loan, days from confirmation to maturity (1 to 36500)"),
     in_section("finance", "price_averaging_days", "20", "trading days of closes a price insurance policy averages, up to its expiry, when it names none (1 to 366)"),
     in_section("finance", "sink_claim_window_days", "90", "days after a carbon-sink index policy's year during which reversals of that year still make claims; then the policy ends and the insurer's cash held for it is released (0 to 366)"),
+    in_section("rights", "pollutant_validity_years", "5", "years pollutant-discharge rights stay valid, counted from their year: they cover that many compliance years and lapse after the last one's surrender deadline (1 to 50; 5 years in principle, national guidance)"),
+    in_section("rights", "water_validity_years", "1", "years water-saving rights and clean-water increment indicators stay valid, counted as for pollutants (1 to 50)"),
+    in_section("rights", "energy_validity_years", "1", "years energy-use rights stay valid, counted as for pollutants (1 to 50)"),
+    in_section("rights", "land_validity_years", "0", "years land indicators stay valid, counted as for pollutants; 0: they do not lapse (0 to 50)"),
+    in_section("rights", "surrender_days", "90", "days after a compliance year's end (31 December, China time) by which holders surrender rights covering its verified use; rights lapse after the deadline of the last year they cover (1 to 366)"),
+    in_section("rights", "pollutant_conversion_rate", "\"1.0\"", "share of the holder's applicable guidance price paid into the reserve platform's fund to convert freely allocated pollutant rights into tradeable ones (补缴) (0 to 3)"),
+    in_section("rights", "water_conversion_rate", "\"1.0\"", "the same for water-saving rights (0 to 3)"),
+    in_section("rights", "energy_conversion_rate", "\"1.0\"", "the same for energy-use rights (0 to 3)"),
 ];
 
 /// Every environment variable the server reads.

@@ -110,6 +110,8 @@ pub async fn for_org(
     }
 }
 
+/// The refusal naming what holds the units the caller lacks: pledges
+/// first, then allocations not yet converted (`crate::rights`).
 async fn pledged_refusal(
     db: &impl ConnectionTrait,
     account_id: &str,
@@ -123,13 +125,9 @@ async fn pledged_refusal(
         ),
         None => (
             vec![instrument_or_batch.to_string()],
-            crate::instruments::GRAMS_PER_TONNE,
+            batch_minor(db, instrument_or_batch).await?,
         ),
     };
-    let pledged = pledges_on(db, account_id, &batches).await?;
-    if pledged.is_empty() {
-        return Ok(None);
-    }
     let balances = crate::ledger::entity::balance::Entity::find()
         .filter(crate::ledger::entity::balance::Column::AccountId.eq(account_id))
         .filter(
@@ -139,9 +137,19 @@ async fn pledged_refusal(
         .all(db)
         .await?;
     let available: i64 = balances.iter().map(|b| b.posted - b.held).sum();
+    let pledged = pledges_on(db, account_id, &batches).await?;
     let under_pledge: i64 = pledged.iter().map(|(_, g)| g).sum();
-    if available + under_pledge < wanted {
-        return Ok(None);
+    if pledged.is_empty() || available + under_pledge < wanted {
+        return crate::rights::conversion::unconverted_refusal(
+            db,
+            account_id,
+            instrument_or_batch,
+            &batches,
+            available,
+            wanted,
+            minor,
+        )
+        .await;
     }
     let names: Vec<String> = pledged
         .iter()
@@ -162,6 +170,19 @@ async fn pledged_refusal(
             names.join("; ")
         ),
     )))
+}
+
+/// Minor units in one unit of a batch: its instrument's class's (a batch
+/// issued before instruments, carbon, counts in tonnes).
+async fn batch_minor(db: &impl ConnectionTrait, batch_id: &str) -> Result<i64, MarketError> {
+    let instrument = crate::registry::entity::batch::Entity::find_by_id(batch_id.to_string())
+        .one(db)
+        .await?
+        .and_then(|b| b.instrument);
+    Ok(instrument
+        .as_deref()
+        .and_then(crate::instruments::Code::parse)
+        .map_or(crate::instruments::GRAMS_PER_TONNE, |c| c.class.unit().1))
 }
 
 /// Grams of `instrument` the account's live pledges hold.

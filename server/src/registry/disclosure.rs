@@ -300,6 +300,7 @@ pub struct Statistics {
 
 #[derive(Debug, FromQueryResult)]
 struct BatchRow {
+    id: String,
     kind: String,
     project_kind: Option<String>,
     vintage: i32,
@@ -308,7 +309,7 @@ struct BatchRow {
     cancelled_g: i64,
 }
 
-/// Issued, retired and cancelled credits, held credits by kind of account,
+/// Carbon credits issued, retired and cancelled, held by kind of account,
 /// and totals by project type and vintage.
 #[utoipa::path(
     tag = "public",
@@ -318,8 +319,12 @@ struct BatchRow {
 pub async fn public_statistics(
     db: web::Data<DatabaseConnection>,
 ) -> Result<HttpResponse, ApiError> {
+    // Carbon only: rights count kilograms, cubic metres, tce and mu, which
+    // do not add to tonnes of CO2e.
     let batches: Vec<BatchRow> = batch::Entity::find()
+        .filter(batch::Column::Kind.ne(super::issuance::ALLOCATION))
         .select_only()
+        .column(batch::Column::Id)
         .column(batch::Column::Kind)
         .column(batch::Column::Vintage)
         .column(batch::Column::QuantityG)
@@ -348,9 +353,10 @@ pub async fn public_statistics(
     }
     // Held credits: balances of credit assets on every account that is not
     // an issuer or a retired/cancelled sink.
-    let rows: Vec<(String, Option<String>, i64)> = balance::Entity::find()
+    let rows: Vec<(String, String, Option<String>, i64)> = balance::Entity::find()
         .select_only()
         .column(balance::Column::AccountId)
+        .column(balance::Column::Asset)
         .column_as(
             sea_orm::sea_query::Expr::cust(
                 "(SELECT code FROM accounts WHERE accounts.id = ledger_balances.account_id)",
@@ -369,9 +375,14 @@ pub async fn public_statistics(
         .into_iter()
         .map(|a| (a.id, a.kind))
         .collect();
+    let carbon: std::collections::HashSet<String> =
+        batches.iter().map(|b| format!("credit:{}", b.id)).collect();
     let mut held: BTreeMap<String, i64> = BTreeMap::new();
     let mut buffer_pool = 0i64;
-    for (account_id, code, posted) in rows {
+    for (account_id, asset, code, posted) in rows {
+        if !carbon.contains(&asset) {
+            continue;
+        }
         let code = code.unwrap_or_default();
         if code.starts_with("issuer:") || code.starts_with("sink:") {
             continue;

@@ -69,9 +69,12 @@ fn sender_kind(a: &account::Model) -> bool {
 
 /// The batch must exist (a bad id is the caller's mistake, not a 404 of
 /// the route).
-async fn known_batch(db: &impl ConnectionTrait, id: &str) -> Result<(), RegistryError> {
+async fn known_batch(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<super::entity::batch::Model, RegistryError> {
     match issuance::find(db, id).await {
-        Ok(_) => Ok(()),
+        Ok(b) => Ok(b),
         Err(RegistryError::NotFound) => Err(RegistryError::invalid("batch_id", "no such batch")),
         Err(e) => Err(e),
     }
@@ -97,7 +100,8 @@ pub struct TransferInput {
     pub from_account_id: String,
     pub to_account_id: String,
     pub batch_id: String,
-    /// Grams CO2e (serial units), an integer string.
+    /// Serial units, an integer string: grams of CO2e, or the ledger minor
+    /// unit of a batch of rights (g, L, kgce, 1/10,000 mu).
     #[serde(deserialize_with = "crate::amount::deserialize")]
     #[schema(value_type = String)]
     pub quantity_g: i64,
@@ -310,7 +314,14 @@ pub async fn retire(
             ))
         };
     }
-    known_batch(db, &input.batch_id).await?;
+    if known_batch(db, &input.batch_id).await?.kind == issuance::ALLOCATION {
+        // A certificate counts tonnes of CO2e; rights are surrendered for
+        // compliance instead.
+        return Err(RegistryError::invalid(
+            "batch_id",
+            "a batch of environmental rights is not retired: rights are surrendered for compliance",
+        ));
+    }
     let sink = accounts::system(db, RETIRED, now).await?;
     let txn = crate::db::begin_write(db).await?;
     // The ledger id is the retirement's: a concurrent duplicate waits here

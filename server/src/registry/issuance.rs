@@ -30,6 +30,9 @@ pub const BUFFER_POOL: &str = "pool:forest-buffer";
 pub const RETIRED: &str = "sink:retired";
 pub const CANCELLED: &str = "sink:cancelled";
 
+/// The kind of a batch of environmental rights (`crate::rights`).
+pub const ALLOCATION: &str = "allocation";
+
 pub fn asset(batch_id: &str) -> Asset {
     Asset::parse(&format!("credit:{batch_id}")).expect("batch ids are valid asset names")
 }
@@ -152,9 +155,9 @@ pub async fn issue(
 }
 
 /// A batch about to be issued.
-pub(super) struct NewBatch<'a> {
+pub(crate) struct NewBatch<'a> {
     pub id: String,
-    /// `project` or `personal`.
+    /// `project`, `personal` or [`ALLOCATION`].
     pub kind: &'static str,
     pub project_id: Option<String>,
     pub report_id: Option<String>,
@@ -176,7 +179,7 @@ pub(super) struct NewBatch<'a> {
 /// `registry.batch_issued` event (with `detail` merged in), the batch row.
 /// A batch id taken at the same moment by another transaction is
 /// `try_again`.
-pub(super) async fn record_batch(
+pub(crate) async fn record_batch(
     txn: &DatabaseTransaction,
     new: NewBatch<'_>,
     issuer: &account::Model,

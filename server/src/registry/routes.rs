@@ -488,7 +488,7 @@ pub async fn record_reversal(
     responses(
         (status = 200, description = "Moved (or, with `replayed`, moved before)", body = TransferView),
         (status = 404, description = "No such sending account the caller may move from (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Not enough available (`insufficient_credits`), or `transfer_id` used for another transfer (`id_reused`)", content_type = "application/problem+json"),
+        (status = 409, description = "Not enough available (`insufficient_credits`; `units_pledged` or `units_unconverted` when a pledge or an unconverted allocation holds the rest), or `transfer_id` used for another transfer (`id_reused`)", content_type = "application/problem+json"),
         (status = 422, description = "Over the transfer limit, or a bad receiver or batch (`invalid_field`)", content_type = "application/problem+json")
     )
 )]

@@ -1,20 +1,28 @@
 //! Claw-back (无偿收回): government staff order rights allocated to a
 //! closed, bankrupt or relocated enterprise returned to the reserve
-//! without payment. It applies to allocated rights only
-//! ([`Class::allocated`](crate::instruments::Class::allocated)); issued
-//! carbon credits are refused, whoever holds them.
+//! without payment, in one ledger transaction. It applies to allocated
+//! rights only ([`Class::allocated`](crate::instruments::Class::allocated));
+//! issued carbon credits and indicators are refused, whoever holds them.
+//! It is the one way unconverted units leave their holder.
 
-use serde::Deserialize;
+use chrono::{DateTime, FixedOffset};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::lots::{self, Holder};
 use super::offers::reserve_platform;
 use crate::auth::extract::Principal;
 use crate::auth::roles::Role;
+use crate::finance::views::units;
+use crate::ledger::{self, Command, Draw, Request};
 use crate::market::error::MarketError;
-use crate::market::{listing, money};
+use crate::market::{listing, money, participants};
 use crate::orgs::entity::organization;
 use crate::problem::ProblemCode;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use crate::rights::allocation::unconverted_hold;
+use crate::rights::entity::{allocation, AllocationStatus};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,13 +43,32 @@ pub struct ClawBackInput {
     pub document_sha256: String,
 }
 
-/// Checks the order and refuses it for instruments that are not
-/// allocated rights — today every instrument, all of them carbon credits.
+/// What a claw-back returned.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClawBackView {
+    pub organization_id: String,
+    pub reserve_organization_id: String,
+    pub instrument: String,
+    /// Units returned (decimal text).
+    #[schema(example = "1000")]
+    pub quantity: String,
+    /// Of them, units that were still unconverted (taken first).
+    #[schema(example = "800")]
+    pub unconverted: String,
+    pub reason: String,
+}
+
+/// Returns `quantity` units of an allocated class from the enterprise to
+/// the reserve platform: first what its free allocations still hold
+/// unconverted (oldest allocation first), then its available units.
+/// Units pledged are refused with the pledge named; carbon credits are
+/// never clawed back.
 pub async fn order(
     db: &DatabaseConnection,
     who: &Principal,
     input: &ClawBackInput,
-) -> Result<(), MarketError> {
+    now: DateTime<FixedOffset>,
+) -> Result<ClawBackView, MarketError> {
     if !(who.is_admin() || who.has_role(Role::Government)) {
         return Err(MarketError::Forbidden(
             "only government staff order a claw-back",
@@ -50,7 +77,7 @@ pub async fn order(
     let code = listing::parse_code("instrument", &input.instrument)?;
     money::check_quantity(input.quantity)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
-    crate::text::clean(
+    let reason = crate::text::clean(
         &input.reason,
         crate::text::REASON_MAX,
         crate::text::Shape::Paragraph,
@@ -63,11 +90,12 @@ pub async fn order(
             "the SHA-256 of the decision document, 64 hex digits",
         ));
     }
-    organization::Entity::find_by_id(input.organization_id.clone())
+    // A closed or bankrupt enterprise need not be approved any more.
+    let org = organization::Entity::find_by_id(input.organization_id.clone())
         .one(db)
         .await?
         .ok_or_else(|| MarketError::unknown("organization_id", "no such organisation"))?;
-    reserve_platform(
+    let reserve = reserve_platform(
         db,
         "reserve_organization_id",
         &input.reserve_organization_id,
@@ -77,14 +105,128 @@ pub async fn order(
         return Err(MarketError::Conflict(
             ProblemCode::ClawBackNotApplicable,
             format!(
-                "{code} holds issued carbon credits, which are never clawed back; claw-back returns allocated rights"
+                "{code} is not allocated: carbon credits and indicators made from verified activity are never clawed back; claw-back returns allocated rights"
             ),
         ));
     }
-    // An allocated class reaches here; none exists yet, and its transfer
-    // comes with it (allocation is that class's own capability).
-    Err(MarketError::Conflict(
-        ProblemCode::ClawBackNotApplicable,
-        format!("{code} has no allocation to return"),
-    ))
+    if org.id == reserve.org.id {
+        return Err(MarketError::invalid(
+            "organization_id",
+            "the reserve platform does not claw back from itself",
+        ));
+    }
+    let holder = participants::account_of(db, &org.id).await?;
+    let instrument = code.to_string();
+    let (_, minor) = code.class.unit();
+    let grams = money::to_minor(input.quantity, minor)
+        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let txn = crate::db::begin_write(db).await?;
+    let free = allocation::Entity::find()
+        .filter(allocation::Column::HolderOrganizationId.eq(org.id.as_str()))
+        .filter(allocation::Column::Instrument.eq(instrument.as_str()))
+        .filter(allocation::Column::Status.eq(AllocationStatus::Active))
+        .filter(allocation::Column::UnconvertedG.gt(0))
+        .order_by_asc(allocation::Column::Id)
+        .all(&txn)
+        .await?;
+    let mut draws = Vec::new();
+    let mut left = grams;
+    for a in &free {
+        let take = std::cmp::min(left, a.unconverted_g);
+        if take == 0 {
+            break;
+        }
+        let taken = allocation::Entity::update_many()
+            .col_expr(
+                allocation::Column::UnconvertedG,
+                Expr::col(allocation::Column::UnconvertedG).sub(take),
+            )
+            .col_expr(allocation::Column::UpdatedAt, Expr::value(now))
+            .filter(allocation::Column::Id.eq(a.id.as_str()))
+            .filter(allocation::Column::UnconvertedG.gte(take))
+            .exec(&txn)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Err(MarketError::Conflict(
+                ProblemCode::TryAgain,
+                "the allocation changed meanwhile; try again".into(),
+            ));
+        }
+        draws.push(Draw {
+            hold_id: unconverted_hold(&a.id),
+            to_account_id: Some(reserve.account.id.clone()),
+            amount: take,
+        });
+        left -= take;
+    }
+    let unconverted = grams - left;
+    if left > 0 {
+        let holder_view = Holder {
+            account: &holder,
+            who: "the enterprise",
+            t_plus_one: None,
+        };
+        let lots = lots::hold(
+            &txn,
+            &holder_view,
+            &code,
+            left / minor,
+            &format!("claw-back:{id}"),
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            MarketError::Conflict(ProblemCode::InsufficientUnits, _) => MarketError::Conflict(
+                ProblemCode::InsufficientUnits,
+                format!(
+                    "{} holds fewer than {} units of {instrument} that may be clawed back",
+                    org.name, input.quantity
+                ),
+            ),
+            other => other,
+        })?;
+        draws.extend(lots::deliver(&lots, &reserve.account.id));
+    }
+    ledger::apply_within(
+        &txn,
+        &Request {
+            id: format!("claw-back:{id}"),
+            memo: Some(format!(
+                "claw-back of {} units of {instrument}",
+                input.quantity
+            )),
+            command: Command::Settle { draws },
+        },
+        &[&holder, &reserve.account],
+        now,
+    )
+    .await?;
+    crate::audit::log::append(
+        &txn,
+        "reserve.clawed_back",
+        serde_json::json!({
+            "claw_back": id,
+            "organization": org.id,
+            "reserve": reserve.org.id,
+            "instrument": instrument,
+            "quantity": input.quantity.to_string(),
+            "unconverted": units(unconverted, minor),
+            "reason": reason,
+            "document_sha256": hash.to_ascii_lowercase(),
+            "by": who.user_id,
+        }),
+        None,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ClawBackView {
+        organization_id: org.id,
+        reserve_organization_id: reserve.org.id,
+        instrument,
+        quantity: input.quantity.to_string(),
+        unconverted: units(unconverted, minor),
+        reason,
+    })
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::answers::{self, AnswerInput, Side};
-use super::claw_back::{self, ClawBackInput};
+use super::claw_back::{self, ClawBackInput, ClawBackView};
 use super::entity::{OperationKind, OperationStatus};
 use super::leases;
 use super::offers::{self, BuyBackInput, Done, LeaseInput, Offer, SwapInput};
@@ -290,19 +290,21 @@ pub async fn reserve_operations(
 
 /// Order allocated rights of a closed, bankrupt or relocated enterprise
 /// returned to a reserve platform without payment (无偿收回, government
-/// staff), with a reason and the decision document's hash. Issued carbon
-/// credits are never clawed back: every instrument today is refused with
-/// `claw_back_not_applicable`; allocated rights (pollutant discharge,
-/// water, energy use, land) will be returned by it when they are listed.
+/// staff), with a reason and the decision document's hash: first the
+/// units its free allocations still hold unconverted, then converted
+/// ones, in one ledger transaction. Carbon credits and indicators made
+/// from verified activity are never clawed back
+/// (`claw_back_not_applicable`).
 #[utoipa::path(
     tag = "reserve",
     security(("bearer" = [])),
     request_body = ClawBackInput,
     responses(
+        (status = 200, description = "Returned to the reserve", body = ClawBackView),
         (status = 403, description = "Not government staff or an administrator (`forbidden`)", content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or not a reserve platform (`not_found`, `param` names it)", content_type = "application/problem+json"),
-        (status = 409, description = "Not allocated rights: carbon credits are never clawed back (`claw_back_not_applicable`); the reserve does not trade (`not_a_participant`)", content_type = "application/problem+json"),
-        (status = 422, description = "Not an instrument code, a bad quantity, no reason, not a SHA-256 (`invalid_field`)", content_type = "application/problem+json")
+        (status = 409, description = "Not allocated rights (`claw_back_not_applicable`); the enterprise holds fewer units (`insufficient_units`) or they are pledged (`units_pledged`); the reserve does not trade (`not_a_participant`); a concurrent change (`try_again`)", content_type = "application/problem+json"),
+        (status = 422, description = "Not an instrument code, a bad quantity, no reason, not a SHA-256, the reserve itself (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/reserve/claw-backs")]
@@ -310,9 +312,10 @@ pub async fn order_claw_back(
     db: web::Data<DatabaseConnection>,
     who: Principal,
     body: web::Json<ClawBackInput>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    claw_back::order(&db, &who, &body).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let done = claw_back::order(&db, &who, &body, now).await?;
+    Ok(HttpResponse::Ok().json(done))
 }
 
 /// The reserve platforms: cash available and held, stock by instrument,

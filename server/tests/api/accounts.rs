@@ -767,6 +767,16 @@ async fn every_object_route_refuses_the_wrong_user() {
             &[],
             404,
         ));
+        // An allocation's conversion is its holder's (the wrong holder of
+        // a real one: rights_allocation).
+        rows.push((
+            "/api/v1/rights/allocations/{id}/conversions",
+            Method::POST,
+            format!("/api/v1/rights/allocations/{nobody}/conversions"),
+            Some(json!({"quantity": "1"})),
+            &[],
+            404,
+        ));
         // A trade's attestation is its parties' (a third party's refusal
         // of a real trade: market_methods).
         rows.push((

@@ -155,6 +155,7 @@ pub fn test_settings(backend: Backend, url: &str) -> Settings {
         market: Default::default(),
         pricing: Default::default(),
         finance: Default::default(),
+        rights: Default::default(),
         max_header_bytes: tanpuhui_server::input_guard::DEFAULT_MAX_HEADER_BYTES,
         refresh_grace_secs: tanpuhui_server::config::DEFAULT_REFRESH_GRACE_SECS,
     }

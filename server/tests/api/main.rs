@@ -32,5 +32,6 @@ mod registry_simulation;
 mod reserve;
 mod rewards;
 mod rights;
+mod rights_allocation;
 mod robustness;
 mod trips;

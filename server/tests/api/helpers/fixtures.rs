@@ -473,3 +473,30 @@ pub async fn insurer(app: &TestApp, g: &Government, n: u32) -> (String, String) 
     let name = "兰州新区财产保险有限公司";
     staffed(app, g, "insurer", name, 300_000 + n, "insurer", &email).await
 }
+
+/// A government department that is the bureau `bureau` (`ecology`,
+/// `water`, `economic_development`, `natural_resources`), and its staff's
+/// token.
+pub async fn bureau(app: &TestApp, g: &Government, bureau: &str, n: u32) -> (String, String) {
+    let (status, org) = app
+        .post_as(
+            &g.admin,
+            "/api/v1/organizations",
+            &json!({"kind": "government_department", "name": format!("兰州新区{bureau}局"),
+                    "uscc": uscc(800_000 + n), "bureau": bureau}),
+        )
+        .await;
+    assert_eq!(status, 201, "{org}");
+    let id = org["id"].as_str().unwrap().to_string();
+    let staff = app.signed_in(&format!("{bureau}{n}@gov.cn")).await;
+    let (user, _) = app.whoami(&staff).await;
+    let (status, r) = app
+        .post_as(
+            &g.admin,
+            &format!("/api/v1/organizations/{id}/roles"),
+            &json!({"user_id": user, "role": "government"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{r}");
+    (id, staff)
+}

@@ -1,0 +1,328 @@
+//! Allocation (确权): staff of the bureau responsible for a class create a
+//! batch of its instrument for a holder, tied to a permit or project
+//! identifier, valid for the class's window. A free allocation's units are
+//! held in the ledger as unconverted until the holder converts them
+//! ([`super::conversion`]); the market, transfers, retirement and pledges
+//! see them as unavailable without checks of their own. Allocations for
+//! sale go to the bureau's own department, which sells them by auction;
+//! indicators (clean water, land) are confirmed from verified activity.
+
+use chrono::{DateTime, FixedOffset};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::entity::{allocation, AllocationStatus, Origin};
+use super::rules::RightsRules;
+use crate::auth::extract::Principal;
+use crate::instruments::Code;
+use crate::ledger::{self, Command, Request};
+use crate::market::error::MarketError;
+use crate::market::participants::{self, Participant};
+use crate::market::{listing, money};
+use crate::orgs::entity::OrgKind;
+use crate::problem::ProblemCode;
+use crate::registry::error::RegistryError;
+use crate::registry::issuance::{self, NewBatch};
+
+/// The system account rights are allocated from.
+pub const RIGHTS_ISSUER: &str = "issuer:rights";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationInput {
+    /// The bureau (a government department) allocating; the caller is its
+    /// staff, and its bureau must be the class's.
+    pub bureau_organization_id: String,
+    /// The holder: an approved enterprise (free allocations), the bureau
+    /// itself (allocations for sale), any participant (indicators).
+    pub organization_id: String,
+    /// The class and year, e.g. `TPH-SO2-2026`.
+    #[schema(example = "TPH-SO2-2026")]
+    pub instrument: String,
+    /// Whole units of the class (kg, m³, tce, mu).
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String, example = "20000")]
+    pub quantity: i64,
+    pub origin: Origin,
+    /// For free pollutant allocations the holder's discharge permit number
+    /// (its credit code, three digits and a letter); otherwise the permit,
+    /// decision or project number, unique per instrument.
+    #[schema(example = "91620100MA74XXXX0R001P")]
+    pub identifier: String,
+    /// Free allocations only: the reserve platform whose fund the
+    /// holder's conversions pay.
+    #[serde(default)]
+    pub reserve_organization_id: Option<String>,
+}
+
+/// The ledger hold of a free allocation's unconverted units.
+pub fn unconverted_hold(allocation_id: &str) -> String {
+    format!("rights:{allocation_id}:unconverted")
+}
+
+fn from_registry(e: RegistryError) -> MarketError {
+    match e {
+        RegistryError::Conflict(code, detail) => MarketError::Conflict(code, detail),
+        RegistryError::Ledger(e) => MarketError::Ledger(e),
+        RegistryError::Database(e) => MarketError::Database(e),
+        other => MarketError::Database(sea_orm::DbErr::Custom(other.to_string())),
+    }
+}
+
+/// The department `org_id` when `who` is its staff and it is the bureau
+/// responsible for `code`'s class.
+pub async fn bureau_staff(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    param: &'static str,
+    org_id: &str,
+    code: &Code,
+) -> Result<Participant, MarketError> {
+    let Some(bureau) = code.class.bureau() else {
+        return Err(MarketError::invalid(
+            "instrument",
+            format!("{code} is carbon: the service centre issues it from verified reports"),
+        ));
+    };
+    let dept = participants::acting_for(db, who, param, org_id).await?;
+    if dept.org.kind != OrgKind::GovernmentDepartment || dept.org.bureau != Some(bureau) {
+        return Err(MarketError::Forbidden(
+            "only staff of the bureau responsible for the class allocate and confirm its rights",
+        ));
+    }
+    Ok(dept)
+}
+
+/// The identifier in canonical form: a free pollutant allocation's
+/// discharge permit, checked against the holder; anything else as a line
+/// of text.
+fn identifier(
+    input: &AllocationInput,
+    code: &Code,
+    holder: &Participant,
+) -> Result<String, MarketError> {
+    use crate::instruments::Class;
+    let pollutant = matches!(
+        code.class,
+        Class::So2 | Class::Nox | Class::Cod | Class::Nh3n
+    );
+    if pollutant && input.origin == Origin::Free {
+        return super::permit::discharge_permit(&input.identifier, &holder.org.uscc).map_err(|e| {
+            MarketError::invalid("identifier", format!("a discharge permit number {e}"))
+        });
+    }
+    crate::text::clean(
+        &input.identifier,
+        crate::text::CODE_MAX,
+        crate::text::Shape::Line,
+    )
+    .map_err(|e| MarketError::invalid("identifier", e.to_string()))
+}
+
+async fn holder_for(
+    db: &impl ConnectionTrait,
+    input: &AllocationInput,
+    dept: &Participant,
+) -> Result<Participant, MarketError> {
+    let holder = participants::participant(db, "organization_id", &input.organization_id).await?;
+    match input.origin {
+        Origin::Free if holder.org.kind != OrgKind::Enterprise => Err(MarketError::invalid(
+            "organization_id",
+            "rights are allocated free of charge to approved enterprises",
+        )),
+        Origin::Sale if holder.org.id != dept.org.id => Err(MarketError::invalid(
+            "organization_id",
+            "rights for sale are allocated to the bureau's own department, which auctions them",
+        )),
+        _ => Ok(holder),
+    }
+}
+
+pub async fn allocate(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &RightsRules,
+    input: &AllocationInput,
+    now: DateTime<FixedOffset>,
+) -> Result<allocation::Model, MarketError> {
+    let code = listing::parse_code("instrument", &input.instrument)?;
+    let dept = bureau_staff(
+        db,
+        who,
+        "bureau_organization_id",
+        &input.bureau_organization_id,
+        &code,
+    )
+    .await?;
+    if !input.origin.fits(code.class) {
+        return Err(MarketError::invalid(
+            "origin",
+            if code.class.allocated() {
+                format!("{code} is allocated: free or for sale")
+            } else {
+                format!("{code} is an indicator confirmed from verified activity: verified")
+            },
+        ));
+    }
+    money::check_quantity(input.quantity)
+        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let (unit, minor) = code.class.unit();
+    let grams = money::to_minor(input.quantity, minor)
+        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let holder = holder_for(db, input, &dept).await?;
+    let identifier = identifier(input, &code, &holder)?;
+    let reserve = match (input.origin, &input.reserve_organization_id) {
+        (Origin::Free, Some(id)) => {
+            Some(crate::reserve::offers::reserve_platform(db, "reserve_organization_id", id).await?)
+        }
+        (Origin::Free, None) => {
+            return Err(MarketError::invalid(
+                "reserve_organization_id",
+                "a free allocation names the reserve platform its conversions pay",
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(MarketError::invalid(
+                "reserve_organization_id",
+                "only a free allocation is converted, into a reserve platform's fund",
+            ))
+        }
+        (_, None) => None,
+    };
+    let today = crate::clock::china_date(now);
+    let valid_until = rules.valid_until(code.class, code.vintage);
+    if let Some(last) = valid_until.filter(|last| *last < today) {
+        return Err(MarketError::invalid(
+            "instrument",
+            format!("rights of {code} were valid until {last}"),
+        ));
+    }
+    let instrument = code.to_string();
+    let taken = allocation::Entity::find()
+        .filter(allocation::Column::Instrument.eq(instrument.as_str()))
+        .filter(allocation::Column::Identifier.eq(identifier.as_str()))
+        .one(db)
+        .await?;
+    if let Some(first) = taken {
+        return Err(MarketError::Conflict(
+            ProblemCode::AllocationExists,
+            format!(
+                "{identifier} has an allocation of {instrument} already ({}): add to it by a new identifier",
+                first.id
+            ),
+        ));
+    }
+    let issuer = crate::accounts::service::system(db, RIGHTS_ISSUER, now).await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let txn = crate::db::begin_write(db).await?;
+    let seq = allocation::Entity::find()
+        .filter(allocation::Column::Instrument.eq(instrument.as_str()))
+        .count(&txn)
+        .await?
+        + 1;
+    let batch_id = format!("{instrument}-{seq:05}");
+    let valid_text = valid_until.map(|d| d.format("%Y-%m-%d").to_string());
+    let batch = issuance::record_batch(
+        &txn,
+        NewBatch {
+            id: batch_id.clone(),
+            kind: issuance::ALLOCATION,
+            project_id: None,
+            report_id: None,
+            vintage: code.vintage,
+            class: code.class,
+            methodology: match input.origin {
+                Origin::Verified => "verified".into(),
+                Origin::Free | Origin::Sale => "allocation".into(),
+            },
+            methodology_version: 1,
+            quantity_g: grams,
+            holder: &holder.account,
+            buffer: None,
+            records: None,
+            persons: None,
+        },
+        &issuer,
+        who,
+        json!({
+            "allocation": id,
+            "origin": input.origin,
+            "identifier": identifier,
+            "bureau": dept.org.id,
+            "holder_organization": holder.org.id,
+            "unit": unit,
+            "quantity": input.quantity.to_string(),
+            "valid_until": valid_text,
+            "reserve": reserve.as_ref().map(|r| r.org.id.as_str()),
+        }),
+        now,
+    )
+    .await
+    .map_err(from_registry)?;
+    let unconverted = if input.origin == Origin::Free {
+        ledger::apply_within(
+            &txn,
+            &Request {
+                id: unconverted_hold(&id),
+                memo: Some(format!("unconverted units of allocation {id}")),
+                command: Command::Hold {
+                    account_id: holder.account.id.clone(),
+                    asset: issuance::asset(&batch.id),
+                    amount: grams,
+                },
+            },
+            &[&holder.account],
+            now,
+        )
+        .await?;
+        grams
+    } else {
+        0
+    };
+    let row = allocation::ActiveModel {
+        id: Set(id),
+        batch_id: Set(batch.id),
+        instrument: Set(instrument),
+        class: Set(code.class),
+        vintage: Set(code.vintage),
+        origin: Set(input.origin),
+        holder_organization_id: Set(holder.org.id.clone()),
+        bureau_organization_id: Set(dept.org.id.clone()),
+        identifier: Set(identifier),
+        reserve_organization_id: Set(reserve.map(|r| r.org.id)),
+        quantity_g: Set(grams),
+        unconverted_g: Set(unconverted),
+        valid_until: Set(valid_text),
+        status: Set(AllocationStatus::Active),
+        allocated_by: Set(who.user_id.to_string()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let inserted = allocation::Entity::insert(row)
+        .exec_with_returning(&txn)
+        .await;
+    let row = match inserted {
+        Ok(row) => row,
+        Err(e) if crate::registry::error::unique_violation(&e) => {
+            return Err(MarketError::Conflict(
+                ProblemCode::TryAgain,
+                "another allocation of this instrument was made at the same moment; try again"
+                    .into(),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<allocation::Model, MarketError> {
+    allocation::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or(MarketError::NotFound)
+}

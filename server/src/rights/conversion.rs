@@ -1,0 +1,249 @@
+//! Conversion (补缴): the holder of a free allocation pays the applicable
+//! guidance price × the class's conversion rate into the reserve
+//! platform's fund the allocation names, and that many units stop being
+//! held as unconverted, in one database transaction. Until then they are
+//! the holder's but only the reserve may take them (claw-back).
+
+use chrono::{DateTime, FixedOffset};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::allocation::{find, unconverted_hold};
+use super::entity::{allocation, AllocationStatus, Origin};
+use super::rules::RightsRules;
+use crate::auth::extract::Principal;
+use crate::ledger::{self, Asset, Command, Draw, LedgerError, Request};
+use crate::market::error::MarketError;
+use crate::market::{money, participants};
+use crate::problem::ProblemCode;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversionInput {
+    /// Whole units to convert, at most the allocation's unconverted units.
+    #[serde(deserialize_with = "crate::amount::deserialize")]
+    #[schema(value_type = String, example = "5000")]
+    pub quantity: i64,
+}
+
+/// What a conversion cost.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Conversion {
+    pub allocation: super::views::AllocationView,
+    /// Units converted now.
+    #[schema(example = "5000")]
+    pub quantity: String,
+    /// The holder's applicable guidance price, yuan per unit.
+    #[schema(example = "3.36")]
+    pub guidance_price: String,
+    /// The class's conversion rate.
+    #[schema(example = "1")]
+    pub rate: String,
+    /// Yuan paid into the reserve platform's fund.
+    #[schema(example = "16800.00")]
+    pub amount: String,
+    pub reserve_organization_id: String,
+}
+
+/// price × quantity × rate in fen, rounded half away from zero.
+pub fn amount(price: i64, quantity: i64, rate: Decimal) -> Result<i64, MarketError> {
+    (Decimal::from(price) * Decimal::from(quantity))
+        .checked_mul(rate)
+        .map(|d| d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
+        .and_then(|d| d.to_i64())
+        .filter(|v| (0..=money::MAX_VALUE_FEN).contains(v))
+        .ok_or_else(|| MarketError::invalid("quantity", money::MoneyError::Value.to_string()))
+}
+
+pub async fn convert(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: &RightsRules,
+    id: &str,
+    input: &ConversionInput,
+    now: DateTime<FixedOffset>,
+) -> Result<Conversion, MarketError> {
+    let a = find(db, id).await?;
+    if !who.acts_for(&a.holder_organization_id) {
+        return Err(MarketError::NotFound);
+    }
+    let holder = participants::acting_for(db, who, "id", &a.holder_organization_id).await?;
+    if a.origin != Origin::Free || a.status != AllocationStatus::Active {
+        return Err(MarketError::Conflict(
+            ProblemCode::InsufficientUnits,
+            format!(
+                "allocation {} is {}: only an active free allocation is converted",
+                a.id,
+                match (a.origin, a.status) {
+                    (_, AllocationStatus::Expired) => "expired",
+                    (Origin::Sale, _) => "for sale, tradeable already",
+                    _ => "an indicator, tradeable already",
+                }
+            ),
+        ));
+    }
+    money::check_quantity(input.quantity)
+        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let (_, minor) = a.class.unit();
+    let grams = money::to_minor(input.quantity, minor)
+        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    if grams > a.unconverted_g {
+        return Err(MarketError::Conflict(
+            ProblemCode::InsufficientUnits,
+            format!(
+                "{} units of allocation {} are unconverted",
+                crate::finance::views::units(a.unconverted_g, minor),
+                a.id
+            ),
+        ));
+    }
+    let reserve_id = a.reserve_organization_id.clone().ok_or_else(|| {
+        sea_orm::DbErr::Custom(format!("free allocation {} without a fund", a.id))
+    })?;
+    let reserve = participants::account_of(db, &reserve_id).await?;
+    let price = crate::reserve::offers::price_for(db, &a.instrument, &holder.org, now).await?;
+    let rate = rules.conversion_rate(a.class).ok_or_else(|| {
+        sea_orm::DbErr::Custom(format!("{} is never allocated free", a.instrument))
+    })?;
+    let paid = amount(price, input.quantity, rate)?;
+    let txn = crate::db::begin_write(db).await?;
+    let taken = allocation::Entity::update_many()
+        .col_expr(
+            allocation::Column::UnconvertedG,
+            Expr::col(allocation::Column::UnconvertedG).sub(grams),
+        )
+        .col_expr(allocation::Column::UpdatedAt, Expr::value(now))
+        .filter(allocation::Column::Id.eq(a.id.as_str()))
+        .filter(allocation::Column::Status.eq(AllocationStatus::Active))
+        .filter(allocation::Column::UnconvertedG.gte(grams))
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected != 1 {
+        return Err(MarketError::Conflict(
+            ProblemCode::TryAgain,
+            "the allocation changed meanwhile; try again".into(),
+        ));
+    }
+    let conversion_id = uuid::Uuid::now_v7().to_string();
+    if paid > 0 {
+        ledger::apply_within(
+            &txn,
+            &Request {
+                id: format!("rights:{}:conversion:{conversion_id}", a.id),
+                memo: Some(format!(
+                    "conversion of {} units of {}",
+                    input.quantity, a.batch_id
+                )),
+                command: Command::pay(Asset::cny(), &holder.account.id, &reserve.id, paid),
+            },
+            &[&holder.account, &reserve],
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            LedgerError::Insufficient { .. } => MarketError::Conflict(
+                ProblemCode::InsufficientCash,
+                format!(
+                    "converting {} units needs {} yuan of cash available",
+                    input.quantity,
+                    money::yuan(paid)
+                ),
+            ),
+            other => other.into(),
+        })?;
+    }
+    ledger::apply_within(
+        &txn,
+        &Request {
+            id: format!("rights:{}:converted:{conversion_id}", a.id),
+            memo: Some(format!(
+                "{} units of {} converted",
+                input.quantity, a.batch_id
+            )),
+            command: Command::Settle {
+                draws: vec![Draw {
+                    hold_id: unconverted_hold(&a.id),
+                    to_account_id: None,
+                    amount: grams,
+                }],
+            },
+        },
+        &[&holder.account],
+        now,
+    )
+    .await?;
+    crate::audit::log::append(
+        &txn,
+        "rights.converted",
+        json!({
+            "allocation": a.id,
+            "batch": a.batch_id,
+            "instrument": a.instrument,
+            "holder_organization": a.holder_organization_id,
+            "quantity": input.quantity.to_string(),
+            "guidance_price": money::yuan(price),
+            "rate": rate.normalize().to_string(),
+            "amount": money::yuan(paid),
+            "reserve": reserve_id,
+            "by": who.user_id,
+        }),
+        None,
+        now,
+    )
+    .await?;
+    let a = find(&txn, &a.id).await?;
+    txn.commit().await?;
+    Ok(Conversion {
+        allocation: super::views::AllocationView::from(a),
+        quantity: input.quantity.to_string(),
+        guidance_price: money::yuan(price),
+        rate: rate.normalize().to_string(),
+        amount: money::yuan(paid),
+        reserve_organization_id: reserve_id,
+    })
+}
+
+/// When units held unconverted would have covered `wanted` minor units
+/// of `batches` (with `available` free), the refusal that says so.
+pub async fn unconverted_refusal(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+    what: &str,
+    batches: &[String],
+    available: i64,
+    wanted: i64,
+    minor: i64,
+) -> Result<Option<MarketError>, MarketError> {
+    let Some(org) = crate::accounts::entity::Entity::find_by_id(account_id.to_string())
+        .one(db)
+        .await?
+        .and_then(|a| a.organization_id)
+    else {
+        return Ok(None);
+    };
+    let held: i64 = allocation::Entity::find()
+        .filter(allocation::Column::HolderOrganizationId.eq(org))
+        .filter(allocation::Column::BatchId.is_in(batches.iter().map(String::as_str)))
+        .filter(allocation::Column::UnconvertedG.gt(0))
+        .all(db)
+        .await?
+        .iter()
+        .map(|a| a.unconverted_g)
+        .sum();
+    if held == 0 || available + held < wanted {
+        return Ok(None);
+    }
+    Ok(Some(MarketError::Conflict(
+        ProblemCode::UnitsUnconverted,
+        format!(
+            "only {} of {what} are converted and free; {} were allocated free of charge and are not converted: convert them (补缴) first",
+            crate::finance::views::units(std::cmp::max(available, 0), minor),
+            crate::finance::views::units(held, minor),
+        ),
+    )))
+}

@@ -1,0 +1,93 @@
+//! The table of allocations (see the right-allocations migration).
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::instruments::Class;
+
+/// How a bureau's batch of rights came to be.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Allocated free of charge under a permit (初始分配): held as
+    /// unconverted until the holder pays the conversion (补缴); only the
+    /// reserve may take unconverted units.
+    #[sea_orm(string_value = "free")]
+    Free,
+    /// New or additional rights allocated to the bureau's own department
+    /// for sale by one-way bidding (the market's auctions): tradeable.
+    #[sea_orm(string_value = "sale")]
+    Sale,
+    /// An indicator created from verified activity (reclaimed water used,
+    /// land restored or linked): tradeable.
+    #[sea_orm(string_value = "verified")]
+    Verified,
+}
+
+impl Origin {
+    /// The origins a class may have: allocated rights are allocated (free
+    /// or for sale), indicators are confirmed from verified activity.
+    pub fn fits(self, class: Class) -> bool {
+        match self {
+            Origin::Free | Origin::Sale => class.allocated(),
+            Origin::Verified => class.bureau().is_some() && !class.allocated(),
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum AllocationStatus {
+    /// Within its validity.
+    #[sea_orm(string_value = "active")]
+    Active,
+    /// Past its validity: what was left of it was cancelled.
+    #[sea_orm(string_value = "expired")]
+    Expired,
+}
+
+pub mod allocation {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "right_allocations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub batch_id: String,
+        pub instrument: String,
+        pub class: Class,
+        pub vintage: i32,
+        pub origin: Origin,
+        pub holder_organization_id: String,
+        pub bureau_organization_id: String,
+        /// The permit or project identifier, canonical; unique per
+        /// instrument.
+        pub identifier: String,
+        /// Free allocations: the reserve platform whose fund conversions
+        /// pay.
+        pub reserve_organization_id: Option<String>,
+        pub quantity_g: i64,
+        /// Free allocations: what is still unconverted, held in the ledger
+        /// by [`unconverted_hold`](crate::rights::allocation::unconverted_hold).
+        pub unconverted_g: i64,
+        /// The last valid day (China), `YYYY-MM-DD`; `None`: no lapse.
+        pub valid_until: Option<String>,
+        pub status: AllocationStatus,
+        pub allocated_by: String,
+        pub created_at: DateTimeWithTimeZone,
+        pub updated_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,198 @@
+//! The numbers of environmental rights as configuration (`[rights]` in the
+//! file): how long each family of rights stays valid, when holders
+//! surrender for a compliance year, and what converting a free allocation
+//! costs (docs/decisions.md, "Other environmental rights").
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::instruments::Class;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RightsRules {
+    /// Years pollutant-discharge rights stay valid, counted from their
+    /// year (national guidance: 5 years in principle).
+    pub pollutant_validity_years: u32,
+    /// Years water rights and clean-water increment indicators stay valid.
+    pub water_validity_years: u32,
+    /// Years energy-use rights stay valid.
+    pub energy_validity_years: u32,
+    /// Years land indicators stay valid; 0: they do not lapse.
+    pub land_validity_years: u32,
+    /// Days after the end of a compliance year (31 December, China time)
+    /// by which holders surrender rights covering the year's verified use.
+    pub surrender_days: u32,
+    /// Share of the applicable guidance price a holder pays the reserve
+    /// platform's fund to convert freely allocated pollutant rights (补缴).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub pollutant_conversion_rate: Decimal,
+    /// The same for water-saving rights.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub water_conversion_rate: Decimal,
+    /// The same for energy-use rights.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub energy_conversion_rate: Decimal,
+}
+
+impl Default for RightsRules {
+    fn default() -> Self {
+        RightsRules {
+            pollutant_validity_years: 5,
+            water_validity_years: 1,
+            energy_validity_years: 1,
+            land_validity_years: 0,
+            surrender_days: 90,
+            // 1.0, as the reference spells it.
+            pollutant_conversion_rate: Decimal::new(10, 1),
+            water_conversion_rate: Decimal::new(10, 1),
+            energy_conversion_rate: Decimal::new(10, 1),
+        }
+    }
+}
+
+/// The largest conversion rate: three times the guidance price.
+const MAX_CONVERSION_RATE: Decimal = Decimal::from_parts(3, 0, 0, false, 0);
+
+impl RightsRules {
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, years, least) in [
+            ("pollutant_validity_years", self.pollutant_validity_years, 1),
+            ("water_validity_years", self.water_validity_years, 1),
+            ("energy_validity_years", self.energy_validity_years, 1),
+            ("land_validity_years", self.land_validity_years, 0),
+        ] {
+            if !(least..=50).contains(&years) {
+                return Err(format!("{name} must be {least} to 50"));
+            }
+        }
+        if !(1..=366).contains(&self.surrender_days) {
+            return Err("surrender_days must be 1 to 366".into());
+        }
+        for (name, rate) in [
+            ("pollutant_conversion_rate", self.pollutant_conversion_rate),
+            ("water_conversion_rate", self.water_conversion_rate),
+            ("energy_conversion_rate", self.energy_conversion_rate),
+        ] {
+            if rate < Decimal::ZERO || rate > MAX_CONVERSION_RATE || rate.scale() > 8 {
+                return Err(format!(
+                    "{name} must be 0 to {MAX_CONVERSION_RATE} with at most 8 decimals"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Years rights of `class` stay valid; `None`: they do not lapse
+    /// (carbon credits, and land indicators unless configured).
+    pub fn validity_years(&self, class: Class) -> Option<u32> {
+        let years = match class {
+            Class::CarbonProject | Class::CarbonForest | Class::CarbonPersonal => 0,
+            Class::So2 | Class::Nox | Class::Cod | Class::Nh3n => self.pollutant_validity_years,
+            Class::WaterIncrement | Class::WaterSaving => self.water_validity_years,
+            Class::EnergyUse => self.energy_validity_years,
+            Class::LandCultivated | Class::LandLinkage => self.land_validity_years,
+        };
+        (years > 0).then_some(years)
+    }
+
+    /// The conversion rate of a freely allocated class; `None` for classes
+    /// never allocated free of charge.
+    pub fn conversion_rate(&self, class: Class) -> Option<Decimal> {
+        match class {
+            Class::So2 | Class::Nox | Class::Cod | Class::Nh3n => {
+                Some(self.pollutant_conversion_rate)
+            }
+            Class::WaterSaving => Some(self.water_conversion_rate),
+            Class::EnergyUse => Some(self.energy_conversion_rate),
+            _ => None,
+        }
+    }
+
+    /// The last day holders surrender for compliance year `year`.
+    pub fn surrender_deadline(&self, year: i32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, 12, 31)
+            .and_then(|d| d.checked_add_days(Days::new(u64::from(self.surrender_days))))
+            .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The last day rights of `class` and year `vintage` are valid: the
+    /// surrender deadline of the last compliance year they cover, so that
+    /// they may cover that year; `None` when they do not lapse.
+    pub fn valid_until(&self, class: Class, vintage: i32) -> Option<NaiveDate> {
+        let years = self.validity_years(class)?;
+        let last_year = vintage.saturating_add(i32::try_from(years).ok()?) - 1;
+        Some(self.surrender_deadline(last_year))
+    }
+
+    /// Whether units of `class` and year `vintage` may cover compliance
+    /// year `year`: from their own year for as long as they are valid.
+    pub fn covers(&self, class: Class, vintage: i32, year: i32) -> bool {
+        year >= vintage
+            && self
+                .validity_years(class)
+                .is_none_or(|n| i64::from(year) < i64::from(vintage) + i64::from(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_hold_and_out_of_range_numbers_do_not() {
+        assert_eq!(RightsRules::default().validate(), Ok(()));
+        for bad in [
+            RightsRules {
+                pollutant_validity_years: 0,
+                ..RightsRules::default()
+            },
+            RightsRules {
+                surrender_days: 0,
+                ..RightsRules::default()
+            },
+            RightsRules {
+                energy_conversion_rate: Decimal::new(-1, 1),
+                ..RightsRules::default()
+            },
+            RightsRules {
+                water_conversion_rate: Decimal::new(31, 1),
+                ..RightsRules::default()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rights_stay_valid_until_the_deadline_of_their_last_year() {
+        let r = RightsRules::default();
+        // SO2 of 2026, valid 5 years: it may cover 2026 to 2030, whose
+        // surrender deadline is 90 days after 31 December 2030.
+        assert_eq!(
+            r.valid_until(Class::So2, 2026),
+            NaiveDate::from_ymd_opt(2031, 3, 31)
+        );
+        assert_eq!(
+            r.valid_until(Class::EnergyUse, 2026),
+            NaiveDate::from_ymd_opt(2027, 3, 31)
+        );
+        assert_eq!(r.valid_until(Class::LandCultivated, 2026), None);
+        assert_eq!(r.valid_until(Class::CarbonForest, 2026), None);
+        assert!(!r.covers(Class::So2, 2026, 2025));
+        assert!(r.covers(Class::So2, 2026, 2026));
+        assert!(r.covers(Class::So2, 2026, 2030));
+        assert!(!r.covers(Class::So2, 2026, 2031));
+        assert!(!r.covers(Class::EnergyUse, 2026, 2027));
+        assert!(r.covers(Class::LandLinkage, 2026, 2090));
+        assert_eq!(
+            RightsRules::default().conversion_rate(Class::Cod),
+            Some(Decimal::ONE)
+        );
+        assert_eq!(
+            RightsRules::default().conversion_rate(Class::LandLinkage),
+            None
+        );
+    }
+}

@@ -1,0 +1,432 @@
+//! Allocation (确权) and conversion (补缴) through the HTTP API: the ecology
+//! bureau allocates SO2 under an enterprise's discharge permit (every
+//! refusal of the permit, the bureau, the origin and the holder checked),
+//! the units are the holder's but held unconverted — transfers and
+//! retirement refuse them, naming why — until the holder pays the
+//! guidance price × the conversion rate into the reserve's fund; a
+//! claw-back takes unconverted units first; indicators and allocations
+//! for sale are tradeable at once and never clawed back.
+
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    backends, balance, bureau, enterprise, government, org_account, reserve_platform, spawn_app,
+    uscc, TestApp,
+};
+use crate::pricing::{deposit, funded_buyer, listed_at_guidance};
+
+const KG: i64 = 1_000;
+
+/// The surrender deadline of compliance year `year`: 90 days after its
+/// end.
+fn deadline(year: i32) -> String {
+    (NaiveDate::from_ymd_opt(year, 12, 31).unwrap() + chrono::Days::new(90))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+async fn allocate(app: &TestApp, token: &str, body: &Value) -> (u16, Value) {
+    app.post_as(token, "/api/v1/rights/allocations", body).await
+}
+
+fn problem(p: &Value) -> (Option<&str>, Option<&str>) {
+    (p["code"].as_str(), p["param"].as_str())
+}
+
+async fn transfer(
+    app: &TestApp,
+    token: &str,
+    from: &str,
+    to: &str,
+    batch: &str,
+    g: i64,
+) -> (u16, Value) {
+    app.post_as(
+        token,
+        "/api/v1/transfers",
+        &json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": from, "to_account_id": to,
+                "batch_id": batch, "quantity_g": g.to_string()}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_ecology_bureau_allocates_so2_that_is_converted_before_it_moves() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 1).await;
+        let (ecology, eco) = bureau(&app, &g, "ecology", 1).await;
+        let (water, wat) = bureau(&app, &g, "water", 2).await;
+        let (reserve, _) = reserve_platform(&app, &g, 1).await;
+        let f = funded_buyer(&app, &g, 3).await;
+        let (a, a_op) = enterprise(&app, &g, "a@lz.cn", 41).await;
+        let a_id = a["id"].as_str().unwrap().to_string();
+        deposit(&app, &f, &a_id, "D-A").await;
+        let a_account = org_account(&app, &a_op, &a_id).await;
+        let b_account = org_account(&app, &f.buyer_op, &f.buyer).await;
+        let year = app.year();
+        let so2 = format!("TPH-SO2-{year}");
+        listed_at_guidance(
+            &app,
+            &g.gov,
+            &so2,
+            json!({"price": "4.80", "floor": true, "reason": "2015年基准价"}),
+        )
+        .await;
+        let permit = format!("{}001p", uscc(41));
+        let body = json!({"bureau_organization_id": ecology, "organization_id": a_id,
+            "instrument": so2, "quantity": "20000", "origin": "free", "identifier": permit,
+            "reserve_organization_id": reserve});
+
+        // Refusals: who, what and under which permit.
+        let mut wrong_bureau = body.clone();
+        wrong_bureau["bureau_organization_id"] = json!(water);
+        let (status, p) = allocate(&app, &wat, &wrong_bureau).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (403, Some("forbidden")),
+            "{p}"
+        );
+        let (status, p) = allocate(&app, &a_op, &body).await;
+        assert_eq!(
+            (status, problem(&p)),
+            (404, (Some("not_found"), Some("bureau_organization_id"))),
+            "{p}"
+        );
+        for (field, value, param) in [
+            (
+                "identifier",
+                json!(format!("{}001P", uscc(42))),
+                "identifier",
+            ),
+            (
+                "identifier",
+                json!(format!("{}01P", uscc(41))),
+                "identifier",
+            ),
+            ("identifier", json!("91620100MA74XXXX0R001P"), "identifier"),
+            ("origin", json!("verified"), "origin"),
+            ("instrument", json!(format!("TPH-FOR-{year}")), "instrument"),
+            (
+                "instrument",
+                json!(format!("TPH-SO2-{}", year - 6)),
+                "instrument",
+            ),
+            ("quantity", json!("0"), "quantity"),
+            ("organization_id", json!(reserve), "organization_id"),
+            (
+                "reserve_organization_id",
+                Value::Null,
+                "reserve_organization_id",
+            ),
+            (
+                "reserve_organization_id",
+                json!(ecology),
+                "reserve_organization_id",
+            ),
+        ] {
+            let mut bad = body.clone();
+            bad[field] = value;
+            let (status, p) = allocate(&app, &eco, &bad).await;
+            assert!(
+                (status == 422 && problem(&p) == (Some("invalid_field"), Some(param)))
+                    || (status == 404 && p["param"] == param),
+                "{backend:?} {field}: {status} {p}"
+            );
+        }
+
+        let (status, alloc) = allocate(&app, &eco, &body).await;
+        assert_eq!(status, 201, "{backend:?} {alloc}");
+        let batch = alloc["batch_id"].as_str().unwrap().to_string();
+        assert_eq!(batch, format!("{so2}-00001"));
+        // Valid five years: it covers this year to year + 4 and lapses after
+        // the surrender deadline of the last, 90 days after its end.
+        let until = deadline(year + 4);
+        assert_eq!(
+            (
+                alloc["identifier"].as_str(),
+                alloc["unit"].as_str(),
+                alloc["quantity"].as_str(),
+                alloc["unconverted"].as_str(),
+                alloc["converted"].as_str(),
+                alloc["valid_until"].as_str(),
+                alloc["status"].as_str(),
+            ),
+            (
+                Some(permit.to_uppercase().as_str()),
+                Some("kg"),
+                Some("20000"),
+                Some("20000"),
+                Some("0"),
+                Some(until.as_str()),
+                Some("active"),
+            ),
+            "{alloc}"
+        );
+        // The same permit has one allocation of an instrument.
+        let (status, p) = allocate(&app, &eco, &body).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("allocation_exists")),
+            "{p}"
+        );
+        let asset = format!("credit:{batch}");
+        assert_eq!(
+            balance(&app, &a_op, &a_account, &asset).await,
+            (20_000 * KG, 20_000 * KG)
+        );
+
+        // Unconverted units do not move: a transfer is refused, naming why;
+        // a batch of rights is never retired.
+        let (status, p) = transfer(&app, &a_op, &a_account, &b_account, &batch, 1_000 * KG).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("units_unconverted")),
+            "{p}"
+        );
+        assert!(p["detail"].as_str().unwrap().contains("20000"), "{p}");
+        let (status, p) = app
+            .post_as(
+                &a_op,
+                "/api/v1/retirements",
+                &json!({"retirement_id": uuid::Uuid::new_v4(), "account_id": a_account, "batch_id": batch,
+                        "quantity_g": "1000", "beneficiary": "甘肃某公司", "purpose": "抵消"}),
+            )
+            .await;
+        assert_eq!(
+            problem(&p),
+            (Some("invalid_field"), Some("batch_id")),
+            "{status} {p}"
+        );
+
+        // Conversion: 5,000 kg at 4.80 yuan × 1.0 into the reserve's fund.
+        let convert = |q: &str| json!({"quantity": q});
+        let path = format!(
+            "/api/v1/rights/allocations/{}/conversions",
+            alloc["id"].as_str().unwrap()
+        );
+        let (status, p) = app.post_as(&f.buyer_op, &path, &convert("10")).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (404, Some("not_found")),
+            "{p}"
+        );
+        let (status, p) = app.post_as(&a_op, &path, &convert("20001")).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("insufficient_units")),
+            "{p}"
+        );
+        let reserve_account = org_account(&app, &g.admin, &reserve).await;
+        let (cash_before, _) = balance(&app, &g.admin, &reserve_account, "cash:CNY").await;
+        let (status, c) = app.post_as(&a_op, &path, &convert("5000")).await;
+        assert_eq!(status, 201, "{c}");
+        assert_eq!(
+            (
+                c["guidance_price"].as_str(),
+                c["rate"].as_str(),
+                c["amount"].as_str(),
+                c["allocation"]["unconverted"].as_str(),
+                c["allocation"]["converted"].as_str()
+            ),
+            (
+                Some("4.80"),
+                Some("1"),
+                Some("24000.00"),
+                Some("15000"),
+                Some("5000")
+            ),
+            "{c}"
+        );
+        let (cash_after, _) = balance(&app, &g.admin, &reserve_account, "cash:CNY").await;
+        assert_eq!(cash_after - cash_before, 2_400_000);
+        assert_eq!(
+            balance(&app, &a_op, &a_account, &asset).await,
+            (20_000 * KG, 15_000 * KG)
+        );
+        // Converted units move; beyond them the refusal names the rest.
+        let (status, t) = transfer(&app, &a_op, &a_account, &b_account, &batch, 1_000 * KG).await;
+        assert_eq!(status, 200, "{t}");
+        let (status, p) = transfer(&app, &a_op, &a_account, &b_account, &batch, 4_001 * KG).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("units_unconverted")),
+            "{p}"
+        );
+
+        // Public: the allocation with its converted quantity.
+        let page: Value = app
+            .get(&format!(
+                "/api/v1/public/rights/allocations?organization_id={a_id}"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let rows = page["data"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{page}");
+        assert_eq!(rows[0]["converted"], "5000", "{page}");
+
+        // Claw-back: unconverted units first, then converted ones.
+        let claw = json!({"organization_id": a_id, "reserve_organization_id": reserve, "instrument": so2,
+            "quantity": "16000", "reason": "企业关闭", "document_sha256": "ab".repeat(32)});
+        let (status, p) = app
+            .post_as(&a_op, "/api/v1/reserve/claw-backs", &claw)
+            .await;
+        assert_eq!(status, 403, "{p}");
+        let mut too_much = claw.clone();
+        too_much["quantity"] = json!("19001");
+        let (status, p) = app
+            .post_as(&g.gov, "/api/v1/reserve/claw-backs", &too_much)
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("insufficient_units")),
+            "{p}"
+        );
+        let (status, back) = app
+            .post_as(&g.gov, "/api/v1/reserve/claw-backs", &claw)
+            .await;
+        assert_eq!(status, 200, "{back}");
+        assert_eq!(
+            (back["quantity"].as_str(), back["unconverted"].as_str()),
+            (Some("16000"), Some("15000")),
+            "{back}"
+        );
+        assert_eq!(
+            balance(&app, &a_op, &a_account, &asset).await,
+            (3_000 * KG, 0)
+        );
+        assert_eq!(
+            balance(&app, &g.admin, &reserve_account, &asset).await,
+            (16_000 * KG, 0)
+        );
+        let (_, after) = app
+            .get_as(
+                &g.gov,
+                &format!(
+                    "/api/v1/public/rights/allocations/{}",
+                    alloc["id"].as_str().unwrap()
+                ),
+            )
+            .await;
+        assert_eq!(
+            (after["unconverted"].as_str(), after["converted"].as_str()),
+            (Some("0"), Some("20000")),
+            "{after}"
+        );
+        // Nothing converts once nothing is unconverted.
+        let (status, p) = app.post_as(&a_op, &path, &convert("1")).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("insufficient_units")),
+            "{p}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn indicators_and_rights_for_sale_are_tradeable_at_once_and_never_clawed_back() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 1).await;
+        let (ecology, eco) = bureau(&app, &g, "ecology", 1).await;
+        let (water, wat) = bureau(&app, &g, "water", 2).await;
+        let (reserve, _) = reserve_platform(&app, &g, 1).await;
+        let (b, b_op) = enterprise(&app, &g, "b@lz.cn", 51).await;
+        let b_id = b["id"].as_str().unwrap().to_string();
+        let b_account = org_account(&app, &b_op, &b_id).await;
+        let year = app.year();
+        let wci = format!("TPH-WCI-{year}");
+        let indicator = json!({"bureau_organization_id": water, "organization_id": b_id,
+            "instrument": wci, "quantity": "3000", "origin": "verified", "identifier": "再生水利用-2026-001"});
+        let mut free = indicator.clone();
+        free["origin"] = json!("free");
+        free["reserve_organization_id"] = json!(reserve);
+        let (status, p) = allocate(&app, &wat, &free).await;
+        assert_eq!(
+            problem(&p),
+            (Some("invalid_field"), Some("origin")),
+            "{status} {p}"
+        );
+        let (status, w) = allocate(&app, &wat, &indicator).await;
+        assert_eq!(status, 201, "{backend:?} {w}");
+        assert_eq!(
+            (
+                w["origin"].as_str(),
+                w["unconverted"].as_str(),
+                w["converted"].as_str(),
+                w["valid_until"].as_str()
+            ),
+            (
+                Some("verified"),
+                Some("0"),
+                Some("3000"),
+                Some(deadline(year).as_str())
+            ),
+            "{w}"
+        );
+        let asset = format!("credit:{}", w["batch_id"].as_str().unwrap());
+        assert_eq!(
+            balance(&app, &b_op, &b_account, &asset).await,
+            (3_000 * KG, 0)
+        );
+        let claw = json!({"organization_id": b_id, "reserve_organization_id": reserve, "instrument": wci,
+            "quantity": "1", "reason": "企业关闭", "document_sha256": "ab".repeat(32)});
+        let (status, p) = app
+            .post_as(&g.gov, "/api/v1/reserve/claw-backs", &claw)
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("claw_back_not_applicable")),
+            "{p}"
+        );
+
+        // For sale: to the bureau itself, which auctions them.
+        let cod = format!("TPH-COD-{year}");
+        let sale = json!({"bureau_organization_id": ecology, "organization_id": ecology,
+            "instrument": cod, "quantity": "500", "origin": "sale", "identifier": "兰新环权〔2026〕1号"});
+        let mut to_other = sale.clone();
+        to_other["organization_id"] = json!(b_id);
+        let (status, p) = allocate(&app, &eco, &to_other).await;
+        assert_eq!(
+            problem(&p),
+            (Some("invalid_field"), Some("organization_id")),
+            "{status} {p}"
+        );
+        let (status, s) = allocate(&app, &eco, &sale).await;
+        assert_eq!(status, 201, "{s}");
+        assert_eq!(
+            (
+                s["origin"].as_str(),
+                s["converted"].as_str(),
+                s["valid_until"].is_string()
+            ),
+            (Some("sale"), Some("500"), true),
+            "{s}"
+        );
+        let eco_account = org_account(&app, &eco, &ecology).await;
+        let asset = format!("credit:{}", s["batch_id"].as_str().unwrap());
+        assert_eq!(
+            balance(&app, &eco, &eco_account, &asset).await,
+            (500 * KG, 0)
+        );
+        // Land indicators do not lapse by default.
+        let (land, nr) = bureau(&app, &g, "natural_resources", 3).await;
+        let (status, l) = allocate(
+            &app,
+            &nr,
+            &json!({"bureau_organization_id": land, "organization_id": b_id,
+                "instrument": format!("TPH-LCI-{year}"), "quantity": "12", "origin": "verified",
+                "identifier": "土地整治项目-001"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{l}");
+        assert_eq!(
+            (l["unit"].as_str(), l["valid_until"].is_null()),
+            (Some("mu"), true),
+            "{l}"
+        );
+    }
+}
