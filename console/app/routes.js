@@ -28,6 +28,7 @@ import { Methodologies } from './pages/methodologies.js';
 import { GuidancePrices } from './pages/pricing.js';
 import { PublicReserve, Reserve } from './pages/reserve.js';
 import { Insurance, Pledges, PublicPledges } from './pages/finance.js';
+import { PublicRights, Rights } from './pages/rights.js';
 
 /** @typedef {import('./session.js').Me} Me */
 /** @typedef {import('./session.js').Role} Role */
@@ -61,6 +62,7 @@ export const ROUTES = [
   route('/reserve', Reserve, ['enterprise_operator', 'reserve'], 'nav.reserve'),
   route('/pledges', Pledges, ['enterprise_operator', 'bank', 'guarantor'], 'nav.pledges'),
   route('/insurance', Insurance, ['enterprise_operator', 'insurer'], 'nav.insurance'),
+  route('/rights', Rights, ['enterprise_operator', 'government'], 'nav.rights'),
   route('/auctions', Auctions, 'public', 'nav.auctions'),
   route('/auctions/:id', Auction, 'public'),
   route('/statistics', Statistics, ['government', 'verifier', 'enterprise_operator'], 'nav.statistics'),
@@ -79,6 +81,7 @@ export const ROUTES = [
   route('/pricing', GuidancePrices, 'public', 'nav.pricing'),
   route('/explorer/reserve', PublicReserve, 'public', 'nav.reserve_public'),
   route('/explorer/pledges', PublicPledges, 'public', 'nav.register'),
+  route('/explorer/rights', PublicRights, 'public', 'nav.rights_public'),
   route('/calculators', Calculators, 'public', 'nav.calculators'),
 ];
 

@@ -35,6 +35,7 @@ mod m20261207_000029_insurance;
 mod m20261207_000030_pledge_auctions;
 mod m20261207_000031_bureaus;
 mod m20261207_000032_right_allocations;
+mod m20261207_000033_right_compliance;
 
 pub struct Migrator;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_pledge_auctions::Migration),
             Box::new(m20261207_000031_bureaus::Migration),
             Box::new(m20261207_000032_right_allocations::Migration),
+            Box::new(m20261207_000033_right_compliance::Migration),
         ]
     }
 }

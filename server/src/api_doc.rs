@@ -32,7 +32,7 @@ use crate::{accounts, audit, auth, estimates, health, orgs, partners, registry, 
         (name = "market", description = "Trading credited reductions: instruments and their listing, cash deposited and withdrawn through a settlement bank; public market data"),
         (name = "pricing", description = "Guidance prices: published versions per instrument with tiers by district and kind of organisation, floors, an organisation's applicable price"),
         (name = "reserve", description = "The reserve platform's operations with holders: buy-backs at the guidance price, swaps, leases; claw-back orders"),
-        (name = "rights", description = "Environmental rights other than carbon (pollutant discharge, water, energy use, land indicators): allocation by the responsible bureau against a permit or project, conversion of free allocations into tradeable units"),
+        (name = "rights", description = "Environmental rights other than carbon (pollutant discharge, water, energy use, land indicators): allocation by the responsible bureau against a permit or project, conversion of free allocations into tradeable units, verified use and surrender by the compliance deadline"),
         (name = "finance", description = "Green finance: pledges of units and of a project's future issuance to banks, valuation at each close, margin calls, repayments and releases, guarantees, enforcement by reserve take-over; the public encumbrance register; carbon-sink index and price insurance"),
         (name = "public", description = "Public disclosure (no sign-in): projects, batches, retirements, statistics; JSON or CSV"),
         (name = "audit", description = "The public Merkle audit log (RFC 9162): signed tree heads, inclusion and consistency proofs, entries (no sign-in needed)"),
@@ -151,6 +151,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::rights::routes::convert)
         .service(crate::rights::routes::public_allocations)
         .service(crate::rights::routes::public_allocation)
+        .service(crate::rights::routes::record_verified_use)
+        .service(crate::rights::routes::surrender)
+        .service(crate::rights::routes::public_compliance)
         .service(crate::reserve::routes::public_reserve)
         .service(crate::reserve::routes::public_reserve_operations)
         .service(crate::finance::routes::apply_pledge)

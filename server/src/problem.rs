@@ -113,6 +113,9 @@ problem_codes! {
     PolicyNotOpen = 409, "policy_not_open", "(finance) the insurance policy was answered, withdrawn or has ended";
     AllocationExists = 409, "allocation_exists", "(rights) the permit or project identifier has an allocation of this instrument already";
     UnitsUnconverted = 409, "units_unconverted", "(rights) the units were allocated free of charge and are not converted: the holder converts them (补缴) before they are sold, transferred, retired, leased or pledged; only the reserve takes them unconverted";
+    ComplianceRecorded = 409, "compliance_recorded", "(rights) the holder's verified use of that class and year is recorded already";
+    ComplianceClosed = 409, "compliance_closed", "(rights) the year's surrender deadline has passed: what was not surrendered is a public compliance gap";
+    RightsExpired = 409, "rights_expired", "(rights) the rights are past their validity: expired units are cancelled and never move again";
     ClawBackNotApplicable = 409, "claw_back_not_applicable", "(reserve) claw-back returns allocated rights only; issued carbon credits are never clawed back";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";
     UnsupportedMediaType = 415, "unsupported_media_type", "send `Content-Type: application/json`";

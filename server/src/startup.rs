@@ -261,8 +261,8 @@ fn spawn_retention(db: DatabaseConnection, rules: TripRules, clock: Clock) {
 /// month's reviews of guidance prices (`pricing::review`), executes open
 /// stabilisation actions on a standing instruction (`pricing::execution`),
 /// ends sink insurance policies whose claim window passed
-/// (`finance::claims`) and pays overdue leases from their deposits
-/// (`reserve::leases`), every
+/// (`finance::claims`), pays overdue leases from their deposits
+/// (`reserve::leases`) and cancels lapsed rights (`rights::expiry`), every
 /// `close_check_secs`. Every replica runs it; an auction's status and the
 /// bars' keys make each close happen once. A failure is logged and
 /// retried at the next tick.
@@ -340,6 +340,11 @@ fn spawn_daily_close(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(leases = n, "overdue leases paid from their deposits"),
                 Err(e) => tracing::warn!(error = %e, "settling overdue leases failed; retrying"),
+            }
+            match crate::rights::expiry::expire_due(&db, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(allocations = n, "lapsed rights cancelled"),
+                Err(e) => tracing::warn!(error = %e, "cancelling lapsed rights failed; retrying"),
             }
         }
     });

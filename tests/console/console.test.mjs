@@ -28,6 +28,9 @@ before(async () => {
     TANPUHUI_AUTH_RATE_PER_MINUTE: '600',
     // Partner feeds on, so the administrator can issue keys.
     TANPUHUI_PARTNER_SECRETS_KEY: crypto.randomBytes(32).toString('hex'),
+    // Last year's compliance stays open a whole year, so a test on the wall
+    // clock can record and surrender for it on any day.
+    TANPUHUI_RIGHTS__SURRENDER_DAYS: '366',
   });
   browser = await launchBrowser();
 });
@@ -1063,5 +1066,67 @@ test('an insurer offers a price policy that the enterprise accepts, paying the p
     await table.locator('[data-status="in_force"]').first().waitFor();
     await screenshot(page, 'policy-accepted');
     await assertAccessible(page, 'the insured');
+  });
+});
+
+test('the ecology bureau allocates SO2 and records last year\'s use; the enterprise converts part and surrenders; the register shows both', async () => {
+  const year = Number(dayFromToday(0).slice(0, 4)) - 1;
+  const code = `TPH-SO2-${year}`;
+  const official = apiClient(server.base);
+  await official.signIn(server.accounts.official, server.password);
+  await official.post('/api/v1/guidance-prices', { instrument: code, price: '4.80', floor: true, reason: '2015年基准价' });
+  const trader = apiClient(server.base);
+  await trader.signIn(server.accounts.trader, server.password);
+  const firm = (await trader.get('/api/v1/me')).roles.find((/** @type {any} */ g) => g.role === 'enterprise_operator').organization_id;
+  const { uscc: code18, name } = await trader.get(`/api/v1/organizations/${firm}`);
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.official, server.password);
+    await page.getByRole('link', { name: '环境权益' }).first().click();
+    const form = page.getByRole('form', { name: '确权分配' });
+    await form.getByLabel('权益类别').selectOption('so2');
+    await form.getByLabel('年度').fill(String(year));
+    await form.getByLabel('来源').selectOption('free');
+    await form.getByLabel('持有单位').selectOption(firm);
+    await form.getByLabel('数量').fill('2000');
+    // A permit that is not the holder's is refused on its field.
+    await form.getByLabel('排污许可证编号').fill(`91620100MA00000000001P`);
+    await form.getByRole('button', { name: '分配' }).click();
+    await page.getByRole('alert').first().waitFor();
+    assert.equal(await form.getByLabel('排污许可证编号').getAttribute('aria-invalid'), 'true');
+    await form.getByLabel('排污许可证编号').fill(`${code18}001P`);
+    await form.getByRole('button', { name: '分配' }).click();
+    await form.getByTestId('allocated').getByText(`${code}-00001`, { exact: false }).waitFor();
+    const use = page.getByRole('form', { name: '记录核定用量' });
+    await use.getByLabel('履约年度').fill(String(year));
+    await use.getByLabel('持有单位').selectOption(firm);
+    await use.getByLabel('核定用量').fill('1500');
+    await use.getByRole('button', { name: '记录' }).click();
+    await use.getByTestId('recorded').waitFor();
+    await page.getByRole('table', { name: '本局的分配' }).getByRole('cell', { name: name }).first().waitFor();
+    await screenshot(page, 'rights-bureau');
+    await assertAccessible(page, 'the bureau\'s rights');
+  });
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.trader, server.password);
+    await page.getByRole('link', { name: '环境权益' }).first().click();
+    const mine = page.getByRole('table', { name: '本单位的分配' });
+    await mine.getByRole('button', { name: '补缴' }).waitFor();
+    await mine.getByLabel('补缴数量').fill('500');
+    await mine.getByRole('button', { name: '补缴' }).click();
+    await page.getByTestId('converted').getByText('缴纳 2400.00 元', { exact: false }).waitFor();
+    await mine.locator('[data-converted="500"][data-unconverted="1500"]').waitFor();
+    const duties = page.getByRole('table', { name: '履约' });
+    await duties.getByRole('button', { name: /^提交 1,500/ }).click();
+    await duties.locator('[data-status="met"]').waitFor();
+    await mine.locator('[data-converted="500"][data-unconverted="0"]').waitFor();
+    await screenshot(page, 'rights-holder');
+    await assertAccessible(page, 'the holder\'s rights');
+  });
+  await withPage(async (page) => {
+    await page.goto(consoleUrl('/explorer/rights'));
+    await page.getByRole('table', { name: '权益分配公示' }).getByRole('cell', { name: `${code}-00001` }).waitFor();
+    await page.getByRole('table', { name: '履约公示' }).locator('[data-status="met"]').first().waitFor();
+    await screenshot(page, 'rights-public');
+    await assertAccessible(page, 'the public rights register');
   });
 });

@@ -40,6 +40,9 @@ const ENUMS = {
   policy_status: schemas.PolicyStatus.enum,
   claim_status: schemas.ClaimStatus.enum,
   enforcement_method: schemas.EnforcementMethod.enum,
+  rights_origin: schemas.Origin.enum,
+  allocation_status: schemas.AllocationStatus.enum,
+  compliance_status: schemas.ComplianceStatus.enum,
 };
 
 test('both languages have the same keys, none empty', () => {

@@ -665,6 +665,18 @@ pub async fn confirm(
             ),
         ));
     }
+    if let Some(until) = crate::rights::expiry::valid_until_of(db, &p.instrument).await? {
+        // Collateral that lapses before the loan is repaid is no collateral.
+        if input.matures_on.format("%Y-%m-%d").to_string() > until {
+            return Err(MarketError::invalid(
+                "matures_on",
+                format!(
+                    "{} is valid until {until}: the loan matures by then",
+                    p.instrument
+                ),
+            ));
+        }
+    }
     let code = listing::parse_code("instrument", &p.instrument)?;
     let (_, minor) = code.class.unit();
     let pledgor = organization::Entity::find_by_id(p.pledgor_organization_id.clone())

@@ -158,7 +158,16 @@ pub async fn transfer(
             "must differ from the sender",
         ));
     }
-    known_batch(db, &input.batch_id).await?;
+    if known_batch(db, &input.batch_id).await?.kind == issuance::ALLOCATION {
+        crate::rights::expiry::refuse_lapsed(db, &input.batch_id, now)
+            .await
+            .map_err(|e| match e {
+                crate::market::error::MarketError::Conflict(code, detail) => {
+                    RegistryError::Conflict(code, detail)
+                }
+                other => RegistryError::Database(sea_orm::DbErr::Custom(other.to_string())),
+            })?;
+    }
     let credits = asset(&input.batch_id);
     let outcome: Result<Outcome, LedgerError> = ledger::apply(
         db,
@@ -226,7 +235,7 @@ async fn if_pledged(
 /// Takes the next `quantity` unused serials of the batch, or `None` when
 /// fewer are left. The update is the batch's row lock, so concurrent
 /// retirements of one batch get disjoint ranges.
-async fn take_serials(
+pub(crate) async fn take_serials(
     txn: &DatabaseTransaction,
     batch_id: &str,
     quantity: i64,

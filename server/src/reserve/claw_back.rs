@@ -6,8 +6,7 @@
 //! It is the one way unconverted units leave their holder.
 
 use chrono::{DateTime, FixedOffset};
-use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,8 +20,7 @@ use crate::market::error::MarketError;
 use crate::market::{listing, money, participants};
 use crate::orgs::entity::organization;
 use crate::problem::ProblemCode;
-use crate::rights::allocation::unconverted_hold;
-use crate::rights::entity::{allocation, AllocationStatus};
+use crate::rights::allocation::take_unconverted;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -122,45 +120,11 @@ pub async fn order(
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let id = uuid::Uuid::now_v7().to_string();
     let txn = crate::db::begin_write(db).await?;
-    let free = allocation::Entity::find()
-        .filter(allocation::Column::HolderOrganizationId.eq(org.id.as_str()))
-        .filter(allocation::Column::Instrument.eq(instrument.as_str()))
-        .filter(allocation::Column::Status.eq(AllocationStatus::Active))
-        .filter(allocation::Column::UnconvertedG.gt(0))
-        .order_by_asc(allocation::Column::Id)
-        .all(&txn)
-        .await?;
-    let mut draws = Vec::new();
-    let mut left = grams;
-    for a in &free {
-        let take = std::cmp::min(left, a.unconverted_g);
-        if take == 0 {
-            break;
-        }
-        let taken = allocation::Entity::update_many()
-            .col_expr(
-                allocation::Column::UnconvertedG,
-                Expr::col(allocation::Column::UnconvertedG).sub(take),
-            )
-            .col_expr(allocation::Column::UpdatedAt, Expr::value(now))
-            .filter(allocation::Column::Id.eq(a.id.as_str()))
-            .filter(allocation::Column::UnconvertedG.gte(take))
-            .exec(&txn)
-            .await?;
-        if taken.rows_affected != 1 {
-            return Err(MarketError::Conflict(
-                ProblemCode::TryAgain,
-                "the allocation changed meanwhile; try again".into(),
-            ));
-        }
-        draws.push(Draw {
-            hold_id: unconverted_hold(&a.id),
-            to_account_id: Some(reserve.account.id.clone()),
-            amount: take,
-        });
-        left -= take;
-    }
-    let unconverted = grams - left;
+    let taken =
+        take_unconverted(&txn, &org.id, &instrument, grams, &reserve.account.id, now).await?;
+    let unconverted: i64 = taken.iter().map(|(d, _)| d.amount).sum();
+    let mut draws: Vec<Draw> = taken.into_iter().map(|(d, _)| d).collect();
+    let left = grams - unconverted;
     if left > 0 {
         let holder_view = Holder {
             account: &holder,

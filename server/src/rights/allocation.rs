@@ -8,8 +8,10 @@
 //! indicators (clean water, land) are confirmed from verified activity.
 
 use chrono::{DateTime, FixedOffset};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -19,7 +21,7 @@ use super::entity::{allocation, AllocationStatus, Origin};
 use super::rules::RightsRules;
 use crate::auth::extract::Principal;
 use crate::instruments::Code;
-use crate::ledger::{self, Command, Request};
+use crate::ledger::{self, Command, Draw, Request};
 use crate::market::error::MarketError;
 use crate::market::participants::{self, Participant};
 use crate::market::{listing, money};
@@ -296,6 +298,8 @@ pub async fn allocate(
         reserve_organization_id: Set(reserve.map(|r| r.org.id)),
         quantity_g: Set(grams),
         unconverted_g: Set(unconverted),
+        converted_g: Set(0),
+        expired_g: Set(0),
         valid_until: Set(valid_text),
         status: Set(AllocationStatus::Active),
         allocated_by: Set(who.user_id.to_string()),
@@ -318,6 +322,61 @@ pub async fn allocate(
     };
     txn.commit().await?;
     Ok(row)
+}
+
+/// Up to `grams` of what the holder's active free allocations of
+/// `instrument` still hold unconverted, oldest allocation first, counted
+/// out of them for `to` (the reserve of a claw-back, the sink of a
+/// surrender): the draws on their holds, each with its batch. The caller
+/// applies the draws in the same transaction.
+pub async fn take_unconverted(
+    txn: &sea_orm::DatabaseTransaction,
+    holder_org: &str,
+    instrument: &str,
+    grams: i64,
+    to: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<(Draw, String)>, MarketError> {
+    let free = allocation::Entity::find()
+        .filter(allocation::Column::HolderOrganizationId.eq(holder_org))
+        .filter(allocation::Column::Instrument.eq(instrument))
+        .filter(allocation::Column::Status.eq(AllocationStatus::Active))
+        .filter(allocation::Column::UnconvertedG.gt(0))
+        .order_by_asc(allocation::Column::Id)
+        .all(txn)
+        .await?;
+    let mut out = Vec::new();
+    let mut left = grams;
+    for a in free {
+        let take = std::cmp::min(left, a.unconverted_g);
+        if take == 0 {
+            break;
+        }
+        let taken = allocation::Entity::update_many()
+            .col_expr(
+                allocation::Column::UnconvertedG,
+                Expr::col(allocation::Column::UnconvertedG).sub(take),
+            )
+            .col_expr(allocation::Column::UpdatedAt, Expr::value(now))
+            .filter(allocation::Column::Id.eq(a.id.as_str()))
+            .filter(allocation::Column::UnconvertedG.gte(take))
+            .exec(txn)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Err(MarketError::Conflict(
+                ProblemCode::TryAgain,
+                "the allocation changed meanwhile; try again".into(),
+            ));
+        }
+        let draw = Draw {
+            hold_id: unconverted_hold(&a.id),
+            to_account_id: Some(to.to_string()),
+            amount: take,
+        };
+        out.push((draw, a.batch_id));
+        left -= take;
+    }
+    Ok(out)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<allocation::Model, MarketError> {

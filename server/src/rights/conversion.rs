@@ -87,6 +87,7 @@ pub async fn convert(
             ),
         ));
     }
+    crate::rights::expiry::refuse_lapsed(db, &a.batch_id, now).await?;
     money::check_quantity(input.quantity)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let (_, minor) = a.class.unit();
@@ -116,6 +117,10 @@ pub async fn convert(
         .col_expr(
             allocation::Column::UnconvertedG,
             Expr::col(allocation::Column::UnconvertedG).sub(grams),
+        )
+        .col_expr(
+            allocation::Column::ConvertedG,
+            Expr::col(allocation::Column::ConvertedG).add(grams),
         )
         .col_expr(allocation::Column::UpdatedAt, Expr::value(now))
         .filter(allocation::Column::Id.eq(a.id.as_str()))

@@ -78,6 +78,10 @@ pub mod allocation {
         /// Free allocations: what is still unconverted, held in the ledger
         /// by [`unconverted_hold`](crate::rights::allocation::unconverted_hold).
         pub unconverted_g: i64,
+        /// Free allocations: what the holder converted.
+        pub converted_g: i64,
+        /// What expiry cancelled of the batch.
+        pub expired_g: i64,
         /// The last valid day (China), `YYYY-MM-DD`; `None`: no lapse.
         pub valid_until: Option<String>,
         pub status: AllocationStatus,
@@ -90,4 +94,61 @@ pub mod allocation {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod compliance {
+    use super::*;
+
+    /// A holder's compliance year for a class: the verified use its bureau
+    /// recorded and what it surrendered against it.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "right_compliance")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub class: Class,
+        pub year: i32,
+        pub organization_id: String,
+        pub bureau_organization_id: String,
+        pub verified_g: i64,
+        pub surrendered_g: i64,
+        /// The last day to surrender (China), `YYYY-MM-DD`.
+        pub deadline: String,
+        /// SHA-256 of the discharge, water-use or third-party energy
+        /// report the verified use comes from.
+        pub report_sha256: Option<String>,
+        pub recorded_by: String,
+        pub created_at: DateTimeWithTimeZone,
+        pub updated_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Where a holder's compliance year stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplianceStatus {
+    /// Before the deadline, not all surrendered yet.
+    Open,
+    /// Rights covering the verified use were surrendered.
+    Met,
+    /// Past the deadline with less surrendered than used: the gap is
+    /// public.
+    Gap,
+}
+
+impl ComplianceStatus {
+    pub fn of(c: &compliance::Model, today: &str) -> ComplianceStatus {
+        if c.surrendered_g >= c.verified_g {
+            ComplianceStatus::Met
+        } else if c.deadline.as_str() < today {
+            ComplianceStatus::Gap
+        } else {
+            ComplianceStatus::Open
+        }
+    }
 }

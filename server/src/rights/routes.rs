@@ -1,6 +1,7 @@
-//! `/api/v1/rights/…` (allocation by a bureau's staff, conversion by the
-//! holder's) and `/api/v1/public/rights/allocations` (every allocation,
-//! its holder and converted quantity).
+//! `/api/v1/rights/…` (allocation and verified use by a bureau's staff,
+//! conversion and surrender by the holder's) and `/api/v1/public/rights/…`
+//! (every allocation with its converted quantity, every compliance year
+//! with its gap).
 
 use actix_web::{get, post, web, HttpResponse};
 use sea_orm::DatabaseConnection;
@@ -8,13 +9,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::allocation::{self, AllocationInput};
+use super::compliance::{self, SurrenderInput, VerifiedUseInput};
 use super::conversion::{self, Conversion, ConversionInput};
-use super::entity::{AllocationStatus, Origin};
+use super::entity::{AllocationStatus, ComplianceStatus, Origin};
 use super::rules::RightsRules;
-use super::views::{self, AllocationView, Filter};
+use super::views::{self, AllocationView, ComplianceView, Filter};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
+use crate::instruments::Class;
 use crate::market::listing;
 use crate::pagination::{Page, PageQuery};
 
@@ -142,4 +145,110 @@ pub async fn public_allocation(
 ) -> Result<HttpResponse, ApiError> {
     let a = allocation::find(db.get_ref(), &id).await?;
     Ok(HttpResponse::Ok().json(AllocationView::from(a)))
+}
+
+/// Record a holder's verified use for a compliance year (staff of the
+/// class's bureau): after the year ends and by its surrender deadline
+/// (`surrender_days` after 31 December), once per class, year and holder.
+/// Energy use comes from an accredited third party's report, whose
+/// SHA-256 is required.
+#[utoipa::path(
+    tag = "rights",
+    security(("bearer" = [])),
+    request_body = VerifiedUseInput,
+    responses(
+        (status = 201, description = "Recorded", body = ComplianceView),
+        (status = 403, description = "Not staff of the bureau responsible for the class (`forbidden`)", content_type = "application/problem+json"),
+        (status = 404, description = "Not a department the caller acts for, or no such holder (`not_found`, `param` names it)", content_type = "application/problem+json"),
+        (status = 409, description = "Recorded already (`compliance_recorded`); a holder that does not trade (`not_a_participant`)", content_type = "application/problem+json"),
+        (status = 422, description = "A class that is not allocated, a year not ended or past its deadline, a bad quantity or report hash, a holder that is not an enterprise (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/rights/compliance")]
+pub async fn record_verified_use(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<RightsRules>,
+    who: Principal,
+    body: web::Json<VerifiedUseInput>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let c = compliance::record(&db, &who, &rules, &body, now).await?;
+    let today = crate::clock::china_day(now);
+    let mut views = views::compliance_views(db.get_ref(), vec![c], &today).await?;
+    Ok(HttpResponse::Created().json(views.remove(0)))
+}
+
+/// Surrender rights for a compliance year (staff of the holder), by its
+/// deadline: units of the class whose validity covers the year,
+/// unconverted ones first, oldest year first, go to a sink for good (their
+/// serials are recorded in the audit log). At most what is still to
+/// surrender.
+#[utoipa::path(
+    tag = "rights",
+    security(("bearer" = [])),
+    request_body = SurrenderInput,
+    params(("id" = String, Path, description = "The compliance year")),
+    responses(
+        (status = 200, description = "Surrendered", body = ComplianceView),
+        (status = 404, description = "No such compliance year, or not the caller's organisation's (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Past the deadline (`compliance_closed`); not enough units that may cover the year (`insufficient_units`); a concurrent surrender (`try_again`)", content_type = "application/problem+json"),
+        (status = 422, description = "A bad quantity, or more than is still to surrender (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/rights/compliance/{id}/surrenders")]
+pub async fn surrender(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<RightsRules>,
+    who: Principal,
+    id: web::Path<String>,
+    body: web::Json<SurrenderInput>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let c = compliance::surrender(&db, &who, &rules, &id, &body, now).await?;
+    let today = crate::clock::china_day(now);
+    let mut views = views::compliance_views(db.get_ref(), vec![c], &today).await?;
+    Ok(HttpResponse::Ok().json(views.remove(0)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComplianceQuery {
+    pub class: Option<Class>,
+    pub year: Option<i32>,
+    /// One holder's compliance years.
+    pub organization_id: Option<String>,
+    /// `gap`: past the deadline with less surrendered than used.
+    pub status: Option<ComplianceStatus>,
+}
+
+/// Every holder's compliance years, newest first: verified use,
+/// surrendered, outstanding, deadline and status (`open`, `met`, `gap` —
+/// a gap is listed once the deadline has passed). Public: no sign-in.
+#[utoipa::path(
+    tag = "public",
+    params(ComplianceQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of compliance years", body = Page<ComplianceView>),
+        (status = 422, description = "A bad filter or page (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/public/rights/compliance")]
+pub async fn public_compliance(
+    db: web::Data<DatabaseConnection>,
+    query: web::Query<ComplianceQuery>,
+    page: web::Query<PageQuery>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let limit = page.limit()?;
+    let today = crate::clock::china_day(now);
+    let filter = views::ComplianceFilter {
+        class: query.class,
+        year: query.year,
+        holder: query.organization_id.as_deref(),
+        status: query.status,
+    };
+    let (rows, has_more) =
+        views::compliance_list(&db, filter, &today, page.starting_after.clone(), limit).await?;
+    let data = views::compliance_views(db.get_ref(), rows, &today).await?;
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
 }

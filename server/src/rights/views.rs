@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::entity::{allocation, AllocationStatus, Origin};
+use super::entity::{allocation, compliance, AllocationStatus, ComplianceStatus, Origin};
 use crate::finance::views::units;
 use crate::instruments::Class;
 use crate::market::error::MarketError;
@@ -37,9 +37,14 @@ pub struct AllocationView {
     /// take them until converted.
     #[schema(example = "15000")]
     pub unconverted: String,
-    /// Units converted (free allocations); all of them otherwise.
+    /// Units the holder converted (free allocations); all of them
+    /// otherwise. Units clawed back or surrendered unconverted are
+    /// neither.
     #[schema(example = "5000")]
     pub converted: String,
+    /// Units cancelled when the batch expired.
+    #[schema(example = "0")]
+    pub expired: String,
     /// The last valid day (China); none: it does not lapse.
     #[schema(example = "2031-03-31")]
     pub valid_until: Option<String>,
@@ -54,7 +59,14 @@ impl From<allocation::Model> for AllocationView {
             unit: unit.into(),
             quantity: units(a.quantity_g, minor),
             unconverted: units(a.unconverted_g, minor),
-            converted: units(a.quantity_g - a.unconverted_g, minor),
+            converted: units(
+                match a.origin {
+                    Origin::Free => a.converted_g,
+                    Origin::Sale | Origin::Verified => a.quantity_g,
+                },
+                minor,
+            ),
+            expired: units(a.expired_g, minor),
             id: a.id,
             batch_id: a.batch_id,
             instrument: a.instrument,
@@ -109,6 +121,131 @@ pub async fn list(
         db,
         q,
         allocation::Column::Id,
+        crate::pagination::Order::Descending,
+        after,
+        limit,
+    )
+    .await?)
+}
+
+/// A holder's compliance year: verified use, what it surrendered, the
+/// gap after the deadline. Public.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplianceView {
+    pub id: String,
+    pub class: Class,
+    pub year: i32,
+    pub organization_id: String,
+    pub organization_name: String,
+    pub bureau_organization_id: String,
+    /// kg, m3 or tce.
+    pub unit: String,
+    /// Units used in the year, as verified (decimal text).
+    #[schema(example = "18500")]
+    pub verified_use: String,
+    #[schema(example = "18000")]
+    pub surrendered: String,
+    /// Still to surrender; after the deadline, the gap.
+    #[schema(example = "500")]
+    pub outstanding: String,
+    /// The last day to surrender (China).
+    #[schema(example = "2027-03-31")]
+    pub deadline: String,
+    pub status: ComplianceStatus,
+    pub report_sha256: Option<String>,
+}
+
+impl ComplianceView {
+    pub fn new(c: compliance::Model, organization_name: String, today: &str) -> ComplianceView {
+        let (unit, minor) = c.class.unit();
+        ComplianceView {
+            status: ComplianceStatus::of(&c, today),
+            unit: unit.into(),
+            verified_use: units(c.verified_g, minor),
+            surrendered: units(c.surrendered_g, minor),
+            outstanding: units((c.verified_g - c.surrendered_g).max(0), minor),
+            id: c.id,
+            class: c.class,
+            year: c.year,
+            organization_id: c.organization_id,
+            organization_name,
+            bureau_organization_id: c.bureau_organization_id,
+            deadline: c.deadline,
+            report_sha256: c.report_sha256,
+        }
+    }
+}
+
+/// Views of compliance rows with their holders' names.
+pub async fn compliance_views(
+    db: &impl sea_orm::ConnectionTrait,
+    rows: Vec<compliance::Model>,
+    today: &str,
+) -> Result<Vec<ComplianceView>, MarketError> {
+    use crate::orgs::entity::organization;
+    let names: std::collections::HashMap<String, String> = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(rows.iter().map(|c| c.organization_id.as_str())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let name = names.get(&c.organization_id).cloned().unwrap_or_default();
+            ComplianceView::new(c, name, today)
+        })
+        .collect())
+}
+
+/// What a list of compliance years is narrowed to.
+#[derive(Debug, Default)]
+pub struct ComplianceFilter<'a> {
+    pub class: Option<Class>,
+    pub year: Option<i32>,
+    pub holder: Option<&'a str>,
+    pub status: Option<ComplianceStatus>,
+}
+
+/// Compliance years, newest first, in pages; a status is as of `today`.
+pub async fn compliance_list(
+    db: &DatabaseConnection,
+    f: ComplianceFilter<'_>,
+    today: &str,
+    after: Option<String>,
+    limit: u64,
+) -> Result<(Vec<compliance::Model>, bool), MarketError> {
+    use sea_orm::sea_query::{Expr, ExprTrait as _};
+    let mut q = compliance::Entity::find();
+    if let Some(c) = f.class {
+        q = q.filter(compliance::Column::Class.eq(c));
+    }
+    if let Some(y) = f.year {
+        q = q.filter(compliance::Column::Year.eq(y));
+    }
+    if let Some(org) = f.holder {
+        q = q.filter(compliance::Column::OrganizationId.eq(org));
+    }
+    let short =
+        Expr::col(compliance::Column::SurrenderedG).lt(Expr::col(compliance::Column::VerifiedG));
+    q = match f.status {
+        None => q,
+        Some(ComplianceStatus::Met) => q.filter(
+            Expr::col(compliance::Column::SurrenderedG)
+                .gte(Expr::col(compliance::Column::VerifiedG)),
+        ),
+        Some(ComplianceStatus::Gap) => q
+            .filter(short)
+            .filter(compliance::Column::Deadline.lt(today)),
+        Some(ComplianceStatus::Open) => q
+            .filter(short)
+            .filter(compliance::Column::Deadline.gte(today)),
+    };
+    Ok(crate::pagination::fetch(
+        db,
+        q,
+        compliance::Column::Id,
         crate::pagination::Order::Descending,
         after,
         limit,

@@ -767,12 +767,21 @@ async fn every_object_route_refuses_the_wrong_user() {
             &[],
             404,
         ));
-        // An allocation's conversion is its holder's (the wrong holder of
-        // a real one: rights_allocation).
+        // An allocation's conversion and a compliance year's surrenders are
+        // the holder's (the wrong holder of real ones: rights_allocation,
+        // rights_compliance).
         rows.push((
             "/api/v1/rights/allocations/{id}/conversions",
             Method::POST,
             format!("/api/v1/rights/allocations/{nobody}/conversions"),
+            Some(json!({"quantity": "1"})),
+            &[],
+            404,
+        ));
+        rows.push((
+            "/api/v1/rights/compliance/{id}/surrenders",
+            Method::POST,
+            format!("/api/v1/rights/compliance/{nobody}/surrenders"),
             Some(json!({"quantity": "1"})),
             &[],
             404,

@@ -33,5 +33,6 @@ mod reserve;
 mod rewards;
 mod rights;
 mod rights_allocation;
+mod rights_compliance;
 mod robustness;
 mod trips;

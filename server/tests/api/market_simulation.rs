@@ -1,6 +1,6 @@
 //! A randomized simulation of the market through the HTTP API: rounds of
-//! concurrent clients placing, cancelling and picking orders on two
-//! instruments, proposing and answering block trades, announcing auctions
+//! concurrent clients placing, cancelling and picking orders on four
+//! instruments (two of carbon, two of other rights), proposing and answering block trades, announcing auctions
 //! and bidding in them, depositing and withdrawing cash, offering units to
 //! the reserve platform at the guidance price (accepted, declined,
 //! withdrawn or left waiting), government publishing price floors and
@@ -22,7 +22,10 @@
 //!   proposals, lots and bids, waiting buy-backs, live pledges and pending
 //!   withdrawals still need;
 //! - pledges, their collateral and the banks' and guarantor's cash are the
-//!   pledge model's (`pledges`), and each close valued every live pledge.
+//!   pledge model's (`pledges`), and each close valued every live pledge;
+//! - SO2 (kg) and clean-water indicators (m³) trade beside the two forest
+//!   instruments, each in its own unit, and the free SO2 allocations'
+//!   unconverted units never leave their holders.
 //!
 //! The seed is printed; `MARKET_SEED=<n>` replays the run's choices (the
 //! interleaving of concurrent requests is the machine's),
@@ -58,7 +61,18 @@ mod pledges;
 const CLIENTS: usize = 6;
 /// Rounds in a trading day before its close.
 const DAY_ROUNDS: usize = 12;
+/// Grams of CO2e in a tonne: what a carbon transfer counts in.
 const GRAMS: i64 = 1_000_000;
+
+/// Ledger minor units in one unit of the instrument `code` (a tonne, a kg,
+/// a m³).
+pub(crate) fn minor(code: &str) -> i64 {
+    tanpuhui_server::instruments::Code::parse(code)
+        .expect("an instrument code")
+        .class
+        .unit()
+        .1
+}
 
 /// The market-wide fee on each side: 5 in 10,000 of the value.
 fn fee_rate() -> Decimal {
@@ -199,6 +213,9 @@ struct World {
     gov: (String, String),
     /// The banks that lend against pledges, the guarantor, the pledges.
     fin: pledges::Fin,
+    /// Units of free allocations each (trader, instrument) holds
+    /// unconverted: held for good, since nothing here claws back.
+    unconverted: HashMap<(usize, String), i64>,
 }
 
 impl World {
@@ -382,7 +399,8 @@ async fn random_market_operations_keep_every_invariant() {
                 }
                 if morning < 4 {
                     let i = rng.below(w.instruments.len() as u64) as usize;
-                    let floor = w.instruments[i].reference - 5 * rng.below(7) as i64;
+                    let reference = w.instruments[i].reference;
+                    let floor = reference - tick(reference) * rng.below(7) as i64;
                     let gov = app.token(&w.gov.0).await;
                     let (status, g) = app
                         .post_as(
@@ -562,6 +580,7 @@ async fn setup(app: &Arc<TestApp>) -> World {
             .await;
         assert_eq!(status, 201, "{d}");
     }
+    let unconverted = rights(app, &r.g, &traders, reserve, &mut instruments).await;
     World {
         traders,
         teller: ("bank7@bank.cn".into(), teller),
@@ -575,16 +594,137 @@ async fn setup(app: &Arc<TestApp>) -> World {
         keeper: ("reserve7@reserve.cn".into(), keeper),
         gov: ("gov7@tph.cn".into(), r.g.gov.clone()),
         fin: pledges::Fin::new(banks, guarantor_party, GUARANTOR_CASH),
+        unconverted,
     }
+}
+
+/// Unconverted units never leave their holder (nothing here is the
+/// reserve's claw-back): every free allocation still holds what the world
+/// says, and its ledger hold holds exactly that.
+async fn unconverted_stay(db: &DatabaseConnection, w: &World, context: &str) {
+    use tanpuhui_server::rights::entity::allocation;
+    let mut found: HashMap<(usize, String), i64> = HashMap::new();
+    for a in allocation::Entity::find().all(db).await.unwrap() {
+        let holder = w
+            .traders
+            .iter()
+            .position(|t| t.org == a.holder_organization_id)
+            .expect("a trader holds every allocation");
+        let hold_id = tanpuhui_server::rights::allocation::unconverted_hold(&a.id);
+        let open = hold::Entity::find_by_id(hold_id)
+            .one(db)
+            .await
+            .unwrap()
+            .filter(|h| h.status == "held")
+            .map_or(0, |h| h.amount - h.drawn);
+        assert_eq!(
+            open, a.unconverted_g,
+            "{context}: allocation {}'s hold",
+            a.id
+        );
+        if a.unconverted_g > 0 {
+            *found.entry((holder, a.instrument)).or_default() += a.unconverted_g;
+        }
+    }
+    assert_eq!(found, w.unconverted, "{context}: unconverted units");
+}
+
+/// Rights on the same rails as carbon: SO2 allocated free of charge to two
+/// enterprises (the reserve platform's fund takes their conversions), 4,000
+/// of each 5,000 kg converted and 1,000 left unconverted, and clean-water
+/// increment indicators confirmed for two others; both listed at their
+/// guidance prices. Answers what stays unconverted.
+async fn rights(
+    app: &Arc<TestApp>,
+    g: &crate::helpers::Government,
+    traders: &[Trader],
+    reserve: usize,
+    instruments: &mut Vec<Instr>,
+) -> HashMap<(usize, String), i64> {
+    let year = app.year();
+    let (ecology, eco) = crate::helpers::bureau(app, g, "ecology", 7).await;
+    let (water, wat) = crate::helpers::bureau(app, g, "water", 8).await;
+    let so2 = format!("TPH-SO2-{year}");
+    let wci = format!("TPH-WCI-{year}");
+    for (code, price) in [(&so2, "4.80"), (&wci, "2.50")] {
+        let (status, i) = app
+            .post_as(
+                &g.gov,
+                "/api/v1/market/instruments",
+                &json!({"code": code, "reference_price": price}),
+            )
+            .await;
+        assert_eq!(status, 201, "{i}");
+        let (status, v) = app
+            .post_as(
+                &g.gov,
+                "/api/v1/guidance-prices",
+                &json!({"instrument": code, "price": price, "reason": "模拟指导价"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{v}");
+        instruments.push(Instr {
+            code: code.clone(),
+            reference: fen_of(price),
+            guidance: fen_of(price),
+            floor: None,
+        });
+    }
+    let mut unconverted = HashMap::new();
+    for (n, uscc_n) in [(1usize, 830_000u32), (2, 830_001)] {
+        let (status, a) = app
+            .post_as(
+                &eco,
+                "/api/v1/rights/allocations",
+                &json!({"bureau_organization_id": ecology, "organization_id": traders[n].org,
+                        "instrument": so2, "quantity": "5000", "origin": "free",
+                        "identifier": format!("{}001P", crate::helpers::uscc(uscc_n)),
+                        "reserve_organization_id": traders[reserve].org}),
+            )
+            .await;
+        assert_eq!(status, 201, "{a}");
+        let (status, c) = app
+            .post_as(
+                &traders[n].token,
+                &format!(
+                    "/api/v1/rights/allocations/{}/conversions",
+                    a["id"].as_str().unwrap()
+                ),
+                &json!({"quantity": "4000"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{c}");
+        unconverted.insert((n, so2.clone()), 1_000 * minor(&so2));
+    }
+    for n in [0usize, 3] {
+        let (status, a) = app
+            .post_as(
+                &wat,
+                "/api/v1/rights/allocations",
+                &json!({"bureau_organization_id": water, "organization_id": traders[n].org,
+                        "instrument": wci, "quantity": "3000", "origin": "verified",
+                        "identifier": format!("SIM-WCI-{n}")}),
+            )
+            .await;
+        assert_eq!(status, 201, "{a}");
+    }
+    unconverted
 }
 
 /// The guarantor's cash, fen (a million yuan).
 const GUARANTOR_CASH: i64 = 100_000_000;
 
-/// A price on a 5-fen grid around the reference, inside the ±10 % band.
+/// The grid prices are drawn on: 5 fen at 36.00 yuan, 1 fen under 14.40
+/// (a kilogram of SO2 at 4.80), so every instrument's draws fall inside
+/// its bands alike.
+pub(crate) fn tick(reference: i64) -> i64 {
+    (reference / 720).max(1)
+}
+
+/// A price on the grid around the reference, inside the ±10 % band.
 fn book_price(rng: &mut Rng, reference: i64) -> i64 {
     let steps = rng.below(13) as i64 - 6;
-    reference + 5 * steps
+    reference + tick(reference) * steps
 }
 
 fn next_op(
@@ -760,7 +900,7 @@ fn next_op(
         // Block proposals to another participant, inside the ±30 % band.
         73..=78 => {
             let buyer = (t + 1 + rng.below(w.traders.len() as u64 - 1) as usize) % w.traders.len();
-            let price = instr.reference + 5 * (rng.below(121) as i64 - 60);
+            let price = instr.reference + tick(instr.reference) * (rng.below(121) as i64 - 60);
             let below = instr.floor.is_some_and(|f| price < f);
             let qty = 5 + rng.below(26) as i64;
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
@@ -829,7 +969,8 @@ fn next_op(
         // An auction lot on an instrument without one today.
         85..=87 if !w.lots.iter().any(|l| l.code == instr.code) => {
             let qty = 20 + rng.below(41) as i64;
-            let reserve = (instr.reference - 50).max(instr.floor.unwrap_or(0));
+            let reserve =
+                (instr.reference - 10 * tick(instr.reference)).max(instr.floor.unwrap_or(0));
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
                               "instrument": instr.code, "quantity": qty.to_string(),
                               "reserve_price": yuan(reserve), "min_bid_units": "1",
@@ -872,9 +1013,9 @@ fn next_op(
             let lot = (*rng.pick(&open)).clone();
             let low = rng.below(12) == 0;
             let price = if low {
-                lot.reserve - 5
+                lot.reserve - tick(lot.reserve)
             } else {
-                lot.reserve + 5 * rng.below(15) as i64
+                lot.reserve + tick(lot.reserve) * rng.below(15) as i64
             };
             let qty = 1 + rng.below(lot.cap.max(1) as u64 / 2 + 1) as i64;
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
@@ -1094,8 +1235,8 @@ fn journal(w: &mut World, ledger: &mut Expected, events: &[Event]) {
             Event::SoldToReserve(t, code, units, value) => {
                 *ledger.cash.entry(*t).or_default() += value;
                 *ledger.cash.entry(w.reserve).or_default() -= value;
-                *ledger.units.entry((*t, code.clone())).or_default() -= units * GRAMS;
-                *ledger.units.entry((w.reserve, code.clone())).or_default() += units * GRAMS;
+                *ledger.units.entry((*t, code.clone())).or_default() -= units * minor(code);
+                *ledger.units.entry((w.reserve, code.clone())).or_default() += units * minor(code);
             }
             _ => {}
         }
@@ -1648,8 +1789,9 @@ impl Expected {
             *self.cash.entry(b).or_default() -= t.value + fee;
             *self.cash.entry(s).or_default() += t.value - fee;
             *self.fees.entry(t.instrument.clone()).or_default() += 2 * fee;
-            *self.units.entry((b, t.instrument.clone())).or_default() += t.quantity * GRAMS;
-            *self.units.entry((s, t.instrument.clone())).or_default() -= t.quantity * GRAMS;
+            let g = t.quantity * minor(&t.instrument);
+            *self.units.entry((b, t.instrument.clone())).or_default() += g;
+            *self.units.entry((s, t.instrument.clone())).or_default() -= g;
         }
     }
 }
@@ -1670,6 +1812,7 @@ async fn check(
     context: &str,
 ) {
     w.fin.check(db, context).await;
+    unconverted_stay(db, w, context).await;
     let orders = order::Entity::find().all(db).await.unwrap();
     // A take-over of pledged units offers the pledge's own holds.
     let offers: Vec<operation::Model> = operation::Entity::find()
@@ -1737,7 +1880,7 @@ async fn check(
     for t in trade::Entity::find().all(db).await.unwrap() {
         assert_eq!(
             delivered.get(&t.id).copied(),
-            Some(t.quantity * GRAMS),
+            Some(t.quantity * minor(&t.instrument)),
             "{context}: deliveries of {}",
             t.id
         );
@@ -1892,17 +2035,22 @@ async fn check(
                 .filter(|o| o.instrument == i.code && o.side == "sell")
                 .filter(|o| !pledge_sales.contains(&o.id))
                 .filter(|o| matches!(o.status, OrderStatus::Open | OrderStatus::Pending))
-                .map(|o| o.remaining * GRAMS)
+                .map(|o| o.remaining * minor(&o.instrument))
                 .sum();
             let offered: i64 = offers
                 .iter()
                 .filter(|o| o.organization_id == t.org && o.instrument == i.code)
-                .map(|o| o.quantity * GRAMS)
+                .map(|o| o.quantity * minor(&o.instrument))
                 .sum();
             let pledged = pledged.get(&(n, i.code.clone())).copied().unwrap_or(0);
+            let unconverted = w
+                .unconverted
+                .get(&(n, i.code.clone()))
+                .copied()
+                .unwrap_or(0);
             assert_eq!(
                 held,
-                selling + offered + pledged,
+                selling + offered + pledged + unconverted,
                 "{context}: {} units of {} held",
                 t.org,
                 i.code

@@ -92,3 +92,69 @@ async fn the_counters_migration_continues_the_numbers() {
         assert_eq!(next(&db, "project").await.unwrap(), 5, "{backend:?}");
     }
 }
+
+/// Migrations 32 and 33 add rights to a populated database: organisations
+/// (a bureau among them) and credit batches of version 31 stay as they
+/// were; an allocation of version 32 gets what it converted (quantity less
+/// unconverted), nothing expired, and a holder has one compliance year per
+/// class and year.
+#[tokio::test]
+async fn the_rights_migrations_keep_what_was_there() {
+    for backend in backends() {
+        let (url, _dir) = fresh_database(backend).await;
+        let db = Database::connect(&url).await.unwrap();
+        Migrator::up(&db, Some(31)).await.unwrap();
+        let at = "'2026-12-07T08:00:00+08:00'";
+        for sql in [
+            format!("INSERT INTO organizations (id, kind, name, uscc, status, bureau, created_at) VALUES ('d1', 'government_department', '生态环境局', '91620100000000001X', 'approved', 'ecology', {at})"),
+            format!("INSERT INTO organizations (id, kind, name, uscc, status, created_at) VALUES ('o1', 'enterprise', 'x', '91620100000000002X', 'approved', {at})"),
+            format!("INSERT INTO accounts (id, kind, organization_id, allow_negative, created_at) VALUES ('a1', 'enterprise', 'o1', false, {at})"),
+            format!(
+                "INSERT INTO credit_batches (id, kind, vintage, methodology, methodology_version, quantity_g, buffer_g, holder_account_id, next_serial, retired_g, cancelled_g, issued_by, issued_at, audit_event_id, instrument) \
+                 VALUES ('TPH-PER-2025-001', 'personal', 2025, 'wuhan-2024', 1, 10, 0, 'a1', 1, 0, 0, 'u', {at}, 1, 'TPH-PER-2025')"
+            ),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        // `up` counts steps: one more is version 32.
+        Migrator::up(&db, Some(1)).await.unwrap();
+        db.execute_unprepared(&format!(
+            "INSERT INTO right_allocations (id, batch_id, instrument, class, vintage, origin, holder_organization_id, bureau_organization_id, identifier, reserve_organization_id, quantity_g, unconverted_g, valid_until, status, allocated_by, created_at, updated_at) \
+             VALUES ('r1', 'TPH-SO2-2026-00001', 'TPH-SO2-2026', 'so2', 2026, 'free', 'o1', 'd1', '91620100000000002X001P', 'o9', 1000000, 400000, '2031-03-31', 'active', 'u', {at}, {at})"
+        ))
+        .await
+        .unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let one = |sql: &'static str| {
+            let db = &db;
+            async move {
+                db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        let r = one("SELECT converted_g, expired_g, unconverted_g FROM right_allocations").await;
+        let got: (i64, i64, i64) = (
+            r.try_get("", "converted_g").unwrap(),
+            r.try_get("", "expired_g").unwrap(),
+            r.try_get("", "unconverted_g").unwrap(),
+        );
+        assert_eq!(got, (600_000, 0, 400_000), "{backend:?}");
+        let o = one("SELECT bureau FROM organizations WHERE id = 'd1'").await;
+        assert_eq!(o.try_get::<String>("", "bureau").unwrap(), "ecology");
+        let b = one("SELECT quantity_g FROM credit_batches").await;
+        assert_eq!(b.try_get::<i64>("", "quantity_g").unwrap(), 10);
+        let insert = |id: &str| {
+            format!(
+                "INSERT INTO right_compliance (id, class, year, organization_id, bureau_organization_id, verified_g, surrendered_g, deadline, recorded_by, created_at, updated_at) \
+                 VALUES ('{id}', 'so2', 2026, 'o1', 'd1', 5, 0, '2027-03-31', 'u', {at}, {at})"
+            )
+        };
+        db.execute_unprepared(&insert("c1")).await.unwrap();
+        assert!(
+            db.execute_unprepared(&insert("c2")).await.is_err(),
+            "{backend:?}: one compliance year per class, year and holder"
+        );
+    }
+}

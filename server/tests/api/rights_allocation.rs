@@ -313,7 +313,7 @@ async fn the_ecology_bureau_allocates_so2_that_is_converted_before_it_moves() {
             .await;
         assert_eq!(
             (after["unconverted"].as_str(), after["converted"].as_str()),
-            (Some("0"), Some("20000")),
+            (Some("0"), Some("5000")),
             "{after}"
         );
         // Nothing converts once nothing is unconverted.

@@ -483,7 +483,7 @@ pub async fn bureau(app: &TestApp, g: &Government, bureau: &str, n: u32) -> (Str
             &g.admin,
             "/api/v1/organizations",
             &json!({"kind": "government_department", "name": format!("兰州新区{bureau}局"),
-                    "uscc": uscc(800_000 + n), "bureau": bureau}),
+                    "uscc": uscc(200_000 + n), "bureau": bureau}),
         )
         .await;
     assert_eq!(status, 201, "{org}");

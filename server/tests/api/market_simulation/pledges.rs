@@ -33,7 +33,7 @@ use tanpuhui_server::ledger::entity::hold;
 use tanpuhui_server::market::entity::trade;
 
 use super::{
-    answered, fen_of, next_trading_day, yuan, Event, Expected, Lot, Op, Trader, World, GRAMS,
+    answered, fen_of, minor, next_trading_day, tick, yuan, Event, Expected, Lot, Op, Trader, World,
 };
 use crate::helpers::{Rng, TestApp};
 
@@ -183,7 +183,7 @@ impl Fin {
         let mut out = HashMap::new();
         for (root, units) in &self.units {
             let p = self.get(root);
-            *out.entry((p.pledgor, p.code.clone())).or_default() += units * GRAMS;
+            *out.entry((p.pledgor, p.code.clone())).or_default() += units * minor(&p.code);
         }
         out
     }
@@ -299,8 +299,9 @@ impl Fin {
                 }
                 *ledger.cash.entry(pledgor).or_default() += rest;
                 *ledger.cash.entry(reserve).or_default() -= value;
-                *ledger.units.entry((pledgor, code.clone())).or_default() -= units * GRAMS;
-                *ledger.units.entry((reserve, code)).or_default() += units * GRAMS;
+                let g = units * minor(&code);
+                *ledger.units.entry((pledgor, code.clone())).or_default() -= g;
+                *ledger.units.entry((reserve, code)).or_default() += g;
                 self.finish(&chain, &paid);
             }
             Change::NotTaken(id) => {
@@ -566,7 +567,7 @@ impl Fin {
         let expected: HashMap<String, i64> = self
             .units
             .iter()
-            .map(|(root, units)| (root.clone(), units * GRAMS))
+            .map(|(root, units)| (root.clone(), units * minor(&self.get(root).code)))
             .collect();
         assert_eq!(held, expected, "{context}: units under each pledge");
         let guaranteed: i64 = self
@@ -875,7 +876,10 @@ fn apply(rng: &mut Rng, w: &mut World, app: &Arc<TestApp>, today: NaiveDate) -> 
         answered("pledge", status, &[201, 409], &p)?;
         if status == 409 {
             // The units went to orders, offers or other pledges meanwhile.
-            if senior.is_some() || !["insufficient_units", "units_pledged"].contains(&problem(&p)) {
+            if senior.is_some()
+                || !["insufficient_units", "units_pledged", "units_unconverted"]
+                    .contains(&problem(&p))
+            {
                 return Err(format!("pledge of {body}: {p}"));
             }
             return Ok(vec![Event::Pledge(Change::Refused)]);
@@ -1009,6 +1013,8 @@ fn decision(
                 .map_or((m.quantity, 0), |b| (b.units, b.senior));
             let most = (units * price * ltv.0 / ltv.1 - senior).max(0);
             let loan = (most * share / 100).max(1);
+            // Rights are pledged only until they lapse.
+            let matures = lapses(&m.code).map_or(matures, |last| matures.min(last));
             let mut body = json!({"organization_id": bank.org, "loan_amount": loan.to_string(),
                                   "matures_on": matures.format("%Y-%m-%d").to_string()});
             if let Some(l) = ltv_text {
@@ -1055,7 +1061,8 @@ fn decision(
             if status == 409 {
                 // A first rank's units went elsewhere since it applied.
                 if behind.is_some()
-                    || !["insufficient_units", "units_pledged"].contains(&problem(&v))
+                    || !["insufficient_units", "units_pledged", "units_unconverted"]
+                        .contains(&problem(&v))
                 {
                     return Err(format!("confirm of {}: {v}", m.id));
                 }
@@ -1145,7 +1152,7 @@ fn top_up(rng: &mut Rng, w: &mut World, app: &Arc<TestApp>, p: Pl) -> Op {
         let mut events: Vec<Event> = repaid.map(|a| Event::Pledge(Change::Repaid(p.id.clone(), a))).into_iter().collect();
         answered("top-up", status, &[200, 409], &v)?;
         if status == 409 {
-            if !["insufficient_units", "units_pledged"].contains(&problem(&v)) {
+            if !["insufficient_units", "units_pledged", "units_unconverted"].contains(&problem(&v)) {
                 return Err(format!("top-up of {}: {v}", p.id));
             }
             events.push(Event::Pledge(Change::Refused));
@@ -1173,18 +1180,19 @@ fn release(rng: &mut Rng, w: &mut World, app: &Arc<TestApp>, p: Pl) -> Op {
     let want: Result<(), &'static str> = if p.status != St::Active || chain.len() > 1 {
         Err("pledge_not_open")
     } else {
-        let (held_g, released_g) = (i128::from(held * GRAMS), i128::from(p.released * GRAMS));
+        let g = minor(&p.code);
+        let (held_g, released_g) = (i128::from(held * g), i128::from(p.released * g));
         let repaid = i128::from(p.loan - p.outstanding);
         let by_repayment =
-            ((held_g + released_g) * repaid / i128::from(p.loan)) as i64 - p.released * GRAMS;
+            ((held_g + released_g) * repaid / i128::from(p.loan)) as i64 - p.released * g;
         // ⌈outstanding ÷ (price × 0.8 per gram)⌉ grams stay.
-        let num = i128::from(p.outstanding) * i128::from(GRAMS) * 5;
+        let num = i128::from(p.outstanding) * i128::from(g) * 5;
         let den = i128::from(p.last_price) * 4;
         let keep = ((num + den - 1) / den) as i64;
-        let by_maintenance = (held * GRAMS - keep).clamp(0, held * GRAMS);
-        if units * GRAMS > by_repayment.clamp(0, held * GRAMS) {
+        let by_maintenance = (held * g - keep).clamp(0, held * g);
+        if units * g > by_repayment.clamp(0, held * g) {
             Err("release_beyond_repaid")
-        } else if units * GRAMS > by_maintenance {
+        } else if units * g > by_maintenance {
             Err("below_maintenance")
         } else {
             Ok(())
@@ -1230,7 +1238,8 @@ fn enforce(
         .find(|i| i.code == p.code)
         .unwrap()
         .clone();
-    let reserve_price = (instr.reference - 50).max(instr.floor.unwrap_or(0));
+    let reserve_price =
+        (instr.reference - 10 * tick(instr.reference)).max(instr.floor.unwrap_or(0));
     let units = w.fin.units[&p.root];
     let mut value = units * instr.guidance;
     let waiting = match (&p.enforcement, p.enforcement_open) {
@@ -1451,9 +1460,9 @@ fn wrong(rng: &mut Rng, w: &mut World, app: &Arc<TestApp>, live: &[Pl]) -> Op {
                     "units_pledged" if v["detail"].as_str().is_some_and(|d| d.contains(&p.root)) => {
                         Ok(vec![Event::Pledge(Change::Refused)])
                     }
-                    // Units held by its orders and offers too, or bought
+                    // Units held by its orders and offers or unconverted, or bought
                     // today (sold from the next trading day).
-                    "insufficient_units" | "t_plus_one" => {
+                    "insufficient_units" | "units_unconverted" | "t_plus_one" => {
                         Ok(vec![Event::Pledge(Change::Refused)])
                     }
                     _ => Err(format!("a sale of {qty} units, {} pledged: {v}", count("pledged"))),
@@ -1474,4 +1483,11 @@ fn wrong(rng: &mut Rng, w: &mut World, app: &Arc<TestApp>, live: &[Pl]) -> Op {
         }
     }
     .boxed()
+}
+
+/// The last valid day of an instrument's rights (the server's default
+/// validity), if they lapse.
+fn lapses(code: &str) -> Option<chrono::NaiveDate> {
+    let c = tanpuhui_server::instruments::Code::parse(code)?;
+    tanpuhui_server::rights::rules::RightsRules::default().valid_until(c.class, c.vintage)
 }
