@@ -179,6 +179,14 @@ pub const SETTINGS: &[Setting] = &[
     in_section("rights", "pollutant_conversion_rate", "\"1.0\"", "share of the holder's applicable guidance price paid into the reserve platform's fund to convert freely allocated pollutant rights into tradeable ones (补缴) (0 to 3)"),
     in_section("rights", "water_conversion_rate", "\"1.0\"", "the same for water-saving rights (0 to 3)"),
     in_section("rights", "energy_conversion_rate", "\"1.0\"", "the same for energy-use rights (0 to 3)"),
+    in_section("rights", "so2_benchmark", "\"4.80\"", "yuan per kg: the first guidance version of an SO2 instrument, published as a floor when its rights are first allocated (the Lanzhou 2015 benchmark)"),
+    in_section("rights", "nox_benchmark", "\"4.80\"", "the same for NOx"),
+    in_section("rights", "cod_benchmark", "\"10.00\"", "the same for COD"),
+    in_section("rights", "nh3n_benchmark", "\"10.00\"", "the same for NH3-N"),
+    in_section("rights", "new_area_districts", "\"620171\"", "the benchmark's first tier: enterprises registered in these districts (comma-separated division codes; Lanzhou New Area)"),
+    in_section("rights", "new_area_adjustment", "\"-0.3\"", "that tier's adjustment of the benchmark (-0.3: 30 % below; 0: no tier)"),
+    in_section("rights", "county_districts", "\"620121,620122,620123,620111\"", "the benchmark's second tier: any organisation registered in these districts (the three counties and Honggu district)"),
+    in_section("rights", "county_adjustment", "\"-0.2\"", "that tier's adjustment (-0.2: 20 % below; 0: no tier)"),
 ];
 
 /// Every environment variable the server reads.

@@ -227,6 +227,7 @@ pub async fn allocate(
         .await?
         + 1;
     let batch_id = format!("{instrument}-{seq:05}");
+    super::benchmark::ensure(&txn, rules, &code, who.user_id.as_str(), now).await?;
     let valid_text = valid_until.map(|d| d.format("%Y-%m-%d").to_string());
     let batch = issuance::record_batch(
         &txn,

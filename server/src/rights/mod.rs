@@ -6,6 +6,7 @@
 //! are priced, reserved and pledged as instruments like carbon.
 
 pub mod allocation;
+pub mod benchmark;
 pub mod compliance;
 pub mod conversion;
 pub mod entity;

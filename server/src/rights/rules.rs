@@ -34,6 +34,22 @@ pub struct RightsRules {
     /// The same for energy-use rights.
     #[serde(with = "rust_decimal::serde::str")]
     pub energy_conversion_rate: Decimal,
+    /// Yuan per kg: each pollutant's first guidance version, a floor
+    /// (`rights::benchmark`; the Lanzhou 2015 benchmarks).
+    pub so2_benchmark: String,
+    pub nox_benchmark: String,
+    pub cod_benchmark: String,
+    pub nh3n_benchmark: String,
+    /// The benchmark's tier for enterprises of these districts (comma
+    /// separated division codes) and its adjustment (`-0.3`: 30 % below).
+    pub new_area_districts: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub new_area_adjustment: Decimal,
+    /// The tier for any organisation of these districts, and its
+    /// adjustment.
+    pub county_districts: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub county_adjustment: Decimal,
 }
 
 impl Default for RightsRules {
@@ -48,6 +64,14 @@ impl Default for RightsRules {
             pollutant_conversion_rate: Decimal::new(10, 1),
             water_conversion_rate: Decimal::new(10, 1),
             energy_conversion_rate: Decimal::new(10, 1),
+            so2_benchmark: "4.80".into(),
+            nox_benchmark: "4.80".into(),
+            cod_benchmark: "10.00".into(),
+            nh3n_benchmark: "10.00".into(),
+            new_area_districts: "620171".into(),
+            new_area_adjustment: Decimal::new(-3, 1),
+            county_districts: "620121,620122,620123,620111".into(),
+            county_adjustment: Decimal::new(-2, 1),
         }
     }
 }
@@ -79,6 +103,36 @@ impl RightsRules {
                 return Err(format!(
                     "{name} must be 0 to {MAX_CONVERSION_RATE} with at most 8 decimals"
                 ));
+            }
+        }
+        for (name, price) in [
+            ("so2_benchmark", &self.so2_benchmark),
+            ("nox_benchmark", &self.nox_benchmark),
+            ("cod_benchmark", &self.cod_benchmark),
+            ("nh3n_benchmark", &self.nh3n_benchmark),
+        ] {
+            crate::market::money::parse_price(price).map_err(|e| format!("{name}: {e}"))?;
+        }
+        for (name, list) in [
+            ("new_area_districts", &self.new_area_districts),
+            ("county_districts", &self.county_districts),
+        ] {
+            let ok = list
+                .split(',')
+                .map(str::trim)
+                .all(|d| matches!(d.len(), 2 | 4 | 6) && d.bytes().all(|b| b.is_ascii_digit()));
+            if !ok {
+                return Err(format!(
+                    "{name} must be comma-separated division codes of 2, 4 or 6 digits"
+                ));
+            }
+        }
+        for (name, share) in [
+            ("new_area_adjustment", self.new_area_adjustment),
+            ("county_adjustment", self.county_adjustment),
+        ] {
+            if share <= Decimal::NEGATIVE_ONE || share > Decimal::ONE || share.scale() > 8 {
+                return Err(format!("{name} must be above -1 and at most 1"));
             }
         }
         Ok(())

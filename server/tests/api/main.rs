@@ -34,5 +34,6 @@ mod rewards;
 mod rights;
 mod rights_allocation;
 mod rights_compliance;
+mod rights_scenario;
 mod robustness;
 mod trips;

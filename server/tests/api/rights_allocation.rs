@@ -406,6 +406,25 @@ async fn indicators_and_rights_for_sale_are_tradeable_at_once_and_never_clawed_b
             (Some("sale"), Some("500"), true),
             "{s}"
         );
+        // COD had no guidance price: its first is the Lanzhou benchmark, a
+        // floor, with the New Area's and the counties' tiers.
+        let v: Value = app
+            .get(&format!("/api/v1/public/guidance-prices?instrument={cod}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let first = &v["data"][0];
+        assert_eq!(
+            (
+                first["version"].as_i64(),
+                first["price"].as_str(),
+                first["floor"].as_bool(),
+                first["tiers"].as_array().map(Vec::len)
+            ),
+            (Some(1), Some("10.00"), Some(true), Some(2)),
+            "{v}"
+        );
         let eco_account = org_account(&app, &eco, &ecology).await;
         let asset = format!("credit:{}", s["batch_id"].as_str().unwrap());
         assert_eq!(

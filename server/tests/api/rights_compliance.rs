@@ -9,8 +9,8 @@ use chrono::{FixedOffset, TimeZone};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    backends, balance, bureau, enterprise, government, org_account, reserve_platform, spawn_app,
-    uscc, TestApp,
+    backends, balance, bureau, enterprise, government, org_account, reserve_platform,
+    spawn_app_with, uscc, TestApp,
 };
 use crate::pricing::{deposit, funded_buyer, listed_at_guidance};
 
@@ -62,7 +62,8 @@ impl Tokens {
 #[tokio::test]
 async fn a_compliance_year_closes_with_surrenders_a_public_gap_and_rights_expiring_on_time() {
     for backend in backends() {
-        let app = spawn_app(backend).await;
+        // The test sweeps expired rights itself: the background loop waits.
+        let app = spawn_app_with(backend, |s| s.market.close_check_secs = 3600).await;
         let year = app.year();
         let g = government(&app, 1).await;
         let (ecology, _) = bureau(&app, &g, "ecology", 1).await;
