@@ -142,7 +142,8 @@ function allocationColumns(/** @type {Record<string, string>} */ names) {
     [t('rights.identifier'), (a) => a.identifier],
     [t('rights.quantity'), (a) => `${count(a.quantity)} ${a.unit}`],
     [t('rights.converted'), (a) => html`<span data-allocation=${a.id} data-converted=${a.converted} data-unconverted=${a.unconverted}>${t('rights.converted_line', { converted: count(a.converted), unconverted: count(a.unconverted) })}</span>`],
-    [t('rights.valid_until'), (a) => html`${a.valid_until ?? t('rights.no_lapse')} · ${label('allocation_status', a.status)}`],
+    [t('rights.valid_until'), (a) => html`${a.valid_until ?? t('rights.no_lapse')} · ${label('allocation_status', a.status)}${a.expiring
+      ? html` <strong data-expiring=${a.id}>${t('rights.expiring_badge')}</strong>` : null}`],
   ]);
 }
 
@@ -163,9 +164,11 @@ function Allocations(/** @type {{ org: string, bureau: boolean, version: number,
       <button type="button" disabled=${action.busy} onClick=${() => convert(a)}>${t('rights.convert')}</button>`
     : null);
   const done = /** @type {Schemas['Conversion'] | null} */ (action.done);
+  const expiring = pages.rows.filter((a) => a.expiring).length;
   return html`
     <h2>${t(bureau ? 'rights.bureau_allocations' : 'rights.my_allocations')}</h2>
     ${bureau ? null : html`<p class="note">${t('rights.convert_hint')}</p>`}
+    ${!bureau && expiring ? html`<p class="note" role="status" data-testid="expiring">${t('rights.expiring_note', { n: expiring })}</p>` : null}
     <${ProblemNote} problem=${action.problem ?? pages.problem} />
     ${done ? html`<p class="note" role="status" data-testid="converted">${t('rights.converted_now', { quantity: count(done.quantity), amount: done.amount, price: done.guidance_price, rate: done.rate })}</p>` : null}
     <${Table} caption=${t(bureau ? 'rights.bureau_allocations' : 'rights.my_allocations')} rows=${pages.rows} rowKey=${(/** @type {Allocation} */ a) => a.id} empty=${t('rights.no_allocations')}

@@ -176,6 +176,7 @@ pub const SETTINGS: &[Setting] = &[
     in_section("rights", "energy_validity_years", "1", "years energy-use rights stay valid, counted as for pollutants (1 to 50)"),
     in_section("rights", "land_validity_years", "0", "years land indicators stay valid, counted as for pollutants; 0: they do not lapse (0 to 50)"),
     in_section("rights", "surrender_days", "90", "days after a compliance year's end (31 December, China time) by which holders surrender rights covering its verified use; rights lapse after the deadline of the last year they cover (1 to 366)"),
+    in_section("rights", "expiry_warning_days", "30", "days before their last valid day that allocations show as expiring to their holders (API field `expiring`, the console's warning) (0 to 366)"),
     in_section("rights", "pollutant_conversion_rate", "\"1.0\"", "share of the holder's applicable guidance price paid into the reserve platform's fund to convert freely allocated pollutant rights into tradeable ones (补缴) (0 to 3)"),
     in_section("rights", "water_conversion_rate", "\"1.0\"", "the same for water-saving rights (0 to 3)"),
     in_section("rights", "energy_conversion_rate", "\"1.0\"", "the same for energy-use rights (0 to 3)"),

@@ -204,7 +204,7 @@ pub async fn convert(
     let a = find(&txn, &a.id).await?;
     txn.commit().await?;
     Ok(Conversion {
-        allocation: super::views::AllocationView::from(a),
+        allocation: super::views::AllocationView::new(a, super::views::Today::of(rules, now)),
         quantity: input.quantity.to_string(),
         guidance_price: money::yuan(price),
         rate: rate.normalize().to_string(),

@@ -13,7 +13,7 @@ use super::compliance::{self, SurrenderInput, VerifiedUseInput};
 use super::conversion::{self, Conversion, ConversionInput};
 use super::entity::{AllocationStatus, ComplianceStatus, Origin};
 use super::rules::RightsRules;
-use super::views::{self, AllocationView, ComplianceView, Filter};
+use super::views::{self, AllocationView, ComplianceView, Filter, Today};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
@@ -51,7 +51,7 @@ pub async fn allocate(
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let a = allocation::allocate(&db, &who, &rules, &body, now).await?;
-    Ok(HttpResponse::Created().json(AllocationView::from(a)))
+    Ok(HttpResponse::Created().json(AllocationView::new(a, Today::of(&rules, now))))
 }
 
 /// Convert units of a free allocation (补缴, staff of the holder): pay the
@@ -113,8 +113,10 @@ pub struct AllocationsQuery {
 #[get("/api/v1/public/rights/allocations")]
 pub async fn public_allocations(
     db: web::Data<DatabaseConnection>,
+    rules: web::Data<RightsRules>,
     query: web::Query<AllocationsQuery>,
     page: web::Query<PageQuery>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let code = listing::instrument_filter(query.instrument.as_deref())?;
     let limit = page.limit()?;
@@ -126,7 +128,13 @@ pub async fn public_allocations(
         status: query.status,
     };
     let found = views::list(&db, filter, page.starting_after.clone(), limit).await?;
-    Ok(HttpResponse::Ok().json(Page::<AllocationView>::of(found)))
+    let today = Today::of(&rules, now);
+    let (rows, has_more) = found;
+    let data = rows
+        .into_iter()
+        .map(|a| AllocationView::new(a, today))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
 }
 
 /// One allocation. Public: no sign-in.
@@ -141,10 +149,12 @@ pub async fn public_allocations(
 #[get("/api/v1/public/rights/allocations/{id}")]
 pub async fn public_allocation(
     db: web::Data<DatabaseConnection>,
+    rules: web::Data<RightsRules>,
     id: web::Path<String>,
+    Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let a = allocation::find(db.get_ref(), &id).await?;
-    Ok(HttpResponse::Ok().json(AllocationView::from(a)))
+    Ok(HttpResponse::Ok().json(AllocationView::new(a, Today::of(&rules, now))))
 }
 
 /// Record a holder's verified use for a compliance year (staff of the

@@ -24,6 +24,9 @@ pub struct RightsRules {
     /// Days after the end of a compliance year (31 December, China time)
     /// by which holders surrender rights covering the year's verified use.
     pub surrender_days: u32,
+    /// Days before their last valid day that allocations show as
+    /// `expiring` to their holders.
+    pub expiry_warning_days: u32,
     /// Share of the applicable guidance price a holder pays the reserve
     /// platform's fund to convert freely allocated pollutant rights (补缴).
     #[serde(with = "rust_decimal::serde::str")]
@@ -60,6 +63,7 @@ impl Default for RightsRules {
             energy_validity_years: 1,
             land_validity_years: 0,
             surrender_days: 90,
+            expiry_warning_days: 30,
             // 1.0, as the reference spells it.
             pollutant_conversion_rate: Decimal::new(10, 1),
             water_conversion_rate: Decimal::new(10, 1),
@@ -93,6 +97,9 @@ impl RightsRules {
         }
         if !(1..=366).contains(&self.surrender_days) {
             return Err("surrender_days must be 1 to 366".into());
+        }
+        if self.expiry_warning_days > 366 {
+            return Err("expiry_warning_days must be 0 to 366".into());
         }
         for (name, rate) in [
             ("pollutant_conversion_rate", self.pollutant_conversion_rate),

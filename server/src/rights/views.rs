@@ -49,13 +49,53 @@ pub struct AllocationView {
     #[schema(example = "2031-03-31")]
     pub valid_until: Option<String>,
     pub status: AllocationStatus,
+    /// Active and lapsing within `expiry_warning_days` (`[rights]`, 30 by
+    /// default): what is left of it will be cancelled after
+    /// `valid_until`.
+    pub expiring: bool,
     pub created_at: String,
 }
 
-impl From<allocation::Model> for AllocationView {
-    fn from(a: allocation::Model) -> Self {
+/// What an allocation's view is read against: today (China) and the
+/// warning period before lapse.
+#[derive(Debug, Clone, Copy)]
+pub struct Today {
+    pub day: chrono::NaiveDate,
+    pub warning_days: u32,
+}
+
+impl Today {
+    pub fn of(
+        rules: &super::rules::RightsRules,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Today {
+        Today {
+            day: crate::clock::china_date(now),
+            warning_days: rules.expiry_warning_days,
+        }
+    }
+
+    /// Active rights valid until `valid_until` that lapse within the
+    /// warning period.
+    fn expiring(self, a: &allocation::Model) -> bool {
+        let Some(last) = a
+            .valid_until
+            .as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        else {
+            return false;
+        };
+        a.status == AllocationStatus::Active
+            && last >= self.day
+            && (last - self.day).num_days() < i64::from(self.warning_days)
+    }
+}
+
+impl AllocationView {
+    pub fn new(a: allocation::Model, today: Today) -> Self {
         let (unit, minor) = a.class.unit();
         AllocationView {
+            expiring: today.expiring(&a),
             unit: unit.into(),
             quantity: units(a.quantity_g, minor),
             unconverted: units(a.unconverted_g, minor),

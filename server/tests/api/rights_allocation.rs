@@ -449,3 +449,100 @@ async fn indicators_and_rights_for_sale_are_tradeable_at_once_and_never_clawed_b
         );
     }
 }
+
+#[tokio::test]
+async fn every_right_class_is_allocated_by_its_bureau_in_its_unit_and_validity() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 1).await;
+        let (reserve, _) = reserve_platform(&app, &g, 1).await;
+        let (org, op) = enterprise(&app, &g, "c@lz.cn", 81).await;
+        let holder = org["id"].as_str().unwrap().to_string();
+        let account = org_account(&app, &op, &holder).await;
+        let year = app.year();
+        let mut bureaus = std::collections::HashMap::new();
+        for (n, name) in [
+            "ecology",
+            "water",
+            "economic_development",
+            "natural_resources",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            bureaus.insert(name, bureau(&app, &g, name, 10 + n as u32).await);
+        }
+        // (tag, bureau, origin, unit, minor, years valid)
+        for (tag, by, origin, unit, minor, years) in [
+            ("SO2", "ecology", "free", "kg", 1_000, Some(5)),
+            ("NOX", "ecology", "free", "kg", 1_000, Some(5)),
+            ("COD", "ecology", "free", "kg", 1_000, Some(5)),
+            ("NH3N", "ecology", "free", "kg", 1_000, Some(5)),
+            ("WSR", "water", "free", "m3", 1_000, Some(1)),
+            ("WCI", "water", "verified", "m3", 1_000, Some(1)),
+            ("ENU", "economic_development", "free", "tce", 1_000, Some(1)),
+            ("LCI", "natural_resources", "verified", "mu", 10_000, None),
+            ("LLS", "natural_resources", "verified", "mu", 10_000, None),
+        ] {
+            let instrument = format!("TPH-{tag}-{year}");
+            let pollutant = by == "ecology";
+            let mut body = json!({"organization_id": holder, "instrument": instrument,
+                "quantity": "7", "origin": origin,
+                "identifier": if pollutant { format!("{}002Q", uscc(81)) } else { format!("证-{tag}-1") }});
+            if origin == "free" {
+                body["reserve_organization_id"] = json!(reserve);
+            }
+            // Another bureau may not; the class's may.
+            let other = if by == "water" { "ecology" } else { "water" };
+            let (other_id, other_token) = &bureaus[other];
+            body["bureau_organization_id"] = json!(other_id);
+            let (status, p) = allocate(&app, other_token, &body).await;
+            assert_eq!(
+                (status, p["code"].as_str()),
+                (403, Some("forbidden")),
+                "{tag}: {p}"
+            );
+            let (id, token) = &bureaus[by];
+            body["bureau_organization_id"] = json!(id);
+            let (status, a) = allocate(&app, token, &body).await;
+            assert_eq!(status, 201, "{backend:?} {tag}: {a}");
+            let until = years.map(|y| deadline(year + y - 1));
+            assert_eq!(
+                (
+                    a["unit"].as_str(),
+                    a["valid_until"].as_str(),
+                    a["origin"].as_str()
+                ),
+                (Some(unit), until.as_deref(), Some(origin)),
+                "{tag}: {a}"
+            );
+            let held = if origin == "free" { 7 * minor } else { 0 };
+            let asset = format!("credit:{}", a["batch_id"].as_str().unwrap());
+            assert_eq!(
+                balance(&app, &op, &account, &asset).await,
+                (7 * minor, held),
+                "{tag}"
+            );
+            // Claw-back applies to allocated rights only.
+            let claw = json!({"organization_id": holder, "reserve_organization_id": reserve,
+                "instrument": instrument, "quantity": "1", "reason": "企业搬迁",
+                "document_sha256": "ef".repeat(32)});
+            let (status, c) = app
+                .post_as(&g.gov, "/api/v1/reserve/claw-backs", &claw)
+                .await;
+            if origin == "free" {
+                assert_eq!(
+                    (status, c["unconverted"].as_str()),
+                    (200, Some("1")),
+                    "{tag}: {c}"
+                );
+            } else {
+                assert_eq!(
+                    (status, c["code"].as_str()),
+                    (409, Some("claw_back_not_applicable")),
+                    "{tag}: {c}"
+                );
+            }
+        }
+    }
+}

@@ -170,6 +170,18 @@ async fn a_compliance_year_closes_with_surrenders_a_public_gap_and_rights_expiri
             ),
             "{ca}"
         );
+        // Energy-use rights lapse after 31 March: not yet within the 30
+        // days holders are warned.
+        let e: Value = app
+            .get(&format!(
+                "/api/v1/public/rights/allocations/{}",
+                alloc_e["id"].as_str().unwrap()
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(e["expiring"], false, "{e}");
         let (status, p) = app
             .post_as(
                 &t.eco,

@@ -391,8 +391,18 @@ async fn rights_are_allocated_converted_traded_pledged_auctioned_surrendered_and
         )
         .await;
 
-        // The loan is repaid before the rights lapse.
+        // The loan is repaid before the rights lapse, of which A is warned.
         app.clock.set(china(year + 1, 3, 10));
+        let soon: Value = app
+            .get(&format!(
+                "/api/v1/public/rights/allocations/{}",
+                enu["id"].as_str().unwrap()
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(soon["expiring"], true, "{soon}");
         let teller = app.token("bank2@bank.cn").await;
         let repaid = ok(
             &app,

@@ -1383,14 +1383,15 @@ fn wrong(rng: &mut Rng, w: &mut World, app: &Arc<TestApp>, live: &[Pl]) -> Op {
     if let Some(p) = &p {
         w.fin.take(&p.root);
     }
-    // Above every bid: reference + 8 ticks of 5 fen, inside the band.
+    // Above every bid: reference + 8 ticks of the grid, inside the band.
     let high = p.as_ref().map_or(0, |p| {
-        w.instruments
+        let reference = w
+            .instruments
             .iter()
             .find(|i| i.code == p.code)
             .unwrap()
-            .reference
-            + 40
+            .reference;
+        reference + 8 * tick(reference)
     });
     let kind = rng.below(5);
     let client_id = w.client_id();
