@@ -1122,6 +1122,20 @@ test('the ecology bureau allocates SO2 and records last year\'s use; the enterpr
     await screenshot(page, 'rights-holder');
     await assertAccessible(page, 'the holder\'s rights');
   });
+  // The enterprise relocates: the bureau claws back 100 kg of what it holds.
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.official, server.password);
+    await page.getByRole('link', { name: '环境权益' }).first().click();
+    const form = page.getByRole('form', { name: '无偿收回' });
+    await form.getByLabel('年度').fill(String(year));
+    await form.getByLabel('持有单位').selectOption(firm);
+    await form.getByLabel('数量').fill('100');
+    await form.getByLabel('收回原因').fill('企业搬迁');
+    await form.getByLabel('决定文件 SHA-256').fill('ab'.repeat(32));
+    await form.getByRole('button', { name: '收回' }).click();
+    await form.getByTestId('clawed').getByText(`已收回 ${code} 100，其中未补缴 0。`).waitFor();
+    await assertAccessible(page, 'the claw-back');
+  });
   await withPage(async (page) => {
     await page.goto(consoleUrl('/explorer/rights'));
     await page.getByRole('table', { name: '权益分配公示' }).getByRole('cell', { name: `${code}-00001` }).waitFor();

@@ -43,7 +43,8 @@ export function Rights() {
     <${OrgChoice} orgs=${orgs} value=${org} onInput=${setOrg} />
     ${info.loading ? html`<${Busy} />` : null}
     ${org && bureau ? html`<${Allocate} org=${org} bureau=${bureau} done=${changed} />
-      <${RecordUse} org=${org} bureau=${bureau} done=${changed} />` : null}
+      <${RecordUse} org=${org} bureau=${bureau} done=${changed} />
+      <${ClawBack} bureau=${bureau} done=${changed} />` : null}
     ${org && !info.loading ? html`<${Allocations} key=${org} org=${org} bureau=${!!bureau} version=${version} changed=${changed} />` : null}
     ${org && !info.loading && !bureau ? html`<${Obligations} key=${org} org=${org} version=${version} changed=${changed} />` : null}
   </${Page}>`;
@@ -129,6 +130,49 @@ function RecordUse(/** @type {{ org: string, bureau: Schemas['Bureau'], done: ()
     <${ProblemNote} problem=${action.problem} />
     <button type="submit" disabled=${action.busy}>${action.busy ? t('ui.working') : t('rights.record_now')}</button>
     ${recorded ? html`<p class="note" role="status" data-testid="recorded">${t('rights.recorded', { use: count(recorded.verified_use), unit: recorded.unit, deadline: recorded.deadline })}</p>` : null}
+  </form>`;
+}
+
+/** A claw-back order (无偿收回) of a closed, bankrupt or relocated enterprise's allocated rights. */
+function ClawBack(/** @type {{ bureau: Schemas['Bureau'], done: () => void }} */ { bureau, done }) {
+  const classes = CLASSES[bureau].filter(([c]) => ALLOCATED.has(c));
+  const enterprises = useApprovedOrgs('enterprise');
+  const reserves = useApprovedOrgs('reserve_platform');
+  const [v, setV] = useState({ cls: classes[0]?.[0] ?? 'so2', year: String(new Date().getFullYear()), holder: '', reserve: '', quantity: '', reason: '', document: '' });
+  const set = (/** @type {keyof typeof v} */ k) => (/** @type {string} */ x) => setV({ ...v, [k]: x });
+  const action = useAction();
+  if (classes.length === 0) return null;
+  const holder = v.holder || enterprises.data?.[0]?.id || '';
+  const reserve = v.reserve || reserves.data?.[0]?.id || '';
+  const tag = classes.find(([c]) => c === v.cls)?.[1] ?? '';
+  const back = /** @type {Schemas['ClawBackView'] | null} */ (action.done);
+  return html`<form class="form" aria-labelledby="claw-title" onSubmit=${(/** @type {Event} */ e) => {
+      e.preventDefault();
+      action.run(async () => {
+        const made = await ok(client.POST('/api/v1/reserve/claw-backs', { body: {
+          organization_id: holder, reserve_organization_id: reserve, instrument: `TPH-${tag}-${v.year.trim()}`,
+          quantity: v.quantity.trim(), reason: v.reason.trim(), document_sha256: v.document.trim(),
+        } }));
+        setV({ ...v, quantity: '', reason: '', document: '' });
+        done();
+        return made;
+      });
+    }}>
+    <h2 id="claw-title">${t('rights.claw_back')}</h2>
+    <p class="note">${t('rights.claw_back_hint')}</p>
+    <${Field} label=${t('rights.class')} name="class" value=${v.cls} onInput=${set('cls')}
+      options=${classes.map(([c]) => /** @type {[string, string]} */ ([c, label('class', c)]))} />
+    <${Field} label=${t('rights.year')} name="year" inputmode="numeric" value=${v.year} onInput=${set('year')} required problem=${action.problem} />
+    <${Field} label=${t('rights.holder')} name="organization_id" value=${holder} onInput=${set('holder')}
+      options=${(enterprises.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />
+    <${Field} label=${t('rights.to_reserve')} name="reserve_organization_id" value=${reserve} onInput=${set('reserve')}
+      options=${(reserves.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />
+    <${Field} label=${t('rights.quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
+    <${Field} label=${t('rights.claw_back_reason')} name="reason" value=${v.reason} onInput=${set('reason')} required problem=${action.problem} />
+    <${Field} label=${t('rights.decision_sha256')} name="document_sha256" value=${v.document} onInput=${set('document')} required hint=${t('rights.decision_hint')} problem=${action.problem} />
+    <${ProblemNote} problem=${action.problem} />
+    <button type="submit" class="danger" disabled=${action.busy}>${action.busy ? t('ui.working') : t('rights.claw_back_now')}</button>
+    ${back ? html`<p class="note" role="status" data-testid="clawed">${t('rights.clawed', { quantity: count(back.quantity), unconverted: count(back.unconverted), code: back.instrument })}</p>` : null}
   </form>`;
 }
 

@@ -213,7 +213,7 @@ pub async fn allocate(
         return Err(MarketError::Conflict(
             ProblemCode::AllocationExists,
             format!(
-                "{identifier} has an allocation of {instrument} already ({}): add to it by a new identifier",
+                "{identifier} has an allocation of {instrument} already ({}); a permit or project number has one allocation of an instrument",
                 first.id
             ),
         ));
