@@ -230,6 +230,8 @@ async fn accept_once(
                 );
             }
         }
+        // Recorded settled when ordered: never offered.
+        OperationKind::ClawBack => return Err(MarketError::NotFound),
         OperationKind::Lease => {
             let code = Code::parse(&op.instrument).ok_or(MarketError::NotFound)?;
             let from_reserve = Holder {

@@ -6,10 +6,11 @@
 //! It is the one way unconverted units leave their holder.
 
 use chrono::{DateTime, FixedOffset};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::entity::{operation, OperationKind, OperationStatus};
 use super::lots::{self, Holder};
 use super::offers::reserve_platform;
 use crate::auth::extract::Principal;
@@ -44,6 +45,9 @@ pub struct ClawBackInput {
 /// What a claw-back returned.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClawBackView {
+    /// The reserve operation that records it (kind `claw_back`), public
+    /// with the platform's other operations.
+    pub operation_id: String,
     pub organization_id: String,
     pub reserve_organization_id: String,
     pub instrument: String,
@@ -166,6 +170,43 @@ pub async fn order(
         now,
     )
     .await?;
+    let hash = hash.to_ascii_lowercase();
+    operation::Entity::insert(operation::ActiveModel {
+        id: Set(id.clone()),
+        kind: Set(OperationKind::ClawBack),
+        status: Set(OperationStatus::Accepted),
+        reserve_organization_id: Set(reserve.org.id.clone()),
+        organization_id: Set(org.id.clone()),
+        // Ordered, not offered: the order's own id and document stand in
+        // for a holder's client id and request.
+        client_id: Set(format!("claw-back:{id}")),
+        request_hash: Set(hash.clone()),
+        instrument: Set(instrument.clone()),
+        quantity: Set(input.quantity),
+        price: Set(0),
+        value: Set(0),
+        wanted_instrument: Set(None),
+        wanted_price: Set(None),
+        wanted_quantity: Set(None),
+        cash: Set(None),
+        term_days: Set(None),
+        due_on: Set(None),
+        fee_rate: Set(None),
+        fee: Set(None),
+        deposit: Set(None),
+        settled_price: Set(None),
+        shortfall: Set(None),
+        lots: Set("[]".into()),
+        pledge_id: Set(None),
+        reason: Set(Some(reason.clone())),
+        requested_by: Set(who.user_id.to_string()),
+        decided_by: Set(Some(who.user_id.to_string())),
+        created_at: Set(now),
+        decided_at: Set(Some(now)),
+        ended_at: Set(Some(now)),
+    })
+    .exec_without_returning(&txn)
+    .await?;
     crate::audit::log::append(
         &txn,
         "reserve.clawed_back",
@@ -177,7 +218,7 @@ pub async fn order(
             "quantity": input.quantity.to_string(),
             "unconverted": units(unconverted, minor),
             "reason": reason,
-            "document_sha256": hash.to_ascii_lowercase(),
+            "document_sha256": hash,
             "by": who.user_id,
         }),
         None,
@@ -186,6 +227,7 @@ pub async fn order(
     .await?;
     txn.commit().await?;
     Ok(ClawBackView {
+        operation_id: id,
         organization_id: org.id,
         reserve_organization_id: reserve.org.id,
         instrument,

@@ -23,6 +23,10 @@ pub enum OperationKind {
     /// yearly fee.
     #[sea_orm(string_value = "lease")]
     Lease,
+    /// 无偿收回: allocated rights returned by government order, without
+    /// payment; recorded settled (`accepted`) when ordered.
+    #[sea_orm(string_value = "claw_back")]
+    ClawBack,
 }
 
 #[derive(

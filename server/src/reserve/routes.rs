@@ -292,9 +292,9 @@ pub async fn reserve_operations(
 /// returned to a reserve platform without payment (无偿收回, government
 /// staff), with a reason and the decision document's hash: first the
 /// units its free allocations still hold unconverted, then converted
-/// ones, in one ledger transaction. Carbon credits and indicators made
-/// from verified activity are never clawed back
-/// (`claw_back_not_applicable`).
+/// ones, in one ledger transaction, recorded as a settled reserve
+/// operation of kind `claw_back`. Carbon credits and indicators made from
+/// verified activity are never clawed back (`claw_back_not_applicable`).
 #[utoipa::path(
     tag = "reserve",
     security(("bearer" = [])),

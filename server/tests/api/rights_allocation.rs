@@ -298,6 +298,26 @@ async fn the_ecology_bureau_allocates_so2_that_is_converted_before_it_moves() {
             balance(&app, &a_op, &a_account, &asset).await,
             (3_000 * KG, 0)
         );
+        // The reserve's public operations record it.
+        let ops: Value = app
+            .get("/api/v1/public/reserve/operations?kind=claw_back")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                ops["data"][0]["id"].as_str(),
+                ops["data"][0]["quantity"].as_str(),
+                ops["data"][0]["status"].as_str()
+            ),
+            (
+                back["operation_id"].as_str(),
+                Some("16000"),
+                Some("accepted")
+            ),
+            "{ops}"
+        );
         assert_eq!(
             balance(&app, &g.admin, &reserve_account, &asset).await,
             (16_000 * KG, 0)
