@@ -27,8 +27,7 @@ use crate::registry::issuance;
 /// The sink expired units go to.
 pub const EXPIRED: &str = "sink:expired";
 
-/// Allocations swept at most per run (a bound, not a rule: the next run
-/// takes the rest).
+/// Allocations read at a time (a bound on memory, not a rule).
 const PER_RUN: u64 = 200;
 
 /// Whether rights valid until `valid_until` have lapsed on `today`
@@ -80,30 +79,48 @@ pub async fn refuse_lapsed(
     Ok(())
 }
 
-/// Sweeps every lapsed allocation; answers how many were swept.
+/// Sweeps every lapsed allocation, each in its own transaction; answers
+/// how many were swept. One that fails is logged and tried again at the
+/// next run, and does not keep the others waiting.
 pub async fn expire_due(
     db: &DatabaseConnection,
     now: DateTime<FixedOffset>,
 ) -> Result<usize, MarketError> {
     let today = crate::clock::china_day(now);
-    let due = allocation::Entity::find()
-        .filter(allocation::Column::Status.eq(AllocationStatus::Active))
-        .filter(allocation::Column::ValidUntil.lt(today.as_str()))
-        .order_by_asc(allocation::Column::Id)
-        .limit(PER_RUN)
-        .all(db)
-        .await?;
-    if due.is_empty() {
-        return Ok(0);
-    }
-    let sink = crate::accounts::service::system(db, EXPIRED, now).await?;
     let mut swept = 0;
-    for a in due {
-        if expire(db, &a, &sink, now).await? {
-            swept += 1;
+    let mut sink = None;
+    let mut after = String::new();
+    loop {
+        // Pages by id, so allocations still waiting for held units do not
+        // hide later ones.
+        let due = allocation::Entity::find()
+            .filter(allocation::Column::Status.eq(AllocationStatus::Active))
+            .filter(allocation::Column::ValidUntil.lt(today.as_str()))
+            .filter(allocation::Column::Id.gt(after.as_str()))
+            .order_by_asc(allocation::Column::Id)
+            .limit(PER_RUN)
+            .all(db)
+            .await?;
+        let Some(last) = due.last() else {
+            return Ok(swept);
+        };
+        after = last.id.clone();
+        let sink = match &sink {
+            Some(s) => s,
+            None => sink.insert(crate::accounts::service::system(db, EXPIRED, now).await?),
+        };
+        for a in &due {
+            match expire(db, a, sink, now).await {
+                Ok(true) => swept += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(
+                    allocation = %a.id,
+                    error = %e,
+                    "cancelling lapsed rights failed; retrying at the next run"
+                ),
+            }
         }
     }
-    Ok(swept)
 }
 
 /// Accounts that hold units of the batch outside the system's issuers and

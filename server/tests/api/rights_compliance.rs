@@ -428,3 +428,80 @@ async fn a_compliance_year_closes_with_surrenders_a_public_gap_and_rights_expiri
         assert_eq!(i["status"], "suspended", "{i}");
     }
 }
+
+/// Expiry sweeps each allocation on its own: one whose transaction fails
+/// is retried at the next run and keeps no other waiting.
+#[tokio::test]
+async fn one_allocation_failing_to_expire_does_not_keep_the_others() {
+    use sea_orm::ConnectionTrait;
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| s.market.close_check_secs = 3600).await;
+        let year = app.year();
+        let g = government(&app, 1).await;
+        let (water, wat) = bureau(&app, &g, "water", 2).await;
+        let (org, _) = enterprise(&app, &g, "w@lz.cn", 91).await;
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let (status, a) = app
+                .post_as(
+                    &wat,
+                    "/api/v1/rights/allocations",
+                    &json!({"bureau_organization_id": water, "organization_id": org["id"],
+                            "instrument": format!("TPH-WCI-{year}"), "quantity": "10",
+                            "origin": "verified", "identifier": format!("再生水-{n}")}),
+                )
+                .await;
+            assert_eq!(status, 201, "{a}");
+            ids.push(a["id"].as_str().unwrap().to_string());
+        }
+        let faulty = ids[1].clone();
+        let sqlite = app.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+        let inject = if sqlite {
+            vec![format!(
+                "CREATE TRIGGER injected_fault BEFORE UPDATE ON right_allocations WHEN OLD.id = '{faulty}' \
+                 BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            )]
+        } else {
+            vec![
+                "CREATE FUNCTION injected_fault() RETURNS trigger AS $$ \
+                 BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
+                    .to_string(),
+                format!(
+                    "CREATE TRIGGER injected_fault BEFORE UPDATE ON right_allocations FOR EACH ROW \
+                     WHEN (OLD.id = '{faulty}') EXECUTE FUNCTION injected_fault()"
+                ),
+            ]
+        };
+        for sql in &inject {
+            app.db.execute_unprepared(sql).await.unwrap();
+        }
+        app.clock.set(china(year + 1, 4, 2));
+        let sweep = || tanpuhui_server::rights::expiry::expire_due(&app.db, app.now());
+        assert_eq!(sweep().await.unwrap(), 2, "{backend:?}");
+        let status = |id: String| {
+            let app = &app;
+            async move {
+                let v: Value = app
+                    .get(&format!("/api/v1/public/rights/allocations/{id}"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                v["status"].as_str().unwrap().to_string()
+            }
+        };
+        assert_eq!(status(ids[0].clone()).await, "expired");
+        assert_eq!(status(faulty.clone()).await, "active");
+        assert_eq!(status(ids[2].clone()).await, "expired");
+        app.db
+            .execute_unprepared(if sqlite {
+                "DROP TRIGGER injected_fault"
+            } else {
+                "DROP TRIGGER injected_fault ON right_allocations"
+            })
+            .await
+            .unwrap();
+        assert_eq!(sweep().await.unwrap(), 1, "{backend:?}");
+        assert_eq!(status(faulty).await, "expired");
+    }
+}
