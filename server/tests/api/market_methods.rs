@@ -1240,7 +1240,6 @@ impl Events {
 /// next check and closes once the fault is gone.
 #[tokio::test]
 async fn one_auction_failing_to_close_does_not_keep_the_others_open() {
-    use sea_orm::ConnectionTrait;
     for backend in backends() {
         let app = spawn_app_with(backend, |s| {
             s.registry.notice_working_days = 0;
@@ -1270,26 +1269,7 @@ async fn one_auction_failing_to_close_does_not_keep_the_others_open() {
         }
         // The middle one fails, whichever order they are closed in.
         let faulty = ids[1].clone();
-        let sqlite = app.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
-        let inject = if sqlite {
-            vec![format!(
-                "CREATE TRIGGER injected_fault BEFORE UPDATE ON auctions WHEN OLD.id = '{faulty}' \
-                 BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
-            )]
-        } else {
-            vec![
-                "CREATE FUNCTION injected_fault() RETURNS trigger AS $$ \
-                 BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
-                    .to_string(),
-                format!(
-                    "CREATE TRIGGER injected_fault BEFORE UPDATE ON auctions FOR EACH ROW \
-                     WHEN (OLD.id = '{faulty}') EXECUTE FUNCTION injected_fault()"
-                ),
-            ]
-        };
-        for sql in &inject {
-            app.db.execute_unprepared(sql).await.unwrap();
-        }
+        let fault = crate::helpers::FaultyRow::inject(&app, "auctions", &faulty).await;
         app.clock.set(closes);
         let (rules, systems) = (Default::default(), Default::default());
         let close =
@@ -1313,12 +1293,7 @@ async fn one_auction_failing_to_close_does_not_keep_the_others_open() {
         };
         assert_eq!(status(&faulty).await, "announced");
         // The fault is repaired: the next check closes it.
-        let repair = if sqlite {
-            "DROP TRIGGER injected_fault"
-        } else {
-            "DROP TRIGGER injected_fault ON auctions"
-        };
-        app.db.execute_unprepared(repair).await.unwrap();
+        fault.repair(&app).await;
         let closed: Vec<String> = close().await.unwrap().into_iter().map(|a| a.id).collect();
         assert_eq!(closed, std::slice::from_ref(&faulty));
         assert_eq!(status(&faulty).await, "closed");

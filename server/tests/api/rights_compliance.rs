@@ -433,7 +433,6 @@ async fn a_compliance_year_closes_with_surrenders_a_public_gap_and_rights_expiri
 /// is retried at the next run and keeps no other waiting.
 #[tokio::test]
 async fn one_allocation_failing_to_expire_does_not_keep_the_others() {
-    use sea_orm::ConnectionTrait;
     for backend in backends() {
         let app = spawn_app_with(backend, |s| s.market.close_check_secs = 3600).await;
         let year = app.year();
@@ -455,26 +454,7 @@ async fn one_allocation_failing_to_expire_does_not_keep_the_others() {
             ids.push(a["id"].as_str().unwrap().to_string());
         }
         let faulty = ids[1].clone();
-        let sqlite = app.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
-        let inject = if sqlite {
-            vec![format!(
-                "CREATE TRIGGER injected_fault BEFORE UPDATE ON right_allocations WHEN OLD.id = '{faulty}' \
-                 BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
-            )]
-        } else {
-            vec![
-                "CREATE FUNCTION injected_fault() RETURNS trigger AS $$ \
-                 BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
-                    .to_string(),
-                format!(
-                    "CREATE TRIGGER injected_fault BEFORE UPDATE ON right_allocations FOR EACH ROW \
-                     WHEN (OLD.id = '{faulty}') EXECUTE FUNCTION injected_fault()"
-                ),
-            ]
-        };
-        for sql in &inject {
-            app.db.execute_unprepared(sql).await.unwrap();
-        }
+        let fault = crate::helpers::FaultyRow::inject(&app, "right_allocations", &faulty).await;
         app.clock.set(china(year + 1, 4, 2));
         let sweep = || tanpuhui_server::rights::expiry::expire_due(&app.db, app.now());
         assert_eq!(sweep().await.unwrap(), 2, "{backend:?}");
@@ -493,14 +473,7 @@ async fn one_allocation_failing_to_expire_does_not_keep_the_others() {
         assert_eq!(status(ids[0].clone()).await, "expired");
         assert_eq!(status(faulty.clone()).await, "active");
         assert_eq!(status(ids[2].clone()).await, "expired");
-        app.db
-            .execute_unprepared(if sqlite {
-                "DROP TRIGGER injected_fault"
-            } else {
-                "DROP TRIGGER injected_fault ON right_allocations"
-            })
-            .await
-            .unwrap();
+        fault.repair(&app).await;
         assert_eq!(sweep().await.unwrap(), 1, "{backend:?}");
         assert_eq!(status(faulty).await, "expired");
     }

@@ -500,3 +500,50 @@ pub async fn bureau(app: &TestApp, g: &Government, bureau: &str, n: u32) -> (Str
     assert_eq!(status, 201, "{r}");
     (id, staff)
 }
+
+/// An injected fault: every UPDATE of row `id` of `table` fails, on either
+/// database, until [`FaultyRow::repair`].
+pub struct FaultyRow {
+    table: String,
+    sqlite: bool,
+}
+
+impl FaultyRow {
+    pub async fn inject(app: &TestApp, table: &str, id: &str) -> FaultyRow {
+        use sea_orm::ConnectionTrait;
+        let sqlite = app.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+        let statements = if sqlite {
+            vec![format!(
+                "CREATE TRIGGER injected_fault BEFORE UPDATE ON {table} WHEN OLD.id = '{id}' \
+                 BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            )]
+        } else {
+            vec![
+                "CREATE FUNCTION injected_fault() RETURNS trigger AS $$ \
+                 BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
+                    .to_string(),
+                format!(
+                    "CREATE TRIGGER injected_fault BEFORE UPDATE ON {table} FOR EACH ROW \
+                     WHEN (OLD.id = '{id}') EXECUTE FUNCTION injected_fault()"
+                ),
+            ]
+        };
+        for sql in &statements {
+            app.db.execute_unprepared(sql).await.unwrap();
+        }
+        FaultyRow {
+            table: table.to_string(),
+            sqlite,
+        }
+    }
+
+    pub async fn repair(self, app: &TestApp) {
+        use sea_orm::ConnectionTrait;
+        let sql = if self.sqlite {
+            "DROP TRIGGER injected_fault".to_string()
+        } else {
+            format!("DROP TRIGGER injected_fault ON {}", self.table)
+        };
+        app.db.execute_unprepared(&sql).await.unwrap();
+    }
+}
