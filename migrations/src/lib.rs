@@ -36,6 +36,7 @@ mod m20261207_000030_pledge_auctions;
 mod m20261207_000031_bureaus;
 mod m20261207_000032_right_allocations;
 mod m20261207_000033_right_compliance;
+mod m20261207_000034_right_instalments;
 
 pub struct Migrator;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000031_bureaus::Migration),
             Box::new(m20261207_000032_right_allocations::Migration),
             Box::new(m20261207_000033_right_compliance::Migration),
+            Box::new(m20261207_000034_right_instalments::Migration),
         ]
     }
 }

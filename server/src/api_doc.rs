@@ -149,6 +149,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::reserve::routes::order_claw_back)
         .service(crate::rights::routes::allocate)
         .service(crate::rights::routes::convert)
+        .service(crate::rights::routes::pay_instalment)
         .service(crate::rights::routes::public_allocations)
         .service(crate::rights::routes::public_allocation)
         .service(crate::rights::routes::record_verified_use)

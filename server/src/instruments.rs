@@ -135,6 +135,13 @@ impl Class {
         }
     }
 
+    /// Pollutant-discharge rights (SO2, NOx, COD, NH3-N): allocated under
+    /// a discharge permit, valid for several years, priced at the Lanzhou
+    /// benchmarks.
+    pub fn pollutant(self) -> bool {
+        matches!(self, Class::So2 | Class::Nox | Class::Cod | Class::Nh3n)
+    }
+
     /// Rights allocated to holders by a department (which may take them
     /// back without payment: claw-back), as opposed to credits issued for
     /// verified reductions and indicators created from verified activity

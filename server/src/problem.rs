@@ -112,9 +112,10 @@ problem_codes! {
     EnforcementNotDue = 409, "enforcement_not_due", "(finance) the pledge is not in default: a margin call still within its cure deadline, or a loan not yet due";
     PolicyNotOpen = 409, "policy_not_open", "(finance) the insurance policy was answered, withdrawn or has ended";
     AllocationExists = 409, "allocation_exists", "(rights) the permit or project identifier has an allocation of this instrument already";
-    UnitsUnconverted = 409, "units_unconverted", "(rights) the units were allocated free of charge and are not converted: the holder converts them (补缴) before they are sold, transferred, retired, leased or pledged; only the reserve takes them unconverted";
+    UnitsUnconverted = 409, "units_unconverted", "(rights) the units were allocated free of charge and are not converted, or allocated for payment and not paid for: the holder converts them (补缴) or pays their instalments before they are sold, transferred, retired, leased or pledged; only the reserve takes them so";
     ComplianceRecorded = 409, "compliance_recorded", "(rights) the holder's verified use of that class and year is recorded already";
     ComplianceClosed = 409, "compliance_closed", "(rights) the year's surrender deadline has passed: what was not surrendered is a public compliance gap";
+    NothingDue = 409, "nothing_due", "(rights) the allocation has no instalment left to pay: it is paid in full, or not a paid allocation";
     RightsExpired = 409, "rights_expired", "(rights) the rights are past their validity: expired units are cancelled and never move again";
     ClawBackNotApplicable = 409, "claw_back_not_applicable", "(reserve) claw-back returns allocated rights only; issued carbon credits are never clawed back";
     PayloadTooLarge = 413, "payload_too_large", "the body is over the route's limit (64 KiB; trips 2 MiB; trip batches 8 MiB)";

@@ -43,6 +43,7 @@ const ENUMS = {
   rights_origin: schemas.Origin.enum,
   allocation_status: schemas.AllocationStatus.enum,
   compliance_status: schemas.ComplianceStatus.enum,
+  instalment_status: schemas.InstalmentStatus.enum,
 };
 
 test('both languages have the same keys, none empty', () => {

@@ -2,8 +2,8 @@
 // Environmental rights other than carbon (确权, 补缴, 履约). A bureau's
 // staff allocate rights of their classes under a permit or project
 // number and record each enterprise's verified use once a year has ended;
-// an enterprise's staff convert free allocations into tradeable units and
-// surrender rights for a compliance year by its deadline. The explorer
+// an enterprise's staff convert free allocations into tradeable units, pay
+// the instalments of paid ones, and surrender rights for a compliance year by its deadline. The explorer
 // lists every allocation and every compliance year, gaps included.
 import { useState } from '../../vendor/preact-hooks.js';
 import { html } from '../html.js';
@@ -27,7 +27,7 @@ const CLASSES = /** @type {Record<Schemas['Bureau'], Array<[Class, string]>>} */
   natural_resources: [['land_cultivated', 'LCI'], ['land_linkage', 'LLS']],
 });
 
-/** Classes allocated (free or for sale) rather than confirmed from verified activity. */
+/** Classes allocated (free, for sale or paid) rather than confirmed from verified activity. */
 const ALLOCATED = new Set(['so2', 'nox', 'cod', 'nh3n', 'water_saving', 'energy_use']);
 
 export function Rights() {
@@ -54,7 +54,7 @@ function Allocate(/** @type {{ org: string, bureau: Schemas['Bureau'], done: () 
   const classes = CLASSES[bureau];
   const enterprises = useApprovedOrgs('enterprise');
   const reserves = useApprovedOrgs('reserve_platform');
-  const [v, setV] = useState({ cls: classes[0][0], year: String(new Date().getFullYear()), holder: '', quantity: '', origin: '', identifier: '', reserve: '' });
+  const [v, setV] = useState({ cls: classes[0][0], year: String(new Date().getFullYear()), holder: '', quantity: '', origin: '', identifier: '', reserve: '', price: '', instalments: '1' });
   const set = (/** @type {keyof typeof v} */ k) => (/** @type {string} */ x) => setV({ ...v, [k]: x });
   const action = useAction();
   const allocated = ALLOCATED.has(v.cls);
@@ -62,6 +62,7 @@ function Allocate(/** @type {{ org: string, bureau: Schemas['Bureau'], done: () 
   const holder = origin === 'sale' ? org : v.holder || enterprises.data?.[0]?.id || '';
   const reserve = v.reserve || reserves.data?.[0]?.id || '';
   const tag = classes.find(([c]) => c === v.cls)?.[1] ?? '';
+  const permit = (origin === 'free' || origin === 'paid') && bureau === 'ecology';
   const made = /** @type {Allocation | null} */ (action.done);
   return html`<form class="form" aria-labelledby="allocate-title" onSubmit=${(/** @type {Event} */ e) => {
       e.preventDefault();
@@ -70,6 +71,8 @@ function Allocate(/** @type {{ org: string, bureau: Schemas['Bureau'], done: () 
           bureau_organization_id: org, organization_id: holder, instrument: `TPH-${tag}-${v.year.trim()}`,
           quantity: v.quantity.trim(), origin, identifier: v.identifier.trim(),
           reserve_organization_id: origin === 'free' ? reserve : null,
+          price: origin === 'paid' ? v.price.trim() : null,
+          instalments: origin === 'paid' ? Number(v.instalments.trim() || '1') : null,
         } }));
         setV({ ...v, quantity: '', identifier: '' });
         done();
@@ -83,12 +86,15 @@ function Allocate(/** @type {{ org: string, bureau: Schemas['Bureau'], done: () 
       options=${classes.map(([c]) => /** @type {[string, string]} */ ([c, label('class', c)]))} />
     <${Field} label=${t('rights.year')} name="year" inputmode="numeric" value=${v.year} onInput=${set('year')} required problem=${action.problem} />
     <${Field} label=${t('rights.origin')} name="origin" value=${origin} onInput=${set('origin')}
-      options=${(allocated ? ['free', 'sale'] : ['verified']).map((o) => /** @type {[string, string]} */ ([o, label('rights_origin', o)]))} problem=${action.problem} />
+      options=${(allocated ? ['free', 'paid', 'sale'] : ['verified']).map((o) => /** @type {[string, string]} */ ([o, label('rights_origin', o)]))} problem=${action.problem} />
     ${origin === 'sale' ? null : html`<${Field} label=${t('rights.holder')} name="organization_id" value=${holder} onInput=${set('holder')}
       options=${(enterprises.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />`}
     <${Field} label=${t('rights.quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
-    <${Field} label=${t(origin === 'free' && bureau === 'ecology' ? 'rights.permit' : 'rights.identifier')} name="identifier" value=${v.identifier} onInput=${set('identifier')} required
-      hint=${t(origin === 'free' && bureau === 'ecology' ? 'rights.permit_hint' : 'rights.identifier_hint')} problem=${action.problem} />
+    <${Field} label=${t(permit ? 'rights.permit' : 'rights.identifier')} name="identifier" value=${v.identifier} onInput=${set('identifier')} required
+      hint=${t(permit ? 'rights.permit_hint' : 'rights.identifier_hint')} problem=${action.problem} />
+    ${origin === 'paid' ? html`<${Field} label=${t('rights.price')} name="price" inputmode="decimal" value=${v.price} onInput=${set('price')} required problem=${action.problem} />
+      <${Field} label=${t('rights.instalments')} name="instalments" inputmode="numeric" value=${v.instalments} onInput=${set('instalments')} required
+        hint=${t('rights.instalments_hint')} problem=${action.problem} />` : null}
     ${origin === 'free' ? html`<${Field} label=${t('rights.fund')} name="reserve_organization_id" value=${reserve} onInput=${set('reserve')}
       options=${(reserves.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />` : null}
     <${ProblemNote} problem=${action.problem} />
@@ -186,9 +192,18 @@ function allocationColumns(/** @type {Record<string, string>} */ names) {
     [t('rights.identifier'), (a) => a.identifier],
     [t('rights.quantity'), (a) => `${count(a.quantity)} ${a.unit}`],
     [t('rights.converted'), (a) => html`<span data-allocation=${a.id} data-converted=${a.converted} data-unconverted=${a.unconverted}>${t('rights.converted_line', { converted: count(a.converted), unconverted: count(a.unconverted) })}</span>`],
+    [t('rights.instalments'), (a) => (a.instalments.length ? instalmentLine(a) : '—')],
     [t('rights.valid_until'), (a) => html`${a.valid_until ?? t('rights.no_lapse')} · ${label('allocation_status', a.status)}${a.expiring
       ? html` <strong data-expiring=${a.id}>${t('rights.expiring_badge')}</strong>` : null}`],
   ]);
+}
+
+/** A paid allocation's instalments: how many are paid, and the next one. */
+function instalmentLine(/** @type {Allocation} */ a) {
+  const paid = a.instalments.filter((i) => i.status === 'paid').length;
+  const next = a.instalments.find((i) => i.status !== 'paid');
+  return html`<span data-instalments=${a.id} data-paid=${paid} data-next-status=${next?.status ?? ''}>${t('rights.instalments_paid', { paid, n: a.instalments.length, price: a.price ?? '' })}${next
+    ? html`<br />${t('rights.instalment_next', { number: next.number, amount: next.amount, due: next.due_on, quantity: count(next.quantity) })} · ${label('instalment_status', next.status)}` : null}</span>`;
 }
 
 function Allocations(/** @type {{ org: string, bureau: boolean, version: number, changed: () => void }} */ { org, bureau, version, changed }) {
@@ -207,16 +222,28 @@ function Allocations(/** @type {{ org: string, bureau: boolean, version: number,
         onInput=${(/** @type {Event} */ e) => setAmounts({ ...amounts, [a.id]: /** @type {HTMLInputElement} */ (e.currentTarget).value })} /></label>
       <button type="button" disabled=${action.busy} onClick=${() => convert(a)}>${t('rights.convert')}</button>`
     : null);
-  const done = /** @type {Schemas['Conversion'] | null} */ (action.done);
+  const pay = (/** @type {Allocation} */ a) => action.run(async () => {
+    const done = await ok(client.POST('/api/v1/rights/allocations/{id}/instalments', { params: { path: { id: a.id } } }));
+    changed();
+    return done;
+  });
+  const paying = (/** @type {Allocation} */ a) => {
+    const next = a.instalments.find((i) => i.status !== 'paid');
+    return !bureau && a.status === 'active' && next
+      ? html`<button type="button" disabled=${action.busy} onClick=${() => pay(a)}>${t('rights.pay_instalment', { number: next.number, amount: next.amount })}</button>`
+      : null;
+  };
+  const done = /** @type {Schemas['Conversion'] | Schemas['InstalmentPayment'] | null} */ (action.done);
   const expiring = pages.rows.filter((a) => a.expiring).length;
   return html`
     <h2>${t(bureau ? 'rights.bureau_allocations' : 'rights.my_allocations')}</h2>
     ${bureau ? null : html`<p class="note">${t('rights.convert_hint')}</p>`}
     ${!bureau && expiring ? html`<p class="note" role="status" data-testid="expiring">${t('rights.expiring_note', { n: expiring })}</p>` : null}
     <${ProblemNote} problem=${action.problem ?? pages.problem} />
-    ${done ? html`<p class="note" role="status" data-testid="converted">${t('rights.converted_now', { quantity: count(done.quantity), amount: done.amount, price: done.guidance_price, rate: done.rate })}</p>` : null}
+    ${done && 'rate' in done ? html`<p class="note" role="status" data-testid="converted">${t('rights.converted_now', { quantity: count(done.quantity), amount: done.amount, price: done.guidance_price, rate: done.rate })}</p>` : null}
+    ${done && 'instalment' in done ? html`<p class="note" role="status" data-testid="instalment-paid">${t('rights.instalment_paid', { number: done.instalment.number, amount: done.instalment.amount, freed: count(done.freed) })}</p>` : null}
     <${Table} caption=${t(bureau ? 'rights.bureau_allocations' : 'rights.my_allocations')} rows=${pages.rows} rowKey=${(/** @type {Allocation} */ a) => a.id} empty=${t('rights.no_allocations')}
-      columns=${[...allocationColumns(names), ['', converting]]} />
+      columns=${[...allocationColumns(names), ['', (/** @type {Allocation} */ a) => converting(a) ?? paying(a)]]} />
     <${More} pages=${pages} />`;
 }
 

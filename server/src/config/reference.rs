@@ -188,6 +188,9 @@ pub const SETTINGS: &[Setting] = &[
     in_section("rights", "new_area_adjustment", "\"-0.3\"", "that tier's adjustment of the benchmark (-0.3: 30 % below; 0: no tier)"),
     in_section("rights", "county_districts", "\"620121,620122,620123,620111\"", "the benchmark's second tier: any organisation registered in these districts (the three counties and Honggu district)"),
     in_section("rights", "county_adjustment", "\"-0.2\"", "that tier's adjustment (-0.2: 20 % below; 0: no tier)"),
+    in_section("rights", "max_instalments", "5", "most instalments a paid allocation (有偿分配) is paid by (1 to 60)"),
+    in_section("rights", "first_instalment_days", "30", "days after a paid allocation that its first instalment falls due"),
+    in_section("rights", "instalment_interval_days", "365", "days between a paid allocation's later instalments; the last must fall due while the rights are valid"),
 ];
 
 /// Every environment variable the server reads.

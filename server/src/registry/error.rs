@@ -112,3 +112,21 @@ impl From<crate::market::error::MarketError> for RegistryError {
         }
     }
 }
+
+impl From<RegistryError> for crate::market::error::MarketError {
+    /// The registry's refusals inside a market or rights transaction (a
+    /// batch recorded for an allocation).
+    fn from(e: RegistryError) -> Self {
+        use crate::market::error::MarketError as M;
+        match e {
+            RegistryError::Forbidden(why) => M::Forbidden(why),
+            RegistryError::NotFound => M::NotFound,
+            RegistryError::Unknown { param, detail } => M::Unknown { param, detail },
+            RegistryError::Invalid { param, detail } => M::Invalid { param, detail },
+            RegistryError::Conflict(code, detail) => M::Conflict(code, detail),
+            RegistryError::Ledger(e) => M::Ledger(e),
+            RegistryError::Database(e) => M::Database(e),
+            other @ RegistryError::Calc(_) => M::Database(DbErr::Custom(other.to_string())),
+        }
+    }
+}

@@ -159,14 +159,7 @@ pub async fn transfer(
         ));
     }
     if known_batch(db, &input.batch_id).await?.kind == issuance::ALLOCATION {
-        crate::rights::expiry::refuse_lapsed(db, &input.batch_id, now)
-            .await
-            .map_err(|e| match e {
-                crate::market::error::MarketError::Conflict(code, detail) => {
-                    RegistryError::Conflict(code, detail)
-                }
-                other => RegistryError::Database(sea_orm::DbErr::Custom(other.to_string())),
-            })?;
+        crate::rights::expiry::refuse_lapsed(db, &input.batch_id, now).await?;
     }
     let credits = asset(&input.batch_id);
     let outcome: Result<Outcome, LedgerError> = ledger::apply(

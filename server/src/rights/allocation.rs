@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::entity::{allocation, AllocationStatus, Origin};
+use super::entity::{allocation, instalment, AllocationStatus, Origin};
 use super::rules::RightsRules;
 use crate::auth::extract::Principal;
 use crate::instruments::Code;
@@ -27,7 +27,6 @@ use crate::market::participants::{self, Participant};
 use crate::market::{listing, money};
 use crate::orgs::entity::OrgKind;
 use crate::problem::ProblemCode;
-use crate::registry::error::RegistryError;
 use crate::registry::issuance::{self, NewBatch};
 
 /// The system account rights are allocated from.
@@ -59,20 +58,29 @@ pub struct AllocationInput {
     /// holder's conversions pay.
     #[serde(default)]
     pub reserve_organization_id: Option<String>,
+    /// Paid allocations only: yuan per unit, not below the holder's
+    /// guidance price when that is a floor.
+    #[serde(default)]
+    #[schema(example = "4.80")]
+    pub price: Option<String>,
+    /// Paid allocations only: how many instalments the holder pays by, 1
+    /// (the default) to `max_instalments`; the first falls due
+    /// `first_instalment_days` after the allocation, the others every
+    /// `instalment_interval_days`, the last while the rights are valid.
+    #[serde(default)]
+    #[schema(example = 3)]
+    pub instalments: Option<u32>,
+}
+
+/// What a paid allocation costs and when it falls due.
+struct Terms {
+    price: i64,
+    schedule: Vec<instalment::Model>,
 }
 
 /// The ledger hold of a free allocation's unconverted units.
 pub fn unconverted_hold(allocation_id: &str) -> String {
     format!("rights:{allocation_id}:unconverted")
-}
-
-fn from_registry(e: RegistryError) -> MarketError {
-    match e {
-        RegistryError::Conflict(code, detail) => MarketError::Conflict(code, detail),
-        RegistryError::Ledger(e) => MarketError::Ledger(e),
-        RegistryError::Database(e) => MarketError::Database(e),
-        other => MarketError::Database(sea_orm::DbErr::Custom(other.to_string())),
-    }
 }
 
 /// The department `org_id` when `who` is its staff and it is the bureau
@@ -107,12 +115,7 @@ fn identifier(
     code: &Code,
     holder: &Participant,
 ) -> Result<String, MarketError> {
-    use crate::instruments::Class;
-    let pollutant = matches!(
-        code.class,
-        Class::So2 | Class::Nox | Class::Cod | Class::Nh3n
-    );
-    if pollutant && input.origin == Origin::Free {
+    if code.class.pollutant() && matches!(input.origin, Origin::Free | Origin::Paid) {
         return super::permit::discharge_permit(&input.identifier, &holder.org.uscc).map_err(|e| {
             MarketError::invalid("identifier", format!("a discharge permit number {e}"))
         });
@@ -132,10 +135,12 @@ async fn holder_for(
 ) -> Result<Participant, MarketError> {
     let holder = participants::participant(db, "organization_id", &input.organization_id).await?;
     match input.origin {
-        Origin::Free if holder.org.kind != OrgKind::Enterprise => Err(MarketError::invalid(
-            "organization_id",
-            "rights are allocated free of charge to approved enterprises",
-        )),
+        Origin::Free | Origin::Paid if holder.org.kind != OrgKind::Enterprise => {
+            Err(MarketError::invalid(
+                "organization_id",
+                "rights are allocated to approved enterprises, free of charge or paid",
+            ))
+        }
         Origin::Sale if holder.org.id != dept.org.id => Err(MarketError::invalid(
             "organization_id",
             "rights for sale are allocated to the bureau's own department, which auctions them",
@@ -203,6 +208,7 @@ pub async fn allocate(
             format!("rights of {code} were valid until {last}"),
         ));
     }
+    let terms = paid_terms(rules, input, &code, today, valid_until)?;
     let instrument = code.to_string();
     let taken = allocation::Entity::find()
         .filter(allocation::Column::Instrument.eq(instrument.as_str()))
@@ -228,6 +234,9 @@ pub async fn allocate(
         + 1;
     let batch_id = format!("{instrument}-{seq:05}");
     super::benchmark::ensure(&txn, rules, &code, who.user_id.as_str(), now).await?;
+    if let Some(t) = &terms {
+        check_floor(&txn, &instrument, &holder, t.price, today).await?;
+    }
     let valid_text = valid_until.map(|d| d.format("%Y-%m-%d").to_string());
     let batch = issuance::record_batch(
         &txn,
@@ -240,7 +249,7 @@ pub async fn allocate(
             class: code.class,
             methodology: match input.origin {
                 Origin::Verified => "verified".into(),
-                Origin::Free | Origin::Sale => "allocation".into(),
+                Origin::Free | Origin::Sale | Origin::Paid => "allocation".into(),
             },
             methodology_version: 1,
             quantity_g: grams,
@@ -261,17 +270,19 @@ pub async fn allocate(
             "quantity": input.quantity.to_string(),
             "valid_until": valid_text,
             "reserve": reserve.as_ref().map(|r| r.org.id.as_str()),
+            "price": terms.as_ref().map(|t| money::yuan(t.price)),
+            "instalments": terms.as_ref().map(|t| t.schedule.len()),
         }),
         now,
     )
     .await
-    .map_err(from_registry)?;
-    let unconverted = if input.origin == Origin::Free {
+    .map_err(MarketError::from)?;
+    let unconverted = if matches!(input.origin, Origin::Free | Origin::Paid) {
         ledger::apply_within(
             &txn,
             &Request {
                 id: unconverted_hold(&id),
-                memo: Some(format!("unconverted units of allocation {id}")),
+                memo: Some(format!("unconverted (unpaid) units of allocation {id}")),
                 command: Command::Hold {
                     account_id: holder.account.id.clone(),
                     asset: issuance::asset(&batch.id),
@@ -304,6 +315,7 @@ pub async fn allocate(
         valid_until: Set(valid_text),
         status: Set(AllocationStatus::Active),
         allocated_by: Set(who.user_id.to_string()),
+        price: Set(terms.as_ref().map(|t| t.price)),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -321,8 +333,119 @@ pub async fn allocate(
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(t) = terms {
+        instalment::Entity::insert_many(t.schedule.into_iter().map(|i| {
+            let mut i: instalment::ActiveModel = i.into();
+            i.allocation_id = Set(row.id.clone());
+            i
+        }))
+        .exec(&txn)
+        .await?;
+    }
     txn.commit().await?;
     Ok(row)
+}
+
+/// A paid allocation's price and instalments, checked: none for other
+/// origins, which may not name them. Each instalment frees an equal share
+/// of the units (the last also the remainder) and costs the price of its
+/// share; the last falls due while the rights are valid.
+fn paid_terms(
+    rules: &RightsRules,
+    input: &AllocationInput,
+    code: &Code,
+    today: chrono::NaiveDate,
+    valid_until: Option<chrono::NaiveDate>,
+) -> Result<Option<Terms>, MarketError> {
+    let (price, count) = match (input.origin, &input.price) {
+        (Origin::Paid, Some(price)) => (
+            money::parse_price(price).map_err(|e| MarketError::invalid("price", e.to_string()))?,
+            input.instalments.unwrap_or(1),
+        ),
+        (Origin::Paid, None) => {
+            return Err(MarketError::invalid(
+                "price",
+                "a paid allocation names its price per unit",
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(MarketError::invalid(
+                "price",
+                "only a paid allocation has a price",
+            ))
+        }
+        (_, None) if input.instalments.is_some() => {
+            return Err(MarketError::invalid(
+                "instalments",
+                "only a paid allocation is paid by instalments",
+            ))
+        }
+        (_, None) => return Ok(None),
+    };
+    if !(1..=rules.max_instalments).contains(&count) {
+        return Err(MarketError::invalid(
+            "instalments",
+            format!("must be 1 to {}", rules.max_instalments),
+        ));
+    }
+    if i64::from(count) > input.quantity {
+        return Err(MarketError::invalid(
+            "instalments",
+            "an instalment frees at least one unit: at most as many instalments as units",
+        ));
+    }
+    let days = rules.instalment_days(today, count);
+    if let (Some(last), Some(until)) = (days.last(), valid_until) {
+        if *last > until {
+            return Err(MarketError::invalid(
+                "instalments",
+                format!(
+                    "the last of {count} instalments would fall due on {last}, after rights of {code} lapse on {until}"
+                ),
+            ));
+        }
+    }
+    let (_, minor) = code.class.unit();
+    let n = i64::from(count);
+    let mut schedule = Vec::with_capacity(days.len());
+    for (k, due) in (1..).zip(days) {
+        let units = input.quantity / n + if k == count { input.quantity % n } else { 0 };
+        schedule.push(instalment::Model {
+            allocation_id: String::new(),
+            number: i32::try_from(k).unwrap_or(i32::MAX),
+            due_on: due.format("%Y-%m-%d").to_string(),
+            quantity_g: units * minor,
+            amount: money::value(price, units)
+                .map_err(|e| MarketError::invalid("price", e.to_string()))?,
+            paid_at: None,
+            paid_by: None,
+        });
+    }
+    Ok(Some(Terms { price, schedule }))
+}
+
+/// No paid allocation below the holder's guidance price when that is a
+/// floor: the benchmark is the reference for every sale of the rights.
+async fn check_floor(
+    txn: &sea_orm::DatabaseTransaction,
+    instrument: &str,
+    holder: &Participant,
+    price: i64,
+    today: chrono::NaiveDate,
+) -> Result<(), MarketError> {
+    let applicable =
+        crate::pricing::guidance::applicable_price(txn, instrument, &holder.org, today).await?;
+    match applicable {
+        Some((version, _, floor)) if version.floor && price < floor => Err(MarketError::Rule(
+            ProblemCode::BelowFloor,
+            "price",
+            format!(
+                "rights of {instrument} are allocated to this holder at least at its guidance price, {} yuan, which is a floor",
+                money::yuan(floor)
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Up to `grams` of what the holder's active free allocations of

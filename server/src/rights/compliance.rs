@@ -275,18 +275,14 @@ pub async fn surrender(
             "another surrender for this year was made at the same moment; try again".into(),
         ));
     }
-    let years = rules.validity_years(c.class).unwrap_or(1);
-    let first = c.year - i32::try_from(years).unwrap_or(1) + 1;
     let mut left = grams;
     let mut draws = Vec::new();
     let mut postings = Vec::new();
     let mut taken = Vec::new();
-    for vintage in first..=c.year {
+    let vintages = rules.covering_vintages(c.class, c.year);
+    for vintage in vintages.clone() {
         if left == 0 {
             break;
-        }
-        if !rules.covers(c.class, vintage, c.year) {
-            continue;
         }
         let code = Code::new(c.class, vintage).to_string();
         for (draw, batch) in
@@ -320,11 +316,12 @@ pub async fn surrender(
         return Err(MarketError::Conflict(
             ProblemCode::InsufficientUnits,
             format!(
-                "you hold {} units of {} that may cover {} (of its year and the {} before it, free of pledges and orders)",
+                "you hold {} units of {} that may cover {} (of {} to {}, free of pledges and orders)",
                 crate::finance::views::units(grams - left, minor),
                 c.class.tag(),
                 c.year,
-                years - 1
+                vintages.start(),
+                vintages.end()
             ),
         ));
     }

@@ -73,16 +73,25 @@ pub async fn convert(
         return Err(MarketError::NotFound);
     }
     let holder = participants::acting_for(db, who, "id", &a.holder_organization_id).await?;
-    if a.origin != Origin::Free || a.status != AllocationStatus::Active {
+    if a.status == AllocationStatus::Expired {
+        return Err(MarketError::Conflict(
+            ProblemCode::RightsExpired,
+            format!(
+                "allocation {} has expired: nothing is left to convert",
+                a.id
+            ),
+        ));
+    }
+    if a.origin != Origin::Free {
         return Err(MarketError::Conflict(
             ProblemCode::InsufficientUnits,
             format!(
-                "allocation {} is {}: only an active free allocation is converted",
+                "allocation {} is not converted: {}",
                 a.id,
-                match (a.origin, a.status) {
-                    (_, AllocationStatus::Expired) => "expired",
-                    (Origin::Sale, _) => "for sale, tradeable already",
-                    _ => "an indicator, tradeable already",
+                match a.origin {
+                    Origin::Paid => "a paid allocation's units are freed by paying its instalments",
+                    Origin::Sale => "rights for sale are tradeable already",
+                    Origin::Free | Origin::Verified => "an indicator is tradeable already",
                 }
             ),
         ));
@@ -113,72 +122,18 @@ pub async fn convert(
     })?;
     let paid = amount(price, input.quantity, rate)?;
     let txn = crate::db::begin_write(db).await?;
-    let taken = allocation::Entity::update_many()
-        .col_expr(
-            allocation::Column::UnconvertedG,
-            Expr::col(allocation::Column::UnconvertedG).sub(grams),
-        )
-        .col_expr(
-            allocation::Column::ConvertedG,
-            Expr::col(allocation::Column::ConvertedG).add(grams),
-        )
-        .col_expr(allocation::Column::UpdatedAt, Expr::value(now))
-        .filter(allocation::Column::Id.eq(a.id.as_str()))
-        .filter(allocation::Column::Status.eq(AllocationStatus::Active))
-        .filter(allocation::Column::UnconvertedG.gte(grams))
-        .exec(&txn)
-        .await?;
-    if taken.rows_affected != 1 {
-        return Err(MarketError::Conflict(
-            ProblemCode::TryAgain,
-            "the allocation changed meanwhile; try again".into(),
-        ));
-    }
     let conversion_id = uuid::Uuid::now_v7().to_string();
-    if paid > 0 {
-        ledger::apply_within(
-            &txn,
-            &Request {
-                id: format!("rights:{}:conversion:{conversion_id}", a.id),
-                memo: Some(format!(
-                    "conversion of {} units of {}",
-                    input.quantity, a.batch_id
-                )),
-                command: Command::pay(Asset::cny(), &holder.account.id, &reserve.id, paid),
-            },
-            &[&holder.account, &reserve],
-            now,
-        )
-        .await
-        .map_err(|e| match e {
-            LedgerError::Insufficient { .. } => MarketError::Conflict(
-                ProblemCode::InsufficientCash,
-                format!(
-                    "converting {} units needs {} yuan of cash available",
-                    input.quantity,
-                    money::yuan(paid)
-                ),
-            ),
-            other => other.into(),
-        })?;
-    }
-    ledger::apply_within(
+    pay_for_units(
         &txn,
-        &Request {
-            id: format!("rights:{}:converted:{conversion_id}", a.id),
-            memo: Some(format!(
-                "{} units of {} converted",
-                input.quantity, a.batch_id
-            )),
-            command: Command::Settle {
-                draws: vec![Draw {
-                    hold_id: unconverted_hold(&a.id),
-                    to_account_id: None,
-                    amount: grams,
-                }],
-            },
+        &a,
+        Payment {
+            payer: &holder.account,
+            payee: &reserve,
+            fen: paid,
+            grams,
+            key: format!("conversion:{conversion_id}"),
+            what: format!("converting {} units", input.quantity),
         },
-        &[&holder.account],
         now,
     )
     .await?;
@@ -204,7 +159,7 @@ pub async fn convert(
     let a = find(&txn, &a.id).await?;
     txn.commit().await?;
     Ok(Conversion {
-        allocation: super::views::AllocationView::new(a, super::views::Today::of(rules, now)),
+        allocation: super::views::one(db, a, super::views::Today::of(rules, now)).await?,
         quantity: input.quantity.to_string(),
         guidance_price: money::yuan(price),
         rate: rate.normalize().to_string(),
@@ -246,9 +201,101 @@ pub async fn unconverted_refusal(
     Ok(Some(MarketError::Conflict(
         ProblemCode::UnitsUnconverted,
         format!(
-            "only {} of {what} are converted and free; {} were allocated free of charge and are not converted: convert them (补缴) first",
+            "only {} of {what} are converted and free; {} were allocated and are not converted or paid for: convert them (补缴) or pay their instalments first",
             crate::finance::views::units(std::cmp::max(available, 0), minor),
             crate::finance::views::units(held, minor),
         ),
     )))
+}
+
+/// A payment that frees units of an allocation from its hold.
+pub struct Payment<'a> {
+    pub payer: &'a crate::accounts::entity::Model,
+    pub payee: &'a crate::accounts::entity::Model,
+    /// Fen; nothing is paid when 0.
+    pub fen: i64,
+    /// Minor units freed; at most what the allocation still holds.
+    pub grams: i64,
+    /// Unique per allocation: the ledger requests' ids end with it.
+    pub key: String,
+    /// What is paid for, for the refusal and the ledger's memo.
+    pub what: String,
+}
+
+/// Pays for `grams` of the allocation's held units and frees them, in the
+/// caller's transaction: the counters move only if the allocation is
+/// active and still holds them (another payment or a surrender meanwhile
+/// answers `try_again`); a payer short of cash is `insufficient_cash`.
+/// Conversions and instalments both pay so.
+pub async fn pay_for_units(
+    txn: &sea_orm::DatabaseTransaction,
+    a: &allocation::Model,
+    p: Payment<'_>,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    let taken = allocation::Entity::update_many()
+        .col_expr(
+            allocation::Column::UnconvertedG,
+            Expr::col(allocation::Column::UnconvertedG).sub(p.grams),
+        )
+        .col_expr(
+            allocation::Column::ConvertedG,
+            Expr::col(allocation::Column::ConvertedG).add(p.grams),
+        )
+        .col_expr(allocation::Column::UpdatedAt, Expr::value(now))
+        .filter(allocation::Column::Id.eq(a.id.as_str()))
+        .filter(allocation::Column::Status.eq(AllocationStatus::Active))
+        .filter(allocation::Column::UnconvertedG.gte(p.grams))
+        .exec(txn)
+        .await?;
+    if taken.rows_affected != 1 {
+        return Err(MarketError::Conflict(
+            ProblemCode::TryAgain,
+            "the allocation changed meanwhile; try again".into(),
+        ));
+    }
+    if p.fen > 0 {
+        ledger::apply_within(
+            txn,
+            &Request {
+                id: format!("rights:{}:{}", a.id, p.key),
+                memo: Some(format!("{} of {}", p.what, a.batch_id)),
+                command: Command::pay(Asset::cny(), &p.payer.id, &p.payee.id, p.fen),
+            },
+            &[p.payer, p.payee],
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            LedgerError::Insufficient { .. } => MarketError::Conflict(
+                ProblemCode::InsufficientCash,
+                format!(
+                    "{} needs {} yuan of cash available",
+                    p.what,
+                    money::yuan(p.fen)
+                ),
+            ),
+            other => other.into(),
+        })?;
+    }
+    if p.grams > 0 {
+        ledger::apply_within(
+            txn,
+            &Request {
+                id: format!("rights:{}:freed:{}", a.id, p.key),
+                memo: Some(format!("{}: units of {} freed", p.what, a.batch_id)),
+                command: Command::Settle {
+                    draws: vec![Draw {
+                        hold_id: unconverted_hold(&a.id),
+                        to_account_id: None,
+                        amount: p.grams,
+                    }],
+                },
+            },
+            &[p.payer],
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }

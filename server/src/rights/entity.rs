@@ -22,6 +22,11 @@ pub enum Origin {
     /// for sale by one-way bidding (the market's auctions): tradeable.
     #[sea_orm(string_value = "sale")]
     Sale,
+    /// New or additional rights allocated to an approved enterprise at a
+    /// price per unit, paid by instalments (有偿分配): the units of each
+    /// instalment are held until it is paid, as unconverted units are.
+    #[sea_orm(string_value = "paid")]
+    Paid,
     /// An indicator created from verified activity (reclaimed water used,
     /// land restored or linked): tradeable.
     #[sea_orm(string_value = "verified")]
@@ -33,7 +38,7 @@ impl Origin {
     /// or for sale), indicators are confirmed from verified activity.
     pub fn fits(self, class: Class) -> bool {
         match self {
-            Origin::Free | Origin::Sale => class.allocated(),
+            Origin::Free | Origin::Sale | Origin::Paid => class.allocated(),
             Origin::Verified => class.bureau().is_some() && !class.allocated(),
         }
     }
@@ -75,10 +80,11 @@ pub mod allocation {
         /// pay.
         pub reserve_organization_id: Option<String>,
         pub quantity_g: i64,
-        /// Free allocations: what is still unconverted, held in the ledger
-        /// by [`unconverted_hold`](crate::rights::allocation::unconverted_hold).
+        /// Free and paid allocations: what is still unconverted (not paid
+        /// for), held in the ledger by
+        /// [`unconverted_hold`](crate::rights::allocation::unconverted_hold).
         pub unconverted_g: i64,
-        /// Free allocations: what the holder converted.
+        /// Free and paid allocations: what the holder converted (paid for).
         pub converted_g: i64,
         /// What expiry cancelled of the batch.
         pub expired_g: i64,
@@ -86,8 +92,37 @@ pub mod allocation {
         pub valid_until: Option<String>,
         pub status: AllocationStatus,
         pub allocated_by: String,
+        /// Paid allocations: fen per unit.
+        pub price: Option<i64>,
         pub created_at: DateTimeWithTimeZone,
         pub updated_at: DateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod instalment {
+    use super::*;
+
+    /// One instalment of a paid allocation: paying it frees its units.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "right_instalments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub allocation_id: String,
+        /// 1, 2, … in the order they fall due.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub number: i32,
+        /// The last day to pay (China), `YYYY-MM-DD`.
+        pub due_on: String,
+        pub quantity_g: i64,
+        /// Fen.
+        pub amount: i64,
+        pub paid_at: Option<DateTimeWithTimeZone>,
+        pub paid_by: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

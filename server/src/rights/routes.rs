@@ -12,6 +12,7 @@ use super::allocation::{self, AllocationInput};
 use super::compliance::{self, SurrenderInput, VerifiedUseInput};
 use super::conversion::{self, Conversion, ConversionInput};
 use super::entity::{AllocationStatus, ComplianceStatus, Origin};
+use super::instalments::{self, InstalmentPayment};
 use super::rules::RightsRules;
 use super::views::{self, AllocationView, ComplianceView, Filter, Today};
 use crate::auth::extract::Principal;
@@ -23,10 +24,12 @@ use crate::pagination::{Page, PageQuery};
 
 /// Allocate rights (确权, staff of the bureau responsible for the class):
 /// a batch of the instrument for the holder, tied to a permit or project
-/// identifier (unique per instrument; a free pollutant allocation's is
-/// the holder's discharge permit number, its credit code checked), valid
-/// until the surrender deadline of the last year its class's validity
-/// covers. `free`: to an enterprise, held as unconverted until converted;
+/// identifier (unique per instrument; a free or paid pollutant
+/// allocation's is the holder's discharge permit number, its credit code
+/// checked), valid until the surrender deadline of the last year its
+/// class's validity covers. `free`: to an enterprise, held as unconverted
+/// until converted; `paid`: to an enterprise at a price per unit, by
+/// instalments, each instalment's units held until it is paid;
 /// `sale`: to the bureau's own department, which auctions them;
 /// `verified`: an indicator (clean-water increment, land) confirmed from
 /// verified activity.
@@ -39,7 +42,7 @@ use crate::pagination::{Page, PageQuery};
         (status = 403, description = "Not staff of the bureau responsible for the class (`forbidden`)", content_type = "application/problem+json"),
         (status = 404, description = "Not a department the caller acts for, no such holder or reserve platform (`not_found`, `param` names it)", content_type = "application/problem+json"),
         (status = 409, description = "The identifier has an allocation of the instrument (`allocation_exists`); an organisation that does not trade (`not_a_participant`); a concurrent allocation (`try_again`)", content_type = "application/problem+json"),
-        (status = 422, description = "Not an instrument code or a carbon one, an origin the class does not have, a bad quantity, a permit number that is malformed or not the holder's, a holder of the wrong kind, rights no longer valid (`invalid_field`)", content_type = "application/problem+json")
+        (status = 422, description = "Not an instrument code or a carbon one, an origin the class does not have, a bad quantity, a permit number that is malformed or not the holder's, a holder of the wrong kind, rights no longer valid, a price or instalments on an allocation that is not paid, too many instalments or a last one due after the rights lapse (`invalid_field`); a paid allocation's price below the holder's guidance price that is a floor (`below_floor`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/rights/allocations")]
@@ -51,7 +54,7 @@ pub async fn allocate(
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let a = allocation::allocate(&db, &who, &rules, &body, now).await?;
-    Ok(HttpResponse::Created().json(AllocationView::new(a, Today::of(&rules, now))))
+    Ok(HttpResponse::Created().json(views::one(db.get_ref(), a, Today::of(&rules, now)).await?))
 }
 
 /// Convert units of a free allocation (补缴, staff of the holder): pay the
@@ -80,6 +83,31 @@ pub async fn convert(
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let done = conversion::convert(&db, &who, &rules, &id, &body, now).await?;
+    Ok(HttpResponse::Created().json(done))
+}
+
+/// Pay the next unpaid instalment of a paid allocation (its holder's
+/// staff), due or not: its amount goes to the allocating bureau's
+/// department and its units become tradeable at once.
+#[utoipa::path(
+    tag = "rights",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The allocation")),
+    responses(
+        (status = 201, description = "Paid", body = InstalmentPayment),
+        (status = 404, description = "No such allocation, or not the caller's organisation's (`not_found`)", content_type = "application/problem+json"),
+        (status = 409, description = "Paid in full or not a paid allocation (`nothing_due`); expired (`rights_expired`); not enough cash (`insufficient_cash`); a concurrent payment (`try_again`)", content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/rights/allocations/{id}/instalments")]
+pub async fn pay_instalment(
+    db: web::Data<DatabaseConnection>,
+    rules: web::Data<RightsRules>,
+    who: Principal,
+    id: web::Path<String>,
+    Now(now): Now,
+) -> Result<HttpResponse, ApiError> {
+    let done = instalments::pay_next(&db, &who, &rules, &id, now).await?;
     Ok(HttpResponse::Created().json(done))
 }
 
@@ -130,10 +158,7 @@ pub async fn public_allocations(
     let found = views::list(&db, filter, page.starting_after.clone(), limit).await?;
     let today = Today::of(&rules, now);
     let (rows, has_more) = found;
-    let data = rows
-        .into_iter()
-        .map(|a| AllocationView::new(a, today))
-        .collect();
+    let data = views::shown(db.get_ref(), rows, today).await?;
     Ok(HttpResponse::Ok().json(Page { data, has_more }))
 }
 
@@ -154,7 +179,7 @@ pub async fn public_allocation(
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
     let a = allocation::find(db.get_ref(), &id).await?;
-    Ok(HttpResponse::Ok().json(AllocationView::new(a, Today::of(&rules, now))))
+    Ok(HttpResponse::Ok().json(views::one(db.get_ref(), a, Today::of(&rules, now)).await?))
 }
 
 /// Record a holder's verified use for a compliance year (staff of the

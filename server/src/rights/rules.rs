@@ -3,6 +3,8 @@
 //! surrender for a compliance year, and what converting a free allocation
 //! costs (docs/decisions.md, "Other environmental rights").
 
+use std::ops::RangeInclusive;
+
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -53,6 +55,12 @@ pub struct RightsRules {
     pub county_districts: String,
     #[serde(with = "rust_decimal::serde::str")]
     pub county_adjustment: Decimal,
+    /// Most instalments a paid allocation is paid by.
+    pub max_instalments: u32,
+    /// Days after a paid allocation that its first instalment falls due.
+    pub first_instalment_days: u32,
+    /// Days between a paid allocation's instalments.
+    pub instalment_interval_days: u32,
 }
 
 impl Default for RightsRules {
@@ -76,6 +84,9 @@ impl Default for RightsRules {
             new_area_adjustment: Decimal::new(-3, 1),
             county_districts: "620121,620122,620123,620111".into(),
             county_adjustment: Decimal::new(-2, 1),
+            max_instalments: 5,
+            first_instalment_days: 30,
+            instalment_interval_days: 365,
         }
     }
 }
@@ -93,6 +104,23 @@ impl RightsRules {
         ] {
             if !(least..=50).contains(&years) {
                 return Err(format!("{name} must be {least} to 50"));
+            }
+        }
+        for (name, n, range) in [
+            ("max_instalments", self.max_instalments, 1..=60),
+            ("first_instalment_days", self.first_instalment_days, 0..=366),
+            (
+                "instalment_interval_days",
+                self.instalment_interval_days,
+                1..=366,
+            ),
+        ] {
+            if !range.contains(&n) {
+                return Err(format!(
+                    "{name} must be {} to {}",
+                    range.start(),
+                    range.end()
+                ));
             }
         }
         if !(1..=366).contains(&self.surrender_days) {
@@ -187,13 +215,30 @@ impl RightsRules {
         Some(self.surrender_deadline(last_year))
     }
 
-    /// Whether units of `class` and year `vintage` may cover compliance
-    /// year `year`: from their own year for as long as they are valid.
-    pub fn covers(&self, class: Class, vintage: i32, year: i32) -> bool {
-        year >= vintage
-            && self
-                .validity_years(class)
-                .is_none_or(|n| i64::from(year) < i64::from(vintage) + i64::from(n))
+    /// The days `n` instalments of an allocation made on `day` fall due:
+    /// the first [`first_instalment_days`](Self::first_instalment_days)
+    /// after it, then one every
+    /// [`instalment_interval_days`](Self::instalment_interval_days).
+    pub fn instalment_days(&self, day: NaiveDate, n: u32) -> Vec<NaiveDate> {
+        (0..n)
+            .map(|k| {
+                let days = u64::from(self.first_instalment_days)
+                    + u64::from(k) * u64::from(self.instalment_interval_days);
+                day.checked_add_days(Days::new(days))
+                    .unwrap_or(NaiveDate::MAX)
+            })
+            .collect()
+    }
+
+    /// The years whose units may cover compliance year `year`: its own and
+    /// the earlier ones still valid in it. Only allocated classes owe
+    /// compliance and they all lapse (their validity is at least a year,
+    /// see [`RightsRules::validate`]); a class that never lapses would be
+    /// covered by its own year only.
+    pub fn covering_vintages(&self, class: Class, year: i32) -> RangeInclusive<i32> {
+        let years = self.validity_years(class).unwrap_or(1);
+        let back = i32::try_from(years).unwrap_or(i32::MAX) - 1;
+        year.saturating_sub(back)..=year
     }
 }
 
@@ -211,6 +256,14 @@ mod tests {
             },
             RightsRules {
                 surrender_days: 0,
+                ..RightsRules::default()
+            },
+            RightsRules {
+                max_instalments: 0,
+                ..RightsRules::default()
+            },
+            RightsRules {
+                instalment_interval_days: 0,
                 ..RightsRules::default()
             },
             RightsRules {
@@ -241,12 +294,14 @@ mod tests {
         );
         assert_eq!(r.valid_until(Class::LandCultivated, 2026), None);
         assert_eq!(r.valid_until(Class::CarbonForest, 2026), None);
-        assert!(!r.covers(Class::So2, 2026, 2025));
-        assert!(r.covers(Class::So2, 2026, 2026));
-        assert!(r.covers(Class::So2, 2026, 2030));
-        assert!(!r.covers(Class::So2, 2026, 2031));
-        assert!(!r.covers(Class::EnergyUse, 2026, 2027));
-        assert!(r.covers(Class::LandLinkage, 2026, 2090));
+        assert_eq!(r.covering_vintages(Class::So2, 2030), 2026..=2030);
+        assert_eq!(r.covering_vintages(Class::EnergyUse, 2027), 2027..=2027);
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(
+            r.instalment_days(day, 3),
+            [(2026, 3, 31), (2027, 3, 31), (2028, 3, 30)]
+                .map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap())
+        );
         assert_eq!(
             RightsRules::default().conversion_rate(Class::Cod),
             Some(Decimal::ONE)

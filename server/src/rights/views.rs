@@ -5,7 +5,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::entity::{allocation, compliance, AllocationStatus, ComplianceStatus, Origin};
+use super::entity::{
+    allocation, compliance, instalment, AllocationStatus, ComplianceStatus, Origin,
+};
 use crate::finance::views::units;
 use crate::instruments::Class;
 use crate::market::error::MarketError;
@@ -33,12 +35,12 @@ pub struct AllocationView {
     /// Units allocated (decimal text).
     #[schema(example = "20000")]
     pub quantity: String,
-    /// Units still unconverted: the holder's, but only the reserve may
-    /// take them until converted.
+    /// Units still unconverted (paid allocations: not yet paid for): the
+    /// holder's, but only the reserve may take them until converted.
     #[schema(example = "15000")]
     pub unconverted: String,
-    /// Units the holder converted (free allocations); all of them
-    /// otherwise. Units clawed back or surrendered unconverted are
+    /// Units the holder converted (free allocations) or paid for (paid
+    /// allocations); all of them otherwise. Units clawed back or surrendered unconverted are
     /// neither.
     #[schema(example = "5000")]
     pub converted: String,
@@ -53,7 +55,59 @@ pub struct AllocationView {
     /// default): what is left of it will be cancelled after
     /// `valid_until`.
     pub expiring: bool,
+    /// Paid allocations: yuan per unit.
+    #[schema(example = "4.80")]
+    pub price: Option<String>,
+    /// Paid allocations: the instalments, in the order they fall due;
+    /// empty otherwise.
+    pub instalments: Vec<InstalmentView>,
     pub created_at: String,
+}
+
+/// One instalment of a paid allocation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstalmentView {
+    pub number: i32,
+    /// The last day to pay (China).
+    #[schema(example = "2027-01-06")]
+    pub due_on: String,
+    /// Units its payment frees.
+    #[schema(example = "2000")]
+    pub quantity: String,
+    /// Yuan.
+    #[schema(example = "9600.00")]
+    pub amount: String,
+    pub status: InstalmentStatus,
+    pub paid_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InstalmentStatus {
+    Paid,
+    /// Not paid, and its last day is today or later.
+    Due,
+    /// Not paid after its last day: the bureau may have the reserve claw
+    /// the allocation back.
+    Overdue,
+}
+
+impl InstalmentView {
+    pub fn new(i: instalment::Model, minor: i64, today: chrono::NaiveDate) -> InstalmentView {
+        let today = today.format("%Y-%m-%d").to_string();
+        InstalmentView {
+            number: i.number,
+            quantity: units(i.quantity_g, minor),
+            amount: crate::market::money::yuan(i.amount),
+            status: match &i.paid_at {
+                Some(_) => InstalmentStatus::Paid,
+                None if i.due_on < today => InstalmentStatus::Overdue,
+                None => InstalmentStatus::Due,
+            },
+            paid_at: i.paid_at.map(|t| t.to_rfc3339()),
+            due_on: i.due_on,
+        }
+    }
 }
 
 /// What an allocation's view is read against: today (China) and the
@@ -92,16 +146,27 @@ impl Today {
 }
 
 impl AllocationView {
-    pub fn new(a: allocation::Model, today: Today) -> Self {
+    /// The view of `a` with its instalments (in any order).
+    pub fn new(
+        a: allocation::Model,
+        mut instalments: Vec<instalment::Model>,
+        today: Today,
+    ) -> Self {
         let (unit, minor) = a.class.unit();
+        instalments.sort_by_key(|i| i.number);
         AllocationView {
+            price: a.price.map(crate::market::money::yuan),
+            instalments: instalments
+                .into_iter()
+                .map(|i| InstalmentView::new(i, minor, today.day))
+                .collect(),
             expiring: today.expiring(&a),
             unit: unit.into(),
             quantity: units(a.quantity_g, minor),
             unconverted: units(a.unconverted_g, minor),
             converted: units(
                 match a.origin {
-                    Origin::Free => a.converted_g,
+                    Origin::Free | Origin::Paid => a.converted_g,
                     Origin::Sale | Origin::Verified => a.quantity_g,
                 },
                 minor,
@@ -122,6 +187,47 @@ impl AllocationView {
             created_at: a.created_at.to_rfc3339(),
         }
     }
+}
+
+/// The views of allocations, their instalments read in one query.
+pub async fn shown(
+    db: &impl sea_orm::ConnectionTrait,
+    rows: Vec<allocation::Model>,
+    today: Today,
+) -> Result<Vec<AllocationView>, MarketError> {
+    let paid: Vec<&str> = rows
+        .iter()
+        .filter(|a| a.origin == Origin::Paid)
+        .map(|a| a.id.as_str())
+        .collect();
+    let mut instalments = if paid.is_empty() {
+        Vec::new()
+    } else {
+        instalment::Entity::find()
+            .filter(instalment::Column::AllocationId.is_in(paid))
+            .all(db)
+            .await?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|a| {
+            let (mine, rest) = std::mem::take(&mut instalments)
+                .into_iter()
+                .partition(|i| i.allocation_id == a.id);
+            instalments = rest;
+            AllocationView::new(a, mine, today)
+        })
+        .collect())
+}
+
+/// The view of one allocation.
+pub async fn one(
+    db: &impl sea_orm::ConnectionTrait,
+    a: allocation::Model,
+    today: Today,
+) -> Result<AllocationView, MarketError> {
+    let mut views = shown(db, vec![a], today).await?;
+    views.pop().ok_or(MarketError::NotFound)
 }
 
 /// What a list of allocations is narrowed to.

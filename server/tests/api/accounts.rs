@@ -767,9 +767,17 @@ async fn every_object_route_refuses_the_wrong_user() {
             &[],
             404,
         ));
-        // An allocation's conversion and a compliance year's surrenders are
-        // the holder's (the wrong holder of real ones: rights_allocation,
-        // rights_compliance).
+        // An allocation's conversion and instalments and a compliance
+        // year's surrenders are the holder's (the wrong holder of real
+        // ones: rights_allocation, rights_compliance).
+        rows.push((
+            "/api/v1/rights/allocations/{id}/instalments",
+            Method::POST,
+            format!("/api/v1/rights/allocations/{nobody}/instalments"),
+            Some(json!({})),
+            &[],
+            404,
+        ));
         rows.push((
             "/api/v1/rights/allocations/{id}/conversions",
             Method::POST,

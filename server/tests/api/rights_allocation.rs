@@ -566,3 +566,277 @@ async fn every_right_class_is_allocated_by_its_bureau_in_its_unit_and_validity()
         }
     }
 }
+
+#[tokio::test]
+async fn paid_allocations_free_their_units_instalment_by_instalment() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let g = government(&app, 1).await;
+        let (ecology, eco) = bureau(&app, &g, "ecology", 1).await;
+        let (reserve, _) = reserve_platform(&app, &g, 1).await;
+        let f = funded_buyer(&app, &g, 3).await;
+        let (a, a_op) = enterprise(&app, &g, "a@lz.cn", 41).await;
+        let a_id = a["id"].as_str().unwrap().to_string();
+        deposit(&app, &f, &a_id, "D-A").await;
+        let a_account = org_account(&app, &a_op, &a_id).await;
+        let b_account = org_account(&app, &f.buyer_op, &f.buyer).await;
+        let bureau_account = org_account(&app, &eco, &ecology).await;
+        let year = app.year();
+        let today = app.today();
+        let so2 = format!("TPH-SO2-{year}");
+        listed_at_guidance(
+            &app,
+            &g.gov,
+            &so2,
+            json!({"price": "4.80", "floor": true, "reason": "2015年基准价"}),
+        )
+        .await;
+        let body = json!({"bureau_organization_id": ecology, "organization_id": a_id,
+            "instrument": so2, "quantity": "10000", "origin": "paid",
+            "identifier": format!("{}002P", uscc(41)), "price": "5.00", "instalments": 3});
+
+        // Refusals: a price and instalments only on paid allocations, in
+        // range, above the floor, the last due while the rights are valid.
+        let with = |changes: Value| {
+            let mut b = body.clone();
+            for (k, v) in changes.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        for (changes, status, code, param) in [
+            (json!({"price": null}), 422, "invalid_field", "price"),
+            (
+                json!({"instalments": 0}),
+                422,
+                "invalid_field",
+                "instalments",
+            ),
+            (
+                json!({"instalments": 6}),
+                422,
+                "invalid_field",
+                "instalments",
+            ),
+            (
+                json!({"quantity": "2", "instalments": 3}),
+                422,
+                "invalid_field",
+                "instalments",
+            ),
+            (
+                json!({"instrument": format!("TPH-SO2-{}", year - 4)}),
+                422,
+                "invalid_field",
+                "instalments",
+            ),
+            (json!({"price": "4.79"}), 422, "below_floor", "price"),
+            (json!({"price": "5.001"}), 422, "invalid_field", "price"),
+            (
+                json!({"origin": "free", "reserve_organization_id": reserve}),
+                422,
+                "invalid_field",
+                "price",
+            ),
+            (
+                json!({"origin": "free", "reserve_organization_id": reserve, "price": null}),
+                422,
+                "invalid_field",
+                "instalments",
+            ),
+            (
+                json!({"organization_id": ecology, "identifier": "新增排污权2026-1"}),
+                422,
+                "invalid_field",
+                "organization_id",
+            ),
+        ] {
+            let (s, p) = allocate(&app, &eco, &with(changes.clone())).await;
+            assert_eq!(
+                (s, problem(&p)),
+                (status, (Some(code), Some(param))),
+                "{changes}: {p}"
+            );
+        }
+
+        // 10,000 kg at 5.00 in three instalments: 3,333, 3,333 and 3,334 kg,
+        // due 30 days after, then a year apart; all held until paid.
+        let (status, paid) = allocate(&app, &eco, &body).await;
+        assert_eq!(status, 201, "{paid}");
+        let due = |days: u64| {
+            (today + chrono::Days::new(days))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        let schedule: Vec<(String, String, String, String)> = paid["instalments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let s = |k: &str| i[k].as_str().unwrap().to_string();
+                (s("due_on"), s("quantity"), s("amount"), s("status"))
+            })
+            .collect();
+        let row = |d: u64, q: &str, amount: &str, status: &str| {
+            (
+                due(d),
+                q.to_string(),
+                amount.to_string(),
+                status.to_string(),
+            )
+        };
+        assert_eq!(
+            schedule,
+            [
+                row(30, "3333", "16665.00", "due"),
+                row(395, "3333", "16665.00", "due"),
+                row(760, "3334", "16670.00", "due")
+            ]
+        );
+        assert_eq!(
+            (
+                paid["price"].as_str(),
+                paid["unconverted"].as_str(),
+                paid["converted"].as_str()
+            ),
+            (Some("5.00"), Some("10000"), Some("0")),
+            "{paid}"
+        );
+        let id = paid["id"].as_str().unwrap().to_string();
+        let batch = paid["batch_id"].as_str().unwrap().to_string();
+        let asset = format!("credit:{batch}");
+        let (status, p) = transfer(&app, &a_op, &a_account, &b_account, &batch, KG).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("units_unconverted")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(
+                &a_op,
+                &format!("/api/v1/rights/allocations/{id}/conversions"),
+                &json!({"quantity": "1"}),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("insufficient_units")),
+            "{p}"
+        );
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("paying its instalments"),
+            "{p}"
+        );
+
+        // The first instalment: 16,665.00 yuan to the bureau, 3,333 kg free.
+        let pay = |token: String| {
+            let app = &app;
+            let path = format!("/api/v1/rights/allocations/{id}/instalments");
+            async move { app.post_as(&token, &path, &json!({})).await }
+        };
+        let (status, p) = pay(f.buyer_op.clone()).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (404, Some("not_found")),
+            "{p}"
+        );
+        let cash_before = balance(&app, &a_op, &a_account, "cash:CNY").await.0;
+        let (status, one) = pay(a_op.clone()).await;
+        assert_eq!(status, 201, "{one}");
+        assert_eq!(
+            (
+                one["instalment"]["number"].as_i64(),
+                one["instalment"]["status"].as_str(),
+                one["freed"].as_str(),
+                one["allocation"]["converted"].as_str()
+            ),
+            (Some(1), Some("paid"), Some("3333"), Some("3333")),
+            "{one}"
+        );
+        assert_eq!(
+            balance(&app, &a_op, &a_account, "cash:CNY").await.0,
+            cash_before - 1_666_500
+        );
+        assert_eq!(
+            balance(&app, &eco, &bureau_account, "cash:CNY").await.0,
+            1_666_500
+        );
+        assert_eq!(
+            balance(&app, &a_op, &a_account, &asset).await,
+            (10_000 * KG, 6_667 * KG)
+        );
+        let (status, t) = transfer(&app, &a_op, &a_account, &b_account, &batch, 3_333 * KG).await;
+        assert_eq!(status, 200, "{t}");
+        let (status, p) = transfer(&app, &a_op, &a_account, &b_account, &batch, KG).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("units_unconverted")),
+            "{p}"
+        );
+
+        // A claw-back takes unpaid units first: 5,000 of the 6,667 held.
+        let claw = json!({"organization_id": a_id, "reserve_organization_id": reserve, "instrument": so2,
+            "quantity": "5000", "reason": "超排", "document_sha256": "cd".repeat(32)});
+        let (status, back) = app
+            .post_as(&g.gov, "/api/v1/reserve/claw-backs", &claw)
+            .await;
+        assert_eq!(status, 200, "{back}");
+        assert_eq!(back["unconverted"].as_str(), Some("5000"), "{back}");
+
+        // A year and more later the second instalment is overdue; paid, it
+        // frees only what is still held, and the third frees nothing: what
+        // is owed stays owed.
+        app.clock.advance(chrono::Duration::days(400));
+        let a_op = app.token("a@lz.cn").await;
+        let shown: Value = app
+            .get(&format!("/api/v1/public/rights/allocations/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let statuses: Vec<&str> = shown["instalments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["paid", "overdue", "due"], "{shown}");
+        let (status, two) = pay(a_op.clone()).await;
+        assert_eq!(status, 201, "{two}");
+        assert_eq!(
+            (two["freed"].as_str(), two["instalment"]["amount"].as_str()),
+            (Some("1667"), Some("16665.00")),
+            "{two}"
+        );
+        let (status, three) = pay(a_op.clone()).await;
+        assert_eq!(status, 201, "{three}");
+        assert_eq!(
+            (
+                three["freed"].as_str(),
+                three["instalment"]["amount"].as_str(),
+                three["allocation"]["unconverted"].as_str(),
+                three["allocation"]["converted"].as_str()
+            ),
+            (Some("0"), Some("16670.00"), Some("0"), Some("5000")),
+            "{three}"
+        );
+        let (status, p) = pay(a_op.clone()).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("nothing_due")),
+            "{p}"
+        );
+        assert_eq!(
+            balance(&app, &a_op, &a_account, &asset).await,
+            (1_667 * KG, 0)
+        );
+        let eco = app.token("ecology1@gov.cn").await;
+        assert_eq!(
+            balance(&app, &eco, &bureau_account, "cash:CNY").await.0,
+            5_000_000
+        );
+    }
+}

@@ -381,6 +381,21 @@ async fn a_compliance_year_closes_with_surrenders_a_public_gap_and_rights_expiri
             (409, Some("rights_expired")),
             "{p}"
         );
+        let (status, p) = app
+            .post_as(
+                &token,
+                &format!(
+                    "/api/v1/rights/allocations/{}/conversions",
+                    alloc_e["id"].as_str().unwrap()
+                ),
+                &json!({"quantity": "1"}),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("rights_expired")),
+            "{p}"
+        );
 
         // SO2 is valid five years: it lapses after the deadline of the
         // fifth, taking what is left wherever it is.
