@@ -25,7 +25,13 @@
 //!   pledge model's (`pledges`), and each close valued every live pledge;
 //! - SO2 (kg) and clean-water indicators (m³) trade beside the two forest
 //!   instruments, each in its own unit, and the free SO2 allocations'
-//!   unconverted units never leave their holders.
+//!   unconverted units never leave their holders except by surrender;
+//! - SO2 holders surrender for a compliance year whose deadline is the
+//!   run's Wednesday (unconverted units first; refused after it), and
+//!   energy-use rights of that year, moved by transfers, lapse after it:
+//!   the background loop cancels every unit, and later transfers are
+//!   refused; the surrendered and expired sinks hold exactly what clients
+//!   saw go to them, so nothing ever leaves them.
 //!
 //! The seed is printed; `MARKET_SEED=<n>` replays the run's choices (the
 //! interleaving of concurrent requests is the machine's),
@@ -34,7 +40,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, Weekday};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Weekday};
 use futures_util::future::{join_all, BoxFuture};
 use futures_util::FutureExt;
 use rust_decimal::prelude::ToPrimitive;
@@ -52,7 +58,7 @@ use tanpuhui_server::registry::entity::batch;
 use tanpuhui_server::reserve::entity::{operation, OperationStatus};
 
 use crate::helpers::{
-    at, bank, enterprise, issued_forest_batch, issued_report, next_monday, registry,
+    at, bank, enterprise, issued_forest_batch, issued_report, monday_after, registry,
 };
 use crate::helpers::{backends, spawn_app_with, Rng, TestApp};
 
@@ -166,6 +172,10 @@ enum Event {
     /// (seller, instrument, units, value): a buy-back the reserve accepted.
     SoldToReserve(usize, String, i64, i64),
     Pledge(pledges::Change),
+    /// (trader, instrument, grams) surrendered for compliance.
+    Surrendered(usize, String, i64),
+    /// (from, to, instrument, grams) moved by a registry transfer.
+    Transferred(usize, usize, String, i64),
     Nothing,
 }
 
@@ -182,6 +192,15 @@ fn yuan(fen: i64) -> String {
 
 fn unexpected(what: &str, status: u16, body: &Value) -> String {
     format!("{what}: unexpected {status} {body}")
+}
+
+/// Done (200) or refused with one of `codes`.
+fn refused_with(what: &str, status: u16, body: &Value, codes: &[&str]) -> Result<(), String> {
+    if status == 200 || body["code"].as_str().is_some_and(|c| codes.contains(&c)) {
+        Ok(())
+    } else {
+        Err(unexpected(what, status, body))
+    }
 }
 
 /// `status` is one of `allowed`, and a refusal is a problem document with
@@ -214,8 +233,33 @@ struct World {
     /// The banks that lend against pledges, the guarantor, the pledges.
     fin: pledges::Fin,
     /// Units of free allocations each (trader, instrument) holds
-    /// unconverted: held for good, since nothing here claws back.
+    /// unconverted: held until surrendered or expired, since nothing here
+    /// claws back.
     unconverted: HashMap<(usize, String), i64>,
+    /// Compliance with rights: SO2 surrendered for a year, energy-use
+    /// rights lapsing during the run.
+    rights: Rights,
+}
+
+/// The rights a run surrenders and lets lapse. The compliance year is the
+/// one before the run's third day, whose surrender deadline the run sets
+/// (`surrender_days`) to that day: SO2 of the year is surrendered until
+/// then, and energy-use rights of the year (valid one year) lapse after
+/// it, in the middle of the run.
+struct Rights {
+    so2: String,
+    /// Each SO2 holder and its compliance record for the year.
+    records: Vec<(usize, String)>,
+    /// The energy-use instrument that lapses: moved by transfers only.
+    lapsing: String,
+    /// Its allocations' holders and batches.
+    batches: Vec<(usize, String)>,
+    /// Its last valid day.
+    last_day: NaiveDate,
+    lapsed: bool,
+    /// What clients saw go to `sink:surrendered` and `sink:expired`.
+    surrendered: i64,
+    expired: i64,
 }
 
 impl World {
@@ -239,8 +283,20 @@ async fn random_market_operations_keep_every_invariant() {
             "off,tanpuhui_server::error=error,tanpuhui_server::startup=warn,tanpuhui_server::market::auctions=error",
         );
         let mut rng = Rng::from_env("MARKET_SEED");
+        // The run starts on the coming Monday; the compliance year is the
+        // one before its Wednesday, the last day to surrender for it.
+        let mut day = monday_after(
+            chrono::Utc::now()
+                .with_timezone(&tanpuhui_server::clock::china_time())
+                .date_naive(),
+        );
+        let last_day = (day + Duration::days(2)).date_naive();
+        let compliance_year = last_day.year() - 1;
+        let surrender_days =
+            (last_day - NaiveDate::from_ymd_opt(compliance_year, 12, 31).unwrap()).num_days();
         let app = Arc::new(
             spawn_app_with(backend, |s| {
+                s.rights.surrender_days = u32::try_from(surrender_days).unwrap();
                 s.registry.notice_working_days = 0;
                 s.market.close_check_secs = 1;
                 s.market.block_min_units = 5;
@@ -252,9 +308,8 @@ async fn random_market_operations_keep_every_invariant() {
             })
             .await,
         );
-        let mut day = next_monday(&app);
         app.clock.set(at(day, 13, 1));
-        let mut w = setup(&app).await;
+        let mut w = setup(&app, compliance_year, last_day).await;
         let mut model = Model::default();
         let mut ledger = Expected::default();
         for t in 0..w.traders.len() {
@@ -359,6 +414,7 @@ async fn random_market_operations_keep_every_invariant() {
                     b.token = app.token(&b.email).await;
                 }
                 w.fin.guarantor.token = app.token(&w.fin.guarantor.email).await;
+                expire_lapsed(&app, &mut w, &mut ledger, day.date_naive(), &context).await;
                 // Some mornings government publishes a floor at or under
                 // the reference price, in force at once: resting orders
                 // below it are cancelled (the replay checks it). Other
@@ -424,8 +480,11 @@ async fn random_market_operations_keep_every_invariant() {
             .unwrap()
             .len();
         eprintln!(
-            "{backend:?}: {done} operations in {round} rounds over {days} closes; {} trades; {below_floor} orders cancelled by floors; {totals:?}",
-            trade::Entity::find().all(&app.db).await.unwrap().len()
+            "{backend:?}: {done} operations in {round} rounds over {days} closes; {} trades; {below_floor} orders cancelled by floors; {} kg of SO2 surrendered, {} tce of energy-use rights expired{}; {totals:?}",
+            trade::Entity::find().all(&app.db).await.unwrap().len(),
+            w.rights.surrendered / minor(&w.rights.so2),
+            w.rights.expired / minor(&w.rights.lapsing),
+            if w.rights.lapsed { "" } else { " (the run ended before they lapsed)" },
         );
     }
 }
@@ -444,6 +503,8 @@ fn event_name(e: &Event) -> &'static str {
         Event::Withdrawn(..) => "withdrawals",
         Event::SoldToReserve(..) => "buy-backs",
         Event::Pledge(c) => c.name(),
+        Event::Surrendered(..) => "surrenders",
+        Event::Transferred(..) => "energy-use transfers",
         Event::Nothing => "refused or empty",
     }
 }
@@ -465,7 +526,7 @@ fn next_trading_day(day: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
 /// and 20.00, the second with its own fee rate; the registry's enterprise holds both, two other enterprises
 /// get 1,000 t of each by transfer, a third holds only cash; everybody
 /// has cash from the bank.
-async fn setup(app: &Arc<TestApp>) -> World {
+async fn setup(app: &Arc<TestApp>, compliance_year: i32, last_day: NaiveDate) -> World {
     let r = registry(app, 7).await;
     let (project, first) = issued_forest_batch(app, &r, "SIM-M-1").await;
     let project = project["id"].as_str().unwrap().to_string();
@@ -580,7 +641,16 @@ async fn setup(app: &Arc<TestApp>) -> World {
             .await;
         assert_eq!(status, 201, "{d}");
     }
-    let unconverted = rights(app, &r.g, &traders, reserve, &mut instruments).await;
+    let (unconverted, rights) = rights(
+        app,
+        &r.g,
+        &traders,
+        reserve,
+        &mut instruments,
+        compliance_year,
+        last_day,
+    )
+    .await;
     World {
         traders,
         teller: ("bank7@bank.cn".into(), teller),
@@ -595,6 +665,7 @@ async fn setup(app: &Arc<TestApp>) -> World {
         gov: ("gov7@tph.cn".into(), r.g.gov.clone()),
         fin: pledges::Fin::new(banks, guarantor_party, GUARANTOR_CASH),
         unconverted,
+        rights,
     }
 }
 
@@ -629,23 +700,30 @@ async fn unconverted_stay(db: &DatabaseConnection, w: &World, context: &str) {
     assert_eq!(found, w.unconverted, "{context}: unconverted units");
 }
 
-/// Rights on the same rails as carbon: SO2 allocated free of charge to two
-/// enterprises (the reserve platform's fund takes their conversions), 4,000
-/// of each 5,000 kg converted and 1,000 left unconverted, and clean-water
-/// increment indicators confirmed for two others; both listed at their
-/// guidance prices. Answers what stays unconverted.
+/// Rights on the same rails as carbon: SO2 of the compliance year
+/// allocated free of charge to two enterprises (the reserve platform's
+/// fund takes their conversions), 4,000 of each 5,000 kg converted and
+/// 1,000 left unconverted, their verified use for the year recorded (3,000
+/// kg each, surrendered during the run), and clean-water increment
+/// indicators confirmed for two others; both listed at their guidance
+/// prices. The same two hold energy-use rights of the year, 800 tce each
+/// of which 500 converted, that only move by transfer and lapse after
+/// `last_day`. Answers what stays unconverted, and the rights' state.
 async fn rights(
     app: &Arc<TestApp>,
     g: &crate::helpers::Government,
     traders: &[Trader],
     reserve: usize,
     instruments: &mut Vec<Instr>,
-) -> HashMap<(usize, String), i64> {
-    let year = app.year();
+    compliance_year: i32,
+    last_day: NaiveDate,
+) -> (HashMap<(usize, String), i64>, Rights) {
     let (ecology, eco) = crate::helpers::bureau(app, g, "ecology", 7).await;
     let (water, wat) = crate::helpers::bureau(app, g, "water", 8).await;
-    let so2 = format!("TPH-SO2-{year}");
-    let wci = format!("TPH-WCI-{year}");
+    let (economy, econ) = crate::helpers::bureau(app, g, "economic_development", 9).await;
+    let so2 = format!("TPH-SO2-{compliance_year}");
+    let wci = format!("TPH-WCI-{}", app.year());
+    let enu = format!("TPH-ENU-{compliance_year}");
     for (code, price) in [(&so2, "4.80"), (&wci, "2.50")] {
         let (status, i) = app
             .post_as(
@@ -655,6 +733,14 @@ async fn rights(
             )
             .await;
         assert_eq!(status, 201, "{i}");
+        instruments.push(Instr {
+            code: code.clone(),
+            reference: fen_of(price),
+            guidance: fen_of(price),
+            floor: None,
+        });
+    }
+    for (code, price) in [(&so2, "4.80"), (&wci, "2.50"), (&enu, "80.00")] {
         let (status, v) = app
             .post_as(
                 &g.gov,
@@ -663,38 +749,60 @@ async fn rights(
             )
             .await;
         assert_eq!(status, 201, "{v}");
-        instruments.push(Instr {
-            code: code.clone(),
-            reference: fen_of(price),
-            guidance: fen_of(price),
-            floor: None,
-        });
     }
     let mut unconverted = HashMap::new();
+    let mut records = Vec::new();
+    let mut batches = Vec::new();
     for (n, uscc_n) in [(1usize, 830_000u32), (2, 830_001)] {
-        let (status, a) = app
+        for (code, bureau, token, identifier, quantity, converted) in [
+            (
+                &so2,
+                &ecology,
+                &eco,
+                format!("{}001P", crate::helpers::uscc(uscc_n)),
+                "5000",
+                4_000,
+            ),
+            (&enu, &economy, &econ, format!("SIM-ENU-{n}"), "800", 500),
+        ] {
+            let (status, a) = app
+                .post_as(
+                    token,
+                    "/api/v1/rights/allocations",
+                    &json!({"bureau_organization_id": bureau, "organization_id": traders[n].org,
+                            "instrument": code, "quantity": quantity, "origin": "free",
+                            "identifier": identifier,
+                            "reserve_organization_id": traders[reserve].org}),
+                )
+                .await;
+            assert_eq!(status, 201, "{a}");
+            let (status, c) = app
+                .post_as(
+                    &traders[n].token,
+                    &format!(
+                        "/api/v1/rights/allocations/{}/conversions",
+                        a["id"].as_str().unwrap()
+                    ),
+                    &json!({"quantity": converted.to_string()}),
+                )
+                .await;
+            assert_eq!(status, 201, "{c}");
+            let left = quantity.parse::<i64>().unwrap() - converted;
+            unconverted.insert((n, code.clone()), left * minor(code));
+            if code == &enu {
+                batches.push((n, a["batch_id"].as_str().unwrap().to_string()));
+            }
+        }
+        let (status, r) = app
             .post_as(
                 &eco,
-                "/api/v1/rights/allocations",
+                "/api/v1/rights/compliance",
                 &json!({"bureau_organization_id": ecology, "organization_id": traders[n].org,
-                        "instrument": so2, "quantity": "5000", "origin": "free",
-                        "identifier": format!("{}001P", crate::helpers::uscc(uscc_n)),
-                        "reserve_organization_id": traders[reserve].org}),
+                        "class": "so2", "year": compliance_year, "verified_use": "3000"}),
             )
             .await;
-        assert_eq!(status, 201, "{a}");
-        let (status, c) = app
-            .post_as(
-                &traders[n].token,
-                &format!(
-                    "/api/v1/rights/allocations/{}/conversions",
-                    a["id"].as_str().unwrap()
-                ),
-                &json!({"quantity": "4000"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{c}");
-        unconverted.insert((n, so2.clone()), 1_000 * minor(&so2));
+        assert_eq!(status, 201, "{r}");
+        records.push((n, r["id"].as_str().unwrap().to_string()));
     }
     for n in [0usize, 3] {
         let (status, a) = app
@@ -708,7 +816,17 @@ async fn rights(
             .await;
         assert_eq!(status, 201, "{a}");
     }
-    unconverted
+    let rights = Rights {
+        so2,
+        records,
+        lapsing: enu,
+        batches,
+        last_day,
+        lapsed: false,
+        surrendered: 0,
+        expired: 0,
+    };
+    (unconverted, rights)
 }
 
 /// The guarantor's cash, fen (a million yuan).
@@ -738,7 +856,7 @@ fn next_op(
     let instr = w.instruments[i].clone();
     let t = rng.below(w.traders.len() as u64) as usize;
     let trader = w.traders[t].clone();
-    match rng.below(115) {
+    match rng.below(123) {
         // Limit orders, a few outside the band, off the tick or empty.
         0..=39 => {
             let side = if rng.below(2) == 0 { "buy" } else { "sell" };
@@ -1164,6 +1282,72 @@ fn next_op(
             }
             .boxed()
         }
+        // An SO2 holder surrenders for the compliance year: unconverted
+        // units first. Refused beyond what is still owed, beyond its units
+        // free of orders and pledges, or after the deadline.
+        115..=118 => {
+            let (t, record) = rng.pick(&w.rights.records).clone();
+            let trader = w.traders[t].clone();
+            let code = w.rights.so2.clone();
+            let qty = 1 + rng.below(400) as i64;
+            let closed = w.rights.lapsed;
+            async move {
+                let (status, c) = app
+                    .post_as(
+                        &trader.token,
+                        &format!("/api/v1/rights/compliance/{record}/surrenders"),
+                        &json!({"quantity": qty.to_string()}),
+                    )
+                    .await;
+                let refusals: &[&str] = if closed {
+                    &["compliance_closed"]
+                } else {
+                    &["insufficient_units", "try_again", "invalid_field"]
+                };
+                refused_with("surrender", status, &c, refusals)?;
+                Ok(vec![if status == 200 {
+                    let g = qty * minor(&code);
+                    Event::Surrendered(t, code, g)
+                } else {
+                    Event::Nothing
+                }])
+            }
+            .boxed()
+        }
+        // An energy-use holder transfers converted rights from its own
+        // allocation's batch; unconverted ones do not move, and nothing
+        // moves once the rights have lapsed.
+        119..=122 => {
+            let (t, batch) = rng.pick(&w.rights.batches).clone();
+            let to = (t + 1 + rng.below(w.traders.len() as u64 - 1) as usize) % w.traders.len();
+            let (from, to_account) = (w.traders[t].clone(), w.traders[to].account.clone());
+            let code = w.rights.lapsing.clone();
+            let grams = (1 + rng.below(60) as i64) * minor(&code);
+            let lapsed = w.rights.lapsed;
+            async move {
+                let (status, m) = app
+                    .post_as(
+                        &from.token,
+                        "/api/v1/transfers",
+                        &json!({"transfer_id": uuid::Uuid::new_v4(), "from_account_id": from.account,
+                                "to_account_id": to_account, "batch_id": batch,
+                                "quantity_g": grams.to_string()}),
+                    )
+                    .await;
+                let refusals: &[&str] = if lapsed {
+                    &["rights_expired"]
+                } else {
+                    &["units_unconverted", "insufficient_units"]
+                };
+                refused_with("energy-use transfer", status, &m, refusals)?;
+                Ok(vec![if status == 200 {
+                    Event::Transferred(t, to, code, grams)
+                } else {
+                    Event::Nothing
+                }])
+            }
+            .boxed()
+        }
         // Requests that are wrong in themselves.
         _ => {
             let other = w.traders[(t + 1) % w.traders.len()].org.clone();
@@ -1232,6 +1416,15 @@ fn journal(w: &mut World, ledger: &mut Expected, events: &[Event]) {
                 let reserve = w.reserve;
                 w.fin.journal(&mut w.lots, ledger, reserve, c);
             }
+            Event::Surrendered(t, code, grams) => {
+                *ledger.units.entry((*t, code.clone())).or_default() -= grams;
+                take_unconverted(w, *t, code, *grams);
+                w.rights.surrendered += grams;
+            }
+            Event::Transferred(from, to, code, grams) => {
+                *ledger.units.entry((*from, code.clone())).or_default() -= grams;
+                *ledger.units.entry((*to, code.clone())).or_default() += grams;
+            }
             Event::SoldToReserve(t, code, units, value) => {
                 *ledger.cash.entry(*t).or_default() += value;
                 *ledger.cash.entry(w.reserve).or_default() -= value;
@@ -1243,6 +1436,60 @@ fn journal(w: &mut World, ledger: &mut Expected, events: &[Event]) {
     }
     // A refused lot frees its instrument for another.
     w.lots.retain(|l| !l.id.is_empty());
+}
+
+/// Surrenders and expiry take a holder's unconverted units first.
+fn take_unconverted(w: &mut World, t: usize, code: &str, grams: i64) {
+    let key = (t, code.to_string());
+    if let Some(left) = w.unconverted.get_mut(&key) {
+        *left -= std::cmp::min(*left, grams);
+        if *left == 0 {
+            w.unconverted.remove(&key);
+        }
+    }
+}
+
+/// Once the clock has passed the energy-use rights' last day, the
+/// background loop cancels them: every unit, unconverted or not, goes to
+/// `sink:expired`. Nothing else holds them (they move by transfer only),
+/// so each allocation expires whole; the run waits for it between rounds.
+async fn expire_lapsed(
+    app: &TestApp,
+    w: &mut World,
+    ledger: &mut Expected,
+    today: NaiveDate,
+    context: &str,
+) {
+    use tanpuhui_server::rights::entity::{allocation, AllocationStatus};
+    if w.rights.lapsed || today <= w.rights.last_day {
+        return;
+    }
+    let code = w.rights.lapsing.clone();
+    let mut waited = 0;
+    loop {
+        let open = allocation::Entity::find()
+            .filter(allocation::Column::Instrument.eq(code.as_str()))
+            .filter(allocation::Column::Status.eq(AllocationStatus::Active))
+            .all(&app.db)
+            .await
+            .unwrap();
+        if open.is_empty() {
+            break;
+        }
+        waited += 1;
+        assert!(
+            waited < 400,
+            "{context}: {code} did not expire after its last day ({} allocations active)",
+            open.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for t in 0..w.traders.len() {
+        let grams = ledger.units.remove(&(t, code.clone())).unwrap_or(0);
+        take_unconverted(w, t, &code, grams);
+        w.rights.expired += grams;
+    }
+    w.rights.lapsed = true;
 }
 
 // ---------------------------------------------------------------- model
@@ -1980,6 +2227,33 @@ async fn check(
         fee_account_cash, fees,
         "{context}: fees collected per instrument"
     );
+    // Surrendered and expired units never move again: each sink holds
+    // exactly what clients saw go to it.
+    let sinks: HashMap<String, String> = tanpuhui_server::accounts::entity::Entity::find()
+        .filter(
+            tanpuhui_server::accounts::entity::Column::Code
+                .is_in(["sink:surrendered", "sink:expired"]),
+        )
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.id, a.code.unwrap_or_default()))
+        .collect();
+    let mut in_sinks: BTreeMap<&str, i64> = BTreeMap::new();
+    for b in &balances {
+        if let (Some(sink), true) = (sinks.get(&b.account_id), batches.contains_key(&b.asset)) {
+            assert_eq!(b.held, 0, "{context}: {sink} holds {b:?}");
+            *in_sinks.entry(sink.as_str()).or_default() += b.posted;
+        }
+    }
+    in_sinks.retain(|_, v| *v != 0);
+    let mut gone = BTreeMap::from([
+        ("sink:expired", w.rights.expired),
+        ("sink:surrendered", w.rights.surrendered),
+    ]);
+    gone.retain(|_, v| *v != 0);
+    assert_eq!(in_sinks, gone, "{context}: units in the sinks");
     for (n, t) in w.traders.iter().enumerate() {
         let of = |asset: &str| {
             balances
@@ -2056,5 +2330,26 @@ async fn check(
                 i.code
             );
         }
+        // The energy-use rights move by transfer only: nothing but their
+        // unconverted part is held.
+        let code = &w.rights.lapsing;
+        let (mut posted, mut held) = (0, 0);
+        for (asset, b) in &batches {
+            if b.instrument.as_deref() == Some(code.as_str()) {
+                let (p, h) = of(asset);
+                posted += p;
+                held += h;
+            }
+        }
+        let key = (n, code.clone());
+        assert_eq!(
+            (posted, held),
+            (
+                ledger.units.get(&key).copied().unwrap_or(0),
+                w.unconverted.get(&key).copied().unwrap_or(0)
+            ),
+            "{context}: {} units of {code} (posted, held)",
+            t.org
+        );
     }
 }
