@@ -169,6 +169,9 @@ async fn accept_once(
         .await?
         .ok_or(MarketError::NotFound)?;
     let holder = participants::account_of(db, &op.organization_id).await?;
+    for code in std::iter::once(&op.instrument).chain(op.wanted_instrument.as_ref()) {
+        crate::rights::expiry::refuse_lapsed_instrument(db, code, now).await?;
+    }
     let txn = crate::db::begin_write(db).await?;
     let to = match op.kind {
         OperationKind::Lease => OperationStatus::Active,

@@ -347,6 +347,9 @@ pub async fn offer(
             "the reserve platform does not make offers to itself",
         ));
     }
+    for c in std::iter::once(&code).chain(wanted.as_ref()) {
+        crate::rights::expiry::refuse_lapsed_instrument(db, &c.to_string(), now).await?;
+    }
     let p = priced(db, &o, &code, wanted.as_ref(), &me.org, rules, now).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let txn = crate::db::begin_write(db).await?;

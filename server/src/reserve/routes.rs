@@ -56,7 +56,7 @@ async fn offer(
         (status = 201, description = "Offered", body = OperationView),
         (status = 200, description = "Offered before with this `client_id`", body = OperationView),
         (status = 404, description = "Not an organisation the caller acts for, or not a reserve platform (`not_found`, `param` names it)", content_type = "application/problem+json"),
-        (status = 409, description = "No guidance price in force (`no_guidance_price`), not enough units (`insufficient_units`), T+1 (`t_plus_one`), `client_id` reused (`id_reused`), does not trade (`not_a_participant`)", content_type = "application/problem+json"),
+        (status = 409, description = "No guidance price in force (`no_guidance_price`), not enough units (`insufficient_units`), T+1 (`t_plus_one`), rights past their validity (`rights_expired`), `client_id` reused (`id_reused`), does not trade (`not_a_participant`)", content_type = "application/problem+json"),
         (status = 422, description = "Not an instrument code, a bad quantity or client id, an offer to itself (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
@@ -86,7 +86,7 @@ pub async fn offer_buy_back(
         (status = 201, description = "Offered", body = OperationView),
         (status = 200, description = "Offered before with this `client_id`", body = OperationView),
         (status = 404, description = "Not an organisation the caller acts for, or not a reserve platform (`not_found`, `param` names it)", content_type = "application/problem+json"),
-        (status = 409, description = "No guidance price in force for either instrument (`no_guidance_price`), not enough units (`insufficient_units`), T+1 (`t_plus_one`), `client_id` reused (`id_reused`), does not trade (`not_a_participant`)", content_type = "application/problem+json"),
+        (status = 409, description = "No guidance price in force for either instrument (`no_guidance_price`), not enough units (`insufficient_units`), T+1 (`t_plus_one`), rights of either past their validity (`rights_expired`), `client_id` reused (`id_reused`), does not trade (`not_a_participant`)", content_type = "application/problem+json"),
         (status = 422, description = "Not an instrument code, the same instrument twice, worth less than one wanted unit, a bad quantity or client id (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
@@ -118,7 +118,7 @@ pub async fn offer_swap(
         (status = 201, description = "Asked", body = OperationView),
         (status = 200, description = "Asked before with this `client_id`", body = OperationView),
         (status = 404, description = "Not an organisation the caller acts for, or not a reserve platform (`not_found`, `param` names it)", content_type = "application/problem+json"),
-        (status = 409, description = "No guidance price in force (`no_guidance_price`), not enough cash for deposit and fee (`insufficient_cash`), `client_id` reused (`id_reused`), does not trade (`not_a_participant`)", content_type = "application/problem+json"),
+        (status = 409, description = "No guidance price in force (`no_guidance_price`), not enough cash for deposit and fee (`insufficient_cash`), rights past their validity (`rights_expired`), `client_id` reused (`id_reused`), does not trade (`not_a_participant`)", content_type = "application/problem+json"),
         (status = 422, description = "Not an instrument code, a bad quantity, term or client id (`invalid_field`)", content_type = "application/problem+json")
     )
 )]
@@ -147,7 +147,7 @@ pub async fn ask_lease(
     responses(
         (status = 200, description = "Accepted and settled", body = OperationView),
         (status = 404, description = "No such operation, or not the reserve platform's (`not_found`)", content_type = "application/problem+json"),
-        (status = 409, description = "Declined or withdrawn (`operation_not_open`); the price changed (`guidance_price_changed`); the reserve's cash (`insufficient_cash`) or stock (`insufficient_units`) does not cover it", content_type = "application/problem+json")
+        (status = 409, description = "Declined or withdrawn (`operation_not_open`); the price changed (`guidance_price_changed`); the rights lapsed meanwhile (`rights_expired`: the holder withdraws, and its units are cancelled); the reserve's cash (`insufficient_cash`) or stock (`insufficient_units`) does not cover it", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/reserve/operations/{id}/accept")]

@@ -79,6 +79,26 @@ pub async fn refuse_lapsed(
     Ok(())
 }
 
+/// Refuses a dealing in `instrument` once its rights have lapsed: from
+/// midnight, before the sweep has suspended it, and for units an earlier
+/// offer still holds, so that nobody pays for cancelled rights.
+pub async fn refuse_lapsed_instrument(
+    db: &impl ConnectionTrait,
+    instrument: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), MarketError> {
+    let Some(until) = valid_until_of(db, instrument).await? else {
+        return Ok(());
+    };
+    if lapsed(Some(&until), &crate::clock::china_day(now)) {
+        return Err(MarketError::Conflict(
+            ProblemCode::RightsExpired,
+            format!("rights of {instrument} were valid until {until}: their units are cancelled"),
+        ));
+    }
+    Ok(())
+}
+
 /// Sweeps every lapsed allocation, each in its own transaction; answers
 /// how many were swept. One that fails is logged and tried again at the
 /// next run, and does not keep the others waiting.

@@ -493,3 +493,122 @@ async fn one_allocation_failing_to_expire_does_not_keep_the_others() {
         assert_eq!(status(faulty).await, "expired");
     }
 }
+
+/// An allocation's public status and expired units.
+async fn shown(app: &TestApp, id: &str) -> (String, String) {
+    let v: Value = app
+        .get(&format!("/api/v1/public/rights/allocations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        v["status"].as_str().unwrap().to_string(),
+        v["expired"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Nobody pays for cancelled rights: an offer to the reserve made before
+/// the rights lapse cannot be accepted after, new offers are refused, and
+/// the offered units are cancelled once the offer ends.
+#[tokio::test]
+async fn the_reserve_does_not_buy_rights_that_lapsed_while_offered() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| s.market.close_check_secs = 3600).await;
+        let year = app.year();
+        let g = government(&app, 1).await;
+        let (water, wat) = bureau(&app, &g, "water", 2).await;
+        let (reserve, _) = reserve_platform(&app, &g, 1).await;
+        let f = funded_buyer(&app, &g, 3).await;
+        deposit(&app, &f, &reserve, "D-R").await;
+        let (org, op) = enterprise(&app, &g, "w@lz.cn", 91).await;
+        let org_id = org["id"].as_str().unwrap().to_string();
+        let wci = format!("TPH-WCI-{year}");
+        listed_at_guidance(
+            &app,
+            &g.gov,
+            &wci,
+            json!({"price": "2.50", "reason": "再生水指标指导价"}),
+        )
+        .await;
+        let (status, a) = app
+            .post_as(
+                &wat,
+                "/api/v1/rights/allocations",
+                &json!({"bureau_organization_id": water, "organization_id": org_id,
+                        "instrument": wci, "quantity": "100", "origin": "verified",
+                        "identifier": "再生水-1"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{a}");
+        let offer = |client: &str| {
+            json!({"organization_id": org_id, "reserve_organization_id": reserve,
+                   "client_id": client, "instrument": wci, "quantity": "40"})
+        };
+        let (status, o) = app
+            .post_as(&op, "/api/v1/reserve/buy-backs", &offer("BB-1"))
+            .await;
+        assert_eq!(status, 201, "{o}");
+        let id = o["id"].as_str().unwrap().to_string();
+
+        // Water rights of the year are valid until 31 March next year.
+        app.clock.set(china(year + 1, 4, 1));
+        let keeper = app.token("reserve1@reserve.cn").await;
+        let op = app.token("w@lz.cn").await;
+        let (status, p) = app
+            .post_as(
+                &keeper,
+                &format!("/api/v1/reserve/operations/{id}/accept"),
+                &json!({"organization_id": reserve}),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("rights_expired")),
+            "{p}"
+        );
+        let (status, p) = app
+            .post_as(&op, "/api/v1/reserve/buy-backs", &offer("BB-2"))
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("rights_expired")),
+            "{p}"
+        );
+
+        // The sweep cancels what is free and comes back for the offered
+        // units once the holder withdraws.
+        let sweep = || tanpuhui_server::rights::expiry::expire_due(&app.db, app.now());
+        assert_eq!(sweep().await.unwrap(), 1);
+        let allocation = a["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            shown(&app, &allocation).await,
+            ("active".into(), "60".into())
+        );
+        let (status, w) = app
+            .post_as(
+                &op,
+                &format!("/api/v1/reserve/operations/{id}/withdraw"),
+                &json!({"organization_id": org_id}),
+            )
+            .await;
+        assert_eq!(status, 200, "{w}");
+        assert_eq!(sweep().await.unwrap(), 1);
+        assert_eq!(
+            shown(&app, &allocation).await,
+            ("expired".into(), "100".into())
+        );
+        let account = org_account(&app, &op, &org_id).await;
+        let reserve_account = org_account(&app, &keeper, &reserve).await;
+        let batch = format!("credit:{}", a["batch_id"].as_str().unwrap());
+        assert_eq!(balance(&app, &op, &account, &batch).await, (0, 0));
+        assert_eq!(
+            balance(&app, &keeper, &reserve_account, &batch).await,
+            (0, 0)
+        );
+        assert_eq!(
+            balance(&app, &keeper, &reserve_account, "cash:CNY").await.0,
+            100_000_000
+        );
+    }
+}
