@@ -155,6 +155,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(crate::rights::routes::record_verified_use)
         .service(crate::rights::routes::surrender)
         .service(crate::rights::routes::public_compliance)
+        .service(crate::rights::routes::public_trades)
         .service(crate::reserve::routes::public_reserve)
         .service(crate::reserve::routes::public_reserve_operations)
         .service(crate::finance::routes::apply_pledge)

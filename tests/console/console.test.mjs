@@ -1139,7 +1139,10 @@ test('the ecology bureau allocates SO2 and records last year\'s use; the enterpr
   await withPage(async (page) => {
     await page.goto(consoleUrl('/explorer/rights'));
     await page.getByRole('table', { name: '权益分配公示' }).getByRole('cell', { name: `${code}-00001` }).waitFor();
+    // Signed out, the register names the holder.
+    await page.getByRole('table', { name: '权益分配公示' }).getByRole('cell', { name }).first().waitFor();
     await page.getByRole('table', { name: '履约公示' }).locator('[data-status="met"]').first().waitFor();
+    await page.getByRole('table', { name: '成交公示' }).waitFor();
     await screenshot(page, 'rights-public');
     await assertAccessible(page, 'the public rights register');
   });

@@ -10,13 +10,14 @@ import { html } from '../html.js';
 import { client, ok } from '../api.js';
 import { label, t } from '../i18n.js';
 import { orgsWith, useMe } from '../session.js';
-import { useApprovedOrgs, useOrgNames } from '../orgs.js';
+import { useApprovedOrgs } from '../orgs.js';
 import { OrgChoice } from './auctions.js';
 import { Busy, Field, More, Page, ProblemNote, Table, count, useAction, useLoad, usePages, when } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 /** @typedef {Schemas['AllocationView']} Allocation */
 /** @typedef {Schemas['ComplianceView']} Compliance */
+/** @typedef {Schemas['RightsTradeView']} RightsTrade */
 /** @typedef {Schemas['Class']} Class */
 
 /** The classes each bureau allocates or confirms, with their code tags. */
@@ -183,11 +184,11 @@ function ClawBack(/** @type {{ bureau: Schemas['Bureau'], done: () => void }} */
 }
 
 /** The columns every list of allocations shows. */
-function allocationColumns(/** @type {Record<string, string>} */ names) {
+function allocationColumns() {
   return /** @type {Array<[string, (a: Allocation) => unknown]>} */ ([
     [t('rights.batch'), (a) => a.batch_id],
     [t('rights.class'), (a) => label('class', a.class)],
-    [t('rights.holder'), (a) => names[a.holder_organization_id] ?? a.holder_organization_id],
+    [t('rights.holder'), (a) => a.holder_name],
     [t('rights.origin'), (a) => label('rights_origin', a.origin)],
     [t('rights.identifier'), (a) => a.identifier],
     [t('rights.quantity'), (a) => `${count(a.quantity)} ${a.unit}`],
@@ -209,7 +210,6 @@ function instalmentLine(/** @type {Allocation} */ a) {
 function Allocations(/** @type {{ org: string, bureau: boolean, version: number, changed: () => void }} */ { org, bureau, version, changed }) {
   const query = bureau ? { bureau_organization_id: org } : { organization_id: org };
   const pages = usePages((after) => ok(client.GET('/api/v1/public/rights/allocations', { params: { query: { ...query, limit: 50, starting_after: after } } })), [org, version]);
-  const names = useOrgNames([...new Set(pages.rows.map((a) => a.holder_organization_id))]);
   const [amounts, setAmounts] = useState(/** @type {Record<string, string>} */ ({}));
   const action = useAction();
   const convert = (/** @type {Allocation} */ a) => action.run(async () => {
@@ -243,7 +243,7 @@ function Allocations(/** @type {{ org: string, bureau: boolean, version: number,
     ${done && 'rate' in done ? html`<p class="note" role="status" data-testid="converted">${t('rights.converted_now', { quantity: count(done.quantity), amount: done.amount, price: done.guidance_price, rate: done.rate })}</p>` : null}
     ${done && 'instalment' in done ? html`<p class="note" role="status" data-testid="instalment-paid">${t('rights.instalment_paid', { number: done.instalment.number, amount: done.instalment.amount, freed: count(done.freed) })}</p>` : null}
     <${Table} caption=${t(bureau ? 'rights.bureau_allocations' : 'rights.my_allocations')} rows=${pages.rows} rowKey=${(/** @type {Allocation} */ a) => a.id} empty=${t('rights.no_allocations')}
-      columns=${[...allocationColumns(names), ['', (/** @type {Allocation} */ a) => converting(a) ?? paying(a)]]} />
+      columns=${[...allocationColumns(), ['', (/** @type {Allocation} */ a) => converting(a) ?? paying(a)]]} />
     <${More} pages=${pages} />`;
 }
 
@@ -277,19 +277,31 @@ function Obligations(/** @type {{ org: string, version: number, changed: () => v
     <${More} pages=${pages} />`;
 }
 
-/** The public view: every allocation and every compliance year, gaps first to find. */
+/** The columns of the public list of trades in rights. */
+const tradeColumns = /** @type {Array<[string, (t: RightsTrade) => unknown]>} */ ([
+  [t('rights.trading_day'), (x) => x.trading_day],
+  [t('rights.class'), (x) => label('class', x.class)],
+  [t('rights.trade_method'), (x) => html`<span data-trade=${x.id} data-method=${x.method}>${label('method', x.method)}</span>`],
+  [t('rights.seller'), (x) => x.seller_name],
+  [t('rights.buyer'), (x) => x.buyer_name],
+  [t('rights.quantity'), (x) => `${count(x.quantity)} ${x.unit}`],
+  [t('rights.trade_price'), (x) => x.price],
+  [t('rights.trade_value'), (x) => x.value],
+]);
+
+/** The public view: every allocation, compliance year and trade in rights, gaps first to find. */
 export function PublicRights() {
   const [status, setStatus] = useState('');
   const allocations = usePages((after) => ok(client.GET('/api/v1/public/rights/allocations', { params: { query: { limit: 50, starting_after: after } } })), []);
-  const names = useOrgNames([...new Set(allocations.rows.map((a) => a.holder_organization_id))]);
+  const trades = usePages((after) => ok(client.GET('/api/v1/public/rights/trades', { params: { query: { limit: 50, starting_after: after } } })), []);
   const compliance = usePages((after) => ok(client.GET('/api/v1/public/rights/compliance', {
     params: { query: { status: /** @type {Schemas['ComplianceStatus'] | undefined} */ (status || undefined), limit: 50, starting_after: after } },
   })), [status]);
   return html`<${Page} title=${t('rights.public_title')}>
     <p>${t('rights.public_lead')}</p>
-    <${ProblemNote} problem=${allocations.problem ?? compliance.problem} />
+    <${ProblemNote} problem=${allocations.problem ?? compliance.problem ?? trades.problem} />
     <${Table} caption=${t('rights.public_allocations')} rows=${allocations.rows} rowKey=${(/** @type {Allocation} */ a) => a.id} empty=${t('rights.no_allocations')}
-      columns=${[...allocationColumns(names), [t('rights.when'), (/** @type {Allocation} */ a) => when(a.created_at)]]} />
+      columns=${[...allocationColumns(), [t('rights.when'), (/** @type {Allocation} */ a) => when(a.created_at)]]} />
     <${More} pages=${allocations} />
     <h2>${t('rights.public_compliance')}</h2>
     <${Field} label=${t('rights.status')} name="status" value=${status} onInput=${setStatus}
@@ -297,5 +309,9 @@ export function PublicRights() {
     <${Table} caption=${t('rights.public_compliance')} rows=${compliance.rows} rowKey=${(/** @type {Compliance} */ c) => c.id} empty=${t('rights.no_obligations')}
       columns=${complianceColumns} />
     <${More} pages=${compliance} />
+    <h2>${t('rights.public_trades')}</h2>
+    <${Table} caption=${t('rights.public_trades')} rows=${trades.rows} rowKey=${(/** @type {RightsTrade} */ x) => x.id} empty=${t('rights.no_trades')}
+      columns=${tradeColumns} />
+    <${More} pages=${trades} />
   </${Page}>`;
 }

@@ -14,6 +14,7 @@ use super::conversion::{self, Conversion, ConversionInput};
 use super::entity::{AllocationStatus, ComplianceStatus, Origin};
 use super::instalments::{self, InstalmentPayment};
 use super::rules::RightsRules;
+use super::trades::{self, RightsTradeView};
 use super::views::{self, AllocationView, ComplianceView, Filter, Today};
 use crate::auth::extract::Principal;
 use crate::clock::Now;
@@ -285,5 +286,46 @@ pub async fn public_compliance(
     let (rows, has_more) =
         views::compliance_list(&db, filter, &today, page.starting_after.clone(), limit).await?;
     let data = views::compliance_views(db.get_ref(), rows, &today).await?;
+    Ok(HttpResponse::Ok().json(Page { data, has_more }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TradesQuery {
+    #[param(
+        pattern = r"^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$",
+        example = "TPH-SO2-2026"
+    )]
+    pub instrument: Option<String>,
+    /// Trades the organisation bought or sold.
+    pub organization_id: Option<String>,
+}
+
+/// Every trade in rights (pollutant discharge, water, energy use, land),
+/// newest first, with its buyer and seller named (成交公示): book, pick and
+/// auction trades at once, block trades (by agreement) once their day has
+/// closed. Carbon trades are not here: their tape names nobody. Public: no
+/// sign-in.
+#[utoipa::path(
+    tag = "public",
+    params(TradesQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of trades", body = Page<RightsTradeView>),
+        (status = 422, description = "Not an instrument code, a bad page (`invalid_field`)", content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/public/rights/trades")]
+pub async fn public_trades(
+    db: web::Data<DatabaseConnection>,
+    query: web::Query<TradesQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = listing::instrument_filter(query.instrument.as_deref())?;
+    let limit = page.limit()?;
+    let filter = trades::Filter {
+        instrument: code.as_deref(),
+        party: query.organization_id.as_deref(),
+    };
+    let (data, has_more) = trades::list(&db, filter, page.starting_after.clone(), limit).await?;
     Ok(HttpResponse::Ok().json(Page { data, has_more }))
 }

@@ -24,6 +24,8 @@ pub struct AllocationView {
     pub vintage: i32,
     pub origin: Origin,
     pub holder_organization_id: String,
+    /// The holder's name: enterprises are not personal data.
+    pub holder_name: String,
     pub bureau_organization_id: String,
     /// The permit or project identifier it is tied to.
     pub identifier: String,
@@ -149,6 +151,7 @@ impl AllocationView {
     /// The view of `a` with its instalments (in any order).
     pub fn new(
         a: allocation::Model,
+        holder_name: String,
         mut instalments: Vec<instalment::Model>,
         today: Today,
     ) -> Self {
@@ -179,6 +182,7 @@ impl AllocationView {
             vintage: a.vintage,
             origin: a.origin,
             holder_organization_id: a.holder_organization_id,
+            holder_name,
             bureau_organization_id: a.bureau_organization_id,
             identifier: a.identifier,
             reserve_organization_id: a.reserve_organization_id,
@@ -189,7 +193,8 @@ impl AllocationView {
     }
 }
 
-/// The views of allocations, their instalments read in one query.
+/// The views of allocations, their holders' names and instalments read in
+/// one query each.
 pub async fn shown(
     db: &impl sea_orm::ConnectionTrait,
     rows: Vec<allocation::Model>,
@@ -208,6 +213,18 @@ pub async fn shown(
             .all(db)
             .await?
     };
+    let holders: Vec<&str> = rows
+        .iter()
+        .map(|a| a.holder_organization_id.as_str())
+        .collect();
+    let names: std::collections::HashMap<String, String> =
+        crate::orgs::entity::organization::Entity::find()
+            .filter(crate::orgs::entity::organization::Column::Id.is_in(holders))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
     Ok(rows
         .into_iter()
         .map(|a| {
@@ -215,7 +232,11 @@ pub async fn shown(
                 .into_iter()
                 .partition(|i| i.allocation_id == a.id);
             instalments = rest;
-            AllocationView::new(a, mine, today)
+            let name = names
+                .get(&a.holder_organization_id)
+                .cloned()
+                .unwrap_or_default();
+            AllocationView::new(a, name, mine, today)
         })
         .collect())
 }

@@ -473,6 +473,42 @@ async fn random_market_operations_keep_every_invariant() {
                 }
             }
         }
+        // Trades in rights are public with their parties; carbon's are not.
+        let rights_codes: Vec<String> = w
+            .instruments
+            .iter()
+            .map(|i| i.code.clone())
+            .filter(|c| {
+                tanpuhui_server::instruments::Code::parse(c)
+                    .is_some_and(|c| c.class.bureau().is_some())
+            })
+            .collect();
+        assert_eq!(rights_codes.len(), 2);
+        let public: Value = app
+            .get("/api/v1/public/rights/trades?limit=100")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let listed = public["data"].as_array().unwrap();
+        let book = trade::Entity::find()
+            .filter(trade::Column::Instrument.is_in(rights_codes.clone()))
+            .filter(trade::Column::Method.ne("block"))
+            .all(&app.db)
+            .await
+            .unwrap()
+            .len();
+        assert!(
+            listed.len() >= std::cmp::min(book, 100),
+            "{backend:?}: {public}"
+        );
+        for t in listed {
+            assert!(
+                rights_codes.contains(&t["instrument"].as_str().unwrap().to_string())
+                    && t["buyer_name"].as_str().is_some_and(|n| !n.is_empty()),
+                "{backend:?}: {t}"
+            );
+        }
         let below_floor = order::Entity::find()
             .filter(order::Column::Reason.eq("below_floor"))
             .all(&app.db)

@@ -267,6 +267,8 @@ async fn the_ecology_bureau_allocates_so2_that_is_converted_before_it_moves() {
         let rows = page["data"].as_array().unwrap();
         assert_eq!(rows.len(), 1, "{page}");
         assert_eq!(rows[0]["converted"], "5000", "{page}");
+        assert_eq!(rows[0]["holder_name"], a["name"], "{page}");
+        assert!(a["name"].as_str().is_some_and(|n| !n.is_empty()), "{a}");
 
         // Claw-back: unconverted units first, then converted ones.
         let claw = json!({"organization_id": a_id, "reserve_organization_id": reserve, "instrument": so2,

@@ -234,6 +234,59 @@ async fn rights_are_allocated_converted_traded_pledged_auctioned_surrendered_and
             v["auction"]["status"] == "closed"
         })
         .await;
+        // Trades in rights are public with both parties named; the water
+        // trade by agreement only once its day has closed.
+        let traded = |query: &str| {
+            let app = &app;
+            let path = format!("/api/v1/public/rights/trades?{query}");
+            async move {
+                let page: Value = app.get(&path).await.json().await.unwrap();
+                let mut rows: Vec<(String, String, String, String, String)> = page["data"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{page}"))
+                    .iter()
+                    .map(|t| {
+                        assert!(
+                            t["buyer_name"].as_str().is_some_and(|n| !n.is_empty())
+                                && t["seller_name"].as_str().is_some_and(|n| !n.is_empty()),
+                            "{t}"
+                        );
+                        let s = |k: &str| t[k].as_str().unwrap().to_string();
+                        (
+                            s("method"),
+                            s("instrument"),
+                            s("quantity"),
+                            s("seller_organization_id"),
+                            s("buyer_organization_id"),
+                        )
+                    })
+                    .collect();
+                rows.sort();
+                rows
+            }
+        };
+        let row = |method: &str, tag: &str, q: &str, seller: &str, buyer: &str| {
+            (
+                method.to_string(),
+                code(tag),
+                q.to_string(),
+                seller.to_string(),
+                buyer.to_string(),
+            )
+        };
+        let auctioned = [
+            row("auction", "LCI", "5", &land, &a),
+            row("auction", "LCI", "5", &land, &b),
+        ];
+        let sold = row("book", "SO2", "1000", &a, &b);
+        let mut today = auctioned.to_vec();
+        today.push(sold.clone());
+        today.sort();
+        assert_eq!(traded("").await, today);
+        assert_eq!(
+            traded(&format!("organization_id={a}&instrument={}", code("SO2"))).await,
+            std::slice::from_ref(&sold)
+        );
 
         // Energy use: 8,000 tce allocated to A for the year.
         let econ = app.token("economic_development3@gov.cn").await;
@@ -450,6 +503,14 @@ async fn rights_are_allocated_converted_traded_pledged_auctioned_surrendered_and
         let wci_batch = format!("credit:{}", wci["batch_id"].as_str().unwrap());
         let b_op = app.token("buyer2@lz.cn").await;
         assert_eq!(balance(&app, &b_op, &b_account, &wci_batch).await, (0, 0));
+        // The day of the water trade has long closed: it is public now.
+        let mut all = today.clone();
+        all.push(row("block", "WCI", "1500", &a, &b));
+        all.sort();
+        assert_eq!(traded("").await, all);
+        let mut b_bought: Vec<_> = all.iter().filter(|r| r.4 == b).cloned().collect();
+        b_bought.sort();
+        assert_eq!(traded(&format!("organization_id={b}")).await, b_bought);
         // SO2 and COD stay valid four more years; land does not lapse.
         let so2 = eventually(
             &app,
