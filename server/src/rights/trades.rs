@@ -5,18 +5,15 @@
 //! trade appears once its day has closed, as on the market's public trade
 //! page ([`crate::market::attestation::public_trade`]).
 
-use std::collections::HashMap;
-
-use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::instruments::{instrument, Class, Code};
-use crate::market::entity::trade;
+use crate::market::entity::{bar, trade};
 use crate::market::error::MarketError;
 use crate::market::money::yuan;
-use crate::orgs::entity::organization;
 
 /// A trade in rights, as the public sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,18 +66,27 @@ pub async fn list(
         .filter(|i| i.class.bureau().is_some())
         .filter(|i| f.instrument.is_none_or(|code| code == i.code))
         .collect();
-    // A block trade is public once its instrument's day has closed.
+    let codes: Vec<String> = rights.into_iter().map(|i| i.code).collect();
+    // A block trade is public once its instrument's day has closed: each
+    // instrument's last closed day, in one query.
+    let closed: Vec<(String, Option<String>)> = bar::Entity::find()
+        .select_only()
+        .column(bar::Column::Instrument)
+        .column_as(Expr::col(bar::Column::Day).max(), "day")
+        .filter(bar::Column::Instrument.is_in(codes.iter().map(String::as_str)))
+        .group_by(bar::Column::Instrument)
+        .into_tuple()
+        .all(db)
+        .await?;
     let mut shown = Condition::any().add(trade::Column::Method.ne("block"));
-    let mut codes = Vec::with_capacity(rights.len());
-    for i in &rights {
-        if let Some(day) = crate::market::close::last_closed_day(db, &i.code).await? {
+    for (code, day) in closed {
+        if let Some(day) = day {
             shown = shown.add(
                 Condition::all()
-                    .add(trade::Column::Instrument.eq(i.code.as_str()))
+                    .add(trade::Column::Instrument.eq(code))
                     .add(trade::Column::TradingDay.lte(day)),
             );
         }
-        codes.push(i.code.clone());
     }
     let mut q = trade::Entity::find()
         .filter(trade::Column::Instrument.is_in(codes))
@@ -101,22 +107,16 @@ pub async fn list(
         limit,
     )
     .await?;
-    let ids: Vec<&str> = rows
-        .iter()
-        .flat_map(|t| {
+    let names = crate::orgs::service::names(
+        db,
+        rows.iter().flat_map(|t| {
             [
                 t.buyer_organization_id.as_str(),
                 t.seller_organization_id.as_str(),
             ]
-        })
-        .collect();
-    let names: HashMap<String, String> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
+        }),
+    )
+    .await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_default();
     let data = rows
         .into_iter()

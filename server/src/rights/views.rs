@@ -213,18 +213,9 @@ pub async fn shown(
             .all(db)
             .await?
     };
-    let holders: Vec<&str> = rows
-        .iter()
-        .map(|a| a.holder_organization_id.as_str())
-        .collect();
-    let names: std::collections::HashMap<String, String> =
-        crate::orgs::entity::organization::Entity::find()
-            .filter(crate::orgs::entity::organization::Column::Id.is_in(holders))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
+    let names =
+        crate::orgs::service::names(db, rows.iter().map(|a| a.holder_organization_id.as_str()))
+            .await?;
     Ok(rows
         .into_iter()
         .map(|a| {
@@ -349,14 +340,8 @@ pub async fn compliance_views(
     rows: Vec<compliance::Model>,
     today: &str,
 ) -> Result<Vec<ComplianceView>, MarketError> {
-    use crate::orgs::entity::organization;
-    let names: std::collections::HashMap<String, String> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(rows.iter().map(|c| c.organization_id.as_str())))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
+    let names =
+        crate::orgs::service::names(db, rows.iter().map(|c| c.organization_id.as_str())).await?;
     Ok(rows
         .into_iter()
         .map(|c| {
