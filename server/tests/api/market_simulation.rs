@@ -31,7 +31,9 @@
 //!   energy-use rights of that year, moved by transfers, lapse after it:
 //!   the background loop cancels every unit, and later transfers are
 //!   refused; the surrendered and expired sinks hold exactly what clients
-//!   saw go to them, so nothing ever leaves them.
+//!   saw go to them, so nothing ever leaves them;
+//! - a paid SO2 allocation's holder pays instalments: each frees its
+//!   units and pays the bureau, whose cash is what clients saw paid.
 //!
 //! The seed is printed; `MARKET_SEED=<n>` replays the run's choices (the
 //! interleaving of concurrent requests is the machine's),
@@ -176,6 +178,8 @@ enum Event {
     Surrendered(usize, String, i64),
     /// (from, to, instrument, grams) moved by a registry transfer.
     Transferred(usize, usize, String, i64),
+    /// (holder, instrument, fen paid, grams freed): an instalment paid.
+    InstalmentPaid(usize, String, i64, i64),
     Nothing,
 }
 
@@ -260,6 +264,13 @@ struct Rights {
     /// What clients saw go to `sink:surrendered` and `sink:expired`.
     surrendered: i64,
     expired: i64,
+    /// A paid SO2 allocation (3,000 kg at 4.80 in three instalments) to
+    /// one enterprise: its holder and id.
+    paid: (usize, String),
+    /// The ecology bureau's account, which its instalments pay, and the
+    /// cash clients saw paid into it.
+    bureau_account: String,
+    bureau_cash: i64,
 }
 
 impl World {
@@ -541,6 +552,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::Pledge(c) => c.name(),
         Event::Surrendered(..) => "surrenders",
         Event::Transferred(..) => "energy-use transfers",
+        Event::InstalmentPaid(..) => "instalments paid",
         Event::Nothing => "refused or empty",
     }
 }
@@ -744,7 +756,9 @@ async fn unconverted_stay(db: &DatabaseConnection, w: &World, context: &str) {
 /// indicators confirmed for two others; both listed at their guidance
 /// prices. The same two hold energy-use rights of the year, 800 tce each
 /// of which 500 converted, that only move by transfer and lapse after
-/// `last_day`. Answers what stays unconverted, and the rights' state.
+/// `last_day`. A third enterprise is allocated 3,000 kg of the SO2 for
+/// payment, at 4.80 in three instalments, held until paid. Answers what
+/// stays unconverted, and the rights' state.
 async fn rights(
     app: &Arc<TestApp>,
     g: &crate::helpers::Government,
@@ -852,6 +866,18 @@ async fn rights(
             .await;
         assert_eq!(status, 201, "{a}");
     }
+    let (status, paid) = app
+        .post_as(
+            &eco,
+            "/api/v1/rights/allocations",
+            &json!({"bureau_organization_id": ecology, "organization_id": traders[3].org,
+                    "instrument": so2, "quantity": "3000", "origin": "paid", "price": "4.80",
+                    "instalments": 3,
+                    "identifier": format!("{}002P", crate::helpers::uscc(830_002))}),
+        )
+        .await;
+    assert_eq!(status, 201, "{paid}");
+    unconverted.insert((3, so2.clone()), 3_000 * minor(&so2));
     let rights = Rights {
         so2,
         records,
@@ -861,6 +887,9 @@ async fn rights(
         lapsed: false,
         surrendered: 0,
         expired: 0,
+        paid: (3, paid["id"].as_str().unwrap().to_string()),
+        bureau_account: crate::helpers::org_account(app, &eco, &ecology).await,
+        bureau_cash: 0,
     };
     (unconverted, rights)
 }
@@ -892,7 +921,7 @@ fn next_op(
     let instr = w.instruments[i].clone();
     let t = rng.below(w.traders.len() as u64) as usize;
     let trader = w.traders[t].clone();
-    match rng.below(123) {
+    match rng.below(126) {
         // Limit orders, a few outside the band, off the tick or empty.
         0..=39 => {
             let side = if rng.below(2) == 0 { "buy" } else { "sell" };
@@ -1384,6 +1413,40 @@ fn next_op(
             }
             .boxed()
         }
+        // The paid allocation's holder pays its next instalment: early is
+        // allowed; refused once all are paid, or short of cash.
+        123..=125 => {
+            let (t, id) = w.rights.paid.clone();
+            let trader = w.traders[t].clone();
+            let code = w.rights.so2.clone();
+            async move {
+                let (status, p) = app
+                    .post_as(
+                        &trader.token,
+                        &format!("/api/v1/rights/allocations/{id}/instalments"),
+                        &json!({}),
+                    )
+                    .await;
+                if status != 201 {
+                    refused_with(
+                        "instalment",
+                        status,
+                        &p,
+                        &["nothing_due", "insufficient_cash", "try_again"],
+                    )?;
+                    return Ok(vec![Event::Nothing]);
+                }
+                let fen = fen_of(p["instalment"]["amount"].as_str().unwrap());
+                let freed: i64 = p["freed"].as_str().unwrap().parse().unwrap();
+                Ok(vec![Event::InstalmentPaid(
+                    t,
+                    code.clone(),
+                    fen,
+                    freed * minor(&code),
+                )])
+            }
+            .boxed()
+        }
         // Requests that are wrong in themselves.
         _ => {
             let other = w.traders[(t + 1) % w.traders.len()].org.clone();
@@ -1456,6 +1519,11 @@ fn journal(w: &mut World, ledger: &mut Expected, events: &[Event]) {
                 *ledger.units.entry((*t, code.clone())).or_default() -= grams;
                 take_unconverted(w, *t, code, *grams);
                 w.rights.surrendered += grams;
+            }
+            Event::InstalmentPaid(t, code, fen, grams) => {
+                *ledger.cash.entry(*t).or_default() -= fen;
+                w.rights.bureau_cash += fen;
+                take_unconverted(w, *t, code, *grams);
             }
             Event::Transferred(from, to, code, grams) => {
                 *ledger.units.entry((*from, code.clone())).or_default() -= grams;
@@ -2249,6 +2317,8 @@ async fn check(
             (b.asset == "cash:CNY", fee_accounts.get(&b.account_id))
         {
             *fee_account_cash.entry(instrument.clone()).or_default() += b.posted;
+        } else if b.asset == "cash:CNY" && b.account_id == w.rights.bureau_account {
+            // Checked below.
         } else if b.asset == "cash:CNY" && !w.fin.is_party(&b.account_id) {
             assert!(
                 b.posted <= 0,
@@ -2262,6 +2332,15 @@ async fn check(
     assert_eq!(
         fee_account_cash, fees,
         "{context}: fees collected per instrument"
+    );
+    let bureau_cash: i64 = balances
+        .iter()
+        .filter(|b| b.account_id == w.rights.bureau_account && b.asset == "cash:CNY")
+        .map(|b| b.posted)
+        .sum();
+    assert_eq!(
+        bureau_cash, w.rights.bureau_cash,
+        "{context}: the bureau's cash from instalments"
     );
     // Surrendered and expired units never move again: each sink holds
     // exactly what clients saw go to it.
