@@ -185,25 +185,15 @@ pub async fn order(
         quantity: Set(input.quantity),
         price: Set(0),
         value: Set(0),
-        wanted_instrument: Set(None),
-        wanted_price: Set(None),
-        wanted_quantity: Set(None),
-        cash: Set(None),
-        term_days: Set(None),
-        due_on: Set(None),
-        fee_rate: Set(None),
-        fee: Set(None),
-        deposit: Set(None),
-        settled_price: Set(None),
-        shortfall: Set(None),
         lots: Set("[]".into()),
-        pledge_id: Set(None),
         reason: Set(Some(reason.clone())),
         requested_by: Set(who.user_id.to_string()),
         decided_by: Set(Some(who.user_id.to_string())),
         created_at: Set(now),
         decided_at: Set(Some(now)),
         ended_at: Set(Some(now)),
+        // No swap, lease, fee, pledge or settlement terms: left empty.
+        ..Default::default()
     })
     .exec_without_returning(&txn)
     .await?;

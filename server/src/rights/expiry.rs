@@ -58,25 +58,11 @@ pub async fn refuse_lapsed(
     batch_id: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<(), MarketError> {
-    let Some(a) = allocation::Entity::find()
+    let a = allocation::Entity::find()
         .filter(allocation::Column::BatchId.eq(batch_id))
         .one(db)
-        .await?
-    else {
-        return Ok(());
-    };
-    let today = crate::clock::china_day(now);
-    if lapsed(a.valid_until.as_deref(), &today) {
-        return Err(MarketError::Conflict(
-            ProblemCode::RightsExpired,
-            format!(
-                "{} was valid until {}: its units are cancelled",
-                a.batch_id,
-                a.valid_until.unwrap_or_default()
-            ),
-        ));
-    }
-    Ok(())
+        .await?;
+    refusal(batch_id, a.and_then(|a| a.valid_until).as_deref(), now)
 }
 
 /// Refuses a dealing in `instrument` once its rights have lapsed: from
@@ -87,16 +73,22 @@ pub async fn refuse_lapsed_instrument(
     instrument: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<(), MarketError> {
-    let Some(until) = valid_until_of(db, instrument).await? else {
-        return Ok(());
-    };
-    if lapsed(Some(&until), &crate::clock::china_day(now)) {
-        return Err(MarketError::Conflict(
-            ProblemCode::RightsExpired,
-            format!("rights of {instrument} were valid until {until}: their units are cancelled"),
-        ));
+    let until = valid_until_of(db, instrument).await?;
+    refusal(instrument, until.as_deref(), now)
+}
+
+/// `rights_expired` for `what` (a batch or an instrument) valid until
+/// `until` once that day has passed.
+fn refusal(what: &str, until: Option<&str>, now: DateTime<FixedOffset>) -> Result<(), MarketError> {
+    match until {
+        Some(last) if lapsed(Some(last), &crate::clock::china_day(now)) => {
+            Err(MarketError::Conflict(
+                ProblemCode::RightsExpired,
+                format!("{what} was valid until {last}: its units are cancelled"),
+            ))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Sweeps every lapsed allocation, each in its own transaction; answers

@@ -13,8 +13,8 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::allocation::find;
-use super::conversion::{pay_for_units, Payment};
 use super::entity::{instalment, AllocationStatus, Origin};
+use super::payment::{pay_for_units, Payment};
 use super::rules::RightsRules;
 use super::views::{self, AllocationView, InstalmentView, Today};
 use crate::auth::extract::Principal;

@@ -13,6 +13,7 @@ pub mod conversion;
 pub mod entity;
 pub mod expiry;
 pub mod instalments;
+pub mod payment;
 pub mod permit;
 pub mod routes;
 pub mod rules;

@@ -205,24 +205,27 @@ pub async fn shown(
         .filter(|a| a.origin == Origin::Paid)
         .map(|a| a.id.as_str())
         .collect();
-    let mut instalments = if paid.is_empty() {
-        Vec::new()
-    } else {
-        instalment::Entity::find()
+    let mut instalments: std::collections::HashMap<String, Vec<instalment::Model>> =
+        std::collections::HashMap::new();
+    if !paid.is_empty() {
+        for i in instalment::Entity::find()
             .filter(instalment::Column::AllocationId.is_in(paid))
             .all(db)
             .await?
-    };
+        {
+            instalments
+                .entry(i.allocation_id.clone())
+                .or_default()
+                .push(i);
+        }
+    }
     let names =
         crate::orgs::service::names(db, rows.iter().map(|a| a.holder_organization_id.as_str()))
             .await?;
     Ok(rows
         .into_iter()
         .map(|a| {
-            let (mine, rest) = std::mem::take(&mut instalments)
-                .into_iter()
-                .partition(|i| i.allocation_id == a.id);
-            instalments = rest;
+            let mine = instalments.remove(&a.id).unwrap_or_default();
             let name = names
                 .get(&a.holder_organization_id)
                 .cloned()

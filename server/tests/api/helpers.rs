@@ -167,15 +167,32 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// A test app whose settings `adjust` changes first.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(backend, tanpuhui_server::clock::TestClock::new(), adjust).await
+}
+
+/// Like [`spawn_app_with`], on a test clock read (or moved) before the
+/// application starts: settings that depend on the date.
+pub async fn spawn_app_on(
+    backend: Backend,
+    clock: tanpuhui_server::clock::TestClock,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let (url, dir) = fresh_database(backend).await;
     let mut settings = test_settings(backend, &url);
     adjust(&mut settings);
-    start(&settings, dir).await
+    start_on(&settings, dir, clock).await
 }
 
 /// Starts the application with `settings`.
 pub async fn start(settings: &Settings, dir: Option<tempfile::TempDir>) -> TestApp {
-    let clock = tanpuhui_server::clock::TestClock::new();
+    start_on(settings, dir, tanpuhui_server::clock::TestClock::new()).await
+}
+
+async fn start_on(
+    settings: &Settings,
+    dir: Option<tempfile::TempDir>,
+    clock: tanpuhui_server::clock::TestClock,
+) -> TestApp {
     let app = Application::build_with_clock(settings, clock.clock())
         .await
         .expect("application starts");

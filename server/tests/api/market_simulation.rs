@@ -62,7 +62,7 @@ use tanpuhui_server::reserve::entity::{operation, OperationStatus};
 use crate::helpers::{
     at, bank, enterprise, issued_forest_batch, issued_report, monday_after, registry,
 };
-use crate::helpers::{backends, spawn_app_with, Rng, TestApp};
+use crate::helpers::{backends, spawn_app_on, Rng, TestApp};
 
 mod pledges;
 
@@ -294,10 +294,13 @@ async fn random_market_operations_keep_every_invariant() {
             "off,tanpuhui_server::error=error,tanpuhui_server::startup=warn,tanpuhui_server::market::auctions=error",
         );
         let mut rng = Rng::from_env("MARKET_SEED");
-        // The run starts on the coming Monday; the compliance year is the
-        // one before its Wednesday, the last day to surrender for it.
+        // The run starts on the coming Monday (China) of the test clock;
+        // the compliance year is the one before its Wednesday, the last day
+        // to surrender for it, which the settings must know at start.
+        let clock = tanpuhui_server::clock::TestClock::new();
         let mut day = monday_after(
-            chrono::Utc::now()
+            clock
+                .now()
                 .with_timezone(&tanpuhui_server::clock::china_time())
                 .date_naive(),
         );
@@ -306,7 +309,7 @@ async fn random_market_operations_keep_every_invariant() {
         let surrender_days =
             (last_day - NaiveDate::from_ymd_opt(compliance_year, 12, 31).unwrap()).num_days();
         let app = Arc::new(
-            spawn_app_with(backend, |s| {
+            spawn_app_on(backend, clock, |s| {
                 s.rights.surrender_days = u32::try_from(surrender_days).unwrap();
                 s.registry.notice_working_days = 0;
                 s.market.close_check_secs = 1;
