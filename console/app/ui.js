@@ -206,8 +206,11 @@ function scaled(/** @type {string} */ integer, /** @type {number} */ scale, /** 
 export const tonnes = (/** @type {string} */ g) => scaled(g, 6, 0);
 /** Fen (integer string) as yuan with two decimals. */
 export const yuan = (/** @type {string} */ fen) => scaled(fen, 2, 2);
-/** An integer string with grouping. */
-export const count = (/** @type {string | number} */ n) => scaled(String(n), 0, 0);
+/** A count or quantity (an integer string, or a decimal one: land trades in hundredths of a mu) with its whole part grouped. */
+export const count = (/** @type {string | number} */ n) => {
+  const [whole, frac] = String(n).split('.');
+  return frac === undefined ? scaled(whole, 0, 0) : `${scaled(whole, 0, 0)}.${frac}`;
+};
 
 /** Yuan (a decimal string, at most two places) as integer fen, or null. */
 export function fenOf(/** @type {string} */ text) {

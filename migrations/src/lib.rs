@@ -37,6 +37,7 @@ mod m20261207_000031_bureaus;
 mod m20261207_000032_right_allocations;
 mod m20261207_000033_right_compliance;
 mod m20261207_000034_right_instalments;
+mod m20261208_000035_land_lots;
 
 pub struct Migrator;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000032_right_allocations::Migration),
             Box::new(m20261207_000033_right_compliance::Migration),
             Box::new(m20261207_000034_right_instalments::Migration),
+            Box::new(m20261208_000035_land_lots::Migration),
         ]
     }
 }

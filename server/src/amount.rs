@@ -68,6 +68,55 @@ pub fn deserialize_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
     d.deserialize_option(Maybe)
 }
 
+/// A quantity of an instrument's units in a request: a string of a
+/// decimal number (`"10"`, `"0.25"` mu), or a JSON integer. Whether it is a
+/// whole number of the instrument's steps is the market's check
+/// ([`crate::market::money::Step::lots`]), which knows the instrument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Units(pub rust_decimal::Decimal);
+
+/// As a request gave it, for the hashes that tell a replay from another
+/// request: a whole number as a JSON integer (as quantities were before
+/// they could have decimals), any other as its decimal text.
+impl serde::Serialize for Units {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use rust_decimal::prelude::ToPrimitive;
+        match self.0.fract().is_zero().then(|| self.0.to_i64()).flatten() {
+            Some(whole) => s.serialize_i64(whole),
+            None => s.serialize_str(&self.0.normalize().to_string()),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Units {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Units, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Units;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a quantity as a string of a decimal number, e.g. \"10\" or \"0.25\"")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Units, E> {
+                let (whole, frac) = text.split_once('.').unwrap_or((text, "0"));
+                let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                if !digits(whole) || !digits(frac) || whole.len() > 15 || frac.len() > 8 {
+                    return Err(E::invalid_value(de::Unexpected::Str(text), &self));
+                }
+                text.parse()
+                    .map(Units)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Str(text), &self))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Units, E> {
+                Ok(Units(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Units, E> {
+                Ok(Units(v.into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(Debug, serde::Deserialize)]
@@ -76,6 +125,25 @@ mod tests {
         q: i64,
         #[serde(default, deserialize_with = "super::deserialize_option")]
         o: Option<i64>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct U {
+        q: super::Units,
+    }
+
+    #[test]
+    fn units_are_decimal_strings_or_integers() {
+        let q =
+            |json: &str| serde_json::from_str::<U>(&format!(r#"{{"q":{json}}}"#)).map(|u| u.q.0);
+        assert_eq!(q(r#""0.25""#).unwrap().to_string(), "0.25");
+        assert_eq!(q(r#""10""#).unwrap().to_string(), "10");
+        assert_eq!(q("10").unwrap().to_string(), "10");
+        for bad in [
+            r#""1e3""#, r#""-1""#, r#"".5""#, r#""1.""#, r#"" 1""#, "0.5", "true", r#""""#,
+        ] {
+            assert!(q(bad).is_err(), "{bad}");
+        }
     }
 
     fn parse(json: &str) -> Result<T, serde_json::Error> {

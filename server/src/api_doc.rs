@@ -437,9 +437,7 @@ fn request_field(schema: &str, property: &str) -> Option<Field> {
         }
         (_, "client_order_id") => Text(CODE_MAX, Shape::Line),
         ("OrderInput" | "PickInput" | "BlockInput" | "AuctionInput" | "BidInput", "quantity")
-        | ("AuctionInput", "min_bid_units") => {
-            Pattern(integer_range(1, crate::market::money::MAX_UNITS as u64))
-        }
+        | ("AuctionInput", "min_bid_units") => Pattern(QUANTITY.into()),
         (_, "quantity_g" | "loss_g" | "footprint_g") => grams(),
         ("CreateReward", "points_cost") => {
             Pattern(integer_range(1, crate::rewards::service::MAX_UNITS as u64))
@@ -620,6 +618,11 @@ const TABLE_ID: &str = r"^[a-z0-9-]{1,64}$";
 /// Yuan with at most two decimals (the tick is one fen).
 /// (0.01 to 9,999,999.99: `market::money::MAX_PRICE_FEN`).
 const PRICE: &str = r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,6}(\.[0-9]{1,2})?)$";
+/// A market quantity: units with at most two decimals (land's step is
+/// 0.01 mu; other classes take whole units, which the server checks
+/// against the instrument), above 0 and at most `MAX_UNITS`.
+const QUANTITY: &str =
+    r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,8}(\.[0-9]{1,2})?|1000000000(\.00?)?)$";
 const ENTRY_ID: &str = r"^[1-9][0-9]{0,18}$";
 const PARTNER_KEY_ID: &str = r"^pk_[0-9a-f]{24}$";
 
@@ -960,6 +963,37 @@ mod tests {
                     c as u32
                 );
             }
+        }
+    }
+
+    #[test]
+    fn quantities_are_positive_decimals_of_two_places_up_to_the_largest() {
+        let re = regex::Regex::new(super::QUANTITY).unwrap();
+        for good in [
+            "0.01",
+            "0.1",
+            "0.25",
+            "1",
+            "10.5",
+            "999999999.99",
+            "1000000000",
+        ] {
+            assert!(re.is_match(good), "{good}");
+        }
+        for bad in [
+            "",
+            "0",
+            "0.00",
+            "0.001",
+            "01",
+            "-1",
+            "1.",
+            ".5",
+            "1e3",
+            "1000000000.01",
+            "10000000000",
+        ] {
+            assert!(!re.is_match(bad), "{bad:?}");
         }
     }
 

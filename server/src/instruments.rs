@@ -135,6 +135,25 @@ impl Class {
         }
     }
 
+    /// How many steps ("lots") of a market quantity make one unit: the
+    /// market counts whole lots inside and shows decimal units outside.
+    /// Land indicators trade in hundredths of a mu (0.01 mu, the plan's
+    /// step); every other class in whole units. Part of the unit's
+    /// definition, not a setting: changing it rescales stored quantities.
+    pub fn lots_per_unit(self) -> i64 {
+        match self {
+            Class::LandCultivated | Class::LandLinkage => 100,
+            _ => 1,
+        }
+    }
+
+    /// Prices of this class are multiples of this many fen per unit: one
+    /// fen, and one yuan per mu for land, so that a tick times a step is a
+    /// whole fen and every value (price × lots ÷ lots per unit) is exact.
+    pub fn tick_fen(self) -> i64 {
+        self.lots_per_unit()
+    }
+
     /// Pollutant-discharge rights (SO2, NOx, COD, NH3-N): allocated under
     /// a discharge permit, valid for several years, priced at the Lanzhou
     /// benchmarks.
@@ -280,6 +299,17 @@ pub mod instrument {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+    impl Model {
+        /// How this instrument's quantities and prices are counted.
+        pub fn step(&self) -> crate::market::money::Step {
+            crate::market::money::Step::of(self.class)
+        }
+
+        /// Ledger minor units in one lot of this instrument.
+        pub fn minor_per_lot(&self) -> i64 {
+            self.step().minor_per_lot(self.minor_per_unit)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1190,3 +1190,45 @@ test('the ecology bureau allocates SO2 for payment by instalments; the enterpris
     await assertAccessible(page, 'the holder\'s instalments');
   });
 });
+
+test('the natural-resources bureau confirms a land indicator; its holder sells a quarter of a mu at a whole-yuan price', async () => {
+  const year = Number(dayFromToday(0).slice(0, 4));
+  const code = `TPH-LLS-${year}`;
+  const admin = apiClient(server.base);
+  await admin.signIn(server.accounts.admin, server.password);
+  const official = apiClient(server.base);
+  await official.signIn(server.accounts.official, server.password);
+  const land = await admin.post('/api/v1/organizations', { kind: 'government_department', name: '兰州新区自然资源局', uscc: uscc(), bureau: 'natural_resources' });
+  await admin.post(`/api/v1/organizations/${land.id}/roles`, { user_id: (await official.get('/api/v1/me')).id, role: 'government' });
+  await official.post('/api/v1/guidance-prices', { instrument: code, price: '35000.00', reason: '增减挂钩节余指标指导价' });
+  await official.post('/api/v1/market/instruments', { code });
+  const trader = apiClient(server.base);
+  await trader.signIn(server.accounts.trader, server.password);
+  const firm = (await trader.get('/api/v1/me')).roles.find((/** @type {any} */ g) => g.role === 'enterprise_operator').organization_id;
+  await official.post('/api/v1/rights/allocations', {
+    bureau_organization_id: land.id, organization_id: firm, instrument: code, quantity: '10.25', origin: 'verified', identifier: '增减挂钩-2026-01',
+  });
+  await withPage(async (page) => {
+    await signInAs(page, server.base, server.accounts.trader, server.password);
+    await page.goto(consoleUrl(`/trade?org=${firm}&code=${code}`));
+    const rules = page.getByTestId('rules');
+    await rules.getByText('0.01 mu').waitFor();
+    await page.getByLabel('方向').selectOption('sell');
+    await page.getByLabel('价格（元）').fill('35000.50');
+    await page.getByLabel(/^数量/).fill('0.25');
+    await page.getByRole('button', { name: '卖出下单' }).click();
+    assert.equal(await page.getByLabel('价格（元）').getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('价格（元）').fill('35000.00');
+    await page.getByLabel(/^数量/).fill('0.005');
+    await page.getByRole('button', { name: '卖出下单' }).click();
+    assert.equal(await page.getByLabel(/^数量/).getAttribute('aria-invalid'), 'true');
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /两位小数/);
+    await page.getByLabel(/^数量/).fill('0.25');
+    await page.getByTestId('order-value').getByText('8,750.00', { exact: false }).waitFor();
+    await page.getByRole('button', { name: '卖出下单' }).click();
+    await page.getByTestId('placed').waitFor();
+    await page.getByRole('table', { name: '当前委托' }).getByRole('cell', { name: '0.25 / 0.25' }).waitFor();
+    await screenshot(page, 'trade-land');
+    await assertAccessible(page, 'a land order');
+  });
+});

@@ -79,7 +79,7 @@ function Announce(/** @type {{ orgs: string[], announced: () => void }} */ { org
     <${OrgChoice} orgs=${orgs} value=${v.organization_id} onInput=${set('organization_id')} />
     <${Field} label=${t('market.code')} name="instrument" value=${code} onInput=${set('instrument')}
       options=${(instruments.data?.data ?? []).map((i) => /** @type {[string, string]} */ ([i.code, i.code]))} problem=${action.problem} />
-    <${Field} label=${t('auctions.quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
+    <${Field} label=${t('auctions.quantity')} name="quantity" inputmode="decimal" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
     <${Field} label=${t('auctions.reserve_price')} name="reserve_price" inputmode="decimal" value=${v.reserve_price} onInput=${set('reserve_price')} required problem=${action.problem} />
     <${Field} label=${t('auctions.min_bid')} name="min_bid_units" inputmode="numeric" value=${v.min_bid_units} onInput=${set('min_bid_units')} hint=${t('gov.default_hint')} problem=${action.problem} />
     <${Field} label=${t('auctions.opens_at')} name="opens_at" type="datetime-local" step="1" value=${v.opens_at} onInput=${set('opens_at')} hint=${t('auctions.china_time')} problem=${action.problem} />
@@ -157,7 +157,7 @@ function Bid(/** @type {{ auction: Schemas['AuctionView'], orgs: string[], place
     <p class="note">${t('auctions.bid_hint')}</p>
     <${OrgChoice} orgs=${orgs} value=${v.organization_id} onInput=${set('organization_id')} />
     <${Field} label=${t('trade.price')} name="price" inputmode="decimal" value=${v.price} onInput=${set('price')} problem=${action.problem} />
-    <${Field} label=${t('auctions.bid_quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} problem=${action.problem} />
+    <${Field} label=${t('auctions.bid_quantity')} name="quantity" inputmode="decimal" value=${v.quantity} onInput=${set('quantity')} problem=${action.problem} />
     <${ProblemNote} problem=${action.problem} />
     <button type="submit" disabled=${action.busy}>${t('auctions.bid_now')}</button>
     ${done ? html`<p class="note" role="status" data-testid="bid-placed">${t('auctions.bid_placed', { price: done.order.price, quantity: count(done.order.quantity) })}</p>` : null}
@@ -228,7 +228,7 @@ function Propose(/** @type {{ org: string, proposed: () => void }} */ { org, pro
     <${Field} label=${t('market.code')} name="instrument" value=${instrument?.code ?? ''} onInput=${set('instrument')} options=${(instruments.data?.data ?? []).map((i) => /** @type {[string, string]} */ ([i.code, i.code]))} problem=${action.problem} />
     <${Field} label=${t('trade.price')} name="price" inputmode="decimal" value=${v.price} onInput=${set('price')} problem=${action.problem}
       hint=${instrument ? t('blocks.price_hint', { low: instrument.block_band.low, high: instrument.block_band.high, min: count(instrument.block_min_units) }) : undefined} />
-    <${Field} label=${t('auctions.quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} problem=${action.problem} />
+    <${Field} label=${t('auctions.quantity')} name="quantity" inputmode="decimal" value=${v.quantity} onInput=${set('quantity')} problem=${action.problem} />
     <${ProblemNote} problem=${action.problem} />
     <button type="submit" disabled=${action.busy}>${t('blocks.propose_now')}</button>
   </form>`;

@@ -184,7 +184,7 @@ function PledgorActions(/** @type {{ org: string, p: Pledge, changed: () => void
       e.preventDefault();
       run(() => ok(client.POST('/api/v1/pledges/{id}/top-ups', { params, body: body() })));
     }}>
-    <${Field} label=${t('pledges.units_quantity')} name="quantity" inputmode="numeric" value=${quantity} onInput=${setQuantity} required problem=${action.problem} hint=${t('pledges.units_hint')} />
+    <${Field} label=${t('pledges.units_quantity')} name="quantity" inputmode="decimal" value=${quantity} onInput=${setQuantity} required problem=${action.problem} hint=${t('pledges.units_hint')} />
     <${ProblemNote} problem=${action.problem} />
     <button type="submit" disabled=${action.busy}>${t('pledges.top_up')}</button>
     <button type="button" class="secondary" disabled=${action.busy}
@@ -243,7 +243,7 @@ function Apply(/** @type {{ org: string, applied: () => void }} */ { org, applie
       options=${(banks.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />
     <${Field} label=${t('market.code')} name="instrument" value=${code} onInput=${set('instrument')}
       options=${codes.map((c) => /** @type {[string, string]} */ ([c, c]))} problem=${action.problem} />
-    <${Field} label=${t('pledges.units_quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} problem=${action.problem} />
+    <${Field} label=${t('pledges.units_quantity')} name="quantity" inputmode="decimal" value=${v.quantity} onInput=${set('quantity')} problem=${action.problem} />
     <${Field} label=${t('pledges.guarantor')} name="guarantor_organization_id" value=${v.guarantor} onInput=${set('guarantor')}
       options=${[['', t('pledges.no_guarantor')], ...(guarantors.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))]} problem=${action.problem} />
     <${Field} label=${t('pledges.project')} name="project_id" value=${v.project} onInput=${set('project')} hint=${t('pledges.project_hint')} problem=${action.problem} />
@@ -394,7 +394,7 @@ function OfferPolicy(/** @type {{ org: string, offered: () => void }} */ { org, 
       <${Field} label=${t('insurance.price_per_t')} name="price_per_t" inputmode="decimal" value=${v.price_per_t} onInput=${set('price_per_t')} required problem=${action.problem} />` : html`
       <${Field} label=${t('market.code')} name="instrument" value=${code} onInput=${set('instrument')}
         options=${codes.map((c) => /** @type {[string, string]} */ ([c, c]))} problem=${action.problem} />
-      <${Field} label=${t('pledges.units_quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
+      <${Field} label=${t('pledges.units_quantity')} name="quantity" inputmode="decimal" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
       <${Field} label=${t('insurance.strike')} name="strike" inputmode="decimal" value=${v.strike} onInput=${set('strike')} required problem=${action.problem} />
       <${Field} label=${t('insurance.ends_on')} name="ends_on" type="date" value=${v.ends_on} onInput=${set('ends_on')} required problem=${action.problem} />
       <${Field} label=${t('insurance.averaging')} name="averaging_days" inputmode="numeric" value=${v.averaging} onInput=${set('averaging')} hint=${t('insurance.averaging_hint')} problem=${action.problem} />`}

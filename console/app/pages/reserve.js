@@ -129,7 +129,7 @@ function Offer(/** @type {{ org: string, offered: () => void }} */ { org, offere
     ${code ? html`<${ApplicablePrice} org=${org} code=${code} />` : null}
     ${v.kind === 'swap' ? html`<${Field} label=${t('reserve.wanted')} name="wanted_instrument" value=${wanted} onInput=${set('wanted')}
       options=${codes.filter((c) => c !== code).map((c) => /** @type {[string, string]} */ ([c, c]))} problem=${action.problem} />` : null}
-    <${Field} label=${t('reserve.quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
+    <${Field} label=${t('reserve.quantity')} name="quantity" inputmode="decimal" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
     ${v.kind === 'lease' ? html`<${Field} label=${t('reserve.term_days')} name="term_days" inputmode="numeric" value=${v.term_days} onInput=${set('term_days')} hint=${t('reserve.term_hint')} problem=${action.problem} />` : null}
     <${ProblemNote} problem=${action.problem} />
     <button type="submit" disabled=${action.busy}>${action.busy ? t('ui.working') : t('reserve.offer_now')}</button>

@@ -90,7 +90,7 @@ function Allocate(/** @type {{ org: string, bureau: Schemas['Bureau'], done: () 
       options=${(allocated ? ['free', 'paid', 'sale'] : ['verified']).map((o) => /** @type {[string, string]} */ ([o, label('rights_origin', o)]))} problem=${action.problem} />
     ${origin === 'sale' ? null : html`<${Field} label=${t('rights.holder')} name="organization_id" value=${holder} onInput=${set('holder')}
       options=${(enterprises.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />`}
-    <${Field} label=${t('rights.quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
+    <${Field} label=${t('rights.quantity')} name="quantity" inputmode="decimal" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
     <${Field} label=${t(permit ? 'rights.permit' : 'rights.identifier')} name="identifier" value=${v.identifier} onInput=${set('identifier')} required
       hint=${t(permit ? 'rights.permit_hint' : 'rights.identifier_hint')} problem=${action.problem} />
     ${origin === 'paid' ? html`<${Field} label=${t('rights.price')} name="price" inputmode="decimal" value=${v.price} onInput=${set('price')} required problem=${action.problem} />
@@ -174,7 +174,7 @@ function ClawBack(/** @type {{ bureau: Schemas['Bureau'], done: () => void }} */
       options=${(enterprises.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />
     <${Field} label=${t('rights.to_reserve')} name="reserve_organization_id" value=${reserve} onInput=${set('reserve')}
       options=${(reserves.data ?? []).map((o) => /** @type {[string, string]} */ ([o.id, o.name]))} problem=${action.problem} />
-    <${Field} label=${t('rights.quantity')} name="quantity" inputmode="numeric" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
+    <${Field} label=${t('rights.quantity')} name="quantity" inputmode="decimal" value=${v.quantity} onInput=${set('quantity')} required problem=${action.problem} />
     <${Field} label=${t('rights.claw_back_reason')} name="reason" value=${v.reason} onInput=${set('reason')} required problem=${action.problem} />
     <${Field} label=${t('rights.decision_sha256')} name="document_sha256" value=${v.document} onInput=${set('document')} required hint=${t('rights.decision_hint')} problem=${action.problem} />
     <${ProblemNote} problem=${action.problem} />

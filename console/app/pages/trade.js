@@ -31,11 +31,13 @@ export function entryProblem(/** @type {Schemas['InstrumentView']} */ i, /** @ty
   const floor = i.floor_price ? fenOf(i.floor_price) : null;
   if (floor !== null && fen < floor) return { param: 'price', text: t('trade.price_below_floor', { floor: i.floor_price ?? '' }) };
   if ((low !== null && fen < low) || (high !== null && fen > high)) return { param: 'price', text: t('trade.price_outside_band', { low: i.band.low, high: i.band.high }) };
-  if (!/^\d{1,12}$/.test(quantity.trim()) || BigInt(quantity.trim()) === 0n) return { param: 'quantity', text: t('trade.quantity_not_whole') };
-  const q = BigInt(quantity.trim());
-  const step = BigInt(i.quantity_step);
-  if (step > 0n && q % step !== 0n) return { param: 'quantity', text: t('trade.quantity_not_on_step', { step: i.quantity_step }) };
-  if (q > BigInt(i.max_order_units)) return { param: 'quantity', text: t('trade.quantity_over_max', { max: i.max_order_units }) };
+  // Quantities in hundredths, the finest step (land's 0.01 mu), like fen.
+  const q = fenOf(quantity);
+  if (q === null || q === 0n) return { param: 'quantity', text: t('trade.quantity_not_whole') };
+  const step = fenOf(i.quantity_step);
+  if (step && q % step !== 0n) return { param: 'quantity', text: t('trade.quantity_not_on_step', { step: i.quantity_step }) };
+  const max = fenOf(i.max_order_units);
+  if (max !== null && q > max) return { param: 'quantity', text: t('trade.quantity_over_max', { max: i.max_order_units }) };
   return null;
 }
 
@@ -98,7 +100,8 @@ function OrderEntry({ org, instrument, side, setSide, price, setPrice, changed }
   const action = useAction();
   const placed = /** @type {Schemas['PlacedView'] | null} */ (action.done);
   const fen = fenOf(price);
-  const value = fen !== null && /^\d+$/.test(quantity.trim()) ? yuan(String(fen * BigInt(quantity.trim()))) : null;
+  const hundredths = fenOf(quantity);
+  const value = fen !== null && hundredths !== null ? yuan(String((fen * hundredths) / 100n)) : null;
   const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
     const wrong = entryProblem(instrument, price, quantity);
@@ -124,7 +127,7 @@ function OrderEntry({ org, instrument, side, setSide, price, setPrice, changed }
       hint=${instrument.floor_price
         ? t('trade.price_hint_floor', { low: instrument.band.low, high: instrument.band.high, tick: instrument.tick, floor: instrument.floor_price })
         : t('trade.price_hint', { low: instrument.band.low, high: instrument.band.high, tick: instrument.tick })} />
-    <${Field} label=${t('trade.quantity', { unit: instrument.unit })} name="quantity" inputmode="numeric" value=${quantity} onInput=${setQuantity} problem=${problem}
+    <${Field} label=${t('trade.quantity', { unit: instrument.unit })} name="quantity" inputmode="decimal" value=${quantity} onInput=${setQuantity} problem=${problem}
       hint=${t('trade.quantity_hint', { step: instrument.quantity_step, max: count(instrument.max_order_units) })} />
     <${Field} label=${t('trade.time_in_force')} name="time_in_force" value=${tif} onInput=${(/** @type {string} */ v) => setTif(/** @type {Schemas['TimeInForce']} */ (v))}
       options=${[['gtc', t('trade.gtc')], ['day', t('trade.day')], ['ioc', t('trade.ioc')]]} problem=${problem} />

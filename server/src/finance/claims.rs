@@ -64,8 +64,10 @@ pub fn sink_payout(
     Ok((req, out))
 }
 
-/// The price rule on a policy's figures (units and fen).
+/// The price rule on a policy's figures (lots of the instrument's step,
+/// and fen).
 pub fn price_payout(
+    instrument: &str,
     quantity: i64,
     strike: i64,
     closes: &[i64],
@@ -75,7 +77,10 @@ pub fn price_payout(
     carbon_calc::insurance::PriceInsuranceEstimate,
 )> {
     let req = carbon_calc::insurance::PriceInsuranceRequest {
-        quantity: carbon_calc::Dec(Decimal::from(quantity)),
+        quantity: carbon_calc::Dec(
+            Decimal::from(quantity)
+                / Decimal::from(crate::market::money::Step::of_code(instrument).lots_per_unit),
+        ),
         strike: yuan(strike),
         closes: closes.iter().map(|c| yuan(*c)).collect(),
         maximum: yuan(maximum),
@@ -367,7 +372,8 @@ pub async fn settle_price(
         let (Some(quantity), Some(strike)) = (p.quantity, p.strike) else {
             continue;
         };
-        let (req, out) = price_payout(quantity, strike, &closes, p.maximum).map_err(calc_failed)?;
+        let (req, out) =
+            price_payout(code, quantity, strike, &closes, p.maximum).map_err(calc_failed)?;
         let id = uuid::Uuid::now_v7().to_string();
         let basis = format!("settlement:{day_text}");
         if !insert(

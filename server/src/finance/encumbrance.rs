@@ -87,14 +87,15 @@ fn is_short(err: &MarketError) -> bool {
 }
 
 /// [`short_of_units`] for an organisation's order, offer or lot of
-/// `units` whole units of `instrument`.
+/// `units` of `instrument`.
 pub async fn for_org(
     db: &impl ConnectionTrait,
     err: MarketError,
     org_id: &str,
     instrument: &str,
-    units: i64,
+    units: crate::amount::Units,
 ) -> MarketError {
+    use rust_decimal::prelude::ToPrimitive;
     if !is_short(&err) {
         return err;
     }
@@ -103,7 +104,9 @@ pub async fn for_org(
     };
     match crate::market::participants::account_of(db, org_id).await {
         Ok(account) => {
-            let grams = units.saturating_mul(code.class.unit().1);
+            let grams = (units.0 * rust_decimal::Decimal::from(code.class.unit().1))
+                .to_i64()
+                .unwrap_or(i64::MAX);
             short_of_units(db, err, &account.id, instrument, grams).await
         }
         Err(_) => err,
@@ -292,7 +295,7 @@ pub async fn register(
         for (batch, grams) in per_batch {
             out.push(line(Some(batch.to_string()), grams));
         }
-        let expected = super::pledges::expected_grams(p, minor);
+        let expected = super::pledges::expected_grams(p);
         if expected > 0 {
             out.push(line(None, expected));
         }

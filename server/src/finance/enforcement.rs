@@ -130,8 +130,8 @@ pub async fn declare(
             "it holds no units yet (nothing of the project has been issued to it)",
         ));
     }
-    let code = crate::market::listing::parse_code("instrument", &p.instrument)?;
-    let (_, minor) = code.class.unit();
+    crate::market::listing::parse_code("instrument", &p.instrument)?;
+    let (minor, lot) = super::views::minor_of(&p.instrument);
     let (method, enforcement_id, value, detail) = match (&reserve, &input.auction) {
         (Some(reserve), _) => {
             let price =
@@ -142,7 +142,7 @@ pub async fn declare(
                 "method": "reserve",
                 "reserve": reserve.org.id,
                 "operation": op.id,
-                "units": grams / minor,
+                "units": super::views::units(grams, minor),
                 "price": money::yuan(price),
             });
             (EnforcementMethod::Reserve, op.id, Some(value), detail)
@@ -163,7 +163,7 @@ pub async fn declare(
             let detail = serde_json::json!({
                 "method": "auction",
                 "auction": a.id,
-                "units": a.quantity,
+                "units": money::Step::of_code(&a.instrument).show(a.quantity),
                 "reserve_price": money::yuan(a.reserve_price),
                 "closes_at": a.closes_at.to_rfc3339(),
             });
@@ -189,7 +189,7 @@ pub async fn declare(
         &p,
         EventKind::EnforcementDeclared,
         None,
-        Some((value, Some(grams / minor))),
+        Some((value, Some(grams / lot))),
         Some(who.user_id.to_string()),
         Some(detail.to_string()),
         now,
@@ -239,8 +239,7 @@ async fn takeover(
     now: DateTime<FixedOffset>,
 ) -> Result<operation::Model, MarketError> {
     let grams = collateral::grams(lots);
-    let minor = crate::instruments::Code::parse(&p.instrument)
-        .map_or(crate::instruments::GRAMS_PER_TONNE, |c| c.class.unit().1);
+    let (_, lot) = super::views::minor_of(&p.instrument);
     let op_id = uuid::Uuid::now_v7().to_string();
     let op = operation::ActiveModel {
         id: Set(op_id.clone()),
@@ -251,7 +250,7 @@ async fn takeover(
         client_id: Set(format!("pledge:{op_id}")),
         request_hash: Set(String::new()),
         instrument: Set(p.instrument.clone()),
-        quantity: Set(grams / minor),
+        quantity: Set(grams / lot),
         price: Set(price),
         value: Set(value),
         wanted_instrument: Set(None),
@@ -498,8 +497,7 @@ pub async fn auction_closed(
         let detail = serde_json::json!({
             "auction": auction_id,
             "proceeds": money::yuan(*paid),
-            "unsold_units": left / crate::instruments::Code::parse(&c.instrument)
-                .map_or(crate::instruments::GRAMS_PER_TONNE, |x| x.class.unit().1),
+            "unsold_units": super::views::units(left, super::views::minor_of(&c.instrument).0),
         });
         pledges::record_as(
             txn,

@@ -381,7 +381,7 @@ pub mod policy {
         pub insured_stock_g: Option<i64>,
         pub threshold_g: Option<i64>,
         pub price_per_t: Option<i64>,
-        /// Price: the instrument, whole units, the strike (fen per unit),
+        /// Price: the instrument, lots (its steps), the strike (fen per unit),
         /// and the closes averaged (trading days up to expiry).
         pub instrument: Option<String>,
         pub quantity: Option<i64>,

@@ -16,7 +16,8 @@ use super::pledges::{self, stored_share};
 use crate::accounts::entity as account;
 use crate::market::error::MarketError;
 
-/// Whole units' grams of `share` of `credited`, at most `left`.
+/// Whole lots' grams (`minor` in a lot) of `share` of `credited`, at most
+/// `left`.
 pub fn take(credited: i64, share: Decimal, left: i64, minor: i64) -> i64 {
     let units = (Decimal::from(credited) * share / Decimal::from(std::cmp::max(minor, 1)))
         .round_dp_with_strategy(0, RoundingStrategy::ToZero)
@@ -45,8 +46,8 @@ pub async fn capture(
         .order_by_asc(pledge::Column::Id)
         .all(txn)
         .await?;
-    let minor = crate::instruments::Code::parse(instrument)
-        .map_or(crate::instruments::GRAMS_PER_TONNE, |c| c.class.unit().1);
+    // Pledge quantities count the instrument's lots.
+    let (_, minor) = super::views::minor_of(instrument);
     let mut free = credited;
     let mut taken = 0;
     for p in pledges {

@@ -57,8 +57,12 @@ impl From<policy::Model> for InsurancePolicyView {
             insured_stock_t: p.insured_stock_g.map(tonnes),
             threshold_t: p.threshold_g.map(tonnes),
             price_per_t: p.price_per_t.map(yuan),
+            quantity: p
+                .instrument
+                .as_deref()
+                .zip(p.quantity)
+                .map(|(i, q)| crate::market::money::Step::of_code(i).show(q)),
             instrument: p.instrument,
-            quantity: p.quantity.map(|q| q.to_string()),
             strike: p.strike.map(yuan),
             starts_on: p.starts_on,
             ends_on: p.ends_on,

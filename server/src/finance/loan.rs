@@ -19,6 +19,7 @@ use super::entity::{event, pledge, EventKind, GuaranteeStatus, PledgeStatus};
 use super::pledges::{self, for_party, locked, not_open, root_id, Done, Party};
 use super::rules::FinanceRules;
 use super::{terms, valuation};
+use crate::amount::Units;
 use crate::auth::extract::Principal;
 use crate::ledger::{self, Asset, Command, LedgerError, Request};
 use crate::market::error::MarketError;
@@ -49,15 +50,19 @@ pub struct UnitsInput {
     /// first.
     #[schema(example = "2026-12-TOPUP-01")]
     pub reference: String,
-    /// Whole units.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units, a whole number of the instrument's steps.
     #[schema(value_type = String, example = "200")]
-    pub quantity: i64,
+    pub quantity: Units,
 }
 
 fn clean_reference(text: &str) -> Result<String, MarketError> {
     crate::text::clean(text, crate::text::CODE_MAX, crate::text::Shape::Line)
         .map_err(|e| MarketError::invalid("reference", e.to_string()))
+}
+
+/// A quantity of the pledge's instrument, in lots.
+fn lots_of(p: &pledge::Model, units: Units) -> Result<i64, MarketError> {
+    crate::market::orders::lots(money::Step::of_code(&p.instrument), "quantity", units)
 }
 
 /// An earlier event of this kind and reference: the same request answers
@@ -108,9 +113,10 @@ async fn open_change(
     kind: EventKind,
     reference: &str,
     amount: Option<i64>,
-    units: Option<i64>,
+    units: Option<Units>,
 ) -> Result<Opened, MarketError> {
     let (p, me) = for_party(db, who, id, org_id, party).await?;
+    let units = units.map(|u| lots_of(&p, u)).transpose()?;
     if let Some(done) = earlier(db, &p, kind, reference, amount, units).await? {
         return Ok(Opened::Replayed(Box::new(done)));
     }
@@ -322,8 +328,6 @@ pub async fn top_up(
     now: DateTime<FixedOffset>,
 ) -> Result<Done, MarketError> {
     let reference = clean_reference(&input.reference)?;
-    money::check_quantity(input.quantity)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let units = Some(input.quantity);
     let (txn, p, me) = match open_change(
         db,
@@ -342,18 +346,19 @@ pub async fn top_up(
         Opened::Open(open) => *open,
     };
     let code = listing::parse_code("instrument", &p.instrument)?;
+    let quantity = lots_of(&p, input.quantity)?;
     if !matches!(p.status, PledgeStatus::Active | PledgeStatus::MarginCall) {
         return Err(not_open(&p, "units are added to an active pledge"));
     }
     let root = root_id(&p).to_string();
     let tag = uuid::Uuid::now_v7().to_string();
-    collateral::hold_units(&txn, &me.account, &code, input.quantity, &root, &tag, now).await?;
+    collateral::hold_units(&txn, &me.account, &code, quantity, &root, &tag, now).await?;
     pledges::record_as(
         &txn,
         &p,
         EventKind::ToppedUp,
         Some(&reference),
-        Some((None, Some(input.quantity))),
+        Some((None, Some(quantity))),
         Some(who.user_id.to_string()),
         None,
         now,
@@ -382,8 +387,6 @@ pub async fn release_units(
     now: DateTime<FixedOffset>,
 ) -> Result<Done, MarketError> {
     let reference = clean_reference(&input.reference)?;
-    money::check_quantity(input.quantity)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let units = Some(input.quantity);
     let (txn, p, _) = match open_change(
         db,
@@ -401,8 +404,9 @@ pub async fn release_units(
         Opened::Replayed(done) => return Ok(*done),
         Opened::Open(open) => *open,
     };
-    let code = listing::parse_code("instrument", &p.instrument)?;
-    let (_, minor) = code.class.unit();
+    let (minor, lot) = super::views::minor_of(&p.instrument);
+    let quantity = lots_of(&p, input.quantity)?;
+    let shown = |grams: i64| super::views::units(grams / lot * lot, minor);
     if p.status != PledgeStatus::Active {
         return Err(not_open(
             &p,
@@ -420,14 +424,14 @@ pub async fn release_units(
     let held = collateral::grams(&lots);
     let r = terms::releasable(
         held,
-        p.released_units * minor,
+        p.released_units * lot,
         p.loan_amount.unwrap_or(0),
         p.outstanding,
         p.last_price.unwrap_or(0),
         minor,
         rules.maintenance_ratio,
     );
-    let grams = input.quantity.saturating_mul(minor);
+    let grams = quantity.saturating_mul(lot);
     if grams > r.by_repayment {
         return Err(MarketError::Conflict(
             ProblemCode::ReleaseBeyondRepaid,
@@ -435,7 +439,7 @@ pub async fn release_units(
                 "{} of the {} yuan lent is repaid: {} units may be released in proportion now",
                 money::yuan(p.loan_amount.unwrap_or(0) - p.outstanding),
                 money::yuan(p.loan_amount.unwrap_or(0)),
-                r.by_repayment / minor
+                shown(r.by_repayment)
             ),
         ));
     }
@@ -447,7 +451,7 @@ pub async fn release_units(
                 money::yuan(p.last_price.unwrap_or(0)),
                 money::yuan(p.outstanding),
                 money::yuan(terms::share_up(p.outstanding, rust_decimal::Decimal::ONE / rules.maintenance_ratio)),
-                r.by_maintenance / minor
+                shown(r.by_maintenance)
             ),
         ));
     }
@@ -456,7 +460,7 @@ pub async fn release_units(
     pledge::Entity::update_many()
         .col_expr(
             pledge::Column::ReleasedUnits,
-            Expr::col(pledge::Column::ReleasedUnits).add(input.quantity),
+            Expr::col(pledge::Column::ReleasedUnits).add(quantity),
         )
         .filter(pledge::Column::Id.eq(id))
         .exec(&txn)
@@ -467,7 +471,7 @@ pub async fn release_units(
         &p,
         EventKind::UnitsReleased,
         Some(&reference),
-        Some((None, Some(input.quantity))),
+        Some((None, Some(quantity))),
         Some(who.user_id.to_string()),
         None,
         now,

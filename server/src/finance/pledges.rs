@@ -45,12 +45,13 @@ pub struct PledgeInput {
     pub client_id: String,
     #[schema(example = "TPH-FOR-2026")]
     pub instrument: String,
-    /// Whole units pledged; for a future-income pledge, the units of the
-    /// project's coming issuances it takes. Not given with `ranks_behind`
-    /// (the pledge rests on that pledge's units).
-    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    /// Units pledged, a whole number of the instrument's steps; for a
+    /// future-income pledge, the units of the project's coming issuances
+    /// it takes. Not given with `ranks_behind` (the pledge rests on that
+    /// pledge's units).
+    #[serde(default)]
     #[schema(value_type = Option<String>, example = "1000")]
-    pub quantity: Option<i64>,
+    pub quantity: Option<crate::amount::Units>,
     /// A future-income pledge: the pledgor's registered project whose
     /// next issuances of `instrument` are held under the pledge as they
     /// are issued.
@@ -111,11 +112,12 @@ pub fn root_id(p: &pledge::Model) -> &str {
 
 /// Grams of a future-income pledge's units not issued yet (counted in its
 /// collateral until they are).
-pub fn expected_grams(p: &pledge::Model, minor: i64) -> i64 {
+pub fn expected_grams(p: &pledge::Model) -> i64 {
     if p.project_id.is_none() || p.senior_pledge_id.is_some() || !p.status.live() {
         return 0;
     }
-    std::cmp::max(p.quantity.saturating_mul(minor) - p.captured_g, 0)
+    let (_, lot) = super::views::minor_of(&p.instrument);
+    std::cmp::max(p.quantity.saturating_mul(lot) - p.captured_g, 0)
 }
 
 pub fn decimal(param: &'static str, text: &str) -> Result<Decimal, MarketError> {
@@ -277,11 +279,17 @@ async fn org_of_kind(
         .ok_or_else(|| MarketError::unknown(param, format!("{id} is not an approved {what}")))
 }
 
-fn request_hash(i: &PledgeInput, code: &str, share: Option<Decimal>, g: Option<Decimal>) -> String {
+fn request_hash(
+    i: &PledgeInput,
+    code: &str,
+    lots: Option<i64>,
+    share: Option<Decimal>,
+    g: Option<Decimal>,
+) -> String {
     let body = serde_json::json!([
         i.pledgee_organization_id,
         code,
-        i.quantity,
+        lots,
         i.project_id,
         share.map(|s| s.to_string()),
         i.ranks_behind,
@@ -369,10 +377,11 @@ pub async fn apply(
             ))
         }
         (None, None) => return Err(MarketError::invalid("quantity", "how many units")),
-        (Some(q), None) => Some(
-            money::check_quantity(q)
-                .map_err(|e| MarketError::invalid("quantity", e.to_string()))?,
-        ),
+        (Some(q), None) => Some(crate::market::orders::lots(
+            money::Step::of(code.class),
+            "quantity",
+            q,
+        )?),
         (None, Some(_)) => None,
     };
     if input.project_id.is_some() && input.ranks_behind.is_some() {
@@ -382,7 +391,7 @@ pub async fn apply(
         ));
     }
     let me = participants::acting_for(db, who, "organization_id", &input.organization_id).await?;
-    let hash = request_hash(input, &instrument, share, guarantee_share);
+    let hash = request_hash(input, &instrument, quantity, share, guarantee_share);
     if let Some(first) = by_client_id(db, &me.org.id, &client_id).await? {
         return replay(first, &hash);
     }
@@ -402,7 +411,7 @@ pub async fn apply(
         )
         .await?;
     }
-    let (_, minor) = code.class.unit();
+    let (minor, lot) = super::views::minor_of(&instrument);
     let (senior, rank, quantity) = match &input.ranks_behind {
         Some(s) => {
             let s = find(db, s)
@@ -429,16 +438,16 @@ pub async fn apply(
             let chain = chain(db, &root).await?;
             let last = chain.iter().map(|p| p.rank).max().unwrap_or(1);
             let first = chain.first().ok_or(MarketError::NotFound)?;
-            let held = collateral::grams(&collateral::lots_of(db, &root).await?)
-                + expected_grams(first, minor);
-            (Some(root), last + 1, held / minor)
+            let held =
+                collateral::grams(&collateral::lots_of(db, &root).await?) + expected_grams(first);
+            (Some(root), last + 1, held / lot)
         }
         None => {
             let q = quantity.unwrap_or(0);
             if let Some(project) = &input.project_id {
                 future_project(db, project, &me.org.id, &code).await?;
             } else {
-                free_units(db, &me, &instrument, q * minor, minor).await?;
+                free_units(db, &me, &instrument, q * lot, minor).await?;
             }
             (None, 1, q)
         }
@@ -678,7 +687,7 @@ pub async fn confirm(
         }
     }
     let code = listing::parse_code("instrument", &p.instrument)?;
-    let (_, minor) = code.class.unit();
+    let (minor, lot) = super::views::minor_of(&p.instrument);
     let pledgor = organization::Entity::find_by_id(p.pledgor_organization_id.clone())
         .one(db)
         .await?
@@ -705,7 +714,7 @@ pub async fn confirm(
             )
         })?;
     let (grams, senior, rank) = match &p.senior_pledge_id {
-        None => (p.quantity.saturating_mul(minor), 0, 1),
+        None => (p.quantity.saturating_mul(lot), 0, 1),
         Some(root) => {
             if p.consented_by.is_none() {
                 return Err(MarketError::Conflict(
@@ -719,8 +728,8 @@ pub async fn confirm(
             let first = chain
                 .first()
                 .ok_or_else(|| not_open(&p, "the pledge it ranks behind has ended: apply again"))?;
-            let held = collateral::grams(&collateral::lots_of(&txn, root).await?)
-                + expected_grams(first, minor);
+            let held =
+                collateral::grams(&collateral::lots_of(&txn, root).await?) + expected_grams(first);
             // Ranked now, behind every pledge confirmed on these units
             // (another application may have been confirmed since this one
             // was made, and earlier ranks may have ended).
@@ -946,7 +955,7 @@ pub async fn log(
             "pledgor": p.pledgor_organization_id,
             "pledgee": p.pledgee_organization_id,
             "instrument": p.instrument,
-            "quantity": p.quantity,
+            "quantity": money::Step::of_code(&p.instrument).show(p.quantity),
             "project": p.project_id,
             "share": p.share,
             "rank": p.rank,

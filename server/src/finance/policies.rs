@@ -55,15 +55,15 @@ pub struct PolicyInput {
     pub threshold_t: Option<String>,
     #[schema(example = "40.00")]
     pub price_per_t: Option<String>,
-    /// Price: the instrument, whole units and the strike (yuan a unit),
+    /// Price: the instrument, units (whole steps) and the strike (yuan a unit),
     /// over `starts_on`..`ends_on` (settled at the close of `ends_on`, or
     /// the first trading day after), the reference being the average of
     /// the last `averaging_days` closes (default `price_averaging_days`).
     #[schema(example = "TPH-FOR-2026")]
     pub instrument: Option<String>,
-    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    #[serde(default)]
     #[schema(value_type = Option<String>, example = "1000")]
-    pub quantity: Option<i64>,
+    pub quantity: Option<crate::amount::Units>,
     #[schema(example = "40.00")]
     pub strike: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
@@ -198,8 +198,11 @@ async fn terms(
         PolicyKind::Price => {
             let code =
                 listing::parse_code("instrument", &required("instrument", &input.instrument)?)?;
-            let quantity = money::check_quantity(required("quantity", &input.quantity)?)
-                .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+            let quantity = crate::market::orders::lots(
+                money::Step::of(code.class),
+                "quantity",
+                required("quantity", &input.quantity)?,
+            )?;
             let strike = money::parse_price(&required("strike", &input.strike)?)
                 .map_err(|e| MarketError::invalid("strike", e.to_string()))?;
             let starts_on = input.starts_on.unwrap_or(today);
@@ -222,8 +225,14 @@ async fn terms(
                     format!("1 to {} closes", carbon_calc::insurance::MAX_CLOSES),
                 ));
             }
-            super::claims::price_payout(quantity, strike, &[strike], input.maximum)
-                .map_err(calc_error)?;
+            super::claims::price_payout(
+                &code.to_string(),
+                quantity,
+                strike,
+                &[strike],
+                input.maximum,
+            )
+            .map_err(calc_error)?;
             Ok(Terms {
                 project_id: None,
                 policy_year: None,
@@ -620,7 +629,7 @@ pub async fn log(
             "project": p.project_id,
             "policy_year": p.policy_year,
             "instrument": p.instrument,
-            "quantity": p.quantity,
+            "quantity": p.instrument.as_deref().zip(p.quantity).map(|(i, q)| money::Step::of_code(i).show(q)),
             "strike": p.strike.map(money::yuan),
             "starts_on": p.starts_on,
             "ends_on": p.ends_on,

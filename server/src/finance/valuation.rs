@@ -57,6 +57,7 @@ pub async fn price_now(
 #[derive(Debug, Clone)]
 pub struct Assessed {
     pub pledge: pledge::Model,
+    /// Lots of the collateral (the instrument's market step).
     pub units: i64,
     pub value: i64,
     pub senior: i64,
@@ -78,7 +79,7 @@ pub fn assess(
         .map(|p| {
             let a = Assessed {
                 pledge: p.clone(),
-                units: grams / minor,
+                units: grams / super::views::minor_of(&p.instrument).1,
                 value,
                 senior,
                 called: terms::under_maintenance(
@@ -99,15 +100,11 @@ pub fn assess(
 pub async fn chain_grams(
     db: &impl ConnectionTrait,
     chain: &[pledge::Model],
-    minor: i64,
 ) -> Result<i64, MarketError> {
     let Some(first) = chain.first() else {
         return Ok(0);
     };
-    Ok(
-        collateral::grams(&collateral::lots_of(db, root_id(first)).await?)
-            + expected_grams(first, minor),
-    )
+    Ok(collateral::grams(&collateral::lots_of(db, root_id(first)).await?) + expected_grams(first))
 }
 
 /// The last day to cure a call made at the close of `day`.
@@ -150,7 +147,7 @@ pub async fn at_close(
         let Some(price) = price_at(txn, code, &pledgor, day, Some(close)).await? else {
             continue;
         };
-        let grams = chain_grams(txn, &chain, minor).await?;
+        let grams = chain_grams(txn, &chain).await?;
         for a in assess(&chain, grams, price, minor, rules) {
             let inserted = valuation::Entity::insert(valuation::ActiveModel {
                 pledge_id: Set(a.pledge.id.clone()),
@@ -276,7 +273,7 @@ pub async fn cure(
     let Some(price) = first.last_price else {
         return Ok(());
     };
-    let grams = chain_grams(txn, &chain, minor).await?;
+    let grams = chain_grams(txn, &chain).await?;
     for a in assess(&chain, grams, price, minor, rules) {
         if a.called || a.pledge.status != PledgeStatus::MarginCall {
             continue;

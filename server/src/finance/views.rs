@@ -13,6 +13,18 @@ use super::entity::{
 use crate::market::error::MarketError;
 use crate::market::money::yuan;
 
+/// Ledger minor units in one unit of `instrument` and in one of its lots
+/// (the market's step: pledge quantities count lots, values units).
+pub fn minor_of(instrument: &str) -> (i64, i64) {
+    let class = crate::instruments::Code::parse(instrument).map(|c| c.class);
+    let unit = class.map_or(crate::instruments::GRAMS_PER_TONNE, |c| c.unit().1);
+    let step = class.map_or(
+        crate::market::money::Step::UNIT,
+        crate::market::money::Step::of,
+    );
+    (unit, step.minor_per_lot(unit))
+}
+
 /// `grams` as units of `minor` grams, exact decimal text.
 pub fn units(grams: i64, minor: i64) -> String {
     (Decimal::from(grams) / Decimal::from(minor.max(1)))
@@ -28,7 +40,7 @@ pub struct PledgeView {
     pub pledgee_organization_id: String,
     pub client_id: String,
     pub instrument: String,
-    /// Whole units pledged (future income: expected), as a string.
+    /// Units pledged (future income: expected), decimal text.
     pub quantity: String,
     pub project_id: Option<String>,
     pub share: Option<String>,
@@ -73,14 +85,13 @@ pub struct PledgeView {
 
 impl From<pledge::Model> for PledgeView {
     fn from(p: pledge::Model) -> Self {
-        let minor = crate::instruments::Code::parse(&p.instrument)
-            .map_or(crate::instruments::GRAMS_PER_TONNE, |c| c.class.unit().1);
+        let (minor, lot) = minor_of(&p.instrument);
         PledgeView {
             status: p.status,
             pledgor_organization_id: p.pledgor_organization_id,
             pledgee_organization_id: p.pledgee_organization_id,
             client_id: p.client_id,
-            quantity: p.quantity.to_string(),
+            quantity: units(p.quantity * lot, minor),
             captured: units(p.captured_g, minor),
             instrument: p.instrument,
             project_id: p.project_id,
@@ -92,7 +103,7 @@ impl From<pledge::Model> for PledgeView {
             loan_amount: p.loan_amount.map(yuan),
             outstanding: yuan(p.outstanding),
             matures_on: p.matures_on,
-            released_units: p.released_units.to_string(),
+            released_units: units(p.released_units * lot, minor),
             last_price: p.last_price.map(yuan),
             last_valued_on: p.last_valued_on,
             call_deadline: p.call_deadline,
@@ -156,8 +167,7 @@ pub async fn detail(
     db: &impl ConnectionTrait,
     p: pledge::Model,
 ) -> Result<PledgeDetail, MarketError> {
-    let minor = crate::instruments::Code::parse(&p.instrument)
-        .map_or(crate::instruments::GRAMS_PER_TONNE, |c| c.class.unit().1);
+    let (minor, lot) = minor_of(&p.instrument);
     let held = super::collateral::grams(
         &super::collateral::lots_of(db, super::pledges::root_id(&p)).await?,
     );
@@ -171,7 +181,7 @@ pub async fn detail(
             kind: e.kind,
             reference: e.reference,
             amount: e.amount.map(yuan),
-            units: e.units.map(|u| u.to_string()),
+            units: e.units.map(|u| units(u * lot, minor)),
             detail: e.detail,
             created_at: e.created_at.to_rfc3339(),
         })
@@ -186,7 +196,7 @@ pub async fn detail(
         .map(|v| ValuationView {
             day: v.day,
             price: yuan(v.price),
-            collateral_units: v.collateral_units.to_string(),
+            collateral_units: units(v.collateral_units * lot, minor),
             value: yuan(v.value),
             outstanding: yuan(v.outstanding),
             senior: yuan(v.senior),

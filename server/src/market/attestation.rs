@@ -182,6 +182,7 @@ pub async fn build(
             other => MarketError::Database(sea_orm::DbErr::Custom(other.to_string())),
         })?
         .map(AuditReceipt::from);
+    let step = crate::market::money::Step::of_code(&t.instrument);
     Ok(Attestation {
         verification_url: check_url(base_url, &t.id),
         attestation_id: t.id,
@@ -190,7 +191,7 @@ pub async fn build(
         seq: t.seq,
         method: t.method,
         price: yuan(t.price),
-        quantity: t.quantity.to_string(),
+        quantity: step.show(t.quantity),
         value: yuan(t.value),
         buyer_fee: yuan(t.buyer_fee),
         seller_fee: yuan(t.seller_fee),

@@ -31,16 +31,18 @@ use utoipa::ToSchema;
 use super::allocation::{self, Bid};
 use super::entity::{auction, order, trade, AuctionStatus, OrderKind, OrderStatus};
 use super::error::MarketError;
+use super::listing;
 use super::matching::{Side, TimeInForce};
+use super::money::{self, Step};
 use super::orders::{
     begin_entry, check_floor, lock_instrument, open_order, refuse_suspended, replay_of, Placed,
     Terms,
 };
 use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
-use super::{listing, money};
 use crate::accounts::entity as account;
 use crate::accounts::service::SystemAccounts;
+use crate::amount::Units;
 use crate::auth::extract::Principal;
 use crate::instruments::TradingStatus;
 use crate::pagination::{self, Order};
@@ -57,10 +59,10 @@ pub struct AuctionInput {
     pub client_order_id: String,
     #[schema(example = "TPH-FOR-2025")]
     pub instrument: String,
-    /// The lot: whole units, held from the announcement.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// The lot: units, a whole number of the instrument's steps, held
+    /// from the announcement.
     #[schema(value_type = String, example = "20000")]
-    pub quantity: i64,
+    pub quantity: Units,
     /// Yuan per unit: no bid below it.
     #[schema(example = "36.00")]
     pub reserve_price: String,
@@ -70,10 +72,10 @@ pub struct AuctionInput {
     /// …until here (exclusive), when the auction closes.
     #[schema(value_type = String, format = DateTime)]
     pub closes_at: DateTime<FixedOffset>,
-    /// Smallest bid, whole units (default `auction_min_bid_units`, 1,000).
-    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    /// Smallest bid, units (default `auction_min_bid_units`, 1,000).
+    #[serde(default)]
     #[schema(value_type = Option<String>, example = "1000")]
-    pub min_bid_units: Option<i64>,
+    pub min_bid_units: Option<Units>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,15 +89,16 @@ pub struct BidInput {
     /// Yuan per unit, a multiple of the tick, at least the reserve price.
     #[schema(example = "37.20")]
     pub price: String,
-    /// Whole units, at least the auction's smallest bid; one bidder's bids
-    /// add up to at most its cap.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units, a whole number of the instrument's steps, at least the
+    /// auction's smallest bid; one bidder's bids add up to at most its cap.
     #[schema(value_type = String, example = "5000")]
-    pub quantity: i64,
+    pub quantity: Units,
 }
 
 /// The public log's commitment to a sealed bid: SHA-256 of the canonical
-/// JSON `[auction, seq, organisation, price fen, quantity, order id]`.
+/// JSON `[auction, seq, organisation, price fen, quantity, order id]`, the
+/// quantity in lots (the instrument's steps: units, or hundredths of a mu
+/// for land), as the close's event publishes it.
 /// The order id (random) keeps the commitment from being guessed; the
 /// auction's close publishes every field.
 pub fn bid_commitment(o: &order::Model) -> String {
@@ -143,7 +146,7 @@ async fn by_sell_order(
 }
 
 /// An auction's terms, checked: the reserve price (fen), the window (in
-/// UTC), the smallest bid and the per-bidder cap (units).
+/// UTC), the smallest bid and the per-bidder cap (lots).
 pub(crate) struct Window {
     pub reserve: i64,
     pub opens_at: DateTime<FixedOffset>,
@@ -153,21 +156,22 @@ pub(crate) struct Window {
 }
 
 /// The one check of an auction's terms, for every lot announced.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check_window(
     rules: &MarketRules,
+    step: Step,
     quantity: i64,
     reserve_price: &str,
     opens_at_in: DateTime<FixedOffset>,
     closes_at_in: DateTime<FixedOffset>,
-    min_bid_units: Option<i64>,
+    min_bid_units: Option<Units>,
     now: DateTime<FixedOffset>,
 ) -> Result<Window, MarketError> {
     // Stored in UTC like every timestamp, so the close's comparison with
     // the clock holds on SQLite's text columns too.
     let utc = |t: DateTime<FixedOffset>| t.with_timezone(&chrono::Utc).fixed_offset();
     let (opens_at, closes_at) = (utc(opens_at_in), utc(closes_at_in));
-    let reserve = money::parse_price(reserve_price)
-        .map_err(|e| MarketError::invalid("reserve_price", e.to_string()))?;
+    let reserve = super::orders::parse_price(step, "reserve_price", reserve_price)?;
     if closes_at_in <= opens_at_in {
         return Err(MarketError::invalid(
             "closes_at",
@@ -189,22 +193,31 @@ pub(crate) fn check_window(
             ),
         ));
     }
-    let min_bid = min_bid_units.unwrap_or(rules.auction_min_bid_units);
+    let min_bid = match min_bid_units {
+        Some(units) => super::orders::lots(step, "min_bid_units", units)?,
+        None => rules.auction_min_bid_units * step.lots_per_unit,
+    };
     let cap = (Decimal::from(quantity) * rules.auction_bidder_cap)
         .floor()
         .to_i64()
         .unwrap_or(0);
-    if min_bid < 1 || min_bid > quantity {
+    if min_bid > quantity {
         return Err(MarketError::invalid(
             "min_bid_units",
-            format!("the smallest bid is 1 to {} units (the lot)", quantity),
+            format!(
+                "the smallest bid is {} to {} units (the lot)",
+                step.show(1),
+                step.show(quantity)
+            ),
         ));
     }
     if min_bid > cap {
         return Err(MarketError::invalid(
             "min_bid_units",
             format!(
-                "the smallest bid ({min_bid}) is over the per-bidder cap of {cap} units ({} of the lot)",
+                "the smallest bid ({}) is over the per-bidder cap of {} units ({} of the lot)",
+                step.show(min_bid),
+                step.show(cap),
                 rules.auction_bidder_cap.normalize()
             ),
         ));
@@ -232,10 +245,14 @@ pub async fn announce(
     input: &AuctionInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Announced, MarketError> {
-    let code = listing::parse_code("instrument", &input.instrument)?.to_string();
+    let code = listing::parse_code("instrument", &input.instrument)?;
+    let step = Step::of(code.class);
+    let code = code.to_string();
+    let quantity = super::orders::lots(step, "quantity", input.quantity)?;
     let w = check_window(
         rules,
-        input.quantity,
+        step,
+        quantity,
         &input.reserve_price,
         input.opens_at,
         input.closes_at,
@@ -248,7 +265,7 @@ pub async fn announce(
         serde_json::json!([
             "auction",
             code,
-            input.quantity,
+            quantity,
             reserve,
             input.opens_at.timestamp_micros(),
             input.closes_at.timestamp_micros(),
@@ -260,10 +277,11 @@ pub async fn announce(
     let entry = begin_entry(
         db,
         who,
-        1..=money::MAX_UNITS,
+        step,
+        1..=step.max_lots(),
         &input.organization_id,
         &input.client_order_id,
-        input.quantity,
+        quantity,
         hash,
     )
     .await?;
@@ -285,7 +303,7 @@ pub async fn announce(
         kind: OrderKind::Auction,
         side: Side::Sell,
         price: reserve,
-        quantity: input.quantity,
+        quantity,
         tif: TimeInForce::Gtc,
         picked: None,
         status: OrderStatus::Pending,
@@ -305,7 +323,7 @@ pub async fn announce(
         instrument: Set(i.code.clone()),
         seller_organization_id: Set(entry.me.org.id.clone()),
         sell_order_id: Set(lot.id.clone()),
-        quantity: Set(input.quantity),
+        quantity: Set(quantity),
         reserve_price: Set(reserve),
         min_bid_units: Set(min_bid),
         bidder_cap_units: Set(cap),
@@ -349,27 +367,29 @@ pub async fn bid(
     input: &BidInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Placed, MarketError> {
-    let price = money::parse_price(&input.price)
-        .map_err(|e| MarketError::invalid("price", e.to_string()))?;
+    let a = find(db, auction_id).await?;
+    let step = Step::of_code(&a.instrument);
+    let price = super::orders::parse_price(step, "price", &input.price)?;
+    let quantity = super::orders::lots(step, "quantity", input.quantity)?;
     let hash = hex::encode(Sha256::digest(
-        serde_json::json!(["bid", auction_id, price, input.quantity])
+        serde_json::json!(["bid", auction_id, price, quantity])
             .to_string()
             .as_bytes(),
     ));
     let entry = begin_entry(
         db,
         who,
-        1..=money::MAX_UNITS,
+        step,
+        1..=step.max_lots(),
         &input.organization_id,
         &input.client_order_id,
-        input.quantity,
+        quantity,
         hash,
     )
     .await?;
     if let Some(first) = replay_of(db, &entry).await? {
         return Ok(first);
     }
-    let a = find(db, auction_id).await?;
     let day = crate::clock::china_day(now);
     let txn = crate::db::begin_write(db).await?;
     let i = lock_instrument(&txn, &a.instrument, 1).await?;
@@ -396,10 +416,10 @@ pub async fn bid(
             ),
         ));
     }
-    if input.quantity < a.min_bid_units {
+    if quantity < a.min_bid_units {
         return Err(MarketError::invalid(
             "quantity",
-            format!("a bid is at least {} units", a.min_bid_units),
+            format!("a bid is at least {} units", step.show(a.min_bid_units)),
         ));
     }
     let mine: i64 = order::Entity::find()
@@ -413,13 +433,13 @@ pub async fn bid(
         .await?
         .into_iter()
         .sum();
-    if mine + input.quantity > a.bidder_cap_units {
+    if mine + quantity > a.bidder_cap_units {
         return Err(MarketError::Conflict(
             ProblemCode::BidderCap,
             format!(
                 "one bidder's bids for this lot add up to at most {} units; yours would be {}",
-                a.bidder_cap_units,
-                mine + input.quantity
+                step.show(a.bidder_cap_units),
+                step.show(mine + quantity)
             ),
         ));
     }
@@ -428,7 +448,7 @@ pub async fn bid(
         kind: OrderKind::Bid,
         side: Side::Buy,
         price,
-        quantity: input.quantity,
+        quantity,
         tif: TimeInForce::Gtc,
         picked: Some(a.sell_order_id.clone()),
         status: OrderStatus::Pending,
@@ -696,6 +716,7 @@ pub async fn close(
         txn.rollback().await?;
         return Ok(false);
     }
+    let step = i.step();
     crate::audit::log::append(
         &txn,
         "market.auction_closed",
@@ -704,9 +725,10 @@ pub async fn close(
             "instrument": a.instrument,
             "status": status,
             "clearing_price": outcome.clearing_price.map(money::yuan),
-            "sold": outcome.sold,
-            "unsold": a.quantity - outcome.sold,
-            // The sealed bids, opened: each one's commitment checks.
+            "sold": step.show(outcome.sold),
+            "unsold": step.show(a.quantity - outcome.sold),
+            // The sealed bids, opened: each one's commitment checks (their
+            // quantities in lots, as committed).
             "bids": bids.iter().map(|b| serde_json::json!({
                 "order": b.id,
                 "seq": b.seq,
@@ -727,14 +749,15 @@ pub async fn close(
 /// The public log's record of an announcement: the lot's terms, and the
 /// pledge it sells when it is an enforcement sale.
 fn announced_event(a: &auction::Model) -> serde_json::Value {
+    let step = Step::of_code(&a.instrument);
     let mut body = serde_json::json!({
         "auction": a.id,
         "instrument": a.instrument,
         "seller": a.seller_organization_id,
-        "quantity": a.quantity,
+        "quantity": step.show(a.quantity),
         "reserve_price": money::yuan(a.reserve_price),
-        "min_bid_units": a.min_bid_units,
-        "bidder_cap_units": a.bidder_cap_units,
+        "min_bid_units": step.show(a.min_bid_units),
+        "bidder_cap_units": step.show(a.bidder_cap_units),
         "opens_at": a.opens_at.to_rfc3339(),
         "closes_at": a.closes_at.to_rfc3339(),
     });
@@ -763,9 +786,10 @@ pub(crate) async fn announce_pledged(
     use sea_orm::IntoActiveModel;
     let i = lock_instrument(txn, code, 1).await?;
     let grams: i64 = lots.iter().map(|l| l.grams).sum();
-    let quantity = grams / i.minor_per_unit;
+    let quantity = grams / i.minor_per_lot();
     let w = check_window(
         rules,
+        i.step(),
         quantity,
         &terms.reserve_price,
         terms.opens_at,
@@ -873,8 +897,8 @@ pub struct PledgeAuction {
     pub opens_at: DateTime<FixedOffset>,
     #[schema(value_type = String, format = DateTime)]
     pub closes_at: DateTime<FixedOffset>,
-    /// Smallest bid, whole units (default `auction_min_bid_units`).
-    #[serde(default, deserialize_with = "crate::amount::deserialize_option")]
+    /// Smallest bid, units (default `auction_min_bid_units`).
+    #[serde(default)]
     #[schema(value_type = Option<String>, example = "100")]
-    pub min_bid_units: Option<i64>,
+    pub min_bid_units: Option<Units>,
 }

@@ -23,7 +23,9 @@ use utoipa::ToSchema;
 
 use super::entity::{block, order, trade, BlockStatus, OrderKind, OrderStatus};
 use super::error::MarketError;
+use super::listing;
 use super::matching::{Side, TimeInForce};
+use super::money::{self, Step};
 use super::orders::{
     begin_entry, check_price, lock_instrument, open_order, refuse_suspended, replay_of, Entry,
     Terms,
@@ -31,7 +33,6 @@ use super::orders::{
 use super::participants::{self, Participant};
 use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
-use super::{listing, money};
 use crate::accounts::entity as account;
 use crate::accounts::service::SystemAccounts;
 use crate::auth::extract::Principal;
@@ -55,10 +56,10 @@ pub struct BlockInput {
     /// Yuan per unit, a multiple of the tick, inside the block band.
     #[schema(example = "36.50")]
     pub price: String,
-    /// Whole units, at least the block minimum (100,000 by default).
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units, a whole number of the instrument's steps, at least the block
+    /// minimum (the instrument's `block_min_units`).
     #[schema(value_type = String, example = "100000")]
-    pub quantity: i64,
+    pub quantity: crate::amount::Units,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -127,27 +128,24 @@ pub async fn propose(
     input: &BlockInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Answered, MarketError> {
-    let code = listing::parse_code("instrument", &input.instrument)?.to_string();
-    let price = money::parse_price(&input.price)
-        .map_err(|e| MarketError::invalid("price", e.to_string()))?;
+    let code = listing::parse_code("instrument", &input.instrument)?;
+    let step = Step::of(code.class);
+    let code = code.to_string();
+    let price = super::orders::parse_price(step, "price", &input.price)?;
+    let quantity = super::orders::lots(step, "quantity", input.quantity)?;
     let hash = hex::encode(Sha256::digest(
-        serde_json::json!([
-            "block",
-            code,
-            input.buyer_organization_id,
-            price,
-            input.quantity
-        ])
-        .to_string()
-        .as_bytes(),
+        serde_json::json!(["block", code, input.buyer_organization_id, price, quantity])
+            .to_string()
+            .as_bytes(),
     ));
     let entry = begin_entry(
         db,
         who,
-        1..=money::MAX_UNITS,
+        step,
+        1..=step.max_lots(),
         &input.organization_id,
         &input.client_order_id,
-        input.quantity,
+        quantity,
         hash,
     )
     .await?;
@@ -171,13 +169,14 @@ pub async fn propose(
     if !rules.block_window_open(now) {
         return Err(window_closed(rules, now));
     }
-    let smallest = rules.block_min_of(&i);
-    if input.quantity < smallest {
+    let smallest = rules.block_min_of(&i) * step.lots_per_unit;
+    if quantity < smallest {
         return Err(MarketError::invalid(
             "quantity",
             format!(
-                "a block trade in {} is {smallest} to {} whole units",
+                "a block trade in {} is {} to {} units",
                 i.code,
+                step.show(smallest),
                 money::MAX_UNITS
             ),
         ));
@@ -188,7 +187,7 @@ pub async fn propose(
         kind: OrderKind::Block,
         side: Side::Sell,
         price,
-        quantity: input.quantity,
+        quantity,
         tif: TimeInForce::Day,
         picked: None,
         status: OrderStatus::Pending,
@@ -208,7 +207,7 @@ pub async fn propose(
         sell_order_id: Set(sell.id.clone()),
         buy_order_id: Set(None),
         price: Set(price),
-        quantity: Set(input.quantity),
+        quantity: Set(quantity),
         status: Set(BlockStatus::Proposed),
         trading_day: Set(day),
         trade_id: Set(None),
@@ -229,7 +228,7 @@ pub async fn propose(
             "seller": b.seller_organization_id,
             "buyer": b.buyer_organization_id,
             "price": money::yuan(b.price),
-            "quantity": b.quantity,
+            "quantity": Step::of_code(&b.instrument).show(b.quantity),
             "trading_day": b.trading_day,
         }),
         None,

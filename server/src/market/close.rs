@@ -27,8 +27,13 @@ use crate::instruments::instrument;
 /// longer catches up over several runs).
 const MAX_DAYS_PER_RUN: usize = 30;
 
-/// The bar of `day` from its trades (oldest first), after `previous`.
-pub fn bar_of(previous: i64, trades: &[trade::Model]) -> (Option<[i64; 4]>, i64, i64, i64, i64) {
+/// The bar of `day` from its trades (oldest first, quantities in lots of
+/// `step`), after `previous`.
+pub fn bar_of(
+    previous: i64,
+    step: money::Step,
+    trades: &[trade::Model],
+) -> (Option<[i64; 4]>, i64, i64, i64, i64) {
     let book: Vec<&trade::Model> = trades
         .iter()
         .filter(|t| t.method == "book" || t.method == "pick")
@@ -41,7 +46,7 @@ pub fn bar_of(previous: i64, trades: &[trade::Model]) -> (Option<[i64; 4]>, i64,
         .map(|t| t.quantity)
         .sum();
     let prices = (!book.is_empty()).then(|| {
-        let vwap = money::vwap(turnover, volume).unwrap_or(previous);
+        let vwap = money::vwap(turnover, volume, step).unwrap_or(previous);
         [
             book[0].price,
             book.iter().map(|t| t.price).max().unwrap_or(previous),
@@ -80,7 +85,7 @@ pub async fn close_day(
         .all(&txn)
         .await?;
     let previous = i.reference_price;
-    let (prices, close, volume, turnover, block) = bar_of(previous, &trades);
+    let (prices, close, volume, turnover, block) = bar_of(previous, i.step(), &trades);
     let row = bar::ActiveModel {
         instrument: Set(code.to_string()),
         day: Set(day_text.clone()),
@@ -141,9 +146,9 @@ pub async fn close_day(
             "day": day_text,
             "close": money::yuan(close),
             "previous_close": money::yuan(previous),
-            "volume": volume,
+            "volume": i.step().show(volume),
             "turnover_fen": turnover,
-            "block_volume": block,
+            "block_volume": i.step().show(block),
             "trades": trades.len(),
             "expired_orders": expiring.len(),
             "expired_blocks": expired_blocks,

@@ -1009,7 +1009,7 @@ impl BatchState<'_> {
             let (posted, held) = balance(&Asset::cny());
             Standing::Buy {
                 holding: self.credits.iter().map(|(_, a)| balance(a).0).sum::<i64>()
-                    / self.i.minor_per_unit,
+                    / self.i.minor_per_lot(),
                 buying: self.buying.get(&who.org.id).copied().unwrap_or(0),
                 cash: posted - held,
             }

@@ -90,13 +90,13 @@ pub(crate) async fn bought_on(
     Ok(rows.into_iter().sum())
 }
 
-/// Units of the instrument the account holds (posted, whether held or
-/// not).
+/// Lots of the instrument the account holds (posted, whether held or
+/// not), `minor_per_lot` ledger units each.
 pub(super) async fn holding(
     txn: &impl ConnectionTrait,
     account_id: &str,
     code: &str,
-    minor_per_unit: i64,
+    minor_per_lot: i64,
 ) -> Result<i64, MarketError> {
     let batches = batches_of(txn, code).await?;
     let assets: Vec<String> = batches.iter().map(|b| format!("credit:{b}")).collect();
@@ -108,10 +108,10 @@ pub(super) async fn holding(
         .into_tuple()
         .all(txn)
         .await?;
-    Ok(posted.into_iter().sum::<i64>() / minor_per_unit)
+    Ok(posted.into_iter().sum::<i64>() / minor_per_lot)
 }
 
-/// Open buy orders' remaining units of the instrument.
+/// Open buy orders' remaining lots of the instrument.
 async fn buying(txn: &impl ConnectionTrait, org_id: &str, code: &str) -> Result<i64, MarketError> {
     let rows: Vec<i64> = order::Entity::find()
         .select_only()
@@ -161,6 +161,7 @@ pub(super) fn holds_needed(
     standing: Standing,
 ) -> Result<Vec<Hold>, MarketError> {
     let account = &who.account.id;
+    let step = i.step();
     match standing {
         Standing::Buy {
             holding,
@@ -169,18 +170,21 @@ pub(super) fn holds_needed(
         } => {
             if who.org.kind != OrgKind::ReservePlatform {
                 let after = holding + buying + o.quantity;
-                if after > rules.position_limit_units {
+                if after > rules.position_limit_units * step.lots_per_unit {
                     return Err(MarketError::Conflict(
                         ProblemCode::PositionLimit,
                         format!(
-                            "holding and buying {after} units would pass the position limit of {} units in {}",
-                            rules.position_limit_units, i.code
+                            "holding and buying {} units would pass the position limit of {} units in {}",
+                            step.show(after),
+                            rules.position_limit_units,
+                            i.code
                         ),
                     ));
                 }
             }
-            let amount = settlement::buy_hold(o.price, o.quantity, rules.fee_rate_of_order(o))
-                .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+            let amount =
+                settlement::buy_hold(o.price, o.quantity, step, rules.fee_rate_of_order(o))
+                    .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
             if cash < amount {
                 return Err(insufficient_cash(amount));
             }
@@ -198,23 +202,29 @@ pub(super) fn holds_needed(
             )])
         }
         Standing::Sell { lots, bought_today } => {
-            let available: i64 = lots.iter().map(|(_, _, g)| g).sum::<i64>() / i.minor_per_unit;
+            let available: i64 = lots.iter().map(|(_, _, g)| g).sum::<i64>() / i.minor_per_lot();
             let locked = if rules.t_plus_one { bought_today } else { 0 };
             if o.quantity > available {
                 return Err(MarketError::Conflict(
                     ProblemCode::InsufficientUnits,
-                    format!("{available} units of {} are available to sell", i.code),
+                    format!(
+                        "{} units of {} are available to sell",
+                        step.show(available),
+                        i.code
+                    ),
                 ));
             }
             if o.quantity > available - locked {
                 return Err(MarketError::Conflict(
                     ProblemCode::TPlusOne,
                     format!(
-                        "{locked} of the {available} units available were bought today and can be sold from the next trading day"
+                        "{} of the {} units available were bought today and can be sold from the next trading day",
+                        step.show(locked),
+                        step.show(available)
                     ),
                 ));
             }
-            let grams = money::to_minor(o.quantity, i.minor_per_unit)
+            let grams = money::to_minor(o.quantity, i.minor_per_lot())
                 .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
             let lots = lots.into_iter().map(|(b, a, g)| ((b, a), g));
             let mut out = Vec::new();
@@ -304,7 +314,7 @@ pub(super) async fn hold_for(
             .map(|b| b.posted - b.held)
             .sum();
         Standing::Buy {
-            holding: holding(txn, &who.account.id, &i.code, i.minor_per_unit).await?,
+            holding: holding(txn, &who.account.id, &i.code, i.minor_per_lot()).await?,
             buying: buying(txn, &who.org.id, &i.code).await? - o.remaining,
             cash,
         }

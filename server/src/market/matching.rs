@@ -1,6 +1,6 @@
 //! The matching rules, pure: resting orders and an incoming order (or a
 //! pick) in, fills and the new resting state out. No database, no clock,
-//! no money: prices are integer fen per unit, quantities whole units, and
+//! no money: prices are integer fen per unit, quantities whole lots (steps of the instrument), and
 //! who owns an order is whatever the caller compares (an organisation id).
 //!
 //! Rules (DESIGN.md invariant 9):
@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Fen per unit.
 pub type Price = i64;
-/// Whole units of the instrument.
+/// Lots of the instrument (whole steps: units, or 0.01 mu of land).
 pub type Qty = i64;
 /// The per-instrument sequence number of an accepted order: time priority.
 pub type Seq = u64;

@@ -21,12 +21,14 @@ use utoipa::ToSchema;
 
 use super::entity::{order, trade, OrderKind, OrderStatus};
 use super::error::MarketError;
+use super::listing;
 use super::matching::{Side, TimeInForce};
+use super::money::{self, Step};
 use super::participants::{self, Participant};
 use super::rules::MarketRules;
 use super::settlement::{self, Fill, Parties};
-use super::{listing, money};
 use crate::accounts::entity as account;
+use crate::amount::Units;
 use crate::auth::extract::Principal;
 use crate::ids::UserId;
 use crate::instruments::{instrument, TradingStatus};
@@ -47,10 +49,10 @@ pub struct OrderInput {
     /// Yuan per unit, a multiple of the tick (0.01), inside today's band.
     #[schema(example = "36.50")]
     pub price: String,
-    /// Whole units.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units, a whole number of the instrument's steps (`quantity_step`:
+    /// one unit; 0.01 mu for land).
     #[schema(value_type = String, example = "100")]
-    pub quantity: i64,
+    pub quantity: Units,
     /// `gtc` (default), `day` or `ioc`.
     #[serde(default)]
     pub time_in_force: Option<TimeInForce>,
@@ -65,8 +67,8 @@ pub struct Placed {
     pub replayed: bool,
 }
 
-fn request_hash(input: &OrderInput, tif: TimeInForce, price: i64) -> String {
-    let canonical = serde_json::json!([input.instrument, input.side, price, input.quantity, tif,]);
+fn request_hash(input: &OrderInput, tif: TimeInForce, price: i64, lots: i64) -> String {
+    let canonical = serde_json::json!([input.instrument, input.side, price, lots, tif,]);
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
@@ -179,11 +181,17 @@ pub(super) fn check_price(
     what: &str,
 ) -> Result<(), MarketError> {
     check_floor(i, price, "price", what)?;
-    check_band(i.reference_price, share, price, what)
+    check_band(i.reference_price, share, i.step(), price, what)
 }
 
-fn check_band(reference: i64, share: Decimal, price: i64, what: &str) -> Result<(), MarketError> {
-    let (low, high) = money::band(reference, share);
+fn check_band(
+    reference: i64,
+    share: Decimal,
+    step: Step,
+    price: i64,
+    what: &str,
+) -> Result<(), MarketError> {
+    let (low, high) = money::band(reference, share, step);
     if (low..=high).contains(&price) {
         Ok(())
     } else {
@@ -199,6 +207,20 @@ fn check_band(reference: i64, share: Decimal, price: i64, what: &str) -> Result<
             ),
         ))
     }
+}
+
+/// A price in a request for an instrument of `step`: yuan to the fen and
+/// on the tick.
+pub(crate) fn parse_price(step: Step, param: &'static str, yuan: &str) -> Result<i64, MarketError> {
+    money::parse_price(yuan)
+        .and_then(|fen| step.check_price(fen))
+        .map_err(|e| MarketError::invalid(param, e.to_string()))
+}
+
+/// A quantity in a request, in lots of `step`.
+pub(crate) fn lots(step: Step, param: &'static str, units: Units) -> Result<i64, MarketError> {
+    step.lots(units.0)
+        .map_err(|e| MarketError::invalid(param, e.to_string()))
 }
 
 pub(super) fn side_of(o: &order::Model) -> Side {
@@ -265,11 +287,14 @@ async fn replay_of_id(
 }
 
 /// Who places the order and under which client id; checks the quantity
-/// against the sizes the kind of order takes (`sizes`: book orders 1 to
-/// the largest order, block trades from the block minimum).
+/// against the sizes the kind of order takes (`sizes`, lots of `step`:
+/// book orders one step to the largest order, block trades from the block
+/// minimum).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn begin_entry(
     db: &DatabaseConnection,
     who: &Principal,
+    step: Step,
     sizes: std::ops::RangeInclusive<i64>,
     organization_id: &str,
     client_order_id: &str,
@@ -277,7 +302,7 @@ pub(super) async fn begin_entry(
     hash: String,
 ) -> Result<Entry, MarketError> {
     let me = participants::acting_for(db, who, "organization_id", organization_id).await?;
-    let client_order_id = entry_fields(sizes, client_order_id, quantity)?;
+    let client_order_id = entry_fields(step, sizes, client_order_id, quantity)?;
     Ok(Entry {
         me,
         client_order_id,
@@ -288,6 +313,7 @@ pub(super) async fn begin_entry(
 /// An entry's client id, cleaned, and its quantity checked against
 /// `sizes`.
 fn entry_fields(
+    step: Step,
     sizes: std::ops::RangeInclusive<i64>,
     client_order_id: &str,
     quantity: i64,
@@ -302,9 +328,10 @@ fn entry_fields(
         return Err(MarketError::invalid(
             "quantity",
             format!(
-                "this order is {} to {} whole units",
-                sizes.start(),
-                sizes.end()
+                "this order is {} to {} units, in steps of {}",
+                step.show(*sizes.start()),
+                step.show(*sizes.end()),
+                step.show(1)
             ),
         ));
     }
@@ -426,7 +453,7 @@ pub(super) fn placed_event(o: &order::Model, picked: &Option<String>) -> serde_j
             "organization": o.organization_id,
             "side": o.side,
             "price": money::yuan(o.price),
-            "quantity": o.quantity,
+            "quantity": Step::of_code(&o.instrument).show(o.quantity),
             "time_in_force": o.tif,
             "picked": picked,
             "auction": o.auction_id,
@@ -478,20 +505,22 @@ pub fn prepare(
     rules: &MarketRules,
     input: &OrderInput,
 ) -> Result<Prepared, MarketError> {
-    let code = listing::parse_code("instrument", &input.instrument)?.to_string();
-    let price = money::parse_price(&input.price)
-        .map_err(|e| MarketError::invalid("price", e.to_string()))?;
+    let code = listing::parse_code("instrument", &input.instrument)?;
+    let step = Step::of(code.class);
+    let price = parse_price(step, "price", &input.price)?;
+    let quantity = lots(step, "quantity", input.quantity)?;
     let tif = input.time_in_force.unwrap_or(TimeInForce::Gtc);
-    let hash = request_hash(input, tif, price);
+    let hash = request_hash(input, tif, price, quantity);
     let client_order_id = entry_fields(
-        1..=rules.max_order_units,
+        step,
+        1..=rules.max_order_units * step.lots_per_unit,
         &input.client_order_id,
-        input.quantity,
+        quantity,
     )?;
     Ok(Prepared {
-        code,
+        code: code.to_string(),
         price,
-        quantity: input.quantity,
+        quantity,
         side: input.side,
         tif,
         placed_by: placed_by.clone(),
@@ -736,7 +765,7 @@ pub(super) fn cancelled_event(o: &order::Model) -> serde_json::Value {
         "order": o.id,
         "instrument": o.instrument,
         "organization": o.organization_id,
-        "remaining": o.remaining,
+        "remaining": Step::of_code(&o.instrument).show(o.remaining),
     })
 }
 

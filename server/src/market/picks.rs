@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::entity::{order, OrderKind, OrderStatus};
 use super::error::MarketError;
 use super::matching::{self, PickError, Resting, Side, TimeInForce};
+use super::money::Step;
 use super::orders::{
     answer, begin_entry, check_price, lock_instrument, open_order, record_fill, refuse_unless_open,
     replay_of, side_of, trade_with, Placed, Terms, Trade,
@@ -35,10 +36,10 @@ pub struct PickInput {
     pub client_order_id: String,
     /// The resting order picked, among the best price levels of its side.
     pub order_id: String,
-    /// Whole units, at most what the picked order has left.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units, a whole number of the instrument's steps, at most what the
+    /// picked order has left.
     #[schema(value_type = String, example = "10")]
-    pub quantity: i64,
+    pub quantity: crate::amount::Units,
 }
 
 /// Takes a chosen resting order (run again if a deadlock aborted it).
@@ -62,30 +63,33 @@ async fn pick_once(
     input: &PickInput,
     now: DateTime<FixedOffset>,
 ) -> Result<Placed, MarketError> {
-    let hash = hex::encode(Sha256::digest(
-        serde_json::json!(["pick", input.order_id, input.quantity])
-            .to_string()
-            .as_bytes(),
-    ));
-    let entry = begin_entry(
-        db,
-        who,
-        1..=rules.max_order_units,
-        &input.organization_id,
-        &input.client_order_id,
-        input.quantity,
-        hash,
-    )
-    .await?;
-    if let Some(first) = replay_of(db, &entry).await? {
-        return Ok(first);
-    }
     let unknown = || MarketError::unknown("order_id", "no such resting order");
     let code = order::Entity::find_by_id(input.order_id.clone())
         .one(db)
         .await?
         .ok_or_else(unknown)?
         .instrument;
+    let step = Step::of_code(&code);
+    let quantity = super::orders::lots(step, "quantity", input.quantity)?;
+    let hash = hex::encode(Sha256::digest(
+        serde_json::json!(["pick", input.order_id, quantity])
+            .to_string()
+            .as_bytes(),
+    ));
+    let entry = begin_entry(
+        db,
+        who,
+        step,
+        1..=rules.max_order_units * step.lots_per_unit,
+        &input.organization_id,
+        &input.client_order_id,
+        quantity,
+        hash,
+    )
+    .await?;
+    if let Some(first) = replay_of(db, &entry).await? {
+        return Ok(first);
+    }
     let fees = &settlement::fees_of(systems, db, &code, now).await?;
     let day = crate::clock::china_day(now);
     let txn = crate::db::begin_write(db).await?;
@@ -117,12 +121,14 @@ async fn pick_once(
         rules.pick_levels as usize,
         &entry.me.org.id,
         i.last_sequence as u64,
-        input.quantity,
+        quantity,
     )
     .map_err(|e| match e {
-        PickError::TooMuch(_) | PickError::NotPositive => {
-            MarketError::invalid("quantity", e.to_string())
-        }
+        PickError::TooMuch(left) => MarketError::invalid(
+            "quantity",
+            format!("the order has only {} left", step.show(left)),
+        ),
+        PickError::NotPositive => MarketError::invalid("quantity", e.to_string()),
         PickError::NotResting(_) => unknown(),
         PickError::NotInBestLevels(_) => {
             MarketError::Conflict(ProblemCode::NotPickable, e.to_string())
@@ -135,7 +141,7 @@ async fn pick_once(
         kind: OrderKind::Pick,
         side: side.opposite(),
         price: target.price,
-        quantity: input.quantity,
+        quantity,
         tif: TimeInForce::Ioc,
         picked: Some(target.id.clone()),
         status: OrderStatus::Open,

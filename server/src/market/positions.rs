@@ -14,7 +14,7 @@ use crate::ledger::Asset;
 
 pub struct Position {
     pub instrument: String,
-    /// Units held (posted), whole units.
+    /// Lots held (posted): whole steps of the instrument.
     pub units: i64,
     /// Units open sell orders hold.
     pub in_orders: i64,
@@ -67,7 +67,7 @@ pub async fn of(
         + fee_rows(false).await?.into_iter().sum::<i64>();
     let mut positions = Vec::new();
     for i in super::listing::all(db).await? {
-        let units = holds::holding(db, &me.account.id, &i.code, i.minor_per_unit).await?;
+        let units = holds::holding(db, &me.account.id, &i.code, i.minor_per_lot()).await?;
         let in_orders: i64 = order::Entity::find()
             .select_only()
             .column(order::Column::Remaining)
@@ -88,7 +88,7 @@ pub async fn of(
             .iter()
             .map(|(_, g)| g)
             .sum::<i64>()
-            / i.minor_per_unit;
+            / i.minor_per_lot();
         let locked = if t_plus_one {
             holds::bought_on(db, org_id, &i.code, &day).await?
         } else {
@@ -96,7 +96,7 @@ pub async fn of(
         };
         let pledged = crate::finance::encumbrance::pledged_grams(db, &me.account.id, &i.code)
             .await?
-            / i.minor_per_unit;
+            / i.minor_per_lot();
         positions.push(Position {
             pledged,
             instrument: i.code,

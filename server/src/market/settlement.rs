@@ -45,12 +45,17 @@ pub async fn fees_of(
     Ok(systems.get(db, &fee_account(code), now).await?)
 }
 
-/// Cash a buy order of `remaining` units at `limit` must hold: the value,
+/// Cash a buy order of `remaining` lots at `limit` must hold: the value,
 /// the most its fees can come to (rounded up), and, when there are fees,
-/// one fen per unit for the rounding of each fill's fee (a fill's fee is
+/// one fen per lot for the rounding of each fill's fee (a fill's fee is
 /// rounded on its own, at most half a fen more than its share).
-pub fn buy_hold(limit: i64, remaining: i64, fee_rate: Decimal) -> Result<i64, money::MoneyError> {
-    let value = money::value(limit, remaining)?;
+pub fn buy_hold(
+    limit: i64,
+    remaining: i64,
+    step: money::Step,
+    fee_rate: Decimal,
+) -> Result<i64, money::MoneyError> {
+    let value = money::value(limit, remaining, step)?;
     if fee_rate.is_zero() {
         return Ok(value);
     }
@@ -132,7 +137,7 @@ pub(super) fn plan(
         quantity,
         ..
     } = *fill;
-    let value = money::value(price, quantity)
+    let value = money::value(price, quantity, instrument.step())
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let buyer_rate = rules.fee_rate_of_order(buy);
     let buyer_fee = money::fee(value, buyer_rate);
@@ -140,7 +145,7 @@ pub(super) fn plan(
     let mut draws = Vec::new();
 
     // Units, from the sell order's batches in the order it held them.
-    let mut grams = money::to_minor(quantity, instrument.minor_per_unit)
+    let mut grams = money::to_minor(quantity, instrument.minor_per_lot())
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let mut deliveries: Vec<(String, i64)> = Vec::new();
     for lot in lots {
@@ -178,7 +183,7 @@ pub(super) fn plan(
     let left = left_in(&cash);
     let paid = value + buyer_fee;
     let after = buy.remaining - quantity;
-    let needed = buy_hold(buy.price, after, buyer_rate)
+    let needed = buy_hold(buy.price, after, instrument.step(), buyer_rate)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let surplus = left - paid - needed;
     if surplus < 0 {
@@ -240,7 +245,7 @@ pub(super) fn event_body(fill: &Fill<'_>, s: &Settlement, id: &str, seq: i64) ->
         "seq": seq,
         "method": fill.method,
         "price": money::yuan(fill.price),
-        "quantity": fill.quantity,
+        "quantity": fill.instrument.step().show(fill.quantity),
         "value_fen": s.value,
         "buyer": fill.buy.organization_id,
         "seller": fill.sell.organization_id,

@@ -15,10 +15,12 @@ use crate::market::money;
 pub struct Market {
     /// The guidance price in force, fen per unit.
     pub current: i64,
-    /// Units traded in the book and by picks in the review period.
+    /// Lots traded in the book and by picks in the review period.
     pub volume: i64,
     /// Their value, fen.
     pub turnover: i64,
+    /// The instrument's lots and tick: the proposal is on the tick.
+    pub step: money::Step,
 }
 
 /// The rule's settings (`[pricing]`).
@@ -55,18 +57,20 @@ pub struct Proposal {
 
 /// The next guidance price: the period's volume-weighted average, kept
 /// within `max_move` of the current price (the band's rounding: inward, to
-/// the fen), or the current price when fewer than `min_volume` units
+/// the tick), or the current price when fewer than `min_volume` units
 /// traded.
 pub fn propose(market: Market, limits: Limits) -> Proposal {
-    let vwap = money::vwap(market.turnover, market.volume);
-    let Some(average) = vwap.filter(|_| market.volume >= limits.min_volume.max(1)) else {
+    let step = market.step;
+    let vwap = money::vwap(market.turnover, market.volume, step);
+    let enough = (limits.min_volume * step.lots_per_unit).max(1);
+    let Some(average) = vwap.filter(|_| market.volume >= enough) else {
         return Proposal {
             price: market.current,
             vwap,
             basis: Basis::LowVolume,
         };
     };
-    let (low, high) = money::band(market.current, limits.max_move);
+    let (low, high) = money::band(market.current, limits.max_move, step);
     let (price, basis) = if average > high {
         (high, Basis::CappedUp)
     } else if average < low {
@@ -134,6 +138,7 @@ mod tests {
                     current,
                     volume,
                     turnover,
+                    step: money::Step::UNIT,
                 },
                 LIMITS,
             );
@@ -156,6 +161,7 @@ mod tests {
                 current: 3_600,
                 volume: 0,
                 turnover: 0,
+                step: money::Step::UNIT,
             },
             limits,
         );
@@ -165,6 +171,7 @@ mod tests {
                 current: 3_600,
                 volume: 1,
                 turnover: 3_700,
+                step: money::Step::UNIT,
             },
             limits,
         );

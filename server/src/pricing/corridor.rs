@@ -48,20 +48,30 @@ fn whole_years(since: NaiveDate, day: NaiveDate) -> u32 {
 impl Corridor {
     /// The trigger prices on `day` (fen) for a guidance price of
     /// `guidance` fen in force since `since`: upper rounded up and lower
-    /// rounded down to the fen, so that a close exactly at the multiple
-    /// never fires.
-    pub fn triggers(&self, guidance: i64, since: NaiveDate, day: NaiveDate) -> (i64, i64) {
+    /// rounded down to the instrument's tick (`tick` fen), so that a close
+    /// exactly at the multiple never fires and a trigger is a price the
+    /// reserve can trade at.
+    pub fn triggers(
+        &self,
+        guidance: i64,
+        since: NaiveDate,
+        day: NaiveDate,
+        tick: i64,
+    ) -> (i64, i64) {
         let mut growth = Decimal::ONE;
         for _ in 0..whole_years(since, day) {
             growth *= Decimal::ONE + self.yearly_rise;
         }
         let base = Decimal::from(guidance) * growth;
-        let upper = (base * self.upper)
-            .ceil()
+        let tick = Decimal::from(tick.max(1));
+        let top = Decimal::from(MAX_PRICE_FEN) / tick;
+        let upper = ((base * self.upper / tick).ceil().min(top.floor()) * tick)
             .to_i64()
-            .unwrap_or(MAX_PRICE_FEN)
-            .min(MAX_PRICE_FEN);
-        let lower = (base * self.lower).floor().to_i64().unwrap_or(0).max(0);
+            .unwrap_or(MAX_PRICE_FEN);
+        let lower = ((base * self.lower / tick).floor() * tick)
+            .to_i64()
+            .unwrap_or(0)
+            .max(0);
         (upper, lower)
     }
 }
@@ -130,38 +140,50 @@ mod tests {
         let c = corridor(Decimal::ZERO);
         let since = date("2026-03-15");
         // 36.00 × 1.3 = 46.80, × 0.7 = 25.20 exactly.
-        assert_eq!(c.triggers(3_600, since, date("2026-03-15")), (4_680, 2_520));
-        // 33.33 × 1.3 = 43.329 → 43.33 (up); × 0.7 = 23.331 → 23.33 (down).
-        assert_eq!(c.triggers(3_333, since, date("2026-03-15")), (4_333, 2_333));
         assert_eq!(
-            c.triggers(3_600, since, date("2036-03-15")),
+            c.triggers(3_600, since, date("2026-03-15"), 1),
+            (4_680, 2_520)
+        );
+        // 33.33 × 1.3 = 43.329 → 43.33 (up); × 0.7 = 23.331 → 23.33 (down).
+        assert_eq!(
+            c.triggers(3_333, since, date("2026-03-15"), 1),
+            (4_333, 2_333)
+        );
+        // Land's tick is a yuan: 333.33 × 1.3 = 433.329 → 434 (up); × 0.7 =
+        // 233.331 → 233 (down).
+        assert_eq!(
+            c.triggers(33_333, since, date("2026-03-15"), 100),
+            (43_400, 23_300)
+        );
+        assert_eq!(
+            c.triggers(3_600, since, date("2036-03-15"), 1),
             (4_680, 2_520),
             "no rise"
         );
         let rising = corridor(Decimal::new(7, 2));
         assert_eq!(
-            rising.triggers(3_600, since, date("2027-03-14")),
+            rising.triggers(3_600, since, date("2027-03-14"), 1),
             (4_680, 2_520),
             "a day short of a year"
         );
         // One year: 36.00 × 1.07 = 38.52; × 1.3 = 50.076 → 50.08; × 0.7 = 26.964 → 26.96.
         assert_eq!(
-            rising.triggers(3_600, since, date("2027-03-15")),
+            rising.triggers(3_600, since, date("2027-03-15"), 1),
             (5_008, 2_696)
         );
         // Two: 36.00 × 1.1449 = 41.2164; × 1.3 = 53.58132 → 53.59; × 0.7 = 28.85148 → 28.85.
         assert_eq!(
-            rising.triggers(3_600, since, date("2028-03-15")),
+            rising.triggers(3_600, since, date("2028-03-15"), 1),
             (5_359, 2_885)
         );
         // A guidance price that took effect on 29 February rises on 1 March in other years.
         let leap = date("2028-02-29");
         assert_eq!(
-            rising.triggers(3_600, leap, date("2029-02-28")),
+            rising.triggers(3_600, leap, date("2029-02-28"), 1),
             (4_680, 2_520)
         );
         assert_eq!(
-            rising.triggers(3_600, leap, date("2029-03-01")),
+            rising.triggers(3_600, leap, date("2029-03-01"), 1),
             (5_008, 2_696)
         );
     }

@@ -72,8 +72,8 @@ pub async fn execute(
             )
             .await;
             Made::Order {
+                quantity: placed.order.quantity,
                 id: placed.order.id,
-                quantity: input.quantity,
             }
         }
     };

@@ -101,10 +101,11 @@ pub fn tiers_of(m: &guidance::Model) -> Vec<Tier> {
 
 impl From<guidance::Model> for GuidanceView {
     fn from(m: guidance::Model) -> Self {
+        let step = money::Step::of_code(&m.instrument);
         let tiers = tiers_of(&m)
             .into_iter()
             .map(|tier| TierView {
-                price: money::yuan(tiers::price_of(m.price, &tier)),
+                price: money::yuan(tiers::price_of(m.price, &tier, step)),
                 adjustment: tier.adjustment.normalize().to_string(),
                 name: tier.name,
                 districts: tier.districts,
@@ -149,9 +150,10 @@ pub struct Checked {
 }
 
 pub fn check(input: PublishInput, today: NaiveDate) -> Result<Checked, MarketError> {
-    let code = listing::parse_code("instrument", &input.instrument)?.to_string();
-    let price = money::parse_price(&input.price)
-        .map_err(|e| MarketError::invalid("price", e.to_string()))?;
+    let code = listing::parse_code("instrument", &input.instrument)?;
+    let price =
+        crate::market::orders::parse_price(money::Step::of(code.class), "price", &input.price)?;
+    let code = code.to_string();
     let effective_from = input.effective_from.unwrap_or(today);
     if effective_from < today || (effective_from - today).num_days() > MAX_DAYS_AHEAD {
         return Err(MarketError::invalid(
@@ -401,7 +403,12 @@ pub async fn applicable_price(
         return Ok(None);
     };
     let tiers = tiers_of(&version);
-    let (tier, price) = tiers::applicable(version.price, &tiers, &Party::new(&org.uscc, org.kind));
+    let (tier, price) = tiers::applicable(
+        version.price,
+        &tiers,
+        &Party::new(&org.uscc, org.kind),
+        money::Step::of_code(code),
+    );
     let tier = tier.cloned();
     Ok(Some((version, tier, price)))
 }

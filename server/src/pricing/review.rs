@@ -140,6 +140,7 @@ async fn propose(
             current: current.price,
             volume,
             turnover,
+            step: crate::market::money::Step::of_code(code),
         },
         rules.limits(),
     );
@@ -186,7 +187,7 @@ async fn propose(
             "window": [from_text, to_text],
             "current_price": money::yuan(current.price),
             "current_version": current.version,
-            "volume": volume,
+            "volume": money::Step::of_code(code).show(volume),
             "turnover_fen": turnover,
             "vwap": proposal.vwap.map(money::yuan),
             "proposed_price": money::yuan(proposal.price),
@@ -308,7 +309,7 @@ pub async fn decide(
     now: DateTime<FixedOffset>,
 ) -> Result<review::Model, MarketError> {
     // Reviews are public: an unknown one is absent to everyone.
-    find(db, id).await?;
+    let step = money::Step::of_code(&find(db, id).await?.instrument);
     if !(who.is_admin() || who.has_role(Role::Government)) {
         return Err(MarketError::Forbidden(
             "only government staff and administrators decide reviews",
@@ -338,7 +339,7 @@ pub async fn decide(
     }
     let price = match (input.decision, input.price.as_deref()) {
         (PriceReviewDecision::Amend, Some(p)) => {
-            Some(money::parse_price(p).map_err(|e| MarketError::invalid("price", e.to_string()))?)
+            Some(crate::market::orders::parse_price(step, "price", p)?)
         }
         (PriceReviewDecision::Amend, None) => {
             return Err(MarketError::invalid(
@@ -445,6 +446,7 @@ pub struct PriceReviewView {
 
 impl From<review::Model> for PriceReviewView {
     fn from(r: review::Model) -> Self {
+        let step = money::Step::of_code(&r.instrument);
         PriceReviewView {
             id: r.id,
             instrument: r.instrument,
@@ -452,7 +454,7 @@ impl From<review::Model> for PriceReviewView {
             window_from: r.window_from,
             window_to: r.window_to,
             current_price: money::yuan(r.current_price),
-            volume: r.volume.to_string(),
+            volume: step.show(r.volume),
             turnover: r.turnover.to_string(),
             vwap: r.vwap.map(money::yuan),
             proposed_price: money::yuan(r.proposed_price),

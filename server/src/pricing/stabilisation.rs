@@ -98,7 +98,7 @@ pub async fn evaluate(
         ) else {
             continue;
         };
-        let (upper, lower) = corridor.triggers(v.price, since, on);
+        let (upper, lower) = corridor.triggers(v.price, since, on, money::Step::of_code(code).tick);
         days.push(Day {
             close: b.close,
             upper,
@@ -226,13 +226,14 @@ pub async fn plan(
     let held = positions::of(db, who, &me.org.id, market.t_plus_one, now).await?;
     let client_order_id = format!("stabilisation-{}", a.id);
     let price = money::yuan(a.trigger_price);
+    let step = money::Step::of_code(&a.instrument);
     if a.trigger == trigger_text(Trigger::Upper) {
         let sellable = held
             .positions
             .iter()
             .find(|p| p.instrument == a.instrument)
             .map_or(0, |p| p.sellable);
-        let quantity = sellable.min(pricing.release_units);
+        let quantity = sellable.min(pricing.release_units * step.lots_per_unit);
         if quantity == 0 {
             return Err(MarketError::Conflict(
                 ProblemCode::InsufficientUnits,
@@ -246,18 +247,18 @@ pub async fn plan(
             .floor()
             .to_i64()
             .unwrap_or(0);
-        let min_bid = market.auction_min_bid_units.min(cap.max(1));
+        let min_bid = (market.auction_min_bid_units * step.lots_per_unit).min(cap.max(1));
         return Ok((
             a.clone(),
             Plan::Release(AuctionInput {
                 organization_id: me.org.id,
                 client_order_id,
                 instrument: a.instrument,
-                quantity,
+                quantity: step.units(quantity),
                 reserve_price: price,
                 opens_at: now,
                 closes_at: now + Duration::hours(hours),
-                min_bid_units: Some(min_bid),
+                min_bid_units: Some(step.units(min_bid)),
             }),
         ));
     }
@@ -267,14 +268,16 @@ pub async fn plan(
     // price has fallen further.
     let bid = a
         .trigger_price
-        .min(money::band(instrument.reference_price, market.band).1);
+        .min(money::band(instrument.reference_price, market.band, step).1);
     let price = money::yuan(bid);
     let cash = held.cash_posted - held.cash_held;
     // The most units the cash holds at the trigger price, fees included.
-    let (mut low, mut high) = (0i64, pricing.support_units.min(cash / bid.max(1)));
+    let most = (pricing.support_units * step.lots_per_unit)
+        .min(cash.saturating_mul(step.lots_per_unit) / bid.max(1));
+    let (mut low, mut high) = (0i64, most);
     while low < high {
         let mid = low + (high - low + 1) / 2;
-        match settlement::buy_hold(bid, mid, rate) {
+        match settlement::buy_hold(bid, mid, step, rate) {
             Ok(need) if need <= cash => low = mid,
             _ => high = mid - 1,
         }
@@ -293,7 +296,7 @@ pub async fn plan(
             instrument: a.instrument,
             side: Side::Buy,
             price,
-            quantity: low,
+            quantity: step.units(low),
             time_in_force: Some(TimeInForce::Gtc),
         }),
     ))
@@ -354,7 +357,7 @@ pub async fn record(
             "instrument": a.instrument,
             "trigger": a.trigger,
             "organization_id": org_id,
-            "quantity": quantity,
+            "quantity": money::Step::of_code(&a.instrument).show(quantity),
             "price": money::yuan(a.trigger_price),
             "auction_id": auction_id,
             "order_id": order_id,
@@ -398,6 +401,7 @@ pub struct ActionView {
 
 impl From<action::Model> for ActionView {
     fn from(a: action::Model) -> Self {
+        let step = money::Step::of_code(&a.instrument);
         ActionView {
             id: a.id,
             instrument: a.instrument,
@@ -409,7 +413,7 @@ impl From<action::Model> for ActionView {
             run_days: a.run_days,
             status: a.status,
             organization_id: a.organization_id,
-            quantity: a.quantity.map(|q| q.to_string()),
+            quantity: a.quantity.map(|q| step.show(q)),
             auction_id: a.auction_id,
             order_id: a.order_id,
             executed_at: a.executed_at.map(|t| t.to_rfc3339()),

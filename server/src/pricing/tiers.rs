@@ -4,12 +4,11 @@
 //! the three counties and Honggu district 20 % below). Pure: which tier
 //! applies and the price it gives.
 
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::market::money::MAX_PRICE_FEN;
+use crate::market::money::Step;
 use crate::orgs::entity::OrgKind;
 
 /// Most tiers one version holds.
@@ -108,22 +107,24 @@ impl Tier {
 }
 
 /// The tier that applies to `party` (the first that matches, in order),
-/// and the price it gives: base × (1 + adjustment), to the fen half away
-/// from zero, at least one fen.
-pub fn applicable<'t>(base: i64, tiers: &'t [Tier], party: &Party) -> (Option<&'t Tier>, i64) {
+/// and the price it gives: base × (1 + adjustment), to the instrument's
+/// tick (`step`: a fen, a yuan per mu of land) half away from zero, at
+/// least one tick.
+pub fn applicable<'t>(
+    base: i64,
+    tiers: &'t [Tier],
+    party: &Party,
+    step: Step,
+) -> (Option<&'t Tier>, i64) {
     match tiers.iter().find(|t| t.applies_to(party)) {
         None => (None, base),
-        Some(tier) => (Some(tier), price_of(base, tier)),
+        Some(tier) => (Some(tier), price_of(base, tier, step)),
     }
 }
 
 /// The price `tier` gives for a base price of `base` fen.
-pub fn price_of(base: i64, tier: &Tier) -> i64 {
-    (Decimal::from(base) * (Decimal::ONE + tier.adjustment))
-        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-        .to_i64()
-        .unwrap_or(MAX_PRICE_FEN)
-        .clamp(1, MAX_PRICE_FEN)
+pub fn price_of(base: i64, tier: &Tier, step: Step) -> i64 {
+    step.round_price(Decimal::from(base) * (Decimal::ONE + tier.adjustment))
 }
 
 #[cfg(test)]
@@ -177,7 +178,7 @@ mod tests {
             ("91620102MA7XXXXXXX", OrgKind::Enterprise, None, 480),
         ];
         for (uscc, kind, tier, price) in cases {
-            let (t, p) = applicable(480, &tiers, &Party::new(uscc, kind));
+            let (t, p) = applicable(480, &tiers, &Party::new(uscc, kind), Step::UNIT);
             assert_eq!(
                 (t.map(|t| t.name.as_str()), p),
                 (tier, price),
@@ -195,7 +196,8 @@ mod tests {
             applicable(
                 480,
                 &city,
-                &Party::new("91620171MA7XXXXXXX", OrgKind::Enterprise)
+                &Party::new("91620171MA7XXXXXXX", OrgKind::Enterprise),
+                Step::UNIT
             )
             .1,
             528
@@ -204,7 +206,8 @@ mod tests {
             applicable(
                 480,
                 &city,
-                &Party::new("91510100MA7XXXXXXX", OrgKind::Enterprise)
+                &Party::new("91510100MA7XXXXXXX", OrgKind::Enterprise),
+                Step::UNIT
             )
             .1,
             480
@@ -223,9 +226,29 @@ mod tests {
         };
         let party = Party::new("91620171MA7XXXXXXX", OrgKind::Enterprise);
         // 333 × 0.85 = 283.05 → 283; 335 × 0.9 = 301.5 → 302.
-        assert_eq!(applicable(333, &tier(Decimal::new(-15, 2)), &party).1, 283);
-        assert_eq!(applicable(335, &tier(Decimal::new(-1, 1)), &party).1, 302);
-        assert_eq!(applicable(1, &tier(Decimal::new(-9999, 4)), &party).1, 1);
+        assert_eq!(
+            applicable(333, &tier(Decimal::new(-15, 2)), &party, Step::UNIT).1,
+            283
+        );
+        assert_eq!(
+            applicable(335, &tier(Decimal::new(-1, 1)), &party, Step::UNIT).1,
+            302
+        );
+        assert_eq!(
+            applicable(1, &tier(Decimal::new(-9999, 4)), &party, Step::UNIT).1,
+            1
+        );
+        // Land's tick is a yuan a mu: 35,000.00 × 0.7 = 24,500.00, and
+        // 33,333.00 × 0.7 = 23,333.10 → 23,333.00.
+        let land = Step::of(crate::instruments::Class::LandLinkage);
+        assert_eq!(
+            applicable(3_500_000, &tier(Decimal::new(-3, 1)), &party, land).1,
+            2_450_000
+        );
+        assert_eq!(
+            applicable(3_333_300, &tier(Decimal::new(-3, 1)), &party, land).1,
+            2_333_300
+        );
     }
 
     #[test]

@@ -32,9 +32,9 @@ pub struct ClawBackInput {
     pub reserve_organization_id: String,
     #[schema(example = "TPH-FOR-2025")]
     pub instrument: String,
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units, a whole number of the instrument's steps.
     #[schema(value_type = String, example = "1000")]
-    pub quantity: i64,
+    pub quantity: crate::amount::Units,
     /// Why (closure, bankruptcy, relocation), for the record.
     pub reason: String,
     /// SHA-256 of the decision document, 64 hex digits.
@@ -77,8 +77,8 @@ pub async fn order(
         ));
     }
     let code = listing::parse_code("instrument", &input.instrument)?;
-    money::check_quantity(input.quantity)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let step = money::Step::of(code.class);
+    let quantity = crate::market::orders::lots(step, "quantity", input.quantity)?;
     let reason = crate::text::clean(
         &input.reason,
         crate::text::REASON_MAX,
@@ -119,8 +119,8 @@ pub async fn order(
     }
     let holder = participants::account_of(db, &org.id).await?;
     let instrument = code.to_string();
-    let (_, minor) = code.class.unit();
-    let grams = money::to_minor(input.quantity, minor)
+    let minor = step.minor_per_lot(code.class.unit().1);
+    let grams = money::to_minor(quantity, minor)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let id = uuid::Uuid::now_v7().to_string();
     let txn = crate::db::begin_write(db).await?;
@@ -149,7 +149,8 @@ pub async fn order(
                 ProblemCode::InsufficientUnits,
                 format!(
                     "{} holds fewer than {} units of {instrument} that may be clawed back",
-                    org.name, input.quantity
+                    org.name,
+                    step.show(quantity)
                 ),
             ),
             other => other,
@@ -162,7 +163,7 @@ pub async fn order(
             id: format!("claw-back:{id}"),
             memo: Some(format!(
                 "claw-back of {} units of {instrument}",
-                input.quantity
+                step.show(quantity)
             )),
             command: Command::Settle { draws },
         },
@@ -182,7 +183,7 @@ pub async fn order(
         client_id: Set(format!("claw-back:{id}")),
         request_hash: Set(hash.clone()),
         instrument: Set(instrument.clone()),
-        quantity: Set(input.quantity),
+        quantity: Set(quantity),
         price: Set(0),
         value: Set(0),
         lots: Set("[]".into()),
@@ -205,8 +206,8 @@ pub async fn order(
             "organization": org.id,
             "reserve": reserve.org.id,
             "instrument": instrument,
-            "quantity": input.quantity.to_string(),
-            "unconverted": units(unconverted, minor),
+            "quantity": step.show(quantity),
+            "unconverted": units(unconverted, code.class.unit().1),
             "reason": reason,
             "document_sha256": hash,
             "by": who.user_id,
@@ -221,8 +222,8 @@ pub async fn order(
         organization_id: org.id,
         reserve_organization_id: reserve.org.id,
         instrument,
-        quantity: input.quantity.to_string(),
-        unconverted: units(unconverted, minor),
+        quantity: step.show(quantity),
+        unconverted: units(unconverted, code.class.unit().1),
         reason,
     })
 }

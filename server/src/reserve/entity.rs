@@ -75,7 +75,7 @@ pub mod operation {
         pub request_hash: String,
         /// What the holder gives (buy-back, swap) or borrows (lease).
         pub instrument: String,
-        /// Whole units.
+        /// Lots: whole steps of the instrument (units; 0.01 mu of land).
         pub quantity: i64,
         /// The holder's applicable guidance price of `instrument`, fen per
         /// unit, when it offered.
@@ -83,7 +83,7 @@ pub mod operation {
         /// `price × quantity`, fen.
         pub value: i64,
         /// A swap: what the reserve gives, at the holder's applicable
-        /// price, and how many whole units `value` buys of it.
+        /// price, and how many lots `value` buys of it.
         pub wanted_instrument: Option<String>,
         pub wanted_price: Option<i64>,
         pub wanted_quantity: Option<i64>,

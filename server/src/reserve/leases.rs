@@ -179,8 +179,13 @@ async fn pay_from_deposit(
     // in force (or superseded) now.
     let price = price_for(&txn, &op.instrument, &lessee_org, now).await?;
     let deposit = op.deposit.unwrap_or(0);
-    let (taken, back, uncovered) = terms::paid_from_deposit(op.quantity, price, deposit)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let (taken, back, uncovered) = terms::paid_from_deposit(
+        op.quantity,
+        price,
+        crate::market::money::Step::of_code(&op.instrument),
+        deposit,
+    )
+    .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let hold = cash_hold_id(id);
     let draws = vec![
         Draw {

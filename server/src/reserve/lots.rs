@@ -31,7 +31,7 @@ pub struct Holder<'a> {
     pub t_plus_one: Option<(&'a str, &'a str)>,
 }
 
-/// Holds `quantity` units of `code` from `holder` under holds
+/// Holds `quantity` lots of `code` from `holder` under holds
 /// `<prefix>:<n>`.
 pub async fn hold(
     txn: &DatabaseTransaction,
@@ -42,7 +42,8 @@ pub async fn hold(
     now: DateTime<FixedOffset>,
 ) -> Result<Vec<Lot>, MarketError> {
     let instrument = code.to_string();
-    let (_, minor) = code.class.unit();
+    let step = money::Step::of(code.class);
+    let minor = step.minor_per_lot(code.class.unit().1);
     let grams = money::to_minor(quantity, minor)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let lots = holds::available_lots(txn, &holder.account.id, &instrument).await?;
@@ -54,7 +55,7 @@ pub async fn hold(
                 "{} {} {} units of {instrument} available",
                 holder.who,
                 if holder.who == "you" { "have" } else { "has" },
-                available / minor
+                step.show(available / minor)
             ),
         );
         return Err(crate::finance::encumbrance::short_of_units(
@@ -73,7 +74,8 @@ pub async fn hold(
             return Err(MarketError::Conflict(
                 ProblemCode::TPlusOne,
                 format!(
-                    "{bought} of the units available were bought today and can be offered from the next trading day"
+                    "{} of the units available were bought today and can be offered from the next trading day",
+                    step.show(bought)
                 ),
             ));
         }

@@ -19,13 +19,15 @@ use utoipa::ToSchema;
 use super::entity::{operation, OperationKind, OperationStatus};
 use super::lots::{self, Holder};
 use super::terms;
+use crate::amount::Units;
 use crate::auth::extract::Principal;
 use crate::instruments::Code;
 use crate::ledger::{self, Asset, Command, LedgerError, Request};
 use crate::market::error::MarketError;
+use crate::market::listing;
+use crate::market::money::{self, Step};
 use crate::market::participants::{self, Participant};
 use crate::market::rules::MarketRules;
-use crate::market::{listing, money};
 use crate::orgs::entity::{organization, OrgKind};
 use crate::pricing::guidance::applicable_price;
 use crate::pricing::rules::PricingRules;
@@ -45,10 +47,9 @@ pub struct BuyBackInput {
     pub client_id: String,
     #[schema(example = "TPH-FOR-2025")]
     pub instrument: String,
-    /// Whole units.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units, a whole number of the instrument's steps.
     #[schema(value_type = String, example = "1000")]
-    pub quantity: i64,
+    pub quantity: Units,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -61,10 +62,9 @@ pub struct SwapInput {
     /// What the holder gives.
     #[schema(example = "TPH-FOR-2025")]
     pub instrument: String,
-    /// Whole units given.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units given, a whole number of the instrument's steps.
     #[schema(value_type = String, example = "1000")]
-    pub quantity: i64,
+    pub quantity: Units,
     /// What the holder wants from the reserve's stock.
     #[schema(example = "TPH-PRJ-2025")]
     pub wanted_instrument: String,
@@ -81,9 +81,9 @@ pub struct LeaseInput {
     /// What is borrowed from the reserve's stock.
     #[schema(example = "TPH-FOR-2025")]
     pub instrument: String,
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units, a whole number of the instrument's steps.
     #[schema(value_type = String, example = "1000")]
-    pub quantity: i64,
+    pub quantity: Units,
     /// Days from acceptance to the day the units are due back (1 to
     /// `lease_max_days`, 1,095 by default).
     #[schema(example = 90)]
@@ -97,7 +97,7 @@ pub struct Offer {
     pub reserve_organization_id: String,
     pub client_id: String,
     pub instrument: String,
-    pub quantity: i64,
+    pub quantity: Units,
     pub wanted_instrument: Option<String>,
     pub term_days: Option<i32>,
 }
@@ -193,8 +193,14 @@ pub async fn price_for(
         })
 }
 
-fn request_hash(o: &Offer, reserve_id: &str, code: &str, wanted: Option<&str>) -> String {
-    let body = serde_json::json!([o.kind, reserve_id, code, o.quantity, wanted, o.term_days]);
+fn request_hash(
+    o: &Offer,
+    lots: i64,
+    reserve_id: &str,
+    code: &str,
+    wanted: Option<&str>,
+) -> String {
+    let body = serde_json::json!([o.kind, reserve_id, code, lots, wanted, o.term_days]);
     hex::encode(Sha256::digest(body.to_string().as_bytes()))
 }
 
@@ -234,9 +240,11 @@ struct Priced {
     lease: Option<(terms::Lease, Decimal)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn priced(
     db: &impl ConnectionTrait,
     o: &Offer,
+    quantity: i64,
     code: &Code,
     wanted: Option<&Code>,
     org: &organization::Model,
@@ -245,7 +253,8 @@ async fn priced(
 ) -> Result<Priced, MarketError> {
     let instrument = code.to_string();
     let price = price_for(db, &instrument, org, now).await?;
-    let value = money::value(price, o.quantity)
+    let step = Step::of(code.class);
+    let value = money::value(price, quantity, step)
         .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let mut out = Priced {
         price,
@@ -253,17 +262,17 @@ async fn priced(
         wanted: None,
         lease: None,
     };
-    if let Some(w) = wanted {
-        let w = w.to_string();
+    if let Some(wanted) = wanted {
+        let w = wanted.to_string();
         let wanted_price = price_for(db, &w, org, now).await?;
-        let s = terms::swap(o.quantity, price, wanted_price)
+        let s = terms::swap(quantity, price, step, wanted_price, Step::of(wanted.class))
             .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
         if s.wanted_quantity == 0 {
             return Err(MarketError::invalid(
                 "quantity",
                 format!(
-                    "{} units of {instrument} at {} yuan are worth less than one unit of {w} at {} yuan",
-                    o.quantity,
+                    "{} units of {instrument} at {} yuan are worth less than one step of {w} at {} yuan",
+                    step.show(quantity),
                     money::yuan(price),
                     money::yuan(wanted_price)
                 ),
@@ -273,8 +282,9 @@ async fn priced(
     }
     if let Some(days) = o.term_days {
         let l = terms::lease(
-            o.quantity,
+            quantity,
             price,
+            step,
             days,
             rules.lease_fee_rate,
             rules.lease_deposit_rate,
@@ -319,8 +329,7 @@ pub async fn offer(
         crate::text::Shape::Line,
     )
     .map_err(|e| MarketError::invalid("client_id", e.to_string()))?;
-    money::check_quantity(o.quantity)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let quantity = crate::market::orders::lots(Step::of(code.class), "quantity", o.quantity)?;
     if let Some(days) = o.term_days {
         if !(1..=i64::from(rules.lease_max_days)).contains(&i64::from(days)) {
             return Err(MarketError::invalid(
@@ -332,6 +341,7 @@ pub async fn offer(
     let me = participants::acting_for(db, who, "organization_id", &o.organization_id).await?;
     let hash = request_hash(
         &o,
+        quantity,
         &o.reserve_organization_id,
         &code.to_string(),
         wanted.as_ref().map(|w| w.to_string()).as_deref(),
@@ -350,7 +360,17 @@ pub async fn offer(
     for c in std::iter::once(&code).chain(wanted.as_ref()) {
         crate::rights::expiry::refuse_lapsed_instrument(db, &c.to_string(), now).await?;
     }
-    let p = priced(db, &o, &code, wanted.as_ref(), &me.org, rules, now).await?;
+    let p = priced(
+        db,
+        &o,
+        quantity,
+        &code,
+        wanted.as_ref(),
+        &me.org,
+        rules,
+        now,
+    )
+    .await?;
     let id = uuid::Uuid::now_v7().to_string();
     let txn = crate::db::begin_write(db).await?;
     let row = operation::ActiveModel {
@@ -362,7 +382,7 @@ pub async fn offer(
         client_id: Set(client_id.clone()),
         request_hash: Set(hash.clone()),
         instrument: Set(code.to_string()),
-        quantity: Set(o.quantity),
+        quantity: Set(quantity),
         price: Set(p.price),
         value: Set(p.value),
         wanted_instrument: Set(p.wanted.as_ref().map(|w| w.0.clone())),
@@ -418,7 +438,7 @@ pub async fn offer(
                 &txn,
                 &holder,
                 &code,
-                o.quantity,
+                quantity,
                 &format!("reserve:{id}:lot"),
                 now,
             )
@@ -501,10 +521,10 @@ pub async fn log(
             "reserve": op.reserve_organization_id,
             "holder": op.organization_id,
             "instrument": op.instrument,
-            "quantity": op.quantity,
+            "quantity": Step::of_code(&op.instrument).show(op.quantity),
             "price": money::yuan(op.price),
             "wanted_instrument": op.wanted_instrument,
-            "wanted_quantity": op.wanted_quantity,
+            "wanted_quantity": op.wanted_instrument.as_deref().zip(op.wanted_quantity).map(|(w, q)| Step::of_code(w).show(q)),
             "cash": op.cash.map(money::yuan),
             "fee": op.fee.map(money::yuan),
             "deposit": op.deposit.map(money::yuan),

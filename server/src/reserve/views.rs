@@ -31,7 +31,7 @@ pub struct OperationView {
     pub client_id: Option<String>,
     /// What the holder gives (buy-back, swap) or borrows (lease).
     pub instrument: String,
-    /// Whole units, as a string.
+    /// Units (whole steps of the instrument), as a string.
     pub quantity: String,
     /// The holder's applicable guidance price, yuan per unit.
     pub price: String,
@@ -78,6 +78,11 @@ impl OperationView {
 
     /// Without the holder, its id and the reasons.
     pub fn public(m: operation::Model) -> Self {
+        let wanted_quantity = m
+            .wanted_instrument
+            .as_deref()
+            .zip(m.wanted_quantity)
+            .map(|(w, q)| money::Step::of_code(w).show(q));
         OperationView {
             id: m.id,
             kind: m.kind,
@@ -85,13 +90,13 @@ impl OperationView {
             reserve_organization_id: m.reserve_organization_id,
             organization_id: None,
             client_id: None,
+            quantity: money::Step::of_code(&m.instrument).show(m.quantity),
             instrument: m.instrument,
-            quantity: m.quantity.to_string(),
             price: money::yuan(m.price),
             value: money::yuan(m.value),
             wanted_instrument: m.wanted_instrument,
             wanted_price: m.wanted_price.map(money::yuan),
-            wanted_quantity: m.wanted_quantity.map(|q| q.to_string()),
+            wanted_quantity,
             cash: m.cash.map(money::yuan),
             term_days: m.term_days,
             due_on: m.due_on,
@@ -112,7 +117,7 @@ impl OperationView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StockLine {
     pub instrument: String,
-    /// Whole units held (posted), as a string.
+    /// Units held (posted), whole steps of the instrument, as a string.
     pub units: String,
     /// Of which held by open orders, auctions or operations.
     pub held_units: String,
@@ -204,12 +209,12 @@ async fn reserve_of(
         .into_iter()
         .filter(|(_, (posted, _))| *posted > 0)
         .map(|(instrument, (posted, held))| {
-            let minor = crate::instruments::Code::parse(&instrument)
-                .map_or(crate::instruments::GRAMS_PER_TONNE, |c| c.class.unit().1);
+            let (minor, lot) = crate::finance::views::minor_of(&instrument);
+            let shown = |g: i64| crate::finance::views::units(g / lot * lot, minor);
             StockLine {
                 instrument,
-                units: (posted / minor).to_string(),
-                held_units: (held / minor).to_string(),
+                units: shown(posted),
+                held_units: shown(held),
             }
         })
         .collect();
@@ -233,8 +238,8 @@ async fn reserve_of(
         lent: lent
             .into_iter()
             .map(|(instrument, (units, leases))| LentLine {
+                units: money::Step::of_code(&instrument).show(units),
                 instrument,
-                units: units.to_string(),
                 leases,
             })
             .collect(),

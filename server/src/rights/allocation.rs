@@ -44,10 +44,10 @@ pub struct AllocationInput {
     /// The class and year, e.g. `TPH-SO2-2026`.
     #[schema(example = "TPH-SO2-2026")]
     pub instrument: String,
-    /// Whole units of the class (kg, m³, tce, mu).
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units of the class (kg, m³, tce, mu), a whole number of its steps
+    /// (0.01 mu for land, one unit for the others).
     #[schema(value_type = String, example = "20000")]
-    pub quantity: i64,
+    pub quantity: crate::amount::Units,
     pub origin: Origin,
     /// For free pollutant allocations the holder's discharge permit number
     /// (its credit code, three digits and a letter); otherwise the permit,
@@ -175,11 +175,8 @@ pub async fn allocate(
             },
         ));
     }
-    money::check_quantity(input.quantity)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
-    let (unit, minor) = code.class.unit();
-    let grams = money::to_minor(input.quantity, minor)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let (unit, _) = code.class.unit();
+    let (lots, grams) = super::quantity(code.class, "quantity", input.quantity)?;
     let holder = holder_for(db, input, &dept).await?;
     let identifier = identifier(input, &code, &holder)?;
     let reserve = match (input.origin, &input.reserve_organization_id) {
@@ -208,7 +205,7 @@ pub async fn allocate(
             format!("rights of {code} were valid until {last}"),
         ));
     }
-    let terms = paid_terms(rules, input, &code, today, valid_until)?;
+    let terms = paid_terms(rules, input, &code, lots, today, valid_until)?;
     let instrument = code.to_string();
     let taken = allocation::Entity::find()
         .filter(allocation::Column::Instrument.eq(instrument.as_str()))
@@ -267,7 +264,7 @@ pub async fn allocate(
             "bureau": dept.org.id,
             "holder_organization": holder.org.id,
             "unit": unit,
-            "quantity": input.quantity.to_string(),
+            "quantity": money::Step::of(code.class).show(lots),
             "valid_until": valid_text,
             "reserve": reserve.as_ref().map(|r| r.org.id.as_str()),
             "price": terms.as_ref().map(|t| money::yuan(t.price)),
@@ -354,12 +351,13 @@ fn paid_terms(
     rules: &RightsRules,
     input: &AllocationInput,
     code: &Code,
+    lots: i64,
     today: chrono::NaiveDate,
     valid_until: Option<chrono::NaiveDate>,
 ) -> Result<Option<Terms>, MarketError> {
     let (price, count) = match (input.origin, &input.price) {
         (Origin::Paid, Some(price)) => (
-            money::parse_price(price).map_err(|e| MarketError::invalid("price", e.to_string()))?,
+            crate::market::orders::parse_price(money::Step::of(code.class), "price", price)?,
             input.instalments.unwrap_or(1),
         ),
         (Origin::Paid, None) => {
@@ -388,10 +386,10 @@ fn paid_terms(
             format!("must be 1 to {}", rules.max_instalments),
         ));
     }
-    if i64::from(count) > input.quantity {
+    if i64::from(count) > lots {
         return Err(MarketError::invalid(
             "instalments",
-            "an instalment frees at least one unit: at most as many instalments as units",
+            "an instalment frees at least one step: at most as many instalments as steps",
         ));
     }
     let days = rules.instalment_days(today, count);
@@ -405,17 +403,18 @@ fn paid_terms(
             ));
         }
     }
-    let (_, minor) = code.class.unit();
+    let step = money::Step::of(code.class);
+    let minor = step.minor_per_lot(code.class.unit().1);
     let n = i64::from(count);
     let mut schedule = Vec::with_capacity(days.len());
     for (k, due) in (1..).zip(days) {
-        let units = input.quantity / n + if k == count { input.quantity % n } else { 0 };
+        let units = lots / n + if k == count { lots % n } else { 0 };
         schedule.push(instalment::Model {
             allocation_id: String::new(),
             number: i32::try_from(k).unwrap_or(i32::MAX),
             due_on: due.format("%Y-%m-%d").to_string(),
             quantity_g: units * minor,
-            amount: money::value(price, units)
+            amount: money::value(price, units, step)
                 .map_err(|e| MarketError::invalid("price", e.to_string()))?,
             paid_at: None,
             paid_by: None,

@@ -53,10 +53,10 @@ pub struct VerifiedUseInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurrenderInput {
-    /// Whole units to surrender now, at most what is still to surrender.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units to surrender now (whole steps of the class), at most what is
+    /// still to surrender.
     #[schema(value_type = String, example = "18500")]
-    pub quantity: i64,
+    pub quantity: crate::amount::Units,
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<compliance::Model, MarketError> {
@@ -237,11 +237,8 @@ pub async fn surrender(
             ),
         ));
     }
-    money::check_quantity(input.quantity)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let (_, minor) = c.class.unit();
-    let grams = money::to_minor(input.quantity, minor)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let (lots, grams) = super::quantity(c.class, "quantity", input.quantity)?;
     let owed = c.verified_g - c.surrendered_g;
     if grams > owed {
         return Err(MarketError::invalid(
@@ -378,7 +375,7 @@ pub async fn surrender(
             "class": c.class,
             "year": c.year,
             "organization": c.organization_id,
-            "quantity": input.quantity.to_string(),
+            "quantity": crate::market::money::Step::of(c.class).show(lots),
             "batches": lines,
             "by": who.user_id,
         }),

@@ -24,10 +24,10 @@ use crate::problem::ProblemCode;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConversionInput {
-    /// Whole units to convert, at most the allocation's unconverted units.
-    #[serde(deserialize_with = "crate::amount::deserialize")]
+    /// Units to convert (whole steps of the class), at most the
+    /// allocation's unconverted units.
     #[schema(value_type = String, example = "5000")]
-    pub quantity: i64,
+    pub quantity: crate::amount::Units,
 }
 
 /// What a conversion cost.
@@ -49,9 +49,9 @@ pub struct Conversion {
     pub reserve_organization_id: String,
 }
 
-/// price × quantity × rate in fen, rounded half away from zero.
-pub fn amount(price: i64, quantity: i64, rate: Decimal) -> Result<i64, MarketError> {
-    (Decimal::from(price) * Decimal::from(quantity))
+/// price × quantity (units) × rate in fen, rounded half away from zero.
+pub fn amount(price: i64, quantity: Decimal, rate: Decimal) -> Result<i64, MarketError> {
+    (Decimal::from(price) * quantity)
         .checked_mul(rate)
         .map(|d| d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
         .and_then(|d| d.to_i64())
@@ -96,11 +96,8 @@ pub async fn convert(
         ));
     }
     crate::rights::expiry::refuse_lapsed(db, &a.batch_id, now).await?;
-    money::check_quantity(input.quantity)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
     let (_, minor) = a.class.unit();
-    let grams = money::to_minor(input.quantity, minor)
-        .map_err(|e| MarketError::invalid("quantity", e.to_string()))?;
+    let (lots, grams) = super::quantity(a.class, "quantity", input.quantity)?;
     if grams > a.unconverted_g {
         return Err(MarketError::Conflict(
             ProblemCode::InsufficientUnits,
@@ -119,7 +116,8 @@ pub async fn convert(
     let rate = rules.conversion_rate(a.class).ok_or_else(|| {
         sea_orm::DbErr::Custom(format!("{} is never allocated free", a.instrument))
     })?;
-    let paid = amount(price, input.quantity, rate)?;
+    let step = money::Step::of(a.class);
+    let paid = amount(price, input.quantity.0, rate)?;
     let txn = crate::db::begin_write(db).await?;
     let conversion_id = uuid::Uuid::now_v7().to_string();
     pay_for_units(
@@ -131,7 +129,7 @@ pub async fn convert(
             fen: paid,
             grams,
             key: format!("conversion:{conversion_id}"),
-            what: format!("converting {} units", input.quantity),
+            what: format!("converting {} units", step.show(lots)),
         },
         now,
     )
@@ -144,7 +142,7 @@ pub async fn convert(
             "batch": a.batch_id,
             "instrument": a.instrument,
             "holder_organization": a.holder_organization_id,
-            "quantity": input.quantity.to_string(),
+            "quantity": step.show(lots),
             "guidance_price": money::yuan(price),
             "rate": rate.normalize().to_string(),
             "amount": money::yuan(paid),
@@ -159,7 +157,7 @@ pub async fn convert(
     txn.commit().await?;
     Ok(Conversion {
         allocation: super::views::one(db, a, super::views::Today::of(rules, now)).await?,
-        quantity: input.quantity.to_string(),
+        quantity: step.show(lots),
         guidance_price: money::yuan(price),
         rate: rate.normalize().to_string(),
         amount: money::yuan(paid),

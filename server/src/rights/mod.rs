@@ -19,3 +19,23 @@ pub mod routes;
 pub mod rules;
 pub mod trades;
 pub mod views;
+
+use crate::amount::Units;
+use crate::instruments::Class;
+use crate::market::error::MarketError;
+use crate::market::money::{self, Step};
+
+/// A quantity of `class` in a request (field `param`): whole steps of the
+/// class (0.01 mu of land, one unit of the others), as lots and as ledger
+/// minor units.
+pub(crate) fn quantity(
+    class: Class,
+    param: &'static str,
+    units: Units,
+) -> Result<(i64, i64), MarketError> {
+    let step = Step::of(class);
+    let lots = crate::market::orders::lots(step, param, units)?;
+    let grams = money::to_minor(lots, step.minor_per_lot(class.unit().1))
+        .map_err(|e| MarketError::invalid(param, e.to_string()))?;
+    Ok((lots, grams))
+}

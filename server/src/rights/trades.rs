@@ -129,7 +129,7 @@ pub async fn list(
                 class,
                 unit: unit.into(),
                 price: yuan(t.price),
-                quantity: t.quantity.to_string(),
+                quantity: crate::market::money::Step::of(class).show(t.quantity),
                 value: yuan(t.value),
                 id: t.id,
                 instrument: t.instrument,

@@ -15,6 +15,7 @@ mod helpers;
 mod idempotency;
 mod input;
 mod journey;
+mod land_steps;
 mod ledger;
 mod market;
 mod market_methods;

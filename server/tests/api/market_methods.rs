@@ -759,14 +759,14 @@ async fn a_trade_is_attested_to_both_parties_and_checked_by_anyone() {
             (
                 body["trade"].as_str(),
                 body["price"].as_str(),
-                body["quantity"].as_i64(),
+                body["quantity"].as_str(),
                 body["buyer"].as_str(),
                 body["seller"].as_str()
             ),
             (
                 Some(id.as_str()),
                 Some("36.00"),
-                Some(units),
+                Some(units.to_string().as_str()),
                 Some(buyer.as_str()),
                 Some(r.org_id())
             ),

@@ -1840,7 +1840,9 @@ async fn replay(
                         body["organization"].as_str(),
                         body["side"].as_str(),
                         body["price"].as_str(),
-                        body["quantity"].as_i64(),
+                        body["quantity"]
+                            .as_str()
+                            .and_then(|q| q.parse::<i64>().ok()),
                         body["time_in_force"].as_str(),
                         body["picked"].as_str(),
                     ),

@@ -158,3 +158,84 @@ async fn the_rights_migrations_keep_what_was_there() {
         );
     }
 }
+
+/// Migration 35 counts land in lots of 0.01 mu: a database of version 34
+/// with a land order, its day's bar and a reserve swap into land keeps
+/// their meaning (10 mu are 1,000 lots), and carbon's rows are untouched.
+#[tokio::test]
+async fn the_land_lots_migration_scales_land_quantities_only() {
+    for backend in backends() {
+        let (url, _dir) = fresh_database(backend).await;
+        let db = Database::connect(&url).await.unwrap();
+        Migrator::up(&db, Some(34)).await.unwrap();
+        let at = "'2026-12-07T08:00:00+08:00'";
+        let order = |id: &str, code: &str| {
+            format!(
+                "INSERT INTO orders (id, instrument, seq, organization_id, account_id, placed_by, client_order_id, request_hash, kind, side, price, quantity, remaining, filled, tif, status, trading_day, created_at, updated_at) \
+                 VALUES ('{id}', '{code}', 1, 'o1', 'a1', 'u', '{id}', 'h', 'limit', 'sell', 3500000, 10, 4, 6, 'gtc', 'open', '2026-12-07', {at}, {at})"
+            )
+        };
+        let bar = |code: &str| {
+            format!(
+                "INSERT INTO daily_bars (instrument, day, close, volume, turnover, block_volume, trades, previous_close, closed_at) \
+                 VALUES ('{code}', '2026-12-07', 3500000, 6, 21000000, 2, 1, 3500000, {at})"
+            )
+        };
+        for sql in [
+            order("land", "TPH-LLS-2026"),
+            order("carbon", "TPH-FOR-2025"),
+            bar("TPH-LCI-2026"),
+            bar("TPH-FOR-2025"),
+            format!(
+                "INSERT INTO reserve_operations (id, kind, status, reserve_organization_id, organization_id, client_id, request_hash, instrument, quantity, price, value, wanted_instrument, wanted_price, wanted_quantity, cash, lots, requested_by, created_at) \
+                 VALUES ('s1', 'swap', 'offered', 'r1', 'o1', 'c', 'h', 'TPH-FOR-2025', 100, 5000, 500000, 'TPH-LLS-2026', 3500000, 1, 25000, '[]', 'u', {at})"
+            ),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        Migrator::up(&db, None).await.unwrap();
+        let row = |sql: String| {
+            let db = &db;
+            async move {
+                db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        for (id, want) in [("land", (1_000, 400, 600)), ("carbon", (10, 4, 6))] {
+            let o = row(format!(
+                "SELECT quantity, remaining, filled, price FROM orders WHERE id = '{id}'"
+            ))
+            .await;
+            let got: (i64, i64, i64) = (
+                o.try_get("", "quantity").unwrap(),
+                o.try_get("", "remaining").unwrap(),
+                o.try_get("", "filled").unwrap(),
+            );
+            assert_eq!(got, want, "{backend:?} {id}");
+            assert_eq!(o.try_get::<i64>("", "price").unwrap(), 3_500_000);
+        }
+        for (code, want) in [("TPH-LCI-2026", (600, 200)), ("TPH-FOR-2025", (6, 2))] {
+            let b = row(format!(
+                "SELECT volume, block_volume FROM daily_bars WHERE instrument = '{code}'"
+            ))
+            .await;
+            let got: (i64, i64) = (
+                b.try_get("", "volume").unwrap(),
+                b.try_get("", "block_volume").unwrap(),
+            );
+            assert_eq!(got, want, "{backend:?} {code}");
+        }
+        let s = row("SELECT quantity, wanted_quantity FROM reserve_operations".into()).await;
+        let got: (i64, i64) = (
+            s.try_get("", "quantity").unwrap(),
+            s.try_get("", "wanted_quantity").unwrap(),
+        );
+        assert_eq!(
+            got,
+            (100, 100),
+            "{backend:?}: the swap gives carbon, takes land"
+        );
+    }
+}

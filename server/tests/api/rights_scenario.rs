@@ -36,7 +36,8 @@ async fn eventually(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) ->
     panic!("{path} never got there: {last}");
 }
 
-async fn ok(app: &TestApp, token: &str, path: &str, body: Value, want: u16) -> Value {
+/// `body` posted as `token` answers `want`; the answer.
+pub(crate) async fn ok(app: &TestApp, token: &str, path: &str, body: Value, want: u16) -> Value {
     let (status, v) = app.post_as(token, path, &body).await;
     assert_eq!(status, want, "{path} {body}: {v}");
     v
@@ -203,13 +204,14 @@ async fn rights_are_allocated_converted_traded_pledged_auctioned_surrendered_and
         assert_eq!(agreed["block"]["status"], "accepted", "{agreed}");
 
         // The natural-resources bureau auctions a land indicator it
-        // confirmed; A and B each win half at the uniform price.
+        // confirmed (land counts hundredths of a mu); A and B each win
+        // half at the uniform price.
         ok(
             &app,
             &nr,
             path,
             json!({"bureau_organization_id": land, "organization_id": land, "instrument": code("LCI"),
-                   "quantity": "10", "origin": "verified", "identifier": "土地整治-2026-03"}),
+                   "quantity": "10.5", "origin": "verified", "identifier": "土地整治-2026-03"}),
             201,
         )
         .await;
@@ -219,14 +221,14 @@ async fn rights_are_allocated_converted_traded_pledged_auctioned_surrendered_and
             &nr,
             "/api/v1/market/auctions",
             json!({"organization_id": land, "client_order_id": "land-1", "instrument": code("LCI"),
-                   "quantity": "10", "reserve_price": "30000.00", "min_bid_units": "1",
+                   "quantity": "10.5", "reserve_price": "30000.00", "min_bid_units": "1",
                    "opens_at": app.now().to_rfc3339(), "closes_at": closes.to_rfc3339()}),
             201,
         )
         .await;
         let auction = lot["auction"]["id"].as_str().unwrap().to_string();
         let bids = format!("/api/v1/market/auctions/{auction}/bids");
-        let bid = |org: &str, id: &str, price: &str| json!({"organization_id": org, "client_order_id": id, "price": price, "quantity": "5"});
+        let bid = |org: &str, id: &str, price: &str| json!({"organization_id": org, "client_order_id": id, "price": price, "quantity": "5.25"});
         ok(&app, &a_op, &bids, bid(&a, "a-l", "31000.00"), 201).await;
         ok(&app, &f.buyer_op, &bids, bid(&b, "b-l", "30500.00"), 201).await;
         app.clock.set(closes + Duration::seconds(1));
@@ -275,8 +277,8 @@ async fn rights_are_allocated_converted_traded_pledged_auctioned_surrendered_and
             )
         };
         let auctioned = [
-            row("auction", "LCI", "5", &land, &a),
-            row("auction", "LCI", "5", &land, &b),
+            row("auction", "LCI", "5.25", &land, &a),
+            row("auction", "LCI", "5.25", &land, &b),
         ];
         let sold = row("book", "SO2", "1000", &a, &b);
         let mut today = auctioned.to_vec();

@@ -91,11 +91,11 @@ pub async fn public_trade(
     let (t, deliveries, leaf) = attestation::public_trade(&db, &id).await?;
     Ok(HttpResponse::Ok().json(PublicTrade {
         id: t.id,
+        quantity: crate::market::money::Step::of_code(&t.instrument).show(t.quantity),
         instrument: t.instrument,
         seq: t.seq,
         method: t.method,
         price: yuan(t.price),
-        quantity: t.quantity.to_string(),
         value: t.value.to_string(),
         trading_day: t.trading_day,
         time: t.created_at.to_rfc3339(),

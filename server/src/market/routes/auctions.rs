@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::finance::encumbrance::for_org;
 use crate::market::auctions::{self, AuctionInput, BidInput};
 use crate::market::entity::{auction, AuctionStatus};
-use crate::market::money::yuan;
+use crate::market::money::{yuan, Step};
 use crate::market::rules::MarketRules;
 use crate::pagination::{Page, PageQuery};
 
@@ -50,14 +50,15 @@ pub struct AuctionView {
 
 impl From<auction::Model> for AuctionView {
     fn from(a: auction::Model) -> Self {
+        let step = Step::of_code(&a.instrument);
         AuctionView {
             id: a.id,
             instrument: a.instrument,
             seller_organization_id: a.seller_organization_id,
-            quantity: a.quantity.to_string(),
+            quantity: step.show(a.quantity),
             reserve_price: yuan(a.reserve_price),
-            min_bid_units: a.min_bid_units.to_string(),
-            bidder_cap_units: a.bidder_cap_units.to_string(),
+            min_bid_units: step.show(a.min_bid_units),
+            bidder_cap_units: step.show(a.bidder_cap_units),
             opens_at: a.opens_at.to_rfc3339(),
             closes_at: a.closes_at.to_rfc3339(),
             status: a.status,
@@ -187,11 +188,12 @@ pub async fn get_auction(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let a = auctions::find(db.get_ref(), &id).await?;
+    let step = Step::of_code(&a.instrument);
     let awards = auctions::results(db.get_ref(), &a)
         .await?
         .into_iter()
         .map(|t| Award {
-            quantity: t.quantity.to_string(),
+            quantity: step.show(t.quantity),
             price: yuan(t.price),
         })
         .collect();

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::finance::encumbrance::for_org;
 use crate::market::blocks::{self, Answered, BlockAnswer, BlockInput};
 use crate::market::entity::{block, BlockStatus};
-use crate::market::money::yuan;
+use crate::market::money::{yuan, Step};
 use crate::market::rules::MarketRules;
 use crate::pagination::{Page, PageQuery};
 
@@ -40,13 +40,14 @@ pub struct BlockView {
 
 impl From<block::Model> for BlockView {
     fn from(b: block::Model) -> Self {
+        let step = Step::of_code(&b.instrument);
         BlockView {
             id: b.id,
             instrument: b.instrument,
             seller_organization_id: b.seller_organization_id,
             buyer_organization_id: b.buyer_organization_id,
             price: yuan(b.price),
-            quantity: b.quantity.to_string(),
+            quantity: step.show(b.quantity),
             status: b.status,
             trading_day: b.trading_day,
             sell_order_id: b.sell_order_id,
@@ -301,13 +302,14 @@ pub async fn block_reports(
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit()?;
     let i = crate::market::listing::find(db.get_ref(), &code).await?;
+    let step = i.step();
     let data = blocks::reports(&db, &i.code, limit)
         .await?
         .into_iter()
         .map(|t| BlockReport {
             trading_day: t.trading_day,
             price: yuan(t.price),
-            quantity: t.quantity.to_string(),
+            quantity: step.show(t.quantity),
             value: t.value.to_string(),
             time: t.created_at.to_rfc3339(),
         })

@@ -7,7 +7,6 @@ use crate::auth::extract::Principal;
 use crate::clock::Now;
 use crate::error::ApiError;
 use crate::instruments::{instrument, Class, TradingStatus};
-use crate::market::error::MarketError;
 use crate::market::listing;
 use crate::market::money::{self, yuan};
 use crate::market::rules::MarketRules;
@@ -22,8 +21,8 @@ pub struct PriceBand {
 }
 
 impl PriceBand {
-    fn around(reference: i64, share: rust_decimal::Decimal) -> PriceBand {
-        let (low, high) = money::band(reference, share);
+    fn around(reference: i64, share: rust_decimal::Decimal, step: money::Step) -> PriceBand {
+        let (low, high) = money::band(reference, share, step);
         PriceBand {
             low: yuan(low),
             high: yuan(high),
@@ -51,10 +50,12 @@ pub struct InstrumentView {
     pub band: PriceBand,
     /// Where block trades may be priced today.
     pub block_band: PriceBand,
-    /// Prices are multiples of this (yuan).
+    /// Prices are multiples of this (yuan per unit: 0.01; 1 per mu for
+    /// land).
     #[schema(example = "0.01")]
     pub tick: String,
-    /// Quantities are whole multiples of this many units.
+    /// Quantities are whole multiples of this many units (1; 0.01 mu
+    /// for land).
     #[schema(example = "1")]
     pub quantity_step: String,
     /// Smallest block trade, in units: the instrument's own, or the
@@ -82,9 +83,10 @@ pub struct InstrumentView {
 impl InstrumentView {
     pub fn new(i: instrument::Model, rules: &MarketRules) -> InstrumentView {
         let (block_min_units, fee_rate) = (rules.block_min_of(&i), rules.fee_rate_of(&i));
+        let step = i.step();
         InstrumentView {
-            band: PriceBand::around(i.reference_price, rules.band),
-            block_band: PriceBand::around(i.reference_price, rules.block_band),
+            band: PriceBand::around(i.reference_price, rules.band, step),
+            block_band: PriceBand::around(i.reference_price, rules.block_band, step),
             code: i.code,
             class: i.class,
             vintage: i.vintage,
@@ -92,8 +94,8 @@ impl InstrumentView {
             minor_per_unit: i.minor_per_unit.to_string(),
             status: i.status,
             reference_price: yuan(i.reference_price),
-            tick: "0.01".into(),
-            quantity_step: "1".into(),
+            tick: yuan(step.tick),
+            quantity_step: step.show(1),
             block_min_units: block_min_units.to_string(),
             max_order_units: rules.max_order_units.to_string(),
             fee_rate: fee_rate.normalize().to_string(),
@@ -157,7 +159,7 @@ pub struct ListingInput {
         pattern = "^TPH-(PRJ|FOR|PER|SO2|NOX|COD|NH3N|WCI|WSR|ENU|LCI|LLS)-[0-9]{4}$"
     )]
     pub code: String,
-    /// Yuan per unit, at most two decimals: the reference price until the
+    /// Yuan per unit, on the class's tick: the reference price until the
     /// first close. The guidance price in force is that price: leave this
     /// out, or give the same; without a guidance price it is needed.
     #[schema(example = "36.00")]
@@ -198,8 +200,7 @@ pub async fn list_instrument(
         .reference_price
         .as_deref()
         .map(|p| {
-            money::parse_price(p)
-                .map_err(|e| MarketError::invalid("reference_price", e.to_string()))
+            crate::market::orders::parse_price(money::Step::of(code.class), "reference_price", p)
         })
         .transpose()?;
     let own = listing::OwnRules::parse(body.block_min_units, body.fee_rate.as_deref())?;

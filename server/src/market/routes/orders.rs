@@ -11,7 +11,7 @@ use crate::finance::encumbrance::for_org;
 use crate::market::book;
 use crate::market::entity::{order, trade, OrderKind, OrderStatus};
 use crate::market::lanes::{Done, Lanes, Work};
-use crate::market::money::yuan;
+use crate::market::money::{yuan, Step};
 use crate::market::orders::{self, OrderInput};
 use crate::market::rules::MarketRules;
 use crate::pagination::{Page, PageQuery};
@@ -45,13 +45,14 @@ pub struct TradeView {
 
 impl From<trade::Model> for TradeView {
     fn from(t: trade::Model) -> Self {
+        let step = Step::of_code(&t.instrument);
         TradeView {
             id: t.id,
             instrument: t.instrument,
             seq: t.seq,
             method: t.method,
             price: yuan(t.price),
-            quantity: t.quantity.to_string(),
+            quantity: step.show(t.quantity),
             value: t.value.to_string(),
             buyer_fee: t.buyer_fee.to_string(),
             seller_fee: t.seller_fee.to_string(),
@@ -97,6 +98,7 @@ pub struct OrderView {
 
 impl From<order::Model> for OrderView {
     fn from(o: order::Model) -> Self {
+        let step = Step::of_code(&o.instrument);
         OrderView {
             id: o.id,
             instrument: o.instrument,
@@ -106,9 +108,9 @@ impl From<order::Model> for OrderView {
             kind: o.kind,
             side: o.side,
             price: yuan(o.price),
-            quantity: o.quantity.to_string(),
-            remaining: o.remaining.to_string(),
-            filled: o.filled.to_string(),
+            quantity: step.show(o.quantity),
+            remaining: step.show(o.remaining),
+            filled: step.show(o.filled),
             time_in_force: o.tif,
             status: o.status,
             reason: o.reason,
@@ -157,7 +159,7 @@ pub(super) fn placed_response(placed: orders::Placed) -> HttpResponse {
         (status = 200, description = "Placed before with this `client_order_id` (`replayed`)", body = PlacedView),
         (status = 404, description = "Not an organisation the caller acts for, or not a listed instrument (`not_found`, `param` names it)", content_type = "application/problem+json"),
         (status = 409, description = "Market closed (`market_closed`), instrument suspended (`instrument_suspended`), not enough cash (`insufficient_cash`) or units (`insufficient_units`), units bought today (`t_plus_one`), over the position limit (`position_limit`), `client_order_id` used for another order (`id_reused`), the organisation does not trade (`not_a_participant`)", content_type = "application/problem+json"),
-        (status = 422, description = "Price outside today's band (`outside_band`, `detail` states it); a price off the tick, a quantity of no whole units or over the largest order (`invalid_field`)", content_type = "application/problem+json"),
+        (status = 422, description = "Price outside today's band (`outside_band`, `detail` states it); a price off the tick, a quantity of no whole steps or over the largest order (`invalid_field`)", content_type = "application/problem+json"),
         (status = 503, description = "The instrument has `queue_orders` orders waiting on this replica, or the database cannot be reached (`unavailable`, `Retry-After`); nothing was placed, or the same `client_order_id` replays it", content_type = "application/problem+json")
     )
 )]
@@ -175,7 +177,7 @@ pub async fn place_order(
     let done = match lanes.run(&order.code, work, now).await {
         Ok(done) => done,
         Err(e) => {
-            let units = order.quantity();
+            let units = body.quantity;
             let org = &order.organization_id;
             return Err(for_org(db.get_ref(), e, org, &order.code, units)
                 .await
@@ -380,11 +382,12 @@ pub(super) fn depth_view(
     bids: Vec<(i64, i64, i64)>,
     asks: Vec<(i64, i64, i64)>,
 ) -> Depth {
+    let step = Step::of_code(code);
     let levels = |rows: Vec<(i64, i64, i64)>| {
         rows.into_iter()
             .map(|(price, quantity, orders)| Level {
                 price: yuan(price),
-                quantity: quantity.to_string(),
+                quantity: step.show(quantity),
                 orders,
             })
             .collect()
@@ -424,7 +427,7 @@ impl From<trade::Model> for TapeEntry {
         TapeEntry {
             seq: t.seq,
             price: yuan(t.price),
-            quantity: t.quantity.to_string(),
+            quantity: Step::of_code(&t.instrument).show(t.quantity),
             method: t.method,
             time: t.created_at.to_rfc3339(),
         }
@@ -510,6 +513,7 @@ pub struct BarView {
 
 impl From<crate::market::entity::bar::Model> for BarView {
     fn from(b: crate::market::entity::bar::Model) -> Self {
+        let step = Step::of_code(&b.instrument);
         BarView {
             instrument: b.instrument,
             day: b.day,
@@ -518,9 +522,9 @@ impl From<crate::market::entity::bar::Model> for BarView {
             low: b.low.map(yuan),
             close: yuan(b.close),
             vwap: b.vwap.map(yuan),
-            volume: b.volume.to_string(),
+            volume: step.show(b.volume),
             turnover: b.turnover.to_string(),
-            block_volume: b.block_volume.to_string(),
+            block_volume: step.show(b.block_volume),
             trades: b.trades,
             previous_close: yuan(b.previous_close),
         }
@@ -593,7 +597,7 @@ pub async fn get_bars(
         (status = 200, description = "Picked before with this `client_order_id` (`replayed`)", body = PlacedView),
         (status = 404, description = "Not an organisation the caller acts for, or no such order (`not_found`, `param` names it)", content_type = "application/problem+json"),
         (status = 409, description = "The order is no longer open (`order_not_open`), not among the best levels (`not_pickable`), the taker's own (`self_trade`); market closed, suspended, not enough cash or units, T+1, position limit, `client_order_id` reused, as for orders", content_type = "application/problem+json"),
-        (status = 422, description = "More than the order has left, or no whole units (`invalid_field`); its price outside today's band (`outside_band`)", content_type = "application/problem+json")
+        (status = 422, description = "More than the order has left, or no whole steps (`invalid_field`); its price outside today's band (`outside_band`)", content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/market/picks")]
@@ -678,6 +682,7 @@ pub async fn pickable_orders(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let i = crate::market::listing::find(db.get_ref(), &code).await?;
+    let step = i.step();
     let data = book::pickable(db.get_ref(), &who, &i.code, rules.pick_levels as u64)
         .await?
         .into_iter()
@@ -685,7 +690,7 @@ pub async fn pickable_orders(
             id: o.id,
             side: o.side,
             price: yuan(o.price),
-            remaining: o.remaining.to_string(),
+            remaining: step.show(o.remaining),
             seq: o.seq,
         })
         .collect();
@@ -765,13 +770,16 @@ pub async fn get_positions(
         positions: p
             .positions
             .into_iter()
-            .map(|x| PositionView {
-                instrument: x.instrument,
-                units: x.units.to_string(),
-                in_orders: x.in_orders.to_string(),
-                locked_t_plus_one: x.locked_t_plus_one.to_string(),
-                pledged: x.pledged.to_string(),
-                sellable: x.sellable.to_string(),
+            .map(|x| {
+                let step = Step::of_code(&x.instrument);
+                PositionView {
+                    units: step.show(x.units),
+                    in_orders: step.show(x.in_orders),
+                    locked_t_plus_one: step.show(x.locked_t_plus_one),
+                    pledged: step.show(x.pledged),
+                    sellable: step.show(x.sellable),
+                    instrument: x.instrument,
+                }
             })
             .collect(),
     }))
