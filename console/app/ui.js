@@ -212,6 +212,12 @@ export const count = (/** @type {string | number} */ n) => {
   return frac === undefined ? scaled(whole, 0, 0) : `${scaled(whole, 0, 0)}.${frac}`;
 };
 
+/** Quantities (decimal strings, at most two places: land's hundredths of a mu) added exactly, never as floats. */
+export function sumQuantities(/** @type {string[]} */ quantities) {
+  const hundredths = quantities.reduce((a, q) => a + (fenOf(q) ?? 0n), 0n);
+  return scaled(String(hundredths), 2, 0);
+}
+
 /** Yuan (a decimal string, at most two places) as integer fen, or null. */
 export function fenOf(/** @type {string} */ text) {
   const m = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text.trim());

@@ -13,7 +13,7 @@ import { holds, orgsWith, useMe } from '../session.js';
 import { useOrgNames } from '../orgs.js';
 import { Chart } from '../charts.js';
 import { RegistryFigures } from './explorer/overview.js';
-import { Busy, Field, Page, ProblemNote, Table, count, tonnes, useLoad, yuan } from '../ui.js';
+import { Busy, Field, Page, ProblemNote, Table, count, sumQuantities, tonnes, useLoad, yuan } from '../ui.js';
 
 /** @typedef {import('../api.js').Schemas} Schemas */
 /** @typedef {Schemas['Summary'] & { members?: number, active_members?: number, participants?: number }} MonthFigures */
@@ -121,8 +121,8 @@ function MarketFigures() {
     label: r.instrument.code,
     values: days.map((d) => { const b = r.bars.find((bar) => bar.day === d); return b ? value(b) : null; }),
   }));
-  /** @param {Schemas['BarView'][]} bars @param {'volume' | 'turnover'} field */
-  const total = (bars, field) => bars.reduce((a, b) => a + BigInt(b[field]), 0n).toString();
+  /** @param {Schemas['BarView'][]} bars */
+  const turnover = (bars) => bars.reduce((a, b) => a + BigInt(b.turnover), 0n).toString();
   return html`
     <${Table} caption=${t('stats.market_table', { days: MARKET_DAYS })} rows=${rows} rowKey=${(/** @type {typeof rows[number]} */ r) => r.instrument.code}
       empty=${t('stats.no_instruments')}
@@ -131,8 +131,8 @@ function MarketFigures() {
         [t('market.status'), (/** @type {typeof rows[number]} */ r) => label('trading_status', r.instrument.status)],
         [t('stats.last_day'), (/** @type {typeof rows[number]} */ r) => r.bars.at(-1)?.day ?? '–'],
         [t('market.close'), (/** @type {typeof rows[number]} */ r) => r.bars.at(-1)?.close ?? r.instrument.reference_price],
-        [t('market.volume'), (/** @type {typeof rows[number]} */ r) => `${count(total(r.bars, 'volume'))} ${r.instrument.unit}`],
-        [t('stats.turnover'), (/** @type {typeof rows[number]} */ r) => `${yuan(total(r.bars, 'turnover'))}`],
+        [t('market.volume'), (/** @type {typeof rows[number]} */ r) => `${sumQuantities(r.bars.map((b) => b.volume))} ${r.instrument.unit}`],
+        [t('stats.turnover'), (/** @type {typeof rows[number]} */ r) => `${yuan(turnover(r.bars))}`],
       ]} />
     ${traded.length
       ? html`<${Chart} title=${t('stats.turnover_by_day')} time bars x=${x} xLabels=${days} series=${perInstrument((b) => Number(b.turnover) / 100)} />

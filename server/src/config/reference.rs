@@ -138,7 +138,7 @@ pub const SETTINGS: &[Setting] = &[
     in_section("market", "pick_levels", "5", "price levels of the other side a pick (点选) may choose from"),
     in_section("market", "fee_rate", "\"0\"", "fee on each side of a trade, a share of its value (0 to 0.1), to the instrument's fee account (`fees:market:<code>`), for instruments without their own; an order pays the rate it was entered under"),
     in_section("market", "t_plus_one", "true", "units bought on a trading day can be sold from the next trading day"),
-    in_section("market", "auction_bidder_cap", "\"0.5\"", "largest share of an auction lot one bidder may bid for"),
+    in_section("market", "auction_bidder_cap", "\"0.5\"", "largest share of an auction lot one bidder may bid for (at least one step of the instrument, so a lot of one step can sell)"),
     in_section("market", "auction_min_bid_units", "1000", "smallest bid in a one-way bidding auction, in units, unless the announcement sets its own (Guangdong's rule)"),
     in_section("market", "auction_max_days", "30", "longest an auction may run from its announcement to its close, in days (1 to 366)"),
     in_section("market", "stream_keepalive_secs", "15", "seconds between keep-alive comments on an instrument's live stream (1 to 3600)"),

@@ -197,10 +197,10 @@ pub(crate) fn check_window(
         Some(units) => super::orders::lots(step, "min_bid_units", units)?,
         None => rules.auction_min_bid_units * step.lots_per_unit,
     };
-    let cap = (Decimal::from(quantity) * rules.auction_bidder_cap)
-        .floor()
-        .to_i64()
-        .unwrap_or(0);
+    // At least one step: a lot of one step (a pledge's last unit sold by
+    // its bank) goes to one bidder, as it must.
+    let share = (Decimal::from(quantity) * rules.auction_bidder_cap).floor();
+    let cap = std::cmp::max(share.to_i64().unwrap_or(0), 1);
     if min_bid > quantity {
         return Err(MarketError::invalid(
             "min_bid_units",

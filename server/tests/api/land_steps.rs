@@ -211,5 +211,39 @@ async fn land_trades_in_hundredths_of_a_mu_at_a_yuan_tick() {
             (Some("9.5"), Some("0.75"), Some("8.75")),
             "{pos}"
         );
+
+        // A lot of a single step can be auctioned: the per-bidder cap is
+        // half the lot, but at least a step.
+        let closes = app.now() + chrono::Duration::hours(1);
+        let lot = ok(
+            &app,
+            &a_op,
+            "/api/v1/market/auctions",
+            json!({"organization_id": a, "client_order_id": "L-1", "instrument": code,
+                   "quantity": "0.01", "reserve_price": "35000.00", "min_bid_units": "0.01",
+                   "opens_at": app.now().to_rfc3339(), "closes_at": closes.to_rfc3339()}),
+            201,
+        )
+        .await;
+        assert_eq!(
+            (
+                lot["auction"]["quantity"].as_str(),
+                lot["auction"]["bidder_cap_units"].as_str()
+            ),
+            (Some("0.01"), Some("0.01")),
+            "{lot}"
+        );
+        ok(
+            &app,
+            &f.buyer_op,
+            &format!(
+                "/api/v1/market/auctions/{}/bids",
+                lot["auction"]["id"].as_str().unwrap()
+            ),
+            json!({"organization_id": f.buyer, "client_order_id": "B-L", "price": "35001.00",
+                   "quantity": "0.01"}),
+            201,
+        )
+        .await;
     }
 }

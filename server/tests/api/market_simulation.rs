@@ -23,9 +23,11 @@
 //!   withdrawals still need;
 //! - pledges, their collateral and the banks' and guarantor's cash are the
 //!   pledge model's (`pledges`), and each close valued every live pledge;
-//! - SO2 (kg) and clean-water indicators (m³) trade beside the two forest
-//!   instruments, each in its own unit, and the free SO2 allocations'
-//!   unconverted units never leave their holders except by surrender;
+//! - SO2 (kg) and land indicators (mu, in steps of 0.01 mu at a yuan
+//!   tick) trade beside the two forest instruments, each in its own unit
+//!   and step — the model counts lots and checks every value exact — and
+//!   the free SO2 allocations' unconverted units never leave their
+//!   holders except by surrender;
 //! - SO2 holders surrender for a compliance year whose deadline is the
 //!   run's Wednesday (unconverted units first; refused after it), and
 //!   energy-use rights of that year, moved by transfers, lapse after it:
@@ -80,6 +82,66 @@ pub(crate) fn minor(code: &str) -> i64 {
         .class
         .unit()
         .1
+}
+
+/// Market steps in one unit of `code`: land trades in hundredths of a mu,
+/// everything else in whole units (the API's `quantity_step`, counted here
+/// on its own). The model counts every quantity in these lots.
+pub(crate) fn lots_per_unit(code: &str) -> i64 {
+    if code.starts_with("TPH-LCI-") || code.starts_with("TPH-LLS-") {
+        100
+    } else {
+        1
+    }
+}
+
+/// The price tick of `code`, fen: one yuan a mu for land, a fen otherwise.
+fn price_tick(code: &str) -> i64 {
+    lots_per_unit(code)
+}
+
+/// `lots` of `code` as the API writes a quantity (`"0.25"` mu).
+pub(crate) fn units_text(code: &str, lots: i64) -> String {
+    (Decimal::from(lots) / Decimal::from(lots_per_unit(code)))
+        .normalize()
+        .to_string()
+}
+
+/// A quantity the API wrote, in lots of `code`.
+pub(crate) fn lots_of(code: &str, text: &str) -> i64 {
+    let lots =
+        text.parse::<Decimal>().expect("a decimal quantity") * Decimal::from(lots_per_unit(code));
+    assert!(lots.fract().is_zero(), "{text} of {code} is no whole step");
+    lots.to_i64().unwrap()
+}
+
+/// What `lots` of `code` at `price` fen a unit are worth: exact, because
+/// every price of land is on its yuan tick.
+pub(crate) fn value_of(code: &str, price: i64, lots: i64) -> i64 {
+    let per = lots_per_unit(code);
+    assert_eq!(
+        price * lots % per,
+        0,
+        "{lots} lots of {code} at {price} fen"
+    );
+    price * lots / per
+}
+
+/// Ledger minor units in `lots` of `code`.
+pub(crate) fn grams_of(code: &str, lots: i64) -> i64 {
+    lots * minor(code) / lots_per_unit(code)
+}
+
+/// A random quantity of `code` in lots: `lo` to `lo + span − 1` whole
+/// units, and for land a random part of a further mu.
+fn some_lots(rng: &mut Rng, code: &str, lo: i64, span: u64) -> i64 {
+    let units = lo + rng.below(span) as i64;
+    let per = lots_per_unit(code);
+    if per == 1 {
+        units
+    } else {
+        units * per + rng.below(per as u64) as i64
+    }
 }
 
 /// The market-wide fee on each side: 5 in 10,000 of the value.
@@ -452,7 +514,8 @@ async fn random_market_operations_keep_every_invariant() {
                     } else {
                         60 + 5 * rng.below(6) as i64
                     };
-                    let cut = w.instruments[i].reference * percent / 100 / 5 * 5;
+                    let grid = std::cmp::max(5, price_tick(&w.instruments[i].code));
+                    let cut = w.instruments[i].reference * percent / 100 / grid * grid;
                     let gov = app.token(&w.gov.0).await;
                     let (status, g) = app
                         .post_as(
@@ -470,7 +533,8 @@ async fn random_market_operations_keep_every_invariant() {
                 if morning < 4 {
                     let i = rng.below(w.instruments.len() as u64) as usize;
                     let reference = w.instruments[i].reference;
-                    let floor = reference - tick(reference) * rng.below(7) as i64;
+                    let floor =
+                        reference - tick(&w.instruments[i].code, reference) * rng.below(7) as i64;
                     let gov = app.token(&w.gov.0).await;
                     let (status, g) = app
                         .post_as(
@@ -529,9 +593,27 @@ async fn random_market_operations_keep_every_invariant() {
             .await
             .unwrap()
             .len();
+        let land_code = w
+            .instruments
+            .iter()
+            .map(|i| i.code.clone())
+            .find(|c| lots_per_unit(c) > 1)
+            .expect("a land instrument");
+        let land = trade::Entity::find()
+            .filter(trade::Column::Instrument.eq(land_code.as_str()))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert!(
+            ops < 720 || land.iter().any(|t| t.quantity % 100 != 0),
+            "{backend:?}: a full run trades land in parts of a mu"
+        );
         eprintln!(
-            "{backend:?}: {done} operations in {round} rounds over {days} closes; {} trades; {below_floor} orders cancelled by floors; {} kg of SO2 surrendered, {} tce of energy-use rights expired{}; {totals:?}",
+            "{backend:?}: {done} operations in {round} rounds over {days} closes; {} trades, {} of land ({} mu, {} of it in parts of a mu); {below_floor} orders cancelled by floors; {} kg of SO2 surrendered, {} tce of energy-use rights expired{}; {totals:?}",
             trade::Entity::find().all(&app.db).await.unwrap().len(),
+            land.len(),
+            units_text(&land_code, land.iter().map(|t| t.quantity).sum()),
+            land.iter().filter(|t| t.quantity % 100 != 0).count(),
             w.rights.surrendered / minor(&w.rights.so2),
             w.rights.expired / minor(&w.rights.lapsing),
             if w.rights.lapsed { "" } else { " (the run ended before they lapsed)" },
@@ -755,8 +837,9 @@ async fn unconverted_stay(db: &DatabaseConnection, w: &World, context: &str) {
 /// allocated free of charge to two enterprises (the reserve platform's
 /// fund takes their conversions), 4,000 of each 5,000 kg converted and
 /// 1,000 left unconverted, their verified use for the year recorded (3,000
-/// kg each, surrendered during the run), and clean-water increment
-/// indicators confirmed for two others; both listed at their guidance
+/// kg each, surrendered during the run), and construction-land linkage
+/// indicators (300.5 mu, traded in hundredths) confirmed for two others;
+/// both listed at their guidance
 /// prices. The same two hold energy-use rights of the year, 800 tce each
 /// of which 500 converted, that only move by transfer and lapse after
 /// `last_day`. A third enterprise is allocated 3,000 kg of the SO2 for
@@ -772,12 +855,12 @@ async fn rights(
     last_day: NaiveDate,
 ) -> (HashMap<(usize, String), i64>, Rights) {
     let (ecology, eco) = crate::helpers::bureau(app, g, "ecology", 7).await;
-    let (water, wat) = crate::helpers::bureau(app, g, "water", 8).await;
+    let (land, nr) = crate::helpers::bureau(app, g, "natural_resources", 8).await;
     let (economy, econ) = crate::helpers::bureau(app, g, "economic_development", 9).await;
     let so2 = format!("TPH-SO2-{compliance_year}");
-    let wci = format!("TPH-WCI-{}", app.year());
+    let lls = format!("TPH-LLS-{}", app.year());
     let enu = format!("TPH-ENU-{compliance_year}");
-    for (code, price) in [(&so2, "4.80"), (&wci, "2.50")] {
+    for (code, price) in [(&so2, "4.80"), (&lls, "720.00")] {
         let (status, i) = app
             .post_as(
                 &g.gov,
@@ -793,7 +876,7 @@ async fn rights(
             floor: None,
         });
     }
-    for (code, price) in [(&so2, "4.80"), (&wci, "2.50"), (&enu, "80.00")] {
+    for (code, price) in [(&so2, "4.80"), (&lls, "720.00"), (&enu, "80.00")] {
         let (status, v) = app
             .post_as(
                 &g.gov,
@@ -860,11 +943,11 @@ async fn rights(
     for n in [0usize, 3] {
         let (status, a) = app
             .post_as(
-                &wat,
+                &nr,
                 "/api/v1/rights/allocations",
-                &json!({"bureau_organization_id": water, "organization_id": traders[n].org,
-                        "instrument": wci, "quantity": "3000", "origin": "verified",
-                        "identifier": format!("SIM-WCI-{n}")}),
+                &json!({"bureau_organization_id": land, "organization_id": traders[n].org,
+                        "instrument": lls, "quantity": "300.5", "origin": "verified",
+                        "identifier": format!("SIM-LLS-{n}")}),
             )
             .await;
         assert_eq!(status, 201, "{a}");
@@ -900,17 +983,19 @@ async fn rights(
 /// The guarantor's cash, fen (a million yuan).
 const GUARANTOR_CASH: i64 = 100_000_000;
 
-/// The grid prices are drawn on: 5 fen at 36.00 yuan, 1 fen under 14.40
-/// (a kilogram of SO2 at 4.80), so every instrument's draws fall inside
-/// its bands alike.
-pub(crate) fn tick(reference: i64) -> i64 {
-    (reference / 720).max(1)
+/// The grid prices of `code` are drawn on: 5 fen at 36.00 yuan, 1 fen
+/// under 14.40 (a kilogram of SO2 at 4.80), so every instrument's draws
+/// fall inside its bands alike; a whole number of the instrument's ticks
+/// (land's yuan).
+pub(crate) fn tick(code: &str, reference: i64) -> i64 {
+    let t = price_tick(code);
+    ((reference / 720).max(1) + t - 1) / t * t
 }
 
 /// A price on the grid around the reference, inside the ±10 % band.
-fn book_price(rng: &mut Rng, reference: i64) -> i64 {
+fn book_price(rng: &mut Rng, code: &str, reference: i64) -> i64 {
     let steps = rng.below(13) as i64 - 6;
-    reference + tick(reference) * steps
+    reference + tick(code, reference) * steps
 }
 
 fn next_op(
@@ -929,16 +1014,17 @@ fn next_op(
         0..=39 => {
             let side = if rng.below(2) == 0 { "buy" } else { "sell" };
             let tif = *rng.pick(&["gtc", "gtc", "day", "day", "ioc"]);
-            let qty = 1 + rng.below(40) as i64;
+            let qty = some_lots(rng, &instr.code, 1, 40);
+            let text = units_text(&instr.code, qty);
             let (price, quantity, refused) = match rng.below(25) {
-                0 => (yuan(instr.reference * 12 / 10), qty.to_string(), true),
-                1 => (format!("{}1", yuan(instr.reference)), qty.to_string(), true),
+                0 => (yuan(instr.reference * 12 / 10), text, true),
+                1 => (format!("{}1", yuan(instr.reference)), text, true),
                 2 => (yuan(instr.reference), "0".into(), true),
                 _ => {
-                    let price = book_price(rng, instr.reference);
+                    let price = book_price(rng, &instr.code, instr.reference);
                     // Below a floor: refused too.
                     let below = instr.floor.is_some_and(|f| price < f);
-                    (yuan(price), qty.to_string(), below)
+                    (yuan(price), text, below)
                 }
             };
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
@@ -1014,14 +1100,14 @@ fn next_op(
                     return Ok(vec![Event::Nothing]);
                 }
                 let target = &orders[(which % orders.len() as u64) as usize];
-                let left: i64 = target["remaining"].as_str().unwrap().parse().unwrap();
+                let left = lots_of(&instr.code, target["remaining"].as_str().unwrap());
                 let qty = if too_much {
                     left + 1
                 } else {
                     1 + (part % left as u64) as i64
                 };
                 let body = json!({"organization_id": trader.org, "client_order_id": client,
-                                  "order_id": target["id"], "quantity": qty.to_string()});
+                                  "order_id": target["id"], "quantity": units_text(&instr.code, qty)});
                 let (status, o) = app
                     .post_as(&trader.token, "/api/v1/market/picks", &body)
                     .await;
@@ -1086,12 +1172,13 @@ fn next_op(
         // Block proposals to another participant, inside the ±30 % band.
         73..=78 => {
             let buyer = (t + 1 + rng.below(w.traders.len() as u64 - 1) as usize) % w.traders.len();
-            let price = instr.reference + tick(instr.reference) * (rng.below(121) as i64 - 60);
+            let price =
+                instr.reference + tick(&instr.code, instr.reference) * (rng.below(121) as i64 - 60);
             let below = instr.floor.is_some_and(|f| price < f);
-            let qty = 5 + rng.below(26) as i64;
+            let qty = some_lots(rng, &instr.code, 5, 26);
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
                               "instrument": instr.code, "buyer_organization_id": w.traders[buyer].org,
-                              "price": yuan(price), "quantity": qty.to_string()});
+                              "price": yuan(price), "quantity": units_text(&instr.code, qty)});
             async move {
                 let (status, b) = app
                     .post_as(&trader.token, "/api/v1/market/blocks", &body)
@@ -1137,11 +1224,11 @@ fn next_op(
                     return Ok(vec![Event::Nothing]);
                 }
                 let tr = &b["trade"];
-                if (tr["price"].as_str(), tr["quantity"].as_str())
-                    != (
-                        Some(yuan(p.price).as_str()),
-                        Some(p.qty.to_string().as_str()),
-                    )
+                let code = tr["instrument"].as_str().unwrap_or_default();
+                if (
+                    tr["price"].as_str(),
+                    tr["quantity"].as_str().map(|q| lots_of(code, q)),
+                ) != (Some(yuan(p.price).as_str()), Some(p.qty))
                 {
                     return Err(format!("block {} settled as {tr}", p.id));
                 }
@@ -1154,12 +1241,12 @@ fn next_op(
         }
         // An auction lot on an instrument without one today.
         85..=87 if !w.lots.iter().any(|l| l.code == instr.code) => {
-            let qty = 20 + rng.below(41) as i64;
-            let reserve =
-                (instr.reference - 10 * tick(instr.reference)).max(instr.floor.unwrap_or(0));
+            let qty = some_lots(rng, &instr.code, 20, 41);
+            let reserve = (instr.reference - 10 * tick(&instr.code, instr.reference))
+                .max(instr.floor.unwrap_or(0));
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
-                              "instrument": instr.code, "quantity": qty.to_string(),
-                              "reserve_price": yuan(reserve), "min_bid_units": "1",
+                              "instrument": instr.code, "quantity": units_text(&instr.code, qty),
+                              "reserve_price": yuan(reserve), "min_bid_units": units_text(&instr.code, 1),
                               "opens_at": app.now().to_rfc3339(), "closes_at": auctions_close.to_rfc3339()});
             // Held back so no second lot is announced before this answers.
             w.lots.push(Lot {
@@ -1178,11 +1265,10 @@ fn next_op(
                 if status == 409 {
                     return Ok(vec![Event::Nothing]);
                 }
-                let cap: i64 = a["auction"]["bidder_cap_units"]
-                    .as_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                let cap = lots_of(
+                    &instr.code,
+                    a["auction"]["bidder_cap_units"].as_str().unwrap(),
+                );
                 Ok(vec![Event::Announced(
                     a["auction"]["id"].as_str().unwrap().to_string(),
                     instr.code,
@@ -1198,14 +1284,15 @@ fn next_op(
             let open: Vec<&Lot> = w.lots.iter().filter(|l| !l.id.is_empty()).collect();
             let lot = (*rng.pick(&open)).clone();
             let low = rng.below(12) == 0;
+            let grid = tick(&lot.code, lot.reserve);
             let price = if low {
-                lot.reserve - tick(lot.reserve)
+                lot.reserve - grid
             } else {
-                lot.reserve + tick(lot.reserve) * rng.below(15) as i64
+                lot.reserve + grid * rng.below(15) as i64
             };
             let qty = 1 + rng.below(lot.cap.max(1) as u64 / 2 + 1) as i64;
             let body = json!({"organization_id": trader.org, "client_order_id": w.client_id(),
-                              "price": yuan(price), "quantity": qty.to_string()});
+                              "price": yuan(price), "quantity": units_text(&lot.code, qty)});
             async move {
                 let (status, o) = app
                     .post_as(
@@ -1241,13 +1328,13 @@ fn next_op(
         95..=96 if t != w.reserve => {
             let client_id = w.client_id();
             let (reserve, keeper) = (w.traders[w.reserve].org.clone(), w.keeper.1.clone());
-            let units = 1 + rng.below(5) as i64;
+            let units = some_lots(rng, &instr.code, 1, 5);
             let answer = *rng.pick(&["accept", "accept", "decline", "withdraw", "leave"]);
             let twice = rng.below(4) == 0;
             let guidance = instr.guidance;
             async move {
                 let offer = json!({"organization_id": trader.org, "reserve_organization_id": reserve,
-                                   "client_id": client_id, "instrument": instr.code, "quantity": units.to_string()});
+                                   "client_id": client_id, "instrument": instr.code, "quantity": units_text(&instr.code, units)});
                 let (status, o) = app
                     .post_as(&trader.token, "/api/v1/reserve/buy-backs", &offer)
                     .await;
@@ -1265,7 +1352,7 @@ fn next_op(
                     }
                 }
                 let value = fen_of(o["value"].as_str().unwrap_or("0"));
-                if value != guidance * units {
+                if value != value_of(&instr.code, guidance, units) {
                     return Err(format!("a buy-back of {units} not at the guidance price: {o}"));
                 }
                 let path = |what: &str| format!("/api/v1/reserve/operations/{}/{what}", o["id"].as_str().unwrap());
@@ -1535,8 +1622,9 @@ fn journal(w: &mut World, ledger: &mut Expected, events: &[Event]) {
             Event::SoldToReserve(t, code, units, value) => {
                 *ledger.cash.entry(*t).or_default() += value;
                 *ledger.cash.entry(w.reserve).or_default() -= value;
-                *ledger.units.entry((*t, code.clone())).or_default() -= units * minor(code);
-                *ledger.units.entry((w.reserve, code.clone())).or_default() += units * minor(code);
+                *ledger.units.entry((*t, code.clone())).or_default() -= grams_of(code, *units);
+                *ledger.units.entry((w.reserve, code.clone())).or_default() +=
+                    grams_of(code, *units);
             }
             _ => {}
         }
@@ -1840,9 +1928,7 @@ async fn replay(
                         body["organization"].as_str(),
                         body["side"].as_str(),
                         body["price"].as_str(),
-                        body["quantity"]
-                            .as_str()
-                            .and_then(|q| q.parse::<i64>().ok()),
+                        body["quantity"].as_str().map(|q| lots_of(sent_code, q)),
                         body["time_in_force"].as_str(),
                         body["picked"].as_str(),
                     ),
@@ -2052,14 +2138,20 @@ async fn check_bars(db: &DatabaseConnection, w: &mut World, day: &str, context: 
             .filter(|t| t.method == "book" || t.method == "pick")
             .collect();
         let volume: i64 = book.iter().map(|t| t.quantity).sum();
-        let turnover: i64 = book.iter().map(|t| t.price * t.quantity).sum();
+        let turnover: i64 = book
+            .iter()
+            .map(|t| value_of(&i.code, t.price, t.quantity))
+            .sum();
+        // The average price a unit, to the instrument's tick.
+        let (per, grid) = (lots_per_unit(&i.code), price_tick(&i.code));
         let close = if volume == 0 {
             i.reference
         } else {
-            (Decimal::from(turnover) / Decimal::from(volume))
+            (Decimal::from(turnover * per) / Decimal::from(volume * grid))
                 .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
                 .to_i64()
                 .unwrap()
+                * grid
         };
         let b = bar::Entity::find()
             .filter(bar::Column::Instrument.eq(i.code.as_str()))
@@ -2131,7 +2223,12 @@ impl Expected {
                 .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
                 .to_i64()
                 .unwrap();
-            assert_eq!(t.value, t.price * t.quantity, "trade {} value", t.id);
+            assert_eq!(
+                t.value,
+                value_of(&t.instrument, t.price, t.quantity),
+                "trade {} value",
+                t.id
+            );
             assert_eq!(
                 (t.buyer_fee, t.seller_fee),
                 (fee, fee),
@@ -2145,17 +2242,18 @@ impl Expected {
             *self.cash.entry(b).or_default() -= t.value + fee;
             *self.cash.entry(s).or_default() += t.value - fee;
             *self.fees.entry(t.instrument.clone()).or_default() += 2 * fee;
-            let g = t.quantity * minor(&t.instrument);
+            let g = grams_of(&t.instrument, t.quantity);
             *self.units.entry((b, t.instrument.clone())).or_default() += g;
             *self.units.entry((s, t.instrument.clone())).or_default() -= g;
         }
     }
 }
 
-/// What a buy of `remaining` at `limit` holds: the value, the most its
-/// fees can be (rounded up) and a fen per unit for each fill's rounding.
-fn buy_hold(limit: i64, remaining: i64, rate: Decimal) -> i64 {
-    let value = limit * remaining;
+/// What a buy of `remaining` lots of `code` at `limit` holds: the value,
+/// the most its fees can be (rounded up) and a fen per lot for each
+/// fill's rounding.
+fn buy_hold(code: &str, limit: i64, remaining: i64, rate: Decimal) -> i64 {
+    let value = value_of(code, limit, remaining);
     let fee = (Decimal::from(value) * rate).ceil().to_i64().unwrap();
     value + fee + remaining
 }
@@ -2236,7 +2334,7 @@ async fn check(
     for t in trade::Entity::find().all(db).await.unwrap() {
         assert_eq!(
             delivered.get(&t.id).copied(),
-            Some(t.quantity * minor(&t.instrument)),
+            Some(grams_of(&t.instrument, t.quantity)),
             "{context}: deliveries of {}",
             t.id
         );
@@ -2398,7 +2496,14 @@ async fn check(
                 o.status == OrderStatus::Open
                     || (o.status == OrderStatus::Pending && o.kind == OrderKind::Bid)
             })
-            .map(|o| buy_hold(o.price, o.remaining, rate_of(w, &o.instrument)))
+            .map(|o| {
+                buy_hold(
+                    &o.instrument,
+                    o.price,
+                    o.remaining,
+                    rate_of(w, &o.instrument),
+                )
+            })
             .sum::<i64>()
             + withdrawals
                 .iter()
@@ -2429,12 +2534,12 @@ async fn check(
                 .filter(|o| o.instrument == i.code && o.side == "sell")
                 .filter(|o| !pledge_sales.contains(&o.id))
                 .filter(|o| matches!(o.status, OrderStatus::Open | OrderStatus::Pending))
-                .map(|o| o.remaining * minor(&o.instrument))
+                .map(|o| grams_of(&o.instrument, o.remaining))
                 .sum();
             let offered: i64 = offers
                 .iter()
                 .filter(|o| o.organization_id == t.org && o.instrument == i.code)
-                .map(|o| o.quantity * minor(&o.instrument))
+                .map(|o| grams_of(&o.instrument, o.quantity))
                 .sum();
             let pledged = pledged.get(&(n, i.code.clone())).copied().unwrap_or(0);
             let unconverted = w

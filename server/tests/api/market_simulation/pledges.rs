@@ -806,7 +806,12 @@ fn due(p: &Pl, today: NaiveDate) -> bool {
 /// the other bank; a third name the guarantor. Then mostly answered at once.
 fn apply(rng: &mut Rng, w: &mut World, app: &Arc<TestApp>, today: NaiveDate) -> Op {
     let t = rng.below(w.reserve as u64) as usize;
-    let i = rng.below(w.instruments.len() as u64) as usize;
+    // This model counts pledged units whole: land, in hundredths of a mu,
+    // is pledged in the black-box tests (`land_steps`).
+    let whole: Vec<usize> = (0..w.instruments.len())
+        .filter(|&i| super::lots_per_unit(&w.instruments[i].code) == 1)
+        .collect();
+    let i = *rng.pick(&whole);
     let code = w.instruments[i].code.clone();
     let behind: Vec<Pl> = w
         .fin
@@ -1239,7 +1244,7 @@ fn enforce(
         .unwrap()
         .clone();
     let reserve_price =
-        (instr.reference - 10 * tick(instr.reference)).max(instr.floor.unwrap_or(0));
+        (instr.reference - 10 * tick(&instr.code, instr.reference)).max(instr.floor.unwrap_or(0));
     let units = w.fin.units[&p.root];
     let mut value = units * instr.guidance;
     let waiting = match (&p.enforcement, p.enforcement_open) {
@@ -1391,7 +1396,7 @@ fn wrong(rng: &mut Rng, w: &mut World, app: &Arc<TestApp>, live: &[Pl]) -> Op {
             .find(|i| i.code == p.code)
             .unwrap()
             .reference;
-        reference + 8 * tick(reference)
+        reference + 8 * tick(&p.code, reference)
     });
     let kind = rng.below(5);
     let client_id = w.client_id();
