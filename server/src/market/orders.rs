@@ -46,7 +46,8 @@ pub struct OrderInput {
     #[schema(example = "TPH-FOR-2025")]
     pub instrument: String,
     pub side: Side,
-    /// Yuan per unit, a multiple of the tick (0.01), inside today's band.
+    /// Yuan per unit, a multiple of the instrument's tick (0.01; 1 per mu of
+    /// land), inside today's band.
     #[schema(example = "36.50")]
     pub price: String,
     /// Units, a whole number of the instrument's steps (`quantity_step`:
