@@ -38,6 +38,7 @@ mod m20261207_000032_right_allocations;
 mod m20261207_000033_right_compliance;
 mod m20261207_000034_right_instalments;
 mod m20261208_000035_land_lots;
+mod m20261208_000036_notifications;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000033_right_compliance::Migration),
             Box::new(m20261207_000034_right_instalments::Migration),
             Box::new(m20261208_000035_land_lots::Migration),
+            Box::new(m20261208_000036_notifications::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ use crate::{accounts, audit, auth, estimates, health, orgs, partners, registry, 
         (name = "rewards", description = "The rewards catalogue and redeeming points"),
         (name = "partners", description = "Trip feeds of transit operators and bike-share schemes: partner keys, persons' linked cards, the signed feed"),
         (name = "reviews", description = "Trips sent to review, decided by the service centre's verifiers"),
+        (name = "notifications", description = "A person's inbox: what happened to them, read state, and which kinds reach them"),
         (name = "registry", description = "Enterprise projects and forest sinks: public notice, monitoring reports and verification, issuance with serial numbers, transfers, retirements and certificates"),
         (name = "market", description = "Trading credited reductions: instruments and their listing, cash deposited and withdrawn through a settlement bank; public market data"),
         (name = "pricing", description = "Guidance prices: published versions per instrument with tiers by district and kind of organisation, floors, an organisation's applicable price"),
@@ -77,6 +78,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(auth::routes::refresh_tokens)
         .service(auth::routes::logout)
         .service(crate::me::me)
+        .service(crate::notifications::routes::inbox)
+        .service(crate::notifications::routes::mark_read)
+        .service(crate::notifications::routes::get_settings)
+        .service(crate::notifications::routes::set_setting)
         .service(orgs::routes::create_organization)
         .service(orgs::routes::list_organizations)
         .service(orgs::routes::get_organization)

@@ -27,6 +27,7 @@ pub mod ledger;
 pub mod market;
 pub mod me;
 pub mod methodologies;
+pub mod notifications;
 pub mod orgs;
 pub mod pagination;
 pub mod partners;

@@ -145,8 +145,8 @@ pub async fn decide(
             format!("this application was already {}", status_word(org.status)),
         ));
     }
-    if approve {
-        if let Some(user) = &org.applied_by {
+    if let Some(user) = &org.applied_by {
+        if approve {
             insert_grant(
                 &txn,
                 user,
@@ -157,6 +157,19 @@ pub async fn decide(
             )
             .await?;
         }
+        crate::notifications::notify(
+            &txn,
+            user,
+            crate::notifications::Kind::OrganizationDecided,
+            serde_json::json!({
+                "organization_id": org.id,
+                "name": org.name,
+                "status": org.status,
+                "reason": org.decision_reason,
+            }),
+            now,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(org)
@@ -311,14 +324,15 @@ pub async fn memberships(
 }
 
 pub async fn decide_membership(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     who: &Principal,
     org_id: &str,
     membership_id: &str,
     approve: bool,
     now: DateTime<FixedOffset>,
 ) -> Result<membership::Model, OrgError> {
-    let org = get(db, who, org_id).await?;
+    let txn = crate::db::begin_write(db).await?;
+    let org = get(&txn, who, org_id).await?;
     if !manages(who, &org) {
         return Err(OrgError::Forbidden(
             "only the organisation's staff and administrators decide memberships",
@@ -327,7 +341,7 @@ pub async fn decide_membership(
     let find_it = || {
         membership::Entity::find_by_id(membership_id.to_string())
             .filter(membership::Column::OrganizationId.eq(org.id.as_str()))
-            .one(db)
+            .one(&txn)
     };
     find_it().await?.ok_or(OrgError::NotFound)?;
     // Conditional on `pending`, so of two deciders at once one wins.
@@ -347,7 +361,7 @@ pub async fn decide_membership(
         .col_expr(membership::Column::DecidedAt, Expr::value(now))
         .filter(membership::Column::Id.eq(membership_id))
         .filter(membership::Column::Status.eq(Status::Pending))
-        .exec(db)
+        .exec(&txn)
         .await?;
     let m = find_it().await?.ok_or(OrgError::NotFound)?;
     if changed.rows_affected != 1 {
@@ -356,6 +370,19 @@ pub async fn decide_membership(
             format!("this request was already {}", status_word(m.status)),
         ));
     }
+    crate::notifications::notify(
+        &txn,
+        &m.user_id,
+        crate::notifications::Kind::MembershipDecided,
+        serde_json::json!({
+            "organization_id": org.id,
+            "membership_id": m.id,
+            "status": m.status,
+        }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
     Ok(m)
 }
 

@@ -242,6 +242,29 @@ async fn settle_held(
     Ok(Some(decided))
 }
 
+/// Tells the trip's person of a verifier's decision, in its transaction.
+async fn tell(
+    txn: &DatabaseTransaction,
+    decided: &trip::Model,
+    reason: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), DbErr> {
+    crate::notifications::notify(
+        txn,
+        &decided.user_id,
+        crate::notifications::Kind::TripReviewed,
+        serde_json::json!({
+            "trip_id": decided.id,
+            "status": decided.status.as_str(),
+            "reason": reason,
+            "credited_g": decided.credited_g.to_string(),
+            "points": decided.points.to_string(),
+        }),
+        now,
+    )
+    .await
+}
+
 /// A reviewer's verdict on one trip.
 pub struct Ruling<'a> {
     pub approve: bool,
@@ -293,6 +316,7 @@ pub async fn decide(
             txn.rollback().await?;
             return Err(ReviewError::AlreadyDecided(found.status.as_str().into()));
         };
+        tell(&txn, &decided, reason, now).await?;
         txn.commit().await?;
         if decided.status == TripStatus::Rejected {
             // Its grams leave the month's rankings again.
@@ -324,6 +348,7 @@ pub async fn decide(
         return Err(ReviewError::AlreadyDecided(found.status.as_str().into()));
     };
     let credited = decided.status == TripStatus::Credited && decided.credited_g > 0;
+    tell(&txn, &decided, reason, now).await?;
     txn.commit().await?;
     if credited {
         leaderboard::record_credit(

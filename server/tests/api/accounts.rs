@@ -295,6 +295,18 @@ async fn every_object_route_refuses_the_wrong_user() {
             &["operator", "admin"],
             403,
         ));
+        // A person's notifications are theirs alone: the operator was told
+        // of the organisation's approval.
+        let (_, told) = app.get_as(&operator, "/api/v1/me/notifications").await;
+        let notification = told["data"][0]["id"].as_str().unwrap().to_string();
+        rows.push((
+            "/api/v1/me/notifications/{id}/read",
+            Method::POST,
+            format!("/api/v1/me/notifications/{notification}/read"),
+            None,
+            &["operator"],
+            404,
+        ));
         // A person's trips are theirs alone (reviewers get their own route).
         rows.push((
             "/api/v1/trips/{id}",

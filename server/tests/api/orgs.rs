@@ -145,6 +145,23 @@ async fn an_enterprise_applies_and_government_approves() {
         assert_eq!(status, 200);
         assert_eq!(approved["status"], "approved");
         assert_eq!(approved["decision_reason"], "材料齐全");
+        // The applicant is told, with the reason.
+        let (_, told) = app.get_as(&applicant, "/api/v1/me/notifications").await;
+        assert_eq!(
+            (
+                told["data"][0]["kind"].as_str(),
+                told["data"][0]["body"]["organization_id"].as_str(),
+                told["data"][0]["body"]["status"].as_str(),
+                told["data"][0]["body"]["reason"].as_str()
+            ),
+            (
+                Some("organization_decided"),
+                Some(id.as_str()),
+                Some("approved"),
+                Some("材料齐全")
+            ),
+            "{told}"
+        );
         let (status, p) = app
             .post_as(
                 &g.admin,
@@ -237,6 +254,30 @@ async fn civil_servants_join_their_department() {
         assert_eq!(
             (status, decided["status"].as_str()),
             (200, Some("approved"))
+        );
+        // The clerk is told, in their inbox; the department's staff are not.
+        let (_, told) = app.get_as(&clerk, "/api/v1/me/notifications").await;
+        assert_eq!(
+            (
+                told["data"][0]["kind"].as_str(),
+                told["data"][0]["body"]["membership_id"].as_str(),
+                told["data"][0]["body"]["status"].as_str()
+            ),
+            (
+                Some("membership_decided"),
+                Some(mid.as_str()),
+                Some("approved")
+            ),
+            "{told}"
+        );
+        let (_, staff) = app.get_as(&g.gov, "/api/v1/me/notifications").await;
+        assert!(
+            staff["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["kind"] != "membership_decided"),
+            "{staff}"
         );
         let (status, _) = app
             .post_as(

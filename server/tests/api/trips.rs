@@ -771,3 +771,154 @@ async fn old_traces_are_erased() {
         );
     }
 }
+
+/// The person's inbox tells of each verifier's decision the moment it is
+/// made, with the reason; read state and pages are theirs alone; a kind
+/// switched off is no longer written.
+#[tokio::test]
+async fn the_inbox_tells_a_person_of_their_reviewed_trips() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| s.trip_rules.self_declared_review = true).await;
+        let reviewer = verifier(&app).await;
+        let person = app.signed_in("walker@lz.cn").await;
+        let other = app.signed_in("other@lz.cn").await;
+        let t0 = base_time(&app);
+        let mut ids = Vec::new();
+        for h in 0..3 {
+            let (_, t) = app
+                .post_as(
+                    &person,
+                    "/api/v1/trips",
+                    &commute(t0 + Duration::hours(h), 30, false),
+                )
+                .await;
+            assert_eq!(t["status"], "pending_review", "{t}");
+            ids.push(t["id"].as_str().unwrap().to_string());
+        }
+        let inbox = |token: &str, query: &str| {
+            let (app, token) = (&app, token.to_string());
+            let path = format!("/api/v1/me/notifications{query}");
+            async move {
+                let (status, v) = app.get_as(&token, &path).await;
+                assert_eq!(status, 200, "{v}");
+                v
+            }
+        };
+        assert_eq!(inbox(&person, "").await["data"], json!([]));
+        let decide = |id: &str, decision: &str, reason: &str| {
+            let path = format!("/api/v1/reviews/trips/{id}");
+            let body = json!({"decision": decision, "reason": reason});
+            let (app, reviewer) = (&app, &reviewer);
+            async move {
+                let (status, v) = app.post_as(reviewer, &path, &body).await;
+                assert_eq!(status, 200, "{v}");
+            }
+        };
+        decide(&ids[0], "approve", "路线与时刻表一致").await;
+        decide(&ids[1], "reject", "行程时间与站点不符").await;
+        let all = inbox(&person, "").await;
+        let rows = all["data"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{all}");
+        // Newest first: the rejection, with the reviewer's reason.
+        assert_eq!(
+            (
+                rows[0]["kind"].as_str(),
+                rows[0]["body"]["trip_id"].as_str(),
+                rows[0]["body"]["status"].as_str(),
+                rows[0]["body"]["reason"].as_str(),
+                rows[0]["read_at"].is_null()
+            ),
+            (
+                Some("trip_reviewed"),
+                Some(ids[1].as_str()),
+                Some("rejected"),
+                Some("行程时间与站点不符"),
+                true
+            ),
+            "{all}"
+        );
+        assert_eq!(
+            (
+                rows[1]["body"]["status"].as_str(),
+                rows[1]["body"]["points"].as_str()
+            ),
+            (Some("credited"), Some("450")),
+            "{all}"
+        );
+        // Nobody else sees or marks them.
+        assert_eq!(inbox(&other, "").await["data"], json!([]));
+        let read = format!(
+            "/api/v1/me/notifications/{}/read",
+            rows[0]["id"].as_str().unwrap()
+        );
+        assert_eq!(app.post_as(&other, &read, &json!({})).await.0, 404);
+        let (status, n) = app.post_as(&person, &read, &json!({})).await;
+        assert_eq!((status, n["read_at"].is_string()), (200, true), "{n}");
+        let (_, again) = app.post_as(&person, &read, &json!({})).await;
+        assert_eq!(again["read_at"], n["read_at"], "read once");
+        let unread = inbox(&person, "?unread=true").await;
+        assert_eq!(unread["data"].as_array().unwrap().len(), 1, "{unread}");
+        assert_eq!(unread["data"][0]["id"], rows[1]["id"]);
+        // Pages, newest first.
+        let first = inbox(&person, "?limit=1").await;
+        assert_eq!(
+            (first["data"][0]["id"].clone(), first["has_more"].clone()),
+            (rows[0]["id"].clone(), json!(true))
+        );
+        let next = inbox(
+            &person,
+            &format!(
+                "?limit=1&starting_after={}",
+                rows[0]["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(
+            (next["data"][0]["id"].clone(), next["has_more"].clone()),
+            (rows[1]["id"].clone(), json!(false))
+        );
+        // Switched off, the next decision is not written.
+        let (status, s) = app
+            .post_as(
+                &person,
+                "/api/v1/me/notification-settings",
+                &json!({"kind": "trip_reviewed", "enabled": false}),
+            )
+            .await;
+        assert_eq!(status, 200, "{s}");
+        assert!(
+            s["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kind"] == "trip_reviewed" && k["enabled"] == false),
+            "{s}"
+        );
+        let (_, mine) = app.get_as(&other, "/api/v1/me/notification-settings").await;
+        assert!(
+            mine["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|k| k["enabled"] == true),
+            "{mine}"
+        );
+        decide(&ids[2], "approve", "核对无误").await;
+        assert_eq!(
+            inbox(&person, "").await["data"].as_array().unwrap().len(),
+            2
+        );
+        let (status, p) = app
+            .post_as(
+                &person,
+                "/api/v1/me/notification-settings",
+                &json!({"kind": "lottery", "enabled": false}),
+            )
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (400, Some("invalid_value")),
+            "{p}"
+        );
+    }
+}
