@@ -1232,3 +1232,31 @@ test('the natural-resources bureau confirms a land indicator; its holder sells a
     await assertAccessible(page, 'a land order');
   });
 });
+
+test('an applicant reads in their notifications that their organisation was approved, and chooses what they are told', async () => {
+  const email = `applicant-${crypto.randomUUID().slice(0, 8)}@lz.cn`;
+  const applicant = apiClient(server.base);
+  await applicant.post('/api/v1/auth/register', { email, password: server.password });
+  await applicant.signIn(email, server.password);
+  const org = await applicant.post('/api/v1/organizations', { kind: 'enterprise', name: '兰州新区通知测试有限公司', uscc: uscc() });
+  const official = apiClient(server.base);
+  await official.signIn(server.accounts.official, server.password);
+  await official.post(`/api/v1/organizations/${org.id}/approve`, { reason: '材料齐全' });
+  await withPage(async (page) => {
+    await signInAs(page, server.base, email, server.password);
+    await page.goto(consoleUrl('/account'));
+    const inbox = page.getByRole('table', { name: '通知' });
+    const row = inbox.locator('[data-kind="organization_decided"][data-read="no"]');
+    await row.getByText('兰州新区通知测试有限公司', { exact: false }).waitFor();
+    assert.match((await row.textContent()) ?? '', /已批准。材料齐全/);
+    await inbox.getByRole('button', { name: /标为已读/ }).click();
+    await inbox.locator('[data-kind="organization_decided"][data-read="yes"]').waitFor();
+    const kind = page.getByRole('checkbox', { name: '机构申请结果', exact: true });
+    await kind.click();
+    await page.waitForFunction(() => !(/** @type {HTMLInputElement | null} */ (document.querySelector('input[name="kind-organization_decided"]'))?.checked));
+    await screenshot(page, 'inbox');
+    await assertAccessible(page, 'the inbox');
+  });
+  const settings = await applicant.get('/api/v1/me/notification-settings');
+  assert.deepEqual(settings.data.find((/** @type {any} */ s) => s.kind === 'organization_decided'), { kind: 'organization_decided', enabled: false });
+});

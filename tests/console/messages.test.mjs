@@ -25,6 +25,7 @@ const ENUMS = {
   class: schemas.Class.enum,
   trading_status: schemas.TradingStatus.enum,
   trip_status: schemas.TripStatus.enum,
+  notification_kind: schemas.NotificationKind.enum,
   reason: schemas.Reason.enum,
   review_decision: prop('ReviewView', 'decision'),
   order_status: schemas.OrderStatus.enum,

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum NotificationKind {
     /// A verifier decided the person's trip (credited or rejected, with
     /// the reason).
     #[sea_orm(string_value = "trip_reviewed")]
@@ -31,11 +31,11 @@ pub enum Kind {
     MembershipDecided,
 }
 
-impl Kind {
-    pub const ALL: [Kind; 3] = [
-        Kind::TripReviewed,
-        Kind::OrganizationDecided,
-        Kind::MembershipDecided,
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 3] = [
+        NotificationKind::TripReviewed,
+        NotificationKind::OrganizationDecided,
+        NotificationKind::MembershipDecided,
     ];
 }
 
@@ -48,7 +48,7 @@ pub mod notification {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub user_id: String,
-        pub kind: Kind,
+        pub kind: NotificationKind,
         /// JSON object: the kind's fields.
         pub body: String,
         pub created_at: DateTimeWithTimeZone,
@@ -71,7 +71,7 @@ pub mod setting {
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: String,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub kind: Kind,
+        pub kind: NotificationKind,
         pub enabled: bool,
         pub updated_at: DateTimeWithTimeZone,
     }

@@ -8,5 +8,5 @@ pub mod entity;
 pub mod routes;
 pub mod service;
 
-pub use entity::Kind;
+pub use entity::NotificationKind;
 pub use service::notify;

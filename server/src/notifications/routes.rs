@@ -3,7 +3,7 @@ use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::entity::{notification, Kind};
+use super::entity::{notification, NotificationKind};
 use super::service;
 use crate::auth::extract::AuthUser;
 use crate::clock::Now;
@@ -18,7 +18,7 @@ use crate::pagination::{Page, PageQuery};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
     pub id: String,
-    pub kind: Kind,
+    pub kind: NotificationKind,
     #[schema(value_type = Object)]
     pub body: serde_json::Value,
     pub created_at: String,
@@ -102,7 +102,7 @@ pub async fn mark_read(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationSetting {
-    pub kind: Kind,
+    pub kind: NotificationKind,
     pub enabled: bool,
 }
 

@@ -3,7 +3,7 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::Value;
 
-use super::entity::{notification, setting, Kind};
+use super::entity::{notification, setting, NotificationKind};
 use crate::pagination::{self, Order};
 
 /// Tells `user_id` of `kind` (its fields in `body`), in the caller's
@@ -11,7 +11,7 @@ use crate::pagination::{self, Order};
 pub async fn notify(
     db: &impl ConnectionTrait,
     user_id: &str,
-    kind: Kind,
+    kind: NotificationKind,
     body: Value,
     now: DateTime<FixedOffset>,
 ) -> Result<(), DbErr> {
@@ -31,7 +31,11 @@ pub async fn notify(
     Ok(())
 }
 
-async fn enabled(db: &impl ConnectionTrait, user_id: &str, kind: Kind) -> Result<bool, DbErr> {
+async fn enabled(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    kind: NotificationKind,
+) -> Result<bool, DbErr> {
     Ok(setting::Entity::find_by_id((user_id.to_string(), kind))
         .one(db)
         .await?
@@ -86,13 +90,13 @@ pub async fn mark_read(
 pub async fn settings(
     db: &impl ConnectionTrait,
     user_id: &str,
-) -> Result<Vec<(Kind, bool)>, DbErr> {
+) -> Result<Vec<(NotificationKind, bool)>, DbErr> {
     let set = setting::Entity::find()
         .filter(setting::Column::UserId.eq(user_id))
         .order_by_asc(setting::Column::Kind)
         .all(db)
         .await?;
-    Ok(Kind::ALL
+    Ok(NotificationKind::ALL
         .into_iter()
         .map(|k| {
             let on = set.iter().find(|s| s.kind == k).is_none_or(|s| s.enabled);
@@ -105,7 +109,7 @@ pub async fn settings(
 pub async fn set(
     db: &impl ConnectionTrait,
     user_id: &str,
-    kind: Kind,
+    kind: NotificationKind,
     enabled: bool,
     now: DateTime<FixedOffset>,
 ) -> Result<(), DbErr> {

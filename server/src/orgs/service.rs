@@ -160,7 +160,7 @@ pub async fn decide(
         crate::notifications::notify(
             &txn,
             user,
-            crate::notifications::Kind::OrganizationDecided,
+            crate::notifications::NotificationKind::OrganizationDecided,
             serde_json::json!({
                 "organization_id": org.id,
                 "name": org.name,
@@ -373,7 +373,7 @@ pub async fn decide_membership(
     crate::notifications::notify(
         &txn,
         &m.user_id,
-        crate::notifications::Kind::MembershipDecided,
+        crate::notifications::NotificationKind::MembershipDecided,
         serde_json::json!({
             "organization_id": org.id,
             "membership_id": m.id,

@@ -252,7 +252,7 @@ async fn tell(
     crate::notifications::notify(
         txn,
         &decided.user_id,
-        crate::notifications::Kind::TripReviewed,
+        crate::notifications::NotificationKind::TripReviewed,
         serde_json::json!({
             "trip_id": decided.id,
             "status": decided.status.as_str(),
