@@ -78,6 +78,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(auth::routes::refresh_tokens)
         .service(auth::routes::logout)
         .service(crate::me::me)
+        .service(crate::notifications::live::notification_stream)
         .service(crate::notifications::routes::inbox)
         .service(crate::notifications::routes::mark_read)
         .service(crate::notifications::routes::get_settings)

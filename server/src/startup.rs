@@ -128,10 +128,21 @@ impl Application {
         let feed = crate::market::feed::Feed::connect(
             settings.redis_url.as_ref(),
             &settings.redis_prefix,
+            "market",
             std::time::Duration::from_millis(settings.redis_timeout_ms),
             cache.clone(),
         )
         .await?;
+        let notices = crate::notifications::live::Notices(
+            crate::market::feed::Feed::connect(
+                settings.redis_url.as_ref(),
+                &settings.redis_prefix,
+                "notifications",
+                std::time::Duration::from_millis(settings.redis_timeout_ms),
+                cache.clone(),
+            )
+            .await?,
+        );
         spawn_daily_close(
             db.clone(),
             settings.market.clone(),
@@ -175,6 +186,7 @@ impl Application {
                 finance: settings.finance.clone(),
                 rights: settings.rights.clone(),
                 feed,
+                notices,
                 log_key,
                 clock,
                 methodologies,
@@ -426,6 +438,7 @@ struct Policies {
     finance: crate::finance::rules::FinanceRules,
     rights: crate::rights::rules::RightsRules,
     feed: crate::market::feed::Feed,
+    notices: crate::notifications::live::Notices,
     log_key: crate::audit::routes::LogKey,
     clock: Clock,
     methodologies: Methodologies,
@@ -464,6 +477,7 @@ fn run(
     let finance_rules = web::Data::new(policies.finance);
     let rights_rules = web::Data::new(policies.rights);
     let feed = web::Data::new(policies.feed);
+    let notices = web::Data::new(policies.notices);
     let log_key = web::Data::new(policies.log_key);
     let clock = web::Data::new(policies.clock);
     let methodologies = web::Data::new(policies.methodologies);
@@ -501,6 +515,7 @@ fn run(
             .app_data(finance_rules.clone())
             .app_data(rights_rules.clone())
             .app_data(feed.clone())
+            .app_data(notices.clone())
             .app_data(lanes.clone())
             .app_data(log_key.clone())
             .app_data(clock.clone())

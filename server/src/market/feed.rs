@@ -1,8 +1,10 @@
-//! The market's live feed: what changed in a book and the trades it made,
-//! for the Server-Sent Events stream of each instrument. With Redis, every
-//! replica publishes to one channel (`<redis_prefix>market`) and forwards
-//! what the channel carries to its own streams, so a client on any replica
-//! sees every replica's trades; without Redis, an in-process broadcast.
+//! A live feed between replicas, for Server-Sent Events streams: the
+//! market's (what changed in a book and the trades it made, per
+//! instrument) and the notifications' (whose inbox changed). With Redis,
+//! every replica publishes to the feed's channel (`<redis_prefix><name>`)
+//! and forwards what the channel carries to its own streams, so a client on
+//! any replica sees every replica's changes; without Redis, an in-process
+//! broadcast.
 //!
 //! The feed is a notice, not a record: a client that misses one reads the
 //! book and the tape again (the stream starts with the book, and sends it
@@ -22,11 +24,14 @@ const BACKLOG: usize = 1024;
 /// How long a replica waits before subscribing again after Redis failed.
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
-/// One change of an instrument: `event` names it (`book`, `trade`), `data`
-/// is its JSON.
+/// One change of a topic (an instrument, a person's inbox): `event` names
+/// it (`book`, `trade`, `notification`), `data` is its JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Update {
-    pub instrument: String,
+    /// Named `instrument` on the wire, its first use, so that replicas of
+    /// two versions share the market's channel during an upgrade.
+    #[serde(rename = "instrument")]
+    pub topic: String,
     pub event: String,
     pub data: serde_json::Value,
 }
@@ -62,6 +67,7 @@ impl Feed {
     pub async fn connect(
         url: Option<&Secret>,
         prefix: &str,
+        name: &str,
         timeout: Duration,
         cache: Cache,
     ) -> Result<Feed, CacheError> {
@@ -69,7 +75,7 @@ impl Feed {
             return Ok(Feed::local());
         };
         let client = redis::Client::open(url.expose())?;
-        let channel = format!("{prefix}market");
+        let channel = format!("{prefix}{name}");
         let local = broadcast::channel(BACKLOG).0;
         let (ready, subscribed) = tokio::sync::oneshot::channel();
         tokio::spawn(forward(client, channel.clone(), local.clone(), ready));
@@ -101,7 +107,7 @@ impl Feed {
             let payload = match serde_json::to_string(&u) {
                 Ok(p) => p,
                 Err(e) => {
-                    tracing::warn!(error = %e, "a market update could not be encoded");
+                    tracing::warn!(error = %e, channel = %p.channel, "a feed update could not be encoded");
                     continue;
                 }
             };
@@ -112,7 +118,7 @@ impl Feed {
                     let _ = self.local.send(u);
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "the market feed could not publish to redis");
+                    tracing::warn!(error = %e, channel = %p.channel, "a feed could not publish to redis");
                     let _ = self.local.send(u);
                 }
             }
@@ -144,17 +150,22 @@ async fn forward(
                                 let _ = local.send(u);
                             }
                             Err(e) => {
-                                tracing::warn!(error = %e, "an unreadable market update on redis")
+                                tracing::warn!(error = %e, channel = %channel, "an unreadable feed update on redis")
                             }
                         }
                     }
                     tracing::warn!(
-                        "the market feed lost its redis subscription; subscribing again"
+                        channel = %channel,
+                        "a feed lost its redis subscription; subscribing again"
                     );
                 }
-                Err(e) => tracing::warn!(error = %e, "the market feed could not subscribe"),
+                Err(e) => {
+                    tracing::warn!(error = %e, channel = %channel, "a feed could not subscribe")
+                }
             },
-            Err(e) => tracing::warn!(error = %e, "the market feed could not reach redis"),
+            Err(e) => {
+                tracing::warn!(error = %e, channel = %channel, "a feed could not reach redis")
+            }
         }
         tokio::time::sleep(RESUBSCRIBE_AFTER).await;
     }

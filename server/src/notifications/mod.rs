@@ -5,6 +5,7 @@
 //! notification carries only its recipient's own data.
 
 pub mod entity;
+pub mod live;
 pub mod routes;
 pub mod service;
 

@@ -128,3 +128,45 @@ pub async fn set(
     .await?;
     Ok(())
 }
+
+/// Most notifications one read of a stream sends; the rest follow at the
+/// next announcement or reconnection.
+const STREAM_BATCH: u64 = 100;
+
+/// The person's notifications after `after` (all of them without it),
+/// oldest first: what a stream has not sent yet.
+pub async fn after(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    after: Option<&str>,
+) -> Result<Vec<notification::Model>, DbErr> {
+    use sea_orm::QuerySelect;
+    let mut q = notification::Entity::find().filter(notification::Column::UserId.eq(user_id));
+    if let Some(id) = after {
+        q = q.filter(notification::Column::Id.gt(id));
+    }
+    q.order_by_asc(notification::Column::Id)
+        .limit(STREAM_BATCH)
+        .all(db)
+        .await
+}
+
+/// The id of the person's newest notification: where a new stream starts.
+pub async fn newest(db: &impl ConnectionTrait, user_id: &str) -> Result<Option<String>, DbErr> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .order_by_desc(notification::Column::Id)
+        .one(db)
+        .await?
+        .map(|n| n.id))
+}
+
+/// Whether `id` is one of the person's notifications (a `Last-Event-ID`
+/// that is not theirs is ignored).
+pub async fn owns(db: &impl ConnectionTrait, user_id: &str, id: &str) -> Result<bool, DbErr> {
+    Ok(notification::Entity::find_by_id(id.to_string())
+        .filter(notification::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .is_some())
+}

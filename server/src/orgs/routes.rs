@@ -14,6 +14,7 @@ use crate::auth::extract::Principal;
 use crate::auth::roles::{grant, Role};
 use crate::clock::{Now, Timestamp};
 use crate::error::ApiError;
+use crate::notifications::live::Notices;
 use crate::pagination::{Page, PageQuery};
 use crate::problem::ProblemCode;
 use crate::text::{self, Shape};
@@ -206,6 +207,7 @@ pub struct Decision {
 
 async fn decide(
     db: &DatabaseConnection,
+    notices: &Notices,
     who: &Principal,
     id: &str,
     approve: bool,
@@ -226,6 +228,9 @@ async fn decide(
         });
     }
     let org = service::decide(db, who, id, approve, reason, now).await?;
+    if let Some(applicant) = &org.applied_by {
+        notices.announce(applicant).await;
+    }
     let account_id = account_of(db, &org.id).await?;
     Ok(HttpResponse::Ok().json(OrganizationView::new(org, account_id)))
 }
@@ -245,12 +250,13 @@ async fn decide(
 #[post("/api/v1/organizations/{id}/approve")]
 pub async fn approve_organization(
     db: web::Data<DatabaseConnection>,
+    notices: web::Data<Notices>,
     who: Principal,
     id: web::Path<String>,
     body: web::Json<Decision>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&db, &who, &id, true, body.into_inner(), now).await
+    decide(&db, &notices, &who, &id, true, body.into_inner(), now).await
 }
 
 /// Reject a pending application, with a reason.
@@ -268,12 +274,13 @@ pub async fn approve_organization(
 #[post("/api/v1/organizations/{id}/reject")]
 pub async fn reject_organization(
     db: web::Data<DatabaseConnection>,
+    notices: web::Data<Notices>,
     who: Principal,
     id: web::Path<String>,
     body: web::Json<Decision>,
     Now(now): Now,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&db, &who, &id, false, body.into_inner(), now).await
+    decide(&db, &notices, &who, &id, false, body.into_inner(), now).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -374,6 +381,7 @@ pub async fn list_memberships(
 #[post("/api/v1/organizations/{id}/memberships/{membership_id}/{decision}")]
 pub async fn decide_membership(
     db: web::Data<DatabaseConnection>,
+    notices: web::Data<Notices>,
     who: Principal,
     path: web::Path<(String, String, String)>,
     Now(now): Now,
@@ -386,6 +394,7 @@ pub async fn decide_membership(
     };
     let m = service::decide_membership(db.get_ref(), &who, &org_id, &membership_id, approve, now)
         .await?;
+    notices.announce(&m.user_id).await;
     Ok(HttpResponse::Ok().json(MembershipView::from(m)))
 }
 

@@ -22,6 +22,7 @@ mod market_methods;
 mod market_simulation;
 mod methodologies;
 mod migrations;
+mod notifications;
 mod openapi;
 mod orgs;
 mod outages;

@@ -37,7 +37,7 @@ pub async fn announce_with(
         .iter()
         .filter(|t| t.method != "block")
         .map(|t| Update {
-            instrument: code.to_string(),
+            topic: code.to_string(),
             event: "trade".into(),
             data: serde_json::to_value(TapeEntry::from(t.clone())).unwrap_or_default(),
         })
@@ -48,7 +48,7 @@ pub async fn announce_with(
     };
     match depth {
         Ok(depth) => updates.push(Update {
-            instrument: code.to_string(),
+            topic: code.to_string(),
             event: "book".into(),
             data: serde_json::to_value(depth).unwrap_or_default(),
         }),
@@ -121,7 +121,7 @@ pub async fn stream(
             tokio::select! {
                 _ = s.tick.tick() => return Some((Ok(web::Bytes::from_static(b": keep-alive\n\n")), s)),
                 got = s.updates.recv() => match got {
-                    Ok(u) if u.instrument == s.code => {
+                    Ok(u) if u.topic == s.code => {
                         let bytes = event(&u.event, &u.data);
                         return Some((Ok(bytes), s));
                     }

@@ -165,6 +165,7 @@ pub enum Verdict {
 #[post("/api/v1/reviews/trips/{id}")]
 pub async fn decide_review(
     deps: TripDeps,
+    notices: web::Data<crate::notifications::live::Notices>,
     who: Principal,
     id: web::Path<String>,
     body: web::Json<ReviewDecision>,
@@ -183,5 +184,6 @@ pub async fn decide_review(
         now,
     )
     .await?;
+    notices.announce(&t.user_id).await;
     Ok(HttpResponse::Ok().json(ReviewTripView::new(t, Some(r))))
 }
