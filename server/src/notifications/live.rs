@@ -146,9 +146,5 @@ pub async fn notification_stream(
             }
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("cache-control", "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(body))
+    Ok(crate::market::routes::event_stream(body))
 }

@@ -1,6 +1,8 @@
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 mod fixtures;
+mod sse;
 pub use fixtures::*;
+pub use sse::Sse;
 
 use tanpuhui_server::config::{LogFormat, Secret, Settings};
 use tanpuhui_server::startup::Application;

@@ -1197,41 +1197,13 @@ async fn the_reserve_platform_sells_a_lot_by_one_way_bidding_at_one_price() {
     }
 }
 
-/// An open SSE stream: reads until a chunk holds `needle`.
-struct Events(reqwest::Response, String);
+/// An instrument's public stream.
+struct Events;
 
 impl Events {
-    async fn open(app: &TestApp, code: &str) -> Events {
-        let res = app
-            .client
-            .get(format!(
-                "{}/api/v1/market/instruments/{code}/stream",
-                app.address
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        assert_eq!(
-            res.headers()["content-type"].to_str().unwrap(),
-            "text/event-stream"
-        );
-        Events(res, String::new())
-    }
-
-    /// Everything read so far once it contains `needle` (ten seconds at
-    /// most).
-    async fn until(&mut self, needle: &str) -> &str {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !self.1.contains(needle) {
-            let chunk = tokio::time::timeout_at(deadline, self.0.chunk())
-                .await
-                .unwrap_or_else(|_| panic!("no {needle:?} on the stream: {}", self.1))
-                .unwrap()
-                .expect("the stream stays open");
-            self.1.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-        &self.1
+    async fn open(app: &TestApp, code: &str) -> crate::helpers::Sse {
+        let path = format!("/api/v1/market/instruments/{code}/stream");
+        crate::helpers::Sse::open(app, &path, None, None).await
     }
 }
 

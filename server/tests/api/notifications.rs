@@ -5,55 +5,13 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::helpers::{backends, base_time, commute, government, spawn_app_with, verifier, TestApp};
+use crate::helpers::{
+    backends, base_time, commute, government, spawn_app_with, verifier, Sse, TestApp,
+};
 
-/// A person's notification stream, read as it comes.
-struct Stream(reqwest::Response, String);
-
-impl Stream {
-    async fn open(app: &TestApp, token: &str, last: Option<&str>) -> Stream {
-        let mut req = app
-            .client
-            .get(format!("{}/api/v1/me/notifications/stream", app.address))
-            .bearer_auth(token);
-        if let Some(id) = last {
-            req = req.header("last-event-id", id);
-        }
-        let res = req.send().await.unwrap();
-        assert_eq!(res.status(), 200);
-        assert_eq!(
-            res.headers()["content-type"].to_str().unwrap(),
-            "text/event-stream"
-        );
-        Stream(res, String::new())
-    }
-
-    /// Everything read so far once it contains `needle` (ten seconds at
-    /// most).
-    async fn until(&mut self, needle: &str) -> &str {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !self.1.contains(needle) {
-            let chunk = tokio::time::timeout_at(deadline, self.0.chunk())
-                .await
-                .unwrap_or_else(|_| panic!("no {needle:?} on the stream: {}", self.1))
-                .unwrap()
-                .expect("the stream stays open");
-            self.1.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-        &self.1
-    }
-
-    /// Everything read so far after `quiet` more of listening.
-    async fn after(&mut self, quiet: std::time::Duration) -> &str {
-        let deadline = tokio::time::Instant::now() + quiet;
-        while let Ok(chunk) = tokio::time::timeout_at(deadline, self.0.chunk()).await {
-            match chunk.unwrap() {
-                Some(c) => self.1.push_str(std::str::from_utf8(&c).unwrap()),
-                None => break,
-            }
-        }
-        &self.1
-    }
+/// A person's notification stream.
+async fn stream(app: &TestApp, token: &str, last: Option<&str>) -> Sse {
+    Sse::open(app, "/api/v1/me/notifications/stream", Some(token), last).await
 }
 
 /// Three trips of `person` sent to review (self-declared), their ids.
@@ -94,8 +52,8 @@ async fn the_stream_shows_a_reviewed_trip_at_once_and_resumes_after_the_last_eve
         let person = app.signed_in("walker@lz.cn").await;
         let other = app.signed_in("other@lz.cn").await;
         let ids = three_to_review(&app, &person).await;
-        let mut mine = Stream::open(&app, &person, None).await;
-        let mut theirs = Stream::open(&app, &other, None).await;
+        let mut mine = stream(&app, &person, None).await;
+        let mut theirs = stream(&app, &other, None).await;
         mine.until(": open").await;
         theirs.until(": open").await;
         decide(&app, &reviewer, &ids[0], "approve").await;
@@ -111,7 +69,7 @@ async fn the_stream_shows_a_reviewed_trip_at_once_and_resumes_after_the_last_eve
         drop(mine);
         decide(&app, &reviewer, &ids[1], "reject").await;
         decide(&app, &reviewer, &ids[2], "approve").await;
-        let mut again = Stream::open(&app, &person, Some(&first)).await;
+        let mut again = stream(&app, &person, Some(&first)).await;
         let seen = again.until(&ids[2]).await.to_string();
         let (at1, at2) = (seen.find(&ids[1]).unwrap(), seen.find(&ids[2]).unwrap());
         assert!(at1 < at2, "{seen}");
@@ -120,7 +78,7 @@ async fn the_stream_shows_a_reviewed_trip_at_once_and_resumes_after_the_last_eve
         let heard = theirs.after(std::time::Duration::from_millis(500)).await;
         assert!(!heard.contains("notification"), "{heard}");
         // A Last-Event-ID that is not the caller's starts from now.
-        let mut strange = Stream::open(&app, &other, Some(&first)).await;
+        let mut strange = stream(&app, &other, Some(&first)).await;
         let opened = strange.until(": open").await;
         assert!(!opened.contains("notification"), "{opened}");
     }
@@ -144,7 +102,7 @@ async fn a_replica_streams_a_notification_written_on_another() {
     let reviewer = verifier(&a, &g.admin, "reviewer6@centre.cn", 6_600).await;
     let person = a.signed_in("walker@lz.cn").await;
     let ids = three_to_review(&a, &person).await;
-    let mut on_b = Stream::open(&b, &person, None).await;
+    let mut on_b = stream(&b, &person, None).await;
     on_b.until(": open").await;
     decide(&a, &reviewer, &ids[0], "reject").await;
     let seen = on_b.until(&ids[0]).await;

@@ -59,6 +59,20 @@ pub async fn announce_with(
     feed.publish(updates).await;
 }
 
+/// A Server-Sent Events answer of `body`: never cached, never buffered by
+/// a proxy (`X-Accel-Buffering`), so each event reaches the client as it
+/// is sent.
+pub fn event_stream<S>(body: S) -> HttpResponse
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> + 'static,
+{
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body)
+}
+
 fn event(name: &str, data: &serde_json::Value) -> web::Bytes {
     web::Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
 }
@@ -137,9 +151,5 @@ pub async fn stream(
             }
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("cache-control", "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(body))
+    Ok(event_stream(body))
 }
