@@ -146,6 +146,16 @@ mod tests {
         }
     }
 
+    #[test]
+    fn units_hash_as_requests_gave_them() {
+        let text = |s: &str| serde_json::to_string(&super::Units(s.parse().unwrap())).unwrap();
+        // Whole quantities as the integers they were before decimals.
+        assert_eq!(text("100"), "100");
+        assert_eq!(text("100.00"), "100");
+        assert_eq!(text("0.25"), r#""0.25""#);
+        assert_eq!(text("1.50"), r#""1.5""#);
+    }
+
     fn parse(json: &str) -> Result<T, serde_json::Error> {
         serde_json::from_str(json)
     }

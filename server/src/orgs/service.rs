@@ -324,20 +324,22 @@ pub async fn memberships(
 }
 
 pub async fn decide_membership(
-    db: &impl TransactionTrait,
+    db: &(impl TransactionTrait + ConnectionTrait),
     who: &Principal,
     org_id: &str,
     membership_id: &str,
     approve: bool,
     now: DateTime<FixedOffset>,
 ) -> Result<membership::Model, OrgError> {
-    let txn = crate::db::begin_write(db).await?;
-    let org = get(&txn, who, org_id).await?;
+    // Refused before the write transaction, which would take SQLite's
+    // write lock.
+    let org = get(db, who, org_id).await?;
     if !manages(who, &org) {
         return Err(OrgError::Forbidden(
             "only the organisation's staff and administrators decide memberships",
         ));
     }
+    let txn = crate::db::begin_write(db).await?;
     let find_it = || {
         membership::Entity::find_by_id(membership_id.to_string())
             .filter(membership::Column::OrganizationId.eq(org.id.as_str()))
